@@ -1,0 +1,59 @@
+# The README names two targets: `make run` and `make test`. The rest are helpers.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 8000
+DEMO_ENTERPRISES ?= 3000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format services-up services-down services-status bench \
+        migrate demo clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip setuptools wheel
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+## make run: migrate, load demo data when empty, serve at http://127.0.0.1:$(PORT)
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1 --if-empty
+	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
+	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+## make test: lint, start PostgreSQL and Elasticsearch, run the suite on both databases
+test: install lint
+	bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+services-up:
+	bash scripts/services.sh up
+
+services-down:
+	bash scripts/services.sh down
+
+services-status:
+	bash scripts/services.sh status
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: install
+	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1
+
+## make bench: generate BENCH_ENTERPRISES (default 1,000,000) and measure, printing tables
+bench: install
+	bash scripts/bench.sh
+
+clean:
+	rm -rf instance .pytest_cache .ruff_cache

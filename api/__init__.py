@@ -1,0 +1,92 @@
+"""HTTP surface: ``create_app`` wires settings -> extensions -> search -> blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import credit.database
+import credit.models  # noqa: F401  (every table registered on the metadata)
+from credit import changes, uow
+from credit.config import load_settings
+from credit.extensions import db, migrate
+from search import create_backend
+from search.documents import SPECS
+from search.indexer import make_consumer
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings (keys without ``CREDIT_``)."""
+    settings = load_settings(overrides=config)
+    app = Flask(__name__, instance_path=settings["CREDIT_INSTANCE_DIR"],
+                instance_relative_config=False)
+    app.config.update(settings)
+    app.config.update(
+        SECRET_KEY=settings["CREDIT_SECRET_KEY"],
+        SQLALCHEMY_DATABASE_URI=settings["CREDIT_DATABASE_URL"],
+        SQLALCHEMY_ECHO=settings["CREDIT_SQL_ECHO"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=settings["CREDIT_MAX_CONTENT_LENGTH"],
+        TESTING=settings["CREDIT_ENV"] == "testing",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from api import logs
+
+    logs.configure(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    _init_search(app)
+
+    from api import errors, health, middleware, pages
+    from api.cli import credit_cli
+    from api.v1 import init_api
+
+    middleware.register(app)
+    init_api(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)
+    errors.register(app)  # after flask-smorest, so our problem+json handlers win
+    app.cli.add_command(credit_cli)
+    return app
+
+
+def _init_search(app: Flask) -> None:
+    """Create the backend, register the indexer on the change feed, run it after commits."""
+    backend = create_backend(app.config["CREDIT_SEARCH_URL"],
+                             app.config["CREDIT_SEARCH_INDEX_PREFIX"],
+                             app.config["CREDIT_EMBEDDED_SEARCH_PATH"])
+    app.extensions["credit.search"] = backend
+    with app.app_context():
+        engine = db.engine
+    changes.register(engine, make_consumer(backend))
+    if app.config["CREDIT_INDEX_AFTER_COMMIT"]:
+        uow.add_after_commit_hook(engine, lambda: changes.run_all(db.session))
+    ensured = {"done": False}
+
+    @app.before_request
+    def _ensure_indices() -> None:
+        # Lazily, so an unreachable search service never stops the app from starting.
+        if not ensured["done"]:
+            try:
+                for spec in SPECS.values():
+                    backend.ensure_index(spec)
+                ensured["done"] = True
+            except Exception:
+                app.logger.warning("search indices not ready yet", exc_info=True)
+
+    if app.config["CREDIT_INDEXER_POLL_SECONDS"] > 0:
+        from api.poller import start_poller
+
+        start_poller(app, app.config["CREDIT_INDEXER_POLL_SECONDS"])
+
+
+def search_backend(app: Flask | None = None):
+    from flask import current_app
+
+    return (app or current_app).extensions["credit.search"]

@@ -1,0 +1,123 @@
+"""The one table from errors to RFC 9457 problem+json responses.
+
+Domain errors map to a status here and nowhere else. HTTP errors raised by Flask, Werkzeug
+and flask-smorest (unknown route, wrong method, oversized body, argument validation) are
+turned into problem+json too, with a per-field ``errors`` list where there is one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+from credit import errors as de
+from search.backend import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIME = "application/problem+json"
+
+STATUS_OF: dict[type[de.DomainError], int] = {
+    de.ValidationFailed: 400,
+    de.Unauthenticated: 401,
+    de.PermissionDenied: 403,
+    de.NotFound: 404,
+    de.Conflict: 409,
+    de.PreconditionFailed: 412,
+    de.ServiceUnavailable: 503,
+}
+
+#: Chinese titles for the HTTP errors users meet most (English stays in ``title_en``).
+HTTP_TITLES_ZH = {
+    400: "请求有误", 401: "需要身份认证", 403: "禁止访问", 404: "未找到", 405: "不支持该请求方法",
+    406: "无法提供所需格式", 409: "冲突", 412: "版本已变更", 413: "请求体过大",
+    415: "不支持的媒体类型", 422: "输入有误", 429: "请求过于频繁", 500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+
+def problem(status: int, title: str, detail: str | None = None, *,
+            title_en: str | None = None, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if title_en:
+        body["title_en"] = title_en
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra or {})
+    body["request_id"] = getattr(g, "request_id", None)
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIME)
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _flatten(messages: Any, location: str, prefix: str = "") -> list[dict[str, Any]]:
+    """webargs/marshmallow messages ({"field": ["msg"]}, nested) -> a flat per-field list."""
+    out: list[dict[str, Any]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, list) and all(isinstance(m, str) for m in value):
+                out.extend({"field": path, "location": location, "message": m}
+                           for m in value)
+            else:
+                out.extend(_flatten(value, location, path))
+    elif isinstance(messages, list):
+        out.extend({"field": prefix or "_", "location": location, "message": str(m)}
+                   for m in messages)
+    return out
+
+
+def handle_domain_error(exc: de.DomainError) -> Response:
+    status = next((STATUS_OF[c] for c in type(exc).__mro__ if c in STATUS_OF), 400)
+    errors = [{"field": e.field, "location": e.location, "message": e.message, "code": e.code}
+              for e in exc.errors] or None
+    return problem(status, exc.title, exc.detail, title_en=exc.title_en, errors=errors)
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    errors = None
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if messages:
+        errors = []
+        for location, msgs in messages.items():
+            errors.extend(_flatten(msgs, location))
+        if status == 422:
+            status = 400
+    # Keep what the exception says in headers (Allow on 405, Retry-After on 429 ...).
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    title = HTTP_TITLES_ZH.get(status, exc.name)
+    detail = exc.description if status != 400 or not errors else "请求参数未通过校验"
+    return problem(status, title, detail, title_en=exc.name if status != 400 else "Bad Request",
+                   errors=errors, headers=headers)
+
+
+def handle_unavailable(exc: BackendUnavailable) -> Response:
+    log.warning("search backend unavailable: %s", exc)
+    return problem(503, "搜索服务暂不可用", "请稍后再试 (search is temporarily unavailable)",
+                   title_en="Service Unavailable", headers={"Retry-After": "5"})
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return handle_http_exception(exc)
+    log.exception("unhandled error")
+    return problem(500, "服务器内部错误", "请稍后再试；如持续出现，请附上 request_id 联系我们",
+                   title_en="Internal Server Error")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(de.DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(BackendUnavailable, handle_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

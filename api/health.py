@@ -1,0 +1,36 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from api.errors import problem
+from credit.extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Alive: the process answers."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready: the database and the search backend are reachable (503 otherwise)."""
+    checks = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+        db.session.rollback()
+    backend = current_app.extensions["credit.search"]
+    checks["search"] = "ok" if backend.ping() else "unreachable"
+    checks["search_backend"] = backend.name
+    if checks["database"] == "ok" and checks["search"] == "ok":
+        return jsonify(status="ready", checks=checks)
+    return problem(503, "服务未就绪", "数据库或搜索服务不可达", title_en="Service Unavailable",
+                   headers={"Retry-After": "5"}, extra={"checks": checks})

@@ -1,0 +1,34 @@
+"""Per-request plumbing: request ids, JSON-only bodies, the access log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+log = logging.getLogger("credit.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        if (request.method in {"POST", "PUT", "PATCH"} and request.path.startswith("/api/")
+                and (request.content_length or request.headers.get("Transfer-Encoding"))
+                and not request.is_json):
+            raise UnsupportedMediaType("请求体必须是 JSON（Content-Type: application/json）")
+
+    @app.after_request
+    def _finish(resp: Response) -> Response:
+        resp.headers["X-Request-ID"] = g.get("request_id", "")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("%s %s %s %.1fms", request.method, request.path, resp.status_code, elapsed)
+        return resp

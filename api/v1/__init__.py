@@ -1,0 +1,62 @@
+"""REST API v1: flask-smorest blueprints, OpenAPI 3 at /api/v1/openapi.json, docs page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, send_from_directory
+from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
+
+API_PREFIX = "/api/v1"
+
+
+def init_api(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="江苏省电子商务信用公共服务平台 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs-assets/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Jiangsu E-commerce Credit Public-Service Platform. Public "
+                               "registry, USCC checks and search. Errors are RFC 9457 "
+                               "problem+json with a per-field `errors` list.",
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
+    api = Api(app)
+
+    assets = Blueprint("docs_assets", __name__)
+
+    @assets.get(f"{API_PREFIX}/docs-assets/<path:filename>")
+    def docs_asset(filename: str):
+        """Swagger UI served from the swagger-ui-bundle package: no CDN needed."""
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+    app.register_blueprint(assets)
+
+    from api.v1 import enterprises, search, uscc, vocabularies
+
+    for module in (enterprises, uscc, search, vocabularies):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
+    _document_problem(api)
+    return api
+
+
+def _document_problem(api: Api) -> None:
+    api.spec.components.schema("Problem", {
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "title_en": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "instance": {"type": "string"},
+            "request_id": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": "string"}, "location": {"type": "string"},
+                "message": {"type": "string"}, "code": {"type": "string"}}}},
+        },
+    })

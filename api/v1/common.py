@@ -1,0 +1,63 @@
+"""Shared argument schemas and helpers for v1 resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+from flask import current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from webargs.flaskparser import FlaskParser
+
+from credit.enterprises.vocab import INDUSTRIES
+from credit.regions import JIANGSU_CITIES
+
+MAX_WINDOW = 10_000  # deepest result reachable by paging (Elasticsearch's default window)
+
+
+class PageArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+                          metadata={"description": "页码，从 1 开始 / page number"})
+    size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
+                          metadata={"description": "每页条数 (≤ 100) / page size"})
+
+    @validates_schema
+    def bounded(self, data: dict[str, Any], **_: Any) -> None:
+        limit = min(current_app.config["CREDIT_PAGE_SIZE_MAX"], 100)
+        if data.get("size", 20) > limit:
+            raise ValidationError(f"每页最多 {limit} 条", "size")
+        if data.get("page", 1) * data.get("size", 20) > MAX_WINDOW:
+            raise ValidationError(f"只能翻阅前 {MAX_WINDOW} 条结果，请缩小查询范围", "page")
+
+
+class RegistryFilterArgs(PageArgs):
+    city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)),
+                         metadata={"description": "地市代码，如 320500 / city code"})
+    industry = fields.String(validate=validate.OneOf(list(INDUSTRIES)),
+                             metadata={"description": "行业代码 / industry code"})
+
+
+class PageMetaSchema(Schema):
+    page = fields.Integer()
+    size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
+    return {"items": items, "page": page.page, "size": page.size, "total": page.total,
+            "pages": page.pages}
+
+
+class StrictParser(FlaskParser):
+    """webargs excludes unknown query parameters by default; let each schema's
+    ``Meta.unknown = RAISE`` decide instead, so a misspelt parameter is an error."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: dict = {}  # noqa: RUF012
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = StrictParser()

@@ -1,0 +1,75 @@
+"""The public USCC utility: is this code genuine, what does it say, is it registered here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from api.auth import current_identity
+from api.v1.common import Blueprint
+from credit import uscc as uscc_mod
+from credit.enterprises import service
+from credit.regions import city_name
+
+PREFIX = "/uscc"
+blp = Blueprint("uscc", __name__, description="统一社会信用代码校验 / USCC checks")
+
+
+class FaultSchema(Schema):
+    code = fields.String(metadata={"description": "length | charset | check_17 | check_18"})
+    message = fields.String()
+    message_en = fields.String()
+
+
+class UsccReportSchema(Schema):
+    code = fields.String()
+    valid = fields.Boolean()
+    faults = fields.List(fields.Nested(FaultSchema))
+    entity_type = fields.String(allow_none=True)
+    entity_type_name = fields.String(allow_none=True)
+    division_code = fields.String(allow_none=True)
+    city_code = fields.String(allow_none=True)
+    city_name = fields.String(allow_none=True)
+    in_jiangsu = fields.Boolean()
+    registered = fields.Boolean(metadata={"description": "是否已在本平台登记"})
+    registered_name = fields.String(allow_none=True)
+
+
+class BatchCheckSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    codes = fields.List(fields.String(validate=validate.Length(max=64)), required=True,
+                        validate=validate.Length(min=1, max=100))
+
+
+class BatchReportSchema(Schema):
+    results = fields.List(fields.Nested(UsccReportSchema))
+
+
+def _report(code: str) -> dict[str, Any]:
+    r = service.check_uscc(current_identity(), code)
+    c = r.check
+    return {
+        "code": c.code, "valid": c.valid, "faults": c.faults, "entity_type": c.entity_type,
+        "entity_type_name": uscc_mod.ENTITY_TYPE_LABELS.get(c.entity_type or ""),
+        "division_code": c.division_code, "city_code": c.city_code,
+        "city_name": city_name(c.city_code), "in_jiangsu": c.in_jiangsu,
+        "registered": r.registered, "registered_name": r.name,
+    }
+
+
+@blp.route("/<string:code>")
+@blp.response(200, UsccReportSchema)
+def check_code(code: str) -> Any:
+    """校验一个统一社会信用代码 / Check one code: validity with reasons, type, city, registration"""
+    return _report(code)
+
+
+@blp.route("/batch-check", methods=["POST"])
+@blp.arguments(BatchCheckSchema)
+@blp.response(200, BatchReportSchema)
+def batch_check(body: dict[str, Any]) -> Any:
+    """批量校验（最多 100 个）/ Check up to 100 codes at once"""
+    return {"results": [_report(c) for c in body["codes"]]}

@@ -1,0 +1,186 @@
+"""The one declared table of settings, read from ``CREDIT_*`` environment variables.
+
+Every setting has a name, a parser, a default and a doc line. ``load_settings`` validates
+the whole table at start-up and raises ``ConfigError`` listing every bad value, so a
+misconfigured server stops with a clear message instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ENV_PREFIX = "CREDIT_"
+
+
+class ConfigError(Exception):
+    """Raised when one or more settings are invalid; the message lists them all."""
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        n = int(value)
+        if not lo <= n <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return n
+
+    return parse
+
+
+def _float_range(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        n = float(value)
+        if not lo <= n <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return n
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _database_url(value: str) -> str:
+    scheme = urlparse(value).scheme
+    if not scheme.startswith(("sqlite", "postgresql")):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+    return value
+
+
+def _search_url(value: str) -> str:
+    if value == "":
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ValueError("must be empty (embedded backend) or an http(s):// URL")
+    return value
+
+
+def _prefix(value: str) -> str:
+    if not value or not all(c.islower() or c.isdigit() or c in "-_" for c in value):
+        raise ValueError("lower-case letters, digits, - and _ only")
+    return value
+
+
+def _str(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", _choice("development", "production", "testing"), "development",
+            "Deployment mode; production requires an explicit secret key."),
+    Setting("INSTANCE_DIR", _str, "instance",
+            "Directory for local state: SQLite files, the generated development secret key."),
+    Setting("DATABASE_URL", _database_url, None,
+            "SQLAlchemy URL; default sqlite:///<INSTANCE_DIR>/credit.db."),
+    Setting("SEARCH_URL", _search_url, "",
+            "Empty for the embedded search backend, or the Elasticsearch http(s) URL."),
+    Setting("SEARCH_INDEX_PREFIX", _prefix, "credit",
+            "Prefix of every index name and alias (tests use a per-run prefix)."),
+    Setting("EMBEDDED_SEARCH_PATH", _str, None,
+            "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db."),
+    Setting("SECRET_KEY", _str, None,
+            "Secret for signing; generated into INSTANCE_DIR in development, required in "
+            "production."),
+    Setting("PAGE_SIZE_MAX", _int_range(1, 1000), 100, "Largest page size a list may ask for."),
+    Setting("MAX_CONTENT_LENGTH", _int_range(1024, 100 * 1024 * 1024), 1024 * 1024,
+            "Largest accepted request body in bytes (larger gives 413)."),
+    Setting("INDEX_AFTER_COMMIT", _bool, True,
+            "Run the change-feed consumers right after each commit (freshness within 1 s)."),
+    Setting("INDEXER_POLL_SECONDS", _float_range(0, 3600), 0,
+            "If > 0, a background thread catches the consumers up at this interval."),
+    Setting("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
+    Setting("SQL_ECHO", _bool, False, "Log every SQL statement (debugging only)."),
+)
+
+
+def load_settings(env: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Parse and validate every setting; returns ``{"CREDIT_NAME": value}``.
+
+    ``overrides`` (already-typed values, keyed without prefix) win over the environment;
+    tests and ``create_app(config=...)`` use them.
+    """
+    env = os.environ if env is None else env
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for s in SETTINGS:
+        key = ENV_PREFIX + s.name
+        if s.name in overrides:
+            values[key] = overrides.pop(s.name)
+            continue
+        raw = env.get(key)
+        if raw is None:
+            values[key] = s.default
+            continue
+        try:
+            values[key] = s.parse(raw)
+        except ValueError as exc:
+            errors.append(f"{key}={raw!r}: {exc}")
+    if overrides:
+        errors.append(f"unknown settings: {', '.join(sorted(overrides))}")
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+
+    instance = Path(values["CREDIT_INSTANCE_DIR"]).resolve()
+    values["CREDIT_INSTANCE_DIR"] = str(instance)
+    if values["CREDIT_DATABASE_URL"] is None:
+        values["CREDIT_DATABASE_URL"] = f"sqlite:///{instance / 'credit.db'}"
+    if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
+        values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search.db")
+    if not values["CREDIT_SECRET_KEY"]:
+        if values["CREDIT_ENV"] == "production":
+            raise ConfigError("invalid configuration:\n  CREDIT_SECRET_KEY is required in "
+                              "production (at least 32 random characters)")
+        values["CREDIT_SECRET_KEY"] = _development_secret(instance)
+    elif values["CREDIT_ENV"] == "production" and len(values["CREDIT_SECRET_KEY"]) < 32:
+        raise ConfigError("invalid configuration:\n  CREDIT_SECRET_KEY must be at least 32 "
+                          "characters in production")
+    return values
+
+
+def _development_secret(instance: Path) -> str:
+    """A per-checkout random key, generated once and kept under the instance directory."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def describe() -> list[dict[str, Any]]:
+    """The settings table for documentation (``flask credit settings``)."""
+    return [{"name": ENV_PREFIX + s.name, "default": s.default, "doc": s.doc} for s in SETTINGS]

@@ -1,0 +1,1 @@
+"""The enterprise registry: e-commerce operators identified by their USCC."""

@@ -1,0 +1,141 @@
+"""CSV import of registry exports: header aliases, per-row validation and a report.
+
+Columns (English or Chinese header; order free; UTF-8 with or without BOM):
+
+==========================  ==============  ==========================================
+column                      Chinese header  content
+==========================  ==============  ==========================================
+uscc                        统一社会信用代码  18-character code (required)
+name                        企业名称         registered name (required)
+operator_type               经营者类型       platform / on_platform / self_operated or
+                                            电子商务平台经营者 / 平台内经营者 / ... (required)
+industry                    行业             code or label from the industry list (required)
+registration_date           成立日期         YYYY-MM-DD
+status                      登记状态         active / revoked / cancelled / moved_out or 存续 ...
+legal_representative        法定代表人       name (masked on public pages)
+legal_representative_kind   法定代表人类型   natural_person / organisation (自然人 / 法人)
+district_code               区县代码         6-digit GB/T 2260 code inside the code's city
+former_names                曾用名           several separated by ;
+shops                       网店             entries "platform|shop name|url" separated by ;
+==========================  ==============  ==========================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from marshmallow import ValidationError
+
+from credit.enterprises.schemas import EnterpriseRecordSchema
+
+HEADER_ALIASES: dict[str, str] = {
+    "统一社会信用代码": "uscc", "信用代码": "uscc", "企业名称": "name", "名称": "name",
+    "经营者类型": "operator_type", "行业": "industry", "成立日期": "registration_date",
+    "登记状态": "status", "状态": "status", "法定代表人": "legal_representative",
+    "经营者": "legal_representative", "负责人": "legal_representative",
+    "法定代表人类型": "legal_representative_kind", "区县代码": "district_code",
+    "曾用名": "former_names", "网店": "shops", "店铺": "shops",
+}
+COLUMNS = ("uscc", "name", "operator_type", "industry", "registration_date", "status",
+           "legal_representative", "legal_representative_kind", "district_code",
+           "former_names", "shops")
+REQUIRED = ("uscc", "name", "operator_type", "industry")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+
+class HeaderError(ValueError):
+    """The file's header row is unusable; nothing is imported."""
+
+
+def _split(value: str) -> list[str]:
+    return [p.strip() for p in value.replace("；", ";").split(";") if p.strip()]
+
+
+def _shops(value: str) -> list[dict[str, Any]]:
+    shops = []
+    for entry in _split(value):
+        parts = [p.strip() for p in entry.split("|")]
+        shops.append({"platform": parts[0], "shop_name": parts[1] if len(parts) > 1 else "",
+                      "url": parts[2] if len(parts) > 2 and parts[2] else None})
+    return shops
+
+
+def _row_to_input(row: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, raw in row.items():
+        value = (raw or "").strip()
+        if key == "former_names":
+            data[key] = _split(value)
+        elif key == "shops":
+            data[key] = _shops(value)
+        elif value:
+            data[key] = value
+    return data
+
+
+def open_csv(stream: io.BufferedIOBase | io.RawIOBase) -> TextIO:
+    """Text view of a byte stream: UTF-8, an optional BOM removed."""
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+def read_records(text: TextIO, errors: list[RowError]) -> Iterator[dict[str, Any]]:
+    """Yield validated records; append a ``RowError`` per problem of each rejected row."""
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise HeaderError("文件为空 (the file is empty)") from None
+    names: list[str] = []
+    for h in header:
+        h = h.strip()
+        names.append(HEADER_ALIASES.get(h, h))
+    unknown = [h for h, n in zip(header, names, strict=True) if n not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in names]
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append(f"未知列 unknown columns: {', '.join(unknown)}")
+        if missing:
+            parts.append(f"缺少必填列 missing columns: {', '.join(missing)}")
+        raise HeaderError("; ".join(parts))
+    shown = dict(zip(names, (h.strip() for h in header), strict=True))
+    schema = EnterpriseRecordSchema()
+    line = reader.line_num
+    for values in reader:
+        start, line = line + 1, reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(names):
+            errors.append(RowError(start, "*", f"列数为 {len(values)}，应为 {len(names)} "
+                                               f"(expected {len(names)} fields)"))
+            continue
+        try:
+            yield schema.load(_row_to_input(dict(zip(names, values, strict=True))))
+        except ValidationError as exc:
+            for column, message in _flatten(exc.messages):
+                errors.append(RowError(start, shown.get(column, column), message))
+
+
+def _flatten(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            top = prefix or str(key)
+            yield from _flatten(value, top)
+    elif isinstance(messages, list):
+        for m in messages:
+            if isinstance(m, str):
+                yield prefix or "_schema", m
+            else:
+                yield from _flatten(m, prefix)
+    else:
+        yield prefix or "_schema", str(messages)

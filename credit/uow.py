@@ -1,0 +1,85 @@
+"""The unit of work: the only place that commits.
+
+Domain rows and the change events describing them are flushed and committed in one
+transaction, so downstream consumers cannot miss a committed change and never see an
+uncommitted one. After the commit, registered after-commit hooks run (by default the
+change-feed consumers, for freshness within a second); their failures never undo the
+commit: consumers catch up from their cursors later.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from credit import clock
+from credit.changes import ChangeEvent
+from credit.extensions import db
+
+log = logging.getLogger(__name__)
+
+# Hooks are kept per database engine, so two apps in one process never run each other's.
+_after_commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary())
+
+# Any constant: the key of the PostgreSQL advisory lock that orders outbox appends.
+_OUTBOX_LOCK_KEY = 7_320_000
+
+
+def add_after_commit_hook(engine: Engine, hook: Callable[[], None]) -> None:
+    _after_commit_hooks.setdefault(engine, []).append(hook)
+
+
+class UnitOfWork:
+    """Collects change events for the current transaction and commits them with it."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._events: list[dict] = []
+
+    def record(self, entity_type: str, entity_id: str, version: int, op: str = "upsert") -> None:
+        self._events.append({"entity_type": entity_type, "entity_id": str(entity_id),
+                             "entity_version": version, "op": op})
+
+    def flush_events(self) -> None:
+        """Write the events collected so far (used by long imports to bound memory)."""
+        if not self._events:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Serialise outbox appends until commit so event ids become visible in commit
+            # order: a consumer reading "id > cursor" then never skips a slower transaction.
+            self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                                 {"k": _OUTBOX_LOCK_KEY})
+        now = clock.now()
+        self.session.execute(sa.insert(ChangeEvent),
+                             [{**e, "occurred_at": now} for e in self._events])
+        self._events.clear()
+
+    def commit(self) -> None:
+        self.session.flush()
+        self.flush_events()
+        self.session.commit()
+
+
+@contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[UnitOfWork]:
+    """``with unit_of_work() as uow:`` ... commits on success, rolls back on any error."""
+    session = session or db.session
+    uow = UnitOfWork(session)
+    try:
+        yield uow
+        uow.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for hook in list(_after_commit_hooks.get(session.get_bind(), [])):
+        try:
+            hook()
+        except Exception:
+            log.exception("after-commit hook failed; consumers will catch up later")

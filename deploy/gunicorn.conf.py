@@ -1,0 +1,18 @@
+"""Gunicorn settings for ``make run`` and production (override with GUNICORN_* or flags)."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 30  # in-flight requests finish on SIGTERM/SIGHUP (SECURITY.md D6)
+keepalive = 5
+max_requests = 10000
+max_requests_jitter = 500
+accesslog = None  # the app logs one line per request with its request id
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+preload_app = False

@@ -1,0 +1,39 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+
+def test_healthz(client) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+
+
+def test_readyz_when_everything_is_up(client, search_kind: str) -> None:
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["checks"]["database"] == "ok" and body["checks"]["search"] == "ok"
+    assert body["checks"]["search_backend"] == search_kind
+
+
+def test_readyz_is_503_when_search_is_unreachable(app_config: dict) -> None:
+    from tests.conftest import make_app
+
+    # A real client pointed at a port where nothing listens: a real connection failure.
+    broken = make_app({**app_config, "SEARCH_URL": "http://127.0.0.1:9"})
+    r = broken.test_client().get("/readyz")
+    assert r.status_code == 503
+    assert r.content_type == "application/problem+json"
+    assert r.get_json()["checks"]["search"] == "unreachable"
+
+
+def test_home_page_and_docs(client) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and "江苏省电子商务信用公共服务平台" in r.get_data(as_text=True)
+    r = client.get("/api/v1/docs")
+    assert r.status_code == 200 and "swagger-ui" in r.get_data(as_text=True)
+    assert client.get("/api/v1/docs-assets/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/enterprises/{uscc}" in spec["paths"]
+    assert "/api/v1/search" in spec["paths"]

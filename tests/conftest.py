@@ -1,0 +1,169 @@
+"""Test fixtures with real services: SQLite or PostgreSQL, embedded search or Elasticsearch.
+
+``pytest --db=sqlite|postgresql --search=embedded|elasticsearch`` picks the app's backends
+(``make test`` runs both combinations). PostgreSQL and Elasticsearch come from
+``scripts/services.sh`` through ``CREDIT_TEST_DATABASE_URL`` and ``CREDIT_TEST_SEARCH_URL``.
+With ``CI=true`` a service that cannot be reached fails the run; elsewhere its tests skip
+with a loud reason.
+
+Isolation: every test starts from empty tables, a zero change-feed cursor and a fresh search
+index (per-run index prefix). Tests exercise real commits (the unit of work and the change
+feed are what they check), so they truncate rather than roll back.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+REQUIRE_SERVICES = os.environ.get("CI") == "true" or \
+    os.environ.get("CREDIT_TEST_REQUIRE_SERVICES") == "true"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite",
+                     help="database the app under test uses")
+    parser.addoption("--search", choices=["embedded", "elasticsearch"], default=None,
+                     help="search backend the app under test uses (default: embedded with "
+                          "sqlite, elasticsearch with postgresql)")
+
+
+def unavailable(message: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service unavailable: {message}", pytrace=False)
+    pytest.skip(f"service unavailable: {message}")
+
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
+    if not url:
+        unavailable("CREDIT_TEST_SEARCH_URL is not set (run `make test`)")
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(url, request_timeout=10)
+    try:
+        if not client.ping():
+            unavailable(f"Elasticsearch at {url} does not answer")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    url = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
+    if not url:
+        unavailable("CREDIT_TEST_DATABASE_URL is not set (run `make test`)")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"credit_t_{RUN_ID}"
+    try:
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        unavailable(f"PostgreSQL at {url}: {exc.orig}")
+    test_url = sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+    yield test_url
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def search_kind(request: pytest.FixtureRequest, db_kind: str) -> str:
+    chosen = request.config.getoption("--search")
+    return chosen or ("elasticsearch" if db_kind == "postgresql" else "embedded")
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, db_kind: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> str:
+    if db_kind == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'credit.db'}"
+
+
+@pytest.fixture(scope="session")
+def app_config(request: pytest.FixtureRequest, database_url: str, search_kind: str,
+               tmp_path_factory: pytest.TempPathFactory) -> dict:
+    instance = tmp_path_factory.mktemp("instance")
+    search_url = request.getfixturevalue("es_url") if search_kind == "elasticsearch" else ""
+    return {
+        "ENV": "testing",
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": database_url,
+        "SEARCH_URL": search_url,
+        "SEARCH_INDEX_PREFIX": f"t{RUN_ID}",
+        "EMBEDDED_SEARCH_PATH": str(instance / "search.db"),
+        "SECRET_KEY": "test-secret-key-" + RUN_ID,
+    }
+
+
+def make_app(config: dict):
+    """A migrated app for ``config`` (also used by tests that need a second app)."""
+    from flask_migrate import upgrade
+
+    from api import create_app
+
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(app_config: dict):
+    app = make_app(app_config)
+    yield app
+    from credit.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def reset_state(app) -> None:
+    """Empty every table and recreate the search index."""
+    from credit.extensions import db
+    from search.documents import SPECS
+
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        backend = app.extensions["credit.search"]
+        for spec in SPECS.values():
+            backend.drop(spec)
+            backend.ensure_index(spec)
+
+
+@pytest.fixture
+def clean_app(app):
+    reset_state(app)
+    return app
+
+
+@pytest.fixture
+def client(clean_app):
+    return clean_app.test_client()
+
+
+@pytest.fixture
+def app_ctx(clean_app):
+    with clean_app.app_context():
+        yield clean_app
+
+
+DATA_DIR = Path(__file__).parent / "data"

@@ -1,0 +1,150 @@
+"""The contract every search backend keeps; run on embedded and on Elasticsearch."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.backend import Document, SearchQuery, analyze, query_terms
+from search.documents import ENTERPRISES, enterprise_document
+from search.queries import search_enterprises
+from tests.search.conftest import load, transient_enterprise
+
+RECORDS = [
+    {"uscc": "91320102MA1XXXXXXX", "name": "南京苏宁易购电子商务有限公司",
+     "former_names": ["南京苏宁电器有限公司"], "entity_type": "enterprise",
+     "operator_type": "platform", "city_code": "320100", "district_code": "320102",
+     "industry": "general", "registration_date": None, "status": "active",
+     "legal_representative": "张三明", "legal_representative_kind": "natural_person",
+     "shops": [{"platform": "tmall", "shop_name": "苏宁易购官方旗舰店", "url": None}]},
+    {"uscc": "91320505MA1YYYYYYY", "name": "苏州宁远食品有限公司", "former_names": [],
+     "entity_type": "enterprise", "operator_type": "on_platform", "city_code": "320500",
+     "district_code": "320505", "industry": "food", "registration_date": None,
+     "status": "active", "legal_representative": "李四", "legal_representative_kind":
+     "natural_person", "shops": [{"platform": "jd", "shop_name": "宁远零食铺", "url": None}]},
+    {"uscc": "92320508MA1ZZZZZZZ", "name": "苏州市姑苏区王记服装店", "former_names": [],
+     "entity_type": "individual_business", "operator_type": "on_platform",
+     "city_code": "320500", "district_code": "320508", "industry": "apparel",
+     "registration_date": None, "status": "active", "legal_representative": "王五",
+     "legal_representative_kind": "natural_person",
+     "shops": [{"platform": "taobao", "shop_name": "Wang Ji 3C数码小店", "url": None}]},
+]
+
+
+@pytest.fixture
+def loaded(backend):
+    load(backend, RECORDS)
+    return backend
+
+
+def ids(result) -> list[str]:
+    return [h.source["uscc"] for h in result.hits]
+
+
+def test_analyze_matches_standard_analyzer_shape() -> None:
+    assert analyze("苏宁易购 3C数码 ABC-123") == ["苏", "宁", "易", "购", "3c", "数", "码",
+                                                  "abc", "123"]
+    assert query_terms("苏宁  食品") == [["苏", "宁"], ["食", "品"]]
+
+
+def test_two_character_fragment_is_a_phrase(loaded) -> None:
+    r = search_enterprises(loaded, "苏宁")
+    # 苏宁 appears adjacent in the first name only; 苏州宁远 has 苏 and 宁 apart.
+    assert ids(r) == ["91320102MA1XXXXXXX"]
+    assert r.total == 1
+
+
+def test_fragment_in_shop_and_former_names(loaded) -> None:
+    assert ids(search_enterprises(loaded, "零食铺")) == ["91320505MA1YYYYYYY"]
+    assert ids(search_enterprises(loaded, "苏宁电器")) == ["91320102MA1XXXXXXX"]
+    assert ids(search_enterprises(loaded, "3c")) == ["92320508MA1ZZZZZZZ"]
+    assert ids(search_enterprises(loaded, "wang ji")) == ["92320508MA1ZZZZZZZ"]
+
+
+def test_every_term_must_match(loaded) -> None:
+    assert ids(search_enterprises(loaded, "苏州 食品")) == ["91320505MA1YYYYYYY"]
+    assert search_enterprises(loaded, "苏州 不存在").total == 0
+
+
+def test_uscc_lookup_exact(loaded) -> None:
+    assert ids(search_enterprises(loaded, "91320505ma1yyyyyyy")) == ["91320505MA1YYYYYYY"]
+    assert search_enterprises(loaded, "91320505MA1YYYYYY0").total == 0
+
+
+def test_exact_name_ranks_first(loaded) -> None:
+    r = search_enterprises(loaded, "苏州宁远食品有限公司")
+    assert ids(r)[0] == "91320505MA1YYYYYYY"
+
+
+def test_filters_and_facets(loaded) -> None:
+    r = search_enterprises(loaded, "苏州", city="320500")
+    assert sorted(ids(r)) == ["91320505MA1YYYYYYY", "92320508MA1ZZZZZZZ"]
+    facets = dict(r.facets["industry"])
+    assert facets == {"food": 1, "apparel": 1}
+    assert search_enterprises(loaded, "苏州", city="320500", industry="food").total == 1
+
+
+def test_empty_query_browses_in_stable_order(loaded) -> None:
+    r = search_enterprises(loaded, "")
+    assert r.total == 3
+    assert ids(r) == sorted(ids(r))
+    assert dict(r.facets["city_code"]) == {"320500": 2, "320100": 1}
+
+
+def test_punctuation_only_query_matches_nothing(loaded) -> None:
+    assert search_enterprises(loaded, "——！").total == 0
+
+
+def test_paging(loaded) -> None:
+    first = search_enterprises(loaded, "", size=2, page=1)
+    second = search_enterprises(loaded, "", size=2, page=2)
+    assert len(first.hits) == 2 and len(second.hits) == 1
+    assert not set(ids(first)) & set(ids(second))
+
+
+def test_masked_person_in_index(loaded) -> None:
+    doc = loaded.get(ENTERPRISES, transient_enterprise(RECORDS[0]).id)
+    assert doc.source["legal_representative"] == "张*明"
+    assert "张三明" not in str(doc.source)
+
+
+def test_versioned_writes_never_regress(backend) -> None:
+    e = transient_enterprise(RECORDS[0], version=5)
+    backend.write(ENTERPRISES, [enterprise_document(e)])
+    stale = Document(e.id, 4, {**enterprise_document(e).source, "name": "旧名称"})
+    result = backend.write(ENTERPRISES, [stale])
+    assert result.skipped_stale == 1 and result.written == 0
+    backend.refresh(ENTERPRISES)
+    doc = backend.get(ENTERPRISES, e.id)
+    assert doc.version == 5 and doc.source["name"] == RECORDS[0]["name"]
+    # Same version again (a replay) is accepted and idempotent.
+    assert backend.write(ENTERPRISES, [enterprise_document(e)]).written == 1
+    assert backend.count(ENTERPRISES) == 1
+
+
+def test_delete_and_late_stale_write(backend) -> None:
+    e = transient_enterprise(RECORDS[1], version=2)
+    backend.write(ENTERPRISES, [enterprise_document(e)])
+    backend.delete(ENTERPRISES, [(e.id, 3)])
+    backend.refresh(ENTERPRISES)
+    assert backend.get(ENTERPRISES, e.id) is None
+    assert backend.count(ENTERPRISES) == 0
+    late = backend.write(ENTERPRISES, [enterprise_document(e)])  # version 2 < 3
+    backend.refresh(ENTERPRISES)
+    assert late.skipped_stale == 1
+    assert backend.get(ENTERPRISES, e.id) is None
+
+
+def test_delete_of_unknown_document_is_fine(backend) -> None:
+    backend.delete(ENTERPRISES, [("does-not-exist", 1)])
+    assert backend.count(ENTERPRISES) == 0
+
+
+def test_ensure_index_is_idempotent(backend) -> None:
+    backend.ensure_index(ENTERPRISES)
+    backend.ensure_index(ENTERPRISES)
+    assert backend.ping()
+
+
+def test_neutral_query_type_defaults() -> None:
+    q = SearchQuery(index="enterprises")
+    assert q.page == 1 and q.size == 20 and q.filters == {}

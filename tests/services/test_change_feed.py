@@ -1,0 +1,90 @@
+"""The change feed: events commit with their rows; the indexer catches up from its cursor."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from credit import changes
+from credit.changes import ChangeEvent, ConsumerCursor
+from credit.extensions import db
+from search.documents import ENTERPRISES
+from search.indexer import CONSUMER_NAME
+from tests.conftest import make_app
+from tests.helpers import import_records, sample_records
+
+
+def test_events_are_appended_with_rows(app_ctx) -> None:
+    import_records(sample_records(5))
+    rows = db.session.scalars(sa.select(ChangeEvent).order_by(ChangeEvent.id)).all()
+    assert len(rows) == 5
+    assert all(r.entity_type == "enterprise" and r.entity_version == 1 for r in rows)
+
+
+def test_indexer_runs_after_commit(app_ctx) -> None:
+    records = sample_records(3)
+    import_records(records)
+    backend = app_ctx.extensions["credit.search"]
+    backend.refresh(ENTERPRISES)
+    assert backend.count(ENTERPRISES) == 3
+    assert changes.backlog(db.session, CONSUMER_NAME) == 0
+
+
+def test_indexer_down_then_catches_up(app_config: dict, clean_app) -> None:
+    # A second app on the same database whose search service is unreachable (a real
+    # connection failure), and whose indexer therefore cannot deliver.
+    down = make_app({**app_config, "SEARCH_URL": "http://127.0.0.1:9",
+                     "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search.db"})
+    records = sample_records(4, seed=21)
+    with down.app_context():
+        import_records(records)  # commits fine even though indexing fails
+        assert changes.backlog(db.session, CONSUMER_NAME) == 4
+    # The working app catches up from the cursor.
+    with clean_app.app_context():
+        backend = clean_app.extensions["credit.search"]
+        assert backend.count(ENTERPRISES) == 0
+        delivered = changes.run_all(db.session, raise_errors=True)
+        assert delivered[CONSUMER_NAME] == 4
+        backend.refresh(ENTERPRISES)
+        assert backend.count(ENTERPRISES) == 4
+        cursor = db.session.get(ConsumerCursor, CONSUMER_NAME)
+        assert cursor.position == db.session.scalar(sa.select(sa.func.max(ChangeEvent.id)))
+        # Redelivery is harmless (idempotent, versioned writes).
+        cursor.position = 0
+        db.session.commit()
+        assert changes.run_all(db.session, raise_errors=True)[CONSUMER_NAME] == 4
+        backend.refresh(ENTERPRISES)
+        assert backend.count(ENTERPRISES) == 4
+
+
+def test_catch_up_command(clean_app) -> None:
+    with clean_app.app_context():
+        import_records(sample_records(2, seed=9))
+        result = clean_app.test_cli_runner().invoke(args=["credit", "index", "catch-up"])
+    assert result.exit_code == 0, result.output
+    assert '"search-indexer": 0' in result.output
+
+
+def test_deleted_row_is_removed_from_index(app_ctx) -> None:
+    from credit.enterprises.models import Enterprise
+    from credit.uow import unit_of_work
+
+    import_records(sample_records(2, seed=4))
+    backend = app_ctx.extensions["credit.search"]
+    victim = db.session.scalars(sa.select(Enterprise)).first()
+    with unit_of_work() as uow:
+        db.session.delete(victim)
+        uow.record("enterprise", victim.id, victim.version + 1, op="delete")
+    backend.refresh(ENTERPRISES)
+    assert backend.get(ENTERPRISES, victim.id) is None
+    assert backend.count(ENTERPRISES) == 1
+
+
+def test_reindex_rebuilds_from_database(clean_app) -> None:
+    with clean_app.app_context():
+        import_records(sample_records(25, seed=2))
+        backend = clean_app.extensions["credit.search"]
+        backend.drop(ENTERPRISES)
+        result = clean_app.test_cli_runner().invoke(args=["credit", "index", "reindex"])
+        assert result.exit_code == 0, result.output
+        backend.refresh(ENTERPRISES)
+        assert backend.count(ENTERPRISES) == 25

@@ -1,0 +1,70 @@
+"""The settings table: defaults, parsing, and clear errors for invalid values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from credit.config import ConfigError, describe, load_settings
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)})
+    assert s["CREDIT_DATABASE_URL"] == f"sqlite:///{tmp_path / 'credit.db'}"
+    assert s["CREDIT_SEARCH_URL"] == ""
+    assert s["CREDIT_PAGE_SIZE_MAX"] == 100
+
+
+def test_development_secret_is_generated_once(tmp_path: Path) -> None:
+    a = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)})["CREDIT_SECRET_KEY"]
+    b = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)})["CREDIT_SECRET_KEY"]
+    assert a == b and len(a) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_requires_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CREDIT_SECRET_KEY is required"):
+        load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_ENV": "production"})
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_ENV": "production",
+                       "CREDIT_SECRET_KEY": "short"})
+
+
+def test_every_invalid_value_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path),
+                       "CREDIT_DATABASE_URL": "mysql://x", "CREDIT_SEARCH_URL": "ftp://es",
+                       "CREDIT_PAGE_SIZE_MAX": "0", "CREDIT_ENV": "prod"})
+    message = str(info.value)
+    for name in ("CREDIT_DATABASE_URL", "CREDIT_SEARCH_URL", "CREDIT_PAGE_SIZE_MAX",
+                 "CREDIT_ENV"):
+        assert name in message
+
+
+def test_search_url_selects_elasticsearch(tmp_path: Path) -> None:
+    s = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path),
+                       "CREDIT_SEARCH_URL": "http://127.0.0.1:9200"})
+    assert s["CREDIT_SEARCH_URL"] == "http://127.0.0.1:9200"
+
+
+def test_unknown_override_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown settings: NOPE"):
+        load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)}, {"NOPE": 1})
+
+
+def test_every_setting_is_documented() -> None:
+    assert all(s["doc"] for s in describe())
+
+
+def test_wsgi_stops_with_a_clear_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True, text=True,
+                       env={"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_PAGE_SIZE_MAX": "x",
+                            "PATH": "/usr/bin:/bin"},
+                       cwd=Path(__file__).resolve().parents[2], check=False)
+    assert r.returncode == 1
+    assert "CREDIT_PAGE_SIZE_MAX" in r.stderr and "configuration error" in r.stderr
+    assert "Traceback" not in r.stderr
