@@ -65,7 +65,7 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
                 yield rec
 
         try:
-            with unit_of_work() as uow:
+            with unit_of_work(run_hooks=False) as uow:
                 stats = service.import_enterprises(SYSTEM, uow, counted())
         except importing.HeaderError as exc:
             bar.close()
@@ -112,7 +112,7 @@ def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool) -> None:
             bar.update(1)
             yield rec
 
-    with unit_of_work() as uow:
+    with unit_of_work(run_hooks=False) as uow:
         stats = service.import_enterprises(SYSTEM, uow, counted(), chunk_size=5000)
     bar.close()
     click.echo(json.dumps({"created": stats.created, "updated": stats.updated,

@@ -68,8 +68,13 @@ class UnitOfWork:
 
 
 @contextmanager
-def unit_of_work(session: Session | None = None) -> Iterator[UnitOfWork]:
-    """``with unit_of_work() as uow:`` ... commits on success, rolls back on any error."""
+def unit_of_work(session: Session | None = None,
+                 run_hooks: bool = True) -> Iterator[UnitOfWork]:
+    """``with unit_of_work() as uow:`` ... commits on success, rolls back on any error.
+
+    ``run_hooks=False`` skips the after-commit hooks (bulk loads that catch the consumers
+    up themselves, or leave it to ``credit index catch-up``).
+    """
     session = session or db.session
     uow = UnitOfWork(session)
     try:
@@ -78,6 +83,8 @@ def unit_of_work(session: Session | None = None) -> Iterator[UnitOfWork]:
     except BaseException:
         session.rollback()
         raise
+    if not run_hooks:
+        return
     for hook in list(_after_commit_hooks.get(session.get_bind(), [])):
         try:
             hook()

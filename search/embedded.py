@@ -43,6 +43,10 @@ def _keyword_values(value: Any) -> list[str]:
     return [str(v) for v in values if v is not None and v != ""]
 
 
+def _sort_key(spec: IndexSpec, source: dict | None) -> str | None:
+    return None if source is None else str(source.get(spec.sort_field) or "")
+
+
 class EmbeddedBackend:
     """SearchBackend on SQLite FTS5. Thread-safe: one connection per thread."""
 
@@ -90,7 +94,9 @@ class EmbeddedBackend:
         c.executescript(f"""
             CREATE TABLE IF NOT EXISTS {self._t(spec, 'docs')} (
                 rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
-                deleted INTEGER NOT NULL DEFAULT 0, source TEXT);
+                deleted INTEGER NOT NULL DEFAULT 0, sort_key TEXT, source TEXT);
+            CREATE INDEX IF NOT EXISTS {self._t(spec, 'docs_sort')[:-1]}_ix" ON
+                {self._t(spec, 'docs')} (deleted, sort_key);
             CREATE VIRTUAL TABLE IF NOT EXISTS {self._t(spec, 'fts')}
                 USING fts5({cols}, tokenize='unicode61', detail=full);
             CREATE TABLE IF NOT EXISTS {self._t(spec, 'kw')} (
@@ -128,16 +134,17 @@ class EmbeddedBackend:
                     rowid = row[0]
                     c.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
                     c.execute(f"DELETE FROM {kw} WHERE doc = ?", (rowid,))
-                    c.execute(f"UPDATE {docs} SET version = ?, deleted = ?, source = ? "
-                              "WHERE rowid = ?",
-                              (version, int(source is None),
+                    c.execute(f"UPDATE {docs} SET version = ?, deleted = ?, sort_key = ?, "
+                              "source = ? WHERE rowid = ?",
+                              (version, int(source is None), _sort_key(spec, source),
                                json.dumps(source, ensure_ascii=False) if source else None,
                                rowid))
                 else:
                     # A delete is remembered as a tombstone, so a late older upsert loses.
                     rowid = c.execute(
-                        f"INSERT INTO {docs} (id, version, deleted, source) VALUES (?,?,?,?)",
-                        (doc_id, version, int(source is None),
+                        f"INSERT INTO {docs} (id, version, deleted, sort_key, source) "
+                        "VALUES (?,?,?,?,?)",
+                        (doc_id, version, int(source is None), _sort_key(spec, source),
                          json.dumps(source, ensure_ascii=False) if source else None),
                     ).lastrowid
                 if source is not None:
@@ -170,58 +177,74 @@ class EmbeddedBackend:
 
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         c = self._conn()
-        docs, fts, kw = self._t(spec, "docs"), self._t(spec, "fts"), self._t(spec, "kw")
-        where: list[str] = ["d.deleted = 0"]
-        params: list[Any] = []
+        docs, kw = self._t(spec, "docs"), self._t(spec, "kw")
         text = query.text.strip()
-        use_fts = False
-        exact_sql, exact_params = "0", []
-        if text and looks_like_uscc(text):
-            where.append(f"d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)")
-            params += [spec.id_field, text.upper()]
-        elif text:
-            phrases = query_terms(text)
-            if not phrases:
-                return SearchResult(0, [], {f: [] for f in query.facets})
-            cols = " ".join(f'"{f}"' for f in spec.text_fields)
-            expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
-            where.append(f"d.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)")
-            params.append(expr)
-            use_fts = True
-            exact_sql = (f"EXISTS (SELECT 1 FROM {kw} k WHERE k.doc = d.rowid "
-                         "AND k.field = ? AND k.value = ?)")
-            exact_params = [spec.exact_field, text]
+        filters, filter_params = self._filter_sql(kw, query)
+        c.execute("BEGIN")  # one snapshot for the count, the page and the facets
+        try:
+            if text and not looks_like_uscc(text):
+                phrases = query_terms(text)
+                if not phrases:
+                    return SearchResult(0, [], {f: [] for f in query.facets})
+                return self._full_text(c, spec, query, phrases, filters, filter_params)
+            cond, params = "deleted = 0" + filters, list(filter_params)
+            if text:  # a USCC: exact keyword lookup
+                cond += f" AND rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
+                params += [spec.id_field, text.upper()]
+            total = c.execute(f"SELECT count(*) FROM {docs} WHERE {cond}", params).fetchone()[0]
+            rows = c.execute(f"SELECT id, source, 0.0 FROM {docs} WHERE {cond} "
+                             "ORDER BY sort_key LIMIT ? OFFSET ?",
+                             [*params, query.size, (query.page - 1) * query.size]).fetchall()
+            scope = f"k.doc IN (SELECT rowid FROM {docs} WHERE {cond})" if params else "1"
+            facets = self._facets(c, kw, query, scope, params)
+        finally:
+            c.execute("ROLLBACK")
+        return SearchResult(total, [SearchHit(r[0], r[2], json.loads(r[1])) for r in rows],
+                            facets)
+
+    @staticmethod
+    def _filter_sql(kw: str, query: SearchQuery) -> tuple[str, list[Any]]:
+        sql, params = "", []
         for fname, values in query.filters.items():
-            if not values:
-                continue
-            marks = ", ".join("?" for _ in values)
-            where.append(f"d.rowid IN (SELECT doc FROM {kw} WHERE field = ? "
-                         f"AND value IN ({marks}))")
-            params += [fname, *values]
-        cond = " AND ".join(where)
-        total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}", params).fetchone()[0]
+            if values:
+                marks = ", ".join("?" for _ in values)
+                sql += (f" AND rowid IN (SELECT doc FROM {kw} WHERE field = ? "
+                        f"AND value IN ({marks}))")
+                params += [fname, *values]
+        return sql, params
 
-        if use_fts:
-            weights = ", ".join(str(w) for w in spec.text_fields.values())
-            sql = (f"SELECT d.id, d.source, -bm25({fts}, {weights}) AS score, "
-                   f"{exact_sql} AS exact FROM {fts} JOIN {docs} d ON d.rowid = {fts}.rowid "
-                   f"WHERE {fts} MATCH ? AND {cond} ")
-            # bind order: the exact-match flag, the join's MATCH, then the conditions
-            run_params = [*exact_params, expr, *params]
-            sql += "ORDER BY exact DESC, score DESC, json_extract(d.source, ?) LIMIT ? OFFSET ?"
-        else:
-            sql = (f"SELECT d.id, d.source, 0.0 AS score, 0 AS exact FROM {docs} d "
-                   f"WHERE {cond} ORDER BY json_extract(d.source, ?) LIMIT ? OFFSET ?")
-            run_params = list(params)
-        run_params += [f"$.{spec.sort_field}", query.size, (query.page - 1) * query.size]
-        hits = [SearchHit(r[0], float(r[2]), json.loads(r[1]))
-                for r in c.execute(sql, run_params).fetchall()]
-
-        facets: dict[str, list[tuple[str, int]]] = {}
+    @staticmethod
+    def _facets(c: sqlite3.Connection, kw: str, query: SearchQuery, scope: str,
+                params: list[Any]) -> dict[str, list[tuple[str, int]]]:
+        facets = {}
         for fname in query.facets:
-            rows = c.execute(
-                f"SELECT k.value, count(*) AS n FROM {kw} k JOIN {docs} d ON d.rowid = k.doc "
-                f"WHERE k.field = ? AND {cond} GROUP BY k.value ORDER BY n DESC, k.value "
-                "LIMIT 50", [fname, *params]).fetchall()
-            facets[fname] = [(r[0], r[1]) for r in rows]
-        return SearchResult(total, hits, facets)
+            rows = c.execute(f"SELECT k.value, count(*) AS n FROM {kw} k WHERE k.field = ? "
+                             f"AND {scope} GROUP BY k.value ORDER BY n DESC, k.value LIMIT 50",
+                             [fname, *params]).fetchall()
+            facets[fname] = [(v, n) for v, n in rows]
+        return facets
+
+    def _full_text(self, c: sqlite3.Connection, spec: IndexSpec, query: SearchQuery,
+                   phrases: list[list[str]], filters: str,
+                   filter_params: list[Any]) -> SearchResult:
+        """Matches are materialised once into a temporary table; the count, the page and
+        the facets are read from it instead of re-running the full-text match."""
+        docs, fts, kw = self._t(spec, "docs"), self._t(spec, "fts"), self._t(spec, "kw")
+        cols = " ".join(f'"{f}"' for f in spec.text_fields)
+        expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
+        weights = ", ".join(str(w) for w in spec.text_fields.values())
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, score REAL, "
+                  "exact INTEGER NOT NULL DEFAULT 0)")
+        c.execute("DELETE FROM temp.m")
+        c.execute(f"INSERT INTO temp.m (doc, score) SELECT rowid, -bm25({fts}, {weights}) "
+                  f"FROM {fts} WHERE {fts} MATCH ?{filters}", [expr, *filter_params])
+        c.execute(f"UPDATE temp.m SET exact = 1 WHERE doc IN (SELECT doc FROM {kw} "
+                  "WHERE field = ? AND value = ?)", (spec.exact_field, query.text.strip()))
+        total = c.execute("SELECT count(*) FROM temp.m").fetchone()[0]
+        rows = c.execute(f"SELECT d.id, d.source, m.score FROM temp.m JOIN {docs} d "
+                         "ON d.rowid = m.doc ORDER BY m.exact DESC, m.score DESC, d.sort_key "
+                         "LIMIT ? OFFSET ?",
+                         (query.size, (query.page - 1) * query.size)).fetchall()
+        facets = self._facets(c, kw, query, "k.doc IN (SELECT doc FROM temp.m)", [])
+        return SearchResult(total, [SearchHit(r[0], float(r[2]), json.loads(r[1]))
+                                    for r in rows], facets)

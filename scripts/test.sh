@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test`: start PostgreSQL and Elasticsearch, then run the suite twice:
+#   pass 1: SQLite + the embedded search backend (plus the search contract suite on both
+#           backends, and the backend-agreement tests);
+#   pass 2: PostgreSQL + Elasticsearch (every test that touches the app's DB or search).
+# With CI=true a service that cannot be started fails the run; elsewhere the tests that
+# need it are skipped with a loud notice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTEST=(.venv/bin/pytest -q -p no:cacheprovider)
+
+if bash scripts/services.sh up; then
+    eval "$(bash scripts/services.sh env)"
+else
+    if [[ "${CI:-}" == "true" ]]; then
+        echo "FATAL: PostgreSQL or Elasticsearch could not be started (CI=true)." >&2
+        exit 1
+    fi
+    echo "WARNING: services unavailable: PostgreSQL/Elasticsearch tests will be SKIPPED." >&2
+fi
+if [[ "${CI:-}" == "true" ]]; then
+    export CREDIT_TEST_REQUIRE_SERVICES=true
+fi
+
+echo "== pass 1: SQLite + embedded search (search contract on both backends) =="
+"${PYTEST[@]}" --db=sqlite --search=embedded tests
+
+echo "== pass 2: PostgreSQL + Elasticsearch =="
+"${PYTEST[@]}" --db=postgresql --search=elasticsearch \
+    tests/api tests/services tests/migrations
