@@ -53,10 +53,13 @@ class ElasticBackend:
         return f"{self.prefix}-{spec.name}-v{spec.version}"
 
     def ping(self) -> bool:
+        """Reachable and at least yellow. (``GET /`` is not served by every distribution,
+        so cluster health is the probe.)"""
         try:
-            return bool(self.client.ping())
+            status = self.client.cluster.health(timeout="2s")["status"]
         except Exception:
             return False
+        return status in {"green", "yellow"}
 
     def ensure_index(self, spec: IndexSpec) -> None:
         try:
@@ -76,8 +79,12 @@ class ElasticBackend:
             raise BackendUnavailable(str(exc)) from exc
 
     def drop(self, spec: IndexSpec) -> None:
-        self.client.indices.delete(index=f"{self.prefix}-{spec.name}-v*",
-                                   ignore_unavailable=True, allow_no_indices=True)
+        # Wildcard deletes are refused by default (action.destructive_requires_name):
+        # resolve the concrete names first.
+        names = list(self.client.indices.get(index=f"{self.prefix}-{spec.name}-v*",
+                                             allow_no_indices=True, ignore_unavailable=True))
+        if names:
+            self.client.indices.delete(index=",".join(names))
 
     def _bulk(self, actions: list[dict[str, Any]]) -> WriteResult:
         written = skipped = 0

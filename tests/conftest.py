@@ -49,8 +49,9 @@ def es_url() -> str:
 
     client = Elasticsearch(url, request_timeout=10)
     try:
-        if not client.ping():
-            unavailable(f"Elasticsearch at {url} does not answer")
+        client.cluster.health(wait_for_status="yellow", timeout="30s")
+    except Exception as exc:
+        unavailable(f"Elasticsearch at {url} does not answer: {exc}")
     finally:
         client.close()
     return url
