@@ -32,6 +32,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         MAX_CONTENT_LENGTH=settings["CREDIT_MAX_CONTENT_LENGTH"],
         TESTING=settings["CREDIT_ENV"] == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["CREDIT_ENV"] == "production",
+        RATELIMIT_STORAGE_URI=settings["CREDIT_RATELIMIT_STORAGE_URL"],
+        RATELIMIT_HEADERS_ENABLED=True,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -45,9 +50,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from api import errors, health, middleware, pages
     from api.cli import credit_cli
+    from api.limits import limiter
+    from api.oauth import init_oauth
     from api.v1 import init_api
 
     middleware.register(app)
+    limiter.init_app(app)
+    init_oauth(app)
     init_api(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)

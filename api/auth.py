@@ -1,13 +1,87 @@
-"""Turning the caller into a ``credit.Identity``.
+"""Turning the caller into a ``credit.Identity``, and the scope each route declares.
 
-Every route served so far is public, so the caller is anonymous. The OAuth 2.0 issue adds
-bearer tokens here: a scope-checked decorator builds the Identity from the token.
+Every view is decorated with either ``@public`` (anyone, no token) or
+``@require_scope("...")`` (a valid bearer token holding that scope). A route inventory
+test fails if a route declares neither. Object-level rules are the services' job
+(``credit/permissions.py``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from api.errors import problem
+from credit import scopes as scope_registry
+from credit.accounts import store
 from credit.identity import ANONYMOUS, Identity
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public(view: F) -> F:
+    """Mark a view as open to anyone."""
+    view._credit_public = True  # type: ignore[attr-defined]
+    return view
 
 
 def current_identity() -> Identity:
-    return ANONYMOUS
+    return g.get("identity", ANONYMOUS)
+
+
+def _bearer_error(status: int, error: str, description: str, scope: str | None = None):
+    challenge = f'Bearer realm="credit", error="{error}", error_description="{description}"'
+    if scope:
+        challenge += f', scope="{scope}"'
+    titles = {401: ("需要有效的访问令牌", "Unauthorized"), 403: ("权限范围不足", "Forbidden")}
+    zh, en = titles[status]
+    return problem(status, zh, description, title_en=en, headers={"WWW-Authenticate":
+                                                                   challenge})
+
+
+def authenticate() -> Identity | None:
+    """The identity behind a valid bearer token, or None when no token was sent.
+
+    Raises nothing: an invalid token is reported by ``require_scope``.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    kind, _, value = header.partition(" ")
+    if kind.lower() != "bearer" or not value.strip():
+        return None
+    token = store.find_access_token(value.strip())
+    if token is None or token.is_revoked() or token.is_expired():
+        return None
+    return store.identity_for(token)
+
+
+def require_scope(scope: str) -> Callable[[F], F]:
+    """Require a bearer token with ``scope``: 401 without a valid token, 403 without scope."""
+    if scope not in scope_registry.SCOPES:
+        raise ValueError(f"unknown scope {scope!r}: add it to credit/scopes.py")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not request.headers.get("Authorization"):
+                return _bearer_error(401, "invalid_request", "缺少访问令牌 (missing token)")
+            identity = authenticate()
+            if identity is None:
+                return _bearer_error(401, "invalid_token",
+                                     "访问令牌无效、已过期或已撤销 (invalid token)")
+            if not identity.has_scope(scope):
+                return _bearer_error(403, "insufficient_scope",
+                                     f"需要权限范围 {scope} (scope required)", scope)
+            g.identity = identity
+            return view(*args, **kwargs)
+
+        wrapper._credit_scope = scope  # type: ignore[attr-defined]
+        doc = wrapper.__dict__.setdefault("_apidoc", {})
+        doc.setdefault("manual_doc", {})["security"] = [{"oauth2": [scope]}]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from api.cli_accounts import authorities_cli, clients_cli, users_cli
 from credit import changes, config
 from credit.demo import generate
 from credit.enterprises import importing, service
@@ -27,6 +28,11 @@ from search.indexer import reindex
 @click.group("credit")
 def credit_cli() -> None:
     """江苏省电子商务信用公共服务平台 operator commands."""
+
+
+credit_cli.add_command(clients_cli)
+credit_cli.add_command(users_cli)
+credit_cli.add_command(authorities_cli)
 
 
 def _catch_up(show: bool = True) -> None:

@@ -27,6 +27,7 @@ STATUS_OF: dict[type[de.DomainError], int] = {
     de.NotFound: 404,
     de.Conflict: 409,
     de.PreconditionFailed: 412,
+    de.PreconditionRequired: 428,
     de.ServiceUnavailable: 503,
 }
 
@@ -34,7 +35,8 @@ STATUS_OF: dict[type[de.DomainError], int] = {
 HTTP_TITLES_ZH = {
     400: "请求有误", 401: "需要身份认证", 403: "禁止访问", 404: "未找到", 405: "不支持该请求方法",
     406: "无法提供所需格式", 409: "冲突", 412: "版本已变更", 413: "请求体过大",
-    415: "不支持的媒体类型", 422: "输入有误", 429: "请求过于频繁", 500: "服务器内部错误",
+    415: "不支持的媒体类型", 422: "输入有误", 428: "需要 If-Match 请求头",
+    429: "请求过于频繁", 500: "服务器内部错误",
     503: "服务暂不可用",
 }
 

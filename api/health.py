@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
+from api.auth import public
 from api.errors import problem
 from credit.extensions import db
 
@@ -12,12 +13,14 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     """Alive: the process answers."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     """Ready: the database and the search backend are reachable (503 otherwise)."""
     checks = {}

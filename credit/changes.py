@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from credit import clock
 from credit.extensions import db
+from credit.types import UtcDateTime
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class ChangeEvent(db.Model):
     entity_id: Mapped[str] = mapped_column(sa.String(36), nullable=False)
     entity_version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     op: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # upsert | delete
-    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
     __table_args__ = (sa.Index("ix_change_event_entity", "entity_type", "entity_id"),)
 
@@ -46,7 +47,7 @@ class ConsumerCursor(db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     position: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,11 @@ class PreconditionFailed(DomainError):
     title_en = "The resource has changed"
 
 
+class PreconditionRequired(DomainError):
+    title = "需要 If-Match 请求头"
+    title_en = "Precondition required"
+
+
 class ServiceUnavailable(DomainError):
     title = "服务暂不可用"
     title_en = "Service unavailable"

@@ -1,6 +1,15 @@
 """Every model module, imported once so the metadata (and Alembic) sees all tables."""
 
+from credit.accounts.models import (
+    AuthEvent,
+    Authority,
+    AuthorizationCode,
+    OAuthClient,
+    Token,
+    UserAccount,
+)
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
 
-__all__ = ["ChangeEvent", "ConsumerCursor", "Enterprise", "Shop"]
+__all__ = ["AuthEvent", "Authority", "AuthorizationCode", "ChangeEvent", "ConsumerCursor",
+           "Enterprise", "OAuthClient", "Shop", "Token", "UserAccount"]

@@ -21,6 +21,26 @@ def can_read_public(identity: Identity, obj: Any = None) -> bool:
     return True
 
 
+def is_owner(identity: Identity, enterprise: Any) -> bool:
+    """The enterprise itself (its own system or its staff)."""
+    return identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id == enterprise.id
+
+
+def can_read_enterprise_private(identity: Identity, enterprise: Any) -> bool:
+    """Non-public registry data (contacts): the enterprise, a regulator whose jurisdiction
+    covers it, or an operator."""
+    if is_owner(identity, enterprise):
+        return True
+    if identity.kind == IdentityKind.REGULATOR:
+        return identity.covers(enterprise.district_code or enterprise.city_code)
+    return identity.kind == IdentityKind.OPERATOR
+
+
+def can_update_enterprise_profile(identity: Identity, enterprise: Any) -> bool:
+    """Shops and contact data are the enterprise's own declarations."""
+    return is_owner(identity, enterprise)
+
+
 def can_manage_registry(identity: Identity) -> bool:
     """Bulk import and demo generation: the platform's operators only."""
     return identity.kind in {IdentityKind.SYSTEM, IdentityKind.OPERATOR} and identity.has_scope(

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from credit import clock
 from credit.changes import ChangeEvent
+from credit.errors import PreconditionFailed
 from credit.extensions import db
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,10 @@ def unit_of_work(session: Session | None = None,
     try:
         yield uow
         uow.commit()
+    except StaleDataError:
+        # A row's version moved under us: someone else committed first.
+        session.rollback()
+        raise PreconditionFailed("数据已被他人修改，请重新读取后再试") from None
     except BaseException:
         session.rollback()
         raise

@@ -136,10 +136,12 @@ def app(app_config: dict):
 
 def reset_state(app) -> None:
     """Empty every table and recreate the search index."""
+    from api.limits import limiter
     from credit.extensions import db
     from search.documents import SPECS
 
     with app.app_context():
+        limiter.reset()
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):

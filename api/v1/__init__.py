@@ -6,6 +6,8 @@ from flask import Blueprint, Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from api.auth import public
+
 API_PREFIX = "/api/v1"
 
 
@@ -32,6 +34,7 @@ def init_api(app: Flask) -> Api:
     assets = Blueprint("docs_assets", __name__)
 
     @assets.get(f"{API_PREFIX}/docs-assets/<path:filename>")
+    @public
     def docs_asset(filename: str):
         """Swagger UI served from the swagger-ui-bundle package: no CDN needed."""
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
@@ -43,7 +46,25 @@ def init_api(app: Flask) -> Api:
     for module in (enterprises, uscc, search, vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problem(api)
+    _document_security(api)
     return api
+
+
+def _document_security(api: Api) -> None:
+    from credit.scopes import SCOPES
+
+    api.spec.components.security_scheme("oauth2", {
+        "type": "oauth2",
+        "description": "企业、监管机关系统用 client_credentials；控制台用户用 authorization_code + "
+                       "PKCE (S256)。",
+        "flows": {
+            "clientCredentials": {"tokenUrl": "/oauth/token",
+                                  "scopes": {k: v[0] for k, v in SCOPES.items()}},
+            "authorizationCode": {"authorizationUrl": "/oauth/authorize",
+                                  "tokenUrl": "/oauth/token", "refreshUrl": "/oauth/token",
+                                  "scopes": {k: v[0] for k, v in SCOPES.items()}},
+        },
+    })
 
 
 def _document_problem(api: Api) -> None:

@@ -47,6 +47,10 @@ class PageMetaSchema(Schema):
     pages = fields.Integer()
 
 
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
 def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
     return {"items": items, "page": page.page, "size": page.size, "total": page.total,
             "pages": page.pages}

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, fields, validate
 
+from api.auth import public
 from api.v1.common import Blueprint, PageMetaSchema, RegistryFilterArgs
 from credit.enterprises.vocab import INDUSTRIES
 from credit.regions import city_name
@@ -57,6 +58,7 @@ _LABELS = {"city_code": city_name, "industry": lambda c: INDUSTRIES.get(c, (None
 
 
 @blp.route("")
+@public
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, SearchResultSchema)
 def search(args: dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from api.auth import current_identity
+from api.auth import current_identity, public
 from api.v1.common import Blueprint
 from credit import uscc as uscc_mod
 from credit.enterprises import service
@@ -61,6 +61,7 @@ def _report(code: str) -> dict[str, Any]:
 
 
 @blp.route("/<string:code>")
+@public
 @blp.response(200, UsccReportSchema)
 def check_code(code: str) -> Any:
     """校验一个统一社会信用代码 / Check one code: validity with reasons, type, city, registration"""
@@ -68,6 +69,7 @@ def check_code(code: str) -> Any:
 
 
 @blp.route("/batch-check", methods=["POST"])
+@public
 @blp.arguments(BatchCheckSchema)
 @blp.response(200, BatchReportSchema)
 def batch_check(body: dict[str, Any]) -> Any:

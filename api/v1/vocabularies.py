@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from api.auth import public
 from api.v1.common import Blueprint
 from credit.enterprises.vocab import INDUSTRIES, OPERATOR_TYPES, PLATFORMS, STATUSES
 from credit.regions import JIANGSU_CITIES
@@ -34,6 +35,7 @@ def _terms(table: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @blp.route("")
+@public
 @blp.response(200, VocabulariesSchema)
 def vocabularies() -> Any:
     """全部代码表 / All code lists"""

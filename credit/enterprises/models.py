@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from credit.extensions import db
+from credit.types import UtcDateTime
 
 
 def new_id() -> str:
@@ -32,9 +33,12 @@ class Enterprise(db.Model):
     legal_representative: Mapped[str | None] = mapped_column(sa.String(100))
     legal_representative_kind: Mapped[str] = mapped_column(
         sa.String(16), nullable=False, default="natural_person")
+    # Contact data the enterprise declares itself; not public (may be a person's phone).
+    customer_service_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    customer_service_email: Mapped[str | None] = mapped_column(sa.String(254))
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
     shops: Mapped[list[Shop]] = relationship(
         back_populates="enterprise", cascade="all, delete-orphan", order_by="Shop.position",

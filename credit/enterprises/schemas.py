@@ -17,6 +17,7 @@ from marshmallow import (
     pre_load,
     validate,
     validates,
+    validates_schema,
 )
 
 from credit import uscc as uscc_mod
@@ -113,6 +114,39 @@ class EnterpriseRecordSchema(Schema):
         # The code's own division digits may be historical: informational only.
         data["district_code"] = given or result.division_code
         return data
+
+
+class EnterpriseProfilePatchSchema(Schema):
+    """What an enterprise may change about itself: its shops and its contact data.
+
+    Everything else (name, code, status ...) comes from the registration authority;
+    sending it is an error, not silently ignored.
+    """
+
+    class Meta:
+        unknown = RAISE
+
+    shops = fields.List(fields.Nested(ShopSchema), validate=validate.Length(max=50))
+    customer_service_phone = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^[0-9+\-() ]{5,32}$",
+                                                  error="电话号码格式不正确"))
+    customer_service_email = fields.Email(allow_none=True,
+                                          validate=validate.Length(max=254))
+
+    @validates_schema
+    def not_empty(self, data: dict, **_: Any) -> None:
+        if not data:
+            raise ValidationError("至少提供一个要修改的字段", "_schema")
+
+
+class EnterpriseContactSchema(Schema):
+    """Non-public contact data, for the enterprise itself and its regulators."""
+
+    uscc = fields.String()
+    name = fields.String()
+    customer_service_phone = fields.String(allow_none=True)
+    customer_service_email = fields.String(allow_none=True)
+    version = fields.Integer()
 
 
 def public_legal_representative(enterprise: Any) -> str | None:

@@ -15,11 +15,23 @@ from sqlalchemy.orm import Session
 
 from credit import clock, uscc
 from credit.enterprises.models import Enterprise, Shop, new_id
-from credit.errors import FieldError, NotFound, ValidationFailed
+from credit.errors import (
+    FieldError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
 from credit.extensions import db
 from credit.identity import Identity
 from credit.pagination import Page
-from credit.permissions import can_manage_registry, can_read_public, require
+from credit.permissions import (
+    can_manage_registry,
+    can_read_enterprise_private,
+    can_read_public,
+    can_update_enterprise_profile,
+    require,
+)
 from credit.uow import UnitOfWork
 
 ENTITY = "enterprise"
@@ -63,6 +75,39 @@ def list_enterprises(identity: Identity, *, city: str | None = None,
     items = db.session.scalars(
         stmt.order_by(Enterprise.uscc).offset((page - 1) * size).limit(size)).all()
     return Page(list(items), total, page, size)
+
+
+def get_enterprise_contact(identity: Identity, code: str) -> Enterprise:
+    """Non-public contact data. Anyone not allowed to see it is told it does not exist."""
+    ent = get_enterprise(identity, code)
+    if not can_read_enterprise_private(identity, ent):
+        raise NotFound(f"未找到统一社会信用代码为 {ent.uscc} 的经营者联系信息")
+    return ent
+
+
+def update_enterprise_profile(identity: Identity, uow: UnitOfWork, code: str,
+                              changes: dict[str, Any],
+                              expected_version: int | None) -> Enterprise:
+    """An enterprise updates its own shops and contact data (optimistic concurrency).
+
+    ``expected_version`` comes from ``If-Match``: missing is 428, stale is 412, so two
+    editors never silently overwrite each other.
+    """
+    ent = get_enterprise(identity, code)
+    require(can_update_enterprise_profile(identity, ent), "只能修改本企业的信息")
+    if expected_version is None:
+        raise PreconditionRequired("修改需要 If-Match 请求头（取自上次读取的 ETag）")
+    if expected_version != ent.version:
+        raise PreconditionFailed(
+            f"信息已被修改（当前版本 {ent.version}，请求基于版本 {expected_version}），请重新读取")
+    if "shops" in changes:
+        ent.shops = [Shop(**row) for row in _shop_rows(ent.id, changes.pop("shops"))]
+    for key, value in changes.items():
+        setattr(ent, key, value)
+    ent.updated_at = clock.now()
+    uow.session.flush()  # bumps the version; a concurrent commit makes this fail (stale)
+    uow.record(ENTITY, ent.id, ent.version)
+    return ent
 
 
 @dataclass(frozen=True)

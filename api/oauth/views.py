@@ -1,0 +1,207 @@
+"""OAuth 2.0 endpoints, the console sign-in form and the consent page.
+
+Token, revocation and introspection answers use the RFC 6749/7009/7662 JSON formats that
+OAuth clients expect. Every request runs in one unit of work, so a token, the code or
+refresh token it consumed and the audit rows commit together (or not at all).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets as pysecrets
+from urllib.parse import urlparse
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from api.auth import public
+from api.limits import limiter
+from credit import scopes
+from credit.accounts import store
+from credit.uow import unit_of_work
+
+bp = Blueprint("oauth", __name__, template_folder="../templates")
+
+
+def _server():
+    return current_app.extensions["credit.oauth"]
+
+
+def _request_client_id() -> str | None:
+    """The client a token request claims to be (for the audit log), never its secret."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:]).decode("utf-8", "replace")
+            return decoded.split(":", 1)[0][:48]
+        except ValueError:
+            return None
+    return (request.form.get("client_id") or "")[:48] or None
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = pysecrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not pysecrets.compare_digest(sent, session.get("csrf", "")):
+        abort(400, description="表单已过期，请返回重试 (CSRF check failed)")
+
+
+def _no_store(resp: Response) -> Response:
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Pragma"] = "no-cache"
+    return resp
+
+
+@bp.post("/oauth/token")
+@public
+@limiter.limit(lambda: current_app.config["CREDIT_RATELIMIT_TOKEN"])
+def token() -> Response:
+    grant_type = request.form.get("grant_type", "")[:40]
+    with unit_of_work():
+        resp = _server().create_token_response()
+        ok = resp.status_code == 200
+        detail = f"grant_type={grant_type}"
+        if not ok:
+            detail += f" error={(resp.get_json(silent=True) or {}).get('error')}"
+        store.record_event("token", "success" if ok else "failure",
+                           client_id=_request_client_id(), remote_addr=request.remote_addr,
+                           detail=detail)
+    return resp
+
+
+@bp.post("/oauth/revoke")
+@public
+@limiter.limit(lambda: current_app.config["CREDIT_RATELIMIT_TOKEN"])
+def revoke() -> Response:
+    with unit_of_work():
+        return _no_store(_server().create_endpoint_response("revocation"))
+
+
+@bp.post("/oauth/introspect")
+@public
+def introspect() -> Response:
+    with unit_of_work():
+        return _no_store(_server().create_endpoint_response("introspection"))
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+@public
+def metadata() -> Response:
+    """RFC 8414 authorization-server metadata."""
+    issuer = current_app.config["CREDIT_ISSUER"] or request.url_root.rstrip("/")
+    return jsonify({
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "scopes_supported": sorted(scopes.SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "client_credentials",
+                                  "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                  "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                       "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                          "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "service_documentation": f"{issuer}/api/v1/docs",
+        "ui_locales_supported": ["zh-CN", "en"],
+    })
+
+
+def _signed_in_user():
+    user_id = session.get("user_id")
+    return store.get_user(user_id) if user_id else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target:
+        return url_for("pages.home")
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.home")
+    return target
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+@public
+def authorize() -> Response | str:
+    server = _server()
+    user = _signed_in_user()
+    if user is None:
+        if request.method == "POST":
+            abort(400, description="请先登录")
+        return redirect(url_for("oauth.login", next=request.full_path))
+    if request.method == "GET":
+        try:
+            grant = server.get_consent_grant(end_user=user)
+        except OAuth2Error as error:
+            # authlib redirects an error only to a redirect_uri it has validated.
+            return server.handle_error_response(request, error)
+        requested = (grant.request.payload.scope or "").split()
+        granted = [s for s in requested if s in grant.client.scopes and s in user.scopes]
+        return render_template(
+            "consent.html", client=grant.client, user=user, csrf=_csrf_token(),
+            scopes=[(s, *scopes.SCOPES[s]) for s in granted if s in scopes.SCOPES],
+            refused=[s for s in requested if s not in granted])
+    _check_csrf()
+    with unit_of_work():
+        try:
+            grant = server.get_consent_grant(end_user=user)
+        except OAuth2Error as error:
+            return server.handle_error_response(request, error)
+        granted_user = user if request.form.get("confirm") == "yes" else None
+        resp = server.create_authorization_response(grant_user=granted_user, grant=grant)
+        store.record_event("authorize", "granted" if granted_user else "denied",
+                           client_id=request.args.get("client_id"), username=user.username,
+                           remote_addr=request.remote_addr)
+    return resp
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["CREDIT_RATELIMIT_LOGIN"], methods=["POST"])
+def login() -> Response | str:
+    next_url = _safe_next(request.values.get("next"))
+    error = None
+    if request.method == "POST":
+        _check_csrf()
+        username = request.form.get("username", "")[:64]
+        with unit_of_work():
+            user = store.authenticate_user(username, request.form.get("password", ""),
+                                           request.remote_addr)
+        if user is not None:
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(next_url)
+        error = "用户名或密码错误，或账户已被暂时锁定"
+    return render_template("login.html", next=next_url, csrf=_csrf_token(), error=error), \
+        (401 if error else 200)
+
+
+@bp.post("/logout")
+@public
+def logout() -> Response:
+    _check_csrf()
+    session.clear()
+    return redirect(url_for("pages.home"))

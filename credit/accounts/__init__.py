@@ -1,0 +1,1 @@
+"""Parties that act on the platform: authorities, OAuth clients, console users, tokens."""

@@ -1,0 +1,45 @@
+"""The scope registry: every OAuth scope the platform knows, and who may hold it.
+
+Routes declare the scope they need (api/auth.py); a client or user is registered with a
+subset of the scopes its kind may hold, and a token carries a subset of those.
+"""
+
+from __future__ import annotations
+
+SCOPES: dict[str, tuple[str, str]] = {
+    "enterprises:read": ("查看经营者非公开登记信息（联系方式等）",
+                         "read non-public registry data (contacts)"),
+    "enterprises:write": ("维护本企业店铺与联系方式", "update own shops and contact data"),
+    "pledges:write": ("填报、发布、变更、撤回信用承诺", "file, publish, amend, withdraw pledges"),
+    "violations:write": ("录入违法失信信息", "record violations"),
+    "violations:review": ("审查异议", "review objections"),
+    "repairs:write": ("申请信用修复", "apply for credit repair"),
+    "repairs:review": ("审核信用修复申请", "review credit-repair applications"),
+    "commendations:write": ("录入守信激励信息", "record commendations"),
+    "admin": ("平台运营管理", "platform administration"),
+    "introspect": ("令牌内省（内部资源服务）", "token introspection (internal services)"),
+}
+
+#: Which scopes each kind of party may ever hold.
+ALLOWED_BY_KIND: dict[str, frozenset[str]] = {
+    "enterprise": frozenset({"enterprises:read", "enterprises:write", "pledges:write",
+                             "repairs:write"}),
+    "regulator": frozenset({"enterprises:read", "violations:write", "violations:review",
+                            "repairs:review", "commendations:write"}),
+    "operator": frozenset({"admin", "enterprises:read"}),
+    "internal": frozenset({"introspect"}),
+}
+
+#: Scopes a console (authorization_code) client may request on behalf of its users.
+CONSOLE_SCOPES = frozenset(SCOPES) - {"introspect"}
+
+
+def parse(text: str | list[str] | None) -> list[str]:
+    if not text:
+        return []
+    items = text.split() if isinstance(text, str) else list(text)
+    return sorted(set(items))
+
+
+def unknown(scopes: list[str]) -> list[str]:
+    return [s for s in scopes if s not in SCOPES]

@@ -1,0 +1,143 @@
+"""Parties for OAuth and authorization tests: two enterprises, two regulators, an
+operator, an internal service and a console client with users, all created through the
+real services."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+from credit import uscc
+from credit.accounts import service
+from credit.identity import SYSTEM
+from credit.uow import unit_of_work
+from tests.helpers import import_records, sample_records
+
+REDIRECT = "https://console.example.com/callback"
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Client:
+    client_id: str
+    secret: str | None
+
+    def basic(self) -> dict[str, str]:
+        raw = f"{self.client_id}:{self.secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+@dataclass
+class Parties:
+    owner_uscc: str
+    other_uscc: str
+    owner_city: str
+    clients: dict[str, Client] = field(default_factory=dict)
+
+
+def make_parties() -> Parties:
+    """Enterprise A (owner) and B in different cities; a regulator over A's city, one over
+    another city; plus operator, internal and console clients and console users."""
+    records = sample_records(40, seed=31)
+    a = records[0]
+    b = next(r for r in records if r["city_code"] != a["city_code"])
+    import_records([a, b])
+    other_city = next(c for c in ("320100", "320200", "321300") if c != a["city_code"])
+    clients: dict[str, Client] = {}
+    with unit_of_work() as uow:
+        service.create_authority(SYSTEM, uow, code="IN", name="辖区内监管局",
+                                 jurisdiction=[a["city_code"]])
+        service.create_authority(SYSTEM, uow, code="OUT", name="辖区外监管局",
+                                 jurisdiction=[other_city])
+    specs = {
+        "owner": dict(kind="enterprise", uscc_code=a["uscc"],
+                      scope_list=["enterprises:read", "enterprises:write", "pledges:write"]),
+        "other": dict(kind="enterprise", uscc_code=b["uscc"],
+                      scope_list=["enterprises:read", "enterprises:write", "pledges:write"]),
+        "reg_in": dict(kind="regulator", authority_code="IN",
+                       scope_list=["enterprises:read", "violations:write"]),
+        "reg_out": dict(kind="regulator", authority_code="OUT",
+                        scope_list=["enterprises:read", "violations:write"]),
+        "operator": dict(kind="operator", scope_list=["admin", "enterprises:read"]),
+        "internal": dict(kind="internal", scope_list=["introspect"]),
+        "console": dict(kind="console", scope_list=["enterprises:read", "enterprises:write",
+                                                    "pledges:write", "violations:write"],
+                        redirect_uris=[REDIRECT]),
+    }
+    with unit_of_work() as uow:
+        for name, spec in specs.items():
+            issued = service.create_client(SYSTEM, uow, name=f"{name} system", **spec)
+            clients[name] = Client(issued.client.client_id, issued.client_secret)
+        service.create_user(SYSTEM, uow, username="staff-a", password=PASSWORD,
+                            kind="enterprise", display_name="A 公司运营", uscc_code=a["uscc"],
+                            scope_list=["enterprises:read", "enterprises:write"])
+        service.create_user(SYSTEM, uow, username="inspector", password=PASSWORD,
+                            kind="regulator", display_name="监管员", authority_code="IN",
+                            scope_list=["enterprises:read", "violations:write"])
+    return Parties(a["uscc"], b["uscc"], a["city_code"], clients)
+
+
+def client_token(client, c: Client, scope: str | None = None) -> str:
+    data = {"grant_type": "client_credentials"}
+    if scope:
+        data["scope"] = scope
+    r = client.post("/oauth/token", data=data, headers=c.basic())
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()["access_token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()) \
+        .rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def login(client, username: str = "staff-a", password: str = PASSWORD):
+    page = client.get("/login")
+    csrf = _csrf(page.get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf": csrf, "next": "/"})
+
+
+def _csrf(html: str) -> str:
+    marker = 'name="csrf" value="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def authorize(client, console: Client, challenge: str, scope: str = "enterprises:read",
+              state: str = "xyz", extra: dict | None = None):
+    """Signed-in user approves the consent page; returns the redirect response."""
+    params = {"response_type": "code", "client_id": console.client_id,
+              "redirect_uri": REDIRECT, "scope": scope, "state": state,
+              "code_challenge": challenge, "code_challenge_method": "S256", **(extra or {})}
+    page = client.get("/oauth/authorize", query_string=params)
+    if page.status_code != 200:
+        return page
+    return client.post("/oauth/authorize", query_string=params,
+                       data={"csrf": _csrf(page.get_data(as_text=True)), "confirm": "yes"})
+
+
+def code_from(resp) -> str:
+    location = resp.headers["Location"]
+    assert location.startswith(REDIRECT), location
+    return parse_qs(urlparse(location).query)["code"][0]
+
+
+def redeem(client, console: Client, code: str, verifier: str | None):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return client.post("/oauth/token", data=data, headers=console.basic())
+
+
+def valid_code_like(prefix: str = "9132050") -> str:
+    return uscc.complete(prefix + "000000099")

@@ -1,0 +1,149 @@
+"""Route inventory, the authorization matrix, mass assignment, If-Match."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.parties import bearer, client_token
+
+# Endpoints registered by libraries (OpenAPI JSON, Swagger UI, static files).
+LIBRARY_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+
+
+def _views(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in LIBRARY_ENDPOINTS or rule.endpoint.startswith("docs_assets."):
+            continue
+        yield rule, app.view_functions[rule.endpoint]
+
+
+def test_every_route_declares_public_or_a_scope(clean_app) -> None:
+    undeclared = [r.rule for r, view in _views(clean_app)
+                  if not getattr(view, "_credit_public", False)
+                  and not getattr(view, "_credit_scope", None)]
+    assert undeclared == []
+
+
+def test_protected_routes_need_a_token_and_the_scope(client, clean_app, parties) -> None:
+    # A token whose client holds no scope at all: the operator's token minus its scopes.
+    internal_token = client_token(client, parties.clients["internal"])
+    protected = [(r, v) for r, v in _views(clean_app) if getattr(v, "_credit_scope", None)]
+    assert protected, "no protected routes found"
+    for rule, view in protected:
+        url = rule.rule.replace("<string:uscc>", parties.owner_uscc).replace(
+            "<uscc>", parties.owner_uscc)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            r = client.open(url, method=method, json={})
+            assert r.status_code == 401, (method, url)
+            assert r.content_type == "application/problem+json"
+            assert r.headers["WWW-Authenticate"].startswith("Bearer")
+            r = client.open(url, method=method, json={}, headers=bearer(internal_token))
+            assert r.status_code == 403, (method, url)
+            assert r.content_type == "application/problem+json"
+            assert view._credit_scope in r.get_json()["detail"]
+
+
+def test_garbage_token_is_401(client, parties) -> None:
+    r = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/contact",
+                   headers=bearer("jsct_at_forged"))
+    assert r.status_code == 401
+
+
+# Every route with an {uscc} or {id} and what each party may get. A new such route must be
+# added here, or the completeness test fails.
+MATRIX = {
+    ("GET", "/api/v1/enterprises/<string:uscc>"): {
+        "owner": 200, "other": 200, "reg_out": 200, "reg_in": 200, "anonymous": 200},
+    ("GET", "/api/v1/enterprises/<string:uscc>/contact"): {
+        "owner": 200, "other": 404, "reg_out": 404, "reg_in": 200, "anonymous": 401},
+    ("PATCH", "/api/v1/enterprises/<string:uscc>"): {
+        "owner": 200, "other": 403, "reg_out": 403, "reg_in": 403, "anonymous": 401},
+}
+
+
+def test_matrix_covers_every_object_route(clean_app) -> None:
+    routes = {(m, r.rule) for r, _ in _views(clean_app)
+              for m in r.methods - {"HEAD", "OPTIONS"}
+              if "<" in r.rule and r.rule.startswith("/api/")
+              and ("uscc>" in r.rule or "id>" in r.rule) and not r.rule.startswith("/api/v1/uscc")}
+    assert routes == set(MATRIX)
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_authorization_matrix(client, parties, route) -> None:
+    method, rule = route
+    url = rule.replace("<string:uscc>", parties.owner_uscc)
+    for party, expected in MATRIX[route].items():
+        headers = {} if party == "anonymous" else bearer(
+            client_token(client, parties.clients[party]))
+        kwargs = {}
+        if method == "PATCH":
+            current = client.get(url)
+            headers["If-Match"] = current.headers["ETag"]
+            kwargs["json"] = {"customer_service_email": f"{party}@example.com"}
+        r = client.open(url, method=method, headers=headers, **kwargs)
+        assert r.status_code == expected, (party, method, url, r.get_data(as_text=True))
+        if expected >= 400:
+            assert r.content_type == "application/problem+json"
+            assert "customer_service" not in r.get_data(as_text=True)
+
+
+def _owner_patch(client, parties, body: dict, etag: str | None = "current"):
+    url = f"/api/v1/enterprises/{parties.owner_uscc}"
+    headers = bearer(client_token(client, parties.clients["owner"]))
+    if etag == "current":
+        etag = client.get(url).headers["ETag"]
+    if etag is not None:
+        headers["If-Match"] = etag
+    return client.patch(url, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("field", ["uscc", "name", "version", "id", "entity_type", "status",
+                                   "city_code", "enterprise_id", "updated_at"])
+def test_server_owned_fields_are_rejected(client, parties, field: str) -> None:
+    r = _owner_patch(client, parties, {field: "x", "customer_service_email": "a@example.com"})
+    assert r.status_code == 400
+    assert field in [e["field"] for e in r.get_json()["errors"]]
+
+
+def test_owner_updates_shops_and_contact(client, parties) -> None:
+    r = _owner_patch(client, parties, {
+        "shops": [{"platform": "jd", "shop_name": "新开京东店",
+                   "url": "https://jd.example.com/x"}],
+        "customer_service_phone": "025-12345678",
+        "customer_service_email": "service@example.com"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.get_json()
+    assert [s["shop_name"] for s in body["shops"]] == ["新开京东店"]
+    assert r.headers["ETag"] == f'"{body["version"]}"'
+    # Contact data stays out of the public view and the public index.
+    public = client.get(f"/api/v1/enterprises/{parties.owner_uscc}").get_json()
+    assert "customer_service_phone" not in public
+    found = client.get("/api/v1/search", query_string={"q": "新开京东店"}).get_json()
+    assert "025-12345678" not in str(found)
+
+
+def test_if_match_is_required_and_checked(client, parties) -> None:
+    r = _owner_patch(client, parties, {"customer_service_email": "a@example.com"}, etag=None)
+    assert r.status_code == 428
+    r = _owner_patch(client, parties, {"customer_service_email": "a@example.com"},
+                     etag='"999"')
+    assert r.status_code == 412
+
+
+def test_two_editors_cannot_overwrite_each_other(client, parties) -> None:
+    url = f"/api/v1/enterprises/{parties.owner_uscc}"
+    etag = client.get(url).headers["ETag"]
+    first = _owner_patch(client, parties, {"customer_service_email": "a@example.com"},
+                         etag=etag)
+    second = _owner_patch(client, parties, {"customer_service_email": "b@example.com"},
+                          etag=etag)
+    assert first.status_code == 200 and second.status_code == 412
+
+
+def test_bad_contact_values_are_listed(client, parties) -> None:
+    r = _owner_patch(client, parties, {"customer_service_email": "not-an-email",
+                                       "customer_service_phone": "call me"})
+    assert r.status_code == 400
+    assert {e["field"] for e in r.get_json()["errors"]} == {
+        "customer_service_email", "customer_service_phone"}
