@@ -1,0 +1,82 @@
+"""Every public service function checks permission first: a denied identity gets
+PermissionDenied before anything happens. New service functions must be listed here."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from credit.accounts import service as accounts
+from credit.enterprises import service as enterprises
+from credit.errors import PermissionDenied
+from credit.identity import ANONYMOUS, Identity, IdentityKind
+from credit.uow import unit_of_work
+
+ENTERPRISE = Identity(IdentityKind.ENTERPRISE, "client:x", enterprise_id="nobody",
+                      scopes=frozenset({"enterprises:write", "enterprises:read"}))
+REGULATOR = Identity(IdentityKind.REGULATOR, "client:y", authority_id="a",
+                     scopes=frozenset({"violations:write"}), jurisdiction=frozenset({"320000"}))
+
+# Functions anyone may call (public registry reads).
+PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
+          "enterprises.check_uscc", "enterprises.count_enterprises"}
+
+# Functions that take a uow: called with these keyword arguments.
+DENIED = {
+    "enterprises.import_enterprises": {"records": []},
+    "accounts.create_authority": {"code": "X", "name": "x", "jurisdiction": ["320000"]},
+    "accounts.create_client": {"kind": "enterprise", "name": "x", "scope_list": []},
+    "accounts.disable_client": {"client_id": "jsc_x"},
+    "accounts.rotate_client_secret": {"client_id": "jsc_x"},
+    "accounts.create_user": {"username": "u", "password": "p" * 12, "kind": "operator",
+                             "display_name": "x", "scope_list": []},
+}
+# Reads that are not public, and object-level writes: checked on a real object below.
+OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterprise_profile",
+                "accounts.list_clients"}
+
+
+def _service_functions() -> set[str]:
+    names = set()
+    for label, module in (("enterprises", enterprises), ("accounts", accounts)):
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            params = list(inspect.signature(fn).parameters)
+            if fn.__module__ == module.__name__ and not name.startswith("_") \
+                    and params and params[0] == "identity":
+                names.add(f"{label}.{name}")
+    return names
+
+
+def test_every_service_function_is_classified() -> None:
+    assert _service_functions() == PUBLIC | set(DENIED) | OBJECT_LEVEL
+
+
+@pytest.mark.parametrize("name", sorted(DENIED))
+@pytest.mark.parametrize("identity", [ANONYMOUS, ENTERPRISE, REGULATOR],
+                         ids=["anonymous", "enterprise", "regulator"])
+def test_denied_identity_gets_permission_denied(app_ctx, name: str, identity) -> None:
+    label, fn_name = name.split(".")
+    fn = getattr({"enterprises": enterprises, "accounts": accounts}[label], fn_name)
+    with pytest.raises(PermissionDenied), unit_of_work() as uow:
+        fn(identity, uow, **DENIED[name])
+
+
+def test_object_level_functions(app_ctx) -> None:
+    from tests.helpers import import_records, sample_records
+
+    rec = sample_records(1)[0]
+    import_records([rec])
+    with pytest.raises(PermissionDenied):
+        accounts.list_clients(ENTERPRISE)
+    with pytest.raises(PermissionDenied), unit_of_work() as uow:
+        enterprises.update_enterprise_profile(ENTERPRISE, uow, rec["uscc"],
+                                              {"customer_service_email": "a@b.cn"}, 1)
+    from credit.errors import NotFound
+
+    with pytest.raises(NotFound):  # not public: denied as if it did not exist
+        enterprises.get_enterprise_contact(ENTERPRISE, rec["uscc"])
+    outside = Identity(IdentityKind.REGULATOR, "r", jurisdiction=frozenset({"321300"}))
+    if rec["city_code"] != "321300":
+        with pytest.raises(NotFound):
+            enterprises.get_enterprise_contact(outside, rec["uscc"])
