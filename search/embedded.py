@@ -30,6 +30,8 @@ from search.backend import (
 )
 
 _GAP = "qqgapqq"
+#: Above this many matches, results after the exact-name ones are listed in code order.
+RANK_LIMIT = 20_000
 
 
 def _text_value(value: Any) -> str:
@@ -104,7 +106,7 @@ class EmbeddedBackend:
             CREATE INDEX IF NOT EXISTS {self._t(spec, 'kw_fv')[:-1]}_ix" ON
                 {self._t(spec, 'kw')} (field, value, doc);
             CREATE INDEX IF NOT EXISTS {self._t(spec, 'kw_doc')[:-1]}_ix" ON
-                {self._t(spec, 'kw')} (doc);
+                {self._t(spec, 'kw')} (doc, field, value);
         """)
 
     def drop(self, spec: IndexSpec) -> None:
@@ -227,24 +229,68 @@ class EmbeddedBackend:
     def _full_text(self, c: sqlite3.Connection, spec: IndexSpec, query: SearchQuery,
                    phrases: list[list[str]], filters: str,
                    filter_params: list[Any]) -> SearchResult:
-        """Matches are materialised once into a temporary table; the count, the page and
-        the facets are read from it instead of re-running the full-text match."""
+        """Exact-name matches first, then the rest by BM25 relevance.
+
+        Up to ``RANK_LIMIT`` matches are materialised once into a temporary table with
+        their scores, and the page and the facets are read from it. Beyond that (a two-
+        character fragment such as 有限 matches most of the registry) relevance says little
+        and scoring every match costs seconds, so the rest are listed in code order, like
+        a browse. The set of matches, the total and the facets are the same either way.
+        """
         docs, fts, kw = self._t(spec, "docs"), self._t(spec, "fts"), self._t(spec, "kw")
         cols = " ".join(f'"{f}"' for f in spec.text_fields)
         expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
-        weights = ", ".join(str(w) for w in spec.text_fields.values())
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, score REAL, "
-                  "exact INTEGER NOT NULL DEFAULT 0)")
-        c.execute("DELETE FROM temp.m")
-        c.execute(f"INSERT INTO temp.m (doc, score) SELECT rowid, -bm25({fts}, {weights}) "
-                  f"FROM {fts} WHERE {fts} MATCH ?{filters}", [expr, *filter_params])
-        c.execute(f"UPDATE temp.m SET exact = 1 WHERE doc IN (SELECT doc FROM {kw} "
-                  "WHERE field = ? AND value = ?)", (spec.exact_field, query.text.strip()))
-        total = c.execute("SELECT count(*) FROM temp.m").fetchone()[0]
-        rows = c.execute(f"SELECT d.id, d.source, m.score FROM temp.m JOIN {docs} d "
-                         "ON d.rowid = m.doc ORDER BY m.exact DESC, m.score DESC, d.sort_key "
-                         "LIMIT ? OFFSET ?",
-                         (query.size, (query.page - 1) * query.size)).fetchall()
-        facets = self._facets(c, kw, query, "k.doc IN (SELECT doc FROM temp.m)", [])
+        match = f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?{filters}"
+        match_params = [expr, *filter_params]
+        total = c.execute(f"SELECT count(*) FROM ({match})", match_params).fetchone()[0]
+        # Exact-name candidates come from the keyword index (a handful at most); each is
+        # kept only if it also matches the text and the filters.
+        exact = [doc for (doc,) in c.execute(
+            f"SELECT doc FROM {kw} WHERE field = ? AND value = ?",
+            (spec.exact_field, query.text.strip())).fetchall()
+            if c.execute(f"SELECT 1 FROM {fts} WHERE {fts} MATCH ? AND rowid = ?{filters}",
+                         [expr, doc, *filter_params]).fetchone()]
+        offset, size = (query.page - 1) * query.size, query.size
+        rows: list[tuple] = []
+        if offset < len(exact):
+            marks = ", ".join("?" for _ in exact)
+            rows = c.execute(f"SELECT id, source, 0.0 FROM {docs} WHERE rowid IN ({marks}) "
+                             "ORDER BY sort_key", exact).fetchall()[offset:offset + size]
+        rest_offset = max(0, offset - len(exact))
+        rest_size = size - len(rows)
+        not_exact = f" AND d.rowid NOT IN ({', '.join('?' for _ in exact)})" if exact else ""
+        if total <= RANK_LIMIT:
+            weights = ", ".join(str(w) for w in spec.text_fields.values())
+            c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, score REAL)")
+            c.execute("DELETE FROM temp.m")
+            c.execute(f"INSERT INTO temp.m SELECT rowid, -bm25({fts}, {weights}) FROM {fts} "
+                      f"WHERE {fts} MATCH ?{filters}", match_params)
+            if rest_size > 0:
+                rows += c.execute(
+                    f"SELECT d.id, d.source, m.score FROM temp.m CROSS JOIN {docs} d "
+                    f"ON d.rowid = m.doc WHERE 1{not_exact} ORDER BY m.score DESC, d.sort_key "
+                    "LIMIT ? OFFSET ?", [*exact, rest_size, rest_offset]).fetchall()
+            facets = {}
+            for fname in query.facets:
+                facets[fname] = [tuple(r) for r in c.execute(
+                    f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k ON k.doc = m.doc "
+                    "AND k.field = ? GROUP BY k.value ORDER BY n DESC, k.value LIMIT 50",
+                    (fname,)).fetchall()]
+        else:
+            if rest_size > 0:
+                rows += c.execute(
+                    f"SELECT d.id, d.source, 0.0 FROM {docs} d WHERE d.deleted = 0 "
+                    f"AND d.rowid IN ({match}){not_exact} ORDER BY d.sort_key "
+                    "LIMIT ? OFFSET ?",
+                    [*match_params, *exact, rest_size, rest_offset]).fetchall()
+            c.execute("CREATE TEMP TABLE IF NOT EXISTS mm (doc INTEGER PRIMARY KEY)")
+            c.execute("DELETE FROM temp.mm")
+            c.execute(f"INSERT INTO temp.mm {match}", match_params)
+            facets = {}
+            for fname in query.facets:
+                facets[fname] = [tuple(r) for r in c.execute(
+                    f"SELECT k.value, count(*) AS n FROM temp.mm CROSS JOIN {kw} k "
+                    "ON k.doc = mm.doc AND k.field = ? GROUP BY k.value "
+                    "ORDER BY n DESC, k.value LIMIT 50", (fname,)).fetchall()]
         return SearchResult(total, [SearchHit(r[0], float(r[2]), json.loads(r[1]))
                                     for r in rows], facets)

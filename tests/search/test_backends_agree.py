@@ -84,3 +84,29 @@ def test_two_character_fragment_finds_every_match(pair, demo_records: list[dict]
 
 def test_embedded_is_the_default_kind(pair) -> None:
     assert isinstance(pair[0], EmbeddedBackend)
+
+
+@pytest.mark.parametrize(("q", "filters"), FIXED_QUERIES)
+def test_backends_agree_when_results_are_too_many_to_rank(pair, q: str, filters: dict,
+                                                          monkeypatch) -> None:
+    """The embedded backend lists very broad matches in code order instead of scoring
+    them all; the set, the total and the facets must still be Elasticsearch's."""
+    import search.embedded
+
+    monkeypatch.setattr(search.embedded, "RANK_LIMIT", 5)
+    embedded, elastic = pair
+    assert _all(embedded, q, filters) == _all(elastic, q, filters)
+    assert search_enterprises(embedded, q, **filters).facets == \
+        search_enterprises(elastic, q, **filters).facets
+
+
+def test_exact_name_first_when_results_are_too_many_to_rank(pair, demo_records,
+                                                            monkeypatch) -> None:
+    import search.embedded
+
+    monkeypatch.setattr(search.embedded, "RANK_LIMIT", 0)
+    for rec in demo_records[:10]:
+        r = search_enterprises(pair[0], rec["name"])
+        assert r.hits[0].source["uscc"] == rec["uscc"]
+        second = search_enterprises(pair[0], rec["name"], page=2, size=1)
+        assert all(h.source["uscc"] != rec["uscc"] for h in second.hits)
