@@ -22,6 +22,7 @@ install: $(STAMP)
 ## make run: migrate, load demo data when empty, serve at http://127.0.0.1:$(PORT)
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) credit pledges seed-templates
 	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1 --if-empty
 	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
 	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app

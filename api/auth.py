@@ -28,6 +28,24 @@ def public(view: F) -> F:
     return view
 
 
+def optional_token(view: F) -> F:
+    """Public, but a caller that sends a bearer token is recognised (an owner sees its own
+    drafts). A token that is sent but invalid is 401, not silently ignored."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.headers.get("Authorization"):
+            identity = authenticate()
+            if identity is None:
+                return _bearer_error(401, "invalid_token",
+                                     "访问令牌无效、已过期或已撤销 (invalid token)")
+            g.identity = identity
+        return view(*args, **kwargs)
+
+    wrapper._credit_public = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 def current_identity() -> Identity:
     return g.get("identity", ANONYMOUS)
 

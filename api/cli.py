@@ -163,3 +163,47 @@ def settings_cmd() -> None:
     """List every setting with its default and meaning."""
     for s in config.describe():
         click.echo(f"{s['name']:<32} default={s['default']!r}\n    {s['doc']}")
+
+
+@credit_cli.group("pledges")
+def pledges_cli() -> None:
+    """Integrity pledges and their templates."""
+
+
+@pledges_cli.command("seed-templates")
+@with_appcontext
+def seed_templates_cmd() -> None:
+    """Publish the standard templates (ECOM-STD, CREDIT-REPAIR) if they are missing."""
+    from credit.pledges import service as pledges
+
+    with unit_of_work() as uow:
+        created = pledges.seed_templates(SYSTEM, uow)
+    click.echo(json.dumps({"published": [f"{t.code} v{t.version}" for t in created]}))
+
+
+@pledges_cli.command("expire")
+@with_appcontext
+def expire_cmd() -> None:
+    """Record expiry events for pledges past their validity (run daily, e.g. from cron)."""
+    from credit.pledges import service as pledges
+
+    with unit_of_work() as uow:
+        n = pledges.expire_due_pledges(SYSTEM, uow)
+    click.echo(json.dumps({"expired": n}))
+
+
+@pledges_cli.command("mandate")
+@click.option("--platform", "platform_code", required=True, help="The platform's USCC.")
+@click.argument("merchants", nargs=-1, required=True)
+@with_appcontext
+def mandate_cmd(platform_code: str, merchants: tuple[str, ...]) -> None:
+    """Authorise a platform to file and publish pledges for these merchants (USCCs)."""
+    from credit.errors import DomainError
+    from credit.pledges import service as pledges
+
+    try:
+        with unit_of_work() as uow:
+            n = pledges.grant_mandates(SYSTEM, uow, platform_code, list(merchants))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail)
+    click.echo(json.dumps({"granted": n}))

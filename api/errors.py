@@ -78,8 +78,12 @@ def _flatten(messages: Any, location: str, prefix: str = "") -> list[dict[str, A
     return out
 
 
+def status_of(exc: de.DomainError) -> int:
+    return next((STATUS_OF[c] for c in type(exc).__mro__ if c in STATUS_OF), 400)
+
+
 def handle_domain_error(exc: de.DomainError) -> Response:
-    status = next((STATUS_OF[c] for c in type(exc).__mro__ if c in STATUS_OF), 400)
+    status = status_of(exc)
     errors = [{"field": e.field, "location": e.location, "message": e.message, "code": e.code}
               for e in exc.errors] or None
     return problem(status, exc.title, exc.detail, title_en=exc.title_en, errors=errors)

@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     def _start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        g.pop("identity", None)  # set again only by a valid token (api/auth.py)
         g.started = time.perf_counter()
         if (request.method in {"POST", "PUT", "PATCH"} and request.path.startswith("/api/")
                 and (request.content_length or request.headers.get("Transfer-Encoding"))

@@ -10,6 +10,9 @@ from credit.accounts.models import (
 )
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
+from credit.idempotency import IdempotencyRecord
+from credit.pledges.models import Pledge, PledgeTemplate
 
 __all__ = ["AuthEvent", "Authority", "AuthorizationCode", "ChangeEvent", "ConsumerCursor",
-           "Enterprise", "OAuthClient", "Shop", "Token", "UserAccount"]
+           "Enterprise", "IdempotencyRecord", "OAuthClient", "Pledge", "PledgeTemplate",
+           "Shop", "Token", "UserAccount"]

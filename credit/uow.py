@@ -64,8 +64,11 @@ class UnitOfWork:
         self._events.clear()
 
     def commit(self) -> None:
+        from credit.idempotency import mark_applied
+
         self.session.flush()
         self.flush_events()
+        mark_applied(self.session)  # an Idempotency-Key request: applied in this commit
         self.session.commit()
 
 

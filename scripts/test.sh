@@ -27,4 +27,4 @@ echo "== pass 1: SQLite + embedded search (search contract on both backends) =="
 
 echo "== pass 2: PostgreSQL + Elasticsearch =="
 "${PYTEST[@]}" --db=postgresql --search=elasticsearch \
-    tests/api tests/services tests/migrations tests/security
+    tests/api tests/services tests/migrations tests/security tests/pledges

@@ -170,3 +170,24 @@ def app_ctx(clean_app):
 
 
 DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def frozen_clock():
+    """Move time by hand: ``frozen_clock.advance(seconds)``."""
+    from datetime import UTC, datetime, timedelta
+
+    from credit import clock
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now = datetime.now(UTC)
+
+        def advance(self, seconds: float) -> None:
+            self.now += timedelta(seconds=seconds)
+
+    c = Clock()
+    clock.set_clock(lambda: c.now)
+    yield c
+    clock.set_clock(None)
+

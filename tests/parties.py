@@ -141,3 +141,55 @@ def redeem(client, console: Client, code: str, verifier: str | None):
 
 def valid_code_like(prefix: str = "9132050") -> str:
     return uscc.complete(prefix + "000000099")
+
+
+def owner_identity(uscc_code: str):
+    """The Identity an enterprise's own client has (for arranging data directly)."""
+    import sqlalchemy as sa
+
+    from credit.enterprises.models import Enterprise
+    from credit.extensions import db
+    from credit.identity import Identity, IdentityKind
+
+    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == uscc_code))
+    return Identity(IdentityKind.ENTERPRISE, "client:test", enterprise_id=ent.id,
+                    scopes=frozenset({"pledges:write"}))
+
+
+def seed_templates():
+    from credit.pledges import service as pledges
+
+    with unit_of_work() as uow:
+        pledges.seed_templates(SYSTEM, uow)
+    return {t.code: t for t in pledges.list_templates(SYSTEM)}
+
+
+def pledge_body(template, **overrides) -> dict:
+    from credit import clock
+
+    today = clock.today()
+    body = {"template_id": template.id, "clauses": template.required_codes(),
+            "extra_commitments": ["48 小时内发货"], "valid_from": today.isoformat(),
+            "valid_until": today.replace(year=today.year + 1).isoformat(),
+            "signer_name": "张三明", "signer_title": "总经理", "consent_to_publish": True}
+    body.update(overrides)
+    return body
+
+
+def make_pledge(uscc_code: str, publish: bool = False):
+    """A pledge of this enterprise, made through the real services."""
+    from datetime import date
+
+    from credit.pledges import service as pledges
+
+    template = seed_templates()["ECOM-STD"]
+    data = pledge_body(template)
+    data["valid_from"] = date.fromisoformat(data["valid_from"])
+    data["valid_until"] = date.fromisoformat(data["valid_until"])
+    identity = owner_identity(uscc_code)
+    with unit_of_work() as uow:
+        pledge = pledges.create_pledge(identity, uow, data)
+    if publish:
+        with unit_of_work() as uow:
+            pledge = pledges.publish_pledge(identity, uow, pledge.id, pledge.version)
+    return pledge

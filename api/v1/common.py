@@ -47,6 +47,22 @@ class PageMetaSchema(Schema):
     pages = fields.Integer()
 
 
+def expected_version() -> int | None:
+    """The version an ``If-Match: "<version>"`` header names (None when absent)."""
+    from flask import request
+
+    from credit.errors import FieldError, PreconditionFailed
+
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed('If-Match 应为读取时得到的 ETag，如 "3"',
+                                 [FieldError("If-Match", header, "invalid", "header")])
+    return int(value)
+
+
 def etag_of(version: int) -> str:
     return f'"{version}"'
 

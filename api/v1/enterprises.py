@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from marshmallow import fields
 
 from api.auth import current_identity, public, require_scope
-from api.v1.common import Blueprint, PageMetaSchema, RegistryFilterArgs, etag_of, page_body
+from api.v1.common import (
+    Blueprint,
+    PageMetaSchema,
+    RegistryFilterArgs,
+    etag_of,
+    expected_version,
+    page_body,
+)
 from credit.enterprises import service
 from credit.enterprises.schemas import (
     EnterpriseContactSchema,
     EnterpriseProfilePatchSchema,
     PublicEnterpriseSchema,
 )
-from credit.errors import FieldError, PreconditionFailed
 from credit.uow import unit_of_work
 
 PREFIX = "/enterprises"
@@ -24,18 +29,6 @@ blp = Blueprint("enterprises", __name__, description="经营者登记信息 / en
 
 class EnterprisePageSchema(PageMetaSchema):
     items = fields.List(fields.Nested(PublicEnterpriseSchema))
-
-
-def _expected_version() -> int | None:
-    """The version an ``If-Match: "<version>"`` header names (None when absent)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise PreconditionFailed("If-Match 应为读取时得到的 ETag，如 \"3\"",
-                                 [FieldError("If-Match", header, "invalid", "header")])
-    return int(value)
 
 
 @blp.route("/<string:uscc>", methods=["GET"])
@@ -59,7 +52,7 @@ def patch_enterprise(changes: dict[str, Any], uscc: str) -> Any:
     """更新本企业的店铺与联系方式（需 If-Match）/ Update own shops and contact data"""
     with unit_of_work() as uow:
         ent = service.update_enterprise_profile(current_identity(), uow, uscc, changes,
-                                                _expected_version())
+                                                expected_version())
     return ent, 200, {"ETag": etag_of(ent.version)}
 
 

@@ -49,15 +49,42 @@ def test_garbage_token_is_401(client, parties) -> None:
     assert r.status_code == 401
 
 
-# Every route with an {uscc} or {id} and what each party may get. A new such route must be
-# added here, or the completeness test fails.
+# Every route with an {uscc} or {id}, the object it is tried on, and what each party may
+# get. A new such route must be added here, or the completeness test fails.
+ALL = ("owner", "other", "reg_out", "reg_in", "anonymous")
+
+
+def _expect(owner, other, reg_out, reg_in, anonymous) -> dict:
+    return dict(zip(ALL, (owner, other, reg_out, reg_in, anonymous), strict=True))
+
+
 MATRIX = {
-    ("GET", "/api/v1/enterprises/<string:uscc>"): {
-        "owner": 200, "other": 200, "reg_out": 200, "reg_in": 200, "anonymous": 200},
-    ("GET", "/api/v1/enterprises/<string:uscc>/contact"): {
-        "owner": 200, "other": 404, "reg_out": 404, "reg_in": 200, "anonymous": 401},
-    ("PATCH", "/api/v1/enterprises/<string:uscc>"): {
-        "owner": 200, "other": 403, "reg_out": 403, "reg_in": 403, "anonymous": 401},
+    ("GET", "/api/v1/enterprises/<string:uscc>"): ("enterprise", _expect(200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/enterprises/<string:uscc>/contact"): (
+        "enterprise", _expect(200, 404, 404, 200, 401)),
+    ("PATCH", "/api/v1/enterprises/<string:uscc>"): (
+        "enterprise", _expect(200, 403, 403, 403, 401)),
+    ("GET", "/api/v1/enterprises/<string:uscc>/pledges"): (
+        "enterprise", _expect(200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/pledges/<string:pledge_id>"): ("draft", _expect(200, 404, 404, 404, 404)),
+    ("PATCH", "/api/v1/pledges/<string:pledge_id>"): (
+        "draft", _expect(200, 404, 403, 403, 401)),
+    ("POST", "/api/v1/pledges/<string:pledge_id>/publish"): (
+        "draft", _expect(200, 404, 403, 403, 401)),
+    ("POST", "/api/v1/pledges/<string:pledge_id>/amendments"): (
+        "published", _expect(201, 403, 403, 403, 401)),
+    ("POST", "/api/v1/pledges/<string:pledge_id>/withdraw"): (
+        "published", _expect(200, 403, 403, 403, 401)),
+    ("GET", "/api/v1/pledge-templates/<string:template_id>"): (
+        "template", _expect(200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/pledge-templates/<string:template_id>/publish"): (
+        "template_draft", _expect(403, 403, 403, 403, 401)),
+}
+
+BODIES = {
+    "PATCH /api/v1/enterprises/<string:uscc>": {"customer_service_email": "x@example.com"},
+    "PATCH /api/v1/pledges/<string:pledge_id>": {"signer_title": "法定代表人"},
+    "POST /api/v1/pledges/<string:pledge_id>/withdraw": {"reason": "业务调整，停止网店经营"},
 }
 
 
@@ -69,18 +96,46 @@ def test_matrix_covers_every_object_route(clean_app) -> None:
     assert routes == set(MATRIX)
 
 
+def _target(kind: str, parties) -> tuple[str, dict]:
+    """A fresh object of this kind; returns the URL parameters that name it."""
+    from credit.identity import SYSTEM
+    from credit.pledges import service as pledges
+    from credit.uow import unit_of_work
+    from tests.parties import make_pledge, seed_templates
+
+    if kind == "enterprise":
+        return "", {"uscc": parties.owner_uscc}
+    if kind in {"draft", "published"}:
+        return "", {"pledge_id": make_pledge(parties.owner_uscc, kind == "published").id}
+    template = seed_templates()["ECOM-STD"]
+    if kind == "template":
+        return "", {"template_id": template.id}
+    with unit_of_work() as uow:
+        draft = pledges.create_template(SYSTEM, uow, {
+            "code": "NEW", "type": "voluntary_public", "title": "新模板", "title_en": "New",
+            "preamble": "承诺如下：", "preamble_en": "We pledge:", "clauses": template.clauses})
+    return "", {"template_id": draft.id}
+
+
 @pytest.mark.parametrize("route", sorted(MATRIX))
 def test_authorization_matrix(client, parties, route) -> None:
     method, rule = route
-    url = rule.replace("<string:uscc>", parties.owner_uscc)
-    for party, expected in MATRIX[route].items():
+    kind, expectations = MATRIX[route]
+    for party, expected in expectations.items():
+        _, params = _target(kind, parties)
+        url = rule
+        for name, value in params.items():
+            url = url.replace(f"<string:{name}>", value)
         headers = {} if party == "anonymous" else bearer(
             client_token(client, parties.clients[party]))
-        kwargs = {}
-        if method == "PATCH":
-            current = client.get(url)
-            headers["If-Match"] = current.headers["ETag"]
-            kwargs["json"] = {"customer_service_email": f"{party}@example.com"}
+        kwargs: dict = {"json": BODIES.get(f"{method} {rule}", {})} if method != "GET" else {}
+        if method in {"PATCH", "POST"}:
+            owner_view = client.get(url.split("/publish")[0].split("/amendments")[0]
+                                    .split("/withdraw")[0],
+                                    headers=bearer(client_token(client,
+                                                                parties.clients["owner"])))
+            if "ETag" in owner_view.headers:
+                headers["If-Match"] = owner_view.headers["ETag"]
         r = client.open(url, method=method, headers=headers, **kwargs)
         assert r.status_code == expected, (party, method, url, r.get_data(as_text=True))
         if expected >= 400:

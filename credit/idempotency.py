@@ -1,0 +1,126 @@
+"""Idempotency keys for POST requests (Stripe-style), scoped per OAuth client.
+
+A request with an ``Idempotency-Key`` first *claims* the key in a transaction of its own,
+so a concurrent duplicate sees the claim and is told so (409). The domain transaction that
+carries out the request marks the claim *applied* in the same commit (``credit.uow`` does
+it through ``session.info``), and the response is stored afterwards for replay. A request
+that failed releases its claim, so a retry runs again. Keys are kept 24 hours.
+
+If the process dies between the domain commit and storing the response, the key stays
+*applied* without a response: a retry gets 409 and never a second effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from credit import clock
+from credit.extensions import db
+from credit.types import UtcDateTime
+
+RETENTION = timedelta(hours=24)
+LEASE = timedelta(seconds=60)
+SESSION_KEY = "credit.idempotency_claim"
+
+
+class IdempotencyRecord(db.Model):
+    __tablename__ = "idempotency_key"
+
+    client_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    state: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # claimed|applied|done
+    status_code: Mapped[int | None] = mapped_column(sa.Integer)
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_headers: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    locked_until: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """Same key with a different request is an error: compare canonical JSON bodies."""
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True,
+                               separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What claiming a key found: go ahead, replay a stored response, or refuse."""
+
+    outcome: str  # "proceed" | "replay" | "in_flight" | "mismatch" | "unknown_result"
+    record: IdempotencyRecord | None = None
+
+
+def claim(session: Session, client_id: str, key: str, fingerprint: str) -> Claim:
+    """Claim the key in its own committed transaction."""
+    now = clock.now()
+    session.execute(sa.delete(IdempotencyRecord).where(
+        IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.expires_at <= now).execution_options(synchronize_session=False))
+    session.commit()
+    try:
+        session.add(IdempotencyRecord(client_id=client_id, key=key, request_hash=fingerprint,
+                                      state="claimed", created_at=now,
+                                      locked_until=now + LEASE, expires_at=now + RETENTION))
+        session.commit()
+        return Claim("proceed")
+    except IntegrityError:
+        session.rollback()
+    record = session.get(IdempotencyRecord, (client_id, key), populate_existing=True)
+    if record is None:  # released in the meantime: try once more
+        return claim(session, client_id, key, fingerprint)
+    if record.request_hash != fingerprint:
+        return Claim("mismatch", record)
+    if record.state == "done":
+        return Claim("replay", record)
+    if record.state == "applied":
+        return Claim("unknown_result", record)
+    # Claimed by a request still running, or by one that died before applying anything.
+    taken = session.execute(
+        sa.update(IdempotencyRecord)
+        .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
+               IdempotencyRecord.state == "claimed", IdempotencyRecord.locked_until <= now)
+        .values(locked_until=now + LEASE).execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return Claim("proceed") if taken == 1 else Claim("in_flight", record)
+
+
+def mark_applied(session: Session) -> None:
+    """Called by the unit of work just before it commits the domain change."""
+    pending = session.info.get(SESSION_KEY)
+    if pending:
+        client_id, key = pending
+        session.execute(sa.update(IdempotencyRecord).where(
+            IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
+            .values(state="applied").execution_options(synchronize_session=False))
+
+
+def complete(session: Session, client_id: str, key: str, status: int, body: str,
+             headers: dict[str, str]) -> None:
+    session.execute(sa.update(IdempotencyRecord).where(
+        IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
+        .values(state="done", status_code=status, response_body=body,
+                response_headers=headers).execution_options(synchronize_session=False))
+    session.commit()
+
+
+def release(session: Session, client_id: str, key: str) -> None:
+    """The request failed without applying anything: let a retry run again."""
+    session.rollback()
+    session.execute(sa.delete(IdempotencyRecord).where(
+        IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.state == "claimed").execution_options(synchronize_session=False))
+    session.commit()

@@ -1,0 +1,1 @@
+"""Integrity pledges (诚信承诺): templates with structured clauses, and firms' pledges."""

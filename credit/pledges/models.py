@@ -1,0 +1,104 @@
+"""Pledge templates and pledges.
+
+A published template version is immutable. A pledge belongs to a *series*: an amendment is
+a new version in the same series that supersedes the published one when it is published
+itself; both stay on record. A withdrawal is a state, never a deletion.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from credit.enterprises.models import Enterprise, new_id
+from credit.extensions import db
+from credit.types import UtcDateTime
+
+
+class PledgeTemplate(db.Model):
+    __tablename__ = "pledge_template"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    title_en: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    preamble: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    preamble_en: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    #: [{"code", "text", "text_en", "required", "breaking_categories"}]
+    clauses: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # draft | published
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("code", "version", name="uq_pledge_template_code"),)
+
+    def clause_codes(self) -> list[str]:
+        return [c["code"] for c in self.clauses]
+
+    def required_codes(self) -> list[str]:
+        return [c["code"] for c in self.clauses if c.get("required")]
+
+
+class Pledge(db.Model):
+    __tablename__ = "pledge"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    series_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
+    series_version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
+                                               index=True)
+    template_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge_template.id"),
+                                             nullable=False, index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, index=True)
+    clauses: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    extra_commitments: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    valid_until: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    signer_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    signer_title: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    consent_to_publish: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    superseded_by_id: Mapped[str | None] = mapped_column(sa.String(36))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    template: Mapped[PledgeTemplate] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        sa.UniqueConstraint("series_id", "series_version", name="uq_pledge_series"),
+    )
+
+    def public_status(self, today: date) -> str:
+        """``expired`` is read from the dates, so no one has to act for it to be true."""
+        if self.status == "published" and self.valid_until < today:
+            return "expired"
+        return self.status
+
+
+class PlatformMandate(db.Model):
+    """An operator's authorisation for a platform (电子商务平台经营者) to file and publish
+    pledges on behalf of one merchant on it. Revoking keeps the row (history)."""
+
+    __tablename__ = "platform_mandate"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    platform_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False)
+    merchant_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
+                                             index=True)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("platform_id", "merchant_id",
+                                          name="uq_platform_mandate_pair"),)

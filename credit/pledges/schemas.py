@@ -1,0 +1,149 @@
+"""Input and output schemas for templates and pledges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from credit import clock
+from credit.masking import mask_person_name
+from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
+
+
+class ClauseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9_-]{1,15}$"))
+    text = fields.String(required=True, validate=validate.Length(2, 1000))
+    text_en = fields.String(required=True, validate=validate.Length(2, 1000))
+    required = fields.Boolean(load_default=True)
+    breaking_categories = fields.List(fields.String(validate=validate.Length(1, 32)),
+                                      load_default=list)
+
+
+class TemplateInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9-]{1,31}$"))
+    type = fields.String(required=True, validate=validate.OneOf(list(PLEDGE_TYPES)))
+    title = fields.String(required=True, validate=validate.Length(2, 200))
+    title_en = fields.String(required=True, validate=validate.Length(2, 200))
+    preamble = fields.String(required=True, validate=validate.Length(2, 2000))
+    preamble_en = fields.String(required=True, validate=validate.Length(2, 2000))
+    clauses = fields.List(fields.Nested(ClauseSchema), required=True,
+                          validate=validate.Length(1, 50))
+
+    @validates_schema
+    def unique_codes(self, data: dict, **_: Any) -> None:
+        codes = [c["code"] for c in data.get("clauses", [])]
+        if len(codes) != len(set(codes)):
+            raise ValidationError("条款代码不能重复", "clauses")
+
+
+class TemplateSchema(Schema):
+    id = fields.String()
+    code = fields.String()
+    version = fields.Integer()
+    type = fields.String()
+    type_name = fields.Function(lambda t: PLEDGE_TYPES[t.type][0])
+    title = fields.String()
+    title_en = fields.String()
+    preamble = fields.String()
+    preamble_en = fields.String()
+    clauses = fields.List(fields.Dict())
+    status = fields.String()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class PledgeInputSchema(Schema):
+    """A new pledge (draft). Enterprise, status and dates of state changes are server-owned."""
+
+    class Meta:
+        unknown = RAISE
+
+    template_id = fields.String(required=True, validate=validate.Length(1, 36))
+    clauses = fields.List(fields.String(validate=validate.Length(1, 16)), required=True,
+                          validate=validate.Length(1, 50))
+    extra_commitments = fields.List(fields.String(validate=validate.Length(2, 500)),
+                                    load_default=list, validate=validate.Length(max=20))
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+    signer_name = fields.String(required=True, validate=validate.Length(2, 100))
+    signer_title = fields.String(required=True, validate=validate.Length(2, 100))
+    consent_to_publish = fields.Boolean(required=True)
+
+    @validates_schema
+    def period(self, data: dict, **_: Any) -> None:
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            raise ValidationError("有效期截止日不能早于起始日", "valid_until")
+        if start and end and (end - start).days > 5 * 366:
+            raise ValidationError("有效期最长 5 年", "valid_until")
+
+
+class PledgePatchSchema(PledgeInputSchema):
+    """Changes to a draft: any subset of the input fields except the template."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("template_id",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class BatchItemSchema(PledgeInputSchema):
+    """One merchant's pledge in a platform's batch."""
+
+    uscc = fields.String(required=True, validate=validate.Length(18, 18))
+    publish = fields.Boolean(load_default=True)
+
+
+class BatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    items = fields.List(fields.Dict(), required=True, validate=validate.Length(1, 500))
+
+
+class WithdrawSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(2, 500))
+
+
+class PledgeSchema(Schema):
+    """The pledge as anyone may read it; the signer's name is masked."""
+
+    id = fields.String()
+    series_id = fields.String()
+    series_version = fields.Integer()
+    uscc = fields.Function(lambda p: p.enterprise.uscc)
+    enterprise_name = fields.Function(lambda p: p.enterprise.name)
+    template_id = fields.String()
+    template_code = fields.Function(lambda p: p.template.code)
+    template_version = fields.Function(lambda p: p.template.version)
+    type = fields.Function(lambda p: p.template.type)
+    title = fields.Function(lambda p: p.template.title)
+    status = fields.Function(lambda p: p.public_status(clock.today()))
+    status_name = fields.Function(lambda p: STATUS_LABELS[p.public_status(clock.today())][0])
+    clauses = fields.Function(lambda p: [
+        {"code": c["code"], "text": c["text"], "text_en": c["text_en"]}
+        for c in p.template.clauses if c["code"] in p.clauses])
+    extra_commitments = fields.List(fields.String())
+    valid_from = fields.Date()
+    valid_until = fields.Date()
+    signer_name = fields.Function(lambda p: mask_person_name(p.signer_name))
+    signer_title = fields.String()
+    consent_to_publish = fields.Boolean()
+    published_at = fields.DateTime(allow_none=True)
+    superseded_at = fields.DateTime(allow_none=True)
+    superseded_by_id = fields.String(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+    url = fields.Function(lambda p: f"/api/v1/pledges/{p.id}")

@@ -1,0 +1,370 @@
+"""Pledge services: templates (operators) and pledges (enterprises), with a state machine.
+
+    draft --publish--> published --withdraw--> withdrawn
+      ^                    |  \\--(valid_until passes)--> expired (read from the dates)
+      |                  amend
+      +-- new version <----+      publishing the amendment: old version -> superseded
+
+Published versions are immutable; every state change is one unit of work with its change
+event. ``expected_version`` (from If-Match) guards every change to an existing pledge.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from credit import clock
+from credit.enterprises.models import Enterprise, new_id
+from credit.enterprises.service import get_enterprise
+from credit.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from credit.extensions import db
+from credit.identity import Identity, IdentityKind
+from credit.pagination import Page
+from credit.permissions import can_manage_registry, can_read_public, is_owner, require
+from credit.pledges.models import Pledge, PledgeTemplate
+from credit.pledges.vocab import PLEDGE_TYPES, SEED_TEMPLATES
+from credit.uow import UnitOfWork
+
+ENTITY = "pledge"
+PUBLIC_STATES = ("published", "superseded", "withdrawn")
+
+
+# -- templates ------------------------------------------------------------------------
+def list_templates(identity: Identity) -> list[PledgeTemplate]:
+    require(can_read_public(identity))
+    stmt = sa.select(PledgeTemplate).order_by(PledgeTemplate.code, PledgeTemplate.version)
+    if not can_manage_registry(identity):
+        stmt = stmt.where(PledgeTemplate.status == "published")
+    return list(db.session.scalars(stmt))
+
+
+def get_template(identity: Identity, template_id: str) -> PledgeTemplate:
+    require(can_read_public(identity))
+    t = db.session.get(PledgeTemplate, template_id)
+    if t is None or (t.status != "published" and not can_manage_registry(identity)):
+        raise NotFound("未找到承诺书模板")
+    return t
+
+
+def create_template(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> PledgeTemplate:
+    """A new draft version of a template code (versions count up per code)."""
+    require(can_manage_registry(identity))
+    latest = db.session.scalar(sa.select(sa.func.max(PledgeTemplate.version))
+                               .where(PledgeTemplate.code == data["code"])) or 0
+    template = PledgeTemplate(
+        code=data["code"], version=latest + 1, type=data["type"], title=data["title"],
+        title_en=data["title_en"], preamble=data["preamble"], preamble_en=data["preamble_en"],
+        clauses=[dict(c) for c in data["clauses"]], status="draft", created_at=clock.now())
+    uow.session.add(template)
+    uow.session.flush()
+    uow.record("pledge_template", template.id, template.version)
+    return template
+
+
+def publish_template(identity: Identity, uow: UnitOfWork, template_id: str) -> PledgeTemplate:
+    require(can_manage_registry(identity))
+    template = get_template(identity, template_id)
+    if template.status == "published":
+        raise Conflict("模板已发布，已发布的版本不可修改")
+    template.status = "published"
+    template.published_at = clock.now()
+    uow.record("pledge_template", template.id, template.version)
+    return template
+
+
+def seed_templates(identity: Identity, uow: UnitOfWork) -> list[PledgeTemplate]:
+    """Publish the standard templates if no version of their code exists yet."""
+    require(can_manage_registry(identity))
+    created = []
+    for seed in SEED_TEMPLATES:
+        if db.session.scalar(sa.select(PledgeTemplate.id).where(
+                PledgeTemplate.code == seed["code"])):
+            continue
+        clauses = [{"code": c, "text": t, "text_en": e, "required": r,
+                    "breaking_categories": cats} for c, t, e, r, cats in seed["clauses"]]
+        template = create_template(identity, uow, {**seed, "clauses": clauses})
+        created.append(publish_template(identity, uow, template.id))
+    return created
+
+
+# -- pledges --------------------------------------------------------------------------
+def _visible(identity: Identity, pledge: Pledge) -> bool:
+    if is_owner(identity, pledge.enterprise):
+        return True
+    if pledge.status == "draft":
+        return False
+    if pledge.consent_to_publish:
+        return True
+    if identity.kind == IdentityKind.REGULATOR:
+        return identity.covers(pledge.enterprise.district_code or pledge.enterprise.city_code)
+    return identity.kind == IdentityKind.OPERATOR
+
+
+def get_pledge(identity: Identity, pledge_id: str) -> Pledge:
+    """Drafts are their owner's alone: anyone else is told they do not exist."""
+    require(can_read_public(identity))
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or not _visible(identity, pledge):
+        raise NotFound("未找到该信用承诺")
+    return pledge
+
+
+def _own(identity: Identity, pledge_id: str, expected_version: int | None) -> Pledge:
+    pledge = get_pledge(identity, pledge_id)
+    require(is_owner(identity, pledge.enterprise), "只能操作本企业的承诺")
+    if expected_version is None:
+        raise PreconditionRequired("需要 If-Match 请求头（取自上次读取的 ETag）")
+    if expected_version != pledge.version:
+        raise PreconditionFailed(f"承诺已被修改（当前版本 {pledge.version}），请重新读取")
+    return pledge
+
+
+def _check_content(template: PledgeTemplate, data: dict[str, Any]) -> None:
+    errors = []
+    if "clauses" in data:
+        unknown = sorted(set(data["clauses"]) - set(template.clause_codes()))
+        missing = sorted(set(template.required_codes()) - set(data["clauses"]))
+        if unknown:
+            errors.append(FieldError("clauses", f"模板中没有这些条款: {', '.join(unknown)}",
+                                     "unknown_clause"))
+        if missing:
+            errors.append(FieldError("clauses", f"缺少必选条款: {', '.join(missing)}",
+                                     "missing_clause"))
+    if data.get("consent_to_publish") is False and PLEDGE_TYPES[template.type][2]:
+        errors.append(FieldError("consent_to_publish", "公示类承诺必须同意公开",
+                                 "consent_required"))
+    if errors:
+        raise ValidationFailed("承诺内容不符合模板", errors)
+
+
+def create_pledge(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Pledge:
+    """An enterprise drafts a pledge from a published template. The enterprise is the
+    caller's own, never one named in the request."""
+    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+            "只有企业可以填报承诺")
+    template = db.session.get(PledgeTemplate, data["template_id"])
+    if template is None or template.status != "published":
+        raise ValidationFailed("模板不存在或未发布",
+                               [FieldError("template_id", "unknown or unpublished template")])
+    _check_content(template, data)
+    now = clock.now()
+    pledge = Pledge(
+        series_id=new_id(), series_version=1,
+        enterprise_id=identity.enterprise_id, template_id=template.id, status="draft",
+        clauses=sorted(set(data["clauses"])), extra_commitments=data["extra_commitments"],
+        valid_from=data["valid_from"], valid_until=data["valid_until"],
+        signer_name=data["signer_name"], signer_title=data["signer_title"],
+        consent_to_publish=data["consent_to_publish"], created_by=identity.subject,
+        created_at=now, updated_at=now)
+    uow.session.add(pledge)
+    uow.session.flush()
+    uow.record(ENTITY, pledge.id, pledge.version)
+    return pledge
+
+
+def update_draft(identity: Identity, uow: UnitOfWork, pledge_id: str,
+                 changes: dict[str, Any], expected_version: int | None) -> Pledge:
+    pledge = _own(identity, pledge_id, expected_version)
+    if pledge.status != "draft":
+        raise Conflict("已公示的承诺不可修改；请提交变更（amendment）")
+    merged = {"valid_from": pledge.valid_from, "valid_until": pledge.valid_until, **changes}
+    if merged["valid_until"] < merged["valid_from"]:
+        raise ValidationFailed("有效期有误", [FieldError("valid_until", "早于起始日")])
+    _check_content(pledge.template, changes)
+    for key, value in changes.items():
+        setattr(pledge, key, sorted(set(value)) if key == "clauses" else value)
+    pledge.updated_at = clock.now()
+    uow.session.flush()
+    uow.record(ENTITY, pledge.id, pledge.version)
+    return pledge
+
+
+def publish_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str,
+                   expected_version: int | None) -> Pledge:
+    pledge = _own(identity, pledge_id, expected_version)
+    if pledge.status != "draft":
+        raise Conflict(f"只能发布草稿（当前状态：{pledge.status}）")
+    if pledge.valid_until < clock.today():
+        raise ValidationFailed("有效期已过，不能发布", [FieldError("valid_until", "已过期")])
+    now = clock.now()
+    previous = db.session.scalar(sa.select(Pledge).where(
+        Pledge.series_id == pledge.series_id, Pledge.status == "published"))
+    pledge.status = "published"
+    pledge.published_at = now
+    pledge.updated_at = now
+    if previous is not None:
+        previous.status = "superseded"
+        previous.superseded_at = now
+        previous.superseded_by_id = pledge.id
+        previous.updated_at = now
+    uow.session.flush()
+    uow.record(ENTITY, pledge.id, pledge.version)
+    if previous is not None:
+        uow.record(ENTITY, previous.id, previous.version)
+    return pledge
+
+
+def amend_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str) -> Pledge:
+    """Start an amendment: a new draft version of a published pledge."""
+    source = get_pledge(identity, pledge_id)
+    require(is_owner(identity, source.enterprise), "只能变更本企业的承诺")
+    if source.status != "published":
+        raise Conflict(f"只能变更已公示的承诺（当前状态：{source.public_status(clock.today())}）")
+    open_draft = db.session.scalar(sa.select(Pledge.id).where(
+        Pledge.series_id == source.series_id, Pledge.status == "draft"))
+    if open_draft:
+        raise Conflict(f"该承诺已有未发布的变更草稿 {open_draft}")
+    latest = db.session.scalar(sa.select(sa.func.max(Pledge.series_version))
+                               .where(Pledge.series_id == source.series_id))
+    now = clock.now()
+    draft = Pledge(
+        series_id=source.series_id, series_version=latest + 1,
+        enterprise_id=source.enterprise_id, template_id=source.template_id, status="draft",
+        clauses=list(source.clauses), extra_commitments=list(source.extra_commitments),
+        valid_from=source.valid_from, valid_until=source.valid_until,
+        signer_name=source.signer_name, signer_title=source.signer_title,
+        consent_to_publish=source.consent_to_publish, created_by=identity.subject,
+        created_at=now, updated_at=now)
+    uow.session.add(draft)
+    uow.session.flush()
+    uow.record(ENTITY, draft.id, draft.version)
+    return draft
+
+
+def withdraw_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str, reason: str,
+                    expected_version: int | None) -> Pledge:
+    pledge = _own(identity, pledge_id, expected_version)
+    if pledge.status != "published":
+        raise Conflict(f"只能撤回已公示的承诺（当前状态：{pledge.status}）")
+    now = clock.now()
+    pledge.status = "withdrawn"
+    pledge.withdrawn_at = now
+    pledge.withdrawal_reason = reason
+    pledge.updated_at = now
+    uow.session.flush()
+    uow.record(ENTITY, pledge.id, pledge.version)
+    return pledge
+
+
+def _public_query(status: str | None) -> sa.Select:
+    stmt = sa.select(Pledge).where(Pledge.consent_to_publish.is_(True))
+    today = clock.today()
+    if status == "expired":
+        return stmt.where(Pledge.status == "published", Pledge.valid_until < today)
+    if status == "published":
+        return stmt.where(Pledge.status == "published", Pledge.valid_until >= today)
+    if status:
+        return stmt.where(Pledge.status == status)
+    return stmt.where(Pledge.status.in_(PUBLIC_STATES))
+
+
+def list_pledges(identity: Identity, *, template: str | None = None, status: str | None = None,
+                 city: str | None = None, published_from: date | None = None,
+                 published_to: date | None = None, page: int = 1, size: int = 20) -> Page:
+    """Public pledges (published, superseded, withdrawn, expired); never drafts."""
+    require(can_read_public(identity))
+    stmt = _public_query(status)
+    if template:
+        stmt = stmt.join(PledgeTemplate, Pledge.template_id == PledgeTemplate.id).where(
+            sa.or_(PledgeTemplate.code == template, PledgeTemplate.id == template))
+    if city:
+        stmt = stmt.join(Enterprise, Pledge.enterprise_id == Enterprise.id).where(
+            Enterprise.city_code == city)
+    if published_from:
+        stmt = stmt.where(Pledge.published_at >= clock.start_of_day(published_from))
+    if published_to:
+        stmt = stmt.where(Pledge.published_at < clock.start_of_day(published_to, 1))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    items = db.session.scalars(stmt.order_by(Pledge.published_at.desc(), Pledge.id)
+                               .offset((page - 1) * size).limit(size)).unique().all()
+    return Page(list(items), total, page, size)
+
+
+def list_enterprise_pledges(identity: Identity, code: str) -> list[Pledge]:
+    """An enterprise's pledges: the public ones, plus its drafts when it asks itself."""
+    ent = get_enterprise(identity, code)
+    pledges = db.session.scalars(sa.select(Pledge).where(Pledge.enterprise_id == ent.id)
+                                 .order_by(Pledge.created_at.desc())).unique().all()
+    return [p for p in pledges if _visible(identity, p)]
+
+
+def expire_due_pledges(identity: Identity, uow: UnitOfWork) -> int:
+    """Record the change event for pledges whose validity has ended (read-time status is
+    already ``expired``; this tells search and rating)."""
+    require(can_manage_registry(identity))
+    due = db.session.scalars(sa.select(Pledge).where(
+        Pledge.status == "published", Pledge.valid_until < clock.today(),
+        Pledge.expired_at.is_(None))).unique().all()
+    now = clock.now()
+    for pledge in due:
+        pledge.expired_at = now
+    uow.session.flush()
+    for pledge in due:
+        uow.record(ENTITY, pledge.id, pledge.version)
+    return len(due)
+
+
+# -- platforms filing for their merchants -----------------------------------------------
+MAX_BATCH = 500
+
+
+def grant_mandates(identity: Identity, uow: UnitOfWork, platform_code: str,
+                   merchant_codes: list[str]) -> int:
+    """Operators authorise a platform to file for these merchants."""
+    from credit.pledges.models import PlatformMandate
+
+    require(can_manage_registry(identity))
+    platform = get_enterprise(identity, platform_code)
+    if platform.operator_type != "platform":
+        raise ValidationFailed("只有电子商务平台经营者可以代为填报",
+                               [FieldError("platform", "not a platform operator")])
+    granted = 0
+    for code in merchant_codes:
+        merchant = get_enterprise(identity, code)
+        row = db.session.scalar(sa.select(PlatformMandate).where(
+            PlatformMandate.platform_id == platform.id,
+            PlatformMandate.merchant_id == merchant.id))
+        if row is None:
+            uow.session.add(PlatformMandate(platform_id=platform.id, merchant_id=merchant.id,
+                                            granted_at=clock.now()))
+            granted += 1
+        elif row.revoked_at is not None:
+            row.revoked_at = None
+            row.granted_at = clock.now()
+            granted += 1
+    return granted
+
+
+def _mandated(platform_id: str, merchant_id: str) -> bool:
+    from credit.pledges.models import PlatformMandate
+
+    return db.session.scalar(sa.select(PlatformMandate.id).where(
+        PlatformMandate.platform_id == platform_id, PlatformMandate.merchant_id == merchant_id,
+        PlatformMandate.revoked_at.is_(None))) is not None
+
+
+def file_for_merchant(identity: Identity, uow: UnitOfWork, merchant_code: str,
+                      data: dict[str, Any], publish: bool) -> Pledge:
+    """A platform files (and optionally publishes) one merchant's pledge under its mandate.
+    The pledge is the merchant's; ``created_by`` records the platform that filed it."""
+    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+            "只有平台企业可以代为填报")
+    merchant = get_enterprise(identity, merchant_code)
+    if not _mandated(identity.enterprise_id, merchant.id):
+        raise NotFound(f"没有代 {merchant.uscc} 填报的授权")
+    acting = Identity(IdentityKind.ENTERPRISE, f"{identity.subject} for {merchant.uscc}",
+                      enterprise_id=merchant.id, scopes=identity.scopes)
+    pledge = create_pledge(acting, uow, data)
+    if publish:
+        pledge = publish_pledge(acting, uow, pledge.id, pledge.version)
+    return pledge
