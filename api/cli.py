@@ -102,9 +102,11 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when enterprises already exist.")
 @click.option("--no-index", is_flag=True, help="Do not run the search indexer afterwards.")
+@click.option("--pledges/--no-pledges", default=True, show_default=True,
+              help="Also file demo pledges (most firms one; some amended or withdrawn).")
 @with_appcontext
-def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool) -> None:
-    """Generate deterministic, realistic Jiangsu demo enterprises."""
+def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool) -> None:
+    """Generate deterministic, realistic Jiangsu demo enterprises (and their pledges)."""
     if if_empty and service.count_enterprises(SYSTEM) > 0:
         click.echo("demo data already present; nothing to do", err=True)
         if not no_index:
@@ -121,8 +123,16 @@ def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool) -> None:
     with unit_of_work(run_hooks=False) as uow:
         stats = service.import_enterprises(SYSTEM, uow, counted(), chunk_size=5000)
     bar.close()
+    made_pledges = 0
+    if pledges:
+        from credit.pledges import service as pledge_service
+        from credit.pledges.demo import load_demo_pledges
+
+        with unit_of_work(run_hooks=False) as uow:
+            pledge_service.seed_templates(SYSTEM, uow)
+            made_pledges = load_demo_pledges(SYSTEM, uow, seed=seed)
     click.echo(json.dumps({"created": stats.created, "updated": stats.updated,
-                           "unchanged": stats.unchanged,
+                           "unchanged": stats.unchanged, "pledges": made_pledges,
                            "seconds": round(time.perf_counter() - started, 1)}))
     if not no_index:
         _catch_up()

@@ -1,13 +1,16 @@
-"""A background thread that catches the change-feed consumers up at an interval.
+"""A background thread that catches the change-feed consumers up at an interval, and runs
+the time-driven sweeps (pledge expiry) every few minutes.
 
 After-commit hooks give freshness; this covers what they cannot: writes by other processes
-(CLI imports) and recovery after the search service was down.
+(CLI imports), recovery after the search service was down, and changes no request makes
+(a pledge's validity ending at midnight).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask
 
@@ -17,13 +20,30 @@ from credit.extensions import db
 log = logging.getLogger(__name__)
 
 
+SWEEP_SECONDS = 600
+
+
+def sweep() -> int:
+    """Record expiry events for pledges whose validity ended (idempotent)."""
+    from credit.identity import SYSTEM
+    from credit.pledges.service import expire_due_pledges
+    from credit.uow import unit_of_work
+
+    with unit_of_work() as uow:
+        return expire_due_pledges(SYSTEM, uow)
+
+
 def start_poller(app: Flask, interval: float) -> threading.Thread:
     stop = threading.Event()
 
     def loop() -> None:
+        last_sweep = float("-inf")  # sweep on the first round
         while not stop.wait(interval):
             with app.app_context():
                 try:
+                    if time.monotonic() - last_sweep >= SWEEP_SECONDS:
+                        sweep()
+                        last_sweep = time.monotonic()  # only after it worked: else retry
                     changes.run_all(db.session)
                 except Exception:
                     log.exception("change-feed poll failed")

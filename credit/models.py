@@ -11,8 +11,9 @@ from credit.accounts.models import (
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
-from credit.pledges.models import Pledge, PledgeTemplate
+from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 
 __all__ = ["AuthEvent", "Authority", "AuthorizationCode", "ChangeEvent", "ConsumerCursor",
-           "Enterprise", "IdempotencyRecord", "OAuthClient", "Pledge", "PledgeTemplate",
+           "Enterprise", "IdempotencyRecord", "OAuthClient", "PlatformMandate", "Pledge",
+           "PledgeBreach", "PledgeTemplate",
            "Shop", "Token", "UserAccount"]

@@ -92,8 +92,13 @@ def unit_of_work(session: Session | None = None,
     except BaseException:
         session.rollback()
         raise
-    if not run_hooks:
-        return
+    if run_hooks:
+        run_after_commit_hooks(session)
+
+
+def run_after_commit_hooks(session: Session | None = None) -> None:
+    """Run the after-commit hooks now (once, after several ``run_hooks=False`` commits)."""
+    session = session or db.session
     for hook in list(_after_commit_hooks.get(session.get_bind(), [])):
         try:
             hook()

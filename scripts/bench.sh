@@ -8,5 +8,5 @@ if bash scripts/services.sh up; then
 else
     echo "WARNING: Elasticsearch unavailable: its rows will be missing." >&2
 fi
-exec .venv/bin/python -m tests.bench.bench_registry \
-    --enterprises "${BENCH_ENTERPRISES:-1000000}" "$@"
+.venv/bin/python -m tests.bench.bench_registry --enterprises "${BENCH_ENTERPRISES:-1000000}"
+.venv/bin/python -m tests.bench.bench_pledges

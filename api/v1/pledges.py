@@ -25,7 +25,7 @@ from credit.pledges.schemas import (
 )
 from credit.pledges.vocab import STATUS_LABELS
 from credit.regions import JIANGSU_CITIES
-from credit.uow import unit_of_work
+from credit.uow import run_after_commit_hooks, unit_of_work
 
 PREFIX = ""
 blp = Blueprint("pledges", __name__, description="信用承诺 / integrity pledges")
@@ -221,12 +221,14 @@ def batch_file(body: dict[str, Any]) -> Any:
             continue
         uscc, publish = item.pop("uscc"), item.pop("publish")
         try:
-            with unit_of_work() as uow:
+            # Each item commits on its own; the change-feed consumers run once at the end.
+            with unit_of_work(run_hooks=False) as uow:
                 pledge = service.file_for_merchant(identity, uow, uscc, item, publish)
             results.append({"index": index, "status": 201, "pledge": out.dump(pledge)})
         except DomainError as exc:
             results.append({"index": index, "status": status_of(exc), "title": exc.title,
                             "detail": exc.detail, "errors": [
                                 {"field": e.field, "message": e.message} for e in exc.errors]})
+    run_after_commit_hooks()
     created = sum(1 for r in results if r["status"] == 201)
     return {"created": created, "failed": len(results) - created, "results": results}

@@ -74,11 +74,17 @@ class Pledge(db.Model):
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     template: Mapped[PledgeTemplate] = relationship(lazy="joined")
+    breaches: Mapped[list[PledgeBreach]] = relationship(lazy="selectin",
+                                                        order_by="PledgeBreach.recorded_at")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
         sa.UniqueConstraint("series_id", "series_version", name="uq_pledge_series"),
     )
+
+    def breached_clauses(self) -> list[str]:
+        """Clauses named by violations that are in force (revoked ones do not count)."""
+        return sorted({b.clause_code for b in self.breaches if b.revoked_at is None})
 
     def public_status(self, today: date) -> str:
         """``expired`` is read from the dates, so no one has to act for it to be true."""
@@ -102,3 +108,18 @@ class PlatformMandate(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("platform_id", "merchant_id",
                                           name="uq_platform_mandate_pair"),)
+
+
+class PledgeBreach(db.Model):
+    """A violation that names one of the pledge's clauses, published while the pledge was
+    valid. Written by the violations workflow; a revoked violation revokes the breach."""
+
+    __tablename__ = "pledge_breach"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False,
+                                           index=True)
+    clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    violation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -135,6 +135,9 @@ class PledgeSchema(Schema):
         {"code": c["code"], "text": c["text"], "text_en": c["text_en"]}
         for c in p.template.clauses if c["code"] in p.clauses])
     extra_commitments = fields.List(fields.String())
+    compliance = fields.Function(lambda p: "breached" if p.breached_clauses() else "kept",
+                                 metadata={"description": "kept | breached (守诺 / 违诺)"})
+    breached_clauses = fields.Function(lambda p: p.breached_clauses())
     valid_from = fields.Date()
     valid_until = fields.Date()
     signer_name = fields.Function(lambda p: mask_person_name(p.signer_name))

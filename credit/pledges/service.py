@@ -368,3 +368,26 @@ def file_for_merchant(identity: Identity, uow: UnitOfWork, merchant_code: str,
     if publish:
         pledge = publish_pledge(acting, uow, pledge.id, pledge.version)
     return pledge
+
+
+def record_breach(identity: Identity, uow: UnitOfWork, pledge_id: str, clause_code: str,
+                  violation_id: str, decided_on: date) -> Pledge:
+    """A published violation names this clause: the pledge is breached if it was valid on
+    the decision date (called by the violations workflow, as the system)."""
+    from credit.pledges.models import PledgeBreach
+
+    require(can_manage_registry(identity))
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.status == "draft":
+        raise NotFound("未找到该信用承诺")
+    if clause_code not in pledge.clauses:
+        raise ValidationFailed("该承诺不包含此条款", [FieldError("clause", clause_code)])
+    if not pledge.valid_from <= decided_on <= pledge.valid_until:
+        raise ValidationFailed("违法行为认定之日承诺不在有效期内",
+                               [FieldError("decision_date", decided_on.isoformat())])
+    uow.session.add(PledgeBreach(pledge_id=pledge.id, clause_code=clause_code,
+                                 violation_id=violation_id, recorded_at=clock.now()))
+    pledge.updated_at = clock.now()  # bumps the version: readers' ETags change
+    uow.session.flush()
+    uow.record(ENTITY, pledge.id, pledge.version)
+    return pledge

@@ -200,3 +200,42 @@ def test_operator_publishes_templates_immutably(client, parties, templates) -> N
     assert client.post(f"/api/v1/pledge-templates/{tid}/publish", json={},
                        headers=op).status_code == 409
     assert client.get(f"/api/v1/pledge-templates/{tid}").get_json()["status"] == "published"
+
+
+def test_demo_generates_realistic_pledges(clean_app) -> None:
+    runner = clean_app.test_cli_runner()
+    r = runner.invoke(args=["credit", "demo", "--enterprises", "300", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    client = clean_app.test_client()
+    statuses = {}
+    for status in ("published", "superseded", "withdrawn", "expired"):
+        statuses[status] = client.get("/api/v1/pledges",
+                                      query_string={"status": status}).get_json()["total"]
+    assert statuses["published"] > 150
+    assert statuses["superseded"] > 0 and statuses["withdrawn"] > 0
+    one = client.get("/api/v1/pledges", query_string={"size": 1}).get_json()["items"][0]
+    assert one["signer_name"][1] == "*" and one["clauses"]
+    # Running it again adds nothing.
+    again = runner.invoke(args=["credit", "demo", "--enterprises", "300", "--seed", "3"])
+    assert '"pledges": 0' in again.output
+
+
+def test_breach_status_is_exposed(client, owner, templates, parties) -> None:
+    from credit.identity import SYSTEM
+    from credit.pledges import service
+    from credit.uow import unit_of_work
+
+    draft = _create(client, owner, templates)
+    url = draft.get_json()["url"]
+    _act(client, owner, url + "/publish", draft.headers["ETag"])
+    shown = client.get(url).get_json()
+    assert shown["compliance"] == "kept" and shown["breached_clauses"] == []
+    with unit_of_work() as uow:
+        service.record_breach(SYSTEM, uow, shown["id"], "C03", "violation-1", clock.today())
+    shown = client.get(url).get_json()
+    assert shown["compliance"] == "breached" and shown["breached_clauses"] == ["C03"]
+    from credit.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed), unit_of_work() as uow:
+        service.record_breach(SYSTEM, uow, shown["id"], "C03", "violation-2",
+                              clock.today() - timedelta(days=400))

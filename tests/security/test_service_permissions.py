@@ -11,6 +11,7 @@ from credit.accounts import service as accounts
 from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
+from credit.pledges import service as pledges
 from credit.uow import unit_of_work
 
 ENTERPRISE = Identity(IdentityKind.ENTERPRISE, "client:x", enterprise_id="nobody",
@@ -20,7 +21,10 @@ REGULATOR = Identity(IdentityKind.REGULATOR, "client:y", authority_id="a",
 
 # Functions anyone may call (public registry reads).
 PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
-          "enterprises.check_uscc", "enterprises.count_enterprises"}
+          "enterprises.check_uscc", "enterprises.count_enterprises",
+          "pledges.list_templates", "pledges.get_template", "pledges.get_pledge",
+          "pledges.list_pledges", "pledges.list_enterprise_pledges"}
+MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {
@@ -31,15 +35,24 @@ DENIED = {
     "accounts.rotate_client_secret": {"client_id": "jsc_x"},
     "accounts.create_user": {"username": "u", "password": "p" * 12, "kind": "operator",
                              "display_name": "x", "scope_list": []},
+    "pledges.create_template": {"data": {}},
+    "pledges.publish_template": {"template_id": "x"},
+    "pledges.seed_templates": {},
+    "pledges.grant_mandates": {"platform_code": "x", "merchant_codes": []},
+    "pledges.expire_due_pledges": {},
+    "pledges.record_breach": {"pledge_id": "x", "clause_code": "C01", "violation_id": "v",
+                              "decided_on": None},
 }
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterprise_profile",
-                "accounts.list_clients"}
+                "accounts.list_clients", "pledges.create_pledge", "pledges.update_draft",
+                "pledges.publish_pledge", "pledges.amend_pledge", "pledges.withdraw_pledge",
+                "pledges.file_for_merchant"}
 
 
 def _service_functions() -> set[str]:
     names = set()
-    for label, module in (("enterprises", enterprises), ("accounts", accounts)):
+    for label, module in MODULES.items():
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             params = list(inspect.signature(fn).parameters)
             if fn.__module__ == module.__name__ and not name.startswith("_") \
@@ -57,7 +70,7 @@ def test_every_service_function_is_classified() -> None:
                          ids=["anonymous", "enterprise", "regulator"])
 def test_denied_identity_gets_permission_denied(app_ctx, name: str, identity) -> None:
     label, fn_name = name.split(".")
-    fn = getattr({"enterprises": enterprises, "accounts": accounts}[label], fn_name)
+    fn = getattr(MODULES[label], fn_name)
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         fn(identity, uow, **DENIED[name])
 
@@ -76,6 +89,11 @@ def test_object_level_functions(app_ctx) -> None:
 
     with pytest.raises(NotFound):  # not public: denied as if it did not exist
         enterprises.get_enterprise_contact(ENTERPRISE, rec["uscc"])
+    # Regulators and the anonymous public cannot file pledges (object-level: kind).
+    with pytest.raises(PermissionDenied), unit_of_work() as uow:
+        pledges.create_pledge(REGULATOR, uow, {"template_id": "x"})
+    with pytest.raises(PermissionDenied), unit_of_work() as uow:
+        pledges.file_for_merchant(ANONYMOUS, uow, rec["uscc"], {}, True)
     outside = Identity(IdentityKind.REGULATOR, "r", jurisdiction=frozenset({"321300"}))
     if rec["city_code"] != "321300":
         with pytest.raises(NotFound):

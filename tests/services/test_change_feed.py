@@ -88,3 +88,39 @@ def test_reindex_rebuilds_from_database(clean_app) -> None:
         assert result.exit_code == 0, result.output
         backend.refresh(ENTERPRISES)
         assert backend.count(ENTERPRISES) == 25
+
+
+def test_poller_sweeps_expired_pledges_and_catches_up(app_config: dict, clean_app,
+                                                      frozen_clock) -> None:
+    """The background poller, started the way `make run` starts it, expires pledges no
+    request touches and delivers their events."""
+    import time as _time
+    from datetime import timedelta
+
+    from credit import clock
+    from credit.pledges.models import Pledge
+    from tests.parties import make_pledge, seed_templates
+
+    with clean_app.app_context():
+        seed_templates()
+        rec = sample_records(1, seed=12)[0]
+        import_records([rec])
+        pledge = make_pledge(rec["uscc"], publish=True)
+        pledge_id = pledge.id
+        frozen_clock.advance((pledge.valid_until - clock.today()).days * 86400 + 2 * 86400)
+    polling = make_app({**app_config, "INDEXER_POLL_SECONDS": 0.1})
+    try:
+        deadline = _time.monotonic() + 10
+        while _time.monotonic() < deadline:
+            with clean_app.app_context():
+                db.session.remove()
+                expired_at = db.session.get(Pledge, pledge_id).expired_at
+            if expired_at is not None:
+                break
+            _time.sleep(0.1)
+        assert expired_at is not None
+        with clean_app.app_context():
+            assert changes.backlog(db.session, CONSUMER_NAME) == 0
+    finally:
+        polling.extensions["credit.poller_stop"].set()
+    assert timedelta(0) <= frozen_clock.now - expired_at
