@@ -76,3 +76,29 @@ def test_redirect_uri_fuzz(clean_app) -> None:
                 assert uri == REDIRECT
 
     run()
+
+
+def test_pages_cannot_be_framed(client) -> None:
+    for url in ("/", "/login"):
+        r = client.get(url)
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_login_next_is_never_an_open_redirect(client, clean_app) -> None:
+    from tests.parties import PASSWORD, _csrf, make_parties
+
+    with clean_app.app_context():
+        make_parties()
+    for target in ("https://attacker.test/", "//attacker.test/x", "javascript:alert(1)"):
+        page = client.get("/login")
+        r = client.post("/login", data={"username": "staff-a", "password": PASSWORD,
+                                        "csrf": _csrf(page.get_data(as_text=True)),
+                                        "next": target})
+        assert r.status_code == 302
+        assert r.headers["Location"] in {"/", "http://localhost/"}
+
+
+def test_login_without_csrf_is_refused(client) -> None:
+    r = client.post("/login", data={"username": "x", "password": "y"})
+    assert r.status_code == 400
