@@ -12,8 +12,24 @@ from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
+from credit.violations.models import Violation, ViolationClause
 
-__all__ = ["AuthEvent", "Authority", "AuthorizationCode", "ChangeEvent", "ConsumerCursor",
-           "Enterprise", "IdempotencyRecord", "OAuthClient", "PlatformMandate", "Pledge",
-           "PledgeBreach", "PledgeTemplate",
-           "Shop", "Token", "UserAccount"]
+__all__ = [
+    "AuthEvent",
+    "Authority",
+    "AuthorizationCode",
+    "ChangeEvent",
+    "ConsumerCursor",
+    "Enterprise",
+    "IdempotencyRecord",
+    "OAuthClient",
+    "PlatformMandate",
+    "Pledge",
+    "PledgeBreach",
+    "PledgeTemplate",
+    "Shop",
+    "Token",
+    "UserAccount",
+    "Violation",
+    "ViolationClause",
+]

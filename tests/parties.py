@@ -193,3 +193,32 @@ def make_pledge(uscc_code: str, publish: bool = False):
         with unit_of_work() as uow:
             pledge = pledges.publish_pledge(identity, uow, pledge.id, pledge.version)
     return pledge
+
+
+def make_violation(parties: Parties, tier: str = "general", days_ago: int = 10,
+                   decision_number: str | None = None, breached: list | None = None):
+    """A violation of the owner enterprise recorded by the regulator over its city."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from credit import clock
+    from credit.accounts.models import Authority
+    from credit.extensions import db
+    from credit.identity import Identity, IdentityKind
+    from credit.violations import service as violations
+
+    authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
+    regulator = Identity(IdentityKind.REGULATOR, "client:reg", authority_id=authority.id,
+                         scopes=frozenset({"violations:write"}),
+                         jurisdiction=frozenset(authority.jurisdiction))
+    data = {"uscc": parties.owner_uscc, "category": "fake_orders", "tier": tier,
+            "decision_number": decision_number
+            or f"苏市监罚〔2026〕{secrets.randbelow(10**6)}号",
+            "legal_basis": "《中华人民共和国电子商务法》第十七条",
+            "facts": "组织虚假交易、编造用户评价",
+            "penalty_type": "fine", "penalty_amount": 50000,
+            "decision_date": clock.today() - timedelta(days=days_ago),
+            "breached_clauses": breached or []}
+    with unit_of_work() as uow:
+        return violations.record_violation(regulator, uow, data)

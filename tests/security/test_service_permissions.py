@@ -13,6 +13,7 @@ from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.pledges import service as pledges
 from credit.uow import unit_of_work
+from credit.violations import service as violations
 
 ENTERPRISE = Identity(IdentityKind.ENTERPRISE, "client:x", enterprise_id="nobody",
                       scopes=frozenset({"enterprises:write", "enterprises:read"}))
@@ -23,8 +24,11 @@ REGULATOR = Identity(IdentityKind.REGULATOR, "client:y", authority_id="a",
 PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
           "enterprises.check_uscc", "enterprises.count_enterprises",
           "pledges.list_templates", "pledges.get_template", "pledges.get_pledge",
-          "pledges.list_pledges", "pledges.list_enterprise_pledges"}
-MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges}
+          "pledges.list_pledges", "pledges.list_enterprise_pledges",
+          "violations.get_violation", "violations.list_violations",
+          "violations.list_enterprise_violations"}
+MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
+           "violations": violations}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {
@@ -47,7 +51,8 @@ DENIED = {
 OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterprise_profile",
                 "accounts.list_clients", "pledges.create_pledge", "pledges.update_draft",
                 "pledges.publish_pledge", "pledges.amend_pledge", "pledges.withdraw_pledge",
-                "pledges.file_for_merchant"}
+                "pledges.file_for_merchant", "violations.record_violation",
+                "violations.revoke_violation"}
 
 
 def _service_functions() -> set[str]:
@@ -89,6 +94,9 @@ def test_object_level_functions(app_ctx) -> None:
 
     with pytest.raises(NotFound):  # not public: denied as if it did not exist
         enterprises.get_enterprise_contact(ENTERPRISE, rec["uscc"])
+    # Only regulators record violations.
+    with pytest.raises(PermissionDenied), unit_of_work() as uow:
+        violations.record_violation(ENTERPRISE, uow, {"uscc": rec["uscc"]})
     # Regulators and the anonymous public cannot file pledges (object-level: kind).
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         pledges.create_pledge(REGULATOR, uow, {"template_id": "x"})

@@ -1,0 +1,1 @@
+"""Violations (违法失信信息) and their publicity rules."""

@@ -1,0 +1,73 @@
+"""Violations recorded by regulators, and the pledge clauses they breach."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from credit.accounts.models import Authority
+from credit.enterprises.models import Enterprise, new_id
+from credit.extensions import db
+from credit.types import UtcDateTime
+
+
+class Violation(db.Model):
+    __tablename__ = "violation"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
+                                               index=True)
+    authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)
+    tier: Mapped[str] = mapped_column(sa.String(16), nullable=False, index=True)
+    decision_number: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    legal_basis: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    facts: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    penalty_type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    penalty_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    decision_date: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    rule_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    published: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    repairable_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    publish_until: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # active | revoked
+    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revocation_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    authority: Mapped[Authority] = relationship(lazy="joined")
+    clauses: Mapped[list[ViolationClause]] = relationship(lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (sa.UniqueConstraint("authority_id", "decision_number",
+                                          name="uq_violation_decision"),)
+
+    def public_status(self, today: date) -> str:
+        if self.status == "revoked":
+            return "revoked"
+        if not self.published:
+            return "not_published"
+        if today > self.publish_until:
+            return "ended"
+        return "published"
+
+    def is_public(self, today: date) -> bool:
+        return self.public_status(today) == "published"
+
+
+class ViolationClause(db.Model):
+    """A pledge clause the violation breaches."""
+
+    __tablename__ = "violation_clause"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
+                                              index=True)
+    pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False)
+    clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)

@@ -1,0 +1,182 @@
+"""Violation services: regulators record and revoke; the public reads what the rules allow.
+
+A record's publicity window comes from the rules table in force on its decision date. A
+revoked or ended record leaves public view but stays in the database. Naming a pledge
+clause marks that pledge breached when the record is published.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from credit import clock
+from credit.enterprises.models import Enterprise
+from credit.enterprises.service import get_enterprise
+from credit.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from credit.extensions import db
+from credit.identity import SYSTEM, Identity, IdentityKind
+from credit.pagination import Page
+from credit.permissions import can_read_public, is_owner, require
+from credit.pledges import service as pledges
+from credit.pledges.models import Pledge, PledgeBreach
+from credit.uow import UnitOfWork
+from credit.violations import rules
+from credit.violations.models import Violation, ViolationClause
+
+ENTITY = "violation"
+
+
+def _regulator_over(identity: Identity, enterprise: Enterprise) -> bool:
+    return identity.kind == IdentityKind.REGULATOR and identity.covers(
+        enterprise.district_code or enterprise.city_code)
+
+
+def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Violation:
+    """A regulator records a violation of an enterprise inside its jurisdiction."""
+    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+            "只有监管机关可以录入违法失信信息")
+    enterprise = get_enterprise(identity, data["uscc"])
+    require(_regulator_over(identity, enterprise), "该经营者不在本机关管辖范围内")
+    today = clock.today()
+    errors: list[FieldError] = []
+    if data["decision_date"] > today:
+        errors.append(FieldError("decision_date", "决定日期不能晚于今天", "future"))
+    if data["penalty_type"] == "fine" and data.get("penalty_amount") is None:
+        errors.append(FieldError("penalty_amount", "罚款须填写金额", "required"))
+    links: list[tuple[Pledge, str]] = []
+    for i, item in enumerate(data.get("breached_clauses", [])):
+        pledge = db.session.get(Pledge, item["pledge_id"])
+        valid = (pledge is not None and pledge.enterprise_id == enterprise.id
+                 and pledge.status != "draft" and item["clause"] in pledge.clauses
+                 and pledge.valid_from <= data["decision_date"] <= pledge.valid_until)
+        if not valid:
+            errors.append(FieldError(f"breached_clauses.{i}",
+                                     "不是该经营者在决定日有效的承诺中的条款", "invalid_clause"))
+        else:
+            links.append((pledge, item["clause"]))
+    if errors:
+        raise ValidationFailed("违法失信信息有误", errors)
+    try:
+        window = rules.window(data["tier"], data["decision_date"])
+    except LookupError:
+        raise ValidationFailed("该决定日期没有适用的公示规则",
+                               [FieldError("decision_date", "no rule in force")]) from None
+    duplicate = db.session.scalar(sa.select(Violation.id).where(
+        Violation.authority_id == identity.authority_id,
+        Violation.decision_number == data["decision_number"]))
+    if duplicate:
+        raise Conflict(f"决定书文号 {data['decision_number']} 已录入（{duplicate}）")
+    violation = Violation(
+        enterprise_id=enterprise.id, authority_id=identity.authority_id,
+        category=data["category"], tier=data["tier"],
+        decision_number=data["decision_number"], legal_basis=data["legal_basis"],
+        facts=data["facts"], penalty_type=data["penalty_type"],
+        penalty_amount=data.get("penalty_amount"), decision_date=data["decision_date"],
+        rule_version=window.rule_version, published=window.published,
+        repairable_from=window.repairable_from, publish_until=window.publish_until,
+        status="active", recorded_by=identity.subject, recorded_at=clock.now())
+    uow.session.add(violation)
+    uow.session.flush()
+    for pledge, clause in links:
+        uow.session.add(ViolationClause(violation_id=violation.id, pledge_id=pledge.id,
+                                        clause_code=clause))
+        if violation.published:
+            pledges.record_breach(SYSTEM, uow, pledge.id, clause, violation.id,
+                                  violation.decision_date)
+    uow.session.flush()
+    uow.record(ENTITY, violation.id, violation.version)
+    return violation
+
+
+def _visible(identity: Identity, v: Violation) -> bool:
+    if v.is_public(clock.today()):
+        return True
+    if identity.kind == IdentityKind.REGULATOR and (
+            identity.authority_id == v.authority_id or _regulator_over(identity, v.enterprise)):
+        return True
+    return is_owner(identity, v.enterprise)
+
+
+def get_violation(identity: Identity, violation_id: str) -> Violation:
+    """Public while inside its window; otherwise only for the enterprise and regulators."""
+    require(can_read_public(identity))
+    v = db.session.get(Violation, violation_id)
+    if v is None or not _visible(identity, v):
+        raise NotFound("未找到该违法失信信息")
+    return v
+
+
+def revoke_violation(identity: Identity, uow: UnitOfWork, violation_id: str, reason: str,
+                     expected_version: int | None) -> Violation:
+    """The issuing authority revokes a record: it leaves public view at once, the row and
+    its history stay, and the pledge breaches it caused no longer count."""
+    v = get_violation(identity, violation_id)
+    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
+            "只有作出决定的机关可以撤销（谁认定谁修复）")
+    if expected_version is None:
+        raise PreconditionRequired("需要 If-Match 请求头")
+    if expected_version != v.version:
+        raise PreconditionFailed(f"记录已被修改（当前版本 {v.version}）")
+    if v.status == "revoked":
+        raise Conflict("该记录已撤销")
+    now = clock.now()
+    v.status, v.revoked_at, v.revocation_reason = "revoked", now, reason
+    breaches = db.session.scalars(sa.select(PledgeBreach).where(
+        PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None))).all()
+    for breach in breaches:
+        breach.revoked_at = now
+    uow.session.flush()
+    uow.record(ENTITY, v.id, v.version)
+    for pledge_id in {b.pledge_id for b in breaches}:
+        pledge = db.session.get(Pledge, pledge_id)
+        pledge.updated_at = now
+        uow.session.flush()
+        uow.record("pledge", pledge.id, pledge.version)
+    return v
+
+
+def _public(stmt: sa.Select) -> sa.Select:
+    return stmt.where(Violation.status == "active", Violation.published.is_(True),
+                      Violation.publish_until >= clock.today())
+
+
+def list_violations(identity: Identity, *, city: str | None = None,
+                    category: str | None = None, tier: str | None = None,
+                    decided_from: date | None = None, decided_to: date | None = None,
+                    page: int = 1, size: int = 20) -> Page:
+    """Records inside their publicity window, newest decisions first."""
+    require(can_read_public(identity))
+    stmt = _public(sa.select(Violation))
+    if city:
+        stmt = stmt.join(Enterprise, Violation.enterprise_id == Enterprise.id).where(
+            Enterprise.city_code == city)
+    if category:
+        stmt = stmt.where(Violation.category == category)
+    if tier:
+        stmt = stmt.where(Violation.tier == tier)
+    if decided_from:
+        stmt = stmt.where(Violation.decision_date >= decided_from)
+    if decided_to:
+        stmt = stmt.where(Violation.decision_date <= decided_to)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    items = db.session.scalars(stmt.order_by(Violation.decision_date.desc(), Violation.id)
+                               .offset((page - 1) * size).limit(size)).unique().all()
+    return Page(list(items), total, page, size)
+
+
+def list_enterprise_violations(identity: Identity, code: str) -> list[Violation]:
+    enterprise = get_enterprise(identity, code)
+    rows = db.session.scalars(sa.select(Violation).where(
+        Violation.enterprise_id == enterprise.id)
+        .order_by(Violation.decision_date.desc())).unique().all()
+    return [v for v in rows if _visible(identity, v)]

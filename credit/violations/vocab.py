@@ -1,0 +1,41 @@
+"""Violation categories, tiers and penalty types, as data."""
+
+from __future__ import annotations
+
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "false_advertising": ("虚假宣传", "false advertising"),
+    "fake_orders": ("刷单炒信", "fake orders and reviews"),
+    "counterfeit": ("售假/假冒伪劣", "counterfeit or substandard goods"),
+    "ip_infringement": ("侵犯知识产权", "IP infringement"),
+    "pricing": ("价格违法", "pricing violations"),
+    "unfair_competition": ("不正当竞争", "unfair competition"),
+    "consumer_rights": ("侵害消费者权益", "consumer rights"),
+    "personal_information": ("侵害个人信息", "personal information"),
+    "licence_display": ("未公示证照信息", "licence information not displayed"),
+    "tying": ("违规搭售", "tying"),
+    "food_safety": ("食品安全", "food safety"),
+    "other": ("其他", "other"),
+}
+
+TIERS: dict[str, tuple[str, str]] = {
+    "minor": ("轻微", "minor"),
+    "general": ("一般", "general"),
+    "serious": ("严重", "serious"),
+}
+
+PENALTY_TYPES: dict[str, tuple[str, str]] = {
+    "warning": ("警告", "warning"),
+    "fine": ("罚款", "fine"),
+    "confiscation": ("没收违法所得、没收非法财物", "confiscation"),
+    "suspension": ("暂扣许可证件、降低资质等级", "licence suspension"),
+    "restriction": ("限制开展生产经营活动、责令停产停业", "business restriction"),
+    "revocation": ("吊销许可证件", "licence revocation"),
+    "other": ("其他", "other"),
+}
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "published": ("公示中", "published"),
+    "not_published": ("不予公示", "not published (minor)"),
+    "revoked": ("已撤销", "revoked"),
+    "ended": ("公示期满", "publicity ended"),
+}
