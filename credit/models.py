@@ -12,7 +12,12 @@ from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
-from credit.violations.models import Violation, ViolationClause
+from credit.violations.models import (
+    Objection,
+    RepairApplication,
+    Violation,
+    ViolationClause,
+)
 
 __all__ = [
     "AuthEvent",
@@ -23,10 +28,12 @@ __all__ = [
     "Enterprise",
     "IdempotencyRecord",
     "OAuthClient",
+    "Objection",
     "PlatformMandate",
     "Pledge",
     "PledgeBreach",
     "PledgeTemplate",
+    "RepairApplication",
     "Shop",
     "Token",
     "UserAccount",

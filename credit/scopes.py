@@ -13,6 +13,7 @@ SCOPES: dict[str, tuple[str, str]] = {
     "pledges:write": ("填报、发布、变更、撤回信用承诺", "file, publish, amend, withdraw pledges"),
     "violations:write": ("录入违法失信信息", "record violations"),
     "violations:review": ("审查异议", "review objections"),
+    "objections:write": ("提出异议", "file objections to records"),
     "repairs:write": ("申请信用修复", "apply for credit repair"),
     "repairs:review": ("审核信用修复申请", "review credit-repair applications"),
     "commendations:write": ("录入守信激励信息", "record commendations"),
@@ -23,7 +24,7 @@ SCOPES: dict[str, tuple[str, str]] = {
 #: Which scopes each kind of party may ever hold.
 ALLOWED_BY_KIND: dict[str, frozenset[str]] = {
     "enterprise": frozenset({"enterprises:read", "enterprises:write", "pledges:write",
-                             "repairs:write"}),
+                             "objections:write", "repairs:write"}),
     "regulator": frozenset({"enterprises:read", "violations:write", "violations:review",
                             "repairs:review", "commendations:write"}),
     "operator": frozenset({"admin", "enterprises:read"}),

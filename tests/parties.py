@@ -17,6 +17,10 @@ from credit.uow import unit_of_work
 from tests.helpers import import_records, sample_records
 
 REDIRECT = "https://console.example.com/callback"
+ENTERPRISE_SCOPES = ["enterprises:read", "enterprises:write", "pledges:write",
+                     "objections:write", "repairs:write"]
+REGULATOR_SCOPES = ["enterprises:read", "violations:write", "violations:review",
+                    "repairs:review"]
 PASSWORD = "correct horse battery"
 
 
@@ -53,14 +57,10 @@ def make_parties() -> Parties:
         service.create_authority(SYSTEM, uow, code="OUT", name="辖区外监管局",
                                  jurisdiction=[other_city])
     specs = {
-        "owner": dict(kind="enterprise", uscc_code=a["uscc"],
-                      scope_list=["enterprises:read", "enterprises:write", "pledges:write"]),
-        "other": dict(kind="enterprise", uscc_code=b["uscc"],
-                      scope_list=["enterprises:read", "enterprises:write", "pledges:write"]),
-        "reg_in": dict(kind="regulator", authority_code="IN",
-                       scope_list=["enterprises:read", "violations:write"]),
-        "reg_out": dict(kind="regulator", authority_code="OUT",
-                        scope_list=["enterprises:read", "violations:write"]),
+        "owner": dict(kind="enterprise", uscc_code=a["uscc"], scope_list=ENTERPRISE_SCOPES),
+        "other": dict(kind="enterprise", uscc_code=b["uscc"], scope_list=ENTERPRISE_SCOPES),
+        "reg_in": dict(kind="regulator", authority_code="IN", scope_list=REGULATOR_SCOPES),
+        "reg_out": dict(kind="regulator", authority_code="OUT", scope_list=REGULATOR_SCOPES),
         "operator": dict(kind="operator", scope_list=["admin", "enterprises:read"]),
         "internal": dict(kind="internal", scope_list=["introspect"]),
         "console": dict(kind="console", scope_list=["enterprises:read", "enterprises:write",
@@ -176,13 +176,13 @@ def pledge_body(template, **overrides) -> dict:
     return body
 
 
-def make_pledge(uscc_code: str, publish: bool = False):
+def make_pledge(uscc_code: str, publish: bool = False, template_code: str = "ECOM-STD"):
     """A pledge of this enterprise, made through the real services."""
     from datetime import date
 
     from credit.pledges import service as pledges
 
-    template = seed_templates()["ECOM-STD"]
+    template = seed_templates()[template_code]
     data = pledge_body(template)
     data["valid_from"] = date.fromisoformat(data["valid_from"])
     data["valid_until"] = date.fromisoformat(data["valid_until"])

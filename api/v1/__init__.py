@@ -41,9 +41,17 @@ def init_api(app: Flask) -> Api:
 
     app.register_blueprint(assets)
 
-    from api.v1 import enterprises, pledges, search, uscc, violations, vocabularies
+    from api.v1 import (
+        enterprises,
+        pledges,
+        search,
+        uscc,
+        violations,
+        vocabularies,
+        workflow,
+    )
 
-    for module in (enterprises, pledges, violations, uscc, search, vocabularies):
+    for module in (enterprises, pledges, violations, workflow, uscc, search, vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problem(api)
     _document_security(api)

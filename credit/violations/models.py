@@ -33,7 +33,8 @@ class Violation(db.Model):
     published: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     repairable_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
     publish_until: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # active | revoked
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # active|revoked|repaired
+    objection_pending: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -49,16 +50,16 @@ class Violation(db.Model):
                                           name="uq_violation_decision"),)
 
     def public_status(self, today: date) -> str:
-        if self.status == "revoked":
-            return "revoked"
+        if self.status in {"revoked", "repaired"}:
+            return self.status
         if not self.published:
             return "not_published"
         if today > self.publish_until:
             return "ended"
-        return "published"
+        return "under_objection" if self.objection_pending else "published"
 
     def is_public(self, today: date) -> bool:
-        return self.public_status(today) == "published"
+        return self.public_status(today) in {"published", "under_objection"}
 
 
 class ViolationClause(db.Model):
@@ -71,3 +72,53 @@ class ViolationClause(db.Model):
                                               index=True)
     pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False)
     clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+
+
+class Objection(db.Model):
+    """An enterprise disputes a record (异议); the issuing authority decides by a due date
+    counted in working days. The record shows "under objection" meanwhile."""
+
+    __tablename__ = "violation_objection"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
+                                              index=True)
+    reasons: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    attachments: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    due_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|upheld|rejected
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    violation: Mapped[Violation] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class RepairApplication(db.Model):
+    """Credit repair (信用修复): after the minimum period, with a repair pledge; whoever made
+    the finding decides (谁认定谁修复) within 3 working days."""
+
+    __tablename__ = "repair_application"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
+                                              index=True)
+    pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False)
+    statement: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    filed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    due_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|approved|rejected
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    violation: Mapped[Violation] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

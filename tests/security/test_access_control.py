@@ -87,6 +87,18 @@ MATRIX = {
         "violation", _expect(403, 403, 403, 200, 401)),
     ("GET", "/api/v1/enterprises/<string:uscc>/violations"): (
         "enterprise", _expect(200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/violations/<string:violation_id>/objections"): (
+        "violation", _expect(201, 403, 403, 403, 401)),
+    ("GET", "/api/v1/objections/<string:objection_id>"): (
+        "objection", _expect(200, 404, 404, 200, 404)),
+    ("POST", "/api/v1/objections/<string:objection_id>/decision"): (
+        "objection", _expect(403, 403, 404, 200, 401)),
+    ("POST", "/api/v1/violations/<string:violation_id>/repairs"): (
+        "violation_repairable", _expect(201, 403, 403, 403, 401)),
+    ("GET", "/api/v1/repairs/<string:application_id>"): (
+        "repair", _expect(200, 404, 404, 200, 404)),
+    ("POST", "/api/v1/repairs/<string:application_id>/decision"): (
+        "repair", _expect(403, 403, 404, 200, 401)),
 }
 
 BODIES = {
@@ -94,6 +106,11 @@ BODIES = {
     "PATCH /api/v1/pledges/<string:pledge_id>": {"signer_title": "法定代表人"},
     "POST /api/v1/pledges/<string:pledge_id>/withdraw": {"reason": "业务调整，停止网店经营"},
     "POST /api/v1/violations/<string:violation_id>/revocation": {"reason": "复议撤销原决定"},
+    "POST /api/v1/violations/<string:violation_id>/objections": {"reasons": "事实认定有误"},
+    "POST /api/v1/objections/<string:objection_id>/decision": {"accepted": False,
+                                                                "reason": "维持原决定"},
+    "POST /api/v1/repairs/<string:application_id>/decision": {"accepted": True,
+                                                               "reason": "同意修复"},
 }
 ACTIONS = ("/publish", "/amendments", "/withdraw", "/revocation")
 
@@ -106,7 +123,30 @@ def test_matrix_covers_every_object_route(clean_app) -> None:
     assert routes == {(m, rule.split("#")[0]) for m, rule in MATRIX}
 
 
-def _target(kind: str, parties) -> tuple[str, dict]:
+def _workflow_target(kind: str, parties) -> tuple[dict, dict]:
+    """A violation past its minimum period with a repair pledge, an objection, or a repair
+    application; returns (extra body, URL parameters)."""
+    from credit.uow import unit_of_work
+    from credit.violations import workflow
+    from tests.parties import make_pledge, make_violation, owner_identity, seed_templates
+
+    seed_templates()
+    v = make_violation(parties, days_ago=120)
+    owner = owner_identity(parties.owner_uscc)
+    repair_pledge = make_pledge(parties.owner_uscc, publish=True,
+                                template_code="CREDIT-REPAIR")
+    if kind == "violation_repairable":
+        return {"pledge_id": repair_pledge.id, "statement": "已整改到位"}, {
+            "violation_id": v.id}
+    with unit_of_work() as uow:
+        if kind == "objection":
+            item = workflow.file_objection(owner, uow, v.id, "事实认定有误", [])
+            return {}, {"objection_id": item.id}
+        item = workflow.apply_for_repair(owner, uow, v.id, repair_pledge.id, "已整改")
+    return {}, {"application_id": item.id}
+
+
+def _target(kind: str, parties) -> tuple[dict | str, dict]:
     """A fresh object of this kind; returns the URL parameters that name it."""
     from credit.identity import SYSTEM
     from credit.pledges import service as pledges
@@ -115,6 +155,8 @@ def _target(kind: str, parties) -> tuple[str, dict]:
 
     if kind == "enterprise":
         return "", {"uscc": parties.owner_uscc}
+    if kind in {"objection", "repair", "violation_repairable"}:
+        return _workflow_target(kind, parties)
     if kind.startswith("violation"):
         from tests.parties import make_violation
 
@@ -138,13 +180,14 @@ def test_authorization_matrix(client, parties, route) -> None:
     kind, expectations = MATRIX[route]
     rule = rule.split("#")[0]  # a "#variant" tries the same route on another object
     for party, expected in expectations.items():
-        _, params = _target(kind, parties)
+        extra, params = _target(kind, parties)
         url = rule
         for name, value in params.items():
             url = url.replace(f"<string:{name}>", value)
         headers = {} if party == "anonymous" else bearer(
             client_token(client, parties.clients[party]))
-        kwargs: dict = {"json": BODIES.get(f"{method} {rule}", {})} if method != "GET" else {}
+        body = {**BODIES.get(f"{method} {rule}", {}), **(extra if isinstance(extra, dict) else {})}
+        kwargs: dict = {"json": body} if method != "GET" else {}
         if method in {"PATCH", "POST"}:
             base = url
             for action in ACTIONS:

@@ -14,6 +14,7 @@ from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.pledges import service as pledges
 from credit.uow import unit_of_work
 from credit.violations import service as violations
+from credit.violations import workflow
 
 ENTERPRISE = Identity(IdentityKind.ENTERPRISE, "client:x", enterprise_id="nobody",
                       scopes=frozenset({"enterprises:write", "enterprises:read"}))
@@ -28,7 +29,7 @@ PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
           "violations.get_violation", "violations.list_violations",
           "violations.list_enterprise_violations"}
 MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
-           "violations": violations}
+           "violations": violations, "workflow": workflow}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {
@@ -52,7 +53,10 @@ OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterp
                 "accounts.list_clients", "pledges.create_pledge", "pledges.update_draft",
                 "pledges.publish_pledge", "pledges.amend_pledge", "pledges.withdraw_pledge",
                 "pledges.file_for_merchant", "violations.record_violation",
-                "violations.revoke_violation"}
+                "violations.revoke_violation", "workflow.file_objection",
+                "workflow.get_objection", "workflow.decide_objection",
+                "workflow.apply_for_repair", "workflow.get_repair", "workflow.decide_repair",
+                "workflow.authority_queue"}
 
 
 def _service_functions() -> set[str]:
@@ -94,6 +98,9 @@ def test_object_level_functions(app_ctx) -> None:
 
     with pytest.raises(NotFound):  # not public: denied as if it did not exist
         enterprises.get_enterprise_contact(ENTERPRISE, rec["uscc"])
+    # Only regulators have review queues.
+    with pytest.raises(PermissionDenied):
+        workflow.authority_queue(ENTERPRISE, "objections")
     # Only regulators record violations.
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         violations.record_violation(ENTERPRISE, uow, {"uscc": rec["uscc"]})

@@ -1,0 +1,185 @@
+"""Objections (异议) and credit repair (信用修复): enterprises apply, the issuing authority
+decides, every step is a change event, due dates are counted in working days.
+
+Due dates: an objection is decided within ``OBJECTION_WORKDAYS`` (5, extendable; a Jiangsu
+figure still to be confirmed), a repair within ``REPAIR_WORKDAYS`` (3). Overdue cases show
+in the authority's queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from credit import clock, workdays
+from credit.errors import Conflict, FieldError, NotFound, ValidationFailed
+from credit.extensions import db
+from credit.identity import Identity, IdentityKind
+from credit.permissions import is_owner, require
+from credit.pledges.models import Pledge, PledgeBreach
+from credit.uow import UnitOfWork
+from credit.violations.models import Objection, RepairApplication, Violation
+from credit.violations.service import ENTITY, get_violation
+
+OBJECTION_WORKDAYS = 5
+REPAIR_WORKDAYS = 3
+
+
+def _issuer(identity: Identity, v: Violation) -> bool:
+    return identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id
+
+
+def file_objection(identity: Identity, uow: UnitOfWork, violation_id: str, reasons: str,
+                   attachments: list[str]) -> Objection:
+    v = get_violation(identity, violation_id)
+    require(is_owner(identity, v.enterprise), "只能对本企业的记录提出异议")
+    if v.status != "active":
+        raise Conflict("该记录已撤销或已修复，无需异议")
+    if v.objection_pending:
+        raise Conflict("该记录已有正在处理的异议")
+    today = clock.today()
+    objection = Objection(violation_id=v.id, reasons=reasons, attachments=attachments,
+                          filed_by=identity.subject, filed_at=clock.now(),
+                          due_date=workdays.add_workdays(today, OBJECTION_WORKDAYS),
+                          status="pending")
+    v.objection_pending = True
+    uow.session.add(objection)
+    uow.session.flush()
+    uow.record("objection", objection.id, objection.version)
+    uow.record(ENTITY, v.id, v.version)
+    return objection
+
+
+def _get(model: type, identity: Identity, item_id: str) -> Any:
+    item = db.session.get(model, item_id)
+    if item is None:
+        raise NotFound("未找到该申请")
+    v = item.violation
+    if not (_issuer(identity, v) or is_owner(identity, v.enterprise)):
+        raise NotFound("未找到该申请")
+    return item
+
+
+def get_objection(identity: Identity, objection_id: str) -> Objection:
+    """Only the enterprise and the issuing authority see an objection."""
+    return _get(Objection, identity, objection_id)
+
+
+def decide_objection(identity: Identity, uow: UnitOfWork, objection_id: str, upheld: bool,
+                     reason: str) -> Objection:
+    """Upheld: the record is revoked (it was wrong). Rejected: the record stands."""
+    objection = get_objection(identity, objection_id)
+    v = objection.violation
+    require(_issuer(identity, v), "只有作出决定的机关可以审查异议")
+    if objection.status != "pending":
+        raise Conflict("该异议已处理")
+    now = clock.now()
+    objection.status = "upheld" if upheld else "rejected"
+    objection.decision_reason, objection.decided_by, objection.decided_at = (
+        reason, identity.subject, now)
+    v.objection_pending = False
+    if upheld:
+        v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
+        _lift_breaches(uow, v, now)
+    uow.session.flush()
+    uow.record("objection", objection.id, objection.version)
+    uow.record(ENTITY, v.id, v.version)
+    return objection
+
+
+def _lift_breaches(uow: UnitOfWork, v: Violation, now: Any) -> None:
+    breaches = db.session.scalars(sa.select(PledgeBreach).where(
+        PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None))).all()
+    for breach in breaches:
+        breach.revoked_at = now
+    for pledge_id in {b.pledge_id for b in breaches}:
+        pledge = db.session.get(Pledge, pledge_id)
+        pledge.updated_at = now
+        uow.session.flush()
+        uow.record("pledge", pledge.id, pledge.version)
+
+
+def apply_for_repair(identity: Identity, uow: UnitOfWork, violation_id: str, pledge_id: str,
+                     statement: str) -> RepairApplication:
+    """Once the minimum period has passed, with a published repair pledge (信用修复型)."""
+    v = get_violation(identity, violation_id)
+    require(is_owner(identity, v.enterprise), "只能为本企业的记录申请修复")
+    today = clock.today()
+    errors = []
+    if v.status != "active":
+        raise Conflict("该记录已撤销或已修复")
+    if today < v.repairable_from:
+        errors.append(FieldError("violation", f"最早可于 {v.repairable_from} 申请修复",
+                                 "too_early"))
+    pledge = db.session.get(Pledge, pledge_id)
+    if (pledge is None or pledge.enterprise_id != v.enterprise_id
+            or pledge.status != "published" or pledge.template.type != "credit_repair"):
+        errors.append(FieldError("pledge_id", "需要本企业已公示的信用修复承诺", "repair_pledge"))
+    if errors:
+        raise ValidationFailed("不符合信用修复条件", errors)
+    if db.session.scalar(sa.select(RepairApplication.id).where(
+            RepairApplication.violation_id == v.id, RepairApplication.status == "pending")):
+        raise Conflict("该记录已有正在审核的修复申请")
+    application = RepairApplication(
+        violation_id=v.id, pledge_id=pledge_id, statement=statement,
+        filed_by=identity.subject, filed_at=clock.now(),
+        due_date=workdays.add_workdays(today, REPAIR_WORKDAYS), status="pending")
+    uow.session.add(application)
+    uow.session.flush()
+    uow.record("repair", application.id, application.version)
+    return application
+
+
+def get_repair(identity: Identity, application_id: str) -> RepairApplication:
+    return _get(RepairApplication, identity, application_id)
+
+
+def decide_repair(identity: Identity, uow: UnitOfWork, application_id: str, approved: bool,
+                  reason: str) -> RepairApplication:
+    """Approved: publication ends at once and the record leaves the rating's negative
+    inputs; the row stays. Rejected: the record stands, the applicant hears why."""
+    application = get_repair(identity, application_id)
+    v = application.violation
+    require(_issuer(identity, v), "谁认定谁修复：只有作出决定的机关可以审核")
+    if application.status != "pending":
+        raise Conflict("该申请已处理")
+    now = clock.now()
+    application.status = "approved" if approved else "rejected"
+    application.decision_reason, application.decided_by, application.decided_at = (
+        reason, identity.subject, now)
+    if approved:
+        v.status = "repaired"
+    uow.session.flush()
+    uow.record("repair", application.id, application.version)
+    uow.record(ENTITY, v.id, v.version)
+    return application
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    kind: str
+    item: Any
+    overdue: bool
+    workdays_left: int
+
+
+def authority_queue(identity: Identity, kind: str, status: str = "pending") -> list[QueueItem]:
+    """The caller authority's objections or repairs, with due dates and overdue flags."""
+    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+            "只有监管机关有审核队列")
+    model = Objection if kind == "objections" else RepairApplication
+    rows = db.session.scalars(
+        sa.select(model).join(Violation, model.violation_id == Violation.id)
+        .where(Violation.authority_id == identity.authority_id, model.status == status)
+        .order_by(model.due_date, model.filed_at)).unique().all()
+    today = clock.today()
+    out = []
+    for row in rows:
+        left = workdays.workdays_between(today, row.due_date) if row.due_date >= today \
+            else -workdays.workdays_between(row.due_date, today)
+        out.append(QueueItem(kind, row, row.status == "pending" and today > row.due_date,
+                             left))
+    return out
+
