@@ -104,8 +104,11 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
 @click.option("--no-index", is_flag=True, help="Do not run the search indexer afterwards.")
 @click.option("--pledges/--no-pledges", default=True, show_default=True,
               help="Also file demo pledges (most firms one; some amended or withdrawn).")
+@click.option("--violations/--no-violations", default=True, show_default=True,
+              help="Also record demo violations, objections, repairs and commendations.")
 @with_appcontext
-def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool) -> None:
+def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool,
+             violations: bool) -> None:
     """Generate deterministic, realistic Jiangsu demo enterprises (and their pledges)."""
     if if_empty and service.count_enterprises(SYSTEM) > 0:
         click.echo("demo data already present; nothing to do", err=True)
@@ -131,8 +134,15 @@ def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool) -
         with unit_of_work(run_hooks=False) as uow:
             pledge_service.seed_templates(SYSTEM, uow)
             made_pledges = load_demo_pledges(SYSTEM, uow, seed=seed)
+    made_violations = 0
+    if violations:
+        from credit.violations.demo import load_demo_violations
+
+        with unit_of_work(run_hooks=False) as uow:
+            made_violations = load_demo_violations(SYSTEM, uow, seed=seed)
     click.echo(json.dumps({"created": stats.created, "updated": stats.updated,
                            "unchanged": stats.unchanged, "pledges": made_pledges,
+                           "violations": made_violations,
                            "seconds": round(time.perf_counter() - started, 1)}))
     if not no_index:
         _catch_up()

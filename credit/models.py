@@ -13,8 +13,11 @@ from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 from credit.violations.models import (
+    Commendation,
+    Correction,
     Objection,
     RepairApplication,
+    SeriousListEntry,
     Violation,
     ViolationClause,
 )
@@ -24,7 +27,9 @@ __all__ = [
     "Authority",
     "AuthorizationCode",
     "ChangeEvent",
+    "Commendation",
     "ConsumerCursor",
+    "Correction",
     "Enterprise",
     "IdempotencyRecord",
     "OAuthClient",
@@ -34,6 +39,7 @@ __all__ = [
     "PledgeBreach",
     "PledgeTemplate",
     "RepairApplication",
+    "SeriousListEntry",
     "Shop",
     "Token",
     "UserAccount",

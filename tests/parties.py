@@ -20,6 +20,7 @@ REDIRECT = "https://console.example.com/callback"
 ENTERPRISE_SCOPES = ["enterprises:read", "enterprises:write", "pledges:write",
                      "objections:write", "repairs:write"]
 REGULATOR_SCOPES = ["enterprises:read", "violations:write", "violations:review",
+                    "commendations:write",
                     "repairs:review"]
 PASSWORD = "correct horse battery"
 

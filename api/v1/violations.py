@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_identity, optional_token, public, require_scope
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
 from credit.regions import JIANGSU_CITIES
 from credit.uow import unit_of_work
-from credit.violations import service
+from credit.violations import registry, service
 from credit.violations.schemas import RevocationSchema, ViolationInputSchema, ViolationSchema
 from credit.violations.vocab import CATEGORIES, TIERS
 
@@ -85,3 +85,119 @@ def revoke(body: dict[str, Any], violation_id: str) -> Any:
 def enterprise_violations(uscc: str) -> Any:
     """一个经营者的违法失信信息（公示期内）/ An enterprise's violations"""
     return {"items": service.list_enterprise_violations(current_identity(), uscc)}
+
+
+class CorrectionInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    field = fields.String(required=True, validate=validate.OneOf(list(registry.CORRECTABLE)))
+    new_value = fields.Raw(required=True, allow_none=True,
+                           metadata={"description": "新值（字符串；金额可为数字）"})
+    reason = fields.String(required=True, validate=validate.Length(2, 1000))
+
+
+class SeriousListInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    uscc = fields.String(required=True, validate=validate.Length(18, 18))
+    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
+    reason = fields.String(required=True, validate=validate.Length(2, 2000))
+    listed_on = fields.Date(required=True)
+    remove_on = fields.Date(required=True)
+
+
+class CommendationInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    uscc = fields.String(required=True, validate=validate.Length(18, 18))
+    title = fields.String(required=True, validate=validate.Length(2, 200),
+                          metadata={"description": "如：江苏省电子商务示范企业"})
+    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
+    granted_on = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+
+
+class StandingItemSchema(Schema):
+    id = fields.String()
+    authority = fields.Function(lambda x: x.authority.name)
+    legal_basis = fields.String()
+    title = fields.String()
+    reason = fields.String()
+    listed_on = fields.Date()
+    remove_on = fields.Date()
+    granted_on = fields.Date()
+    valid_until = fields.Date()
+
+
+class StandingSchema(Schema):
+    serious_list = fields.List(fields.Nested(StandingItemSchema))
+    commendations = fields.List(fields.Nested(StandingItemSchema))
+
+
+class StatisticsArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    decided_from = fields.Date()
+    decided_to = fields.Date()
+
+
+class StatisticsSchema(Schema):
+    city = fields.List(fields.List(fields.Raw()))
+    category = fields.List(fields.List(fields.Raw()))
+    tier = fields.List(fields.List(fields.Raw()))
+
+
+@blp.route("/violations/<string:violation_id>/corrections", methods=["POST"])
+@require_scope("violations:write")
+@idempotent
+@blp.arguments(CorrectionInputSchema)
+@blp.response(200, ViolationSchema)
+def correct(body: dict[str, Any], violation_id: str) -> Any:
+    """更正（追加记录，保留原值；需 If-Match）/ Correct a field (appended; If-Match)"""
+    with unit_of_work() as uow:
+        v = registry.correct_violation(current_identity(), uow, violation_id, body["field"],
+                                       body["new_value"], body["reason"], expected_version())
+    return v, 200, {"ETag": etag_of(v.version)}
+
+
+@blp.route("/serious-list", methods=["POST"])
+@require_scope("violations:write")
+@idempotent
+@blp.arguments(SeriousListInputSchema)
+@blp.response(201, StandingItemSchema)
+def serious_list(body: dict[str, Any]) -> Any:
+    """列入严重失信主体名单 / Put on the serious dishonesty list"""
+    with unit_of_work() as uow:
+        return registry.list_on_serious_list(current_identity(), uow, body)
+
+
+@blp.route("/commendations", methods=["POST"])
+@require_scope("commendations:write")
+@idempotent
+@blp.arguments(CommendationInputSchema)
+@blp.response(201, StandingItemSchema)
+def commend(body: dict[str, Any]) -> Any:
+    """录入守信激励（如示范企业）/ Record a commendation"""
+    with unit_of_work() as uow:
+        return registry.commend(current_identity(), uow, body)
+
+
+@blp.route("/enterprises/<string:uscc>/standing", methods=["GET"])
+@public
+@blp.response(200, StandingSchema)
+def standing(uscc: str) -> Any:
+    """严重失信名单与守信激励（有效期内）/ Serious-list entries and commendations in force"""
+    return registry.enterprise_standing(current_identity(), uscc)
+
+
+@blp.route("/regulator/statistics", methods=["GET"])
+@require_scope("violations:write")
+@blp.arguments(StatisticsArgs, location="query")
+@blp.response(200, StatisticsSchema)
+def statistics(args: dict[str, Any]) -> Any:
+    """本机关管辖范围内的统计（按地市、类别、等级）/ Statistics in the jurisdiction"""
+    return registry.statistics(current_identity(), **args)

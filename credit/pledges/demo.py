@@ -34,15 +34,15 @@ def load_demo_pledges(identity: Identity, uow: UnitOfWork, seed: int = 1,
     made, last = 0, ""
     while True:
         rows = uow.session.execute(
-            sa.select(Enterprise.id, Enterprise.legal_representative)
+            sa.select(Enterprise.id, Enterprise.legal_representative, Enterprise.uscc)
             .where(Enterprise.id > last, Enterprise.id.not_in(has_pledge))
             .order_by(Enterprise.id).limit(chunk_size)).all()
         if not rows:
             break
         last = rows[-1][0]
         batch = []
-        for ent_id, rep in rows:
-            rng = random.Random(f"{seed}:{ent_id}")  # per firm: a rerun makes the same choice
+        for ent_id, rep, uscc in rows:
+            rng = random.Random(f"{seed}:{uscc}")  # per firm: a rerun makes the same choice
             roll = rng.random()
             if roll < 0.15:
                 continue  # no pledge

@@ -44,6 +44,8 @@ class Violation(db.Model):
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     authority: Mapped[Authority] = relationship(lazy="joined")
     clauses: Mapped[list[ViolationClause]] = relationship(lazy="selectin")
+    corrections: Mapped[list[Correction]] = relationship(lazy="selectin",
+                                                         order_by="Correction.corrected_at")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (sa.UniqueConstraint("authority_id", "decision_number",
@@ -56,10 +58,12 @@ class Violation(db.Model):
             return "not_published"
         if today > self.publish_until:
             return "ended"
-        return "under_objection" if self.objection_pending else "published"
+        if self.objection_pending:
+            return "under_objection"
+        return "corrected" if self.corrections else "published"
 
     def is_public(self, today: date) -> bool:
-        return self.public_status(today) in {"published", "under_objection"}
+        return self.public_status(today) in {"published", "under_objection", "corrected"}
 
 
 class ViolationClause(db.Model):
@@ -122,3 +126,58 @@ class RepairApplication(db.Model):
     violation: Mapped[Violation] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Correction(db.Model):
+    """A correction by the issuing authority: appended, with the old and the new value."""
+
+    __tablename__ = "violation_correction"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
+                                              index=True)
+    field: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    corrected_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    corrected_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class SeriousListEntry(db.Model):
+    """严重失信主体名单: a listing with its own legal basis and dates; caps the grade in C."""
+
+    __tablename__ = "serious_list_entry"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
+                                               index=True)
+    authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
+    legal_basis: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    listed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    remove_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    authority: Mapped[Authority] = relationship(lazy="joined")
+
+
+class Commendation(db.Model):
+    """守信激励: e.g. 江苏省电子商务示范企业, with legal basis and validity."""
+
+    __tablename__ = "commendation"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
+                                               index=True)
+    authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    legal_basis: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    granted_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    valid_until: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    authority: Mapped[Authority] = relationship(lazy="joined")

@@ -79,6 +79,10 @@ class ViolationSchema(Schema):
     status_name = fields.Function(lambda v: STATUSES[v.public_status(clock.today())][0])
     breached_clauses = fields.Function(lambda v: [
         {"pledge_id": c.pledge_id, "clause": c.clause_code} for c in v.clauses])
+    corrections = fields.Function(lambda v: [
+        {"field": c.field, "old_value": c.old_value, "new_value": c.new_value,
+         "reason": c.reason, "corrected_at": c.corrected_at.isoformat()}
+        for c in v.corrections])
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
     version = fields.Integer()

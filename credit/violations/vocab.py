@@ -36,6 +36,7 @@ PENALTY_TYPES: dict[str, tuple[str, str]] = {
 STATUSES: dict[str, tuple[str, str]] = {
     "published": ("公示中", "published"),
     "under_objection": ("异议处理中", "under objection"),
+    "corrected": ("已更正", "corrected"),
     "repaired": ("已信用修复", "credit repaired"),
     "not_published": ("不予公示", "not published (minor)"),
     "revoked": ("已撤销", "revoked"),

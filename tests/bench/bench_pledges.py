@@ -105,7 +105,8 @@ def main() -> None:
     try:
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                        env=env, cwd=ROOT, check=True, capture_output=True)
-        _cli(env, "demo", "--enterprises", "3000", "--seed", "5", "--no-pledges")
+        _cli(env, "demo", "--enterprises", "3000", "--seed", "5", "--no-pledges",
+             "--no-violations")
         _cli(env, "pledges", "seed-templates")
         sys.path.insert(0, str(ROOT))
         from credit.demo import generate

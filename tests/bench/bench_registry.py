@@ -97,7 +97,7 @@ def main() -> None:
                        env=env, cwd=ROOT, check=True, capture_output=True)
         n = args.enterprises
         secs, mib = measured([*FLASK, "demo", "--enterprises", str(n), "--seed",
-                              str(args.seed), "--no-index", "--no-pledges"], env)
+                              str(args.seed), "--no-index", "--no-pledges", "--no-violations"], env)
         rows.append(["demo generate + insert (SQLite)", n, f"{secs:.1f}",
                      f"{n / secs:.0f}", f"{mib:.0f}"])
         secs, mib = measured([*FLASK, "index", "catch-up"], env)

@@ -87,6 +87,10 @@ MATRIX = {
         "violation", _expect(403, 403, 403, 200, 401)),
     ("GET", "/api/v1/enterprises/<string:uscc>/violations"): (
         "enterprise", _expect(200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/violations/<string:violation_id>/corrections"): (
+        "violation", _expect(403, 403, 403, 200, 401)),
+    ("GET", "/api/v1/enterprises/<string:uscc>/standing"): (
+        "enterprise", _expect(200, 200, 200, 200, 200)),
     ("POST", "/api/v1/violations/<string:violation_id>/objections"): (
         "violation", _expect(201, 403, 403, 403, 401)),
     ("GET", "/api/v1/objections/<string:objection_id>"): (
@@ -107,12 +111,14 @@ BODIES = {
     "POST /api/v1/pledges/<string:pledge_id>/withdraw": {"reason": "业务调整，停止网店经营"},
     "POST /api/v1/violations/<string:violation_id>/revocation": {"reason": "复议撤销原决定"},
     "POST /api/v1/violations/<string:violation_id>/objections": {"reasons": "事实认定有误"},
+    "POST /api/v1/violations/<string:violation_id>/corrections": {
+        "field": "facts", "new_value": "更正后的事实", "reason": "笔误"},
     "POST /api/v1/objections/<string:objection_id>/decision": {"accepted": False,
                                                                 "reason": "维持原决定"},
     "POST /api/v1/repairs/<string:application_id>/decision": {"accepted": True,
                                                                "reason": "同意修复"},
 }
-ACTIONS = ("/publish", "/amendments", "/withdraw", "/revocation")
+ACTIONS = ("/publish", "/amendments", "/withdraw", "/revocation", "/corrections")
 
 
 def test_matrix_covers_every_object_route(clean_app) -> None:

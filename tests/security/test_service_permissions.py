@@ -13,8 +13,8 @@ from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.pledges import service as pledges
 from credit.uow import unit_of_work
+from credit.violations import registry, workflow
 from credit.violations import service as violations
-from credit.violations import workflow
 
 ENTERPRISE = Identity(IdentityKind.ENTERPRISE, "client:x", enterprise_id="nobody",
                       scopes=frozenset({"enterprises:write", "enterprises:read"}))
@@ -27,9 +27,9 @@ PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
           "pledges.list_templates", "pledges.get_template", "pledges.get_pledge",
           "pledges.list_pledges", "pledges.list_enterprise_pledges",
           "violations.get_violation", "violations.list_violations",
-          "violations.list_enterprise_violations"}
+          "violations.list_enterprise_violations", "registry.enterprise_standing"}
 MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
-           "violations": violations, "workflow": workflow}
+           "violations": violations, "workflow": workflow, "registry": registry}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {
@@ -56,7 +56,8 @@ OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterp
                 "violations.revoke_violation", "workflow.file_objection",
                 "workflow.get_objection", "workflow.decide_objection",
                 "workflow.apply_for_repair", "workflow.get_repair", "workflow.decide_repair",
-                "workflow.authority_queue"}
+                "workflow.authority_queue", "registry.correct_violation",
+                "registry.list_on_serious_list", "registry.commend", "registry.statistics"}
 
 
 def _service_functions() -> set[str]:
@@ -98,6 +99,11 @@ def test_object_level_functions(app_ctx) -> None:
 
     with pytest.raises(NotFound):  # not public: denied as if it did not exist
         enterprises.get_enterprise_contact(ENTERPRISE, rec["uscc"])
+    # Only regulators see statistics or commend.
+    with pytest.raises(PermissionDenied):
+        registry.statistics(ENTERPRISE)
+    with pytest.raises(PermissionDenied), unit_of_work() as uow:
+        registry.commend(ENTERPRISE, uow, {"uscc": rec["uscc"]})
     # Only regulators have review queues.
     with pytest.raises(PermissionDenied):
         workflow.authority_queue(ENTERPRISE, "objections")
