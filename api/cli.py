@@ -227,3 +227,13 @@ def mandate_cmd(platform_code: str, merchants: tuple[str, ...]) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.detail)
     click.echo(json.dumps({"granted": n}))
+
+
+@credit_cli.command("sweep")
+@with_appcontext
+def sweep_cmd() -> None:
+    """Expire pledges and end publicity windows that are due (the poller does this every
+    10 minutes under make run; run it from cron when the poller is off)."""
+    from api.poller import sweep
+
+    click.echo(json.dumps({"changed": sweep()}))

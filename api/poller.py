@@ -24,13 +24,15 @@ SWEEP_SECONDS = 600
 
 
 def sweep() -> int:
-    """Record expiry events for pledges whose validity ended (idempotent)."""
+    """Record the events of pledges whose validity ended and of records whose publicity
+    window ended (idempotent)."""
     from credit.identity import SYSTEM
     from credit.pledges.service import expire_due_pledges
     from credit.uow import unit_of_work
+    from credit.violations.service import end_due_publicity
 
     with unit_of_work() as uow:
-        return expire_due_pledges(SYSTEM, uow)
+        return expire_due_pledges(SYSTEM, uow) + end_due_publicity(SYSTEM, uow)
 
 
 def start_poller(app: Flask, interval: float) -> threading.Thread:

@@ -23,6 +23,8 @@ class ViolationListArgs(PageArgs):
     city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     tier = fields.String(validate=validate.OneOf(list(TIERS)))
+    status = fields.String(validate=validate.OneOf(["published", "under_objection",
+                                                    "corrected"]))
     decided_from = fields.Date()
     decided_to = fields.Date()
 

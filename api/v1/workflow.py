@@ -51,6 +51,8 @@ class ObjectionSchema(Schema):
     attachments = fields.List(fields.String())
     filed_at = fields.DateTime()
     due_date = fields.Date()
+    extended_days = fields.Integer()
+    extension_reason = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "pending | upheld | rejected"})
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
@@ -111,6 +113,26 @@ def decide_objection(body: dict[str, Any], objection_id: str) -> Any:
     with unit_of_work() as uow:
         return workflow.decide_objection(current_identity(), uow, objection_id,
                                          body["accepted"], body["reason"])
+
+
+class ExtensionInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    days = fields.Integer(required=True, validate=validate.Range(min=1, max=15))
+    reason = fields.String(required=True, validate=validate.Length(2, 1000))
+
+
+@blp.route("/objections/<string:objection_id>/extension", methods=["POST"])
+@require_scope("violations:review")
+@idempotent
+@blp.arguments(ExtensionInputSchema)
+@blp.response(200, ObjectionSchema)
+def extend_objection(body: dict[str, Any], objection_id: str) -> Any:
+    """延长异议处理期限（工作日，合计不超过 20 个）/ Extend the due date (working days)"""
+    with unit_of_work() as uow:
+        return workflow.extend_objection(current_identity(), uow, objection_id, body["days"],
+                                         body["reason"])
 
 
 @blp.route("/violations/<string:violation_id>/repairs", methods=["POST"])

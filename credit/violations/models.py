@@ -39,6 +39,7 @@ class Violation(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    publicity_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
@@ -92,6 +93,8 @@ class Objection(db.Model):
     filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     filed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     due_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    extended_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    extension_reason: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|upheld|rejected
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_by: Mapped[str | None] = mapped_column(sa.String(100))

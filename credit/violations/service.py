@@ -31,7 +31,7 @@ from credit.pledges import service as pledges
 from credit.pledges.models import Pledge, PledgeBreach
 from credit.uow import UnitOfWork
 from credit.violations import rules
-from credit.violations.models import Violation, ViolationClause
+from credit.violations.models import Correction, Violation, ViolationClause
 
 ENTITY = "violation"
 
@@ -152,6 +152,7 @@ def _public(stmt: sa.Select) -> sa.Select:
 
 def list_violations(identity: Identity, *, city: str | None = None,
                     category: str | None = None, tier: str | None = None,
+                    status: str | None = None,
                     decided_from: date | None = None, decided_to: date | None = None,
                     page: int = 1, size: int = 20) -> Page:
     """Records inside their publicity window, newest decisions first."""
@@ -164,6 +165,14 @@ def list_violations(identity: Identity, *, city: str | None = None,
         stmt = stmt.where(Violation.category == category)
     if tier:
         stmt = stmt.where(Violation.tier == tier)
+    if status == "under_objection":
+        stmt = stmt.where(Violation.objection_pending.is_(True))
+    elif status == "corrected":
+        stmt = stmt.where(Violation.objection_pending.is_(False),
+                          Violation.id.in_(sa.select(Correction.violation_id)))
+    elif status == "published":
+        stmt = stmt.where(Violation.objection_pending.is_(False),
+                          Violation.id.not_in(sa.select(Correction.violation_id)))
     if decided_from:
         stmt = stmt.where(Violation.decision_date >= decided_from)
     if decided_to:
@@ -180,3 +189,21 @@ def list_enterprise_violations(identity: Identity, code: str) -> list[Violation]
         Violation.enterprise_id == enterprise.id)
         .order_by(Violation.decision_date.desc())).unique().all()
     return [v for v in rows if _visible(identity, v)]
+
+
+def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
+    """Record the change event of records whose publicity window has ended (they already
+    read as ended; this tells search and rating)."""
+    from credit.permissions import can_manage_registry
+
+    require(can_manage_registry(identity))
+    due = db.session.scalars(sa.select(Violation).where(
+        Violation.status == "active", Violation.publish_until < clock.today(),
+        Violation.publicity_ended_at.is_(None))).unique().all()
+    now = clock.now()
+    for v in due:
+        v.publicity_ended_at = now
+    uow.session.flush()
+    for v in due:
+        uow.record(ENTITY, v.id, v.version)
+    return len(due)

@@ -89,6 +89,27 @@ def decide_objection(identity: Identity, uow: UnitOfWork, objection_id: str, uph
     return objection
 
 
+MAX_OBJECTION_EXTENSION = 15  # working days on top of the 5 (at most 20 in all)
+
+
+def extend_objection(identity: Identity, uow: UnitOfWork, objection_id: str, days: int,
+                     reason: str) -> Objection:
+    """The issuing authority extends the due date (complex cases), with a reason."""
+    objection = get_objection(identity, objection_id)
+    require(_issuer(identity, objection.violation), "只有作出决定的机关可以延期")
+    if objection.status != "pending":
+        raise Conflict("该异议已处理")
+    if days < 1 or objection.extended_days + days > MAX_OBJECTION_EXTENSION:
+        raise ValidationFailed(f"最多延长 {MAX_OBJECTION_EXTENSION} 个工作日",
+                               [FieldError("days", str(days), "too_long")])
+    objection.extended_days += days
+    objection.extension_reason = reason
+    objection.due_date = workdays.add_workdays(objection.due_date, days)
+    uow.session.flush()
+    uow.record("objection", objection.id, objection.version)
+    return objection
+
+
 def _lift_breaches(uow: UnitOfWork, v: Violation, now: Any) -> None:
     breaches = db.session.scalars(sa.select(PledgeBreach).where(
         PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None))).all()

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-26 11:50:47.403579
+Create Date: 2026-11-26 11:57:02.728373
 
 """
 from alembic import op
@@ -73,6 +73,7 @@ def upgrade():
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revocation_reason', sa.String(length=500), nullable=True),
+    sa.Column('publicity_ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['authority_id'], ['authority.id'], name=op.f('fk_violation_authority_id_authority')),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_violation_enterprise_id_enterprise')),
@@ -141,6 +142,8 @@ def upgrade():
     sa.Column('filed_by', sa.String(length=100), nullable=False),
     sa.Column('filed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('extended_days', sa.Integer(), nullable=False),
+    sa.Column('extension_reason', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.Column('decided_by', sa.String(length=100), nullable=True),

@@ -97,6 +97,8 @@ MATRIX = {
         "objection", _expect(200, 404, 404, 200, 404)),
     ("POST", "/api/v1/objections/<string:objection_id>/decision"): (
         "objection", _expect(403, 403, 404, 200, 401)),
+    ("POST", "/api/v1/objections/<string:objection_id>/extension"): (
+        "objection", _expect(403, 403, 404, 200, 401)),
     ("POST", "/api/v1/violations/<string:violation_id>/repairs"): (
         "violation_repairable", _expect(201, 403, 403, 403, 401)),
     ("GET", "/api/v1/repairs/<string:application_id>"): (
@@ -115,10 +117,13 @@ BODIES = {
         "field": "facts", "new_value": "更正后的事实", "reason": "笔误"},
     "POST /api/v1/objections/<string:objection_id>/decision": {"accepted": False,
                                                                 "reason": "维持原决定"},
+    "POST /api/v1/objections/<string:objection_id>/extension": {"days": 5,
+                                                                 "reason": "需调取数据"},
     "POST /api/v1/repairs/<string:application_id>/decision": {"accepted": True,
                                                                "reason": "同意修复"},
 }
-ACTIONS = ("/publish", "/amendments", "/withdraw", "/revocation", "/corrections")
+ACTIONS = ("/publish", "/amendments", "/withdraw", "/revocation", "/corrections",
+           "/extension", "/decision")
 
 
 def test_matrix_covers_every_object_route(clean_app) -> None:

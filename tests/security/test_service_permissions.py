@@ -45,6 +45,7 @@ DENIED = {
     "pledges.seed_templates": {},
     "pledges.grant_mandates": {"platform_code": "x", "merchant_codes": []},
     "pledges.expire_due_pledges": {},
+    "violations.end_due_publicity": {},
     "pledges.record_breach": {"pledge_id": "x", "clause_code": "C01", "violation_id": "v",
                               "decided_on": None},
 }
@@ -56,7 +57,8 @@ OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterp
                 "violations.revoke_violation", "workflow.file_objection",
                 "workflow.get_objection", "workflow.decide_objection",
                 "workflow.apply_for_repair", "workflow.get_repair", "workflow.decide_repair",
-                "workflow.authority_queue", "registry.correct_violation",
+                "workflow.authority_queue", "workflow.extend_objection",
+                "registry.correct_violation",
                 "registry.list_on_serious_list", "registry.commend", "registry.statistics"}
 
 

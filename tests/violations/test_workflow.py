@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from credit import clock, workdays
 from tests.parties import bearer, client_token, make_pledge, make_violation, seed_templates
 
@@ -131,3 +133,84 @@ def test_working_days_skip_the_national_day(frozen_clock) -> None:
     from datetime import date
 
     assert workdays.add_workdays(date(2026, 9, 30), 5) - date(2026, 9, 30) > timedelta(days=5)
+
+
+def test_objection_due_date_can_be_extended_within_limits(client, parties, reg_in) -> None:
+    v = make_violation(parties)
+    owner = _owner(client, parties)
+    objection = client.post(f"/api/v1/violations/{v.id}/objections", headers=owner,
+                            json={"reasons": "需调取平台数据核实"}).get_json()
+    url = f"/api/v1/objections/{objection['id']}/extension"
+    r = client.post(url, headers=reg_in, json={"days": 10, "reason": "需向平台调取交易数据"})
+    assert r.status_code == 200
+    from datetime import date
+
+    due = date.fromisoformat(objection["due_date"])
+    assert r.get_json()["due_date"] == workdays.add_workdays(due, 10).isoformat()
+    assert r.get_json()["extended_days"] == 10
+    too_much = client.post(url, headers=reg_in, json={"days": 6, "reason": "再延期"})
+    assert too_much.status_code == 400
+
+
+@pytest.mark.parametrize("decided", ["2026-03-31", "2026-04-01"])
+def test_repairable_edge_under_each_rule_version(client, parties, frozen_clock,
+                                                decided: str) -> None:
+    """The day before repairable_from repair is refused; on the day it is accepted."""
+    from datetime import UTC, date, datetime
+
+    from credit.pledges import service as pledge_service
+    from credit.uow import unit_of_work
+    from tests.parties import owner_identity, pledge_body
+
+    day = date.fromisoformat(decided)
+    frozen_clock.now = datetime(day.year, day.month, day.day, 4, tzinfo=UTC)
+    seed_templates()
+    v = make_violation(parties, days_ago=0)
+    assert v.rule_version == ("NDRC-58-2023" if day.month == 3 else "NDRC-36-2026")
+    frozen_clock.now = datetime(v.repairable_from.year, v.repairable_from.month,
+                                v.repairable_from.day, 4, tzinfo=UTC) - timedelta(days=1)
+    repair_template = seed_templates()["CREDIT-REPAIR"]
+    body = pledge_body(repair_template)
+    body["valid_from"] = date.fromisoformat(body["valid_from"])
+    body["valid_until"] = date.fromisoformat(body["valid_until"])
+    owner_id = owner_identity(parties.owner_uscc)
+    with unit_of_work() as uow:
+        p = pledge_service.create_pledge(owner_id, uow, body)
+        p = pledge_service.publish_pledge(owner_id, uow, p.id, p.version)
+    req = {"pledge_id": p.id, "statement": "已整改到位并缴清罚款"}
+    early = client.post(f"/api/v1/violations/{v.id}/repairs", json=req,
+                        headers=_owner(client, parties))
+    assert early.status_code == 400
+    frozen_clock.advance(86400)
+    on_day = client.post(f"/api/v1/violations/{v.id}/repairs", json=req,
+                         headers=_owner(client, parties))
+    assert on_day.status_code == 201, on_day.get_data(as_text=True)
+
+
+def test_sweep_records_end_of_publicity(client, parties, frozen_clock) -> None:
+    import sqlalchemy as sa
+
+    from credit.changes import ChangeEvent
+    from credit.extensions import db
+
+    v = make_violation(parties, days_ago=0)
+    frozen_clock.advance((v.publish_until - clock.today()).days * 86400 + 86400)
+    runner = client.application.test_cli_runner()
+    out = runner.invoke(args=["credit", "sweep"]).output
+    assert '"changed": 1' in out
+    assert '"changed": 0' in runner.invoke(args=["credit", "sweep"]).output
+    events = db.session.scalars(sa.select(ChangeEvent).where(
+        ChangeEvent.entity_id == v.id)).all()
+    assert len(events) == 2  # recorded, then publicity ended
+
+
+def test_public_list_status_filter(client, parties, reg_in) -> None:
+    a = make_violation(parties)
+    b = make_violation(parties)
+    owner = _owner(client, parties)
+    client.post(f"/api/v1/violations/{b.id}/objections", headers=owner,
+                json={"reasons": "对事实有异议"})
+    under = client.get("/api/v1/violations", query_string={"status": "under_objection"})
+    plain = client.get("/api/v1/violations", query_string={"status": "published"})
+    assert [x["id"] for x in under.get_json()["items"]] == [b.id]
+    assert [x["id"] for x in plain.get_json()["items"]] == [a.id]
