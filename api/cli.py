@@ -136,9 +136,11 @@ def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool,
             made_pledges = load_demo_pledges(SYSTEM, uow, seed=seed)
     made_violations = 0
     if violations:
+        from credit.pledges import service as pledge_service
         from credit.violations.demo import load_demo_violations
 
         with unit_of_work(run_hooks=False) as uow:
+            pledge_service.seed_templates(SYSTEM, uow)
             made_violations = load_demo_violations(SYSTEM, uow, seed=seed)
     click.echo(json.dumps({"created": stats.created, "updated": stats.updated,
                            "unchanged": stats.unchanged, "pledges": made_pledges,

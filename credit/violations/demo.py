@@ -54,6 +54,29 @@ def _regulator(authority: Authority) -> Identity:
                                       "repairs:review", "commendations:write"}))
 
 
+def _repair(uow: UnitOfWork, owner: Identity, regulator: Identity, v: Violation,
+            rng: random.Random) -> None:
+    """The firm files a credit-repair pledge and applies; half are approved at once."""
+    from credit.pledges import service as pledges
+    from credit.pledges.models import PledgeTemplate
+
+    template = uow.session.scalar(sa.select(PledgeTemplate).where(
+        PledgeTemplate.code == "CREDIT-REPAIR", PledgeTemplate.status == "published"))
+    if template is None:
+        return
+    today = clock.today()
+    pledge = pledges.create_pledge(owner, uow, {
+        "template_id": template.id, "clauses": template.required_codes(),
+        "extra_commitments": [], "valid_from": today,
+        "valid_until": today + timedelta(days=365), "signer_name": "经营者",
+        "signer_title": "法定代表人", "consent_to_publish": True})
+    pledge = pledges.publish_pledge(owner, uow, pledge.id, pledge.version)
+    application = workflow.apply_for_repair(owner, uow, v.id, pledge.id,
+                                            "已下架违规商品、完成整改并缴清罚款")
+    if rng.random() < 0.5:
+        workflow.decide_repair(regulator, uow, application.id, True, "整改到位，同意修复")
+
+
 def load_demo_violations(identity: Identity, uow: UnitOfWork, seed: int = 1,
                          share: float = 0.04) -> int:
     """Records for about ``share`` of the enterprises that have none yet."""
@@ -100,6 +123,8 @@ def load_demo_violations(identity: Identity, uow: UnitOfWork, seed: int = 1,
             registry.correct_violation(regulator, uow, v.id, "facts",
                                        "经查，当事人在网络店铺中发布虚假信息，已责令改正。",
                                        "更正事实表述", v.version)
+        elif roll < 0.4 and v.published and today >= v.repairable_from:
+            _repair(uow, owner, regulator, v, rng)
         if rng.random() < 0.01:
             registry.commend(regulator, uow, {
                 "uscc": uscc, "title": "江苏省电子商务示范企业", "legal_basis": "省商务厅认定",

@@ -76,7 +76,7 @@ def test_demo_records_cover_tiers_and_states(clean_app) -> None:
     import sqlalchemy as sa
 
     from credit.extensions import db
-    from credit.violations.models import Correction, Objection, Violation
+    from credit.violations.models import Correction, Objection, RepairApplication, Violation
 
     with clean_app.app_context():
         states = dict(db.session.execute(sa.select(Violation.status, sa.func.count())
@@ -85,8 +85,12 @@ def test_demo_records_cover_tiers_and_states(clean_app) -> None:
             Violation.published.is_(False)))
         objections = db.session.scalar(sa.select(sa.func.count()).select_from(Objection))
         corrections = db.session.scalar(sa.select(sa.func.count()).select_from(Correction))
+        repairs = dict(db.session.execute(sa.select(RepairApplication.status, sa.func.count())
+                                          .group_by(RepairApplication.status)).all())
     assert sum(states.values()) >= 30 and states.get("active", 0) > 10
     assert states.get("revoked", 0) + states.get("repaired", 0) > 0
     assert unpublished > 0 and objections > 0 and corrections > 0
+    assert repairs.get("pending", 0) > 0 and repairs.get("approved", 0) > 0
+    assert states.get("repaired", 0) == repairs["approved"]
     again = runner.invoke(args=["credit", "demo", "--enterprises", "3000", "--seed", "1"])
     assert '"violations": 0' in again.output
