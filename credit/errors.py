@@ -65,3 +65,13 @@ class PreconditionRequired(DomainError):
 class ServiceUnavailable(DomainError):
     title = "服务暂不可用"
     title_en = "Service unavailable"
+
+
+def require_version(current: int, expected: int | None, what: str = "数据") -> None:
+    """Optimistic concurrency for a change: If-Match is required (428) and must name the
+    current version (412), so two editors never overwrite each other silently."""
+    if expected is None:
+        raise PreconditionRequired("修改需要 If-Match 请求头（取自上次读取的 ETag）")
+    if expected != current:
+        raise PreconditionFailed(
+            f"{what}已被修改（当前版本 {current}，请求基于版本 {expected}），请重新读取")

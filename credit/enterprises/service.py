@@ -18,9 +18,8 @@ from credit.enterprises.models import Enterprise, Shop, new_id
 from credit.errors import (
     FieldError,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     ValidationFailed,
+    require_version,
 )
 from credit.extensions import db
 from credit.identity import Identity
@@ -95,11 +94,7 @@ def update_enterprise_profile(identity: Identity, uow: UnitOfWork, code: str,
     """
     ent = get_enterprise(identity, code)
     require(can_update_enterprise_profile(identity, ent), "只能修改本企业的信息")
-    if expected_version is None:
-        raise PreconditionRequired("修改需要 If-Match 请求头（取自上次读取的 ETag）")
-    if expected_version != ent.version:
-        raise PreconditionFailed(
-            f"信息已被修改（当前版本 {ent.version}，请求基于版本 {expected_version}），请重新读取")
+    require_version(ent.version, expected_version, "信息")
     if "shops" in changes:
         ent.shops = [Shop(**row) for row in _shop_rows(ent.id, changes.pop("shops"))]
     for key, value in changes.items():

@@ -23,9 +23,8 @@ from credit.errors import (
     Conflict,
     FieldError,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     ValidationFailed,
+    require_version,
 )
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
@@ -122,10 +121,7 @@ def get_pledge(identity: Identity, pledge_id: str) -> Pledge:
 def _own(identity: Identity, pledge_id: str, expected_version: int | None) -> Pledge:
     pledge = get_pledge(identity, pledge_id)
     require(is_owner(identity, pledge.enterprise), "只能操作本企业的承诺")
-    if expected_version is None:
-        raise PreconditionRequired("需要 If-Match 请求头（取自上次读取的 ETag）")
-    if expected_version != pledge.version:
-        raise PreconditionFailed(f"承诺已被修改（当前版本 {pledge.version}），请重新读取")
+    require_version(pledge.version, expected_version, "承诺")
     return pledge
 
 

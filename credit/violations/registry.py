@@ -11,13 +11,7 @@ import sqlalchemy as sa
 from credit import clock
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
-from credit.errors import (
-    Conflict,
-    FieldError,
-    PreconditionFailed,
-    PreconditionRequired,
-    ValidationFailed,
-)
+from credit.errors import Conflict, FieldError, ValidationFailed, require_version
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
 from credit.permissions import can_read_public, require
@@ -35,10 +29,7 @@ def correct_violation(identity: Identity, uow: UnitOfWork, violation_id: str, fi
     v = get_violation(identity, violation_id)
     require(identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
             "只有作出决定的机关可以更正")
-    if expected_version is None:
-        raise PreconditionRequired("需要 If-Match 请求头")
-    if expected_version != v.version:
-        raise PreconditionFailed(f"记录已被修改（当前版本 {v.version}）")
+    require_version(v.version, expected_version, "记录")
     if v.status != "active":
         raise Conflict("已撤销或已修复的记录不能更正")
     if field not in CORRECTABLE:

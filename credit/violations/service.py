@@ -19,9 +19,8 @@ from credit.errors import (
     Conflict,
     FieldError,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     ValidationFailed,
+    require_version,
 )
 from credit.extensions import db
 from credit.identity import SYSTEM, Identity, IdentityKind
@@ -123,26 +122,29 @@ def revoke_violation(identity: Identity, uow: UnitOfWork, violation_id: str, rea
     v = get_violation(identity, violation_id)
     require(identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
             "只有作出决定的机关可以撤销（谁认定谁修复）")
-    if expected_version is None:
-        raise PreconditionRequired("需要 If-Match 请求头")
-    if expected_version != v.version:
-        raise PreconditionFailed(f"记录已被修改（当前版本 {v.version}）")
+    require_version(v.version, expected_version, "记录")
     if v.status == "revoked":
         raise Conflict("该记录已撤销")
     now = clock.now()
     v.status, v.revoked_at, v.revocation_reason = "revoked", now, reason
+    lift_breaches(uow, v)
+    uow.session.flush()
+    uow.record(ENTITY, v.id, v.version)
+    return v
+
+
+def lift_breaches(uow: UnitOfWork, v: Violation) -> None:
+    """A revoked record no longer breaches the pledges it named (rows kept, marked)."""
+    now = clock.now()
     breaches = db.session.scalars(sa.select(PledgeBreach).where(
         PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None))).all()
     for breach in breaches:
         breach.revoked_at = now
-    uow.session.flush()
-    uow.record(ENTITY, v.id, v.version)
     for pledge_id in {b.pledge_id for b in breaches}:
         pledge = db.session.get(Pledge, pledge_id)
-        pledge.updated_at = now
+        pledge.updated_at = now  # a new version: readers' ETags change
         uow.session.flush()
         uow.record("pledge", pledge.id, pledge.version)
-    return v
 
 
 def _public(stmt: sa.Select) -> sa.Select:

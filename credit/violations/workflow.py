@@ -18,10 +18,10 @@ from credit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
 from credit.permissions import is_owner, require
-from credit.pledges.models import Pledge, PledgeBreach
+from credit.pledges.models import Pledge
 from credit.uow import UnitOfWork
 from credit.violations.models import Objection, RepairApplication, Violation
-from credit.violations.service import ENTITY, get_violation
+from credit.violations.service import ENTITY, get_violation, lift_breaches
 
 OBJECTION_WORKDAYS = 5
 REPAIR_WORKDAYS = 3
@@ -82,7 +82,7 @@ def decide_objection(identity: Identity, uow: UnitOfWork, objection_id: str, uph
     v.objection_pending = False
     if upheld:
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
-        _lift_breaches(uow, v, now)
+        lift_breaches(uow, v)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     uow.record(ENTITY, v.id, v.version)
@@ -108,18 +108,6 @@ def extend_objection(identity: Identity, uow: UnitOfWork, objection_id: str, day
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     return objection
-
-
-def _lift_breaches(uow: UnitOfWork, v: Violation, now: Any) -> None:
-    breaches = db.session.scalars(sa.select(PledgeBreach).where(
-        PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None))).all()
-    for breach in breaches:
-        breach.revoked_at = now
-    for pledge_id in {b.pledge_id for b in breaches}:
-        pledge = db.session.get(Pledge, pledge_id)
-        pledge.updated_at = now
-        uow.session.flush()
-        uow.record("pledge", pledge.id, pledge.version)
 
 
 def apply_for_repair(identity: Identity, uow: UnitOfWork, violation_id: str, pledge_id: str,
