@@ -128,10 +128,13 @@ def app(app_config: dict):
     app = make_app(app_config)
     yield app
     from credit.extensions import db
+    from search.documents import SPECS
 
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    for spec in SPECS.values():  # leave no per-run index behind in the shared server
+        app.extensions["credit.search"].drop(spec)
 
 
 def reset_state(app) -> None:
