@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
@@ -173,7 +172,7 @@ def index_catch_up() -> None:
 def index_reindex() -> None:
     """Rebuild the search index from the database (safe at any time)."""
     backend = current_app.extensions["credit.search"]
-    total = db.session.scalar(sa.text("SELECT count(*) FROM enterprise")) or 0
+    total = service.count_enterprises(SYSTEM)
     bar = tqdm(total=total, unit="户", desc="重建索引", file=sys.stderr, disable=None)
     done = reindex(db.session, backend, progress=bar.update)
     bar.close()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify
 
 from api.auth import public
 from api.errors import problem
-from credit.extensions import db
+from credit import database
 
 bp = Blueprint("health", __name__)
 
@@ -24,12 +23,8 @@ def healthz():
 def readyz():
     """Ready: the database and the search backend are reachable (503 otherwise)."""
     checks = {}
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # any driver error means not ready
-        checks["database"] = f"error: {type(exc).__name__}"
-        db.session.rollback()
+    error = database.ping()
+    checks["database"] = "ok" if error is None else f"error: {error}"
     backend = current_app.extensions["credit.search"]
     checks["search"] = "ok" if backend.ping() else "unreachable"
     checks["search_backend"] = backend.name

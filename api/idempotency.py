@@ -17,7 +17,6 @@ from flask import Response, make_response, request
 from api.auth import current_identity
 from api.errors import problem
 from credit import idempotency
-from credit.extensions import db
 
 HEADER = "Idempotency-Key"
 _VALID = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -37,7 +36,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         scope = current_identity().subject
         fingerprint = idempotency.request_fingerprint(request.method, request.path,
                                                       request.get_data())
-        claim = idempotency.claim(db.session, scope, key, fingerprint)
+        claim = idempotency.claim(scope, key, fingerprint)
         if claim.outcome == "replay":
             rec = claim.record
             resp = Response(rec.response_body, status=rec.status_code,
@@ -53,21 +52,21 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if claim.outcome == "unknown_result":
             return problem(409, "该请求已执行，但其响应未能保存",
                            "请查询资源的当前状态，不要重复提交", title_en="Conflict")
-        db.session.info[idempotency.SESSION_KEY] = (scope, key)
+        idempotency.attach(scope, key)
         try:
             resp = make_response(view(*args, **kwargs))
         except Exception:
-            db.session.info.pop(idempotency.SESSION_KEY, None)
-            idempotency.release(db.session, scope, key)
+            idempotency.detach()
+            idempotency.release(scope, key)
             raise
-        db.session.info.pop(idempotency.SESSION_KEY, None)
+        idempotency.detach()
         if 200 <= resp.status_code < 300:
             headers = {k: v for k, v in resp.headers.items()
                        if k in {"Content-Type", "Location", "ETag"}}
-            idempotency.complete(db.session, scope, key, resp.status_code,
+            idempotency.complete(scope, key, resp.status_code,
                                  resp.get_data(as_text=True), headers)
         else:
-            idempotency.release(db.session, scope, key)
+            idempotency.release(scope, key)
         return resp
 
     return wrapper

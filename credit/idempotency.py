@@ -63,8 +63,9 @@ class Claim:
     record: IdempotencyRecord | None = None
 
 
-def claim(session: Session, client_id: str, key: str, fingerprint: str) -> Claim:
+def claim(client_id: str, key: str, fingerprint: str) -> Claim:
     """Claim the key in its own committed transaction."""
+    session = db.session
     now = clock.now()
     session.execute(sa.delete(IdempotencyRecord).where(
         IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
@@ -80,7 +81,7 @@ def claim(session: Session, client_id: str, key: str, fingerprint: str) -> Claim
         session.rollback()
     record = session.get(IdempotencyRecord, (client_id, key), populate_existing=True)
     if record is None:  # released in the meantime: try once more
-        return claim(session, client_id, key, fingerprint)
+        return claim(client_id, key, fingerprint)
     if record.request_hash != fingerprint:
         return Claim("mismatch", record)
     if record.state == "done":
@@ -98,6 +99,15 @@ def claim(session: Session, client_id: str, key: str, fingerprint: str) -> Claim
     return Claim("proceed") if taken == 1 else Claim("in_flight", record)
 
 
+def attach(client_id: str, key: str) -> None:
+    """The request about to run carries this claimed key: its unit of work marks it."""
+    db.session.info[SESSION_KEY] = (client_id, key)
+
+
+def detach() -> None:
+    db.session.info.pop(SESSION_KEY, None)
+
+
 def mark_applied(session: Session) -> None:
     """Called by the unit of work just before it commits the domain change."""
     pending = session.info.get(SESSION_KEY)
@@ -108,8 +118,9 @@ def mark_applied(session: Session) -> None:
             .values(state="applied").execution_options(synchronize_session=False))
 
 
-def complete(session: Session, client_id: str, key: str, status: int, body: str,
+def complete(client_id: str, key: str, status: int, body: str,
              headers: dict[str, str]) -> None:
+    session = db.session
     session.execute(sa.update(IdempotencyRecord).where(
         IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
         .values(state="done", status_code=status, response_body=body,
@@ -117,8 +128,9 @@ def complete(session: Session, client_id: str, key: str, status: int, body: str,
     session.commit()
 
 
-def release(session: Session, client_id: str, key: str) -> None:
+def release(client_id: str, key: str) -> None:
     """The request failed without applying anything: let a retry run again."""
+    session = db.session
     session.rollback()
     session.execute(sa.delete(IdempotencyRecord).where(
         IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,

@@ -25,7 +25,7 @@ from credit.pledges.schemas import (
 )
 from credit.pledges.vocab import STATUS_LABELS
 from credit.regions import JIANGSU_CITIES
-from credit.uow import run_after_commit_hooks, unit_of_work
+from credit.uow import unit_of_work
 
 PREFIX = ""
 blp = Blueprint("pledges", __name__, description="信用承诺 / integrity pledges")
@@ -208,27 +208,25 @@ class BatchResultSchema(Schema):
 @blp.response(200, BatchResultSchema)
 def batch_file(body: dict[str, Any]) -> Any:
     """平台代商户批量填报（每批 ≤ 500，逐条答复）/ Platform files for its merchants"""
-    identity = current_identity()
     item_schema, out = BatchItemSchema(), PledgeSchema()
-    results = []
+    results: list[dict[str, Any] | None] = []
+    valid: list[tuple[int, dict[str, Any]]] = []
     for index, raw in enumerate(body["items"]):
         try:
-            item = item_schema.load(raw)
+            valid.append((index, item_schema.load(raw)))
+            results.append(None)
         except MaValidationError as exc:
             results.append({"index": index, "status": 400, "errors": [
                 {"field": f, "message": m} for f, msgs in exc.normalized_messages().items()
                 for m in (msgs if isinstance(msgs, list) else [str(msgs)])]})
-            continue
-        uscc, publish = item.pop("uscc"), item.pop("publish")
-        try:
-            # Each item commits on its own; the change-feed consumers run once at the end.
-            with unit_of_work(run_hooks=False) as uow:
-                pledge = service.file_for_merchant(identity, uow, uscc, item, publish)
-            results.append({"index": index, "status": 201, "pledge": out.dump(pledge)})
-        except DomainError as exc:
-            results.append({"index": index, "status": status_of(exc), "title": exc.title,
-                            "detail": exc.detail, "errors": [
-                                {"field": e.field, "message": e.message} for e in exc.errors]})
-    run_after_commit_hooks()
-    created = sum(1 for r in results if r["status"] == 201)
+    outcomes = service.file_batch(current_identity(), [item for _, item in valid])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            results[index] = {"index": index, "status": status_of(outcome),
+                              "title": outcome.title, "detail": outcome.detail,
+                              "errors": [{"field": e.field, "message": e.message}
+                                         for e in outcome.errors]}
+        else:
+            results[index] = {"index": index, "status": 201, "pledge": out.dump(outcome)}
+    created = sum(1 for r in results if r and r["status"] == 201)
     return {"created": created, "failed": len(results) - created, "results": results}

@@ -21,6 +21,7 @@ from credit.enterprises.models import Enterprise, new_id
 from credit.enterprises.service import get_enterprise
 from credit.errors import (
     Conflict,
+    DomainError,
     FieldError,
     NotFound,
     ValidationFailed,
@@ -347,6 +348,27 @@ def _mandated(platform_id: str, merchant_id: str) -> bool:
     return db.session.scalar(sa.select(PlatformMandate.id).where(
         PlatformMandate.platform_id == platform_id, PlatformMandate.merchant_id == merchant_id,
         PlatformMandate.revoked_at.is_(None))) is not None
+
+
+def file_batch(identity: Identity, items: list[dict[str, Any]]) -> list[Pledge | DomainError]:
+    """A platform's batch: each validated item (``uscc``, ``publish`` and the pledge fields)
+    commits on its own, so one bad item never undoes the others; the change-feed consumers
+    run once at the end. Returns, per item, the pledge or the error that refused it."""
+    from credit.uow import run_after_commit_hooks, unit_of_work
+
+    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+            "只有平台企业可以代为填报")
+    outcomes: list[Pledge | DomainError] = []
+    for raw in items:
+        item = dict(raw)
+        uscc, publish = item.pop("uscc"), item.pop("publish")
+        try:
+            with unit_of_work(run_hooks=False) as uow:
+                outcomes.append(file_for_merchant(identity, uow, uscc, item, publish))
+        except DomainError as exc:
+            outcomes.append(exc)
+    run_after_commit_hooks()
+    return outcomes
 
 
 def file_for_merchant(identity: Identity, uow: UnitOfWork, merchant_code: str,

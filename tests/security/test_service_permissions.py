@@ -53,7 +53,7 @@ DENIED = {
 OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterprise_profile",
                 "accounts.list_clients", "pledges.create_pledge", "pledges.update_draft",
                 "pledges.publish_pledge", "pledges.amend_pledge", "pledges.withdraw_pledge",
-                "pledges.file_for_merchant", "violations.record_violation",
+                "pledges.file_for_merchant", "pledges.file_batch", "violations.record_violation",
                 "violations.revoke_violation", "workflow.file_objection",
                 "workflow.get_objection", "workflow.decide_objection",
                 "workflow.apply_for_repair", "workflow.get_repair", "workflow.decide_repair",
@@ -117,6 +117,8 @@ def test_object_level_functions(app_ctx) -> None:
         pledges.create_pledge(REGULATOR, uow, {"template_id": "x"})
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         pledges.file_for_merchant(ANONYMOUS, uow, rec["uscc"], {}, True)
+    with pytest.raises(PermissionDenied):
+        pledges.file_batch(REGULATOR, [])
     outside = Identity(IdentityKind.REGULATOR, "r", jurisdiction=frozenset({"321300"}))
     if rec["city_code"] != "321300":
         with pytest.raises(NotFound):
