@@ -12,6 +12,8 @@ import credit.models  # noqa: F401  (every table registered on the metadata)
 from credit import changes, uow
 from credit.config import load_settings
 from credit.extensions import db, migrate
+from credit.ratings import catalog
+from credit.ratings.consumer import make_consumer as make_ratings_consumer
 from search import create_backend
 from search.documents import SPECS
 from search.indexer import make_consumer
@@ -46,6 +48,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logs.configure(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    catalog.configure(settings["CREDIT_SCORING_MODELS_DIR"] or None)
+    catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
     from api import errors, health, middleware, pages
@@ -73,6 +77,8 @@ def _init_search(app: Flask) -> None:
     app.extensions["credit.search"] = backend
     with app.app_context():
         engine = db.engine
+    # Ratings first: the rating events it appends are indexed in the same round.
+    changes.register(engine, make_ratings_consumer())
     changes.register(engine, make_consumer(backend))
     if app.config["CREDIT_INDEX_AFTER_COMMIT"]:
         uow.add_after_commit_hook(engine, lambda: changes.run_all(db.session))

@@ -25,14 +25,16 @@ SWEEP_SECONDS = 600
 
 def sweep() -> int:
     """Record the events of pledges whose validity ended and of records whose publicity
-    window ended (idempotent)."""
+    window ended, then re-rate enterprises whose rating time has changed (idempotent)."""
     from credit.identity import SYSTEM
     from credit.pledges.service import expire_due_pledges
+    from credit.ratings.service import sweep_stale_ratings
     from credit.uow import unit_of_work
     from credit.violations.service import end_due_publicity
 
     with unit_of_work() as uow:
-        return expire_due_pledges(SYSTEM, uow) + end_due_publicity(SYSTEM, uow)
+        changed = expire_due_pledges(SYSTEM, uow) + end_due_publicity(SYSTEM, uow)
+    return changed + sweep_stale_ratings(SYSTEM)
 
 
 def start_poller(app: Flask, interval: float) -> threading.Thread:

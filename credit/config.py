@@ -131,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-Limiter storage (e.g. redis://...) shared by all workers in production."),
     Setting("ISSUER", _str, "",
             "OAuth issuer URL (https://...); empty derives it from the request."),
+    Setting("SCORING_MODELS_DIR", _str, "",
+            "Directory of published scoring model versions (index.json + files); empty: "
+            "the versions shipped in credit/data/scoring."),
     Setting("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
     Setting("SQL_ECHO", _bool, False, "Log every SQL statement (debugging only)."),
 )

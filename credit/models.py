@@ -12,6 +12,7 @@ from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
+from credit.ratings.models import CurrentRating, RatingRecord
 from credit.violations.models import (
     Commendation,
     Correction,
@@ -30,6 +31,7 @@ __all__ = [
     "Commendation",
     "ConsumerCursor",
     "Correction",
+    "CurrentRating",
     "Enterprise",
     "IdempotencyRecord",
     "OAuthClient",
@@ -38,6 +40,7 @@ __all__ = [
     "Pledge",
     "PledgeBreach",
     "PledgeTemplate",
+    "RatingRecord",
     "RepairApplication",
     "SeriousListEntry",
     "Shop",

@@ -59,8 +59,10 @@ class UnitOfWork:
             self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
                                  {"k": _OUTBOX_LOCK_KEY})
         now = clock.now()
-        self.session.execute(sa.insert(ChangeEvent),
-                             [{**e, "occurred_at": now} for e in self._events])
+        # Core, not the ORM's bulk path: nothing is read back, and it is several times
+        # faster for the hundreds of thousands of events of a bulk load or rescore.
+        self.session.connection().execute(ChangeEvent.__table__.insert(),
+                                          [{**e, "occurred_at": now} for e in self._events])
         self._events.clear()
 
     def commit(self) -> None:

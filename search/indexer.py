@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from credit.changes import Change, ChangeEvent, Consumer
 from credit.enterprises.models import Enterprise
+from credit.ratings.models import CurrentRating
 from search.backend import SearchBackend
-from search.documents import ENTERPRISES, enterprise_document
+from search.documents import ENTERPRISES, enterprise_document, enterprise_version
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +29,18 @@ def index_enterprises(session: Session, backend: SearchBackend, ids: Sequence[st
     rows = session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(list(ids)))
                            .options(selectinload(Enterprise.shops))).all()
     found = {e.id for e in rows}
+    ratings = {r.enterprise_id: r for r in session.scalars(
+        sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(list(found))))}
     if rows:
-        backend.write(ENTERPRISES, [enterprise_document(e) for e in rows])
+        backend.write(ENTERPRISES, [enterprise_document(e, ratings.get(e.id)) for e in rows])
     gone = [i for i in ids if i not in found]
     if gone:
         # The last version we saw for a deleted row is unknown: use the latest event's.
         versions = dict(session.execute(
             sa.select(ChangeEvent.entity_id, sa.func.max(ChangeEvent.entity_version))
             .where(ChangeEvent.entity_id.in_(gone)).group_by(ChangeEvent.entity_id)).all())
-        backend.delete(ENTERPRISES, [(i, int(versions.get(i, 1)) + 1) for i in gone])
+        backend.delete(ENTERPRISES, [(i, enterprise_version(int(versions.get(i, 1)) + 1, 0))
+                                     for i in gone])
     return len(rows)
 
 
@@ -47,8 +51,9 @@ def make_consumer(backend: SearchBackend, batch_size: int = 1000) -> Consumer:
         if not ready["indices"]:
             backend.ensure_index(ENTERPRISES)  # the index may be new, or was dropped
             ready["indices"] = True
+        # An enterprise's document changes with its row and with its rating.
         ids = list(dict.fromkeys(c.entity_id for c in changes
-                                 if c.entity_type == "enterprise"))
+                                 if c.entity_type in {"enterprise", "rating"}))
         if ids:
             try:
                 index_enterprises(session, backend, ids)

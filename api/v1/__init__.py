@@ -44,6 +44,7 @@ def init_api(app: Flask) -> Api:
     from api.v1 import (
         enterprises,
         pledges,
+        ratings,
         search,
         uscc,
         violations,
@@ -51,7 +52,8 @@ def init_api(app: Flask) -> Api:
         workflow,
     )
 
-    for module in (enterprises, pledges, violations, workflow, uscc, search, vocabularies):
+    for module in (enterprises, pledges, violations, workflow, ratings, uscc, search,
+                   vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problem(api)
     _document_security(api)

@@ -37,7 +37,11 @@ class EnterpriseHitSchema(Schema):
     operator_type = fields.String()
     status = fields.String()
     legal_representative = fields.String(allow_none=True)
-    score = fields.Float()
+    grade = fields.String(allow_none=True, metadata={"description": "信用等级 / credit grade"})
+    tier = fields.String(allow_none=True, metadata={"description": "等 (A/B/C) / tier"})
+    credit_score = fields.Integer(allow_none=True,
+                                  metadata={"description": "信用分 0-1000 / credit score"})
+    score = fields.Float(metadata={"description": "相关度 / relevance"})
 
 
 class FacetBucketSchema(Schema):

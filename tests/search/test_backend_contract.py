@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search.backend import Document, SearchQuery, analyze, query_terms
-from search.documents import ENTERPRISES, enterprise_document
+from search.documents import ENTERPRISES, enterprise_document, enterprise_version
 from search.queries import search_enterprises
 from tests.search.conftest import load, transient_enterprise
 
@@ -110,12 +110,14 @@ def test_masked_person_in_index(loaded) -> None:
 def test_versioned_writes_never_regress(backend) -> None:
     e = transient_enterprise(RECORDS[0], version=5)
     backend.write(ENTERPRISES, [enterprise_document(e)])
-    stale = Document(e.id, 4, {**enterprise_document(e).source, "name": "旧名称"})
+    stale = Document(e.id, enterprise_version(4, 9), {**enterprise_document(e).source,
+                                                      "name": "旧名称"})
     result = backend.write(ENTERPRISES, [stale])
     assert result.skipped_stale == 1 and result.written == 0
     backend.refresh(ENTERPRISES)
     doc = backend.get(ENTERPRISES, e.id)
-    assert doc.version == 5 and doc.source["name"] == RECORDS[0]["name"]
+    assert doc.version == enterprise_version(5, 0)
+    assert doc.source["name"] == RECORDS[0]["name"]
     # Same version again (a replay) is accepted and idempotent.
     assert backend.write(ENTERPRISES, [enterprise_document(e)]).written == 1
     assert backend.count(ENTERPRISES) == 1
@@ -124,7 +126,7 @@ def test_versioned_writes_never_regress(backend) -> None:
 def test_delete_and_late_stale_write(backend) -> None:
     e = transient_enterprise(RECORDS[1], version=2)
     backend.write(ENTERPRISES, [enterprise_document(e)])
-    backend.delete(ENTERPRISES, [(e.id, 3)])
+    backend.delete(ENTERPRISES, [(e.id, enterprise_version(3, 0))])
     backend.refresh(ENTERPRISES)
     assert backend.get(ENTERPRISES, e.id) is None
     assert backend.count(ENTERPRISES) == 0
@@ -148,3 +150,24 @@ def test_ensure_index_is_idempotent(backend) -> None:
 def test_neutral_query_type_defaults() -> None:
     q = SearchQuery(index="enterprises")
     assert q.page == 1 and q.size == 20 and q.filters == {}
+
+
+def test_a_newer_rating_makes_a_newer_document(backend) -> None:
+    """The document's version combines the row's and its rating's: a rating change is
+    written, and a late write of the older rating is skipped."""
+    from credit.ratings.models import CurrentRating
+
+    e = transient_enterprise(RECORDS[2], version=2)
+
+    def rated(version: int, grade: str) -> CurrentRating:
+        return CurrentRating(enterprise_id=e.id, model_version="2026.1",
+                             score=700 if grade == "BBB" else 560, grade=grade, tier="B",
+                             result_digest="x", version=version)
+
+    backend.write(ENTERPRISES, [enterprise_document(e, rated(1, "BBB"))])
+    assert backend.write(ENTERPRISES, [enterprise_document(e, rated(2, "BB"))]).written == 1
+    late = backend.write(ENTERPRISES, [enterprise_document(e, rated(1, "BBB"))])
+    assert late.skipped_stale == 1
+    backend.refresh(ENTERPRISES)
+    doc = backend.get(ENTERPRISES, e.id)
+    assert (doc.source["grade"], doc.source["credit_score"]) == ("BB", 560)

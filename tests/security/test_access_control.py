@@ -91,6 +91,12 @@ MATRIX = {
         "violation", _expect(403, 403, 403, 200, 401)),
     ("GET", "/api/v1/enterprises/<string:uscc>/standing"): (
         "enterprise", _expect(200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/enterprises/<string:uscc>/rating"): (
+        "enterprise", _expect(200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/enterprises/<string:uscc>/rating/history"): (
+        "enterprise", _expect(200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/enterprises/<string:uscc>/rating/explain"): (
+        "enterprise", _expect(200, 200, 200, 200, 200)),
     ("POST", "/api/v1/violations/<string:violation_id>/objections"): (
         "violation", _expect(201, 403, 403, 403, 401)),
     ("GET", "/api/v1/objections/<string:objection_id>"): (

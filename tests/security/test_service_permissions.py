@@ -12,6 +12,7 @@ from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.pledges import service as pledges
+from credit.ratings import service as ratings
 from credit.uow import unit_of_work
 from credit.violations import registry, workflow
 from credit.violations import service as violations
@@ -27,9 +28,12 @@ PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
           "pledges.list_templates", "pledges.get_template", "pledges.get_pledge",
           "pledges.list_pledges", "pledges.list_enterprise_pledges",
           "violations.get_violation", "violations.list_violations",
-          "violations.list_enterprise_violations", "registry.enterprise_standing"}
+          "violations.list_enterprise_violations", "registry.enterprise_standing",
+          "ratings.get_rating", "ratings.rating_history", "ratings.explain_rating",
+          "ratings.list_models"}
 MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
-           "violations": violations, "workflow": workflow, "registry": registry}
+           "violations": violations, "workflow": workflow, "registry": registry,
+           "ratings": ratings}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {
@@ -49,6 +53,8 @@ DENIED = {
     "pledges.record_breach": {"pledge_id": "x", "clause_code": "C01", "violation_id": "v",
                               "decided_on": None},
 }
+# Operator jobs without a caller's unit of work: called with these keyword arguments.
+DENIED_JOBS = {"ratings.rescore_enterprises": {"codes": []}, "ratings.sweep_stale_ratings": {}}
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterprise_profile",
                 "accounts.list_clients", "pledges.create_pledge", "pledges.update_draft",
@@ -74,7 +80,16 @@ def _service_functions() -> set[str]:
 
 
 def test_every_service_function_is_classified() -> None:
-    assert _service_functions() == PUBLIC | set(DENIED) | OBJECT_LEVEL
+    assert _service_functions() == PUBLIC | set(DENIED) | set(DENIED_JOBS) | OBJECT_LEVEL
+
+
+@pytest.mark.parametrize("name", sorted(DENIED_JOBS))
+@pytest.mark.parametrize("identity", [ANONYMOUS, ENTERPRISE, REGULATOR],
+                         ids=["anonymous", "enterprise", "regulator"])
+def test_denied_identity_cannot_run_jobs(app_ctx, name: str, identity) -> None:
+    label, fn_name = name.split(".")
+    with pytest.raises(PermissionDenied):
+        getattr(MODULES[label], fn_name)(identity, **DENIED_JOBS[name])
 
 
 @pytest.mark.parametrize("name", sorted(DENIED))

@@ -16,8 +16,9 @@ from tests.helpers import import_records, sample_records
 def test_events_are_appended_with_rows(app_ctx) -> None:
     import_records(sample_records(5))
     rows = db.session.scalars(sa.select(ChangeEvent).order_by(ChangeEvent.id)).all()
-    assert len(rows) == 5
-    assert all(r.entity_type == "enterprise" and r.entity_version == 1 for r in rows)
+    # five enterprises, then (from the ratings consumer) their first five ratings
+    assert [r.entity_type for r in rows] == ["enterprise"] * 5 + ["rating"] * 5
+    assert all(r.entity_version == 1 for r in rows)
 
 
 def test_indexer_runs_after_commit(app_ctx) -> None:
@@ -37,13 +38,14 @@ def test_indexer_down_then_catches_up(app_config: dict, clean_app) -> None:
     records = sample_records(4, seed=21)
     with down.app_context():
         import_records(records)  # commits fine even though indexing fails
-        assert changes.backlog(db.session, CONSUMER_NAME) == 4
+        # the 4 enterprises and their first ratings (the ratings consumer needs no search)
+        assert changes.backlog(db.session, CONSUMER_NAME) == 8
     # The working app catches up from the cursor.
     with clean_app.app_context():
         backend = clean_app.extensions["credit.search"]
         assert backend.count(ENTERPRISES) == 0
         delivered = changes.run_all(db.session, raise_errors=True)
-        assert delivered[CONSUMER_NAME] == 4
+        assert delivered[CONSUMER_NAME] == 8
         backend.refresh(ENTERPRISES)
         assert backend.count(ENTERPRISES) == 4
         cursor = db.session.get(ConsumerCursor, CONSUMER_NAME)
@@ -51,7 +53,7 @@ def test_indexer_down_then_catches_up(app_config: dict, clean_app) -> None:
         # Redelivery is harmless (idempotent, versioned writes).
         cursor.position = 0
         db.session.commit()
-        assert changes.run_all(db.session, raise_errors=True)[CONSUMER_NAME] == 4
+        assert changes.run_all(db.session, raise_errors=True)[CONSUMER_NAME] == 8
         backend.refresh(ENTERPRISES)
         assert backend.count(ENTERPRISES) == 4
 
@@ -70,8 +72,12 @@ def test_deleted_row_is_removed_from_index(app_ctx) -> None:
 
     import_records(sample_records(2, seed=4))
     backend = app_ctx.extensions["credit.search"]
+    from credit.ratings.models import CurrentRating, RatingRecord
+
     victim = db.session.scalars(sa.select(Enterprise)).first()
-    with unit_of_work() as uow:
+    with unit_of_work() as uow:  # a registration entered by mistake, removed with its ratings
+        for model in (CurrentRating, RatingRecord):
+            db.session.execute(sa.delete(model).where(model.enterprise_id == victim.id))
         db.session.delete(victim)
         uow.record("enterprise", victim.id, victim.version + 1, op="delete")
     backend.refresh(ENTERPRISES)

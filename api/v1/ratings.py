@@ -1,0 +1,162 @@
+"""Credit ratings: the published grade with its factors, its history, a factor-by-factor
+explanation, replays under any published model at any past date, and the models' rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields
+
+from api.auth import current_identity, optional_token
+from api.v1.common import Blueprint, PageArgs, PageMetaSchema, page_body
+from credit.ratings import service
+
+PREFIX = ""
+blp = Blueprint("ratings", __name__, description="信用评价 / credit ratings")
+
+
+class ReplayArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    as_of = fields.Date(metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of "
+                                                 "this date"})
+    model = fields.String(metadata={"description": "已发布的评分模型版本，如 2026.1 / a published "
+                                                   "model version"})
+
+
+class FactorSchema(Schema):
+    family = fields.String(metadata={"description": "base | basic | public | market | "
+                                                    "hard_rule"})
+    code = fields.String(metadata={"description": "原因代码 / reason code"})
+    points = fields.Integer(metadata={"description": "对分数的贡献 / points contributed"})
+    ref = fields.String(allow_none=True, metadata={"description": "相关记录 id / record id"})
+    text = fields.String()
+    text_en = fields.String()
+    params = fields.Dict()
+
+
+class FamilySchema(Schema):
+    family = fields.String()
+    label = fields.String()
+    label_en = fields.String()
+    points = fields.Integer()
+
+
+class RatingSchema(Schema):
+    uscc = fields.String()
+    name = fields.String()
+    grade = fields.String(metadata={"description": "AAA ... C"})
+    tier = fields.String(metadata={"description": "A 守信 / B 关注 / C 失信"})
+    score = fields.Integer(metadata={"description": "0-1000"})
+    model_version = fields.String()
+    as_of = fields.Date()
+    computed_at = fields.DateTime(allow_none=True)
+    next_change = fields.Date(allow_none=True, metadata={
+        "description": "不发生新事实时分数下次变化的日期 / next date time alone changes it"})
+    inputs_digest = fields.String()
+    hard_rules = fields.List(fields.String())
+    stored = fields.Boolean(metadata={"description": "false: 按请求重放计算，未发布 / a replay"})
+    raised = fields.List(fields.Nested(FactorSchema), metadata={
+        "description": "加分因素，重要的在前 / factors that raised it, most important first"})
+    lowered = fields.List(fields.Nested(FactorSchema), metadata={
+        "description": "减分因素，重要的在前 / factors that lowered it"})
+    factors = fields.List(fields.Nested(FactorSchema), metadata={
+        "description": "全部贡献（含基础分），合计等于分数 / every contribution; they add up "
+                       "to the score"})
+    families = fields.List(fields.Nested(FamilySchema))
+
+
+class RatingPageSchema(PageMetaSchema):
+    items = fields.List(fields.Nested(RatingSchema))
+
+
+class GradeStepSchema(Schema):
+    grade = fields.String()
+    min_score = fields.Integer()
+    points_needed = fields.Integer()
+    points_margin = fields.Integer()
+
+
+class MilestoneSchema(Schema):
+    code = fields.String()
+    ref = fields.String(allow_none=True)
+    text = fields.String()
+    text_en = fields.String()
+
+
+class OutlookSchema(Schema):
+    date = fields.Date()
+    score = fields.Integer()
+    grade = fields.String()
+    milestones = fields.List(fields.Nested(MilestoneSchema))
+
+
+class ActionSchema(Schema):
+    code = fields.String()
+    ref = fields.String(allow_none=True)
+    available_from = fields.Date()
+    score = fields.Integer()
+    grade = fields.String()
+    points = fields.Integer()
+    text = fields.String()
+    text_en = fields.String()
+
+
+class ModelSchema(Schema):
+    version = fields.String()
+    title = fields.String()
+    title_en = fields.String()
+    published_on = fields.Date()
+    current = fields.Boolean()
+    changelog = fields.List(fields.String())
+
+
+class ExplanationSchema(Schema):
+    rating = fields.Nested(RatingSchema)
+    next_grade = fields.Nested(GradeStepSchema, allow_none=True)
+    grade_floor = fields.Nested(GradeStepSchema)
+    capped_by = fields.List(fields.String())
+    outlook = fields.List(fields.Nested(OutlookSchema), metadata={
+        "description": "今后的关键日期及届时分数 / dated milestones ahead with the score then"})
+    actions = fields.List(fields.Nested(ActionSchema), metadata={
+        "description": "企业可采取的措施及其效果 / what the firm can do, and its effect"})
+    model = fields.Nested(ModelSchema)
+
+
+@blp.route("/enterprises/<string:uscc>/rating", methods=["GET"])
+@optional_token
+@blp.arguments(ReplayArgs, location="query")
+@blp.response(200, RatingSchema)
+@blp.alt_response(404, description="未登记 / not registered")
+def get_rating(args: dict[str, Any], uscc: str) -> Any:
+    """信用评价（等级、分数与加减分因素）/ Credit rating with its factors"""
+    return service.get_rating(current_identity(), uscc, args.get("as_of"), args.get("model"))
+
+
+@blp.route("/enterprises/<string:uscc>/rating/history", methods=["GET"])
+@optional_token
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, RatingPageSchema)
+def rating_history(args: dict[str, Any], uscc: str) -> Any:
+    """评价历史（每次结果变化一条，最新在前）/ Rating history, newest first"""
+    page = service.rating_history(current_identity(), uscc, args["page"], args["size"])
+    return page_body(page, page.items)
+
+
+@blp.route("/enterprises/<string:uscc>/rating/explain", methods=["GET"])
+@optional_token
+@blp.arguments(ReplayArgs, location="query")
+@blp.response(200, ExplanationSchema)
+def explain_rating(args: dict[str, Any], uscc: str) -> Any:
+    """评价说明：各信号贡献、距上一等级、关键日期与可采取的措施 / Explanation"""
+    return service.explain_rating(current_identity(), uscc, args.get("as_of"),
+                                  args.get("model"))
+
+
+@blp.route("/rating-models", methods=["GET"])
+@optional_token
+@blp.response(200, ModelSchema(many=True))
+def list_models() -> Any:
+    """已发布的评分模型版本及变更说明 / Published scoring models and their changelogs"""
+    return service.list_models(current_identity())

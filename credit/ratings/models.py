@@ -1,0 +1,57 @@
+"""Stored ratings: an append-only history, and the current rating of each enterprise.
+
+A history row is written only when the result changes (score, contributions, model or
+inputs); it records the model version, the digest of the inputs and each contribution, so
+any rating can be explained and replayed. ``current_rating`` points at the latest result and
+carries what search and the freshness sweep need (grade, score, next change date); the
+latest history row of the enterprise is its full published result.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from credit.extensions import db
+from credit.types import UtcDateTime
+
+
+class RatingRecord(db.Model):
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False)
+    model_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    as_of: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    score: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    grade: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    tier: Mapped[str] = mapped_column(sa.String(1), nullable=False)
+    inputs_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    #: [[family, code, points, ref, params], ...], most important first after BASE
+    contributions: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    hard_rules: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    next_change: Mapped[date | None] = mapped_column(sa.Date)
+    trigger: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # change|rescore|sweep
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+    __table_args__ = (sa.Index("ix_rating_enterprise_id_id", "enterprise_id", "id"),)
+
+
+class CurrentRating(db.Model):
+    __tablename__ = "current_rating"
+
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"),
+                                               primary_key=True)
+    model_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    score: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    grade: Mapped[str] = mapped_column(sa.String(3), nullable=False, index=True)
+    tier: Mapped[str] = mapped_column(sa.String(1), nullable=False)
+    #: SHA-256 of (model, inputs, score, contributions, next change): unchanged means the
+    #: stored rating is still exactly right and nothing is written.
+    result_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    next_change: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

@@ -1,0 +1,186 @@
+"""Rate batches of enterprises and store what changed; the engine of the consumer, the
+freshness sweep and the batch rescore alike.
+
+A result equal to the stored one (same model, inputs, score, contributions and next change
+date) writes nothing. A changed result appends a history row and updates the current
+rating; a changed score or grade also appends a ``rating`` change event, which the search
+indexer turns into a new enterprise document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from credit import clock
+from credit.changes import ConsumerCursor
+from credit.ratings.catalog import catalog
+from credit.ratings.facts import Selection, load_facts
+from credit.ratings.models import CurrentRating
+from credit.scoring.engine import rate
+from credit.scoring.facts import EnterpriseFacts
+from credit.scoring.model import ScoringModel
+from credit.uow import UnitOfWork
+
+ENTITY = "rating"
+CONSUMER_NAME = "ratings"
+
+
+@dataclass
+class Stats:
+    """Counts, and the seconds spent reading facts, scoring and writing (where the time
+    goes in a batch rescore)."""
+
+    rated: int = 0
+    written: int = 0
+    events: int = 0
+    load_s: float = 0.0
+    score_s: float = 0.0
+    store_s: float = 0.0
+
+    def add(self, other: Stats) -> None:
+        for name in ("rated", "written", "events", "load_s", "score_s", "store_s"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+#: One computed rating, ready to store: (enterprise id, history row, result digest).
+Result = tuple[str, dict, str]
+
+
+def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) -> list[Result]:
+    """Rate each enterprise; pure apart from hashing, so it can run in worker processes.
+    The history row carries its JSON already serialised (it is hashed anyway)."""
+    out: list[Result] = []
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for f in facts:
+        r = rate(f, as_of, model)
+        contributions = dumps([c.as_row() for c in r.contributions])
+        nxt = r.next_change.isoformat() if r.next_change else None
+        digest = hashlib.sha256(
+            f"{r.model_version}|{r.inputs_digest}|{r.score}|{nxt}|{contributions}".encode()
+        ).hexdigest()
+        out.append((f.enterprise_id, {
+            "enterprise_id": f.enterprise_id, "model_version": r.model_version,
+            "as_of": r.as_of.isoformat(), "score": r.score, "grade": r.grade, "tier": r.tier,
+            "inputs_digest": r.inputs_digest, "contributions": contributions,
+            "hard_rules": dumps(list(r.hard_rules)), "next_change": nxt}, digest))
+    return out
+
+
+_HISTORY_COLUMNS = ("enterprise_id", "model_version", "as_of", "score", "grade", "tier",
+                    "inputs_digest", "contributions", "hard_rules", "next_change", "trigger",
+                    "computed_at")
+_CURRENT_COLUMNS = ("enterprise_id", "model_version", "score", "grade", "tier",
+                    "result_digest", "next_change", "version", "updated_at")
+#: PostgreSQL is told the types of the pre-serialised values; SQLite stores them as given.
+_PG_CASTS = {"as_of": "DATE", "next_change": "DATE", "contributions": "JSON",
+             "hard_rules": "JSON", "computed_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ"}
+
+
+def _values(columns: tuple[str, ...], dialect: str) -> str:
+    """Placeholders in the driver's own style (psycopg: %(name)s; sqlite3: :name)."""
+    if dialect == "postgresql":
+        return ", ".join(f"CAST(%({c})s AS {_PG_CASTS[c]})" if c in _PG_CASTS
+                         else f"%({c})s" for c in columns)
+    return ", ".join(f":{c}" for c in columns)
+
+
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> tuple[str, str]:
+    """Driver-level INSERT and upsert statements: a million rows are written without
+    per-row processing (the values are serialised by ``compute``)."""
+    # Only the constant column names above are interpolated; values are bound.
+    cols, curs = ", ".join(_HISTORY_COLUMNS), ", ".join(_CURRENT_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _CURRENT_COLUMNS[1:])
+    history_sql = "INSERT INTO rating (" + cols + ") VALUES (" + _values(  # noqa: S608
+        _HISTORY_COLUMNS, dialect) + ")"
+    current_sql = ("INSERT INTO current_rating (" + curs + ") VALUES ("  # noqa: S608
+                   + _values(_CURRENT_COLUMNS, dialect)
+                   + ") ON CONFLICT (enterprise_id) DO UPDATE SET " + updates)
+    return history_sql, current_sql
+
+
+def _instant(value: datetime, dialect: str) -> str:
+    """A UTC instant as the stored text: naive on SQLite (like ``UtcDateTime``)."""
+    utc = value.astimezone(UTC)
+    if dialect == "postgresql":
+        return utc.isoformat()
+    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def store(session: Session, results: list[Result], trigger: str) -> Stats:
+    """Write the results that differ from the stored ones, in the caller's transaction."""
+    stats = Stats(rated=len(results))
+    if not results:
+        return stats
+    stored: dict[str, tuple] = {}
+    ids = [eid for eid, _, _ in results]
+    for start in range(0, len(ids), 5000):
+        stored.update((row[0], row[1:]) for row in session.execute(
+            sa.select(CurrentRating.enterprise_id, CurrentRating.result_digest,
+                      CurrentRating.score, CurrentRating.grade, CurrentRating.version)
+            .where(CurrentRating.enterprise_id.in_(ids[start:start + 5000]))))
+    connection = session.connection()
+    dialect = connection.dialect.name
+    now = _instant(clock.now(), dialect)
+    history: list[dict] = []
+    current: list[dict] = []
+    events: list[tuple[str, int]] = []
+    for eid, row, digest in results:
+        before = stored.get(eid)
+        if before is not None and before[0] == digest:
+            continue
+        version = 1 if before is None else before[3] + 1
+        history.append({**row, "trigger": trigger, "computed_at": now})
+        current.append({
+            "enterprise_id": eid, "model_version": row["model_version"], "score": row["score"],
+            "grade": row["grade"], "tier": row["tier"], "result_digest": digest,
+            "next_change": row["next_change"], "version": version, "updated_at": now})
+        if before is None or before[1] != row["score"] or before[2] != row["grade"]:
+            events.append((eid, version))
+    if not history:
+        return stats
+    insert_history, upsert_current = _statements(dialect)
+    connection.exec_driver_sql(insert_history, history)
+    connection.exec_driver_sql(upsert_current, current)
+    if events:
+        uow = UnitOfWork(session)
+        for eid, version in events:
+            uow.record(ENTITY, eid, version)
+        uow.flush_events()
+    stats.written = len(history)
+    stats.events = len(events)
+    return stats
+
+
+def rescore(session: Session, selection: Selection, *, model: ScoringModel | None = None,
+            as_of: date | None = None, trigger: str = "change") -> Stats:
+    """Rate the selected enterprises now and store what changed (caller commits)."""
+    model = model or catalog().get()
+    started = time.perf_counter()
+    facts = load_facts(session, selection)
+    loaded = time.perf_counter()
+    results = compute(facts.values(), model, as_of or clock.today())
+    scored = time.perf_counter()
+    stats = store(session, results, trigger)
+    stats.load_s, stats.score_s = loaded - started, scored - loaded
+    stats.store_s = time.perf_counter() - scored
+    return stats
+
+
+def lock_ratings(session: Session) -> None:
+    """Serialise with the ratings consumer (its cursor row), so a batch rescore and the
+    consumer never write one enterprise's rating from different snapshots."""
+    exists = session.scalar(sa.select(ConsumerCursor.name).where(
+        ConsumerCursor.name == CONSUMER_NAME).with_for_update())
+    if exists is None:
+        session.execute(sa.insert(ConsumerCursor).values(name=CONSUMER_NAME, position=0,
+                                                         updated_at=clock.now()))

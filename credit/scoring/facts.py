@@ -1,0 +1,107 @@
+"""The inputs of a rating: a snapshot of one enterprise's facts, with the dates that matter.
+
+Facts carry their own legal dates (decision, publication, withdrawal, repair ...), so one
+snapshot can be rated as of any date: a record counts from its effective date until it
+ends. Instances are immutable and their ``repr`` is canonical, which makes the digest of
+the inputs stable across processes and machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationFact:
+    id: str
+    ref: str  # the decision number: public, and how a person recognises the record
+    tier: str  # minor | general | serious
+    category: str
+    decision_date: date
+    published: bool
+    repairable_from: date
+    publish_until: date
+    status: str = "active"  # active | revoked | repaired
+    ended_on: date | None = None  # the day a revocation or repair took effect
+    objection_pending: bool = False
+
+    def counts_on(self, day: date) -> bool:
+        """Public negative information on ``day``: published, inside its window, not yet
+        revoked or repaired."""
+        if not self.published or day < self.decision_date or day > self.publish_until:
+            return False
+        return not (self.status != "active" and (self.ended_on is None or self.ended_on <= day))
+
+
+@dataclass(frozen=True, slots=True)
+class BreachFact:
+    violation_id: str
+    clause_code: str
+    recorded_on: date
+    revoked_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeFact:
+    id: str
+    series_id: str
+    type: str
+    clauses: tuple[str, ...]
+    published_on: date | None
+    valid_from: date
+    valid_until: date
+    withdrawn_on: date | None = None
+    superseded_on: date | None = None
+    breaches: tuple[BreachFact, ...] = ()
+
+    def current_on(self, day: date) -> bool:
+        """The published version of its series on ``day`` (not withdrawn or superseded)."""
+        if self.published_on is None or self.published_on > day:
+            return False
+        if self.withdrawn_on is not None and self.withdrawn_on <= day:
+            return False
+        return self.superseded_on is None or self.superseded_on > day
+
+
+@dataclass(frozen=True, slots=True)
+class CommendationFact:
+    id: str
+    title: str
+    granted_on: date
+    valid_until: date
+
+    def valid_on(self, day: date) -> bool:
+        return self.granted_on <= day <= self.valid_until
+
+
+@dataclass(frozen=True, slots=True)
+class SeriousListFact:
+    id: str
+    listed_on: date
+    remove_on: date
+    removed_on: date | None = None
+
+    def listed(self, day: date) -> bool:
+        if day < self.listed_on or day >= self.remove_on:  # removed on remove_on
+            return False
+        return self.removed_on is None or self.removed_on > day
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseFacts:
+    enterprise_id: str
+    uscc: str
+    status: str  # registry status: active | revoked | cancelled | moved_out
+    registration_date: date | None
+    shops: int = 0
+    customer_service: bool = False
+    pledges: tuple[PledgeFact, ...] = ()
+    violations: tuple[ViolationFact, ...] = ()
+    commendations: tuple[CommendationFact, ...] = field(default=())
+    serious_list: tuple[SeriousListFact, ...] = ()
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical form of these facts (their repr is canonical)."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()

@@ -1,0 +1,226 @@
+"""Ratings benchmark: a full rescore of a generated registry, and rating freshness.
+
+1. Generate ``--enterprises`` firms (default 1,000,000) with about 1.5 pledges and 0.5
+   violations each (``tests.bench.ratings_data``), then time ``credit rescore --all``:
+   once from nothing, once more with nothing changed. Each runs as the real CLI command in
+   a child process (wall time; peak RSS of its largest process; where the time goes).
+2. Freshness: with gunicorn (2 workers) serving that database, a regulator publishes
+   ``--events`` violations through the API; for each, the time from sending the request
+   until both the rating endpoint and search show the new score. Once per search backend
+   (embedded; Elasticsearch when ``CREDIT_TEST_SEARCH_URL`` is set).
+
+Prints tables; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from tests.bench.bench_pledges import Http, _free_port, _token
+from tests.bench.bench_registry import FLASK, ROOT, es_rss_mib, measured, table
+
+_MEASURE_JSON = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True)\n"
+    "print(r.returncode, time.perf_counter() - t,"
+    " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "lines = r.stdout.strip().splitlines()\n"
+    "print(lines[-1] if lines else '{}')\n"
+)
+
+
+def measured_json(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
+    """Run ``cmd``; (seconds, peak RSS MiB of its largest process, its last JSON line)."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE_JSON, *cmd], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    head, body = out.stdout.strip().splitlines()[-2:]
+    rc, seconds, maxrss_kib = head.split()
+    if rc != "0":
+        raise SystemExit(f"{' '.join(cmd)} failed with {rc}: {out.stderr[-2000:]}")
+    return float(seconds), int(maxrss_kib) / 1024, json.loads(body)
+
+
+def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[list, tuple]:
+    """Pick the firms, index them (the freshness run needs them searchable, not the whole
+    registry), start the feed consumers from the head, and register a regulator."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("CREDIT_")})
+    import sqlalchemy as sa
+
+    from api import create_app
+    from credit import clock
+    from credit.accounts import service as accounts
+    from credit.changes import ChangeEvent, ConsumerCursor
+    from credit.enterprises.models import Enterprise
+    from credit.extensions import db
+    from credit.identity import SYSTEM
+    from credit.uow import unit_of_work
+    from search.indexer import index_enterprises
+
+    apps = [create_app({"INDEX_AFTER_COMMIT": False})]
+    if es_url:
+        apps.append(create_app({"INDEX_AFTER_COMMIT": False, "SEARCH_URL": es_url}))
+    with apps[0].app_context():
+        rng = random.Random(11)
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
+        offsets = sorted(rng.sample(range(count), events))
+        targets = [db.session.execute(sa.select(Enterprise.id, Enterprise.uscc)
+                                      .order_by(Enterprise.id).offset(o).limit(1)).one()
+                   for o in offsets]
+        head = db.session.scalar(sa.select(sa.func.max(ChangeEvent.id))) or 0
+        for name in ("ratings", "search-indexer"):
+            cursor = db.session.get(ConsumerCursor, name)
+            if cursor is None:
+                db.session.add(ConsumerCursor(name=name, position=head, updated_at=clock.now()))
+            else:
+                cursor.position = head
+        db.session.commit()
+        with unit_of_work() as uow:
+            accounts.create_authority(SYSTEM, uow, code="BENCH", name="江苏省市场监督管理局",
+                                      jurisdiction=["320000"])
+            issued = accounts.create_client(SYSTEM, uow, kind="regulator", name="bench",
+                                            authority_code="BENCH",
+                                            scope_list=["violations:write"])
+            cred = (issued.client.client_id, issued.client_secret)
+    for app in apps:
+        with app.app_context():
+            backend = app.extensions["credit.search"]
+            from search.documents import ENTERPRISES
+
+            backend.ensure_index(ENTERPRISES)
+            index_enterprises(db.session, backend, [t[0] for t in targets])
+            backend.refresh(ENTERPRISES)
+    return [t[1] for t in targets], cred
+
+
+def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
+              tag: str) -> list[object]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                               "deploy/gunicorn.conf.py", "wsgi:app"],
+                              env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                if Http(port).call("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        h = Http(port)
+        auth = {"Authorization": f"Bearer {_token(port, *cred)}"}
+        post_ms: list[float] = []
+        fresh_ms: list[float] = []
+        late = 0
+        for i, code in enumerate(codes):
+            before = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]["score"]
+            body = {"uscc": code, "category": "pricing", "tier": "general",
+                    "decision_number": f"苏市监罚〔2026〕{tag}{i}号",
+                    "legal_basis": "《价格法》第十四条", "facts": "价格违法行为",
+                    "penalty_type": "fine", "penalty_amount": 10000,
+                    "decision_date": date.today().isoformat()}
+            started = time.perf_counter()
+            status, _, created = h.call("POST", "/api/v1/violations", body, auth)
+            post_ms.append((time.perf_counter() - started) * 1000)
+            if status != 201:
+                raise SystemExit(f"violation not recorded: {status} {created}")
+            while True:
+                score = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]["score"]
+                items = h.call("GET", f"/api/v1/search?q={code}")[2]["items"]
+                if score < before and items and items[0]["credit_score"] == score:
+                    break
+                if time.perf_counter() - started > 10:
+                    late += 1
+                    break
+                time.sleep(0.01)
+            fresh_ms.append((time.perf_counter() - started) * 1000)
+        q = statistics.quantiles(fresh_ms, n=100)
+        p = statistics.quantiles(post_ms, n=100)
+        within = sum(1 for x in fresh_ms if x <= 1000)
+        return [label, len(codes), f"{p[49]:.0f} / {p[98]:.0f}", f"{q[49]:.0f}",
+                f"{q[94]:.0f}", f"{q[98]:.0f}", f"{max(fresh_ms):.0f}",
+                f"{within}/{len(codes)}" + (f" ({late} over 10 s)" if late else "")]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--enterprises", type=int, default=1_000_000)
+    ap.add_argument("--events", type=int, default=200)
+    ap.add_argument("--keep", action="store_true", help="keep the generated data directory")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="credit-bench-ratings-"))
+    es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
+    env = {**os.environ, "CREDIT_INSTANCE_DIR": str(work), "CREDIT_SEARCH_URL": "",
+           "CREDIT_SEARCH_INDEX_PREFIX": "benchratings", "CREDIT_LOG_LEVEL": "WARNING",
+           "CREDIT_RATELIMIT_TOKEN": "100000 per minute"}
+    try:
+        subprocess.run([*FLASK[:-1], "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                       capture_output=True)
+        n = args.enterprises
+        rows: list[list[object]] = []
+        secs, mib = measured([*FLASK, "demo", "--enterprises", str(n), "--no-index",
+                              "--no-pledges", "--no-violations"], env)
+        rows.append(["generate enterprises", f"{n:,}", f"{secs:.1f}", f"{mib:.0f}", ""])
+        secs, mib, counts = measured_json([sys.executable, "-m", "tests.bench.ratings_data"],
+                                          env)
+        rows.append(["generate pledges, violations ...", f"{counts['pledges']:,} pledges, "
+                     f"{counts['violations']:,} violations", f"{secs:.1f}", f"{mib:.0f}",
+                     f"{counts['breaches']:,} breaches, {counts['repairs']:,} repairs, "
+                     f"{counts['commendations']:,} commendations, "
+                     f"{counts['serious_list']:,} listed"])
+        table("Rating benchmark data (SQLite)",
+              ["phase", "rows", "seconds", "peak RSS MiB", "also"], rows)
+
+        rows = []
+        for label in ("rescore --all (from nothing)", "rescore --all (nothing changed)"):
+            secs, mib, stats = measured_json([*FLASK, "rescore", "--all"], env)
+            rows.append([label, f"{stats['rated']:,}", f"{secs:.1f}",
+                         f"{stats['rated'] / secs:,.0f}", f"{stats['written']:,}",
+                         f"{stats['load_s']:.0f} / {stats['score_s']:.0f} / "
+                         f"{stats['store_s']:.0f}", f"{mib:.0f}"])
+        table(f"Full rescore, {n:,} enterprises, 2 cores (2 reader/scorer processes + the "
+              "writer)", ["run", "enterprises", "seconds", "enterprises/s", "written",
+                          "CPU s: read / score / write", "peak RSS MiB (largest process)"],
+              rows)
+
+        codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
+        rows = [freshness(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "E")]
+        if es_url:
+            rows.append(freshness({**env, "CREDIT_SEARCH_URL": es_url},
+                                  codes[args.events:], cred, "Elasticsearch", "S"))
+            es = es_rss_mib()
+            if es:
+                print(f"(Elasticsearch JVM RSS {es:.0f} MiB)")
+        table(f"Freshness at {n:,} enterprises: violation POSTed -> new score in the rating "
+              "endpoint and in search (gunicorn 2 workers, ms)",
+              ["search backend", "events", "POST p50 / p99", "p50", "p95", "p99", "max",
+               "within 1 s"], rows)
+        if es_url:
+            os.environ["CREDIT_SEARCH_URL"] = es_url
+            from search import create_backend
+            from search.documents import ENTERPRISES
+
+            create_backend(es_url, "benchratings", "").drop(ENTERPRISES)
+    finally:
+        if args.keep:
+            print(f"\ndata kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
