@@ -10,3 +10,4 @@ else
 fi
 .venv/bin/python -m tests.bench.bench_registry --enterprises "${BENCH_ENTERPRISES:-1000000}"
 .venv/bin/python -m tests.bench.bench_pledges
+.venv/bin/python -m tests.bench.bench_ratings --enterprises "${BENCH_ENTERPRISES:-1000000}"
