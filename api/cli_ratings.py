@@ -29,9 +29,11 @@ from credit.scoring.model import ModelError
 @click.option("--chunk", default=5000, show_default=True, help="Enterprises per transaction.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Processes that read and score (default: one per core, for --all).")
+@click.option("--catch-up/--no-catch-up", default=True, show_default=True,
+              help="Run the change-feed consumers afterwards (search picks up new grades).")
 @with_appcontext
 def rescore_cmd(everything: bool, codes: tuple[str, ...], model_version: str | None,
-                chunk: int, workers: int | None) -> None:
+                chunk: int, workers: int | None, catch_up: bool) -> None:
     """Re-rate enterprises now (after a model version is published, or to repair)."""
     if everything == bool(codes):
         raise click.UsageError("give either --all or one or more --uscc")
@@ -41,7 +43,8 @@ def rescore_cmd(everything: bool, codes: tuple[str, ...], model_version: str | N
     try:
         stats = ratings.rescore_enterprises(SYSTEM, codes=list(codes) if codes else None,
                                             model_version=model_version, chunk=chunk,
-                                            workers=workers, progress=bar.update)
+                                            workers=workers, catch_up=catch_up,
+                                            progress=bar.update)
     except DomainError as exc:
         raise click.ClickException(f"{exc.detail} {[e.message for e in exc.errors]}") from None
     finally:

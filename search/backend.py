@@ -96,8 +96,11 @@ class SearchBackend(Protocol):
     def ensure_index(self, spec: IndexSpec) -> None:
         """Create the index (and alias) if missing. Idempotent."""
 
-    def write(self, spec: IndexSpec, docs: list[Document]) -> WriteResult:
-        """Upsert documents; a write older than the stored version is skipped, not an error."""
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False
+              ) -> WriteResult:
+        """Upsert documents; a write older than the stored version is skipped, not an error.
+        ``visible``: searchable when this returns (a few documents after a request), not
+        at the next periodic refresh (bulk loads)."""
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         """Delete documents (id, version); a delete older than the stored version is skipped."""

@@ -86,12 +86,12 @@ class ElasticBackend:
         if names:
             self.client.indices.delete(index=",".join(names))
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> WriteResult:
+    def _bulk(self, actions: list[dict[str, Any]], refresh: bool = False) -> WriteResult:
         written = skipped = 0
         try:
             for ok, item in helpers.streaming_bulk(
                 self.client, actions, raise_on_error=False, raise_on_exception=True,
-                chunk_size=1000, max_retries=3,
+                chunk_size=1000, max_retries=3, refresh=refresh,
             ):
                 info = next(iter(item.values()))
                 if ok:
@@ -106,11 +106,14 @@ class ElasticBackend:
             raise BackendUnavailable(str(exc)) from exc
         return WriteResult(written, skipped)
 
-    def write(self, spec: IndexSpec, docs: list[Document]) -> WriteResult:
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False
+              ) -> WriteResult:
         index = self.alias(spec)
+        # refresh=true on a few documents (a request's changes) makes them searchable now
+        # instead of within refresh_interval; bulk loads leave it to the interval.
         return self._bulk([{"_op_type": "index", "_index": index, "_id": d.id,
                             "version": d.version, "version_type": "external_gte",
-                            "_source": d.source} for d in docs])
+                            "_source": d.source} for d in docs], refresh=visible)
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         index = self.alias(spec)

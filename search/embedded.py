@@ -114,7 +114,9 @@ class EmbeddedBackend:
         for kind in ("docs", "fts", "kw"):
             c.execute(f"DROP TABLE IF EXISTS {self._t(spec, kind)}")
 
-    def write(self, spec: IndexSpec, docs: list[Document]) -> WriteResult:
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False
+              ) -> WriteResult:
+        # A commit is visible at once here: ``visible`` needs nothing more.
         return self._apply(spec, [(d.id, d.version, d.source) for d in docs])
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 CONSUMER_NAME = "search-indexer"
 
 
+#: Up to this many documents a write is made searchable at once (a request's changes).
+VISIBLE_AT_ONCE = 50
+
+
 def index_enterprises(session: Session, backend: SearchBackend, ids: Sequence[str]) -> int:
     """Index the current state of these enterprises; delete those that no longer exist."""
     rows = session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(list(ids)))
@@ -32,7 +36,8 @@ def index_enterprises(session: Session, backend: SearchBackend, ids: Sequence[st
     ratings = {r.enterprise_id: r for r in session.scalars(
         sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(list(found))))}
     if rows:
-        backend.write(ENTERPRISES, [enterprise_document(e, ratings.get(e.id)) for e in rows])
+        backend.write(ENTERPRISES, [enterprise_document(e, ratings.get(e.id)) for e in rows],
+                      visible=len(rows) <= VISIBLE_AT_ONCE)
     gone = [i for i in ids if i not in found]
     if gone:
         # The last version we saw for a deleted row is unknown: use the latest event's.

@@ -216,12 +216,13 @@ def list_models(identity: Identity) -> list[dict[str, Any]]:
 
 def rescore_enterprises(identity: Identity, *, codes: list[str] | None = None,
                         model_version: str | None = None, chunk: int = 5000,
-                        workers: int | None = None,
+                        workers: int | None = None, catch_up: bool = True,
                         progress: Callable[[int], None] | None = None) -> Stats:
     """Re-rate the given enterprises (or all) now; used when a model version is published
     and for repairs. ``workers`` processes read and score (default: one per core for a
     large registry); this process writes, one unit of work per chunk, serialised with the
-    ratings consumer."""
+    ratings consumer. ``catch_up``: run the change-feed consumers afterwards (the search
+    indexer picks up the changed grades), else leave them to the server's poller."""
     require(can_manage_registry(identity))
     model = _model(model_version)
     today = clock.today()
@@ -260,7 +261,8 @@ def rescore_enterprises(identity: Identity, *, codes: list[str] | None = None,
                 total.add(stats)
                 if progress:
                     progress(len(results))
-    run_after_commit_hooks(session)
+    if catch_up:
+        run_after_commit_hooks(session)
     return total
 
 

@@ -171,3 +171,11 @@ def test_a_newer_rating_makes_a_newer_document(backend) -> None:
     backend.refresh(ENTERPRISES)
     doc = backend.get(ENTERPRISES, e.id)
     assert (doc.source["grade"], doc.source["credit_score"]) == ("BB", 560)
+
+
+def test_a_visible_write_is_searchable_when_it_returns(backend) -> None:
+    """What the indexer asks for a request's few changes: no wait for the next refresh."""
+    e = transient_enterprise(RECORDS[0], version=7)
+    backend.write(ENTERPRISES, [enterprise_document(e)], visible=True)
+    hits = search_enterprises(backend, e.uscc).hits
+    assert [h.id for h in hits] == [e.id]
