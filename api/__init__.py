@@ -53,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_search(app)
 
     from api import errors, health, middleware, pages
-    from api.cli import credit_cli
+    from api.cli import credit_cli, search_cli
     from api.limits import limiter
     from api.oauth import init_oauth
     from api.v1 import init_api
@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     errors.register(app)  # after flask-smorest, so our problem+json handlers win
     app.cli.add_command(credit_cli)
+    app.cli.add_command(search_cli)
     return app
 
 

@@ -173,13 +173,56 @@ def index_catch_up() -> None:
 @index_cli.command("reindex")
 @with_appcontext
 def index_reindex() -> None:
-    """Rebuild the search index from the database (safe at any time)."""
+    """Rebuild the search indices from the database (same as ``flask search reindex``)."""
+    _reindex()
+
+
+def _reindex() -> None:
     backend = current_app.extensions["credit.search"]
-    total = service.count_enterprises(SYSTEM)
-    bar = tqdm(total=total, unit="户", desc="重建索引", file=sys.stderr, disable=None)
+    totals = search_sizes()
+    bar = tqdm(total=sum(totals.values()), unit="条", desc="重建索引", file=sys.stderr,
+               disable=None)
     done = reindex(db.session, backend, progress=bar.update)
     bar.close()
-    click.echo(json.dumps({"indexed": done, "backend": backend.name}))
+    changes.run_all(db.session)  # replay what changed while rebuilding
+    click.echo(json.dumps({"indexed": done, "backend": backend.name}, ensure_ascii=False))
+
+
+def search_sizes() -> dict[str, int]:
+    from search.indexer import public_counts
+
+    return public_counts(db.session)
+
+
+@click.group("search")
+def search_cli() -> None:
+    """Search indices: rebuild with no gap in service, and check against the database."""
+
+
+@search_cli.command("reindex")
+@with_appcontext
+def search_reindex() -> None:
+    """Build new index generations from the database and swap them in (no gap)."""
+    _reindex()
+
+
+@search_cli.command("check")
+@click.option("--repair/--no-repair", default=True, show_default=True,
+              help="Index what is missing or stale, delete what should not be there.")
+@with_appcontext
+def search_check(repair: bool) -> None:
+    """Compare the indices with the database; report (and repair) differences."""
+    from search.indexer import check
+
+    backend = current_app.extensions["credit.search"]
+    reports = check(db.session, backend, repair=repair)
+    out = [{"index": r.index, "expected": r.expected, "indexed": r.indexed,
+            "missing": len(r.missing), "extra": len(r.extra), "stale": len(r.stale),
+            "repaired": r.repaired, "examples": (r.missing + r.extra + r.stale)[:5]}
+           for r in reports]
+    click.echo(json.dumps(out, ensure_ascii=False))
+    if not repair and any(r.missing or r.extra or r.stale for r in reports):
+        sys.exit(1)
 
 
 @credit_cli.command("settings")

@@ -10,6 +10,7 @@ analyzer does), and every query term must match as a phrase in one of the text f
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,9 +22,21 @@ _USCC_LIKE = re.compile(r"^[0-9A-Z]{18}$")
 MAX_QUERY_LENGTH = 100
 
 
+def fold(text: str) -> str:
+    """Full-width and half-width forms alike (NFKC, one character at a time so positions
+    are kept for highlighting). Text fields are indexed folded on both backends: the
+    server's core analysis has no ICU folding."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
 def analyze(text: str) -> list[str]:
-    """Tokens as Elasticsearch's standard analyzer makes them for our text (CJK + alnum)."""
-    return _TOKEN.findall(text.lower())
+    """Tokens as Elasticsearch's standard analyzer makes them for folded text (CJK + alnum,
+    lower case)."""
+    return _TOKEN.findall(fold(text).lower())
 
 
 def query_terms(text: str) -> list[list[str]]:
@@ -33,7 +46,7 @@ def query_terms(text: str) -> list[list[str]]:
 
 
 def looks_like_uscc(text: str) -> bool:
-    return bool(_USCC_LIKE.match(text.strip().upper()))
+    return bool(_USCC_LIKE.match(fold(text).strip().upper()))
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,9 @@ class IndexSpec:
     id_field: str  # keyword field a USCC-like query is looked up in
     sort_field: str  # tie-break for equal scores, so paging is stable
     version: int = 1
+    prefix_field: str | None = None  # keyword field a name prefix ranks on (after exact)
+    score_field: str | None = None  # integer field of sort=score (descending)
+    date_field: str | None = None  # ISO date field of sort=date and date_from/date_to
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,9 @@ class Document:
     id: str
     version: int
     source: dict[str, Any]
+
+
+SORTS = ("relevance", "score", "date")
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,12 @@ class SearchQuery:
     facets: tuple[str, ...] = ()
     page: int = 1
     size: int = 20
+    sort: str = "relevance"  # relevance | score (desc) | date (desc); ties by sort_field
+    date_from: str | None = None  # inclusive ISO dates on the spec's date_field
+    date_to: str | None = None
+    #: Deep paging: the ``sort`` values of the last hit of the previous page (search_after);
+    #: when given, ``page`` is ignored.
+    after: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,8 @@ class SearchHit:
     id: str
     score: float
     source: dict[str, Any]
+    #: The hit's sort values: what ``SearchQuery.after`` takes to continue after it.
+    sort: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -96,11 +123,12 @@ class SearchBackend(Protocol):
     def ensure_index(self, spec: IndexSpec) -> None:
         """Create the index (and alias) if missing. Idempotent."""
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False
-              ) -> WriteResult:
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
+              target: str | None = None) -> WriteResult:
         """Upsert documents; a write older than the stored version is skipped, not an error.
         ``visible``: searchable when this returns (a few documents after a request), not
-        at the next periodic refresh (bulk loads)."""
+        at the next periodic refresh (bulk loads). ``target``: a generation being rebuilt
+        (``begin_rebuild``) instead of the live index."""
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         """Delete documents (id, version); a delete older than the stored version is skipped."""
@@ -118,3 +146,20 @@ class SearchBackend(Protocol):
 
     def drop(self, spec: IndexSpec) -> None:
         """Remove the index and alias (tests and operators)."""
+
+    def begin_rebuild(self, spec: IndexSpec) -> str:
+        """Create a new, empty generation of the index beside the live one; returns its
+        name for ``write(target=...)``. Searches keep using the live one."""
+
+    def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
+        """Make ``target`` the live generation in one step and drop the old one."""
+
+    def versions(self, spec: IndexSpec) -> dict[str, int]:
+        """Every live document's id and version (``search check``)."""
+
+    def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]: ...
+
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
+                      ) -> list[SearchHit]:
+        """Documents whose keyword ``field`` starts with ``value``, in value order
+        (suggestions as one types)."""

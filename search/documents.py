@@ -1,51 +1,104 @@
-"""Which public fields are indexed, and how a row becomes a search document.
+"""Which public fields are indexed, and how rows become search documents.
 
-Only what the public view shows goes into the index, masked the same way (the index is
-public data). Index specs carry a version: a mapping change bumps it and a reindex builds
-the new index beside the old one.
+Only what the public views show goes into the index, masked the same way (the index is
+public data): enterprises, pledges while they are the published version, and violations
+while they are inside their publicity window. Text fields are indexed folded (``t_*``:
+full-width and half-width alike) beside the display values. Index specs carry a version: a
+mapping change bumps it and a reindex builds the new index beside the old one.
+
+A document's version is the change-feed position it reflects (the newest event the
+indexer had seen when it read the rows), so a late write of an older state never
+overwrites a newer one, whichever row or rating changed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from credit.clock import CHINA
 from credit.enterprises.models import Enterprise
 from credit.enterprises.schemas import public_legal_representative
 from credit.enterprises.vocab import INDUSTRIES, PLATFORMS
+from credit.pledges.models import Pledge
 from credit.ratings.models import CurrentRating
 from credit.regions import city_name
-from search.backend import Document, IndexSpec
+from credit.violations.models import Violation
+from credit.violations.vocab import CATEGORIES, TIERS
+from search.backend import Document, IndexSpec, fold
 
 ENTERPRISES = IndexSpec(
     name="enterprises",
-    text_fields={"name": 3.0, "former_names": 1.5, "shop_names": 2.0},
+    text_fields={"t_name": 3.0, "t_former": 1.5, "t_shops": 2.0},
     keyword_fields=("uscc", "name_exact", "city_code", "industry", "entity_type",
-                    "operator_type", "status", "platforms", "grade", "tier"),
+                    "operator_type", "status", "platforms", "grade", "tier", "flags"),
     exact_field="name_exact",
+    prefix_field="name_exact",
     id_field="uscc",
     sort_field="uscc",
-    version=2,  # v2: grade, tier and credit score from the ratings
+    score_field="credit_score",
+    date_field="registration_date",
+    version=3,  # v3: folded text fields, counts and flags, credit score sort
 )
 
-#: A document's version combines the row's and its rating's, so either change makes a
-#: newer document and a late write of an older pair is skipped (external_gte).
-RATING_VERSION_SPAN = 1_000_000
+PLEDGES = IndexSpec(
+    name="pledges",
+    text_fields={"t_enterprise": 2.0, "t_title": 1.0, "t_commitments": 1.0},
+    keyword_fields=("id", "uscc", "enterprise_exact", "city_code", "industry",
+                    "template_code", "category", "compliance", "status", "grade", "tier"),
+    exact_field="enterprise_exact",
+    id_field="uscc",
+    sort_field="id",
+    score_field="credit_score",
+    date_field="published_on",
+)
+
+VIOLATIONS = IndexSpec(
+    name="violations",
+    text_fields={"t_enterprise": 2.0, "t_decision": 1.5, "t_facts": 1.0, "t_basis": 0.5,
+                 "t_authority": 1.0},
+    keyword_fields=("id", "uscc", "enterprise_exact", "decision_exact", "city_code",
+                    "industry", "category", "tier", "status", "authority", "grade"),
+    exact_field="decision_exact",
+    id_field="uscc",
+    sort_field="id",
+    score_field="credit_score",
+    date_field="decision_date",
+)
+
+SPECS: dict[str, IndexSpec] = {s.name: s for s in (ENTERPRISES, PLEDGES, VIOLATIONS)}
 
 
-def enterprise_version(enterprise_version: int, rating_version: int) -> int:
-    return enterprise_version * RATING_VERSION_SPAN + rating_version
+@dataclass
+class EnterpriseStats:
+    """Counts and flags of an enterprise's public records, for its document."""
 
-SPECS: dict[str, IndexSpec] = {ENTERPRISES.name: ENTERPRISES}
+    published_pledges: int = 0
+    active_violations: int = 0
+    flags: list[str] = field(default_factory=list)  # serious_list, under_objection, commended
 
 
-def enterprise_document(e: Enterprise, rating: CurrentRating | None = None) -> Document:
-    """The public search document; ``rating`` is the enterprise's current rating."""
+def _rating_fields(rating: CurrentRating | None) -> dict[str, Any]:
+    return {"grade": rating.grade if rating else None,
+            "tier": rating.tier if rating else None,
+            "credit_score": rating.score if rating else None}
+
+
+def enterprise_document(e: Enterprise, rating: CurrentRating | None = None,
+                        stats: EnterpriseStats | None = None, version: int = 1) -> Document:
+    """The public search document of an enterprise, with its rating and record counts."""
+    stats = stats or EnterpriseStats()
+    shops = [s.shop_name for s in e.shops]
     source: dict[str, Any] = {
         "uscc": e.uscc,
         "name": e.name,
-        "name_exact": e.name,
+        "name_exact": fold(e.name),
         "former_names": list(e.former_names or []),
-        "shop_names": [s.shop_name for s in e.shops],
+        "shop_names": shops,
+        "t_name": fold(e.name),
+        "t_former": [fold(n) for n in e.former_names or []],
+        "t_shops": [fold(n) for n in shops],
         "platforms": sorted({s.platform for s in e.shops}),
         "platform_names": sorted({PLATFORMS.get(s.platform, s.platform) for s in e.shops}),
         "city_code": e.city_code,
@@ -58,11 +111,63 @@ def enterprise_document(e: Enterprise, rating: CurrentRating | None = None) -> D
         "status": e.status,
         "legal_representative": public_legal_representative(e),
         "registration_date": e.registration_date.isoformat() if e.registration_date else None,
-        "grade": rating.grade if rating else None,
-        "tier": rating.tier if rating else None,
-        "credit_score": rating.score if rating else None,
+        **_rating_fields(rating),
         "rating_model": rating.model_version if rating else None,
+        "published_pledges": stats.published_pledges,
+        "active_violations": stats.active_violations,
+        "flags": sorted(stats.flags),
     }
-    return Document(id=e.id, version=enterprise_version(e.version,
-                                                        rating.version if rating else 0),
-                    source=source)
+    return Document(id=e.id, version=version, source=source)
+
+
+def is_indexed_pledge(p: Pledge) -> bool:
+    """The published version of a series (expired ones too: they show kept or breached)."""
+    return p.status == "published"
+
+
+def pledge_document(p: Pledge, rating: CurrentRating | None, today: date,
+                    version: int) -> Document:
+    e = p.enterprise
+    commitments = list(p.extra_commitments or [])
+    source: dict[str, Any] = {
+        "id": p.id, "uscc": e.uscc, "enterprise_name": e.name,
+        "enterprise_exact": fold(e.name), "t_enterprise": fold(e.name),
+        "t_title": fold(p.template.title), "t_commitments": [fold(c) for c in commitments],
+        "city_code": e.city_code, "city_name": city_name(e.city_code),
+        "industry": e.industry, "industry_name": INDUSTRIES[e.industry][0],
+        "template_code": p.template.code, "title": p.template.title,
+        "category": p.template.type, "extra_commitments": commitments,
+        "clauses": list(p.clauses), "breached_clauses": p.breached_clauses(),
+        "compliance": "breached" if p.breached_clauses() else "kept",
+        "status": p.public_status(today),
+        "valid_from": p.valid_from.isoformat(), "valid_until": p.valid_until.isoformat(),
+        "published_on": (p.published_at.astimezone(CHINA).date().isoformat()
+                         if p.published_at else None),
+        **_rating_fields(rating),
+    }
+    return Document(id=p.id, version=version, source=source)
+
+
+def violation_document(v: Violation, rating: CurrentRating | None, today: date,
+                       version: int) -> Document:
+    e = v.enterprise
+    source: dict[str, Any] = {
+        "id": v.id, "uscc": e.uscc, "enterprise_name": e.name,
+        "enterprise_exact": fold(e.name), "t_enterprise": fold(e.name),
+        "decision_number": v.decision_number, "decision_exact": fold(v.decision_number),
+        "t_decision": fold(v.decision_number), "t_facts": fold(v.facts),
+        "t_basis": fold(v.legal_basis), "t_authority": fold(v.authority.name),
+        "facts": v.facts, "legal_basis": v.legal_basis, "authority": v.authority.name,
+        "city_code": e.city_code, "city_name": city_name(e.city_code),
+        "industry": e.industry, "industry_name": INDUSTRIES[e.industry][0],
+        "category": v.category, "category_name": CATEGORIES[v.category][0],
+        "tier": v.tier, "tier_name": TIERS[v.tier][0],
+        "penalty_type": v.penalty_type,
+        "penalty_amount": str(v.penalty_amount) if v.penalty_amount is not None else None,
+        "decision_date": v.decision_date.isoformat(),
+        "publish_until": v.publish_until.isoformat(),
+        "status": v.public_status(today),
+        "grade": rating.grade if rating else None,
+        "credit_score": rating.score if rating else None,
+    }
+    return Document(id=v.id, version=version, source=source)

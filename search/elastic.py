@@ -2,14 +2,16 @@
 
 Only analysis built into the server core is used: text fields use the ``standard`` analyzer,
 which makes one token per CJK character, so a query term is a ``match_phrase`` (characters
-adjacent, in order); codes and exact names are ``keyword`` fields. Each physical index is
-``<prefix>-<name>-v<version>`` behind the alias ``<prefix>-<name>``, so a new mapping is
-built beside the old one and the alias swapped. Writes carry the row version with
-``version_type=external_gte``: a late, older write never overwrites a newer document.
+adjacent, in order); codes and exact names are ``keyword`` fields. The alias
+``<prefix>-<name>-v<version>`` points at one physical generation
+``<prefix>-<name>-v<version>-g<n>``; a rebuild fills a new generation beside it and swaps the
+alias in one atomic request. Writes carry a version with ``version_type=external_gte``: a
+late, older write never overwrites a newer document.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
@@ -23,6 +25,7 @@ from search.backend import (
     SearchQuery,
     SearchResult,
     WriteResult,
+    fold,
     looks_like_uscc,
     query_terms,
 )
@@ -33,8 +36,16 @@ def mapping_for(spec: IndexSpec) -> dict[str, Any]:
                                  "position_increment_gap": 100}
                              for f in spec.text_fields}
     props.update({f: {"type": "keyword"} for f in spec.keyword_fields})
+    if spec.score_field:
+        props[spec.score_field] = {"type": "integer"}
+    if spec.date_field:
+        props[spec.date_field] = {"type": "date", "format": "yyyy-MM-dd"}
     # Other source fields are stored for display but not indexed.
     return {"dynamic": False, "properties": props}
+
+
+def _unavailable(exc: Exception) -> BackendUnavailable:
+    return BackendUnavailable(str(exc))
 
 
 class ElasticBackend:
@@ -47,9 +58,6 @@ class ElasticBackend:
                                     max_retries=2, **client_kwargs)
 
     def alias(self, spec: IndexSpec) -> str:
-        return f"{self.prefix}-{spec.name}"
-
-    def physical(self, spec: IndexSpec) -> str:
         return f"{self.prefix}-{spec.name}-v{spec.version}"
 
     def ping(self) -> bool:
@@ -61,28 +69,56 @@ class ElasticBackend:
             return False
         return status in {"green", "yellow"}
 
+    def _create(self, spec: IndexSpec, alias: bool) -> str:
+        name = f"{self.alias(spec)}-g{time.time_ns() // 1000}"
+        self.client.indices.create(
+            index=name,
+            settings={"number_of_shards": 1, "number_of_replicas": 0,
+                      "refresh_interval": "1s"},
+            mappings=mapping_for(spec),
+            aliases={self.alias(spec): {"is_write_index": True}} if alias else None,
+        )
+        return name
+
+    def _generations(self, spec: IndexSpec) -> list[str]:
+        return sorted(self.client.indices.get(index=f"{self.alias(spec)}-g*",
+                                              allow_no_indices=True, ignore_unavailable=True))
+
     def ensure_index(self, spec: IndexSpec) -> None:
         try:
             if self.client.indices.exists_alias(name=self.alias(spec)):
                 return
-            if not self.client.indices.exists(index=self.physical(spec)):
-                self.client.indices.create(
-                    index=self.physical(spec),
-                    settings={"number_of_shards": 1, "number_of_replicas": 0,
-                              "refresh_interval": "1s"},
-                    mappings=mapping_for(spec),
-                    aliases={self.alias(spec): {"is_write_index": True}},
-                )
+            generations = self._generations(spec)
+            if generations:  # an index left without its alias: point the alias back
+                self.client.indices.put_alias(index=generations[-1], name=self.alias(spec))
             else:
-                self.client.indices.put_alias(index=self.physical(spec), name=self.alias(spec))
+                self._create(spec, alias=True)
         except EsConnectionError as exc:
-            raise BackendUnavailable(str(exc)) from exc
+            raise _unavailable(exc) from exc
+        except ApiError as exc:
+            if exc.meta.status == 400 and "already exists" in str(exc):
+                return  # another process created it first
+            raise
+
+    def begin_rebuild(self, spec: IndexSpec) -> str:
+        self.ensure_index(spec)
+        return self._create(spec, alias=False)
+
+    def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
+        self.client.indices.refresh(index=target)
+        old = [g for g in self._generations(spec) if g != target]
+        actions: list[dict[str, Any]] = [{"add": {"index": target, "alias": self.alias(spec),
+                                                  "is_write_index": True}}]
+        actions += [{"remove": {"index": g, "alias": self.alias(spec)}} for g in old
+                    if self.client.indices.exists_alias(index=g, name=self.alias(spec))]
+        self.client.indices.update_aliases(actions=actions)  # atomic: no gap in service
+        if old:
+            self.client.indices.delete(index=",".join(old))
 
     def drop(self, spec: IndexSpec) -> None:
         # Wildcard deletes are refused by default (action.destructive_requires_name):
         # resolve the concrete names first.
-        names = list(self.client.indices.get(index=f"{self.prefix}-{spec.name}-v*",
-                                             allow_no_indices=True, ignore_unavailable=True))
+        names = self._generations(spec)
         if names:
             self.client.indices.delete(index=",".join(names))
 
@@ -103,12 +139,12 @@ class ElasticBackend:
                 else:
                     raise RuntimeError(f"bulk write failed: {info}")
         except EsConnectionError as exc:
-            raise BackendUnavailable(str(exc)) from exc
+            raise _unavailable(exc) from exc
         return WriteResult(written, skipped)
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False
-              ) -> WriteResult:
-        index = self.alias(spec)
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
+              target: str | None = None) -> WriteResult:
+        index = target or self.alias(spec)
         # refresh=true on a few documents (a request's changes) makes them searchable now
         # instead of within refresh_interval; bulk loads leave it to the interval.
         return self._bulk([{"_op_type": "index", "_index": index, "_id": d.id,
@@ -118,14 +154,48 @@ class ElasticBackend:
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         index = self.alias(spec)
         self._bulk([{"_op_type": "delete", "_index": index, "_id": i, "version": v,
-                     "version_type": "external_gte"} for i, v in ids])
+                     "version_type": "external_gte"} for i, v in ids], refresh=len(ids) <= 50)
 
     def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
         try:
             r = self.client.get(index=self.alias(spec), id=doc_id)
         except NotFoundError:
             return None
+        except EsConnectionError as exc:
+            raise _unavailable(exc) from exc
         return Document(r["_id"], r["_version"], r["_source"])
+
+    def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]:
+        out: dict[str, Document] = {}
+        for i in range(0, len(ids), 1000):
+            r = self.client.mget(index=self.alias(spec), ids=ids[i:i + 1000])
+            out.update((d["_id"], Document(d["_id"], d["_version"], d["_source"]))
+                       for d in r["docs"] if d.get("found"))
+        return out
+
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
+                      ) -> list[SearchHit]:
+        try:
+            r = self.client.search(index=self.alias(spec), size=size,
+                                   query={"prefix": {field: {"value": value}}},
+                                   sort=[{field: "asc"}, {spec.sort_field: "asc"}])
+        except EsConnectionError as exc:
+            raise _unavailable(exc) from exc
+        return [SearchHit(h["_id"], 0.0, h["_source"], tuple(h.get("sort", ())))
+                for h in r["hits"]["hits"]]
+
+    def versions(self, spec: IndexSpec) -> dict[str, int]:
+        out: dict[str, int] = {}
+        after = None
+        while True:
+            r = self.client.search(index=self.alias(spec), size=5000, source=False,
+                                   version=True, sort=[{spec.sort_field: "asc"}],
+                                   search_after=after, track_total_hits=False)
+            hits = r["hits"]["hits"]
+            out.update((h["_id"], h["_version"]) for h in hits)
+            if len(hits) < 5000:
+                return out
+            after = hits[-1]["sort"]
 
     def count(self, spec: IndexSpec) -> int:
         return int(self.client.count(index=self.alias(spec))["count"])
@@ -138,10 +208,13 @@ class ElasticBackend:
         text = query.text.strip()
         filters: list[dict[str, Any]] = [{"terms": {f: list(v)}}
                                          for f, v in query.filters.items() if v]
+        if spec.date_field and (query.date_from or query.date_to):
+            bounds = {k: v for k, v in (("gte", query.date_from), ("lte", query.date_to)) if v}
+            filters.append({"range": {spec.date_field: bounds}})
         must: list[dict[str, Any]] = []
         should: list[dict[str, Any]] = []
         if text and looks_like_uscc(text):
-            filters.append({"term": {spec.id_field: text.upper()}})
+            filters.append({"term": {spec.id_field: fold(text).upper()}})
         elif text:
             phrases = query_terms(text)
             if not phrases:
@@ -150,9 +223,23 @@ class ElasticBackend:
                 must.append({"bool": {"should": [
                     {"match_phrase": {f: {"query": " ".join(phrase), "boost": w}}}
                     for f, w in spec.text_fields.items()], "minimum_should_match": 1}})
-            should.append({"term": {spec.exact_field: {"value": text, "boost": 1000}}})
+            wanted = fold(text)
+            should.append({"term": {spec.exact_field: {"value": wanted, "boost": 1000}}})
+            if spec.prefix_field:
+                should.append({"prefix": {spec.prefix_field: {"value": wanted,
+                                                              "boost": 100}}})
         return {"bool": {"must": must or [{"match_all": {}}], "should": should,
                          "filter": filters}}
+
+    @staticmethod
+    def _sort(spec: IndexSpec, query: SearchQuery) -> list[Any]:
+        if query.sort == "score" and spec.score_field:
+            return [{spec.score_field: {"order": "desc", "missing": "_last"}},
+                    {spec.sort_field: "asc"}]
+        if query.sort == "date" and spec.date_field:
+            return [{spec.date_field: {"order": "desc", "missing": "_last"}},
+                    {spec.sort_field: "asc"}]
+        return ["_score", {spec.sort_field: "asc"}]
 
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         es_query = self.build_query(spec, query)
@@ -161,19 +248,21 @@ class ElasticBackend:
         aggs = {f: {"terms": {"field": f, "size": 50,
                               "order": [{"_count": "desc"}, {"_key": "asc"}]}}
                 for f in query.facets}
+        paging: dict[str, Any] = {"search_after": list(query.after)} if query.after \
+            else {"from_": (query.page - 1) * query.size}
         try:
             r = self.client.search(
                 index=self.alias(spec), query=es_query, track_total_hits=True,
-                from_=(query.page - 1) * query.size, size=query.size,
-                sort=["_score", {spec.sort_field: "asc"}], aggs=aggs or None,
-            )
+                size=query.size, sort=self._sort(spec, query), track_scores=True,
+                aggs=aggs or None, **paging)
         except EsConnectionError as exc:
-            raise BackendUnavailable(str(exc)) from exc
+            raise _unavailable(exc) from exc
         except ApiError as exc:
             if exc.meta.status >= 500:
-                raise BackendUnavailable(str(exc)) from exc
+                raise _unavailable(exc) from exc
             raise
-        hits = [SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"])
+        hits = [SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"],
+                          tuple(h.get("sort", ())))
                 for h in r["hits"]["hits"]]
         facets = {f: [(b["key"], b["doc_count"]) for b in r["aggregations"][f]["buckets"]]
                   for f in query.facets}

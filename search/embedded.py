@@ -7,6 +7,9 @@ same adjacency semantics as ``match_phrase``. Values of a multi-valued field are
 a gap token so a phrase never spans two values (Elasticsearch's position_increment_gap).
 Keyword fields live in a side table for filters and facets. Writes are versioned like
 Elasticsearch's ``external_gte``: an older version never overwrites a newer one.
+
+Like Elasticsearch's aliases, each logical index points at a physical generation of
+tables; a rebuild fills a new generation and swaps the pointer in one transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from search.backend import (
     SearchResult,
     WriteResult,
     analyze,
+    fold,
     looks_like_uscc,
     query_terms,
 )
@@ -43,10 +47,6 @@ def _text_value(value: Any) -> str:
 def _keyword_values(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
     return [str(v) for v in values if v is not None and v != ""]
-
-
-def _sort_key(spec: IndexSpec, source: dict | None) -> str | None:
-    return None if source is None else str(source.get(spec.sort_field) or "")
 
 
 class EmbeddedBackend:
@@ -69,6 +69,8 @@ class EmbeddedBackend:
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # the index is rebuildable from the DB
+            conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.prefix}_alias" ('
+                         "logical TEXT PRIMARY KEY, physical TEXT NOT NULL)")
             self._local.conn = conn
         return conn
 
@@ -78,9 +80,55 @@ class EmbeddedBackend:
             conn.close()
             self._local.conn = None
 
-    def _t(self, spec: IndexSpec, kind: str) -> str:
-        base = f"{self.prefix}_{spec.name}_v{spec.version}".replace("-", "_")
-        return f'"{base}_{kind}"'
+    def _logical(self, spec: IndexSpec) -> str:
+        return f"{self.prefix}_{spec.name}_v{spec.version}".replace("-", "_")
+
+    def _physical(self, spec: IndexSpec) -> str | None:
+        row = self._conn().execute(f'SELECT physical FROM "{self.prefix}_alias" '
+                                   "WHERE logical = ?", (self._logical(spec),)).fetchone()
+        return row[0] if row else None
+
+    def _tables(self, physical: str) -> tuple[str, str, str]:
+        return f'"{physical}_docs"', f'"{physical}_fts"', f'"{physical}_kw"'
+
+    def _live(self, spec: IndexSpec) -> tuple[str, str, str]:
+        physical = self._physical(spec)
+        if physical is None:
+            self.ensure_index(spec)
+            physical = self._physical(spec)
+        return self._tables(physical)
+
+    def _create(self, spec: IndexSpec, physical: str) -> None:
+        docs, fts, kw = self._tables(physical)
+        cols = ", ".join(f'"{f}"' for f in spec.text_fields)
+        self._conn().executescript(f"""
+            CREATE TABLE IF NOT EXISTS {docs} (
+                rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+                deleted INTEGER NOT NULL DEFAULT 0, sort_key TEXT, score_key INTEGER,
+                date_key TEXT, source TEXT);
+            CREATE INDEX IF NOT EXISTS "{physical}_docs_sort" ON {docs} (deleted, sort_key);
+            CREATE INDEX IF NOT EXISTS "{physical}_docs_score" ON {docs}
+                (deleted, score_key DESC, sort_key);
+            CREATE INDEX IF NOT EXISTS "{physical}_docs_date" ON {docs}
+                (deleted, date_key DESC, sort_key);
+            CREATE VIRTUAL TABLE IF NOT EXISTS {fts}
+                USING fts5({cols}, tokenize='unicode61', detail=full);
+            CREATE TABLE IF NOT EXISTS {kw} (
+                doc INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS "{physical}_kw_fv" ON {kw} (field, value, doc);
+            CREATE INDEX IF NOT EXISTS "{physical}_kw_doc" ON {kw} (doc, field, value);
+        """)
+
+    def _drop_tables(self, physical: str) -> None:
+        for table in self._tables(physical):
+            self._conn().execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _generations(self, spec: IndexSpec) -> list[str]:
+        base = self._logical(spec)
+        rows = self._conn().execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?",
+            (f"{base}_g%_docs",)).fetchall()
+        return sorted({r[0][: -len("_docs")] for r in rows})
 
     # -- contract ---------------------------------------------------------------------
     def ping(self) -> bool:
@@ -91,41 +139,52 @@ class EmbeddedBackend:
             return False
 
     def ensure_index(self, spec: IndexSpec) -> None:
+        if self._physical(spec) is not None:
+            return
+        physical = f"{self._logical(spec)}_g1"
+        self._create(spec, physical)
+        self._conn().execute(f'INSERT OR IGNORE INTO "{self.prefix}_alias" VALUES (?, ?)',
+                             (self._logical(spec), physical))
+
+    def begin_rebuild(self, spec: IndexSpec) -> str:
+        self.ensure_index(spec)
+        numbers = [int(g.rsplit("_g", 1)[1]) for g in self._generations(spec)]
+        physical = f"{self._logical(spec)}_g{max(numbers, default=0) + 1}"
+        self._create(spec, physical)
+        return physical
+
+    def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
         c = self._conn()
-        cols = ", ".join(f'"{f}"' for f in spec.text_fields)
-        c.executescript(f"""
-            CREATE TABLE IF NOT EXISTS {self._t(spec, 'docs')} (
-                rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
-                deleted INTEGER NOT NULL DEFAULT 0, sort_key TEXT, source TEXT);
-            CREATE INDEX IF NOT EXISTS {self._t(spec, 'docs_sort')[:-1]}_ix" ON
-                {self._t(spec, 'docs')} (deleted, sort_key);
-            CREATE VIRTUAL TABLE IF NOT EXISTS {self._t(spec, 'fts')}
-                USING fts5({cols}, tokenize='unicode61', detail=full);
-            CREATE TABLE IF NOT EXISTS {self._t(spec, 'kw')} (
-                doc INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS {self._t(spec, 'kw_fv')[:-1]}_ix" ON
-                {self._t(spec, 'kw')} (field, value, doc);
-            CREATE INDEX IF NOT EXISTS {self._t(spec, 'kw_doc')[:-1]}_ix" ON
-                {self._t(spec, 'kw')} (doc, field, value);
-        """)
+        c.execute("BEGIN IMMEDIATE")
+        old = self._physical(spec)
+        c.execute(f'UPDATE "{self.prefix}_alias" SET physical = ? WHERE logical = ?',
+                  (target, self._logical(spec)))
+        c.execute("COMMIT")
+        if old and old != target:
+            self._drop_tables(old)
 
     def drop(self, spec: IndexSpec) -> None:
-        c = self._conn()
-        for kind in ("docs", "fts", "kw"):
-            c.execute(f"DROP TABLE IF EXISTS {self._t(spec, kind)}")
+        for physical in self._generations(spec):
+            self._drop_tables(physical)
+        self._conn().execute(f'DELETE FROM "{self.prefix}_alias" WHERE logical = ?',
+                             (self._logical(spec),))
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False
-              ) -> WriteResult:
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
+              target: str | None = None) -> WriteResult:
         # A commit is visible at once here: ``visible`` needs nothing more.
-        return self._apply(spec, [(d.id, d.version, d.source) for d in docs])
+        tables = self._tables(target) if target else self._live(spec)
+        return self._apply(spec, tables, [(d.id, d.version, d.source) for d in docs])
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
-        self._apply(spec, [(i, v, None) for i, v in ids])
+        self._apply(spec, self._live(spec), [(i, v, None) for i, v in ids])
 
-    def _apply(self, spec: IndexSpec, items: list[tuple[str, int, dict | None]]) -> WriteResult:
+    def _apply(self, spec: IndexSpec, tables: tuple[str, str, str],
+               items: list[tuple[str, int, dict | None]]) -> WriteResult:
         c = self._conn()
-        docs, fts, kw = self._t(spec, "docs"), self._t(spec, "fts"), self._t(spec, "kw")
+        docs, fts, kw = tables
         written = skipped = 0
+        names = ", ".join(f'"{f}"' for f in spec.text_fields)
+        marks = ", ".join("?" for _ in spec.text_fields)
         c.execute("BEGIN IMMEDIATE")
         try:
             for doc_id, version, source in items:
@@ -134,26 +193,25 @@ class EmbeddedBackend:
                 if row is not None and row[1] > version:
                     skipped += 1  # external_gte: never regress a newer document
                     continue
+                keys = (None, None, None) if source is None else (
+                    str(source.get(spec.sort_field) or ""),
+                    source.get(spec.score_field) if spec.score_field else None,
+                    source.get(spec.date_field) if spec.date_field else None)
+                blob = json.dumps(source, ensure_ascii=False) if source else None
                 if row is not None:
                     rowid = row[0]
                     c.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
                     c.execute(f"DELETE FROM {kw} WHERE doc = ?", (rowid,))
                     c.execute(f"UPDATE {docs} SET version = ?, deleted = ?, sort_key = ?, "
-                              "source = ? WHERE rowid = ?",
-                              (version, int(source is None), _sort_key(spec, source),
-                               json.dumps(source, ensure_ascii=False) if source else None,
-                               rowid))
+                              "score_key = ?, date_key = ?, source = ? WHERE rowid = ?",
+                              (version, int(source is None), *keys, blob, rowid))
                 else:
                     # A delete is remembered as a tombstone, so a late older upsert loses.
                     rowid = c.execute(
-                        f"INSERT INTO {docs} (id, version, deleted, sort_key, source) "
-                        "VALUES (?,?,?,?,?)",
-                        (doc_id, version, int(source is None), _sort_key(spec, source),
-                         json.dumps(source, ensure_ascii=False) if source else None),
-                    ).lastrowid
+                        f"INSERT INTO {docs} (id, version, deleted, sort_key, score_key, "
+                        "date_key, source) VALUES (?,?,?,?,?,?,?)",
+                        (doc_id, version, int(source is None), *keys, blob)).lastrowid
                 if source is not None:
-                    names = ", ".join(f'"{f}"' for f in spec.text_fields)
-                    marks = ", ".join("?" for _ in spec.text_fields)
                     c.execute(f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})",
                               (rowid, *(_text_value(source.get(f)) for f in spec.text_fields)))
                     c.executemany(f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)",
@@ -167,54 +225,124 @@ class EmbeddedBackend:
         return WriteResult(written, skipped)
 
     def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
+        docs = self._live(spec)[0]
         row = self._conn().execute(
-            f"SELECT id, version, source FROM {self._t(spec, 'docs')} "
-            "WHERE id = ? AND deleted = 0", (doc_id,)).fetchone()
+            f"SELECT id, version, source FROM {docs} WHERE id = ? AND deleted = 0",
+            (doc_id,)).fetchone()
         return Document(row[0], row[1], json.loads(row[2])) if row else None
 
+    def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]:
+        docs = self._live(spec)[0]
+        out: dict[str, Document] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for doc_id, version, source in self._conn().execute(
+                    f"SELECT id, version, source FROM {docs} WHERE deleted = 0 "
+                    f"AND id IN ({marks})", chunk):
+                out[doc_id] = Document(doc_id, version, json.loads(source))
+        return out
+
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
+                      ) -> list[SearchHit]:
+        docs, _, kw = self._live(spec)
+        rows = self._conn().execute(
+            f"SELECT d.id, d.source, 0.0, k.value FROM {kw} k JOIN {docs} d "
+            "ON d.rowid = k.doc WHERE k.field = ? AND k.value >= ? AND k.value < ? "
+            "AND d.deleted = 0 ORDER BY k.value, d.sort_key LIMIT ?",
+            (field, value, value + "\U0010ffff", size)).fetchall()
+        return [self._hit(r) for r in rows]
+
+    def versions(self, spec: IndexSpec) -> dict[str, int]:
+        docs = self._live(spec)[0]
+        return dict(self._conn().execute(f"SELECT id, version FROM {docs} WHERE deleted = 0"))
+
     def count(self, spec: IndexSpec) -> int:
+        docs = self._live(spec)[0]
         return self._conn().execute(
-            f"SELECT count(*) FROM {self._t(spec, 'docs')} WHERE deleted = 0").fetchone()[0]
+            f"SELECT count(*) FROM {docs} WHERE deleted = 0").fetchone()[0]
 
     def refresh(self, spec: IndexSpec) -> None:
         """Writes are visible once committed; nothing to do."""
 
+    # -- search -----------------------------------------------------------------------
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         c = self._conn()
-        docs, kw = self._t(spec, "docs"), self._t(spec, "kw")
+        docs, fts, kw = self._live(spec)
         text = query.text.strip()
-        filters, filter_params = self._filter_sql(kw, query)
+        filters, filter_params = self._filter_sql(spec, kw, query)
         c.execute("BEGIN")  # one snapshot for the count, the page and the facets
         try:
             if text and not looks_like_uscc(text):
                 phrases = query_terms(text)
                 if not phrases:
                     return SearchResult(0, [], {f: [] for f in query.facets})
-                return self._full_text(c, spec, query, phrases, filters, filter_params)
-            cond, params = "deleted = 0" + filters, list(filter_params)
+                return self._full_text(c, spec, (docs, fts, kw), query, phrases, filters,
+                                       filter_params)
+            cond, params = "d.deleted = 0" + filters, list(filter_params)
             if text:  # a USCC: exact keyword lookup
-                cond += f" AND rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
-                params += [spec.id_field, text.upper()]
-            total = c.execute(f"SELECT count(*) FROM {docs} WHERE {cond}", params).fetchone()[0]
-            rows = c.execute(f"SELECT id, source, 0.0 FROM {docs} WHERE {cond} "
-                             "ORDER BY sort_key LIMIT ? OFFSET ?",
-                             [*params, query.size, (query.page - 1) * query.size]).fetchall()
-            scope = f"k.doc IN (SELECT rowid FROM {docs} WHERE {cond})" if params else "1"
+                cond += f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
+                params += [spec.id_field, fold(text).upper()]
+            total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}",
+                              params).fetchone()[0]
+            order, key, after_sql, after_params = self._order(query, None, None)
+            rows = c.execute(
+                f"SELECT d.id, d.source, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, *after_params, query.size, self._offset(query)]).fetchall()
+            scope = f"k.doc IN (SELECT d.rowid FROM {docs} d WHERE {cond})" if params else "1"
             facets = self._facets(c, kw, query, scope, params)
         finally:
             c.execute("ROLLBACK")
-        return SearchResult(total, [SearchHit(r[0], r[2], json.loads(r[1])) for r in rows],
-                            facets)
+        return SearchResult(total, [self._hit(r) for r in rows], facets)
 
     @staticmethod
-    def _filter_sql(kw: str, query: SearchQuery) -> tuple[str, list[Any]]:
+    def _offset(query: SearchQuery) -> int:
+        return 0 if query.after is not None else (query.page - 1) * query.size
+
+    @staticmethod
+    def _hit(row: tuple) -> SearchHit:
+        doc_id, source, score, *key = row
+        return SearchHit(doc_id, float(score), json.loads(source), tuple(key))
+
+    @staticmethod
+    def _order(query: SearchQuery, tier: str | None, score: str | None
+               ) -> tuple[str, str, str, list]:
+        """ORDER BY, the sort-key columns of a hit, and the search_after condition.
+        ``tier``/``score`` None: constant (0), left out of the ORDER BY."""
+        after = query.after
+        if query.sort in {"score", "date"}:
+            col = "COALESCE(d.score_key, -1)" if query.sort == "score" \
+                else "COALESCE(d.date_key, '')"
+            cond = f"({col} < ? OR ({col} = ? AND d.sort_key > ?))"
+            params = [after[0], after[0], after[1]] if after else []
+            return f"{col} DESC, d.sort_key", f"{col}, d.sort_key", \
+                (f" AND {cond}" if after else ""), params
+        key = f"{tier or 0}, {score or '0.0'}, d.sort_key"
+        if tier is None and score is None:
+            return "d.sort_key", key, (" AND d.sort_key > ?" if after else ""), \
+                ([after[2]] if after else [])
+        cond = (f"({tier} < ? OR ({tier} = ? AND ({score} < ? OR ({score} = ? "
+                "AND d.sort_key > ?))))")
+        params = [after[0], after[0], after[1], after[1], after[2]] if after else []
+        return f"{tier} DESC, {score} DESC, d.sort_key", key, \
+            (f" AND {cond}" if after else ""), params
+
+    @staticmethod
+    def _filter_sql(spec: IndexSpec, kw: str, query: SearchQuery) -> tuple[str, list[Any]]:
         sql, params = "", []
         for fname, values in query.filters.items():
             if values:
                 marks = ", ".join("?" for _ in values)
-                sql += (f" AND rowid IN (SELECT doc FROM {kw} WHERE field = ? "
+                sql += (f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? "
                         f"AND value IN ({marks}))")
                 params += [fname, *values]
+        if spec.date_field and query.date_from:
+            sql += " AND d.date_key >= ?"
+            params.append(query.date_from)
+        if spec.date_field and query.date_to:
+            sql += " AND d.date_key <= ?"
+            params.append(query.date_to)
         return sql, params
 
     @staticmethod
@@ -228,71 +356,87 @@ class EmbeddedBackend:
             facets[fname] = [(v, n) for v, n in rows]
         return facets
 
-    def _full_text(self, c: sqlite3.Connection, spec: IndexSpec, query: SearchQuery,
+    def _full_text(self, c: sqlite3.Connection, spec: IndexSpec,
+                   tables: tuple[str, str, str], query: SearchQuery,
                    phrases: list[list[str]], filters: str,
                    filter_params: list[Any]) -> SearchResult:
-        """Exact-name matches first, then the rest by BM25 relevance.
+        """Exact name first, then name prefix, then the rest by BM25 relevance.
 
         Up to ``RANK_LIMIT`` matches are materialised once into a temporary table with
-        their scores, and the page and the facets are read from it. Beyond that (a two-
+        their rank, and the page and the facets are read from it. Beyond that (a two-
         character fragment such as 有限 matches most of the registry) relevance says little
-        and scoring every match costs seconds, so the rest are listed in code order, like
-        a browse. The set of matches, the total and the facets are the same either way.
+        and scoring every match costs seconds, so after the exact-name ones they are listed
+        in code order, like a browse. The set of matches, the total and the facets are the
+        same either way.
         """
-        docs, fts, kw = self._t(spec, "docs"), self._t(spec, "fts"), self._t(spec, "kw")
+        docs, fts, kw = tables
         cols = " ".join(f'"{f}"' for f in spec.text_fields)
         expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
-        match = f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?{filters}"
+        match = f"SELECT d.rowid FROM {fts} JOIN {docs} d ON d.rowid = {fts}.rowid " \
+                f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}"
         match_params = [expr, *filter_params]
         total = c.execute(f"SELECT count(*) FROM ({match})", match_params).fetchone()[0]
-        # Exact-name candidates come from the keyword index (a handful at most); each is
-        # kept only if it also matches the text and the filters.
-        exact = [doc for (doc,) in c.execute(
-            f"SELECT doc FROM {kw} WHERE field = ? AND value = ?",
-            (spec.exact_field, query.text.strip())).fetchall()
-            if c.execute(f"SELECT 1 FROM {fts} WHERE {fts} MATCH ? AND rowid = ?{filters}",
-                         [expr, doc, *filter_params]).fetchone()]
-        offset, size = (query.page - 1) * query.size, query.size
-        rows: list[tuple] = []
-        if offset < len(exact):
-            marks = ", ".join("?" for _ in exact)
-            rows = c.execute(f"SELECT id, source, 0.0 FROM {docs} WHERE rowid IN ({marks}) "
-                             "ORDER BY sort_key", exact).fetchall()[offset:offset + size]
-        rest_offset = max(0, offset - len(exact))
-        rest_size = size - len(rows)
-        not_exact = f" AND d.rowid NOT IN ({', '.join('?' for _ in exact)})" if exact else ""
+        wanted = fold(query.text.strip())
+        exact = {doc for (doc,) in c.execute(
+            f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted))}
+        offset, size = self._offset(query), query.size
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, tier INTEGER, "
+                  "score REAL)")
+        c.execute("DELETE FROM temp.m")
         if total <= RANK_LIMIT:
             weights = ", ".join(str(w) for w in spec.text_fields.values())
-            c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, score REAL)")
-            c.execute("DELETE FROM temp.m")
-            c.execute(f"INSERT INTO temp.m SELECT rowid, -bm25({fts}, {weights}) FROM {fts} "
-                      f"WHERE {fts} MATCH ?{filters}", match_params)
-            if rest_size > 0:
-                rows += c.execute(
-                    f"SELECT d.id, d.source, m.score FROM temp.m CROSS JOIN {docs} d "
-                    f"ON d.rowid = m.doc WHERE 1{not_exact} ORDER BY m.score DESC, d.sort_key "
-                    "LIMIT ? OFFSET ?", [*exact, rest_size, rest_offset]).fetchall()
-            facets = {}
-            for fname in query.facets:
-                facets[fname] = [tuple(r) for r in c.execute(
-                    f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k ON k.doc = m.doc "
-                    "AND k.field = ? GROUP BY k.value ORDER BY n DESC, k.value LIMIT 50",
-                    (fname,)).fetchall()]
+            c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, -bm25({fts}, {weights}) "
+                      f"FROM {fts} JOIN {docs} d ON d.rowid = {fts}.rowid "
+                      f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}", match_params)
+            if spec.prefix_field:
+                c.execute(f"UPDATE temp.m SET tier = 1 WHERE doc IN (SELECT doc FROM {kw} "
+                          "WHERE field = ? AND value >= ? AND value < ?)",
+                          (spec.prefix_field, wanted, wanted + "\U0010ffff"))
+            if exact:
+                marks = ", ".join("?" for _ in exact)
+                c.execute(f"UPDATE temp.m SET tier = 2 WHERE doc IN ({marks})", list(exact))
+            source = f"temp.m CROSS JOIN {docs} d ON d.rowid = m.doc"
+            order, key, after_sql, after_params = self._order(query, "m.tier", "m.score")
+            rows = c.execute(
+                f"SELECT d.id, d.source, m.score, {key} FROM {source} WHERE 1{after_sql} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                [*after_params, size, offset]).fetchall()
+            scope_table = "temp.m"
         else:
-            if rest_size > 0:
+            # Too many to rank: exact-name matches first, the rest in code order.
+            c.execute(f"INSERT INTO temp.m SELECT rowid, 0, 0.0 FROM ({match})", match_params)
+            in_m = "d.rowid IN (SELECT doc FROM temp.m)"
+            marks = ", ".join("?" for _ in exact)
+            rows = []
+            first = [] if not exact else c.execute(
+                f"SELECT d.id, d.source, 0.0, 2, 0.0, d.sort_key FROM {docs} d WHERE {in_m} "
+                f"AND d.rowid IN ({marks}) ORDER BY d.sort_key", list(exact)).fetchall()
+            after = query.after
+            if after is None:
+                rows = first[offset:offset + size]
+            elif after[0] == 2:
+                rows = [r for r in first if r[5] > after[2]][:size]
+            rest_offset = max(0, offset - len(first)) if after is None else 0
+            if len(rows) < size and query.sort == "relevance":
+                skip = f" AND d.rowid NOT IN ({marks})" if exact else ""
+                cursor = " AND d.sort_key > ?" if after is not None and after[0] == 0 else ""
                 rows += c.execute(
-                    f"SELECT d.id, d.source, 0.0 FROM {docs} d WHERE d.deleted = 0 "
-                    f"AND d.rowid IN ({match}){not_exact} ORDER BY d.sort_key "
+                    f"SELECT d.id, d.source, 0.0, 0, 0.0, d.sort_key FROM {docs} d "
+                    f"WHERE d.deleted = 0 AND {in_m}{skip}{cursor} ORDER BY d.sort_key "
                     "LIMIT ? OFFSET ?",
-                    [*match_params, *exact, rest_size, rest_offset]).fetchall()
-            c.execute("CREATE TEMP TABLE IF NOT EXISTS mm (doc INTEGER PRIMARY KEY)")
-            c.execute("DELETE FROM temp.mm")
-            c.execute(f"INSERT INTO temp.mm {match}", match_params)
-            facets = {}
-            for fname in query.facets:
-                facets[fname] = [tuple(r) for r in c.execute(
-                    f"SELECT k.value, count(*) AS n FROM temp.mm CROSS JOIN {kw} k "
-                    "ON k.doc = mm.doc AND k.field = ? GROUP BY k.value "
-                    "ORDER BY n DESC, k.value LIMIT 50", (fname,)).fetchall()]
-        return SearchResult(total, [SearchHit(r[0], float(r[2]), json.loads(r[1]))
-                                    for r in rows], facets)
+                    [*exact, *([after[2]] if cursor else []), size - len(rows),
+                     rest_offset]).fetchall()
+            elif query.sort != "relevance":
+                order, key, after_sql, after_params = self._order(query, None, None)
+                rows = c.execute(
+                    f"SELECT d.id, d.source, 0.0, {key} FROM {docs} d WHERE d.deleted = 0 "
+                    f"AND {in_m}{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                    [*after_params, size, offset]).fetchall()
+            scope_table = "temp.m"
+        facets = {}
+        for fname in query.facets:
+            facets[fname] = [tuple(r) for r in c.execute(
+                f"SELECT k.value, count(*) AS n FROM {scope_table} CROSS JOIN {kw} k "
+                "ON k.doc = m.doc AND k.field = ? GROUP BY k.value ORDER BY n DESC, k.value "
+                "LIMIT 50", (fname,)).fetchall()]
+        return SearchResult(total, [self._hit(r) for r in rows], facets)

@@ -1,52 +1,203 @@
-"""The search indexer: a change-feed consumer that keeps the public index in step with the DB.
+"""The search indexer: a change-feed consumer that keeps the public indices in step with the
+database, plus the rebuild (``reindex``) and the comparison (``check``).
 
-At-least-once and idempotent: it indexes the *current* row with its version (so replays and
-out-of-order deliveries are harmless under ``external_gte``), and deletes the document when
-the row is gone. ``reindex`` rebuilds an index from the database at any time.
+At-least-once and idempotent: it indexes the *current* rows, versioned by the change-feed
+position they reflect (``external_gte``), so replays and out-of-order deliveries are
+harmless; a row that left public view (a withdrawn pledge, a repaired record, one whose
+publicity ended) is deleted from the index. An enterprise's document carries its rating and
+the counts of its public records, and pledge and violation documents carry the firm's name
+and grade, so a change to one re-indexes the others it shows in.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from credit.changes import Change, ChangeEvent, Consumer
+from credit import clock
+from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.enterprises.models import Enterprise
+from credit.pledges.models import Pledge
 from credit.ratings.models import CurrentRating
-from search.backend import SearchBackend
-from search.documents import ENTERPRISES, enterprise_document, enterprise_version
+from credit.violations.models import Commendation, SeriousListEntry, Violation
+from search.backend import Document, IndexSpec, SearchBackend
+from search.documents import (
+    ENTERPRISES,
+    PLEDGES,
+    SPECS,
+    VIOLATIONS,
+    EnterpriseStats,
+    enterprise_document,
+    is_indexed_pledge,
+    pledge_document,
+    violation_document,
+)
 
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "search-indexer"
-
-
 #: Up to this many documents a write is made searchable at once (a request's changes).
 VISIBLE_AT_ONCE = 50
+_CHUNK = 500
 
 
-def index_enterprises(session: Session, backend: SearchBackend, ids: Sequence[str]) -> int:
+def head(session: Session) -> int:
+    """The newest change-feed position (what a document built now reflects at least)."""
+    return session.scalar(sa.select(sa.func.max(ChangeEvent.id))) or 0
+
+
+def _chunks(ids: Sequence[str], n: int = _CHUNK) -> Iterable[list[str]]:
+    ids = list(ids)
+    for i in range(0, len(ids), n):
+        yield ids[i:i + n]
+
+
+def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, CurrentRating]:
+    out: dict[str, CurrentRating] = {}
+    for chunk in _chunks(list(set(enterprise_ids))):
+        out.update((r.enterprise_id, r) for r in session.scalars(
+            sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(chunk))))
+    return out
+
+
+def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, EnterpriseStats]:
+    today = clock.today()
+    stats = {i: EnterpriseStats() for i in ids}
+    for chunk in _chunks(ids):
+        for eid, n in session.execute(
+                sa.select(Pledge.enterprise_id, sa.func.count())
+                .where(Pledge.enterprise_id.in_(chunk), Pledge.status == "published",
+                       Pledge.valid_from <= today, Pledge.valid_until >= today)
+                .group_by(Pledge.enterprise_id)):
+            stats[eid].published_pledges = n
+        public = sa.and_(Violation.enterprise_id.in_(chunk), Violation.published.is_(True),
+                         Violation.status == "active", Violation.decision_date <= today,
+                         Violation.publish_until >= today)
+        for eid, n, disputed in session.execute(
+                sa.select(Violation.enterprise_id, sa.func.count(),
+                          sa.func.max(sa.case((Violation.objection_pending.is_(True), 1),
+                                              else_=0)))
+                .where(public).group_by(Violation.enterprise_id)):
+            stats[eid].active_violations = n
+            if disputed:
+                stats[eid].flags.append("under_objection")
+        for (eid,) in session.execute(sa.select(SeriousListEntry.enterprise_id).distinct().where(
+                SeriousListEntry.enterprise_id.in_(chunk), SeriousListEntry.removed_at.is_(None),
+                SeriousListEntry.listed_on <= today, SeriousListEntry.remove_on > today)):
+            stats[eid].flags.append("serious_list")
+        for (eid,) in session.execute(sa.select(Commendation.enterprise_id).distinct().where(
+                Commendation.enterprise_id.in_(chunk), Commendation.granted_on <= today,
+                Commendation.valid_until >= today)):
+            stats[eid].flags.append("commended")
+    return stats
+
+
+def _write(backend: SearchBackend, spec: IndexSpec, docs: list[Document],
+           gone: list[str], version: int, target: str | None) -> None:
+    if docs:
+        backend.write(spec, docs, visible=target is None and len(docs) <= VISIBLE_AT_ONCE,
+                      target=target)
+    if gone and target is None:
+        backend.delete(spec, [(i, version) for i in gone])
+
+
+def index_enterprises(session: Session, backend: SearchBackend, ids: Sequence[str],
+                      version: int | None = None, target: str | None = None) -> int:
     """Index the current state of these enterprises; delete those that no longer exist."""
-    rows = session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(list(ids)))
-                           .options(selectinload(Enterprise.shops))).all()
-    found = {e.id for e in rows}
-    ratings = {r.enterprise_id: r for r in session.scalars(
-        sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(list(found))))}
-    if rows:
-        backend.write(ENTERPRISES, [enterprise_document(e, ratings.get(e.id)) for e in rows],
-                      visible=len(rows) <= VISIBLE_AT_ONCE)
-    gone = [i for i in ids if i not in found]
-    if gone:
-        # The last version we saw for a deleted row is unknown: use the latest event's.
-        versions = dict(session.execute(
-            sa.select(ChangeEvent.entity_id, sa.func.max(ChangeEvent.entity_version))
-            .where(ChangeEvent.entity_id.in_(gone)).group_by(ChangeEvent.entity_id)).all())
-        backend.delete(ENTERPRISES, [(i, enterprise_version(int(versions.get(i, 1)) + 1, 0))
-                                     for i in gone])
-    return len(rows)
+    version = head(session) if version is None else version
+    done = 0
+    for chunk in _chunks(ids):
+        rows = session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(chunk))
+                               .options(selectinload(Enterprise.shops))).all()
+        ratings = _ratings(session, chunk)
+        stats = enterprise_stats(session, chunk)
+        docs = [enterprise_document(e, ratings.get(e.id), stats[e.id], version) for e in rows]
+        found = {e.id for e in rows}
+        _write(backend, ENTERPRISES, docs, [i for i in chunk if i not in found], version,
+               target)
+        done += len(docs)
+    return done
+
+
+def index_pledges(session: Session, backend: SearchBackend, ids: Sequence[str],
+                  version: int | None = None, target: str | None = None) -> int:
+    """Index these pledges if they are public; delete them from the index otherwise."""
+    version = head(session) if version is None else version
+    today = clock.today()
+    done = 0
+    for chunk in _chunks(ids):
+        rows = session.scalars(sa.select(Pledge).where(Pledge.id.in_(chunk))).all()
+        public = [p for p in rows if is_indexed_pledge(p)]
+        ratings = _ratings(session, (p.enterprise_id for p in public))
+        docs = [pledge_document(p, ratings.get(p.enterprise_id), today, version)
+                for p in public]
+        keep = {p.id for p in public}
+        _write(backend, PLEDGES, docs, [i for i in chunk if i not in keep], version, target)
+        done += len(docs)
+    return done
+
+
+def index_violations(session: Session, backend: SearchBackend, ids: Sequence[str],
+                     version: int | None = None, target: str | None = None) -> int:
+    """Index these violations while they are public; delete them from the index otherwise."""
+    version = head(session) if version is None else version
+    today = clock.today()
+    done = 0
+    for chunk in _chunks(ids):
+        rows = session.scalars(sa.select(Violation).where(Violation.id.in_(chunk))).all()
+        public = [v for v in rows if v.is_public(today)]
+        ratings = _ratings(session, (v.enterprise_id for v in public))
+        docs = [violation_document(v, ratings.get(v.enterprise_id), today, version)
+                for v in public]
+        keep = {v.id for v in public}
+        _write(backend, VIOLATIONS, docs, [i for i in chunk if i not in keep], version,
+               target)
+        done += len(docs)
+    return done
+
+
+@dataclass
+class Affected:
+    enterprises: set[str] = field(default_factory=set)
+    pledges: set[str] = field(default_factory=set)
+    violations: set[str] = field(default_factory=set)
+
+
+def affected(session: Session, changes: Sequence[Change]) -> Affected:
+    """Which documents a batch of changes touches."""
+    out = Affected()
+    firms: set[str] = set()  # whose own documents and record documents all change
+    for c in changes:
+        if c.entity_type in {"enterprise", "rating"}:
+            firms.add(c.entity_id)
+        elif c.entity_type == "pledge":
+            out.pledges.add(c.entity_id)
+        elif c.entity_type == "violation":
+            out.violations.add(c.entity_id)
+    owners = {"serious_list": SeriousListEntry, "commendation": Commendation}
+    for entity_type, model in owners.items():
+        wanted = [c.entity_id for c in changes if c.entity_type == entity_type]
+        for chunk in _chunks(wanted):
+            out.enterprises.update(session.scalars(
+                sa.select(model.enterprise_id).where(model.id.in_(chunk))))
+    for chunk in _chunks(list(out.pledges)):
+        out.enterprises.update(session.scalars(
+            sa.select(Pledge.enterprise_id).where(Pledge.id.in_(chunk))))
+    for chunk in _chunks(list(out.violations)):
+        out.enterprises.update(session.scalars(
+            sa.select(Violation.enterprise_id).where(Violation.id.in_(chunk))))
+    for chunk in _chunks(list(firms)):
+        out.pledges.update(session.scalars(sa.select(Pledge.id).where(
+            Pledge.enterprise_id.in_(chunk), Pledge.status == "published")))
+        out.violations.update(session.scalars(sa.select(Violation.id).where(
+            Violation.enterprise_id.in_(chunk), Violation.published.is_(True),
+            Violation.status == "active")))
+    out.enterprises |= firms
+    return out
 
 
 def make_consumer(backend: SearchBackend, batch_size: int = 1000) -> Consumer:
@@ -54,36 +205,143 @@ def make_consumer(backend: SearchBackend, batch_size: int = 1000) -> Consumer:
 
     def handle(session: Session, changes: Sequence[Change]) -> None:
         if not ready["indices"]:
-            backend.ensure_index(ENTERPRISES)  # the index may be new, or was dropped
+            for spec in SPECS.values():
+                backend.ensure_index(spec)  # the index may be new, or was dropped
             ready["indices"] = True
-        # An enterprise's document changes with its row and with its rating.
-        ids = list(dict.fromkeys(c.entity_id for c in changes
-                                 if c.entity_type in {"enterprise", "rating"}))
-        if ids:
-            try:
-                index_enterprises(session, backend, ids)
-            except Exception:
-                ready["indices"] = False
-                raise
+        version = changes[-1].id
+        todo = affected(session, changes)
+        try:
+            index_enterprises(session, backend, sorted(todo.enterprises), version)
+            index_pledges(session, backend, sorted(todo.pledges), version)
+            index_violations(session, backend, sorted(todo.violations), version)
+        except Exception:
+            ready["indices"] = False
+            raise
 
     return Consumer(CONSUMER_NAME, handle, batch_size)
 
 
-def reindex(session: Session, backend: SearchBackend, batch_size: int = 2000,
-            progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the enterprise index from the database (safe at any time: versioned writes)."""
-    backend.ensure_index(ENTERPRISES)
-    done = 0
+_SOURCES: dict[str, tuple[Callable, Callable]] = {
+    "enterprises": (lambda: sa.select(Enterprise.id), index_enterprises),
+    "pledges": (lambda: sa.select(Pledge.id).where(Pledge.status == "published"),
+                index_pledges),
+    "violations": (lambda: sa.select(Violation.id).where(
+        Violation.published.is_(True), Violation.status == "active"), index_violations),
+}
+
+
+def _public_ids(session: Session, name: str, batch_size: int) -> Iterable[list[str]]:
+    select, _ = _SOURCES[name]
+    model_id = select().selected_columns[0]
     last = ""
     while True:
-        ids = session.scalars(sa.select(Enterprise.id).where(Enterprise.id > last)
-                              .order_by(Enterprise.id).limit(batch_size)).all()
+        ids = session.scalars(select().where(model_id > last).order_by(model_id)
+                              .limit(batch_size)).all()
         if not ids:
-            break
-        index_enterprises(session, backend, ids)
-        session.expunge_all()
-        done += len(ids)
+            return
+        yield list(ids)
         last = ids[-1]
-        if progress:
-            progress(len(ids))
+
+
+def public_counts(session: Session) -> dict[str, int]:
+    """How many rows each rebuild reads (for a progress bar)."""
+    out = {}
+    for name, (select, _) in _SOURCES.items():
+        out[name] = session.scalar(sa.select(sa.func.count()).select_from(
+            select().subquery())) or 0
+    return out
+
+
+def rewind(session: Session, position: int) -> None:
+    """Make the indexer deliver again every event after ``position`` (it is idempotent)."""
+    session.execute(sa.update(ConsumerCursor).where(
+        ConsumerCursor.name == CONSUMER_NAME, ConsumerCursor.position > position)
+        .values(position=position))
+    session.commit()
+
+
+def reindex(session: Session, backend: SearchBackend, batch_size: int = 2000,
+            progress: Callable[[int], None] | None = None,
+            specs: Sequence[str] | None = None) -> dict[str, int]:
+    """Rebuild indices from the database into new generations and swap them in.
+
+    Searches use the old generation until the swap, so there is no gap in service. Writes
+    that happen meanwhile go to the old generation; the indexer is rewound to the
+    position the rebuild started from, so it replays them onto the new one.
+    """
+    done: dict[str, int] = {}
+    for name in specs or list(SPECS):
+        spec = SPECS[name]
+        backend.ensure_index(spec)
+        start = head(session)
+        session.commit()
+        target = backend.begin_rebuild(spec)
+        index = _SOURCES[name][1]
+        count = 0
+        for ids in _public_ids(session, name, batch_size):
+            count += index(session, backend, ids, start, target)
+            session.expunge_all()
+            if progress:
+                progress(len(ids))
+        backend.finish_rebuild(spec, target)
+        rewind(session, start)
+        done[name] = count
     return done
+
+
+@dataclass
+class CheckReport:
+    index: str
+    expected: int
+    indexed: int
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    repaired: bool = False
+
+
+def check(session: Session, backend: SearchBackend, repair: bool = True,
+          specs: Sequence[str] | None = None) -> list[CheckReport]:
+    """Compare each index with the documents the database says it should hold (ids and
+    content); with ``repair``, index what is missing or stale and delete what is extra."""
+    reports = []
+    for name in specs or list(SPECS):
+        spec = SPECS[name]
+        backend.ensure_index(spec)
+        version = head(session)
+        indexed = backend.versions(spec)
+        index = _SOURCES[name][1]
+        expected: set[str] = set()
+        stale: list[str] = []
+        for ids in _public_ids(session, name, 2000):
+            probe = _Collect()
+            index(session, probe, ids, version, "probe")
+            live = backend.get_many(spec, [d.id for d in probe.docs if d.id in indexed])
+            for d in probe.docs:
+                expected.add(d.id)
+                if d.id in live and live[d.id].source != d.source:
+                    stale.append(d.id)
+            session.expunge_all()
+        report = CheckReport(name, len(expected), len(indexed),
+                             sorted(expected - set(indexed)), sorted(set(indexed) - expected),
+                             sorted(stale))
+        if repair and (report.missing or report.extra or report.stale):
+            index(session, backend, report.missing + report.stale, head(session))
+            if report.extra:
+                backend.delete(spec, [(i, head(session)) for i in report.extra])
+            report.repaired = True
+        reports.append(report)
+    return reports
+
+
+class _Collect:
+    """A stand-in target that keeps the documents the indexer would write (``check``)."""
+
+    name = "collect"
+
+    def __init__(self) -> None:
+        self.docs: list[Document] = []
+
+    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
+              target: str | None = None):
+        self.docs.extend(docs)

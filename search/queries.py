@@ -1,22 +1,151 @@
-"""Public search queries: the neutral query a consumer's search turns into."""
+"""Public search queries: what a consumer's search turns into, on any backend.
+
+One entry point per use: ``search`` (enterprises, pledges or violations, with filters,
+facets, sorting, paging and a search_after cursor for deep pages), ``suggest`` (the search
+box: names and USCC prefixes) and ``highlight`` (matched fragments, made here from the
+documents so both backends mark exactly the same text).
+"""
 
 from __future__ import annotations
 
-from search.backend import MAX_QUERY_LENGTH, SearchBackend, SearchQuery, SearchResult
-from search.documents import ENTERPRISES
+import html
+import re
+from dataclasses import dataclass
 
-ENTERPRISE_FACETS = ("city_code", "industry")
+from search.backend import (
+    _CJK,
+    MAX_QUERY_LENGTH,
+    SearchBackend,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    fold,
+    looks_like_uscc,
+    query_terms,
+)
+from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
+
+TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
+#: API facet / filter name -> document field, per type.
+FIELDS: dict[str, dict[str, str]] = {
+    "enterprise": {"city": "city_code", "industry": "industry", "grade": "grade",
+                   "tier": "tier"},
+    "pledge": {"city": "city_code", "industry": "industry", "grade": "grade",
+               "tier": "tier", "category": "category"},
+    "violation": {"city": "city_code", "industry": "industry", "grade": "grade",
+                  "tier": "tier", "category": "category"},
+}
+#: Display fields whose matches are highlighted, per type.
+HIGHLIGHTED = {
+    "enterprise": ("name", "former_names", "shop_names"),
+    "pledge": ("enterprise_name", "title", "extra_commitments"),
+    "violation": ("enterprise_name", "decision_number", "facts", "legal_basis", "authority"),
+}
+FRAGMENT = 40  # characters of context around a match in long text
+
+
+@dataclass(frozen=True)
+class Found:
+    result: SearchResult
+    highlights: list[dict[str, list[str]]]
+
+
+def clean(text: str) -> str:
+    return " ".join(text.split())[:MAX_QUERY_LENGTH]
+
+
+def search(backend: SearchBackend, kind: str, text: str = "", *,
+           filters: dict[str, tuple[str, ...]] | None = None, sort: str = "relevance",
+           date_from: str | None = None, date_to: str | None = None, page: int = 1,
+           size: int = 20, after: tuple | None = None) -> Found:
+    spec = TYPES[kind]
+    fields = FIELDS[kind]
+    query = SearchQuery(
+        index=spec.name, text=clean(text),
+        filters={fields[k]: tuple(v) for k, v in (filters or {}).items() if v},
+        facets=tuple(fields.values()), page=page, size=size, sort=sort,
+        date_from=date_from, date_to=date_to, after=after)
+    result = backend.search(spec, query)
+    return Found(result, [highlight(kind, h, query.text) for h in result.hits])
 
 
 def search_enterprises(backend: SearchBackend, text: str, *, city: str | None = None,
                        industry: str | None = None, page: int = 1,
                        size: int = 20) -> SearchResult:
-    """Enterprises by name fragment, former name, shop name or USCC, with facets."""
-    filters: dict[str, tuple[str, ...]] = {}
-    if city:
-        filters["city_code"] = (city,)
-    if industry:
-        filters["industry"] = (industry,)
-    query = SearchQuery(index=ENTERPRISES.name, text=" ".join(text.split())[:MAX_QUERY_LENGTH],
-                        filters=filters, facets=ENTERPRISE_FACETS, page=page, size=size)
-    return backend.search(ENTERPRISES, query)
+    """Enterprises by name fragment, former name, shop name or USCC (facets by field)."""
+    filters = {"city": (city,) if city else (), "industry": (industry,) if industry else ()}
+    return search(backend, "enterprise", text, filters=filters, page=page,
+                  size=size).result
+
+
+def _pattern(text: str) -> re.Pattern | None:
+    """Matches each query phrase in folded, lower-cased text: its tokens in order, with
+    only non-token characters between them (what a phrase match allows)."""
+    phrases = query_terms(text)
+    if not phrases:
+        return None
+    gap = rf"[^0-9a-z{_CJK}]*"
+    parts = []
+    for phrase in phrases:
+        tokens = [re.escape(t) for t in phrase]
+        parts.append(gap.join(tokens))
+    return re.compile("|".join(f"(?:{p})" for p in sorted(parts, key=len, reverse=True)))
+
+
+def _mark(value: str, pattern: re.Pattern) -> str | None:
+    """The value (or a window around the first match in long text) with matches in
+    <em>, HTML-escaped; None without a match."""
+    folded = fold(value).lower()
+    spans = [m.span() for m in pattern.finditer(folded) if m.end() > m.start()]
+    if not spans:
+        return None
+    start, end = 0, len(value)
+    if len(value) > 2 * FRAGMENT + 20:
+        start = max(0, spans[0][0] - FRAGMENT)
+        end = min(len(value), spans[0][1] + FRAGMENT)
+    out, pos = [], start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(html.escape(value[pos:a]))
+        out.append(f"<em>{html.escape(value[a:b])}</em>")
+        pos = b
+    out.append(html.escape(value[pos:end]))
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(value) else "")
+
+
+def highlight(kind: str, hit: SearchHit, text: str) -> dict[str, list[str]]:
+    """Matched fragments per display field (HTML-escaped, matches in <em>)."""
+    if not text or looks_like_uscc(text):
+        return {}
+    pattern = _pattern(text)
+    if pattern is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for name in HIGHLIGHTED[kind]:
+        value = hit.source.get(name)
+        values = value if isinstance(value, list) else [value]
+        marked = [m for v in values if v for m in [_mark(str(v), pattern)] if m]
+        if marked:
+            out[name] = marked
+    return out
+
+
+def suggest(backend: SearchBackend, text: str, size: int = 8) -> list[SearchHit]:
+    """For the search box: USCC prefixes, then name prefixes, then names containing it."""
+    text = clean(text)
+    if not text:
+        return []
+    found: dict[str, SearchHit] = {}
+    code = fold(text).upper()
+    if re.fullmatch(r"[0-9A-Z]{2,18}", code):
+        for hit in backend.starting_with(ENTERPRISES, "uscc", code, size):
+            found.setdefault(hit.id, hit)
+    if len(found) < size:
+        for hit in backend.starting_with(ENTERPRISES, "name_exact", fold(text), size):
+            found.setdefault(hit.id, hit)
+    if len(found) < size and query_terms(text):
+        for hit in backend.search(ENTERPRISES, SearchQuery(
+                index=ENTERPRISES.name, text=text, size=size)).hits:
+            found.setdefault(hit.id, hit)
+    return list(found.values())[:size]

@@ -1,47 +1,82 @@
-"""Public enterprise search by name fragment, former name, shop name or USCC."""
+"""Public search over enterprises, pledges and violations, and suggestions for the box."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from typing import Any
 
 from flask import current_app
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.auth import public
-from api.v1.common import Blueprint, PageMetaSchema, RegistryFilterArgs
+from api.v1.common import Blueprint, PageArgs, PageMetaSchema
 from credit.enterprises.vocab import INDUSTRIES
-from credit.regions import city_name
-from search.queries import search_enterprises
+from credit.pledges.vocab import PLEDGE_TYPES
+from credit.regions import JIANGSU_CITIES, city_name
+from credit.scoring.model import GRADES
+from credit.violations.vocab import CATEGORIES, TIERS
+from search import queries
+from search.backend import SORTS
 
-PREFIX = "/search"
+PREFIX = ""
 blp = Blueprint("search", __name__, description="信用搜索 / credit search")
 
+#: Offset paging reaches this deep; beyond it a cursor continues (search_after).
+MAX_OFFSET = 1000
+TIER_LABELS = {"A": "守信", "B": "关注", "C": "失信"}
 
-class SearchArgs(RegistryFilterArgs):
+
+class SearchArgs(PageArgs):
+    class Meta:
+        unknown = RAISE
+
     q = fields.String(load_default="", validate=validate.Length(max=100),
-                      metadata={"description":
-                                "名称片段（两个汉字即可）、店铺名或统一社会信用代码"})
+                      metadata={"description": "名称片段（两个汉字即可）、店铺名、决定书文号或统一"
+                                               "社会信用代码 / name fragment, shop, decision "
+                                               "number or USCC"})
+    type = fields.String(load_default="enterprise",
+                         validate=validate.OneOf(list(queries.TYPES)))
+    city = fields.List(fields.String(validate=validate.OneOf(list(JIANGSU_CITIES))),
+                       metadata={"description": "地市代码，可多个 / city codes"})
+    industry = fields.List(fields.String(validate=validate.OneOf(list(INDUSTRIES))))
+    grade = fields.List(fields.String(validate=validate.OneOf(list(GRADES))))
+    tier = fields.List(fields.String(), metadata={
+        "description": "enterprise/pledge: A|B|C（等）; violation: minor|general|serious"})
+    category = fields.List(fields.String(), metadata={
+        "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"})
+    date_from = fields.Date(metadata={"description": "pledge: 公示日; violation: 决定日; "
+                                                     "enterprise: 成立日"})
+    date_to = fields.Date()
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(list(SORTS)),
+                         metadata={"description": "relevance | score (信用分) | date (最新)"})
+    cursor = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "上一页返回的 next_cursor，用于深翻页 / from next_cursor"})
 
-
-class EnterpriseHitSchema(Schema):
-    uscc = fields.String()
-    name = fields.String()
-    former_names = fields.List(fields.String())
-    shop_names = fields.List(fields.String())
-    platform_names = fields.List(fields.String())
-    city_code = fields.String()
-    city_name = fields.String(allow_none=True)
-    industry = fields.String()
-    industry_name = fields.String()
-    entity_type = fields.String()
-    operator_type = fields.String()
-    status = fields.String()
-    legal_representative = fields.String(allow_none=True)
-    grade = fields.String(allow_none=True, metadata={"description": "信用等级 / credit grade"})
-    tier = fields.String(allow_none=True, metadata={"description": "等 (A/B/C) / tier"})
-    credit_score = fields.Integer(allow_none=True,
-                                  metadata={"description": "信用分 0-1000 / credit score"})
-    score = fields.Float(metadata={"description": "相关度 / relevance"})
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **_: Any) -> None:
+        kind = data.get("type", "enterprise")
+        errors: dict[str, list[str]] = {}
+        tiers = {"violation": set(TIERS)}.get(kind, set(TIER_LABELS))
+        bad = [t for t in data.get("tier", []) if t not in tiers]
+        if bad:
+            errors["tier"] = [f"取值应为 {', '.join(sorted(tiers))} / must be one of them"]
+        categories = {"pledge": set(PLEDGE_TYPES), "violation": set(CATEGORIES)}.get(kind)
+        if data.get("category") and categories is None:
+            errors["category"] = ["仅适用于 pledge 与 violation / only for pledges and "
+                                  "violations"]
+        elif categories and any(c not in categories for c in data.get("category", [])):
+            errors["category"] = ["未知的类别 / unknown category"]
+        if data.get("date_from") and data.get("date_to") and \
+                data["date_from"] > data["date_to"]:
+            errors["date_to"] = ["不能早于 date_from / before date_from"]
+        if data.get("cursor") is None and \
+                data.get("page", 1) * data.get("size", 20) > MAX_OFFSET:
+            errors["page"] = [f"翻页最多到第 {MAX_OFFSET} 条，更深请用 next_cursor / beyond "
+                              f"{MAX_OFFSET} results, continue with next_cursor"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class FacetBucketSchema(Schema):
@@ -52,30 +87,136 @@ class FacetBucketSchema(Schema):
 
 class SearchResultSchema(PageMetaSchema):
     q = fields.String()
+    type = fields.String()
     backend = fields.String()
-    items = fields.List(fields.Nested(EnterpriseHitSchema))
+    sort = fields.String()
+    items = fields.List(fields.Dict(), metadata={
+        "description": "命中记录（公开字段，已脱敏）及 highlights（<em> 标出的匹配片段）/ hits "
+                       "with highlighted fragments"})
     facets = fields.Dict(keys=fields.String(),
                          values=fields.List(fields.Nested(FacetBucketSchema)))
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "继续下一页 / pass as cursor for the next page"})
 
 
-_LABELS = {"city_code": city_name, "industry": lambda c: INDUSTRIES.get(c, (None,))[0]}
+class SuggestArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(required=True, validate=validate.Length(1, 100))
+    size = fields.Integer(load_default=8, validate=validate.Range(1, 20))
 
 
-@blp.route("")
+class SuggestionSchema(Schema):
+    uscc = fields.String()
+    name = fields.String()
+    city_name = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True)
+    highlight = fields.String(allow_none=True)
+
+
+class SuggestResultSchema(Schema):
+    q = fields.String()
+    items = fields.List(fields.Nested(SuggestionSchema))
+
+
+def _label(kind: str, facet: str, value: str) -> str | None:
+    if facet == "city":
+        return city_name(value)
+    if facet == "industry":
+        return INDUSTRIES.get(value, (None,))[0]
+    if facet == "tier":
+        return TIERS.get(value, (None,))[0] if kind == "violation" else TIER_LABELS.get(value)
+    if facet == "category":
+        table = PLEDGE_TYPES if kind == "pledge" else CATEGORIES
+        return table.get(value, (None,))[0]
+    return value
+
+
+def _fingerprint(args: dict[str, Any]) -> str:
+    keys = ("q", "type", "city", "industry", "grade", "tier", "category", "date_from",
+            "date_to", "sort", "size")
+    blob = json.dumps([str(args.get(k)) for k in keys], ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _encode(args: dict[str, Any], after: tuple) -> str:
+    raw = json.dumps({"f": _fingerprint(args), "a": list(after)}, ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(args: dict[str, Any]) -> tuple:
+    from credit.errors import FieldError, ValidationFailed
+
+    token = args["cursor"]
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        after, fingerprint = raw["a"], raw["f"]
+        if not isinstance(after, list) or not all(
+                isinstance(x, str | int | float) and not isinstance(x, bool) for x in after):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ValidationFailed("翻页游标无效", [FieldError(
+            "cursor", "无法识别的游标 / malformed cursor", "invalid", "query")]) from None
+    if fingerprint != _fingerprint(args):
+        raise ValidationFailed("翻页游标与查询条件不符", [FieldError(
+            "cursor", "游标属于另一查询，请用相同条件 / the cursor belongs to another query",
+            "mismatch", "query")])
+    return tuple(after)
+
+
+def _public(source: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in source.items()
+            if not k.startswith("t_") and not k.endswith("_exact")}
+
+
+@blp.route("/search")
 @public
 @blp.arguments(SearchArgs, location="query")
 @blp.response(200, SearchResultSchema)
+@blp.alt_response(503, description="搜索服务暂不可用 / search unavailable")
 def search(args: dict[str, Any]) -> Any:
-    """搜索经营者 / Search enterprises (two Chinese characters are enough)"""
+    """信用搜索：经营者、信用承诺、违法失信信息 / Search enterprises, pledges, violations"""
     backend = current_app.extensions["credit.search"]
-    result = search_enterprises(backend, args["q"], city=args.get("city"),
-                                industry=args.get("industry"), page=args["page"],
-                                size=args["size"])
-    size = args["size"]
+    kind, size = args["type"], args["size"]
+    after = _decode(args) if args.get("cursor") else None
+    filters = {k: tuple(args.get(k) or ()) for k in queries.FIELDS[kind]}
+    found = queries.search(
+        backend, kind, args["q"], filters=filters, sort=args["sort"],
+        date_from=args["date_from"].isoformat() if args.get("date_from") else None,
+        date_to=args["date_to"].isoformat() if args.get("date_to") else None,
+        page=args["page"], size=size, after=after)
+    result = found.result
+    hits = result.hits
+    offset = 0 if after else (args["page"] - 1) * size
+    more = len(hits) == size and (after is not None or offset + size < result.total)
+    fields_ = queries.FIELDS[kind]
     return {
-        "q": args["q"], "backend": backend.name, "page": args["page"], "size": size,
-        "total": result.total, "pages": (result.total + size - 1) // size,
-        "items": [{**h.source, "score": h.score} for h in result.hits],
-        "facets": {f: [{"value": v, "label": _LABELS[f](v), "count": n} for v, n in buckets]
-                   for f, buckets in result.facets.items()},
+        "q": args["q"], "type": kind, "backend": backend.name, "sort": args["sort"],
+        "page": args["page"], "size": size, "total": result.total,
+        "pages": (result.total + size - 1) // size,
+        "items": [{**_public(h.source), "relevance": h.score, "highlights": hl}
+                  for h, hl in zip(hits, found.highlights, strict=True)],
+        "facets": {api: [{"value": v, "label": _label(kind, api, v), "count": n}
+                         for v, n in result.facets.get(field, [])]
+                   for api, field in fields_.items()},
+        "next_cursor": _encode(args, hits[-1].sort) if more and hits else None,
     }
+
+
+@blp.route("/suggest")
+@public
+@blp.arguments(SuggestArgs, location="query")
+@blp.response(200, SuggestResultSchema)
+def suggest(args: dict[str, Any]) -> Any:
+    """搜索框联想：名称与统一社会信用代码前缀 / Suggestions: names and USCC prefixes"""
+    backend = current_app.extensions["credit.search"]
+    hits = queries.suggest(backend, args["q"], args["size"])
+    items = []
+    for h in hits:
+        marked = queries.highlight("enterprise", h, args["q"]).get("name", [None])[0]
+        items.append({"uscc": h.source["uscc"], "name": h.source["name"],
+                      "city_name": h.source.get("city_name"), "grade": h.source.get("grade"),
+                      "tier": h.source.get("tier"), "highlight": marked})
+    return {"q": args["q"], "items": items}

@@ -45,7 +45,7 @@ def test_facets_have_labels(client, app_ctx) -> None:
     _refresh(app_ctx)
     body = client.get("/api/v1/search", query_string={"q": ""}).get_json()
     assert body["total"] == 40
-    cities = body["facets"]["city_code"]
+    cities = body["facets"]["city"]
     assert sum(b["count"] for b in cities) == 40
     assert all(b["label"].endswith("市") for b in cities)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search.backend import Document, SearchQuery, analyze, query_terms
-from search.documents import ENTERPRISES, enterprise_document, enterprise_version
+from search.documents import ENTERPRISES, enterprise_document
 from search.queries import search_enterprises
 from tests.search.conftest import load, transient_enterprise
 
@@ -109,28 +109,29 @@ def test_masked_person_in_index(loaded) -> None:
 
 def test_versioned_writes_never_regress(backend) -> None:
     e = transient_enterprise(RECORDS[0], version=5)
-    backend.write(ENTERPRISES, [enterprise_document(e)])
-    stale = Document(e.id, enterprise_version(4, 9), {**enterprise_document(e).source,
-                                                      "name": "旧名称"})
+    current = enterprise_document(e, version=e.version)
+    backend.write(ENTERPRISES, [current])
+    stale = Document(e.id, 4, {**current.source, "name": "旧名称"})
     result = backend.write(ENTERPRISES, [stale])
     assert result.skipped_stale == 1 and result.written == 0
     backend.refresh(ENTERPRISES)
     doc = backend.get(ENTERPRISES, e.id)
-    assert doc.version == enterprise_version(5, 0)
+    assert doc.version == 5
     assert doc.source["name"] == RECORDS[0]["name"]
     # Same version again (a replay) is accepted and idempotent.
-    assert backend.write(ENTERPRISES, [enterprise_document(e)]).written == 1
+    assert backend.write(ENTERPRISES, [enterprise_document(e, version=e.version)]).written == 1
     assert backend.count(ENTERPRISES) == 1
 
 
 def test_delete_and_late_stale_write(backend) -> None:
     e = transient_enterprise(RECORDS[1], version=2)
-    backend.write(ENTERPRISES, [enterprise_document(e)])
-    backend.delete(ENTERPRISES, [(e.id, enterprise_version(3, 0))])
+    backend.write(ENTERPRISES,
+                  [enterprise_document(e, version=e.version)])
+    backend.delete(ENTERPRISES, [(e.id, 3)])
     backend.refresh(ENTERPRISES)
     assert backend.get(ENTERPRISES, e.id) is None
     assert backend.count(ENTERPRISES) == 0
-    late = backend.write(ENTERPRISES, [enterprise_document(e)])  # version 2 < 3
+    late = backend.write(ENTERPRISES, [enterprise_document(e, version=e.version)])  # version 2 < 3
     backend.refresh(ENTERPRISES)
     assert late.skipped_stale == 1
     assert backend.get(ENTERPRISES, e.id) is None
@@ -152,30 +153,9 @@ def test_neutral_query_type_defaults() -> None:
     assert q.page == 1 and q.size == 20 and q.filters == {}
 
 
-def test_a_newer_rating_makes_a_newer_document(backend) -> None:
-    """The document's version combines the row's and its rating's: a rating change is
-    written, and a late write of the older rating is skipped."""
-    from credit.ratings.models import CurrentRating
-
-    e = transient_enterprise(RECORDS[2], version=2)
-
-    def rated(version: int, grade: str) -> CurrentRating:
-        return CurrentRating(enterprise_id=e.id, model_version="2026.1",
-                             score=700 if grade == "BBB" else 560, grade=grade, tier="B",
-                             result_digest="x", version=version)
-
-    backend.write(ENTERPRISES, [enterprise_document(e, rated(1, "BBB"))])
-    assert backend.write(ENTERPRISES, [enterprise_document(e, rated(2, "BB"))]).written == 1
-    late = backend.write(ENTERPRISES, [enterprise_document(e, rated(1, "BBB"))])
-    assert late.skipped_stale == 1
-    backend.refresh(ENTERPRISES)
-    doc = backend.get(ENTERPRISES, e.id)
-    assert (doc.source["grade"], doc.source["credit_score"]) == ("BB", 560)
-
-
 def test_a_visible_write_is_searchable_when_it_returns(backend) -> None:
     """What the indexer asks for a request's few changes: no wait for the next refresh."""
     e = transient_enterprise(RECORDS[0], version=7)
-    backend.write(ENTERPRISES, [enterprise_document(e)], visible=True)
+    backend.write(ENTERPRISES, [enterprise_document(e, version=e.version)], visible=True)
     hits = search_enterprises(backend, e.uscc).hits
     assert [h.id for h in hits] == [e.id]

@@ -1,0 +1,187 @@
+"""The public search over enterprises, pledges and violations (issue 7), through the API:
+types, filters, sorting, highlights, cursors, suggestions, normalisation, public view."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from credit import clock
+from search.documents import SPECS
+from tests.helpers import import_records, sample_records
+from tests.parties import make_parties, make_pledge, make_violation, seed_templates
+
+
+def _refresh(app) -> None:
+    backend = app.extensions["credit.search"]
+    for spec in SPECS.values():
+        backend.refresh(spec)
+
+
+def _search(client, **query):
+    r = client.get("/api/v1/search", query_string=query)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def test_pledges_and_violations_are_searchable_while_public(client, app_ctx) -> None:
+    parties = make_parties()
+    seed_templates()
+    pledge = make_pledge(parties.owner_uscc, publish=True)
+    v = make_violation(parties, days_ago=10, decision_number="苏市监罚〔2026〕4321号")
+    _refresh(app_ctx)
+    pledges = _search(client, type="pledge", q=parties.owner_uscc)
+    assert [i["id"] for i in pledges["items"]] == [pledge.id]
+    assert pledges["items"][0]["compliance"] == "kept"
+    found = _search(client, type="violation", q="4321")
+    assert [i["id"] for i in found["items"]] == [v.id]
+    item = found["items"][0]
+    assert item["decision_number"] == "苏市监罚〔2026〕4321号" and item["tier"] == "general"
+    assert "<em>4321</em>" in item["highlights"]["decision_number"][0]
+    assert not any(k.startswith("t_") or k.endswith("_exact") for k in item)
+    firm = _search(client, q=parties.owner_uscc)["items"][0]
+    assert (firm["published_pledges"], firm["active_violations"]) == (1, 1)
+    assert firm["grade"] and firm["credit_score"] is not None
+
+    # Leaving public view leaves the index: a revoked violation, a withdrawn pledge.
+    from credit.identity import Identity, IdentityKind
+    from credit.pledges import service as pledges_service
+    from credit.uow import unit_of_work
+    from credit.violations import service as violations
+    from tests.parties import owner_identity
+
+    reg = Identity(IdentityKind.REGULATOR, "r", authority_id=v.authority_id,
+                   scopes=frozenset({"violations:write"}),
+                   jurisdiction=frozenset({parties.owner_city}))
+    with unit_of_work() as uow:
+        violations.revoke_violation(reg, uow, v.id, "复议撤销", v.version)
+    with unit_of_work() as uow:
+        pledges_service.withdraw_pledge(owner_identity(parties.owner_uscc), uow, pledge.id,
+                                        "停止经营", pledge.version)
+    _refresh(app_ctx)
+    assert _search(client, type="violation", q="4321")["total"] == 0
+    assert _search(client, type="pledge", q=parties.owner_uscc)["total"] == 0
+    firm = _search(client, q=parties.owner_uscc)["items"][0]
+    assert (firm["published_pledges"], firm["active_violations"]) == (0, 0)
+
+
+def test_publicity_end_removes_the_record(client, app_ctx, frozen_clock) -> None:
+    from api.poller import sweep
+
+    parties = make_parties()
+    v = make_violation(parties, days_ago=10)
+    _refresh(app_ctx)
+    assert _search(client, type="violation", q=parties.owner_uscc)["total"] == 1
+    frozen_clock.advance(((v.publish_until - clock.today()).days + 1) * 86400)
+    sweep()
+    _refresh(app_ctx)
+    assert _search(client, type="violation", q=parties.owner_uscc)["total"] == 0
+
+
+def test_filters_sorts_and_facets(client, app_ctx) -> None:
+    records = sample_records(60, seed=3)
+    import_records(records)
+    _refresh(app_ctx)
+    body = _search(client, q="", size=100)
+    assert set(body["facets"]) == {"city", "industry", "grade", "tier"}
+    grades = {b["value"]: b["count"] for b in body["facets"]["grade"]}
+    assert sum(grades.values()) == 60
+    grade = next(iter(grades))
+    only = _search(client, q="", grade=grade, size=100)
+    assert only["total"] == grades[grade] and {i["grade"] for i in only["items"]} == {grade}
+    by_score = _search(client, q="", sort="score", size=100)["items"]
+    scores = [i["credit_score"] for i in by_score]
+    assert scores == sorted(scores, reverse=True)
+    by_date = _search(client, q="", sort="date", size=100)["items"]
+    dates = [i["registration_date"] or "" for i in by_date]
+    assert dates == sorted(dates, reverse=True)
+    cutoff = sorted(d for d in dates if d)[30]
+    recent = _search(client, q="", date_from=cutoff, size=100)
+    assert recent["total"] == sum(1 for d in dates if d and d >= cutoff)
+
+
+def test_argument_errors_are_per_field(client) -> None:
+    cases = [({"type": "shop"}, "type"), ({"category": "pricing"}, "category"),
+             ({"type": "violation", "tier": "A"}, "tier"), ({"sort": "name"}, "sort"),
+             ({"page": 51, "size": 20}, "page"), ({"cursor": "!!"}, "cursor"),
+             ({"date_from": "2026-05-01", "date_to": "2026-04-01"}, "date_to"),
+             ({"grade": "AAAA"}, "grade")]
+    for query, field in cases:
+        r = client.get("/api/v1/search", query_string=query)
+        assert r.status_code == 400, query
+        assert r.content_type == "application/problem+json"
+        fields = [e["field"].split(".")[0] for e in r.get_json()["errors"]]
+        assert field in fields, (query, r.get_json())
+
+
+def test_cursor_pages_through_everything_once(client, app_ctx) -> None:
+    import_records(sample_records(130, seed=5))
+    _refresh(app_ctx)
+    for sort in ("relevance", "score", "date"):
+        seen: list[str] = []
+        body = _search(client, q="", size=40, sort=sort)
+        seen += [i["uscc"] for i in body["items"]]
+        while body["next_cursor"]:
+            body = _search(client, q="", size=40, sort=sort, cursor=body["next_cursor"])
+            seen += [i["uscc"] for i in body["items"]]
+        assert len(seen) == len(set(seen)) == 130, sort
+    fragment = sample_records(130, seed=5)[0]["name"][:2]
+    expected = _search(client, q=fragment, size=100)["total"]
+    seen = []
+    body = _search(client, q=fragment, size=7)
+    seen += [i["uscc"] for i in body["items"]]
+    while body["next_cursor"]:
+        body = _search(client, q=fragment, size=7, cursor=body["next_cursor"])
+        seen += [i["uscc"] for i in body["items"]]
+    assert len(seen) == len(set(seen)) == expected
+    other = client.get("/api/v1/search", query_string={
+        "q": "别的", "size": 7, "cursor": _search(client, q=fragment, size=7)["next_cursor"]})
+    assert other.status_code == 400 and other.get_json()["errors"][0]["field"] == "cursor"
+
+
+def test_exact_uscc_full_width_and_case(client, app_ctx) -> None:
+    rec = {**sample_records(1, seed=8)[0], "name": "苏州Ｗａｎｇ记（集团）服饰有限公司",
+           "shops": [{"platform": "taobao", "shop_name": "Wang Ji 3C数码小店", "url": None}]}
+    import_records([rec, *sample_records(20, seed=9)])
+    _refresh(app_ctx)
+    assert [i["uscc"] for i in _search(client, q=rec["uscc"])["items"]] == [rec["uscc"]]
+    assert [i["uscc"] for i in _search(client, q=rec["uscc"].lower())["items"]] == \
+        [rec["uscc"]]
+    for q in ("wang记", "ＷＡＮＧ记", "(集团)", "wang ji 3c", "ＷＡＮＧ　ＪＩ"):
+        assert rec["uscc"] in [i["uscc"] for i in _search(client, q=q)["items"]], q
+    top = _search(client, q="苏州Wang记(集团)服饰有限公司")["items"][0]
+    assert top["uscc"] == rec["uscc"]  # the exact name, folded, ranks first
+    assert top["name"] == rec["name"]  # ... and is shown as registered
+
+
+def test_highlights_are_escaped(client, app_ctx) -> None:
+    rec = {**sample_records(1, seed=12)[0], "name": "苏州<b>华鑫</b>商贸有限公司"}
+    import_records([rec])
+    _refresh(app_ctx)
+    item = _search(client, q="华鑫")["items"][0]
+    assert item["highlights"]["name"] == ["苏州&lt;b&gt;<em>华鑫</em>&lt;/b&gt;商贸有限公司"]
+
+
+def test_suggest_names_and_code_prefixes(client, app_ctx) -> None:
+    records = sample_records(50, seed=4)
+    import_records(records)
+    _refresh(app_ctx)
+    target = records[7]
+    by_name = client.get("/api/v1/suggest", query_string={"q": target["name"][:6]}).get_json()
+    assert target["uscc"] in [s["uscc"] for s in by_name["items"]]
+    assert all(s["name"].startswith(target["name"][:6]) for s in by_name["items"][:1])
+    by_code = client.get("/api/v1/suggest", query_string={"q": target["uscc"][:12]}).get_json()
+    assert by_code["items"][0]["uscc"] == target["uscc"]
+    assert client.get("/api/v1/suggest").status_code == 400
+
+
+def test_search_dates_filter_violations(client, app_ctx) -> None:
+    parties = make_parties()
+    old = make_violation(parties, days_ago=200)
+    new = make_violation(parties, days_ago=5)
+    _refresh(app_ctx)
+    since = (clock.today() - timedelta(days=30)).isoformat()
+    body = _search(client, type="violation", q="", date_from=since)
+    assert [i["id"] for i in body["items"]] == [new.id]
+    latest = _search(client, type="violation", q="", sort="date")["items"]
+    assert [i["id"] for i in latest] == [new.id, old.id]
+    assert {b["value"] for b in body["facets"]["category"]} == {"fake_orders"}
