@@ -24,6 +24,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) credit pledges seed-templates
 	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1 --if-empty
+	$(FLASK) search check > /dev/null  # indices of a new mapping version are filled here
 	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
 	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 

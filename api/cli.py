@@ -184,7 +184,11 @@ def _reindex() -> None:
                disable=None)
     done = reindex(db.session, backend, progress=bar.update)
     bar.close()
-    changes.run_all(db.session)  # replay what changed while rebuilding
+    from search.indexer import CONSUMER_NAME
+
+    for consumer in changes.registered(db.engine):  # replay what changed while rebuilding
+        if consumer.name == CONSUMER_NAME:
+            changes.run_consumer(db.session, consumer)
     click.echo(json.dumps({"indexed": done, "backend": backend.name}, ensure_ascii=False))
 
 

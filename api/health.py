@@ -21,14 +21,17 @@ def healthz():
 @bp.get("/readyz")
 @public
 def readyz():
-    """Ready: the database and the search backend are reachable (503 otherwise)."""
+    """Ready while the database answers (503 otherwise). An unreachable search service
+    makes the app *degraded*, not unready: every page but search still serves, so a load
+    balancer must keep sending traffic (search itself answers 503)."""
     checks = {}
     error = database.ping()
     checks["database"] = "ok" if error is None else f"error: {error}"
     backend = current_app.extensions["credit.search"]
     checks["search"] = "ok" if backend.ping() else "unreachable"
     checks["search_backend"] = backend.name
-    if checks["database"] == "ok" and checks["search"] == "ok":
-        return jsonify(status="ready", checks=checks)
+    if checks["database"] == "ok":
+        return jsonify(status="ready" if checks["search"] == "ok" else "degraded",
+                       checks=checks)
     return problem(503, "服务未就绪", "数据库或搜索服务不可达", title_en="Service Unavailable",
                    headers={"Retry-After": "5"}, extra={"checks": checks})

@@ -130,9 +130,21 @@ def run_consumer(session: Session, consumer: Consumer, max_batches: int | None =
         except Exception:
             session.rollback()
             raise
-        cursor.position = changes[-1].id
-        cursor.updated_at = clock.now()
+        # Compare-and-set: if the cursor moved meanwhile (a rebuild rewound it, or SQLite,
+        # which takes no lock on the read, let another process advance it), this batch is
+        # not recorded and will be delivered again, which consumers tolerate.
+        moved = session.execute(
+            sa.update(ConsumerCursor)
+            .where(ConsumerCursor.name == consumer.name,
+                   ConsumerCursor.position == cursor.position)
+            .values(position=changes[-1].id, updated_at=clock.now())
+            .execution_options(synchronize_session=False)).rowcount
         session.commit()
+        if moved != 1:
+            log.info("consumer %s: cursor moved while handling a batch; redelivering",
+                     consumer.name)
+            session.expire_all()
+            continue
         delivered += len(changes)
         batches += 1
     return delivered

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: the registry benchmark on a generated data set (BENCH_ENTERPRISES,
-# default 1,000,000). Starts Elasticsearch like `make test` does; prints tables.
+# `make bench`: the benchmarks on generated data sets (BENCH_ENTERPRISES, default
+# 1,000,000). Starts Elasticsearch like `make test` does; prints tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if bash scripts/services.sh up; then
@@ -8,6 +8,10 @@ if bash scripts/services.sh up; then
 else
     echo "WARNING: Elasticsearch unavailable: its rows will be missing." >&2
 fi
-.venv/bin/python -m tests.bench.bench_registry --enterprises "${BENCH_ENTERPRISES:-1000000}"
+N="${BENCH_ENTERPRISES:-1000000}"
+.venv/bin/python -m tests.bench.bench_registry --enterprises "$N"
 .venv/bin/python -m tests.bench.bench_pledges
-.venv/bin/python -m tests.bench.bench_ratings --enterprises "${BENCH_ENTERPRISES:-1000000}"
+DATA="$(mktemp -d -t credit-bench-data-XXXXXX)"
+trap 'rm -rf "$DATA"' EXIT
+.venv/bin/python -m tests.bench.bench_ratings --enterprises "$N" --data "$DATA"
+.venv/bin/python -m tests.bench.bench_search --data "$DATA"

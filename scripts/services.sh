@@ -658,7 +658,7 @@ es_status() {
 
 # ================================================================== main ===
 usage() {
-    echo "usage: $0 up|down|status|env" >&2
+    echo "usage: $0 up|down|status|env|es-stop|es-start" >&2
     exit 2
 }
 
@@ -687,6 +687,18 @@ down)
     fi
     echo "postgresql: stopped"
     echo "elasticsearch: stopped"
+    ;;
+es-stop)  # the search outage test stops the real server ...
+    init_dirs
+    take_lock
+    es_stop
+    echo "elasticsearch: stopped"
+    ;;
+es-start)  # ... and starts it again
+    init_dirs
+    take_lock
+    ensure_svc_user
+    es_up
     ;;
 status)
     rc=0

@@ -16,15 +16,19 @@ def test_readyz_when_everything_is_up(client, search_kind: str) -> None:
     assert body["checks"]["search_backend"] == search_kind
 
 
-def test_readyz_is_503_when_search_is_unreachable(app_config: dict) -> None:
+def test_readyz_is_degraded_when_search_is_unreachable(app_config: dict) -> None:
     from tests.conftest import make_app
 
     # A real client pointed at a port where nothing listens: a real connection failure.
     broken = make_app({**app_config, "SEARCH_URL": "http://127.0.0.1:9"})
-    r = broken.test_client().get("/readyz")
-    assert r.status_code == 503
-    assert r.content_type == "application/problem+json"
+    client = broken.test_client()
+    r = client.get("/readyz")
+    assert r.status_code == 200  # still serving everything but search
+    assert r.get_json()["status"] == "degraded"
     assert r.get_json()["checks"]["search"] == "unreachable"
+    s = client.get("/api/v1/search", query_string={"q": "苏州"})
+    assert s.status_code == 503 and s.content_type == "application/problem+json"
+    assert "Retry-After" in s.headers
 
 
 def test_home_page_and_docs(client) -> None:

@@ -161,8 +161,11 @@ def main() -> None:
     ap.add_argument("--enterprises", type=int, default=1_000_000)
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated data directory")
+    ap.add_argument("--data", help="generate into this (empty) directory and keep it")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="credit-bench-ratings-"))
+    work = Path(args.data) if args.data else Path(tempfile.mkdtemp(
+        prefix="credit-bench-ratings-"))
+    args.keep = args.keep or bool(args.data)
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
     env = {**os.environ, "CREDIT_INSTANCE_DIR": str(work), "CREDIT_SEARCH_URL": "",
            "CREDIT_SEARCH_INDEX_PREFIX": "benchratings", "CREDIT_LOG_LEVEL": "WARNING",

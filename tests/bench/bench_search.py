@@ -1,0 +1,173 @@
+"""Search benchmark: bulk indexing and search API load on a generated registry.
+
+On the data of ``bench_ratings`` (``--data``; 1,000,000 enterprises with about 1.5 million
+pledges and 0.5 million violations) and for each search backend:
+
+1. bulk indexing: ``flask search reindex`` (every public enterprise, pledge and violation),
+   documents per second and peak memory;
+2. search API load: gunicorn with 2 workers over loopback, ``--clients`` concurrent
+   keep-alive clients for ``--seconds``, a fixed mixed query set (enterprise fragments,
+   exact names, codes, filters and sorts, pledges, violations, suggestions); throughput and
+   p50/p95/p99, and in the same run the same figures for a trivial JSON endpoint
+   (``/healthz``), so the cost of search shows as a ratio.
+
+Prints tables; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tests.bench.bench_pledges import Http, _free_port
+from tests.bench.bench_ratings import measured_json
+from tests.bench.bench_registry import FLASK, ROOT, es_rss_mib, table
+
+
+def query_mix(n: int, seed: int = 7) -> list[str]:
+    """A fixed list of request paths, drawn from the generated registry's own names."""
+    from credit.demo import generate
+
+    rng = random.Random(seed)
+    records = list(generate(20_000, seed=1))
+    cities = sorted({r["city_code"] for r in records})
+    paths = []
+    for _ in range(n):
+        r = rng.choice(records)
+        roll = rng.random()
+        if roll < 0.20:
+            start = rng.randrange(2, max(3, len(r["name"]) - 3))
+            q = {"q": r["name"][start:start + 2]}
+        elif roll < 0.32:
+            q = {"q": r["name"]}
+        elif roll < 0.40:
+            q = {"q": r["uscc"]}
+        elif roll < 0.55:
+            q = {"q": r["name"][3:5], "city": rng.choice(cities),
+                 "grade": rng.choice(["A", "BBB", "AA"]), "sort": "score"}
+        elif roll < 0.70:
+            q = {"type": "pledge", "q": rng.choice([r["uscc"], r["name"][:4]])}
+        elif roll < 0.85:
+            q = {"type": "violation", "q": rng.choice(["", r["name"][:2]]),
+                 "category": rng.choice(["pricing", "false_advertising", "counterfeit"]),
+                 "sort": "date"}
+        else:
+            paths.append("/api/v1/suggest?" + urlencode({"q": r["name"][:3]}))
+            continue
+        paths.append("/api/v1/search?" + urlencode(q))
+    return paths
+
+
+def load(port: int, paths: list[str], clients: int, seconds: float) -> list[object]:
+    samples: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(offset: int) -> None:
+        h = Http(port)
+        i = offset
+        mine, bad = [], []
+        while time.perf_counter() < deadline:
+            path = paths[i % len(paths)]
+            i += clients
+            t = time.perf_counter()
+            h.conn.request("GET", path)
+            resp = h.conn.getresponse()
+            resp.read()
+            mine.append((time.perf_counter() - t) * 1000)
+            if resp.status != 200:
+                bad.append(resp.status)
+        with lock:
+            samples.extend(mine)
+            errors.extend(bad)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    q = statistics.quantiles(samples, n=100)
+    return [len(samples), f"{len(samples) / elapsed:.0f}", f"{q[49]:.1f}", f"{q[94]:.1f}",
+            f"{q[98]:.1f}", len(errors)]
+
+
+def serve(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                               "deploy/gunicorn.conf.py", "wsgi:app"],
+                              env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if Http(port).call("GET", "/healthz")[0] == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--queries", type=int, default=2000)
+    args = ap.parse_args()
+    es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
+    base = {**os.environ, "CREDIT_INSTANCE_DIR": args.data, "CREDIT_LOG_LEVEL": "WARNING",
+            "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch"}
+    backends = [("embedded (SQLite FTS5)", {**base, "CREDIT_SEARCH_URL": "",
+                                             "CREDIT_EMBEDDED_SEARCH_PATH":
+                                             str(Path(args.data) / "bench-search.db")})]
+    if es_url:
+        backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
+    sys.path.insert(0, str(ROOT))
+    paths = query_mix(args.queries)
+    index_rows, load_rows = [], []
+    for label, env in backends:
+        secs, mib, done = measured_json([*FLASK[:-1], "search", "reindex"], env)
+        docs = sum(done["indexed"].values())
+        es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() else ""
+        index_rows.append([label, f"{docs:,}", ", ".join(
+            f"{k} {v:,}" for k, v in done["indexed"].items()), f"{secs:.0f}",
+            f"{docs / secs:,.0f}", f"{mib:.0f}{es}"])
+        server, port = serve(env)
+        try:
+            load(port, paths, args.clients, 5)  # warm caches and connections
+            load_rows.append([label, "search (mixed)",
+                              *load(port, paths, args.clients, args.seconds)])
+            load_rows.append([label, "trivial JSON (/healthz)",
+                              *load(port, ["/healthz"], args.clients, args.seconds)])
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        if "Elastic" in label:
+            from search import create_backend
+            from search.documents import SPECS
+
+            os.environ.update({k: v for k, v in env.items() if k.startswith("CREDIT_")})
+            b = create_backend(es_url, "benchsearch", "")
+            for spec in SPECS.values():
+                b.drop(spec)
+    table("Bulk indexing (flask search reindex)",
+          ["backend", "documents", "by index", "seconds", "docs/s", "peak RSS MiB"],
+          index_rows)
+    table(f"Search API over loopback: gunicorn 2 workers x 4 threads, {args.clients} "
+          f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
+          ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms",
+           "errors"], load_rows)
+
+
+if __name__ == "__main__":
+    main()
