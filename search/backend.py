@@ -26,6 +26,8 @@ def fold(text: str) -> str:
     """Full-width and half-width forms alike (NFKC, one character at a time so positions
     are kept for highlighting). Text fields are indexed folded on both backends: the
     server's core analysis has no ICU folding."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text  # nearly every name: nothing to fold
     out = []
     for ch in text:
         folded = unicodedata.normalize("NFKC", ch)

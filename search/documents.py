@@ -21,7 +21,7 @@ from credit.clock import CHINA
 from credit.enterprises.models import Enterprise
 from credit.enterprises.schemas import public_legal_representative
 from credit.enterprises.vocab import INDUSTRIES, PLATFORMS
-from credit.pledges.models import Pledge
+from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.regions import city_name
 from credit.violations.models import Violation
@@ -31,8 +31,9 @@ from search.backend import Document, IndexSpec, fold
 ENTERPRISES = IndexSpec(
     name="enterprises",
     text_fields={"t_name": 3.0, "t_former": 1.5, "t_shops": 2.0},
-    keyword_fields=("uscc", "name_exact", "city_code", "industry", "entity_type",
-                    "operator_type", "status", "platforms", "grade", "tier", "flags"),
+    keyword_fields=("uscc", "name_exact", "city_code", "district_code", "industry",
+                    "entity_type", "operator_type", "status", "platforms", "grade", "tier",
+                    "flags"),
     exact_field="name_exact",
     prefix_field="name_exact",
     id_field="uscc",
@@ -126,17 +127,20 @@ def is_indexed_pledge(p: Pledge) -> bool:
 
 
 def pledge_document(p: Pledge, rating: CurrentRating | None, today: date,
-                    version: int) -> Document:
-    e = p.enterprise
+                    version: int, e: Enterprise | None = None,
+                    template: PledgeTemplate | None = None) -> Document:
+    """``e`` and ``template``: the pledge's, when the caller loaded them in bulk."""
+    e = e or p.enterprise
+    template = template or p.template
     commitments = list(p.extra_commitments or [])
     source: dict[str, Any] = {
         "id": p.id, "uscc": e.uscc, "enterprise_name": e.name,
         "enterprise_exact": fold(e.name), "t_enterprise": fold(e.name),
-        "t_title": fold(p.template.title), "t_commitments": [fold(c) for c in commitments],
+        "t_title": fold(template.title), "t_commitments": [fold(c) for c in commitments],
         "city_code": e.city_code, "city_name": city_name(e.city_code),
         "industry": e.industry, "industry_name": INDUSTRIES[e.industry][0],
-        "template_code": p.template.code, "title": p.template.title,
-        "category": p.template.type, "extra_commitments": commitments,
+        "template_code": template.code, "title": template.title,
+        "category": template.type, "extra_commitments": commitments,
         "clauses": list(p.clauses), "breached_clauses": p.breached_clauses(),
         "compliance": "breached" if p.breached_clauses() else "kept",
         "status": p.public_status(today),
@@ -149,15 +153,18 @@ def pledge_document(p: Pledge, rating: CurrentRating | None, today: date,
 
 
 def violation_document(v: Violation, rating: CurrentRating | None, today: date,
-                       version: int) -> Document:
-    e = v.enterprise
+                       version: int, e: Enterprise | None = None,
+                       authority: str | None = None) -> Document:
+    """``e`` and ``authority`` (its name): the record's, when loaded in bulk."""
+    e = e or v.enterprise
+    authority = authority or v.authority.name
     source: dict[str, Any] = {
         "id": v.id, "uscc": e.uscc, "enterprise_name": e.name,
         "enterprise_exact": fold(e.name), "t_enterprise": fold(e.name),
         "decision_number": v.decision_number, "decision_exact": fold(v.decision_number),
         "t_decision": fold(v.decision_number), "t_facts": fold(v.facts),
-        "t_basis": fold(v.legal_basis), "t_authority": fold(v.authority.name),
-        "facts": v.facts, "legal_basis": v.legal_basis, "authority": v.authority.name,
+        "t_basis": fold(v.legal_basis), "t_authority": fold(authority),
+        "facts": v.facts, "legal_basis": v.legal_basis, "authority": authority,
         "city_code": e.city_code, "city_name": city_name(e.city_code),
         "industry": e.industry, "industry_name": INDUSTRIES[e.industry][0],
         "category": v.category, "category_name": CATEGORIES[v.category][0],

@@ -247,7 +247,7 @@ class EmbeddedBackend:
                       ) -> list[SearchHit]:
         docs, _, kw = self._live(spec)
         rows = self._conn().execute(
-            f"SELECT d.id, d.source, 0.0, k.value FROM {kw} k JOIN {docs} d "
+            f"SELECT d.id, d.source, 0.0, k.value FROM {kw} k CROSS JOIN {docs} d "
             "ON d.rowid = k.doc WHERE k.field = ? AND k.value >= ? AND k.value < ? "
             "AND d.deleted = 0 ORDER BY k.value, d.sort_key LIMIT ?",
             (field, value, value + "\U0010ffff", size)).fetchall()
@@ -290,8 +290,19 @@ class EmbeddedBackend:
                 f"SELECT d.id, d.source, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, *after_params, query.size, self._offset(query)]).fetchall()
-            scope = f"k.doc IN (SELECT d.rowid FROM {docs} d WHERE {cond})" if params else "1"
-            facets = self._facets(c, kw, query, scope, params)
+            if params:  # a filtered set: facet it from a temporary table of its rows
+                c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, "
+                          "tier INTEGER, score REAL)")
+                c.execute("DELETE FROM temp.m")
+                c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d "
+                          f"WHERE {cond}", params)
+                facets = {fname: [tuple(r) for r in c.execute(
+                    f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k "
+                    "ON k.doc = m.doc AND k.field = ? GROUP BY k.value "
+                    "ORDER BY n DESC, k.value LIMIT 50", (fname,))]
+                    for fname in query.facets}
+            else:
+                facets = self._facets(c, kw, query, "1", [])
         finally:
             c.execute("ROLLBACK")
         return SearchResult(total, [self._hit(r) for r in rows], facets)
@@ -372,7 +383,7 @@ class EmbeddedBackend:
         docs, fts, kw = tables
         cols = " ".join(f'"{f}"' for f in spec.text_fields)
         expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
-        match = f"SELECT d.rowid FROM {fts} JOIN {docs} d ON d.rowid = {fts}.rowid " \
+        match = f"SELECT d.rowid FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid " \
                 f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}"
         match_params = [expr, *filter_params]
         total = c.execute(f"SELECT count(*) FROM ({match})", match_params).fetchone()[0]
@@ -386,7 +397,7 @@ class EmbeddedBackend:
         if total <= RANK_LIMIT:
             weights = ", ".join(str(w) for w in spec.text_fields.values())
             c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, -bm25({fts}, {weights}) "
-                      f"FROM {fts} JOIN {docs} d ON d.rowid = {fts}.rowid "
+                      f"FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid "
                       f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}", match_params)
             if spec.prefix_field:
                 c.execute(f"UPDATE temp.m SET tier = 1 WHERE doc IN (SELECT doc FROM {kw} "

@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from credit import clock
+from credit.accounts.models import Authority
 from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.enterprises.models import Enterprise
-from credit.pledges.models import Pledge
+from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.violations.models import Commendation, SeriousListEntry, Violation
 from search.backend import Document, IndexSpec, SearchBackend
@@ -64,6 +65,16 @@ def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, Curre
     for chunk in _chunks(list(set(enterprise_ids))):
         out.update((r.enterprise_id, r) for r in session.scalars(
             sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(chunk))))
+    return out
+
+
+def _enterprises(session: Session, ids: Iterable[str]) -> dict[str, Enterprise]:
+    """The firms of a batch of records, loaded once (without their shops)."""
+    out: dict[str, Enterprise] = {}
+    for chunk in _chunks(list(set(ids))):
+        out.update((e.id, e) for e in session.scalars(
+            sa.select(Enterprise).where(Enterprise.id.in_(chunk))
+            .options(lazyload(Enterprise.shops))))
     return out
 
 
@@ -132,11 +143,16 @@ def index_pledges(session: Session, backend: SearchBackend, ids: Sequence[str],
     version = head(session) if version is None else version
     today = clock.today()
     done = 0
+    templates = {t.id: t for t in session.scalars(sa.select(PledgeTemplate))}
     for chunk in _chunks(ids):
-        rows = session.scalars(sa.select(Pledge).where(Pledge.id.in_(chunk))).all()
+        rows = session.scalars(sa.select(Pledge).where(Pledge.id.in_(chunk))
+                               .options(lazyload(Pledge.enterprise),
+                                        lazyload(Pledge.template))).all()
         public = [p for p in rows if is_indexed_pledge(p)]
+        firms = _enterprises(session, (p.enterprise_id for p in public))
         ratings = _ratings(session, (p.enterprise_id for p in public))
-        docs = [pledge_document(p, ratings.get(p.enterprise_id), today, version)
+        docs = [pledge_document(p, ratings.get(p.enterprise_id), today, version,
+                                firms[p.enterprise_id], templates[p.template_id])
                 for p in public]
         keep = {p.id for p in public}
         _write(backend, PLEDGES, docs, [i for i in chunk if i not in keep], version, target)
@@ -150,11 +166,16 @@ def index_violations(session: Session, backend: SearchBackend, ids: Sequence[str
     version = head(session) if version is None else version
     today = clock.today()
     done = 0
+    authorities = dict(session.execute(sa.select(Authority.id, Authority.name)).all())
     for chunk in _chunks(ids):
-        rows = session.scalars(sa.select(Violation).where(Violation.id.in_(chunk))).all()
+        rows = session.scalars(sa.select(Violation).where(Violation.id.in_(chunk))
+                               .options(lazyload(Violation.enterprise),
+                                        lazyload(Violation.authority))).all()
         public = [v for v in rows if v.is_public(today)]
+        firms = _enterprises(session, (v.enterprise_id for v in public))
         ratings = _ratings(session, (v.enterprise_id for v in public))
-        docs = [violation_document(v, ratings.get(v.enterprise_id), today, version)
+        docs = [violation_document(v, ratings.get(v.enterprise_id), today, version,
+                                   firms[v.enterprise_id], authorities[v.authority_id])
                 for v in public]
         keep = {v.id for v in public}
         _write(backend, VIOLATIONS, docs, [i for i in chunk if i not in keep], version,
