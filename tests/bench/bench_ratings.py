@@ -72,7 +72,7 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
     if es_url:
         apps.append(create_app({"INDEX_AFTER_COMMIT": False, "SEARCH_URL": es_url}))
     with apps[0].app_context():
-        rng = random.Random(11)
+        rng = random.Random()
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
         offsets = sorted(rng.sample(range(count), events))
         targets = [db.session.execute(sa.select(Enterprise.id, Enterprise.uscc)
@@ -87,10 +87,11 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
                 cursor.position = head
         db.session.commit()
         with unit_of_work() as uow:
-            accounts.create_authority(SYSTEM, uow, code="BENCH", name="江苏省市场监督管理局",
+            code = f"BENCH-{rng.randrange(10**6)}"
+            accounts.create_authority(SYSTEM, uow, code=code, name="江苏省市场监督管理局",
                                       jurisdiction=["320000"])
             issued = accounts.create_client(SYSTEM, uow, kind="regulator", name="bench",
-                                            authority_code="BENCH",
+                                            authority_code=code,
                                             scope_list=["violations:write"])
             cred = (issued.client.client_id, issued.client_secret)
     for app in apps:
@@ -124,7 +125,11 @@ def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
         fresh_ms: list[float] = []
         late = 0
         for i, code in enumerate(codes):
-            before = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]["score"]
+            # A new record always changes the rating's inputs and the firm's public count;
+            # the score itself may not move (a firm capped by a hard rule keeps its cap).
+            digest = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]["inputs_digest"]
+            hits = h.call("GET", f"/api/v1/search?q={code}")[2]["items"]
+            count = hits[0]["active_violations"] if hits else 0
             body = {"uscc": code, "category": "pricing", "tier": "general",
                     "decision_number": f"苏市监罚〔2026〕{tag}{i}号",
                     "legal_basis": "《价格法》第十四条", "facts": "价格违法行为",
@@ -136,9 +141,11 @@ def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
             if status != 201:
                 raise SystemExit(f"violation not recorded: {status} {created}")
             while True:
-                score = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]["score"]
+                rating = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]
                 items = h.call("GET", f"/api/v1/search?q={code}")[2]["items"]
-                if score < before and items and items[0]["credit_score"] == score:
+                if rating["inputs_digest"] != digest and items \
+                        and items[0]["active_violations"] == count + 1 \
+                        and items[0]["credit_score"] == rating["score"]:
                     break
                 if time.perf_counter() - started > 10:
                     late += 1
@@ -162,6 +169,8 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated data directory")
     ap.add_argument("--data", help="generate into this (empty) directory and keep it")
+    ap.add_argument("--freshness-only", action="store_true",
+                    help="reuse the data in --data: measure freshness again")
     args = ap.parse_args()
     work = Path(args.data) if args.data else Path(tempfile.mkdtemp(
         prefix="credit-bench-ratings-"))
@@ -171,9 +180,18 @@ def main() -> None:
            "CREDIT_SEARCH_INDEX_PREFIX": "benchratings", "CREDIT_LOG_LEVEL": "WARNING",
            "CREDIT_RATELIMIT_TOKEN": "100000 per minute"}
     try:
+        n = args.enterprises
+        if args.freshness_only:
+            codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
+            rows = [freshness(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "F")]
+            if es_url:
+                rows.append(freshness({**env, "CREDIT_SEARCH_URL": es_url},
+                                      codes[args.events:], cred, "Elasticsearch", "G"))
+            table(f"Freshness at {n:,} enterprises (ms)", ["search backend", "events",
+                  "POST p50 / p99", "p50", "p95", "p99", "max", "within 1 s"], rows)
+            return
         subprocess.run([*FLASK[:-1], "db", "upgrade"], env=env, cwd=ROOT, check=True,
                        capture_output=True)
-        n = args.enterprises
         rows: list[list[object]] = []
         secs, mib = measured([*FLASK, "demo", "--enterprises", str(n), "--no-index",
                               "--no-pledges", "--no-violations"], env)
@@ -214,13 +232,13 @@ def main() -> None:
               "endpoint and in search (gunicorn 2 workers, ms)",
               ["search backend", "events", "POST p50 / p99", "p50", "p95", "p99", "max",
                "within 1 s"], rows)
-        if es_url:
-            os.environ["CREDIT_SEARCH_URL"] = es_url
-            from search import create_backend
-            from search.documents import ENTERPRISES
-
-            create_backend(es_url, "benchratings", "").drop(ENTERPRISES)
     finally:
+        if es_url:
+            from search import create_backend
+            from search.documents import SPECS
+
+            for spec in SPECS.values():
+                create_backend(es_url, "benchratings", "").drop(spec)
         if args.keep:
             print(f"\ndata kept in {work}")
         else:
