@@ -22,6 +22,7 @@ from credit import clock
 from credit.accounts.models import Authority
 from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.enterprises.models import Enterprise
+from credit.owners import enterprises_touched
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.violations.models import Commendation, SeriousListEntry, Violation
@@ -194,33 +195,21 @@ class Affected:
 def affected(session: Session, changes: Sequence[Change]) -> Affected:
     """Which documents a batch of changes touches."""
     out = Affected()
-    firms: set[str] = set()  # whose own documents and record documents all change
     for c in changes:
-        if c.entity_type in {"enterprise", "rating"}:
-            firms.add(c.entity_id)
-        elif c.entity_type == "pledge":
+        if c.entity_type == "pledge":
             out.pledges.add(c.entity_id)
         elif c.entity_type == "violation":
             out.violations.add(c.entity_id)
-    owners = {"serious_list": SeriousListEntry, "commendation": Commendation}
-    for entity_type, model in owners.items():
-        wanted = [c.entity_id for c in changes if c.entity_type == entity_type]
-        for chunk in _chunks(wanted):
-            out.enterprises.update(session.scalars(
-                sa.select(model.enterprise_id).where(model.id.in_(chunk))))
-    for chunk in _chunks(list(out.pledges)):
-        out.enterprises.update(session.scalars(
-            sa.select(Pledge.enterprise_id).where(Pledge.id.in_(chunk))))
-    for chunk in _chunks(list(out.violations)):
-        out.enterprises.update(session.scalars(
-            sa.select(Violation.enterprise_id).where(Violation.id.in_(chunk))))
-    for chunk in _chunks(list(firms)):
+    out.enterprises.update(enterprises_touched(session, changes))
+    # A firm's own change or new rating shows in each of its record documents too.
+    firms = [c.entity_id for c in changes if c.entity_type in {"enterprise", "rating"}]
+    out.enterprises.update(firms)
+    for chunk in _chunks(list(set(firms))):
         out.pledges.update(session.scalars(sa.select(Pledge.id).where(
             Pledge.enterprise_id.in_(chunk), _PUBLISHED)))
         out.violations.update(session.scalars(sa.select(Violation.id).where(
             Violation.enterprise_id.in_(chunk), Violation.published.is_(True),
             Violation.status == "active")))
-    out.enterprises |= firms
     return out
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from credit.changes import Change, ChangeEvent
+from credit.owners import enterprises_touched
 from credit.ratings import catalog
 from credit.ratings.facts import Selection, load_facts
 from credit.ratings.store import Result, Stats, compute, lock_ratings, store
@@ -59,8 +60,6 @@ def _work(bounds: tuple[str | None, str | None]) -> tuple[int, list[Result], flo
 def write_unless_changed(session: Session, head: int, results: list[Result],
                          trigger: str) -> Stats:
     """Store ``results`` except those of enterprises changed after event ``head``."""
-    from credit.ratings.consumer import affected_enterprises
-
     started = time.perf_counter()
     with unit_of_work(session, run_hooks=False):
         lock_ratings(session)
@@ -69,7 +68,7 @@ def write_unless_changed(session: Session, head: int, results: list[Result],
                       ChangeEvent.entity_version, ChangeEvent.op)
             .where(ChangeEvent.id > head, ChangeEvent.entity_type != "rating"))]
         if newer:
-            skip = set(affected_enterprises(session, newer))
+            skip = set(enterprises_touched(session, newer))
             results = [r for r in results if r[0] not in skip]
         stats = store(session, results, trigger)
     session.expunge_all()

@@ -7,13 +7,14 @@ Minor (轻微) records are not published by default.
 
 from __future__ import annotations
 
-import calendar
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+
+from credit.scoring.calendar import add_months  # one month arithmetic for windows and decay
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "publicity_rules.json"
 TIERS = ("minor", "general", "serious")
@@ -65,13 +66,6 @@ def versions() -> tuple[RuleVersion, ...]:
         if a.effective_to is None or a.effective_to >= b.effective_from:
             raise ValueError(f"rule versions {a.code} and {b.code} overlap")
     return tuple(out)
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def rule_for(decision_date: date) -> RuleVersion:
