@@ -63,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_oauth(app)
     init_api(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(pages.bp)
+    pages.register(app)
     errors.register(app)  # after flask-smorest, so our problem+json handlers win
     app.cli.add_command(credit_cli)
     app.cli.add_command(search_cli)

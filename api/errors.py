@@ -41,10 +41,30 @@ HTTP_TITLES_ZH = {
 }
 
 
+#: Set by ``api.pages``: renders an error as an HTML page for requests made by a browser
+#: to a page (same status, same titles), instead of problem+json.
+html_renderer: Any = None
+
+
+def _wants_html() -> bool:
+    if html_renderer is None or request.path.startswith(("/api/", "/oauth/")):
+        return False
+    if request.blueprint in {"pages", "console"}:
+        return True
+    accept = request.accept_mimetypes
+    return request.blueprint is None and accept.accept_html and \
+        accept.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def problem(status: int, title: str, detail: str | None = None, *,
             title_en: str | None = None, errors: list[dict[str, Any]] | None = None,
             headers: dict[str, str] | None = None,
             extra: dict[str, Any] | None = None) -> Response:
+    if _wants_html():
+        resp = html_renderer(status, title, detail, title_en, errors)
+        for k, v in (headers or {}).items():
+            resp.headers[k] = v
+        return resp
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if title_en:
         body["title_en"] = title_en

@@ -8,7 +8,6 @@ refresh token it consumed and the audit rows commit together (or not at all).
 from __future__ import annotations
 
 import base64
-import secrets as pysecrets
 from urllib.parse import urlparse
 
 from authlib.oauth2.rfc6749 import OAuth2Error
@@ -27,11 +26,12 @@ from flask import (
 
 from api.auth import public
 from api.limits import limiter
+from api.pages.security import check_csrf, csrf_token
 from credit import scopes
 from credit.accounts import store
 from credit.uow import unit_of_work
 
-bp = Blueprint("oauth", __name__, template_folder="../templates")
+bp = Blueprint("oauth", __name__, template_folder="templates")
 
 
 def _server():
@@ -48,18 +48,6 @@ def _request_client_id() -> str | None:
         except ValueError:
             return None
     return (request.form.get("client_id") or "")[:48] or None
-
-
-def _csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = pysecrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def _check_csrf() -> None:
-    sent = request.form.get("csrf", "")
-    if not sent or not pysecrets.compare_digest(sent, session.get("csrf", "")):
-        abort(400, description="表单已过期，请返回重试 (CSRF check failed)")
 
 
 def _no_store(resp: Response) -> Response:
@@ -161,10 +149,10 @@ def authorize() -> Response | str:
         requested = (grant.request.payload.scope or "").split()
         granted = [s for s in requested if s in grant.client.scopes and s in user.scopes]
         return render_template(
-            "consent.html", client=grant.client, user=user, csrf=_csrf_token(),
+            "consent.html", client=grant.client, user=user, csrf=csrf_token(),
             scopes=[(s, *scopes.SCOPES[s]) for s in granted if s in scopes.SCOPES],
             refused=[s for s in requested if s not in granted])
-    _check_csrf()
+    check_csrf()
     with unit_of_work():
         try:
             grant = server.get_consent_grant(end_user=user)
@@ -185,7 +173,7 @@ def login() -> Response | str:
     next_url = _safe_next(request.values.get("next"))
     error = None
     if request.method == "POST":
-        _check_csrf()
+        check_csrf()
         username = request.form.get("username", "")[:64]
         with unit_of_work():
             user = store.authenticate_user(username, request.form.get("password", ""),
@@ -195,13 +183,14 @@ def login() -> Response | str:
             session["user_id"] = user.id
             return redirect(next_url)
         error = "用户名或密码错误，或账户已被暂时锁定"
-    return render_template("login.html", next=next_url, csrf=_csrf_token(), error=error), \
+    return render_template("login.html", next=next_url, csrf=csrf_token(), error=error,
+                           username=request.form.get("username", "")[:64]), \
         (401 if error else 200)
 
 
 @bp.post("/logout")
 @public
 def logout() -> Response:
-    _check_csrf()
+    check_csrf()
     session.clear()
     return redirect(url_for("pages.home"))

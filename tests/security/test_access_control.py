@@ -7,7 +7,8 @@ import pytest
 from tests.parties import bearer, client_token
 
 # Endpoints registered by libraries (OpenAPI JSON, Swagger UI, static files).
-LIBRARY_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+LIBRARY_ENDPOINTS = {"static", "pages.static", "api-docs.openapi_json",
+                     "api-docs.openapi_swagger_ui"}
 
 
 def _views(app):

@@ -1,0 +1,76 @@
+"""Which language a page is shown in, and the helpers templates use to show it.
+
+Texts are written as pairs beside each other (``t("搜索", "Search")``) rather than as gettext
+catalogs: the domain vocabularies already carry (Chinese, English) pairs, a pair cannot drift
+out of step with its translation, and there is no compile step for ``make run``. Chinese is
+the default; ``?lang=en`` switches and is remembered in a cookie; otherwise the browser's
+Accept-Language decides between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, Response, g, request, url_for
+
+LANGS = ("zh", "en")
+COOKIE = "lang"
+_YEAR = 365 * 24 * 3600
+
+
+def select_lang() -> str:
+    """The language of this request: ``?lang=``, then the cookie, then Accept-Language."""
+    asked = request.args.get("lang", "")
+    if asked in LANGS:
+        return asked
+    kept = request.cookies.get(COOKIE, "")
+    if kept in LANGS:
+        return kept
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"], default="zh")
+    return "en" if best and best.startswith("en") else "zh"
+
+
+def lang() -> str:
+    return g.get("lang") or "zh"
+
+
+def t(zh: str, en: str) -> str:
+    """The text of a pair in the page's language."""
+    return en if lang() == "en" else zh
+
+
+def label(pair: Sequence[str] | None, default: str = "") -> str:
+    """A (Chinese, English) vocabulary pair in the page's language."""
+    if not pair:
+        return default
+    return pair[1] if lang() == "en" and len(pair) > 1 and pair[1] else pair[0]
+
+
+def url_in(other: str) -> str:
+    """This page in another language (the switch link)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [other]
+    return url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _choose() -> None:
+        g.lang = select_lang()
+
+    @app.after_request
+    def _remember(resp: Response) -> Response:
+        asked = request.args.get("lang", "")
+        if asked in LANGS and request.cookies.get(COOKIE) != asked:
+            resp.set_cookie(COOKIE, asked, max_age=_YEAR, samesite="Lax", httponly=True,
+                            secure=app.config.get("SESSION_COOKIE_SECURE", False))
+        if resp.mimetype == "text/html":
+            resp.headers.add("Vary", "Cookie")
+            resp.headers.add("Vary", "Accept-Language")
+        return resp
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        return {"t": t, "label": label, "lang": lang, "url_in": url_in,
+                "html_lang": "en" if lang() == "en" else "zh-CN"}
