@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -177,12 +178,14 @@ def index_reindex() -> None:
     _reindex()
 
 
-def _reindex() -> None:
+def _reindex(workers: int | None = None) -> None:
     backend = current_app.extensions["credit.search"]
     totals = search_sizes()
+    if workers is None:  # processes pay off only on a large registry
+        workers = min(2, os.cpu_count() or 1) if sum(totals.values()) > 50_000 else 1
     bar = tqdm(total=sum(totals.values()), unit="条", desc="重建索引", file=sys.stderr,
                disable=None)
-    done = reindex(db.session, backend, progress=bar.update)
+    done = reindex(db.session, backend, progress=bar.update, workers=workers)
     bar.close()
     from search.indexer import CONSUMER_NAME
 
@@ -204,10 +207,13 @@ def search_cli() -> None:
 
 
 @search_cli.command("reindex")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes that read rows and build documents (default: 2 on a large "
+                   "registry, else 1).")
 @with_appcontext
-def search_reindex() -> None:
+def search_reindex(workers: int | None) -> None:
     """Build new index generations from the database and swap them in (no gap)."""
-    _reindex()
+    _reindex(workers)
 
 
 @search_cli.command("check")

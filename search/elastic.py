@@ -102,9 +102,13 @@ class ElasticBackend:
 
     def begin_rebuild(self, spec: IndexSpec) -> str:
         self.ensure_index(spec)
-        return self._create(spec, alias=False)
+        target = self._create(spec, alias=False)
+        # Nobody searches the new generation until the swap: no refreshes while loading.
+        self.client.indices.put_settings(index=target, settings={"refresh_interval": "-1"})
+        return target
 
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
+        self.client.indices.put_settings(index=target, settings={"refresh_interval": "1s"})
         self.client.indices.refresh(index=target)
         old = [g for g in self._generations(spec) if g != target]
         actions: list[dict[str, Any]] = [{"add": {"index": target, "alias": self.alias(spec),

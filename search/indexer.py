@@ -12,8 +12,11 @@ and grade, so a change to one re-indexes the others it shows in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, lazyload, selectinload
@@ -273,34 +276,97 @@ def rewind(session: Session, position: int) -> None:
     session.commit()
 
 
+def build_documents(session: Session, name: str, ids: Sequence[str],
+                    version: int) -> list[Document]:
+    """The documents the database says index ``name`` should hold for these ids (the
+    public ones among them), without writing anything."""
+    probe = _Collect()
+    _SOURCES[name][1](session, probe, ids, version, "probe")
+    return probe.docs
+
+
+_worker: dict = {}
+
+
+def _init_worker(url: str, now: datetime) -> None:
+    import credit.database  # noqa: F401  (connection pragmas)
+
+    clock.set_clock(lambda: now)  # every document of a rebuild is built for one instant
+    _worker["session"] = Session(sa.create_engine(url))
+
+
+def _build_in_worker(name: str, ids: list[str], version: int) -> list[Document]:
+    session = _worker["session"]
+    try:
+        return build_documents(session, name, ids, version)
+    finally:
+        session.rollback()
+        session.expunge_all()
+
+
+def _documents(session: Session, name: str, version: int, batch_size: int,
+               pool) -> Iterator[tuple[int, list[Document]]]:
+    """(ids read, documents) per batch of public ids, built here or in ``pool``'s workers
+    (at most two batches ahead per worker, in order)."""
+    batches = _public_ids(session, name, batch_size)
+    if pool is None:
+        for ids in batches:
+            docs = build_documents(session, name, ids, version)
+            session.expunge_all()
+            yield len(ids), docs
+        return
+    pending: deque = deque()
+    for ids in batches:
+        pending.append((len(ids), pool.apply_async(_build_in_worker, (name, ids, version))))
+        if len(pending) >= 2 * pool._processes:
+            n, job = pending.popleft()
+            yield n, job.get()
+    while pending:
+        n, job = pending.popleft()
+        yield n, job.get()
+
+
 def reindex(session: Session, backend: SearchBackend, batch_size: int = 2000,
             progress: Callable[[int], None] | None = None,
-            specs: Sequence[str] | None = None) -> dict[str, int]:
+            specs: Sequence[str] | None = None, workers: int = 1) -> dict[str, int]:
     """Rebuild indices from the database into new generations and swap them in.
 
     Searches use the old generation until the swap, so there is no gap in service. Writes
     that happen meanwhile go to the old generation; the indexer is rewound to the
     position the rebuild started from, so it replays them onto the new one.
+
+    With ``workers`` > 1, worker processes read the rows and build the documents while
+    this process writes them (reading and building is most of the work).
     """
+    pool = None
+    if workers > 1:
+        url = session.get_bind().url.render_as_string(hide_password=False)
+        pool = multiprocessing.get_context("spawn").Pool(
+            workers, initializer=_init_worker, initargs=(url, clock.now()))
     done: dict[str, int] = {}
     starts: list[int] = []
-    for name in specs or list(SPECS):
-        spec = SPECS[name]
-        backend.ensure_index(spec)
-        start = head(session)
-        starts.append(start)
-        session.commit()
-        target = backend.begin_rebuild(spec)
-        index = _SOURCES[name][1]
-        count = 0
-        for ids in _public_ids(session, name, batch_size):
-            count += index(session, backend, ids, start, target)
-            session.expunge_all()
-            if progress:
-                progress(len(ids))
-        backend.finish_rebuild(spec, target)
-        rewind(session, start)
-        done[name] = count
+    try:
+        for name in specs or list(SPECS):
+            spec = SPECS[name]
+            backend.ensure_index(spec)
+            start = head(session)
+            starts.append(start)
+            session.commit()
+            target = backend.begin_rebuild(spec)
+            count = 0
+            for n, docs in _documents(session, name, start, batch_size, pool):
+                if docs:
+                    backend.write(spec, docs, target=target)
+                count += len(docs)
+                if progress:
+                    progress(n)
+            backend.finish_rebuild(spec, target)
+            rewind(session, start)
+            done[name] = count
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     if specs is None and starts:
         # Every index now reflects the feed up to min(starts): an indexer that was further
         # behind need not deliver those events again.
@@ -336,10 +402,9 @@ def check(session: Session, backend: SearchBackend, repair: bool = True,
         expected: set[str] = set()
         stale: list[str] = []
         for ids in _public_ids(session, name, 2000):
-            probe = _Collect()
-            index(session, probe, ids, version, "probe")
-            live = backend.get_many(spec, [d.id for d in probe.docs if d.id in indexed])
-            for d in probe.docs:
+            docs = build_documents(session, name, ids, version)
+            live = backend.get_many(spec, [d.id for d in docs if d.id in indexed])
+            for d in docs:
                 expected.add(d.id)
                 if d.id in live and live[d.id].source != d.source:
                     stale.append(d.id)

@@ -131,3 +131,22 @@ def test_poller_sweeps_expired_pledges_and_catches_up(app_config: dict, clean_ap
     finally:
         polling.extensions["credit.poller_stop"].set()
     assert timedelta(0) <= frozen_clock.now - expired_at
+
+
+def test_parallel_reindex_builds_the_same_documents(clean_app) -> None:
+    """Worker processes that read rows and build documents give exactly the documents the
+    database says each index should hold (the bulk-load path included)."""
+    from search.indexer import check, reindex
+
+    runner = clean_app.test_cli_runner()
+    for args in (["credit", "pledges", "seed-templates"],
+                 ["credit", "demo", "--enterprises", "300", "--seed", "3"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    with clean_app.app_context():
+        backend = clean_app.extensions["credit.search"]
+        done = reindex(db.session, backend, batch_size=50, workers=2)
+        assert done["enterprises"] == 300 and done["pledges"] > 100 and done["violations"] > 0
+        for report in check(db.session, backend, repair=False):
+            assert report.expected == report.indexed, report
+            assert not (report.missing or report.extra or report.stale), report
