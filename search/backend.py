@@ -65,6 +65,9 @@ class IndexSpec:
     prefix_field: str | None = None  # keyword field a name prefix ranks on (after exact)
     score_field: str | None = None  # integer field of sort=score (descending)
     date_field: str | None = None  # ISO date field of sort=date and date_from/date_to
+    #: Single-valued keyword fields counted as facets (the embedded backend keeps them
+    #: together per document, so all facets of a search take one pass).
+    facet_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

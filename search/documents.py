@@ -40,6 +40,7 @@ ENTERPRISES = IndexSpec(
     sort_field="uscc",
     score_field="credit_score",
     date_field="registration_date",
+    facet_fields=("city_code", "industry", "grade", "tier"),
     version=3,  # v3: folded text fields, counts and flags, credit score sort
 )
 
@@ -53,6 +54,7 @@ PLEDGES = IndexSpec(
     sort_field="id",
     score_field="credit_score",
     date_field="published_on",
+    facet_fields=("city_code", "industry", "grade", "tier", "category"),
 )
 
 VIOLATIONS = IndexSpec(
@@ -66,6 +68,7 @@ VIOLATIONS = IndexSpec(
     sort_field="id",
     score_field="credit_score",
     date_field="decision_date",
+    facet_fields=("city_code", "industry", "grade", "tier", "category"),
 )
 
 SPECS: dict[str, IndexSpec] = {s.name: s for s in (ENTERPRISES, PLEDGES, VIOLATIONS)}

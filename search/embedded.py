@@ -34,6 +34,11 @@ from search.backend import (
 )
 
 _GAP = "qqgapqq"
+#: The table layout; part of every table name, so a new layout starts empty beside the
+#: old one and ``flask search check`` (run by ``make run``) fills it.
+#: 2: narrow docs rows (keys and the facet tuple), sources in a table of their own.
+LAYOUT = 2
+_SEP = "\x1f"
 #: Above this many matches, results after the exact-name ones are listed in code order.
 RANK_LIMIT = 20_000
 
@@ -81,17 +86,20 @@ class EmbeddedBackend:
             self._local.conn = None
 
     def _logical(self, spec: IndexSpec) -> str:
-        return f"{self.prefix}_{spec.name}_v{spec.version}".replace("-", "_")
+        return f"{self.prefix}_{spec.name}_v{spec.version}_l{LAYOUT}".replace("-", "_")
 
     def _physical(self, spec: IndexSpec) -> str | None:
         row = self._conn().execute(f'SELECT physical FROM "{self.prefix}_alias" '
                                    "WHERE logical = ?", (self._logical(spec),)).fetchone()
         return row[0] if row else None
 
-    def _tables(self, physical: str) -> tuple[str, str, str]:
-        return f'"{physical}_docs"', f'"{physical}_fts"', f'"{physical}_kw"'
+    def _tables(self, physical: str) -> tuple[str, str, str, str]:
+        """docs: one narrow row per document (id, version, sort keys, the facet tuple);
+        fts: its text; kw: its keyword values; src: its source, read only for hits."""
+        return (f'"{physical}_docs"', f'"{physical}_fts"', f'"{physical}_kw"',
+                f'"{physical}_src"')
 
-    def _live(self, spec: IndexSpec) -> tuple[str, str, str]:
+    def _live(self, spec: IndexSpec) -> tuple[str, str, str, str]:
         physical = self._physical(spec)
         if physical is None:
             self.ensure_index(spec)
@@ -99,13 +107,14 @@ class EmbeddedBackend:
         return self._tables(physical)
 
     def _create(self, spec: IndexSpec, physical: str, indexes: bool = True) -> None:
-        docs, fts, kw = self._tables(physical)
+        docs, fts, kw, src = self._tables(physical)
         cols = ", ".join(f'"{f}"' for f in spec.text_fields)
         self._conn().executescript(f"""
             CREATE TABLE IF NOT EXISTS {docs} (
                 rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
                 deleted INTEGER NOT NULL DEFAULT 0, sort_key TEXT, score_key INTEGER,
-                date_key TEXT, source TEXT);
+                date_key TEXT, facets TEXT);
+            CREATE TABLE IF NOT EXISTS {src} (rowid INTEGER PRIMARY KEY, source TEXT NOT NULL);
             CREATE VIRTUAL TABLE IF NOT EXISTS {fts}
                 USING fts5({cols}, tokenize='unicode61', detail=full);
             CREATE TABLE IF NOT EXISTS {kw} (
@@ -117,7 +126,7 @@ class EmbeddedBackend:
     def _create_indexes(self, physical: str) -> None:
         """Secondary indexes; a rebuild adds them after loading (much faster than
         maintaining them row by row)."""
-        docs, _, kw = self._tables(physical)
+        docs, _, kw, _ = self._tables(physical)
         self._conn().executescript(f"""
             CREATE INDEX IF NOT EXISTS "{physical}_docs_sort" ON {docs} (deleted, sort_key);
             CREATE INDEX IF NOT EXISTS "{physical}_docs_score" ON {docs}
@@ -196,24 +205,23 @@ class EmbeddedBackend:
               docs: list[Document]) -> WriteResult:
         """Bulk insert into a generation being rebuilt, where each id arrives once."""
         c = self._conn()
-        table, fts, kw = tables
+        table, fts, kw, src_table = tables
         names = ", ".join(f'"{f}"' for f in spec.text_fields)
         marks = ", ".join("?" for _ in spec.text_fields)
         c.execute("BEGIN IMMEDIATE")
         try:
             first = c.execute(f"SELECT COALESCE(max(rowid), 0) + 1 FROM {table}").fetchone()[0]
-            rows, texts, keywords = [], [], []
+            rows, sources, texts, keywords = [], [], [], []
             for rowid, d in enumerate(docs, start=first):
                 src = d.source
-                rows.append((rowid, d.id, d.version, str(src.get(spec.sort_field) or ""),
-                             src.get(spec.score_field) if spec.score_field else None,
-                             src.get(spec.date_field) if spec.date_field else None,
-                             json.dumps(src, ensure_ascii=False)))
+                rows.append((rowid, d.id, d.version, *_keys(spec, src)))
+                sources.append((rowid, json.dumps(src, ensure_ascii=False)))
                 texts.append((rowid, *(_text_value(src.get(f)) for f in spec.text_fields)))
                 keywords.extend((rowid, f, v) for f in spec.keyword_fields
                                 for v in _keyword_values(src.get(f)))
             c.executemany(f"INSERT INTO {table} (rowid, id, version, deleted, sort_key, "
-                          "score_key, date_key, source) VALUES (?,?,?,0,?,?,?,?)", rows)
+                          "score_key, date_key, facets) VALUES (?,?,?,0,?,?,?,?)", rows)
+            c.executemany(f"INSERT INTO {src_table} (rowid, source) VALUES (?,?)", sources)
             c.executemany(f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})", texts)
             c.executemany(f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)", keywords)
             c.execute("COMMIT")
@@ -228,7 +236,7 @@ class EmbeddedBackend:
     def _apply(self, spec: IndexSpec, tables: tuple[str, str, str],
                items: list[tuple[str, int, dict | None]]) -> WriteResult:
         c = self._conn()
-        docs, fts, kw = tables
+        docs, fts, kw, src = tables
         written = skipped = 0
         names = ", ".join(f'"{f}"' for f in spec.text_fields)
         marks = ", ".join("?" for _ in spec.text_fields)
@@ -240,25 +248,24 @@ class EmbeddedBackend:
                 if row is not None and row[1] > version:
                     skipped += 1  # external_gte: never regress a newer document
                     continue
-                keys = (None, None, None) if source is None else (
-                    str(source.get(spec.sort_field) or ""),
-                    source.get(spec.score_field) if spec.score_field else None,
-                    source.get(spec.date_field) if spec.date_field else None)
-                blob = json.dumps(source, ensure_ascii=False) if source else None
+                keys = (None, None, None, None) if source is None else _keys(spec, source)
                 if row is not None:
                     rowid = row[0]
                     c.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
                     c.execute(f"DELETE FROM {kw} WHERE doc = ?", (rowid,))
+                    c.execute(f"DELETE FROM {src} WHERE rowid = ?", (rowid,))
                     c.execute(f"UPDATE {docs} SET version = ?, deleted = ?, sort_key = ?, "
-                              "score_key = ?, date_key = ?, source = ? WHERE rowid = ?",
-                              (version, int(source is None), *keys, blob, rowid))
+                              "score_key = ?, date_key = ?, facets = ? WHERE rowid = ?",
+                              (version, int(source is None), *keys, rowid))
                 else:
                     # A delete is remembered as a tombstone, so a late older upsert loses.
                     rowid = c.execute(
                         f"INSERT INTO {docs} (id, version, deleted, sort_key, score_key, "
-                        "date_key, source) VALUES (?,?,?,?,?,?,?)",
-                        (doc_id, version, int(source is None), *keys, blob)).lastrowid
+                        "date_key, facets) VALUES (?,?,?,?,?,?,?)",
+                        (doc_id, version, int(source is None), *keys)).lastrowid
                 if source is not None:
+                    c.execute(f"INSERT INTO {src} (rowid, source) VALUES (?, ?)",
+                              (rowid, json.dumps(source, ensure_ascii=False)))
                     c.execute(f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})",
                               (rowid, *(_text_value(source.get(f)) for f in spec.text_fields)))
                     c.executemany(f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)",
@@ -272,33 +279,35 @@ class EmbeddedBackend:
         return WriteResult(written, skipped)
 
     def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
-        docs = self._live(spec)[0]
+        docs, _, _, src = self._live(spec)
         row = self._conn().execute(
-            f"SELECT id, version, source FROM {docs} WHERE id = ? AND deleted = 0",
-            (doc_id,)).fetchone()
+            f"SELECT d.id, d.version, s.source FROM {docs} d CROSS JOIN {src} s "
+            "ON s.rowid = d.rowid WHERE d.id = ? AND d.deleted = 0", (doc_id,)).fetchone()
         return Document(row[0], row[1], json.loads(row[2])) if row else None
 
     def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]:
-        docs = self._live(spec)[0]
+        docs, _, _, src = self._live(spec)
         out: dict[str, Document] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             marks = ", ".join("?" for _ in chunk)
             for doc_id, version, source in self._conn().execute(
-                    f"SELECT id, version, source FROM {docs} WHERE deleted = 0 "
-                    f"AND id IN ({marks})", chunk):
+                    f"SELECT d.id, d.version, s.source FROM {docs} d CROSS JOIN {src} s "
+                    f"ON s.rowid = d.rowid WHERE d.deleted = 0 AND d.id IN ({marks})",
+                    chunk):
                 out[doc_id] = Document(doc_id, version, json.loads(source))
         return out
 
     def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
                       ) -> list[SearchHit]:
-        docs, _, kw = self._live(spec)
-        rows = self._conn().execute(
-            f"SELECT d.id, d.source, 0.0, k.value FROM {kw} k CROSS JOIN {docs} d "
+        docs, _, kw, src = self._live(spec)
+        c = self._conn()
+        rows = c.execute(
+            f"SELECT d.rowid, d.id, 0.0, k.value FROM {kw} k CROSS JOIN {docs} d "
             "ON d.rowid = k.doc WHERE k.field = ? AND k.value >= ? AND k.value < ? "
             "AND d.deleted = 0 ORDER BY k.value, d.sort_key LIMIT ?",
             (field, value, value + "\U0010ffff", size)).fetchall()
-        return [self._hit(r) for r in rows]
+        return self._hits(c, src, rows)
 
     def versions(self, spec: IndexSpec) -> dict[str, int]:
         docs = self._live(spec)[0]
@@ -315,7 +324,8 @@ class EmbeddedBackend:
     # -- search -----------------------------------------------------------------------
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         c = self._conn()
-        docs, fts, kw = self._live(spec)
+        tables = self._live(spec)
+        docs, _, kw, src = tables
         text = query.text.strip()
         filters, filter_params = self._filter_sql(spec, kw, query)
         c.execute("BEGIN")  # one snapshot for the count, the page and the facets
@@ -324,44 +334,51 @@ class EmbeddedBackend:
                 phrases = query_terms(text)
                 if not phrases:
                     return SearchResult(0, [], {f: [] for f in query.facets})
-                return self._full_text(c, spec, (docs, fts, kw), query, phrases, filters,
+                return self._full_text(c, spec, tables, query, phrases, filters,
                                        filter_params)
             cond, params = "d.deleted = 0" + filters, list(filter_params)
             if text:  # a USCC: exact keyword lookup
                 cond += f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
                 params += [spec.id_field, fold(text).upper()]
-            total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}",
-                              params).fetchone()[0]
             order, key, after_sql, after_params = self._order(query, None, None)
             rows = c.execute(
-                f"SELECT d.id, d.source, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
+                f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, *after_params, query.size, self._offset(query)]).fetchall()
-            if params:  # a filtered set: facet it from a temporary table of its rows
-                c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, "
-                          "tier INTEGER, score REAL)")
-                c.execute("DELETE FROM temp.m")
-                c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d "
-                          f"WHERE {cond}", params)
-                facets = {fname: [tuple(r) for r in c.execute(
-                    f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k "
-                    "ON k.doc = m.doc AND k.field = ? GROUP BY k.value "
-                    "ORDER BY n DESC, k.value LIMIT 50", (fname,))]
-                    for fname in query.facets}
+            if params:  # a filtered set: count and facet it from a temporary table
+                self._reset_matches(c)
+                total = c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d "
+                                  f"WHERE {cond}", params).rowcount
+                facets = self._match_facets(c, spec, docs, kw, query)
             else:
+                total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}").fetchone()[0]
                 facets = self._facets(c, kw, query, "1", [])
+            hits = self._hits(c, src, rows)
         finally:
             c.execute("ROLLBACK")
-        return SearchResult(total, [self._hit(r) for r in rows], facets)
+        return SearchResult(total, hits, facets)
 
     @staticmethod
     def _offset(query: SearchQuery) -> int:
         return 0 if query.after is not None else (query.page - 1) * query.size
 
     @staticmethod
-    def _hit(row: tuple) -> SearchHit:
-        doc_id, source, score, *key = row
-        return SearchHit(doc_id, float(score), json.loads(source), tuple(key))
+    def _hits(c: sqlite3.Connection, src: str, rows: list[tuple]) -> list[SearchHit]:
+        """Rows of (rowid, id, score, *sort key) in order; their sources are read here,
+        for the page only."""
+        if not rows:
+            return []
+        marks = ", ".join("?" for _ in rows)
+        sources = dict(c.execute(f"SELECT rowid, source FROM {src} WHERE rowid IN ({marks})",
+                                 [r[0] for r in rows]))
+        return [SearchHit(doc_id, float(score), json.loads(sources[rowid]), tuple(key))
+                for rowid, doc_id, score, *key in rows]
+
+    @staticmethod
+    def _reset_matches(c: sqlite3.Connection) -> None:
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, tier INTEGER, "
+                  "score REAL)")
+        c.execute("DELETE FROM temp.m")
 
     @staticmethod
     def _order(query: SearchQuery, tier: str | None, score: str | None
@@ -414,35 +431,67 @@ class EmbeddedBackend:
             facets[fname] = [(v, n) for v, n in rows]
         return facets
 
+    @staticmethod
+    def _match_facets(c: sqlite3.Connection, spec: IndexSpec, docs: str, kw: str,
+                      query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
+        """Facet counts over the matches in ``temp.m``.
+
+        The facet fields' values of a document are one tuple in its narrow row, so the
+        counts of every facet come from one pass over the matches, grouped by tuple (a
+        few thousand distinct ones), then added up here per field. Other fields are
+        counted from the keyword table."""
+        wanted = [f for f in query.facets if f in spec.facet_fields]
+        facets: dict[str, list[tuple[str, int]]] = {}
+        if wanted:
+            counts: dict[str, dict[str, int]] = {f: {} for f in wanted}
+            at = {f: spec.facet_fields.index(f) for f in wanted}
+            for combo, n in c.execute(f"SELECT d.facets, count(*) FROM temp.m CROSS JOIN "
+                                      f"{docs} d ON d.rowid = m.doc GROUP BY d.facets"):
+                values = (combo or "").split(_SEP)
+                for f in wanted:
+                    v = values[at[f]] if at[f] < len(values) else ""
+                    if v:
+                        counts[f][v] = counts[f].get(v, 0) + n
+            for f in wanted:
+                facets[f] = sorted(counts[f].items(), key=lambda vn: (-vn[1], vn[0]))[:50]
+        for fname in query.facets:
+            if fname not in facets:
+                facets[fname] = [tuple(r) for r in c.execute(
+                    f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k "
+                    "ON k.doc = m.doc AND k.field = ? GROUP BY k.value "
+                    "ORDER BY n DESC, k.value LIMIT 50", (fname,)).fetchall()]
+        return {f: facets[f] for f in query.facets}
+
     def _full_text(self, c: sqlite3.Connection, spec: IndexSpec,
-                   tables: tuple[str, str, str], query: SearchQuery,
+                   tables: tuple[str, str, str, str], query: SearchQuery,
                    phrases: list[list[str]], filters: str,
                    filter_params: list[Any]) -> SearchResult:
         """Exact name first, then name prefix, then the rest by BM25 relevance.
 
-        Up to ``RANK_LIMIT`` matches are materialised once into a temporary table with
-        their rank, and the page and the facets are read from it. Beyond that (a two-
-        character fragment such as 有限 matches most of the registry) relevance says little
-        and scoring every match costs seconds, so after the exact-name ones they are listed
-        in code order, like a browse. The set of matches, the total and the facets are the
-        same either way.
+        The matches are read once into a temporary table, which gives the total, the
+        facets and the page. Up to ``RANK_LIMIT`` of them are ranked: read again with their
+        BM25 score, and raised a tier for a name prefix and another for the exact name.
+        Beyond that (a two-character fragment such as 有限 matches most of the registry)
+        relevance says little and scoring every match costs seconds, so after the
+        exact-name ones they are listed in code order, like a browse. The set of matches,
+        the total and the facets are the same either way.
         """
-        docs, fts, kw = tables
+        docs, fts, kw, src = tables
         cols = " ".join(f'"{f}"' for f in spec.text_fields)
         expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
-        match = f"SELECT d.rowid FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid " \
-                f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}"
         match_params = [expr, *filter_params]
-        total = c.execute(f"SELECT count(*) FROM ({match})", match_params).fetchone()[0]
         wanted = fold(query.text.strip())
         exact = {doc for (doc,) in c.execute(
             f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted))}
         offset, size = self._offset(query), query.size
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, tier INTEGER, "
-                  "score REAL)")
-        c.execute("DELETE FROM temp.m")
+        self._reset_matches(c)
+        total = c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {fts} CROSS JOIN "
+                          f"{docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
+                          f"AND d.deleted = 0{filters}", match_params).rowcount
+        facets = self._match_facets(c, spec, docs, kw, query)
         if total <= RANK_LIMIT:
             weights = ", ".join(str(w) for w in spec.text_fields.values())
+            c.execute("DELETE FROM temp.m")
             c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, -bm25({fts}, {weights}) "
                       f"FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid "
                       f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}", match_params)
@@ -453,48 +502,47 @@ class EmbeddedBackend:
             if exact:
                 marks = ", ".join("?" for _ in exact)
                 c.execute(f"UPDATE temp.m SET tier = 2 WHERE doc IN ({marks})", list(exact))
-            source = f"temp.m CROSS JOIN {docs} d ON d.rowid = m.doc"
             order, key, after_sql, after_params = self._order(query, "m.tier", "m.score")
             rows = c.execute(
-                f"SELECT d.id, d.source, m.score, {key} FROM {source} WHERE 1{after_sql} "
-                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                f"SELECT d.rowid, d.id, m.score, {key} FROM temp.m CROSS JOIN {docs} d "
+                f"ON d.rowid = m.doc WHERE 1{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*after_params, size, offset]).fetchall()
-            scope_table = "temp.m"
-        else:
-            # Too many to rank: exact-name matches first, the rest in code order.
-            c.execute(f"INSERT INTO temp.m SELECT rowid, 0, 0.0 FROM ({match})", match_params)
-            in_m = "d.rowid IN (SELECT doc FROM temp.m)"
-            marks = ", ".join("?" for _ in exact)
-            rows = []
-            first = [] if not exact else c.execute(
-                f"SELECT d.id, d.source, 0.0, 2, 0.0, d.sort_key FROM {docs} d WHERE {in_m} "
-                f"AND d.rowid IN ({marks}) ORDER BY d.sort_key", list(exact)).fetchall()
-            after = query.after
-            if after is None:
-                rows = first[offset:offset + size]
-            elif after[0] == 2:
-                rows = [r for r in first if r[5] > after[2]][:size]
-            rest_offset = max(0, offset - len(first)) if after is None else 0
-            if len(rows) < size and query.sort == "relevance":
-                skip = f" AND d.rowid NOT IN ({marks})" if exact else ""
-                cursor = " AND d.sort_key > ?" if after is not None and after[0] == 0 else ""
-                rows += c.execute(
-                    f"SELECT d.id, d.source, 0.0, 0, 0.0, d.sort_key FROM {docs} d "
-                    f"WHERE d.deleted = 0 AND {in_m}{skip}{cursor} ORDER BY d.sort_key "
-                    "LIMIT ? OFFSET ?",
-                    [*exact, *([after[2]] if cursor else []), size - len(rows),
-                     rest_offset]).fetchall()
-            elif query.sort != "relevance":
-                order, key, after_sql, after_params = self._order(query, None, None)
-                rows = c.execute(
-                    f"SELECT d.id, d.source, 0.0, {key} FROM {docs} d WHERE d.deleted = 0 "
-                    f"AND {in_m}{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-                    [*after_params, size, offset]).fetchall()
-            scope_table = "temp.m"
-        facets = {}
-        for fname in query.facets:
-            facets[fname] = [tuple(r) for r in c.execute(
-                f"SELECT k.value, count(*) AS n FROM {scope_table} CROSS JOIN {kw} k "
-                "ON k.doc = m.doc AND k.field = ? GROUP BY k.value ORDER BY n DESC, k.value "
-                "LIMIT 50", (fname,)).fetchall()]
-        return SearchResult(total, [self._hit(r) for r in rows], facets)
+            return SearchResult(total, self._hits(c, src, rows), facets)
+        # Too many to rank: exact-name matches first, the rest in code order.
+        in_m = "d.rowid IN (SELECT doc FROM temp.m)"
+        marks = ", ".join("?" for _ in exact)
+        rows = []
+        first = [] if not exact else c.execute(
+            f"SELECT d.rowid, d.id, 0.0, 2, 0.0, d.sort_key FROM {docs} d WHERE {in_m} "
+            f"AND d.rowid IN ({marks}) ORDER BY d.sort_key", list(exact)).fetchall()
+        after = query.after
+        if after is None:
+            rows = first[offset:offset + size]
+        elif after[0] == 2:
+            rows = [r for r in first if r[5] > after[2]][:size]
+        rest_offset = max(0, offset - len(first)) if after is None else 0
+        if len(rows) < size and query.sort == "relevance":
+            skip = f" AND d.rowid NOT IN ({marks})" if exact else ""
+            cursor = " AND d.sort_key > ?" if after is not None and after[0] == 0 else ""
+            rows += c.execute(
+                f"SELECT d.rowid, d.id, 0.0, 0, 0.0, d.sort_key FROM {docs} d "
+                f"WHERE d.deleted = 0 AND {in_m}{skip}{cursor} ORDER BY d.sort_key "
+                "LIMIT ? OFFSET ?",
+                [*exact, *([after[2]] if cursor else []), size - len(rows),
+                 rest_offset]).fetchall()
+        elif query.sort != "relevance":
+            order, key, after_sql, after_params = self._order(query, None, None)
+            rows = c.execute(
+                f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE d.deleted = 0 "
+                f"AND {in_m}{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*after_params, size, offset]).fetchall()
+        return SearchResult(total, self._hits(c, src, rows), facets)
+
+
+def _keys(spec: IndexSpec, source: dict[str, Any]) -> tuple[Any, Any, Any, str]:
+    """A document's narrow-row columns: sort, score and date keys and its facet tuple."""
+    return (str(source.get(spec.sort_field) or ""),
+            source.get(spec.score_field) if spec.score_field else None,
+            source.get(spec.date_field) if spec.date_field else None,
+            _SEP.join("" if source.get(f) is None else str(source.get(f))
+                      for f in spec.facet_fields))

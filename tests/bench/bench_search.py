@@ -32,8 +32,8 @@ from tests.bench.bench_ratings import measured_json
 from tests.bench.bench_registry import FLASK, ROOT, es_rss_mib, table
 
 
-def query_mix(n: int, seed: int = 7) -> list[str]:
-    """A fixed list of request paths, drawn from the generated registry's own names."""
+def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """A fixed list of (kind, request path), drawn from the generated registry's names."""
     from credit.demo import generate
 
     rng = random.Random(seed)
@@ -45,28 +45,32 @@ def query_mix(n: int, seed: int = 7) -> list[str]:
         roll = rng.random()
         if roll < 0.20:
             start = rng.randrange(2, max(3, len(r["name"]) - 3))
-            q = {"q": r["name"][start:start + 2]}
+            kind, q = "2-char fragment", {"q": r["name"][start:start + 2]}
         elif roll < 0.32:
-            q = {"q": r["name"]}
+            kind, q = "exact name", {"q": r["name"]}
         elif roll < 0.40:
-            q = {"q": r["uscc"]}
+            kind, q = "USCC", {"q": r["uscc"]}
         elif roll < 0.55:
-            q = {"q": r["name"][3:5], "city": rng.choice(cities),
-                 "grade": rng.choice(["A", "BBB", "AA"]), "sort": "score"}
+            kind, q = "fragment + city + grade, by score", {
+                "q": r["name"][3:5], "city": rng.choice(cities),
+                "grade": rng.choice(["A", "BBB", "AA"]), "sort": "score"}
         elif roll < 0.70:
-            q = {"type": "pledge", "q": rng.choice([r["uscc"], r["name"][:4]])}
+            kind, q = "pledges by code or name", {
+                "type": "pledge", "q": rng.choice([r["uscc"], r["name"][:4]])}
         elif roll < 0.85:
-            q = {"type": "violation", "q": rng.choice(["", r["name"][:2]]),
-                 "category": rng.choice(["pricing", "false_advertising", "counterfeit"]),
-                 "sort": "date"}
+            kind, q = "violations by category, by date", {
+                "type": "violation", "q": rng.choice(["", r["name"][:2]]),
+                "category": rng.choice(["pricing", "false_advertising", "counterfeit"]),
+                "sort": "date"}
         else:
-            paths.append("/api/v1/suggest?" + urlencode({"q": r["name"][:3]}))
+            paths.append(("suggest", "/api/v1/suggest?" + urlencode({"q": r["name"][:3]})))
             continue
-        paths.append("/api/v1/search?" + urlencode(q))
+        paths.append((kind, "/api/v1/search?" + urlencode(q)))
     return paths
 
 
-def load(port: int, paths: list[str], clients: int, seconds: float) -> list[object]:
+def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
+         by_kind: dict[str, list[float]] | None = None) -> list[object]:
     samples: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
@@ -75,20 +79,24 @@ def load(port: int, paths: list[str], clients: int, seconds: float) -> list[obje
     def client(offset: int) -> None:
         h = Http(port)
         i = offset
-        mine, bad = [], []
+        mine, bad, kinds = [], [], []
         while time.perf_counter() < deadline:
-            path = paths[i % len(paths)]
+            kind, path = paths[i % len(paths)]
             i += clients
             t = time.perf_counter()
             h.conn.request("GET", path)
             resp = h.conn.getresponse()
             resp.read()
             mine.append((time.perf_counter() - t) * 1000)
+            kinds.append(kind)
             if resp.status != 200:
                 bad.append(resp.status)
         with lock:
             samples.extend(mine)
             errors.extend(bad)
+            if by_kind is not None:
+                for kind, ms in zip(kinds, mine, strict=True):
+                    by_kind.setdefault(kind, []).append(ms)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
@@ -123,6 +131,11 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--load-only", action="store_true",
+                    help="reuse the indices a previous run left (--keep-indices): measure "
+                         "the load again")
+    ap.add_argument("--keep-indices", action="store_true",
+                    help="leave the Elasticsearch indices for a later --load-only run")
     args = ap.parse_args()
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
     base = {**os.environ, "CREDIT_INSTANCE_DIR": args.data, "CREDIT_LOG_LEVEL": "WARNING",
@@ -134,25 +147,33 @@ def main() -> None:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
     sys.path.insert(0, str(ROOT))
     paths = query_mix(args.queries)
-    index_rows, load_rows = [], []
+    index_rows, load_rows, kind_rows = [], [], []
     for label, env in backends:
-        secs, mib, done = measured_json([*FLASK[:-1], "search", "reindex"], env)
-        docs = sum(done["indexed"].values())
-        es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() else ""
-        index_rows.append([label, f"{docs:,}", ", ".join(
-            f"{k} {v:,}" for k, v in done["indexed"].items()), f"{secs:.0f}",
-            f"{docs / secs:,.0f}", f"{mib:.0f}{es}"])
+        if not args.load_only:
+            secs, mib, done = measured_json([*FLASK[:-1], "search", "reindex"], env)
+            docs = sum(done["indexed"].values())
+            es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() \
+                else ""
+            index_rows.append([label, f"{docs:,}", ", ".join(
+                f"{k} {v:,}" for k, v in done["indexed"].items()), f"{secs:.0f}",
+                f"{docs / secs:,.0f}", f"{mib:.0f}{es}"])
         server, port = serve(env)
         try:
             load(port, paths, args.clients, 5)  # warm caches and connections
+            by_kind: dict[str, list[float]] = {}
             load_rows.append([label, "search (mixed)",
-                              *load(port, paths, args.clients, args.seconds)])
+                              *load(port, paths, args.clients, args.seconds, by_kind)])
             load_rows.append([label, "trivial JSON (/healthz)",
-                              *load(port, ["/healthz"], args.clients, args.seconds)])
+                              *load(port, [("healthz", "/healthz")], args.clients,
+                                    args.seconds)])
+            for kind, ms in sorted(by_kind.items()):
+                q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
+                kind_rows.append([label, kind, len(ms), f"{q[49]:.1f}", f"{q[94]:.1f}",
+                                  f"{q[98]:.1f}", f"{max(ms):.0f}"])
         finally:
             server.terminate()
             server.wait(timeout=30)
-        if "Elastic" in label:
+        if "Elastic" in label and not args.keep_indices:
             from search import create_backend
             from search.documents import SPECS
 
@@ -160,13 +181,16 @@ def main() -> None:
             b = create_backend(es_url, "benchsearch", "")
             for spec in SPECS.values():
                 b.drop(spec)
-    table("Bulk indexing (flask search reindex)",
-          ["backend", "documents", "by index", "seconds", "docs/s", "peak RSS MiB"],
-          index_rows)
+    if index_rows:
+        table("Bulk indexing (flask search reindex, 2 builder processes + the writer)",
+              ["backend", "documents", "by index", "seconds", "docs/s", "peak RSS MiB"],
+              index_rows)
     table(f"Search API over loopback: gunicorn 2 workers x 4 threads, {args.clients} "
           f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
           ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms",
            "errors"], load_rows)
+    table("Search latency by kind of request (same run, ms)",
+          ["backend", "kind", "requests", "p50", "p95", "p99", "max"], kind_rows)
 
 
 if __name__ == "__main__":
