@@ -656,6 +656,19 @@ es_status() {
     echo "elasticsearch: stopped ($ES_VERSION)"; return 1
 }
 
+# =============================================================== browser ===
+# Headless Chromium for the end-to-end page tests: Debian's package (a browser download
+# by a test tool does not work here), plus a CJK font so screenshots show Chinese.
+CHROMIUM="${CREDIT_CHROMIUM:-/usr/bin/chromium}"
+
+browser_up() {
+    if [[ ! -x "$CHROMIUM" ]] || ! fc-list 2>/dev/null | grep -qiE "wqy|noto.*cjk"; then
+        apt_install chromium fonts-wqy-zenhei
+    fi
+    [[ -x "$CHROMIUM" ]] || die "chromium is not at $CHROMIUM (set CREDIT_CHROMIUM)"
+    echo "chromium: ready ($("$CHROMIUM" --version 2>/dev/null | head -1))"
+}
+
 # ================================================================== main ===
 usage() {
     echo "usage: $0 up|down|status|env|es-stop|es-start" >&2
@@ -667,6 +680,7 @@ case "$cmd" in
 env)
     echo "export CREDIT_TEST_DATABASE_URL=$DATABASE_URL"
     echo "export CREDIT_TEST_SEARCH_URL=$ES_URL"
+    if [[ -x "$CHROMIUM" ]]; then echo "export CREDIT_TEST_CHROMIUM=$CHROMIUM"; fi
     ;;
 up)
     command -v curl >/dev/null 2>&1 || { init_dirs; apt_install curl; }
@@ -677,6 +691,7 @@ up)
     if ((IS_ROOT)); then chmod 0755 "$SVC_DIR"; fi
     pg_up
     es_up
+    browser_up
     ;;
 down)
     if [[ -d "$SVC_DIR" ]]; then
