@@ -14,4 +14,5 @@ N="${BENCH_ENTERPRISES:-1000000}"
 DATA="$(mktemp -d -t credit-bench-data-XXXXXX)"
 trap 'rm -rf "$DATA"' EXIT
 .venv/bin/python -m tests.bench.bench_ratings --enterprises "$N" --data "$DATA"
-.venv/bin/python -m tests.bench.bench_search --data "$DATA"
+.venv/bin/python -m tests.bench.bench_search --data "$DATA" --keep-indices
+.venv/bin/python -m tests.bench.bench_pages --data "$DATA" --drop-indices

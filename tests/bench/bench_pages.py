@@ -1,0 +1,142 @@
+"""Page benchmark: server time of the enterprise profile and the search results pages on
+the registry of ``bench_ratings`` (``--data``; 1,000,000 enterprises), for each search
+backend.
+
+gunicorn with 2 workers over loopback; ``--clients`` keep-alive clients request a fixed
+list of pages: profiles of firms drawn from the registry, and results pages for the
+query mix of ``bench_search``. Server time is the application's own ``Server-Timing``
+figure; the wall time seen by the client is shown beside it. Prints tables; asserts
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests.bench.bench_pledges import Http
+from tests.bench.bench_registry import ROOT, table
+from tests.bench.bench_search import query_mix, serve
+
+
+def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
+    """(kind, path): half profiles of random firms, half results pages."""
+    db = sqlite3.connect(f"file:{Path(data) / 'credit.db'}?mode=ro", uri=True)
+    total = db.execute("SELECT max(rowid) FROM enterprises").fetchone()[0]
+    rng = random.Random(seed)
+    codes = []
+    while len(codes) < n // 2:
+        row = db.execute("SELECT uscc FROM enterprises WHERE rowid = ?",
+                         (rng.randrange(1, total + 1),)).fetchone()
+        if row:
+            codes.append(row[0])
+    pages = [("profile", f"/enterprises/{c}") for c in codes]
+    for kind, path in query_mix(n - len(pages), seed=seed):
+        if path.startswith("/api/v1/search?"):
+            pages.append((f"results: {kind}", "/search?" + path.split("?", 1)[1]))
+    rng.shuffle(pages)
+    return pages
+
+
+def run(port: int, pages: list[tuple[str, str]], clients: int, seconds: float
+        ) -> tuple[dict[str, list[tuple[float, float]]], int, float]:
+    found: dict[str, list[tuple[float, float]]] = {}
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(offset: int) -> None:
+        h = Http(port)
+        i, mine, bad = offset, [], 0
+        while time.perf_counter() < deadline:
+            kind, path = pages[i % len(pages)]
+            i += clients
+            t = time.perf_counter()
+            h.conn.request("GET", path, headers={"Accept": "text/html"})
+            resp = h.conn.getresponse()
+            resp.read()
+            wall = (time.perf_counter() - t) * 1000
+            timing = resp.getheader("Server-Timing", "app;dur=0")
+            server = float(timing.split("dur=", 1)[1].split(",")[0])
+            mine.append((kind, server, wall))
+            bad += resp.status != 200
+        with lock:
+            errors[0] += bad
+            for kind, server, wall in mine:
+                found.setdefault(kind, []).append((server, wall))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return found, errors[0], time.perf_counter() - started
+
+
+def _q(values: list[float]) -> list[str]:
+    q = statistics.quantiles(values, n=100) if len(values) > 1 else [values[0]] * 99
+    return [f"{q[49]:.1f}", f"{q[94]:.1f}", f"{q[98]:.1f}"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--drop-indices", action="store_true",
+                    help="drop the Elasticsearch indices of bench_search afterwards")
+    args = ap.parse_args()
+    es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
+    base = {**os.environ, "CREDIT_INSTANCE_DIR": args.data, "CREDIT_LOG_LEVEL": "WARNING",
+            "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch"}
+    backends = [("embedded", {**base, "CREDIT_SEARCH_URL": "", "CREDIT_EMBEDDED_SEARCH_PATH":
+                              str(Path(args.data) / "bench-search.db")})]
+    if es_url:
+        backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
+    sys.path.insert(0, str(ROOT))
+    pages = page_list(args.data, args.pages)
+    rows = []
+    for label, env in backends:
+        server, port = serve(env)
+        try:
+            run(port, pages, args.clients, 5)  # warm up
+            found, errors, elapsed = run(port, pages, args.clients, args.seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        n = sum(len(v) for v in found.values())
+        groups = {"profile": found.get("profile", []),
+                  "results (all kinds)": [x for k, v in found.items()
+                                          if k.startswith("results") for x in v]}
+        groups.update((k, v) for k, v in sorted(found.items()) if k.startswith("results: "))
+        for kind, samples in groups.items():
+            if samples:
+                rows.append([label, kind, len(samples), *_q([s for s, _ in samples]),
+                             *_q([w for _, w in samples])])
+        rows.append([label, f"all pages: {n / elapsed:.0f} pages/s, {errors} errors", n,
+                     "", "", "", "", "", ""])
+    if es_url and args.drop_indices:
+        from search import create_backend
+        from search.documents import SPECS
+
+        os.environ.update({k: v for k, v in backends[-1][1].items()
+                           if k.startswith("CREDIT_")})
+        for spec in SPECS.values():
+            create_backend(es_url, "benchsearch", "").drop(spec)
+    table(f"Page server time (Server-Timing, ms) and wall time seen by the client (ms): "
+          f"gunicorn 2 workers, {args.clients} clients, {args.seconds:.0f} s",
+          ["backend", "page", "requests", "server p50", "server p95", "server p99",
+           "wall p50", "wall p95", "wall p99"], rows)
+
+
+if __name__ == "__main__":
+    main()
