@@ -1,0 +1,74 @@
+"""Form handling for the consoles: read a posted form into the shape a service or input
+schema expects, and turn validation errors (marshmallow's or a service's
+``ValidationFailed``) into messages per field for the template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import request
+from marshmallow import Schema
+from marshmallow import ValidationError as MaValidationError
+
+from credit.errors import ValidationFailed
+
+Errors = dict[str, list[str]]
+
+
+_FRIENDLY = {
+    "Missing data for required field.": "此项必填 (required)",
+    "Not a valid date.": "日期格式应为 YYYY-MM-DD (not a valid date)",
+    "Not a valid number.": "应为数字 (not a valid number)",
+    "Not a valid decimal.": "应为数字 (not a valid number)",
+    "Not a valid boolean.": "请选择 (choose one)",
+    "Must be one of: ": "请选择 (choose one)",
+}
+
+
+def values(text_fields: Iterable[str] = (), list_fields: Iterable[str] = ()) -> dict[str, Any]:
+    """What the user typed, as typed (to show the form again)."""
+    out: dict[str, Any] = {name: request.form.get(name, "") for name in text_fields}
+    out.update({name: request.form.getlist(name) for name in list_fields})
+    return out
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _top(field: str) -> str:
+    return str(field).split(".")[0] or "_"
+
+
+def _flatten(messages: Any, field: str, out: Errors) -> None:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            _flatten(value, field if isinstance(key, int) else (field or str(key)), out)
+    elif isinstance(messages, list):
+        for m in messages:
+            _flatten(m, field, out)
+    else:
+        text = str(messages)
+        out.setdefault(_top(field or "_"), []).append(_FRIENDLY.get(text, text))
+
+
+def from_marshmallow(exc: MaValidationError) -> Errors:
+    out: Errors = {}
+    _flatten(exc.normalized_messages(), "", out)
+    return out
+
+
+def from_domain(exc: ValidationFailed) -> Errors:
+    out: Errors = {}
+    for e in exc.errors:
+        out.setdefault(_top(e.field), []).append(e.message)
+    if not out:
+        out["_"] = [exc.detail]
+    return out
+
+
+def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate with the API's own input schema; empty optional strings count as absent."""
+    cleaned = {k: v for k, v in data.items() if v not in ("", None)}
+    return schema.load(cleaned)
