@@ -231,8 +231,8 @@ def _record_page(violation_id: str, objection: dict | None = None,
         "console/firm_record.html", v=v, repair_pledges=repair_pledges,
         objections=[o for o in cases["objections"] if o.violation_id == v.id],
         repairs=[r for r in cases["repairs"] if r.violation_id == v.id],
-        objection=objection or {"values": {}, "errors": {}},
-        repair=repair or {"values": {}, "errors": {}}, **_vocab()), status
+        objection=objection or {"typed": {}, "errors": {}},
+        repair=repair or {"typed": {}, "errors": {}}, **_vocab()), status
 
 
 @bp.get("/firm/records/<violation_id>")
@@ -256,10 +256,10 @@ def file_objection(violation_id: str):
                                     body["attachments"])
     except MaValidationError as exc:
         return _record_page(violation_id, objection={
-            "values": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
     except ValidationFailed as exc:
         return _record_page(violation_id, objection={
-            "values": typed, "errors": forms.from_domain(exc)}, status=400)
+            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
     flash(("notice", "异议已提交，记录显示为“异议处理中”。",
            "Objection filed; the record shows as under objection."))
     return redirect(url_for("console.firm_record", violation_id=violation_id))
@@ -279,9 +279,9 @@ def apply_for_repair(violation_id: str):
                                       body["pledge_id"], body["statement"])
     except MaValidationError as exc:
         return _record_page(violation_id, repair={
-            "values": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
     except ValidationFailed as exc:
         return _record_page(violation_id, repair={
-            "values": typed, "errors": forms.from_domain(exc)}, status=400)
+            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
     flash(("notice", "信用修复申请已提交。", "Repair application filed."))
     return redirect(url_for("console.firm_record", violation_id=violation_id))

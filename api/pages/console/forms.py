@@ -4,6 +4,7 @@ schema expects, and turn validation errors (marshmallow's or a service's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,8 +23,29 @@ _FRIENDLY = {
     "Not a valid number.": "应为数字 (not a valid number)",
     "Not a valid decimal.": "应为数字 (not a valid number)",
     "Not a valid boolean.": "请选择 (choose one)",
-    "Must be one of: ": "请选择 (choose one)",
 }
+
+
+_PATTERNS = [
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     "长度应为 {0}–{1} 个字符 (length must be {0}–{1})"),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
+     "至少 {0} 个字符或 {0} 项 (at least {0})"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"),
+     "最多 {0} 个字符或 {0} 项 (at most {0})"),
+    (re.compile(r"^Must be one of: .*$"), "请选择一项 (choose one of the options)"),
+]
+
+
+def friendly(text: str) -> str:
+    """marshmallow's English messages in both languages, as the API's own are."""
+    if text in _FRIENDLY:
+        return _FRIENDLY[text]
+    for pattern, template in _PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return template.format(*match.groups())
+    return text
 
 
 def values(text_fields: Iterable[str] = (), list_fields: Iterable[str] = ()) -> dict[str, Any]:
@@ -49,8 +71,7 @@ def _flatten(messages: Any, field: str, out: Errors) -> None:
         for m in messages:
             _flatten(m, field, out)
     else:
-        text = str(messages)
-        out.setdefault(_top(field or "_"), []).append(_FRIENDLY.get(text, text))
+        out.setdefault(_top(field or "_"), []).append(friendly(str(messages)))
 
 
 def from_marshmallow(exc: MaValidationError) -> Errors:
@@ -69,6 +90,19 @@ def from_domain(exc: ValidationFailed) -> Errors:
 
 
 def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate with the API's own input schema; empty optional strings count as absent."""
+    """Validate with the API's own input schema; empty optional strings count as absent.
+
+    marshmallow skips whole-form checks (e.g. "until before from") while a field is wrong;
+    they are run again without the wrong fields, so every problem is reported at once."""
     cleaned = {k: v for k, v in data.items() if v not in ("", None)}
-    return schema.load(cleaned)
+    try:
+        return schema.load(cleaned)
+    except MaValidationError as exc:
+        messages = exc.normalized_messages()
+        rest = {k: v for k, v in cleaned.items() if k not in messages}
+        try:
+            type(schema)(partial=True).load(rest)
+        except MaValidationError as more:
+            for key, value in more.normalized_messages().items():
+                messages.setdefault(key, value)
+        raise MaValidationError(messages) from None

@@ -124,8 +124,8 @@ def _violation_page(violation_id: str, correction: dict | None = None,
                     revocation: dict | None = None, status: int = 200):
     v = violations.get_violation(current_identity(), violation_id)
     return render_template("console/violation_view.html", v=v,
-                           correction=correction or {"values": {}, "errors": {}},
-                           revocation=revocation or {"values": {}, "errors": {}},
+                           correction=correction or {"typed": {}, "errors": {}},
+                           revocation=revocation or {"typed": {}, "errors": {}},
                            **_vocab()), status
 
 
@@ -152,10 +152,10 @@ def violation_correct(violation_id: str):
                                        body["new_value"], body["reason"], _version())
     except MaValidationError as exc:
         return _violation_page(violation_id, correction={
-            "values": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
     except ValidationFailed as exc:
         return _violation_page(violation_id, correction={
-            "values": typed, "errors": forms.from_domain(exc)}, status=400)
+            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
     flash(("notice", "已更正（原值保留在更正记录中）。",
            "Corrected (the old value stays in the correction history)."))
     return redirect(url_for("console.violation_view", violation_id=violation_id))
@@ -172,7 +172,7 @@ def violation_revoke(violation_id: str):
                                         _version())
     except MaValidationError as exc:
         return _violation_page(violation_id, revocation={
-            "values": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
     flash(("notice", "记录已撤销，已退出公示。", "Revoked; the record has left public view."))
     return redirect(url_for("console.violation_view", violation_id=violation_id))
 
