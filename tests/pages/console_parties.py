@@ -101,3 +101,13 @@ def post(client, path: str, data: dict, status: int = 302, csrf_from: str | None
     r = client.post(path, data={**data, "csrf": token})
     assert r.status_code == status, (path, r.status_code, r.get_data(as_text=True)[:3000])
     return r
+
+
+def sign_out(client) -> None:
+    """Sign out of the console (and the platform session): POST with the CSRF token."""
+    with client.session_transaction() as s:
+        token = s.get("csrf")
+    if token is None:
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+    r = client.post("/console/logout", data={"csrf": token})
+    assert r.status_code == 302

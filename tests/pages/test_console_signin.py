@@ -237,3 +237,12 @@ def test_every_console_page_declares_its_scope(clean_app):
                 assert view._credit_public
             else:
                 assert view._credit_console and view._credit_scope, rule.rule
+
+
+def test_signing_out_ends_the_platform_session_too(client, cp):
+    from tests.pages.console_parties import sign_out
+
+    sign_in(client, "firm-a")
+    sign_out(client)
+    r = client.get(authorize_url(client))
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
