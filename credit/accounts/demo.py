@@ -80,5 +80,8 @@ def ensure_demo_accounts(identity: Identity, uow: UnitOfWork, *, production: boo
                             scope_list=sorted(ALLOWED_BY_KIND["regulator"]),
                             authority_code=authority.code)
         created.append(REGULATOR_USER)
+    user = db.session.scalar(sa.select(UserAccount).where(UserAccount.username == FIRM_USER))
+    if user is not None and user.enterprise_id:
+        firm = db.session.get(Enterprise, user.enterprise_id)
     return DemoAccounts(firm.uscc if firm else None, firm.name if firm else None,
                         authority.code if authority else None, created)
