@@ -11,4 +11,12 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
+
+@bp.context_processor
+def _field_names() -> dict:
+    from api.pages.console.forms import FIELD_NAMES
+
+    return {"FIELD_NAMES": FIELD_NAMES}
+
+
 from api.pages.console import firm, regulator, signin  # noqa: E402, F401
