@@ -24,6 +24,8 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) credit pledges seed-templates
 	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1 --if-empty
+	$(FLASK) credit console setup --demo-accounts --base-url http://127.0.0.1:$(PORT) \
+	  --base-url http://localhost:$(PORT) > /dev/null
 	$(FLASK) search check > /dev/null  # indices of a new mapping version are filled here
 	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
 	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app

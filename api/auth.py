@@ -71,7 +71,13 @@ def authenticate() -> Identity | None:
     kind, _, value = header.partition(" ")
     if kind.lower() != "bearer" or not value.strip():
         return None
-    token = store.find_access_token(value.strip())
+    return identity_for_access_token(value.strip())
+
+
+def identity_for_access_token(value: str) -> Identity | None:
+    """The identity behind an access token that is live (not expired, not revoked); the
+    API (bearer header) and the consoles (token kept in the session) both use this."""
+    token = store.find_access_token(value)
     if token is None or token.is_revoked() or token.is_expired():
         return None
     return store.identity_for(token)

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from api.cli_accounts import authorities_cli, clients_cli, users_cli
+from api.cli_console import console_cli
 from api.cli_ratings import ratings_cli, rescore_cmd
 from credit import changes, config
 from credit.demo import generate
@@ -33,6 +34,7 @@ def credit_cli() -> None:
 
 credit_cli.add_command(clients_cli)
 credit_cli.add_command(users_cli)
+credit_cli.add_command(console_cli)
 credit_cli.add_command(authorities_cli)
 credit_cli.add_command(rescore_cmd)
 credit_cli.add_command(ratings_cli)

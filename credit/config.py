@@ -82,6 +82,22 @@ def _prefix(value: str) -> str:
     return value
 
 
+def _base_url(value: str) -> str:
+    if value == "":
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname or "@" in parsed.netloc \
+            or parsed.query or parsed.fragment or parsed.path not in {"", "/"}:
+        raise ValueError("must be empty or an http(s)://host[:port] URL without a path")
+    return value.rstrip("/")
+
+
+def _client_id(value: str) -> str:
+    if not 3 <= len(value) <= 48 or not all(c.isalnum() or c in "-_" for c in value):
+        raise ValueError("3-48 letters, digits, - and _")
+    return value
+
+
 def _str(value: str) -> str:
     return value
 
@@ -131,6 +147,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-Limiter storage (e.g. redis://...) shared by all workers in production."),
     Setting("ISSUER", _str, "",
             "OAuth issuer URL (https://...); empty derives it from the request."),
+    Setting("CONSOLE_URL", _base_url, "",
+            "External base URL of the consoles (e.g. https://credit.example.cn); the console "
+            "client's redirect URI is <CONSOLE_URL>/console/callback, matched exactly. Empty: "
+            "CREDIT_ISSUER, else the request's own URL (which must then be registered)."),
+    Setting("CONSOLE_CLIENT_ID", _client_id, "jsc_console",
+            "client_id of the platform's first-party console client (registered by "
+            "`credit console setup`)."),
     Setting("SCORING_MODELS_DIR", _str, "",
             "Directory of published scoring model versions (index.json + files); empty: "
             "the versions shipped in credit/data/scoring."),

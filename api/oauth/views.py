@@ -33,6 +33,9 @@ from credit.uow import unit_of_work
 
 bp = Blueprint("oauth", __name__, template_folder="templates")
 
+#: Session keys that survive signing in (the console's pending authorization request).
+KEPT_ACROSS_LOGIN = ("console_flow",)
+
 
 def _server():
     return current_app.extensions["credit.oauth"]
@@ -179,7 +182,11 @@ def login() -> Response | str:
             user = store.authenticate_user(username, request.form.get("password", ""),
                                            request.remote_addr)
         if user is not None:
+            # A new session (no fixation), keeping only a console sign-in in progress: its
+            # state and PKCE verifier are what the console's callback checks.
+            pending = {k: session[k] for k in KEPT_ACROSS_LOGIN if k in session}
             session.clear()
+            session.update(pending)
             session["user_id"] = user.id
             return redirect(next_url)
         error = "用户名或密码错误，或账户已被暂时锁定"

@@ -38,10 +38,12 @@ def render_error(status: int, title: str, detail: str | None, title_en: str | No
 
 
 def register(app: Flask) -> None:
+    from api.pages.console import bp as console_bp
     from api.pages.public import bp as public_bp
 
     i18n.register(app)
     security.register(app)
     app.jinja_env.globals["nav_links"] = nav_links
     app.register_blueprint(public_bp)
+    app.register_blueprint(console_bp)
     errors.html_renderer = render_error

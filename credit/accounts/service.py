@@ -6,6 +6,7 @@ Secrets are returned once, at creation or rotation, and only their hashes are st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
@@ -129,6 +130,50 @@ def create_client(identity: Identity, uow: UnitOfWork, *, kind: str, name: str,
         token_endpoint_auth_method=auth_method, created_at=clock.now())
     uow.session.add(client)
     return IssuedClient(client, secret)
+
+
+#: What the platform's own console may ask for on its users' behalf (the token then holds
+#: only what the signed-in user holds too).
+FIRST_PARTY_CONSOLE_SCOPES = scopes.ALLOWED_BY_KIND["enterprise"] | \
+    scopes.ALLOWED_BY_KIND["regulator"]
+
+
+def _check_redirect_uris(uris: list[str]) -> list[str]:
+    bad = []
+    for uri in uris:
+        parsed = urlparse(uri)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname or parsed.fragment \
+                or "@" in parsed.netloc or parsed.query:
+            bad.append(uri)
+    if not uris or bad:
+        raise ValidationFailed("回调地址无效", [FieldError(
+            "redirect_uris", f"须为完整的 http(s) 地址，不含查询、片段或用户信息: "
+            f"{', '.join(bad) or '(空)'}")])
+    return uris
+
+
+def register_console_client(identity: Identity, uow: UnitOfWork, *, client_id: str,
+                            name: str, redirect_uris: list[str]) -> OAuthClient:
+    """The platform's first-party console client: public (no secret; PKCE S256 protects
+    the code), authorization_code + refresh_token, exact redirect URIs. Idempotent: run
+    again, it adds the given redirect URIs to the existing client of this id."""
+    require(can_manage_registry(identity))
+    uris = _check_redirect_uris(list(redirect_uris))
+    client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if client is None:
+        client = OAuthClient(
+            client_id=client_id, client_secret_hash=None, name=name, kind="console",
+            scopes=sorted(FIRST_PARTY_CONSOLE_SCOPES),
+            grant_types=["authorization_code", "refresh_token"],
+            redirect_uris=sorted(set(uris)),
+            token_endpoint_auth_method="none", created_at=clock.now())  # noqa: S106
+        uow.session.add(client)
+        return client
+    if client.kind != "console" or client.client_secret_hash is not None:
+        raise Conflict(f"客户端 {client_id} 已存在且不是平台控制台客户端")
+    client.redirect_uris = sorted(set(client.redirect_uris) | set(uris))
+    client.scopes = sorted(FIRST_PARTY_CONSOLE_SCOPES)
+    return client
 
 
 def list_clients(identity: Identity) -> list[OAuthClient]:

@@ -22,7 +22,7 @@ from credit.errors import (
     require_version,
 )
 from credit.extensions import db
-from credit.identity import Identity
+from credit.identity import Identity, IdentityKind
 from credit.pagination import Page
 from credit.permissions import (
     can_manage_registry,
@@ -58,6 +58,16 @@ def get_enterprise(identity: Identity, code: str) -> Enterprise:
     ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == code))
     if ent is None:
         raise NotFound(f"未找到统一社会信用代码为 {code} 的经营者")
+    return ent
+
+
+def get_own_enterprise(identity: Identity) -> Enterprise:
+    """The caller's own enterprise (an enterprise's staff or system)."""
+    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+            "只有企业账户有本企业")
+    ent = db.session.get(Enterprise, identity.enterprise_id)
+    if ent is None:
+        raise NotFound("未找到本企业")
     return ent
 
 

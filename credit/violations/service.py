@@ -193,6 +193,19 @@ def list_enterprise_violations(identity: Identity, code: str) -> list[Violation]
     return [v for v in rows if _visible(identity, v)]
 
 
+def list_authority_violations(identity: Identity, *, status: str | None = None,
+                              limit: int = 100) -> list[Violation]:
+    """The records the caller's authority issued, newest decisions first (its console)."""
+    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+            "只有监管机关可以查看本机关录入的记录")
+    stmt = sa.select(Violation).where(Violation.authority_id == identity.authority_id)
+    if status:
+        stmt = stmt.where(Violation.status == status)
+    return list(db.session.scalars(
+        stmt.order_by(Violation.decision_date.desc(), Violation.recorded_at.desc())
+        .limit(limit)).unique())
+
+
 def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
     """Record the change event of records whose publicity window has ended (they already
     read as ended; this tells search and rating)."""

@@ -166,6 +166,19 @@ def decide_repair(identity: Identity, uow: UnitOfWork, application_id: str, appr
     return application
 
 
+def enterprise_cases(identity: Identity) -> dict[str, list[Any]]:
+    """The caller enterprise's own objections and repair applications, newest first."""
+    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+            "只有企业可以查看本企业的异议与修复申请")
+    out: dict[str, list[Any]] = {}
+    for key, model in (("objections", Objection), ("repairs", RepairApplication)):
+        out[key] = list(db.session.scalars(
+            sa.select(model).join(Violation, model.violation_id == Violation.id)
+            .where(Violation.enterprise_id == identity.enterprise_id)
+            .order_by(model.filed_at.desc())).unique())
+    return out
+
+
 @dataclass(frozen=True)
 class QueueItem:
     kind: str

@@ -42,6 +42,8 @@ DENIED = {
     "accounts.create_client": {"kind": "enterprise", "name": "x", "scope_list": []},
     "accounts.disable_client": {"client_id": "jsc_x"},
     "accounts.rotate_client_secret": {"client_id": "jsc_x"},
+    "accounts.register_console_client": {"client_id": "jsc_console", "name": "x",
+                                         "redirect_uris": ["https://x.example/cb"]},
     "accounts.create_user": {"username": "u", "password": "p" * 12, "kind": "operator",
                              "display_name": "x", "scope_list": []},
     "pledges.create_template": {"data": {}},
@@ -65,7 +67,9 @@ OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterp
                 "workflow.apply_for_repair", "workflow.get_repair", "workflow.decide_repair",
                 "workflow.authority_queue", "workflow.extend_objection",
                 "registry.correct_violation",
-                "registry.list_on_serious_list", "registry.commend", "registry.statistics"}
+                "registry.list_on_serious_list", "registry.commend", "registry.statistics",
+                "enterprises.get_own_enterprise", "violations.list_authority_violations",
+                "workflow.enterprise_cases"}
 
 
 def _service_functions() -> set[str]:
@@ -121,6 +125,14 @@ def test_object_level_functions(app_ctx) -> None:
         registry.statistics(ENTERPRISE)
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         registry.commend(ENTERPRISE, uow, {"uscc": rec["uscc"]})
+    # The consoles' lists: an enterprise's own, an authority's own.
+    for fn in (enterprises.get_own_enterprise, workflow.enterprise_cases):
+        for denied in (ANONYMOUS, REGULATOR):
+            with pytest.raises(PermissionDenied):
+                fn(denied)
+    for denied in (ANONYMOUS, ENTERPRISE):
+        with pytest.raises(PermissionDenied):
+            violations.list_authority_violations(denied)
     # Only regulators have review queues.
     with pytest.raises(PermissionDenied):
         workflow.authority_queue(ENTERPRISE, "objections")

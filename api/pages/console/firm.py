@@ -1,0 +1,287 @@
+"""The enterprise console: pledges (file from a template, edit drafts, publish, amend,
+withdraw), the rating explained, records, objections and repair applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError as MaValidationError
+
+from api.auth import current_identity
+from api.pages.console import bp, forms
+from api.pages.console.auth import console_view
+from credit import clock
+from credit.enterprises import service as enterprises
+from credit.errors import ValidationFailed
+from credit.pledges import service as pledges
+from credit.pledges.schemas import PledgeInputSchema, PledgePatchSchema, WithdrawSchema
+from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
+from credit.ratings import service as ratings
+from credit.uow import unit_of_work
+from credit.violations import service as violations
+from credit.violations import workflow
+from credit.violations.vocab import CATEGORIES, STATUSES, TIERS
+
+ENTERPRISE = "enterprise"
+PLEDGE_TEXT = ("valid_from", "valid_until", "signer_name", "signer_title",
+               "extra_commitments", "consent_to_publish", "template_id", "version")
+CASE_STATUS = {"pending": ("处理中", "pending"), "upheld": ("异议成立", "upheld"),
+               "rejected": ("未获支持", "rejected"), "approved": ("已同意修复", "approved")}
+
+
+def _version() -> int | None:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _vocab() -> dict[str, Any]:
+    return {"STATUS_LABELS": STATUS_LABELS, "PLEDGE_TYPES": PLEDGE_TYPES,
+            "CATEGORIES": CATEGORIES, "TIERS": TIERS, "VSTATUSES": STATUSES,
+            "CASE_STATUS": CASE_STATUS, "today": clock.today()}
+
+
+@bp.get("/firm")
+@console_view("enterprises:read", ENTERPRISE)
+def firm_home():
+    identity = current_identity()
+    ent = enterprises.get_own_enterprise(identity)
+    return render_template(
+        "console/firm_home.html", ent=ent,
+        pledges=pledges.list_enterprise_pledges(identity, ent.uscc),
+        rating=ratings.get_rating(identity, ent.uscc),
+        records=violations.list_enterprise_violations(identity, ent.uscc),
+        cases=workflow.enterprise_cases(identity), **_vocab())
+
+
+# -- pledges ----------------------------------------------------------------------------
+def _pledge_form(template, values: dict[str, Any], errors: forms.Errors, pledge=None,
+                 status: int = 200):
+    return render_template("console/pledge_form.html", template=template, values=values,
+                           errors=errors, pledge=pledge, **_vocab()), status
+
+
+def _defaults(template) -> dict[str, Any]:
+    today = clock.today()
+    return {"template_id": template.id, "clauses": template.required_codes(),
+            "valid_from": today.isoformat(),
+            "valid_until": today.replace(year=today.year + 1).isoformat()
+            if not (today.month == 2 and today.day == 29) else today.isoformat(),
+            "signer_name": "", "signer_title": "", "extra_commitments": "",
+            "consent_to_publish": "yes"}
+
+
+def _typed() -> dict[str, Any]:
+    return forms.values(PLEDGE_TEXT, ["clauses"])
+
+
+def _pledge_data(typed: dict[str, Any], with_template: bool = True) -> dict[str, Any]:
+    data = {k: typed[k] for k in ("valid_from", "valid_until", "signer_name", "signer_title")}
+    data["clauses"] = typed["clauses"]
+    data["extra_commitments"] = forms.lines(typed["extra_commitments"])
+    data["consent_to_publish"] = typed["consent_to_publish"] == "yes"
+    if with_template:
+        data["template_id"] = typed["template_id"]
+    return data
+
+
+@bp.get("/firm/pledges/new")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_new():
+    """Choose a published template, then fill it in."""
+    identity = current_identity()
+    templates = pledges.list_templates(identity)
+    chosen = request.args.get("template")
+    if not chosen:
+        return render_template("console/pledge_choose.html", templates=templates, **_vocab())
+    template = pledges.get_template(identity, chosen)
+    return _pledge_form(template, _defaults(template), {})
+
+
+@bp.post("/firm/pledges/new")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_create():
+    identity = current_identity()
+    typed = _typed()
+    template = pledges.get_template(identity, typed["template_id"])
+    try:
+        data = forms.load(PledgeInputSchema(), _pledge_data(typed))
+        with unit_of_work() as uow:
+            pledge = pledges.create_pledge(identity, uow, data)
+    except MaValidationError as exc:
+        return _pledge_form(template, typed, forms.from_marshmallow(exc), status=400)
+    except ValidationFailed as exc:
+        return _pledge_form(template, typed, forms.from_domain(exc), status=400)
+    flash(("notice", "草稿已保存，核对后即可发布。", "Draft saved; check it, then publish."))
+    return redirect(url_for("console.pledge_view", pledge_id=pledge.id))
+
+
+@bp.get("/firm/pledges/<pledge_id>")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_view(pledge_id: str):
+    identity = current_identity()
+    pledge = pledges.get_pledge(identity, pledge_id)
+    if pledge.status == "draft":
+        values = {"template_id": pledge.template_id, "clauses": list(pledge.clauses),
+                  "valid_from": pledge.valid_from.isoformat(),
+                  "valid_until": pledge.valid_until.isoformat(),
+                  "signer_name": pledge.signer_name, "signer_title": pledge.signer_title,
+                  "extra_commitments": "\n".join(pledge.extra_commitments),
+                  "consent_to_publish": "yes" if pledge.consent_to_publish else "",
+                  "version": str(pledge.version)}
+        return _pledge_form(pledge.template, values, {}, pledge=pledge)
+    return render_template("console/pledge_view.html", pledge=pledge, errors={}, values={},
+                           **_vocab())
+
+
+@bp.post("/firm/pledges/<pledge_id>")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_update(pledge_id: str):
+    """Save changes to a draft (the version guards against a second editor)."""
+    identity = current_identity()
+    pledge = pledges.get_pledge(identity, pledge_id)
+    typed = _typed()
+    try:
+        changes = forms.load(PledgePatchSchema(), _pledge_data(typed, with_template=False))
+        with unit_of_work() as uow:
+            pledges.update_draft(identity, uow, pledge_id, changes, _version())
+    except MaValidationError as exc:
+        return _pledge_form(pledge.template, typed, forms.from_marshmallow(exc), pledge, 400)
+    except ValidationFailed as exc:
+        return _pledge_form(pledge.template, typed, forms.from_domain(exc), pledge, 400)
+    flash(("notice", "草稿已保存。", "Draft saved."))
+    return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
+
+
+@bp.post("/firm/pledges/<pledge_id>/publish")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_publish(pledge_id: str):
+    identity = current_identity()
+    try:
+        with unit_of_work() as uow:
+            pledges.publish_pledge(identity, uow, pledge_id, _version())
+    except ValidationFailed as exc:
+        pledge = pledges.get_pledge(identity, pledge_id)
+        typed = {"template_id": pledge.template_id, "clauses": list(pledge.clauses),
+                 "valid_from": pledge.valid_from.isoformat(),
+                 "valid_until": pledge.valid_until.isoformat(),
+                 "signer_name": pledge.signer_name, "signer_title": pledge.signer_title,
+                 "extra_commitments": "\n".join(pledge.extra_commitments),
+                 "consent_to_publish": "yes" if pledge.consent_to_publish else "",
+                 "version": str(pledge.version)}
+        return _pledge_form(pledge.template, typed, forms.from_domain(exc), pledge, 400)
+    flash(("notice", "承诺已公示。", "The pledge is published."))
+    return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
+
+
+@bp.post("/firm/pledges/<pledge_id>/amend")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_amend(pledge_id: str):
+    with unit_of_work() as uow:
+        draft = pledges.amend_pledge(current_identity(), uow, pledge_id)
+    flash(("notice", "已生成变更草稿：修改后发布即替代原版本。",
+           "An amendment draft was made: publish it to replace the current version."))
+    return redirect(url_for("console.pledge_view", pledge_id=draft.id))
+
+
+@bp.post("/firm/pledges/<pledge_id>/withdraw")
+@console_view("pledges:write", ENTERPRISE)
+def pledge_withdraw(pledge_id: str):
+    identity = current_identity()
+    typed = forms.values(["reason", "version"])
+    try:
+        body = forms.load(WithdrawSchema(), {"reason": typed["reason"].strip()})
+        with unit_of_work() as uow:
+            pledges.withdraw_pledge(identity, uow, pledge_id, body["reason"], _version())
+    except MaValidationError as exc:
+        errors = forms.from_marshmallow(exc)
+    except ValidationFailed as exc:
+        errors = forms.from_domain(exc)
+    else:
+        flash(("notice", "承诺已撤回（撤回记录保留公示）。",
+               "The pledge is withdrawn (the withdrawal stays on record)."))
+        return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
+    return render_template("console/pledge_view.html",
+                           pledge=pledges.get_pledge(identity, pledge_id), errors=errors,
+                           values=typed, **_vocab()), 400
+
+
+# -- rating -------------------------------------------------------------------------------
+@bp.get("/firm/rating")
+@console_view("enterprises:read", ENTERPRISE)
+def firm_rating():
+    identity = current_identity()
+    ent = enterprises.get_own_enterprise(identity)
+    return render_template("console/firm_rating.html", ent=ent,
+                           explained=ratings.explain_rating(identity, ent.uscc), **_vocab())
+
+
+# -- records: objections and repair -------------------------------------------------------
+def _record_page(violation_id: str, objection: dict | None = None,
+                 repair: dict | None = None, status: int = 200):
+    identity = current_identity()
+    v = violations.get_violation(identity, violation_id)
+    ent = enterprises.get_own_enterprise(identity)
+    repair_pledges = [p for p in pledges.list_enterprise_pledges(identity, ent.uscc)
+                      if p.status == "published" and p.template.type == "credit_repair"]
+    cases = workflow.enterprise_cases(identity)
+    return render_template(
+        "console/firm_record.html", v=v, repair_pledges=repair_pledges,
+        objections=[o for o in cases["objections"] if o.violation_id == v.id],
+        repairs=[r for r in cases["repairs"] if r.violation_id == v.id],
+        objection=objection or {"typed": {}, "errors": {}},
+        repair=repair or {"typed": {}, "errors": {}}, **_vocab()), status
+
+
+@bp.get("/firm/records/<violation_id>")
+@console_view("enterprises:read", ENTERPRISE)
+def firm_record(violation_id: str):
+    return _record_page(violation_id)
+
+
+@bp.post("/firm/records/<violation_id>/objection")
+@console_view("objections:write", ENTERPRISE)
+def file_objection(violation_id: str):
+    from api.v1.workflow import ObjectionInputSchema
+
+    typed = forms.values(["reasons", "attachments"])
+    try:
+        body = forms.load(ObjectionInputSchema(), {
+            "reasons": typed["reasons"].strip(),
+            "attachments": forms.lines(typed["attachments"])})
+        with unit_of_work() as uow:
+            workflow.file_objection(current_identity(), uow, violation_id, body["reasons"],
+                                    body["attachments"])
+    except MaValidationError as exc:
+        return _record_page(violation_id, objection={
+            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+    except ValidationFailed as exc:
+        return _record_page(violation_id, objection={
+            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
+    flash(("notice", "异议已提交，记录显示为“异议处理中”。",
+           "Objection filed; the record shows as under objection."))
+    return redirect(url_for("console.firm_record", violation_id=violation_id))
+
+
+@bp.post("/firm/records/<violation_id>/repair")
+@console_view("repairs:write", ENTERPRISE)
+def apply_for_repair(violation_id: str):
+    from api.v1.workflow import RepairInputSchema
+
+    typed = forms.values(["pledge_id", "statement"])
+    try:
+        body = forms.load(RepairInputSchema(), {"pledge_id": typed["pledge_id"],
+                                                "statement": typed["statement"].strip()})
+        with unit_of_work() as uow:
+            workflow.apply_for_repair(current_identity(), uow, violation_id,
+                                      body["pledge_id"], body["statement"])
+    except MaValidationError as exc:
+        return _record_page(violation_id, repair={
+            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+    except ValidationFailed as exc:
+        return _record_page(violation_id, repair={
+            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
+    flash(("notice", "信用修复申请已提交。", "Repair application filed."))
+    return redirect(url_for("console.firm_record", violation_id=violation_id))

@@ -1,0 +1,130 @@
+"""Form handling for the consoles: read a posted form into the shape a service or input
+schema expects, and turn validation errors (marshmallow's or a service's
+``ValidationFailed``) into messages per field for the template."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from flask import request
+from marshmallow import Schema
+from marshmallow import ValidationError as MaValidationError
+
+from credit.errors import ValidationFailed
+
+Errors = dict[str, list[str]]
+
+
+_FRIENDLY = {
+    "Missing data for required field.": "此项必填 (required)",
+    "Not a valid date.": "日期格式应为 YYYY-MM-DD (not a valid date)",
+    "Not a valid number.": "应为数字 (not a valid number)",
+    "Not a valid decimal.": "应为数字 (not a valid number)",
+    "Not a valid boolean.": "请选择 (choose one)",
+}
+
+
+_PATTERNS = [
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     "长度应为 {0}–{1} 个字符 (length must be {0}–{1})"),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
+     "至少 {0} 个字符或 {0} 项 (at least {0})"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"),
+     "最多 {0} 个字符或 {0} 项 (at most {0})"),
+    (re.compile(r"^Must be one of: .*$"), "请选择一项 (choose one of the options)"),
+]
+
+
+def friendly(text: str) -> str:
+    """marshmallow's English messages in both languages, as the API's own are."""
+    if text in _FRIENDLY:
+        return _FRIENDLY[text]
+    for pattern, template in _PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return template.format(*match.groups())
+    return text
+
+
+#: Field names as the error summary shows them (the link goes to the field itself).
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "template_id": ("模板", "template"), "clauses": ("承诺条款", "clauses"),
+    "extra_commitments": ("补充承诺", "further commitments"),
+    "valid_from": ("有效期起", "valid from"), "valid_until": ("有效期至", "valid until"),
+    "signer_name": ("签署人姓名", "signer's name"),
+    "signer_title": ("签署人职务", "signer's title"),
+    "consent_to_publish": ("同意公开", "consent to publish"), "reason": ("理由", "reason"),
+    "reasons": ("异议理由", "reasons"), "attachments": ("证明材料", "documents"),
+    "pledge_id": ("信用修复承诺", "repair pledge"), "statement": ("整改情况说明", "statement"),
+    "violation": ("记录", "record"), "uscc": ("统一社会信用代码", "USCC"),
+    "category": ("违法类别", "category"), "tier": ("失信等级", "tier"),
+    "decision_number": ("决定书文号", "decision number"),
+    "decision_date": ("决定日期", "decision date"), "facts": ("违法事实", "facts"),
+    "legal_basis": ("法律依据", "legal basis"), "penalty_type": ("处罚种类", "penalty"),
+    "penalty_amount": ("罚款金额", "fine"), "breached": ("违反的承诺条款", "clauses breached"),
+    "field": ("更正的字段", "field"), "new_value": ("新值", "new value"),
+    "accepted": ("决定", "decision"), "title": ("激励名称", "title"),
+    "granted_on": ("授予日期", "granted on"),
+}
+
+
+def values(text_fields: Iterable[str] = (), list_fields: Iterable[str] = ()) -> dict[str, Any]:
+    """What the user typed, as typed (to show the form again)."""
+    out: dict[str, Any] = {name: request.form.get(name, "") for name in text_fields}
+    out.update({name: request.form.getlist(name) for name in list_fields})
+    return out
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _top(field: str) -> str:
+    return str(field).split(".")[0] or "_"
+
+
+def _flatten(messages: Any, field: str, out: Errors) -> None:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            _flatten(value, field if isinstance(key, int) else (field or str(key)), out)
+    elif isinstance(messages, list):
+        for m in messages:
+            _flatten(m, field, out)
+    else:
+        out.setdefault(_top(field or "_"), []).append(friendly(str(messages)))
+
+
+def from_marshmallow(exc: MaValidationError) -> Errors:
+    out: Errors = {}
+    _flatten(exc.normalized_messages(), "", out)
+    return out
+
+
+def from_domain(exc: ValidationFailed) -> Errors:
+    out: Errors = {}
+    for e in exc.errors:
+        out.setdefault(_top(e.field), []).append(e.message)
+    if not out:
+        out["_"] = [exc.detail]
+    return out
+
+
+def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate with the API's own input schema; empty optional strings count as absent.
+
+    marshmallow skips whole-form checks (e.g. "until before from") while a field is wrong;
+    they are run again without the wrong fields, so every problem is reported at once."""
+    cleaned = {k: v for k, v in data.items() if v not in ("", None)}
+    try:
+        return schema.load(cleaned)
+    except MaValidationError as exc:
+        messages = exc.normalized_messages()
+        rest = {k: v for k, v in cleaned.items() if k not in messages}
+        try:
+            type(schema)(partial=True).load(rest)
+        except MaValidationError as more:
+            for key, value in more.normalized_messages().items():
+                messages.setdefault(key, value)
+        raise MaValidationError(messages) from None
