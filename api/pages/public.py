@@ -120,7 +120,7 @@ def _view_model(args: dict[str, Any], raw: dict[str, Any], found: dict[str, Any]
                    for b in found["facets"].get(name, [])]
         if buckets:
             facets.append({"name": name, "title": labels.FACET_NAMES[name],
-                           "buckets": buckets, "open": bool(selected) or name != "industry"})
+                           "buckets": buckets, "open": bool(selected)})
     active = [{"name": name, "title": labels.FACET_NAMES[name],
                "label": labels.facet_value(kind, name, value),
                "url": links.toggle(name, value)}
@@ -206,9 +206,17 @@ def stats():
         "violations_by_month": lambda m: (m, m),
         "grades": lambda g: (g, g),
     }
+    tiers: dict[str, dict[str, int]] = {code: {} for code in JIANGSU_CITIES}
+    for code, tier, n in data["tiers_by_city"]:
+        tiers.setdefault(code, {})[tier] = n
+    tier_table = [{"city": city_pairs.get(code, (code, code)), "A": t.get("A", 0),
+                   "B": t.get("B", 0), "C": t.get("C", 0)} for code, t in tiers.items()]
+    series["trustworthy_by_city"] = [(code, t.get("A", 0)) for code, t in tiers.items()]
+    names["trustworthy_by_city"] = lambda c: city_pairs.get(c, (c, c))
     named = {key: [(names[key](k), n) for k, n in rows] for key, rows in series.items()}
     chart = {key: charts.bars([(k, n) for k, n in rows]) for key, rows in series.items()}
-    return render_template("public/stats.html", data=data, named=named, chart=chart)
+    return render_template("public/stats.html", data=data, named=named, chart=chart,
+                           tier_table=tier_table)
 
 
 # -- USCC check --------------------------------------------------------------------------

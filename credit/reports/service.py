@@ -45,6 +45,8 @@ HISTORY_POINTS = 24
 TOP_REASONS = 5
 #: Pledge states shown on a profile (older versions of an amended pledge are not).
 SHOWN_PLEDGE_STATES = ("published", "expired", "withdrawn")
+#: At most this many pledges and violations are listed (newest first); the counts are all.
+MAX_LISTED = 50
 REPORT_NO = re.compile(r"^JSCR\d{8}[0-9A-F]{12}$")
 
 ENTITY_TYPES_EN = {"enterprise": "enterprise", "individual_business": "individual business",
@@ -151,8 +153,10 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         "history": [{"as_of": _iso(r.as_of), "score": r.score, "grade": r.grade,
                      "tier": r.tier, "model_version": r.model_version}
                     for r in reversed(history.items)],
-        "pledges": [_pledge(p, today) for p in shown],
-        "violations": [_violation(v, today) for v in records],
+        "pledges": [_pledge(p, today) for p in shown[:MAX_LISTED]],
+        "pledges_total": len(shown),
+        "violations": [_violation(v, today) for v in records[:MAX_LISTED]],
+        "violations_total": len(records),
         "serious_list": listed,
         "commendations": [{"id": c.id, "title": c.title, "authority": c.authority.name,
                            "legal_basis": c.legal_basis, "granted_on": _iso(c.granted_on),

@@ -236,4 +236,8 @@ def _public_statistics(today: date) -> dict[str, Any]:
                 Violation.status != "revoked", Violation.published.is_(True),
                 Violation.decision_date >= first).group_by(decided_month)).all()]),
         "grades": [(g, grades.get(g, 0)) for g in GRADES],
+        "tiers_by_city": [(city, tier, n) for city, tier, n in session.execute(
+            sa.select(Enterprise.city_code, CurrentRating.tier, sa.func.count())
+            .join(CurrentRating, CurrentRating.enterprise_id == Enterprise.id)
+            .group_by(Enterprise.city_code, CurrentRating.tier)).all()],
     }
