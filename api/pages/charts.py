@@ -13,10 +13,9 @@ from dataclasses import dataclass
 class Bar:
     label: str
     value: int
-    x: float
-    y: float
+    y: float  # top of the bar
     width: float
-    height: float
+    text_y: float  # baseline of the row's texts
 
 
 @dataclass(frozen=True)
@@ -24,23 +23,19 @@ class BarChart:
     width: int
     height: int
     bars: list[Bar]
-    baseline: float
+    label_width: int
     maximum: int
 
 
-def bars(rows: list[tuple[str, int]], width: int = 640, height: int = 220,
-         bottom: int = 40, top: int = 20) -> BarChart:
-    """Vertical bars for (label, value) rows, scaled to the largest value."""
-    n = max(len(rows), 1)
+def bars(rows: list[tuple[str, int]], width: int = 360, row: int = 22,
+         label_width: int = 112, value_room: int = 44) -> BarChart:
+    """Horizontal bars for (label, value) rows, scaled to the largest value: one row per
+    item, so labels stay readable on a 360 px phone however many items there are."""
     maximum = max([v for _, v in rows] + [1])
-    slot = width / n
-    plot = height - bottom - top
-    out = []
-    for i, (label, value) in enumerate(rows):
-        h = plot * value / maximum
-        out.append(Bar(label, value, round(i * slot + slot * 0.15, 1),
-                       round(top + plot - h, 1), round(slot * 0.7, 1), round(h, 1)))
-    return BarChart(width, height, out, top + plot, maximum)
+    plot = width - label_width - value_room
+    out = [Bar(label, value, i * row + 4, round(plot * value / maximum, 1), i * row + 17)
+           for i, (label, value) in enumerate(rows)]
+    return BarChart(width, max(len(rows), 1) * row + 8, out, label_width, maximum)
 
 
 @dataclass(frozen=True)
@@ -61,11 +56,11 @@ class LineChart:
     gridlines: list[tuple[int, float]]  # (score, y)
 
 
-def line(rows: list[tuple[str, int, str]], width: int = 640, height: int = 200,
+def line(rows: list[tuple[str, int, str]], width: int = 400, height: int = 190,
          lowest: int = 0, highest: int = 1000, pad: int = 36) -> LineChart:
     """A score line over time for (label, score, grade) rows, oldest first."""
     n = len(rows)
-    plot_w, plot_h = width - 2 * pad, height - 2 * 20
+    plot_w, plot_h = width - 2 * pad, height - 20 - 36
 
     def y_of(v: int) -> float:
         return round(20 + plot_h * (1 - (v - lowest) / (highest - lowest)), 1)

@@ -274,7 +274,7 @@ def test_history_chart_is_accessible_svg(client, record) -> None:
     parties = record[0]
     make_violation(parties, days_ago=5)  # a second rating result
     html = _html(client.get(f"/enterprises/{parties.owner_uscc}"))
-    assert '<svg viewBox="0 0 640 200" role="img"' in html
+    assert re.search(r'<svg viewBox="0 0 \d+ \d+" role="img" aria-labelledby="hist-t hist-d"', html)
     assert '<title id="hist-t">信用分变化</title>' in html and '<desc id="hist-d">' in html
     assert "评价历史数据表" in html
 
