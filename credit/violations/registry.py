@@ -149,7 +149,10 @@ def _violation_counts(column: Any, where: list) -> list[tuple[str, int]]:
 
 def _month(column: Any) -> Any:
     """'YYYY-MM' of a date or timestamp column, on SQLite and PostgreSQL alike."""
-    return sa.func.substr(sa.cast(column, sa.String), 1, 7)
+    # Literal bounds, not parameters: PostgreSQL must see the GROUP BY expression as the
+    # very one selected, which two separate placeholders would not be.
+    return sa.func.substr(sa.cast(column, sa.String), sa.literal_column("1"),
+                          sa.literal_column("7"))
 
 
 def _months_back(today: date, n: int) -> list[str]:
