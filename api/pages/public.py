@@ -18,12 +18,15 @@ from marshmallow import ValidationError
 from api.auth import current_identity, public
 from api.pages import charts, labels
 from api.v1.search import MAX_OFFSET, SearchArgs, run_search
+from credit import clock
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
 from credit.errors import FieldError, ValidationFailed
+from credit.pledges import service as pledges
 from credit.regions import JIANGSU_CITIES
 from credit.reports.service import ENTITY_TYPES_EN
 from credit.violations import registry
+from credit.violations import service as violations
 from credit.violations.vocab import CATEGORIES, TIERS
 from search import queries
 from search.backend import BackendUnavailable, fold, looks_like_uscc
@@ -49,14 +52,20 @@ MAX_PAGE = 10_000 // PAGE_SIZE
 @bp.get("/")
 @public
 def home():
-    backend = current_app.extensions["credit.search"]
-    latest: dict[str, Any] = {}
-    try:
-        for kind in ("pledge", "violation"):
-            latest[kind] = [h.source for h in queries.search(
-                backend, kind, "", sort="date", size=LATEST).result.hits]
-    except BackendUnavailable:
-        latest = {}
+    identity = current_identity()
+    today = clock.today()
+    latest = {
+        "pledge": [{"uscc": p.enterprise.uscc, "enterprise_name": p.enterprise.name,
+                    "title": (p.template.title, p.template.title_en),
+                    "published_on": p.published_at.astimezone(clock.CHINA).date(),
+                    "compliance": "breached" if p.breached_clauses() else "kept"}
+                   for p in pledges.latest_pledges(identity, LATEST)],
+        "violation": [{"uscc": v.enterprise.uscc, "enterprise_name": v.enterprise.name,
+                       "tier": v.tier, "category": v.category,
+                       "decision_number": v.decision_number,
+                       "decision_date": v.decision_date, "status": v.public_status(today)}
+                      for v in violations.latest_violations(identity, LATEST)],
+    }
     return render_template("public/home.html", latest=latest)
 
 

@@ -32,6 +32,7 @@ PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
           "violations.list_enterprise_violations", "registry.enterprise_standing",
           "ratings.get_rating", "ratings.rating_history", "ratings.explain_rating",
           "ratings.list_models", "registry.public_statistics", "reports.build_profile",
+          "pledges.latest_pledges", "violations.latest_violations",
           "reports.issue_report", "reports.get_report", "reports.verify_report"}
 MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
            "violations": violations, "workflow": workflow, "registry": registry,
