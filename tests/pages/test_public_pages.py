@@ -419,3 +419,27 @@ def test_every_page_labels_its_fields_and_has_no_inline_code(client, record) -> 
         _assert_fields_labelled(_html(r))
         _assert_csp_clean(_html(r))
         assert 'lang="zh-CN"' in _html(r)
+
+
+def test_a_tampered_snapshot_is_not_confirmed(client, record) -> None:
+    number = _report_no(_html(client.get(f"/enterprises/{record[0].owner_uscc}/report")))
+    row = db.session.get(CreditReport, number)
+    row.snapshot = {**row.snapshot, "rating": {**row.snapshot["rating"], "grade": "AAA"}}
+    db.session.commit()
+    html = _html(client.get(f"/verify/{number}"))
+    assert "报告内容与存档不符" in html and "报告真实有效" not in html
+
+
+def test_violation_and_pledge_results(client, record) -> None:
+    parties = record[0]
+    html = _html(client.get("/search", query_string={"type": "violation", "q": "7788"}))
+    assert "<em>7788</em>" in html and "刷单炒信" in html and "一般" in html
+    assert "category=fake_orders" in html and "tier=general" in html  # facet links
+    assert "辖区内监管局" in html
+    html = _html(client.get("/search", query_string={"type": "pledge",
+                                                     "q": parties.owner_uscc}))
+    assert "电子商务经营者诚信经营承诺书" in html and "违诺" in html
+    assert "category=voluntary_public" in html
+    en = _html(client.get("/search", query_string={"type": "violation", "q": "7788",
+                                                   "lang": "en"}))
+    assert "fake orders and reviews" in en and "Decision no." in en
