@@ -143,6 +143,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Rate limit of /oauth/token and /oauth/revoke per client address."),
     Setting("RATELIMIT_LOGIN", _str, "10 per minute",
             "Rate limit of console sign-in attempts per client address."),
+    Setting("RATELIMIT_REPORT", _str, "20 per minute",
+            "Rate limit of credit report pages (each may store a report) per client address."),
     Setting("RATELIMIT_STORAGE_URL", _str, "memory://",
             "Flask-Limiter storage (e.g. redis://...) shared by all workers in production."),
     Setting("ISSUER", _str, "",

@@ -13,6 +13,7 @@ from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 from credit.ratings.models import CurrentRating, RatingRecord
+from credit.reports.models import CreditReport
 from credit.violations.models import (
     Commendation,
     Correction,
@@ -31,6 +32,7 @@ __all__ = [
     "Commendation",
     "ConsumerCursor",
     "Correction",
+    "CreditReport",
     "CurrentRating",
     "Enterprise",
     "IdempotencyRecord",

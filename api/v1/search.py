@@ -178,6 +178,12 @@ def _public(source: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(503, description="搜索服务暂不可用 / search unavailable")
 def search(args: dict[str, Any]) -> Any:
     """信用搜索：经营者、信用承诺、违法失信信息 / Search enterprises, pledges, violations"""
+    return run_search(args)
+
+
+def run_search(args: dict[str, Any]) -> dict[str, Any]:
+    """The search as the API answers it (``args`` loaded by ``SearchArgs``); the public
+    search page calls this too, so both give the same results, facets and cursors."""
     backend = current_app.extensions["credit.search"]
     kind, size = args["type"], args["size"]
     after = _decode(args) if args.get("cursor") else None

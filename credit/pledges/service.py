@@ -287,6 +287,14 @@ def list_pledges(identity: Identity, *, template: str | None = None, status: str
     return Page(list(items), total, page, size)
 
 
+def latest_pledges(identity: Identity, size: int = 5) -> list[Pledge]:
+    """The most recently published pledges in force (the home page): no count, so it
+    reads only the newest rows of the ``published_at`` index."""
+    require(can_read_public(identity))
+    stmt = _public_query("published").order_by(Pledge.published_at.desc(), Pledge.id)
+    return list(db.session.scalars(stmt.limit(min(size, 50))).unique().all())
+
+
 def list_enterprise_pledges(identity: Identity, code: str) -> list[Pledge]:
     """An enterprise's pledges: the public ones, plus its drafts when it asks itself."""
     ent = get_enterprise(identity, code)

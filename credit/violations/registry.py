@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from credit.errors import Conflict, FieldError, ValidationFailed, require_versio
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
 from credit.permissions import can_read_public, require
+from credit.scoring.model import GRADES
 from credit.uow import UnitOfWork
 from credit.violations.models import Commendation, Correction, SeriousListEntry, Violation
 from credit.violations.service import ENTITY, get_violation
@@ -130,12 +132,115 @@ def statistics(identity: Identity, decided_from: date | None = None,
         where.append(Violation.decision_date >= decided_from)
     if decided_to:
         where.append(Violation.decision_date <= decided_to)
-    out = {}
-    for key, column in (("city", Enterprise.city_code), ("category", Violation.category),
-                        ("tier", Violation.tier)):
-        rows = db.session.execute(
-            sa.select(column, sa.func.count()).select_from(Violation)
-            .join(Enterprise, Violation.enterprise_id == Enterprise.id)
-            .where(*where).group_by(column).order_by(sa.func.count().desc(), column)).all()
-        out[key] = [(value, n) for value, n in rows]
-    return out
+    return {key: _violation_counts(column, where)
+            for key, column in (("city", Enterprise.city_code),
+                                ("category", Violation.category), ("tier", Violation.tier))}
+
+
+def _violation_counts(column: Any, where: list) -> list[tuple[str, int]]:
+    """Violations grouped by ``column`` (an Enterprise or Violation column), largest first."""
+    stmt = sa.select(column, sa.func.count()).select_from(Violation)
+    if getattr(column, "table", None) is Enterprise.__table__:
+        stmt = stmt.join(Enterprise, Violation.enterprise_id == Enterprise.id)
+    rows = db.session.execute(stmt.where(*where).group_by(column)
+                              .order_by(sa.func.count().desc(), column)).all()
+    return [(value, n) for value, n in rows]
+
+
+def _month(column: Any) -> Any:
+    """'YYYY-MM' of a date or timestamp column, on SQLite and PostgreSQL alike."""
+    # Literal bounds, not parameters: PostgreSQL must see the GROUP BY expression as the
+    # very one selected, which two separate placeholders would not be.
+    return sa.func.substr(sa.cast(column, sa.String), sa.literal_column("1"),
+                          sa.literal_column("7"))
+
+
+def _months_back(today: date, n: int) -> list[str]:
+    year, month = today.year, today.month
+    out = []
+    for _ in range(n):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return out[::-1]
+
+
+#: Public statistics are computed at most once per this many seconds per process and
+#: database: they group every pledge, record and rating, which a million enterprises
+#: make too slow to do on each request.
+STATISTICS_MAX_AGE = 300.0
+STATISTICS_MONTHS = 12
+_cache: dict[tuple[str, date], tuple[float, dict[str, Any]]] = {}
+
+
+def clear_statistics_cache() -> None:
+    _cache.clear()
+
+
+def public_statistics(identity: Identity) -> dict[str, Any]:
+    """What anyone may see in aggregate: pledges in force, records inside their publicity
+    window and current grades, by city, category, tier, grade and month (the last
+    ``STATISTICS_MONTHS``). Cached for ``STATISTICS_MAX_AGE`` seconds."""
+    require(can_read_public(identity))
+    today = clock.today()
+    key = (str(db.session.get_bind().url), today)
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < STATISTICS_MAX_AGE:
+        return hit[1]
+    data = _public_statistics(today)
+    _cache[key] = (time.monotonic(), data)
+    return data
+
+
+def _public_statistics(today: date) -> dict[str, Any]:
+    from credit.pledges.models import Pledge
+    from credit.ratings.models import CurrentRating
+
+    months = _months_back(today, STATISTICS_MONTHS)
+    first = date.fromisoformat(months[0] + "-01")
+    public = [Violation.status == "active", Violation.published.is_(True),
+              Violation.publish_until >= today]
+    in_force = [Pledge.status == "published", Pledge.consent_to_publish.is_(True),
+                Pledge.valid_until >= today]
+    session = db.session
+
+    def pledge_counts(column: Any, *where: Any) -> list[tuple[str, int]]:
+        stmt = sa.select(column, sa.func.count()).select_from(Pledge)
+        if getattr(column, "table", None) is Enterprise.__table__:
+            stmt = stmt.join(Enterprise, Pledge.enterprise_id == Enterprise.id)
+        return [(v, n) for v, n in session.execute(
+            stmt.where(*where).group_by(column).order_by(column)).all()]
+
+    def by_month(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        found = dict(rows)
+        return [(m, found.get(m, 0)) for m in months]
+
+    published_month = _month(Pledge.published_at)
+    decided_month = _month(Violation.decision_date)
+    grades = dict(session.execute(sa.select(CurrentRating.grade, sa.func.count())
+                                  .group_by(CurrentRating.grade)).all())
+    return {
+        "computed_at": clock.now(),
+        "months": months,
+        "enterprises": session.scalar(sa.select(sa.func.count()).select_from(Enterprise)) or 0,
+        "pledges_in_force": session.scalar(
+            sa.select(sa.func.count()).select_from(Pledge).where(*in_force)) or 0,
+        "violations_public": session.scalar(
+            sa.select(sa.func.count()).select_from(Violation).where(*public)) or 0,
+        "pledges_by_city": pledge_counts(Enterprise.city_code, *in_force),
+        "pledges_by_month": by_month(pledge_counts(
+            published_month, Pledge.status.in_(("published", "superseded")),
+            Pledge.consent_to_publish.is_(True),
+            Pledge.published_at >= clock.start_of_day(first))),
+        "violations_by_city": _violation_counts(Enterprise.city_code, public),
+        "violations_by_category": _violation_counts(Violation.category, public),
+        "violations_by_tier": _violation_counts(Violation.tier, public),
+        "violations_by_month": by_month([(m, n) for m, n in session.execute(
+            sa.select(decided_month, sa.func.count()).where(
+                Violation.status != "revoked", Violation.published.is_(True),
+                Violation.decision_date >= first).group_by(decided_month)).all()]),
+        "grades": [(g, grades.get(g, 0)) for g in GRADES],
+        "tiers_by_city": [(city, tier, n) for city, tier, n in session.execute(
+            sa.select(Enterprise.city_code, CurrentRating.tier, sa.func.count())
+            .join(CurrentRating, CurrentRating.enterprise_id == Enterprise.id)
+            .group_by(Enterprise.city_code, CurrentRating.tier)).all()],
+    }

@@ -185,6 +185,15 @@ def list_violations(identity: Identity, *, city: str | None = None,
     return Page(list(items), total, page, size)
 
 
+def latest_violations(identity: Identity, size: int = 5) -> list[Violation]:
+    """The newest decisions inside their publicity window (the home page): no count, so
+    it reads only the newest rows of the ``decision_date`` index."""
+    require(can_read_public(identity))
+    stmt = _public(sa.select(Violation)).order_by(Violation.decision_date.desc(),
+                                                  Violation.id)
+    return list(db.session.scalars(stmt.limit(min(size, 50))).unique().all())
+
+
 def list_enterprise_violations(identity: Identity, code: str) -> list[Violation]:
     enterprise = get_enterprise(identity, code)
     rows = db.session.scalars(sa.select(Violation).where(

@@ -13,6 +13,7 @@ from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.pledges import service as pledges
 from credit.ratings import service as ratings
+from credit.reports import service as reports
 from credit.uow import unit_of_work
 from credit.violations import registry, workflow
 from credit.violations import service as violations
@@ -30,10 +31,12 @@ PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
           "violations.get_violation", "violations.list_violations",
           "violations.list_enterprise_violations", "registry.enterprise_standing",
           "ratings.get_rating", "ratings.rating_history", "ratings.explain_rating",
-          "ratings.list_models"}
+          "ratings.list_models", "registry.public_statistics", "reports.build_profile",
+          "pledges.latest_pledges", "violations.latest_violations",
+          "reports.issue_report", "reports.get_report", "reports.verify_report"}
 MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
            "violations": violations, "workflow": workflow, "registry": registry,
-           "ratings": ratings}
+           "ratings": ratings, "reports": reports}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {

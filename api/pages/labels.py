@@ -1,0 +1,50 @@
+"""Vocabulary pairs (Chinese, English) the public pages show beside codes."""
+
+from __future__ import annotations
+
+from credit.enterprises.vocab import INDUSTRIES
+from credit.pledges.vocab import PLEDGE_TYPES
+from credit.regions import JIANGSU_CITIES
+from credit.reports.service import TIER_WORDS
+from credit.violations.vocab import CATEGORIES, TIERS
+
+CITY_EN = {"320100": "Nanjing", "320200": "Wuxi", "320300": "Xuzhou", "320400": "Changzhou",
+           "320500": "Suzhou", "320600": "Nantong", "320700": "Lianyungang",
+           "320800": "Huai'an", "320900": "Yancheng", "321000": "Yangzhou",
+           "321100": "Zhenjiang", "321200": "Taizhou", "321300": "Suqian"}
+FACET_NAMES = {"city": ("地市", "City"), "industry": ("行业", "Industry"),
+               "grade": ("信用等级", "Grade"), "tier": ("等次", "Tier"),
+               "category": ("类别", "Category")}
+TYPES = {"enterprise": ("经营者", "Merchants"), "pledge": ("信用承诺", "Pledges"),
+         "violation": ("违法失信信息", "Violations")}
+SORTS = {"relevance": ("相关度", "Relevance"), "score": ("信用分", "Credit score"),
+         "date": ("最新", "Newest")}
+COMPLIANCE = {"kept": ("守诺", "kept"), "breached": ("违诺", "breached")}
+
+
+def city(code: str | None) -> tuple[str, str]:
+    if not code:
+        return ("", "")
+    return (JIANGSU_CITIES.get(code, code), CITY_EN.get(code, code))
+
+
+def tier(code: str | None) -> tuple[str, str]:
+    """An enterprise's tier (A/B/C) in words."""
+    return TIER_WORDS.get(code or "", ("未评级", "not rated"))
+
+
+def facet_value(kind: str, facet: str, value: str) -> tuple[str, str]:
+    if facet == "city":
+        return city(value)
+    if facet == "industry":
+        return INDUSTRIES.get(value, (value, value))
+    if facet == "tier":
+        if kind == "violation":
+            return TIERS.get(value, (value, value))
+        zh, en = tier(value)
+        return (f"{value} {zh}", f"{value} {en}")
+    if facet == "category":
+        table = PLEDGE_TYPES if kind == "pledge" else CATEGORIES
+        pair = table.get(value, (value, value))
+        return (pair[0], pair[1])
+    return (value, value)

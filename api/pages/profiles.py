@@ -1,0 +1,83 @@
+"""The enterprise profile, its printable credit report, and report verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import current_app, redirect, render_template, request, url_for
+
+from api.auth import current_identity, public
+from api.limits import limiter
+from api.pages import charts, labels
+from api.pages.public import bp
+from credit import clock
+from credit import uscc as uscc_mod
+from credit.errors import NotFound
+from credit.reports import service as reports
+from credit.uow import unit_of_work
+
+
+def _canonical(uscc: str) -> str:
+    """The code as stored; an invalid code is a page that does not exist (404)."""
+    check = uscc_mod.check(uscc[:40])
+    if not check.valid:
+        raise NotFound("统一社会信用代码无效，未找到该经营者 (invalid code: no such merchant)")
+    return check.code
+
+
+def _history_chart(profile: dict[str, Any]) -> charts.LineChart | None:
+    rows = [(h["as_of"], h["score"], h["grade"]) for h in profile["history"]]
+    return charts.line(rows) if rows else None
+
+
+def _context(profile: dict[str, Any]) -> dict[str, Any]:
+    ent = profile["enterprise"]
+    return {"p": profile, "ent": ent, "city": labels.city(ent["city_code"]),
+            "history_chart": _history_chart(profile)}
+
+
+@bp.get("/enterprises/<uscc>")
+@public
+def enterprise(uscc: str):
+    code = _canonical(uscc)
+    if code != uscc:
+        return redirect(url_for("pages.enterprise", uscc=code), 301)
+    profile = reports.build_profile(current_identity(), code)
+    return render_template("public/enterprise.html", **_context(profile))
+
+
+def _report_limit() -> str:
+    return current_app.config["CREDIT_RATELIMIT_REPORT"]
+
+
+@bp.get("/enterprises/<uscc>/report")
+@public
+@limiter.limit(_report_limit)
+def report(uscc: str):
+    code = _canonical(uscc)
+    if code != uscc:
+        return redirect(url_for("pages.report", uscc=code), 301)
+    with unit_of_work() as uow:
+        issued = reports.issue_report(current_identity(), uow, code)
+    verify_url = url_for("pages.verify", report_no=issued.report_no, _external=True)
+    qr = segno.make(verify_url, error="m").svg_data_uri(scale=3, border=2)
+    issued_at = issued.issued_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return render_template("public/report.html", report=issued, verify_url=verify_url,
+                           qr=qr, issued_at=issued_at, **_context(issued.snapshot))
+
+
+@bp.get("/verify")
+@public
+def verify_form():
+    number = request.args.get("no", "").strip().upper()[:40]
+    if number:
+        return redirect(url_for("pages.verify", report_no=number))
+    return render_template("public/verify.html", result=None)
+
+
+@bp.get("/verify/<report_no>")
+@public
+def verify(report_no: str):
+    result = reports.verify_report(current_identity(), report_no)
+    return render_template("public/verify.html", result=result, report=result["report"])

@@ -1,0 +1,75 @@
+/* Search-box suggestions (ARIA 1.2 combobox with a listbox). Without this script the box
+   is a plain GET form to /search. */
+(function () {
+  "use strict";
+  var input = document.querySelector("input[data-suggest]");
+  if (!input || !window.fetch) { return; }
+  var list = document.getElementById(input.getAttribute("aria-controls"));
+  var form = input.form;
+  var url = input.getAttribute("data-suggest");
+  var profile = input.getAttribute("data-profile");
+  var active = -1, timer = null, seq = 0;
+
+  function close() {
+    list.hidden = true; list.textContent = ""; active = -1;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+  function options() { return list.querySelectorAll("[role=option]"); }
+  function mark(i) {
+    var opts = options();
+    if (!opts.length) { return; }
+    active = (i + opts.length) % opts.length;
+    for (var k = 0; k < opts.length; k++) {
+      opts[k].setAttribute("aria-selected", k === active ? "true" : "false");
+    }
+    input.setAttribute("aria-activedescendant", opts[active].id);
+    opts[active].scrollIntoView({block: "nearest"});
+  }
+  function render(items) {
+    list.textContent = "";
+    items.forEach(function (item, i) {
+      var li = document.createElement("li");
+      li.id = "q-opt-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      var a = document.createElement("a");
+      a.href = profile.replace("USCC", encodeURIComponent(item.uscc));
+      a.tabIndex = -1;
+      a.textContent = item.name + (item.grade ? "  " + item.grade : "") +
+        (item.city_name ? " · " + item.city_name : "");
+      var code = document.createElement("span");
+      code.className = "meta";
+      code.textContent = " " + item.uscc;
+      a.appendChild(code);
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    list.hidden = items.length === 0;
+    input.setAttribute("aria-expanded", items.length ? "true" : "false");
+    active = -1;
+  }
+  function ask() {
+    var q = input.value.trim();
+    if (q.length < 2) { close(); return; }
+    var mine = ++seq;
+    fetch(url + "?q=" + encodeURIComponent(q) + "&size=8", {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : {items: []}; })
+      .then(function (body) { if (mine === seq) { render(body.items || []); } })
+      .catch(function () { close(); });
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(timer); timer = setTimeout(ask, 150);
+  });
+  input.addEventListener("keydown", function (e) {
+    if (list.hidden) { return; }
+    if (e.key === "ArrowDown") { e.preventDefault(); mark(active + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); mark(active - 1); }
+    else if (e.key === "Escape") { close(); }
+    else if (e.key === "Enter" && active >= 0) {
+      e.preventDefault(); window.location.href = options()[active].querySelector("a").href;
+    }
+  });
+  input.addEventListener("blur", function () { setTimeout(close, 200); });
+  form.addEventListener("submit", function () { close(); });
+})();

@@ -1,0 +1,1 @@
+"""Public profiles and verifiable credit reports (snapshots of the public record)."""
