@@ -88,6 +88,11 @@ def new_page(browser, viewport: str, base_url: str):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    # A page answered 400 (a form to correct) is expected; a stylesheet, script or image
+    # that fails to load is not. Console errors include CSP violations.
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+            and not msg.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document" else None)
     page.js_errors = errors  # type: ignore[attr-defined]
     return context, page

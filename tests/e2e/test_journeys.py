@@ -1,0 +1,173 @@
+"""The three journeys of issue 8 in a real browser, on a phone and on a desktop screen:
+
+1. a firm signs in (the platform's OAuth code flow with PKCE) and publishes a pledge;
+2. a regulator signs in and records a violation that breaches one of its clauses;
+3. a consumer finds the firm by a two-character fragment of its name and sees the new
+   grade and the violation on its profile (and prints a credit report that verifies).
+
+Every page is screenshotted (``build/e2e-screenshots/``); no page may raise a script
+error or a Content-Security-Policy violation, or scroll sideways on a phone.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from credit import clock
+from credit.enterprises.models import Enterprise
+from credit.extensions import db
+from tests.e2e.conftest import new_page
+from tests.pages.console_parties import make_console_parties
+from tests.parties import PASSWORD
+
+
+def _check(page, shots, name: str, viewport: str) -> None:
+    shots.take(page, name, viewport)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"] + 1, f"{name} scrolls sideways ({width}px)"
+    assert page.js_errors == [], (name, page.js_errors)
+
+
+def _sign_in(page, shots, viewport: str, username: str, who: str) -> None:
+    page.goto("/console/")
+    _check(page, shots, f"{who} console signed out", viewport)
+    page.click("#console-sign-in")
+    page.wait_for_url("**/login**")
+    _check(page, shots, f"{who} sign in", viewport)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/oauth/authorize**")
+    _check(page, shots, f"{who} consent", viewport)
+    page.click("button[name=confirm][value=yes]")
+    page.wait_for_url("**/console/**")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_firm_pledges_regulator_flags_consumer_sees(browser, clean_app, live_server, shots,
+                                                   viewport):
+    with clean_app.app_context():
+        cp = make_console_parties()
+        from credit.accounts import service
+        from credit.identity import SYSTEM
+        from credit.uow import unit_of_work
+        from tests.pages.console_parties import CONSOLE_CLIENT_ID
+
+        with unit_of_work() as uow:  # the console's callback on this server's port
+            service.register_console_client(
+                SYSTEM, uow, client_id=CONSOLE_CLIENT_ID, name="console",
+                redirect_uris=[f"{live_server}/console/callback"])
+        firm = db.session.scalar(sa.select(Enterprise).where(
+            Enterprise.uscc == cp.owner_uscc))
+        name, uscc = firm.name, firm.uscc
+    today = clock.today()
+
+    # 1. The firm files and publishes a pledge.
+    context, page = new_page(browser, viewport, live_server)
+    try:
+        _sign_in(page, shots, viewport, "firm-a", "firm")
+        page.goto("/console/firm")
+        _check(page, shots, "firm console", viewport)
+        page.goto("/console/firm/pledges/new")
+        _check(page, shots, "choose template", viewport)
+        page.get_by_role("button", name="下一步：填写承诺").click()
+        page.wait_for_selector("#f-clauses")
+        for box in page.locator("#f-clauses input[type=checkbox]").all():
+            box.check()
+        page.fill("#f-valid_from", today.isoformat())
+        page.fill("#f-valid_until", (today - timedelta(days=1)).isoformat())  # a mistake
+        page.fill("#f-signer_name", "张三丰")
+        page.fill("#f-signer_title", "总经理")
+        page.check("#f-consent_to_publish")
+        # A validation error keeps what was typed and says what to fix, by the field.
+        page.click("#save-draft")
+        assert page.locator("#form-errors").is_visible()
+        assert page.input_value("#f-signer_name") == "张三丰"
+        assert page.locator("[aria-invalid=true]").count() >= 1
+        _check(page, shots, "pledge form with an error", viewport)
+        page.fill("#f-valid_until", (today + timedelta(days=365)).isoformat())
+        page.click("#save-draft")
+        page.wait_for_selector("#publish")
+        _check(page, shots, "pledge draft", viewport)
+        page.click("#publish")
+        page.wait_for_load_state()
+        assert page.locator("text=已发布").first.is_visible() or \
+            page.locator("text=公示").first.is_visible()
+        _check(page, shots, "pledge published", viewport)
+        page.goto("/console/firm/rating")
+        _check(page, shots, "firm rating explained", viewport)
+    finally:
+        context.close()
+
+    # 2. The regulator records a violation breaching one of its clauses.
+    context, page = new_page(browser, viewport, live_server)
+    decision = f"苏市监罚〔{today.year}〕E2E{viewport[:1]}号"
+    try:
+        _sign_in(page, shots, viewport, "reg-in", "regulator")
+        page.goto("/console/regulator")
+        _check(page, shots, "regulator console", viewport)
+        page.goto("/console/regulator/violations/new")
+        page.fill("#f-uscc", uscc)
+        page.click("#find-firm")
+        page.wait_for_selector("#record-violation")
+        page.select_option("#f-category", "false_advertising")
+        page.select_option("#f-tier", "general")
+        page.fill("#f-decision_number", decision)
+        page.fill("#f-decision_date", today.isoformat())
+        page.fill("#f-facts", "在网店页面对商品功效作虚假宣传，与承诺不符。")
+        page.fill("#f-legal_basis", "《中华人民共和国反不正当竞争法》第八条")
+        page.select_option("#f-penalty_type", "warning")
+        breach = page.locator("input[id^=breach-]").first
+        breach.check()
+        _check(page, shots, "record violation", viewport)
+        page.click("#record-violation")
+        page.wait_for_load_state()
+        assert page.locator(f"text={decision}").first.is_visible()
+        _check(page, shots, "violation recorded", viewport)
+        page.goto("/console/regulator/objections")
+        _check(page, shots, "objection queue", viewport)
+    finally:
+        context.close()
+
+    # 3. A consumer finds the firm by two characters of its name.
+    context, page = new_page(browser, viewport, live_server)
+    try:
+        page.goto("/")
+        _check(page, shots, "home", viewport)
+        fragment = name[2:4]
+        page.fill("input[type=search]", fragment)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search**")
+        _check(page, shots, "results", viewport)
+        page.get_by_role("link", name=name).first.click()
+        page.wait_for_url(f"**/enterprises/{uscc}")
+        _check(page, shots, "profile", viewport)
+        body = page.locator("main").inner_text()
+        assert decision in body, "the violation is on the profile"
+        badge = page.locator(".grade").first.inner_text().strip()
+        assert badge and badge[0] in "ABC", badge
+        with clean_app.app_context():
+            from credit.ratings.models import CurrentRating
+
+            rating = db.session.scalar(sa.select(CurrentRating).where(
+                CurrentRating.enterprise_id == firm.id))
+        assert rating is not None and badge.startswith(rating.grade), (badge, rating.grade)
+        assert "违反" in body or "breach" in body.lower() or "失信" in body
+        page.goto(f"/enterprises/{uscc}/report")
+        _check(page, shots, "credit report", viewport)
+        verify = page.locator("a[href*='/verify/']").first.get_attribute("href")
+        page.goto(verify)
+        assert "真实" in page.locator("main").inner_text() or \
+            "genuine" in page.locator("main").inner_text().lower()
+        _check(page, shots, "report verified", viewport)
+        page.goto("/stats")
+        _check(page, shots, "statistics", viewport)
+        page.goto(f"/uscc?code={uscc}")
+        _check(page, shots, "uscc check", viewport)
+        page.goto(f"/enterprises/{uscc}?lang=en")
+        _check(page, shots, "profile in english", viewport)
+    finally:
+        context.close()
