@@ -257,7 +257,8 @@ class ElasticBackend:
         try:
             r = self.client.search(
                 index=self.alias(spec), query=es_query, track_total_hits=True,
-                size=query.size, sort=self._sort(spec, query), track_scores=True,
+                size=query.size, sort=self._sort(spec, query),
+                track_scores=query.sort == "relevance",
                 aggs=aggs or None, **paging)
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from search.backend import (
-    _CJK,
+    _TOKEN,
     MAX_QUERY_LENGTH,
     SearchBackend,
     SearchHit,
@@ -78,25 +78,38 @@ def search_enterprises(backend: SearchBackend, text: str, *, city: str | None = 
                   size=size).result
 
 
-def _pattern(text: str) -> re.Pattern | None:
-    """Matches each query phrase in folded, lower-cased text: its tokens in order, with
-    only non-token characters between them (what a phrase match allows)."""
+def _pattern(text: str) -> list[tuple[str, ...]] | None:
+    """The query's phrases (token sequences), longest first."""
     phrases = query_terms(text)
     if not phrases:
         return None
-    gap = rf"[^0-9a-z{_CJK}]*"
-    parts = []
-    for phrase in phrases:
-        tokens = [re.escape(t) for t in phrase]
-        parts.append(gap.join(tokens))
-    return re.compile("|".join(f"(?:{p})" for p in sorted(parts, key=len, reverse=True)))
+    return sorted({tuple(p) for p in phrases}, key=len, reverse=True)
 
 
-def _mark(value: str, pattern: re.Pattern) -> str | None:
+def _spans(folded: str, phrases: list[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Where the phrases occur in folded, lower-cased text: their tokens one after the
+    other, whatever non-token characters lie between (what a phrase match allows);
+    leftmost first, longest phrase first, never overlapping."""
+    found = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+    words = [w for w, _, _ in found]
+    spans, i = [], 0
+    while i < len(found):
+        for phrase in phrases:
+            n = len(phrase)
+            if tuple(words[i:i + n]) == phrase:
+                spans.append((found[i][1], found[i + n - 1][2]))
+                i += n
+                break
+        else:
+            i += 1
+    return spans
+
+
+def _mark(value: str, phrases: list[tuple[str, ...]]) -> str | None:
     """The value (or a window around the first match in long text) with matches in
     <em>, HTML-escaped; None without a match."""
     folded = fold(value).lower()
-    spans = [m.span() for m in pattern.finditer(folded) if m.end() > m.start()]
+    spans = _spans(folded, phrases)
     if not spans:
         return None
     start, end = 0, len(value)

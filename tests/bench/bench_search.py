@@ -134,6 +134,9 @@ def main() -> None:
     ap.add_argument("--load-only", action="store_true",
                     help="reuse the indices a previous run left (--keep-indices): measure "
                          "the load again")
+    ap.add_argument("--reindex", default="embedded,elasticsearch",
+                    help="the backends to rebuild before the load (others reuse the "
+                         "indices a previous run kept)")
     ap.add_argument("--keep-indices", action="store_true",
                     help="leave the Elasticsearch indices for a later --load-only run")
     args = ap.parse_args()
@@ -149,7 +152,8 @@ def main() -> None:
     paths = query_mix(args.queries)
     index_rows, load_rows, kind_rows = [], [], []
     for label, env in backends:
-        if not args.load_only:
+        key = "elasticsearch" if "Elastic" in label else "embedded"
+        if not args.load_only and key in args.reindex.split(","):
             secs, mib, done = measured_json([*FLASK[:-1], "search", "reindex"], env)
             docs = sum(done["indexed"].values())
             es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() \
