@@ -31,9 +31,16 @@ from search.backend import (
 )
 
 
+#: This backend's mapping layout, part of every alias (like the embedded backend's table
+#: layout): a new one starts empty beside the old and ``flask search check`` fills it.
+#: 2: text fields index two-token shingles too (``index_phrases``, core Lucene): a
+#:    two-character query is one term lookup instead of a positional phrase match.
+MAPPING = 2
+
+
 def mapping_for(spec: IndexSpec) -> dict[str, Any]:
     props: dict[str, Any] = {f: {"type": "text", "analyzer": "standard",
-                                 "position_increment_gap": 100}
+                                 "position_increment_gap": 100, "index_phrases": True}
                              for f in spec.text_fields}
     props.update({f: {"type": "keyword"} for f in spec.keyword_fields})
     if spec.score_field:
@@ -58,7 +65,7 @@ class ElasticBackend:
                                     max_retries=2, **client_kwargs)
 
     def alias(self, spec: IndexSpec) -> str:
-        return f"{self.prefix}-{spec.name}-v{spec.version}"
+        return f"{self.prefix}-{spec.name}-v{spec.version}-m{MAPPING}"
 
     def ping(self) -> bool:
         """Reachable and at least yellow. (``GET /`` is not served by every distribution,
