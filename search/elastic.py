@@ -30,7 +30,6 @@ from search.backend import (
     query_terms,
 )
 
-
 #: This backend's mapping layout, part of every alias (like the embedded backend's table
 #: layout): a new one starts empty beside the old and ``flask search check`` fills it.
 #: 2: text fields index two-token shingles too (``index_phrases``, core Lucene): a
@@ -117,6 +116,10 @@ class ElasticBackend:
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
         self.client.indices.put_settings(index=target, settings={"refresh_interval": "1s"})
         self.client.indices.refresh(index=target)
+        # A bulk load leaves many segments that merge in the background for minutes,
+        # slowing searches right after the swap: merge them before serving instead.
+        self.client.options(request_timeout=1800).indices.forcemerge(
+            index=target, max_num_segments=1, wait_for_completion=True)
         old = [g for g in self._generations(spec) if g != target]
         actions: list[dict[str, Any]] = [{"add": {"index": target, "alias": self.alias(spec),
                                                   "is_write_index": True}}]

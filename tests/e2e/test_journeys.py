@@ -138,7 +138,14 @@ def test_firm_pledges_regulator_flags_consumer_sees(browser, clean_app, live_ser
         page.goto("/")
         _check(page, shots, "home", viewport)
         fragment = name[2:4]
-        page.fill("input[type=search]", fragment)
+        box = page.locator("input[type=search]").first
+        box.click()
+        page.keyboard.type(fragment, delay=50)  # suggestions as you type
+        option = page.locator("[role=option]").filter(has_text=name).first
+        option.wait_for(state="visible")
+        assert box.get_attribute("aria-expanded") == "true"
+        _check(page, shots, "home suggestions", viewport)
+        page.keyboard.press("Escape")
         page.keyboard.press("Enter")
         page.wait_for_url("**/search**")
         _check(page, shots, "results", viewport)
