@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from credit import clock
 from credit.enterprises.models import Enterprise
@@ -78,12 +79,27 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
     if can_read_enterprise_private(identity, ent):
         return None
     today = clock.today()
+    # A profile asks for the rating and its history: work it out once per transaction.
+    known = db.session.info.setdefault(_VISIBLE, {})
+    if (ent.id, today) in known:
+        return known[ent.id, today]
     out = {v.id for v in db.session.scalars(sa.select(Violation).where(
         Violation.enterprise_id == ent.id)) if v.is_public(today)}
     out.update(db.session.scalars(sa.select(SeriousListEntry.id).where(
         SeriousListEntry.enterprise_id == ent.id, SeriousListEntry.removed_at.is_(None),
         SeriousListEntry.listed_on <= today, SeriousListEntry.remove_on > today)))
-    return out
+    known[ent.id, today] = out
+    return set(out)
+
+
+_VISIBLE = "credit.public_rating_records"
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_visible(session: Session, *_: object) -> None:
+    session.info.pop(_VISIBLE, None)
 
 
 def _view(ent: Enterprise, model: ScoringModel, contributions: list[Contribution], *,
