@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from marshmallow import ValidationError as MaValidationError
 
 from api.auth import current_identity
 from api.pages.console import bp, forms
@@ -110,12 +109,21 @@ def pledge_create():
         data = forms.load(PledgeInputSchema(), _pledge_data(typed))
         with unit_of_work() as uow:
             pledge = pledges.create_pledge(identity, uow, data)
-    except MaValidationError as exc:
-        return _pledge_form(template, typed, forms.from_marshmallow(exc), status=400)
-    except ValidationFailed as exc:
-        return _pledge_form(template, typed, forms.from_domain(exc), status=400)
+    except forms.INVALID as exc:
+        return _pledge_form(template, typed, forms.errors_of(exc), status=400)
     flash(("notice", "草稿已保存，核对后即可发布。", "Draft saved; check it, then publish."))
     return redirect(url_for("console.pledge_view", pledge_id=pledge.id))
+
+
+def _values_of(pledge) -> dict:
+    """A stored draft as the form's values."""
+    return {"template_id": pledge.template_id, "clauses": list(pledge.clauses),
+            "valid_from": pledge.valid_from.isoformat(),
+            "valid_until": pledge.valid_until.isoformat(),
+            "signer_name": pledge.signer_name, "signer_title": pledge.signer_title,
+            "extra_commitments": "\n".join(pledge.extra_commitments),
+            "consent_to_publish": "yes" if pledge.consent_to_publish else "",
+            "version": str(pledge.version)}
 
 
 @bp.get("/firm/pledges/<pledge_id>")
@@ -124,14 +132,7 @@ def pledge_view(pledge_id: str):
     identity = current_identity()
     pledge = pledges.get_pledge(identity, pledge_id)
     if pledge.status == "draft":
-        values = {"template_id": pledge.template_id, "clauses": list(pledge.clauses),
-                  "valid_from": pledge.valid_from.isoformat(),
-                  "valid_until": pledge.valid_until.isoformat(),
-                  "signer_name": pledge.signer_name, "signer_title": pledge.signer_title,
-                  "extra_commitments": "\n".join(pledge.extra_commitments),
-                  "consent_to_publish": "yes" if pledge.consent_to_publish else "",
-                  "version": str(pledge.version)}
-        return _pledge_form(pledge.template, values, {}, pledge=pledge)
+        return _pledge_form(pledge.template, _values_of(pledge), {}, pledge=pledge)
     return render_template("console/pledge_view.html", pledge=pledge, errors={}, values={},
                            **_vocab())
 
@@ -147,10 +148,8 @@ def pledge_update(pledge_id: str):
         changes = forms.load(PledgePatchSchema(), _pledge_data(typed, with_template=False))
         with unit_of_work() as uow:
             pledges.update_draft(identity, uow, pledge_id, changes, _version())
-    except MaValidationError as exc:
-        return _pledge_form(pledge.template, typed, forms.from_marshmallow(exc), pledge, 400)
-    except ValidationFailed as exc:
-        return _pledge_form(pledge.template, typed, forms.from_domain(exc), pledge, 400)
+    except forms.INVALID as exc:
+        return _pledge_form(pledge.template, typed, forms.errors_of(exc), pledge, 400)
     flash(("notice", "草稿已保存。", "Draft saved."))
     return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
 
@@ -164,14 +163,8 @@ def pledge_publish(pledge_id: str):
             pledges.publish_pledge(identity, uow, pledge_id, _version())
     except ValidationFailed as exc:
         pledge = pledges.get_pledge(identity, pledge_id)
-        typed = {"template_id": pledge.template_id, "clauses": list(pledge.clauses),
-                 "valid_from": pledge.valid_from.isoformat(),
-                 "valid_until": pledge.valid_until.isoformat(),
-                 "signer_name": pledge.signer_name, "signer_title": pledge.signer_title,
-                 "extra_commitments": "\n".join(pledge.extra_commitments),
-                 "consent_to_publish": "yes" if pledge.consent_to_publish else "",
-                 "version": str(pledge.version)}
-        return _pledge_form(pledge.template, typed, forms.from_domain(exc), pledge, 400)
+        return _pledge_form(pledge.template, _values_of(pledge), forms.errors_of(exc),
+                            pledge, 400)
     flash(("notice", "承诺已公示。", "The pledge is published."))
     return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
 
@@ -195,10 +188,8 @@ def pledge_withdraw(pledge_id: str):
         body = forms.load(WithdrawSchema(), {"reason": typed["reason"].strip()})
         with unit_of_work() as uow:
             pledges.withdraw_pledge(identity, uow, pledge_id, body["reason"], _version())
-    except MaValidationError as exc:
-        errors = forms.from_marshmallow(exc)
-    except ValidationFailed as exc:
-        errors = forms.from_domain(exc)
+    except forms.INVALID as exc:
+        errors = forms.errors_of(exc)
     else:
         flash(("notice", "承诺已撤回（撤回记录保留公示）。",
                "The pledge is withdrawn (the withdrawal stays on record)."))
@@ -254,12 +245,9 @@ def file_objection(violation_id: str):
         with unit_of_work() as uow:
             workflow.file_objection(current_identity(), uow, violation_id, body["reasons"],
                                     body["attachments"])
-    except MaValidationError as exc:
+    except forms.INVALID as exc:
         return _record_page(violation_id, objection={
-            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
-    except ValidationFailed as exc:
-        return _record_page(violation_id, objection={
-            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
+            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
     flash(("notice", "异议已提交，记录显示为“异议处理中”。",
            "Objection filed; the record shows as under objection."))
     return redirect(url_for("console.firm_record", violation_id=violation_id))
@@ -277,11 +265,8 @@ def apply_for_repair(violation_id: str):
         with unit_of_work() as uow:
             workflow.apply_for_repair(current_identity(), uow, violation_id,
                                       body["pledge_id"], body["statement"])
-    except MaValidationError as exc:
+    except forms.INVALID as exc:
         return _record_page(violation_id, repair={
-            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
-    except ValidationFailed as exc:
-        return _record_page(violation_id, repair={
-            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
+            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
     flash(("notice", "信用修复申请已提交。", "Repair application filed."))
     return redirect(url_for("console.firm_record", violation_id=violation_id))

@@ -111,6 +111,15 @@ def from_domain(exc: ValidationFailed) -> Errors:
     return out
 
 
+#: The two kinds of "what the user typed is wrong": the input schema's and the service's.
+INVALID = (MaValidationError, ValidationFailed)
+
+
+def errors_of(exc: MaValidationError | ValidationFailed) -> Errors:
+    """Per-field messages of either kind of validation error."""
+    return from_marshmallow(exc) if isinstance(exc, MaValidationError) else from_domain(exc)
+
+
 def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
     """Validate with the API's own input schema; empty optional strings count as absent.
 

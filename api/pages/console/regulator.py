@@ -150,12 +150,9 @@ def violation_correct(violation_id: str):
         with unit_of_work() as uow:
             registry.correct_violation(current_identity(), uow, violation_id, body["field"],
                                        body["new_value"], body["reason"], _version())
-    except MaValidationError as exc:
+    except forms.INVALID as exc:
         return _violation_page(violation_id, correction={
-            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
-    except ValidationFailed as exc:
-        return _violation_page(violation_id, correction={
-            "typed": typed, "errors": forms.from_domain(exc)}, status=400)
+            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
     flash(("notice", "已更正（原值保留在更正记录中）。",
            "Corrected (the old value stays in the correction history)."))
     return redirect(url_for("console.violation_view", violation_id=violation_id))
@@ -287,10 +284,8 @@ def commendation_create():
                           {k: typed[k].strip() for k in COMMENDATION_TEXT})
         with unit_of_work() as uow:
             item = registry.commend(current_identity(), uow, body)
-    except MaValidationError as exc:
-        return _commendation_form(typed, forms.from_marshmallow(exc), 400)
-    except ValidationFailed as exc:
-        return _commendation_form(typed, forms.from_domain(exc), 400)
+    except forms.INVALID as exc:
+        return _commendation_form(typed, forms.errors_of(exc), 400)
     except NotFound as exc:
         return _commendation_form(typed, {"uscc": [exc.detail]}, 400)
     flash(("notice", f"已录入守信激励：{item.title}（{item.enterprise.name}）",
