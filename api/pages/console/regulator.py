@@ -167,9 +167,9 @@ def violation_revoke(violation_id: str):
         with unit_of_work() as uow:
             violations.revoke_violation(current_identity(), uow, violation_id, body["reason"],
                                         _version())
-    except MaValidationError as exc:
+    except forms.INVALID as exc:
         return _violation_page(violation_id, revocation={
-            "typed": typed, "errors": forms.from_marshmallow(exc)}, status=400)
+            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
     flash(("notice", "记录已撤销，已退出公示。", "Revoked; the record has left public view."))
     return redirect(url_for("console.violation_view", violation_id=violation_id))
 
@@ -232,8 +232,8 @@ def _decide(kind: str, item_id: str):
             decide = workflow.decide_objection if kind == "objections" \
                 else workflow.decide_repair
             decide(current_identity(), uow, item_id, body["accepted"], body["reason"])
-    except MaValidationError as exc:
-        return _case_page(kind, item_id, typed, forms.from_marshmallow(exc), 400)
+    except forms.INVALID as exc:
+        return _case_page(kind, item_id, typed, forms.errors_of(exc), 400)
     flash(("notice", "已作出决定。", "Decision recorded."))
     return redirect(url_for("console.objection_queue" if kind == "objections"
                             else "console.repair_queue"))
