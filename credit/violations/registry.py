@@ -138,10 +138,10 @@ def statistics(identity: Identity, decided_from: date | None = None,
 
 
 def _violation_counts(column: Any, where: list) -> list[tuple[str, int]]:
-    """Violations grouped by ``column`` (an Enterprise or Violation column), largest first."""
-    stmt = sa.select(column, sa.func.count()).select_from(Violation)
-    if getattr(column, "table", None) is Enterprise.__table__:
-        stmt = stmt.join(Enterprise, Violation.enterprise_id == Enterprise.id)
+    """Violations grouped by ``column`` (an Enterprise or Violation column), largest first.
+    Always joined to their enterprise: ``where`` may name its columns (a jurisdiction)."""
+    stmt = sa.select(column, sa.func.count()).select_from(Violation) \
+        .join(Enterprise, Violation.enterprise_id == Enterprise.id)
     rows = db.session.execute(stmt.where(*where).group_by(column)
                               .order_by(sa.func.count().desc(), column)).all()
     return [(value, n) for value, n in rows]

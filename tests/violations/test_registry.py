@@ -53,6 +53,12 @@ def test_serious_list_and_commendations(client, parties, reg_in, reg_out) -> Non
 
 
 def test_statistics_by_jurisdiction(client, parties, reg_in, reg_out) -> None:
+    from tests.helpers import import_records, sample_records
+
+    with client.application.app_context():  # a second firm in the same city counts nothing
+        neighbour = next(r for r in sample_records(60, seed=77)
+                         if r["city_code"] == parties.owner_city)
+        import_records([neighbour])
     make_violation(parties, tier="general")
     make_violation(parties, tier="serious")
     inside = client.get("/api/v1/regulator/statistics", headers=reg_in).get_json()
