@@ -24,3 +24,39 @@ def test_home_page_renders_without_errors(browser, live_server, shots, viewport)
         assert page.js_errors == []
     finally:
         context.close()
+
+
+def test_keyboard_alone_finds_a_firm(browser, clean_app, live_server, shots):
+    """Skip link, search box, results and profile, with the keyboard only."""
+    from tests.helpers import import_records, sample_records
+
+    record = sample_records(5, seed=8)[0]
+    with clean_app.app_context():
+        import_records([record])
+    context, page = new_page(browser, "desktop", live_server)
+    try:
+        page.goto("/")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        for _ in range(15):  # through the header to the search box
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.type") == "search":
+                break
+        assert page.evaluate("document.activeElement.type") == "search"
+        page.keyboard.type(record["name"][2:4])
+        page.keyboard.press("Escape")  # close the suggestions, then submit
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search**")
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent") == record["name"]:
+                break
+        assert page.evaluate("document.activeElement.textContent") == record["name"]
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline != "none", "the focused link must be visibly marked"
+        shots.take(page, "results keyboard focus", "desktop")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/enterprises/{record['uscc']}")
+        assert page.js_errors == []
+    finally:
+        context.close()
