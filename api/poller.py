@@ -15,6 +15,7 @@ import time
 from flask import Flask
 
 from credit import changes
+from credit.errors import Conflict, PreconditionFailed
 from credit.extensions import db
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,13 @@ def start_poller(app: Flask, interval: float) -> threading.Thread:
             with app.app_context():
                 try:
                     if time.monotonic() - last_sweep >= SWEEP_SECONDS:
-                        sweep()
-                        last_sweep = time.monotonic()  # only after it worked: else retry
+                        try:
+                            sweep()
+                            last_sweep = time.monotonic()  # only after it worked
+                        except (PreconditionFailed, Conflict):
+                            # Every worker sweeps at start; the one that lost the race
+                            # tries again next round (the sweep is idempotent).
+                            log.info("sweep met a concurrent sweep; retrying next round")
                     changes.run_all(db.session)
                 except Exception:
                     log.exception("change-feed poll failed")
