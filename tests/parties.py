@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
@@ -103,15 +104,16 @@ def pkce_pair() -> tuple[str, str]:
 
 def login(client, username: str = "staff-a", password: str = PASSWORD):
     page = client.get("/login")
-    csrf = _csrf(page.get_data(as_text=True))
+    csrf = csrf_of(page.get_data(as_text=True))
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf": csrf, "next": "/"})
 
 
-def _csrf(html: str) -> str:
-    marker = 'name="csrf" value="'
-    start = html.index(marker) + len(marker)
-    return html[start:html.index('"', start)]
+def csrf_of(page_html: str) -> str:
+    """The CSRF token of a page's form."""
+    match = re.search(r'name="csrf" value="([^"]+)"', page_html)
+    assert match, "no csrf field on the page"
+    return match.group(1)
 
 
 def authorize(client, console: Client, challenge: str, scope: str = "enterprises:read",
@@ -124,7 +126,7 @@ def authorize(client, console: Client, challenge: str, scope: str = "enterprises
     if page.status_code != 200:
         return page
     return client.post("/oauth/authorize", query_string=params,
-                       data={"csrf": _csrf(page.get_data(as_text=True)), "confirm": "yes"})
+                       data={"csrf": csrf_of(page.get_data(as_text=True)), "confirm": "yes"})
 
 
 def code_from(resp) -> str:

@@ -16,12 +16,9 @@ import re
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
 from credit import clock
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
-from credit.enterprises.models import Enterprise
 from credit.enterprises.schemas import public_legal_representative
 from credit.enterprises.vocab import INDUSTRIES, OPERATOR_TYPES, PLATFORMS, STATUSES
 from credit.errors import NotFound
@@ -183,9 +180,8 @@ def issue_report(identity: Identity, uow: UnitOfWork, code: str) -> CreditReport
     existing = uow.session.get(CreditReport, number)
     if existing is not None:
         return existing
-    ent_id = uow.session.scalar(sa.select(Enterprise.id).where(
-        Enterprise.uscc == profile["enterprise"]["uscc"]))
-    report = CreditReport(report_no=number, enterprise_id=ent_id,
+    ent = enterprises.get_enterprise(identity, code)  # found once already by the profile
+    report = CreditReport(report_no=number, enterprise_id=ent.id,
                           uscc=profile["enterprise"]["uscc"], issued_on=today,
                           issued_at=clock.now(),
                           model_version=profile["rating"]["model_version"],

@@ -17,13 +17,10 @@ import random
 import sqlite3
 import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 
-from tests.bench.bench_pledges import Http
 from tests.bench.bench_registry import ROOT, table
-from tests.bench.bench_search import query_mix, serve
+from tests.bench.bench_search import drive, query_mix, serve
 
 
 def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
@@ -47,38 +44,12 @@ def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
 
 def run(port: int, pages: list[tuple[str, str]], clients: int, seconds: float
         ) -> tuple[dict[str, list[tuple[float, float]]], int, float]:
+    samples, elapsed = drive(port, pages, clients, seconds, {"Accept": "text/html"})
     found: dict[str, list[tuple[float, float]]] = {}
-    errors = [0]
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def client(offset: int) -> None:
-        h = Http(port)
-        i, mine, bad = offset, [], 0
-        while time.perf_counter() < deadline:
-            kind, path = pages[i % len(pages)]
-            i += clients
-            t = time.perf_counter()
-            h.conn.request("GET", path, headers={"Accept": "text/html"})
-            resp = h.conn.getresponse()
-            resp.read()
-            wall = (time.perf_counter() - t) * 1000
-            timing = resp.getheader("Server-Timing", "app;dur=0")
-            server = float(timing.split("dur=", 1)[1].split(",")[0])
-            mine.append((kind, server, wall))
-            bad += resp.status >= 400  # an exact code redirects to its profile
-        with lock:
-            errors[0] += bad
-            for kind, server, wall in mine:
-                found.setdefault(kind, []).append((server, wall))
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return found, errors[0], time.perf_counter() - started
+    for s in samples:
+        found.setdefault(s.kind, []).append((s.server_ms, s.wall_ms))
+    # an exact code's results page redirects to its profile: not an error
+    return found, sum(1 for s in samples if s.status >= 400), elapsed
 
 
 def _q(values: list[float]) -> list[str]:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -69,34 +70,38 @@ def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return paths
 
 
-def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
-         by_kind: dict[str, list[float]] | None = None) -> list[object]:
-    samples: list[float] = []
-    errors: list[int] = []
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    status: int
+    wall_ms: float
+    server_ms: float  # the app's own Server-Timing figure
+
+
+def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
+          headers: dict[str, str] | None = None) -> tuple[list[Sample], float]:
+    """``clients`` keep-alive clients request ``paths`` (kind, path) in turn, each
+    starting at its own offset, for ``seconds``; every response, and the time taken."""
+    samples: list[Sample] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def client(offset: int) -> None:
         h = Http(port)
-        i = offset
-        mine, bad, kinds = [], [], []
+        i, mine = offset, []
         while time.perf_counter() < deadline:
             kind, path = paths[i % len(paths)]
             i += clients
             t = time.perf_counter()
-            h.conn.request("GET", path)
+            h.conn.request("GET", path, headers=headers or {})
             resp = h.conn.getresponse()
             resp.read()
-            mine.append((time.perf_counter() - t) * 1000)
-            kinds.append(kind)
-            if resp.status != 200:
-                bad.append(resp.status)
+            wall = (time.perf_counter() - t) * 1000
+            timing = resp.getheader("Server-Timing", "app;dur=0")
+            mine.append(Sample(kind, resp.status, wall,
+                               float(timing.split("dur=", 1)[1].split(",")[0])))
         with lock:
             samples.extend(mine)
-            errors.extend(bad)
-            if by_kind is not None:
-                for kind, ms in zip(kinds, mine, strict=True):
-                    by_kind.setdefault(kind, []).append(ms)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
@@ -104,10 +109,18 @@ def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    q = statistics.quantiles(samples, n=100)
+    return samples, time.perf_counter() - started
+
+
+def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
+         by_kind: dict[str, list[float]] | None = None) -> list[object]:
+    samples, elapsed = drive(port, paths, clients, seconds)
+    if by_kind is not None:
+        for s in samples:
+            by_kind.setdefault(s.kind, []).append(s.wall_ms)
+    q = statistics.quantiles([s.wall_ms for s in samples], n=100)
     return [len(samples), f"{len(samples) / elapsed:.0f}", f"{q[49]:.1f}", f"{q[94]:.1f}",
-            f"{q[98]:.1f}", len(errors)]
+            f"{q[98]:.1f}", sum(1 for s in samples if s.status != 200)]
 
 
 def serve(env: dict[str, str]) -> tuple[subprocess.Popen, int]:

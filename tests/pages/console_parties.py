@@ -12,7 +12,7 @@ from credit.accounts import service
 from credit.identity import SYSTEM
 from credit.scopes import ALLOWED_BY_KIND
 from credit.uow import unit_of_work
-from tests.parties import PASSWORD, make_parties, seed_templates
+from tests.parties import PASSWORD, csrf_of, make_parties, seed_templates
 
 CALLBACK = "http://localhost/console/callback"
 CONSOLE_CLIENT_ID = "jsc_console"
@@ -44,12 +44,6 @@ def make_console_parties() -> ConsoleParties:
                                 display_name=username,
                                 scope_list=firm if kind == "enterprise" else reg, **extra)
     return ConsoleParties(parties.owner_uscc, parties.other_uscc, parties)
-
-
-def csrf_of(page_html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', page_html)
-    assert match, "no csrf field on the page"
-    return match.group(1)
 
 
 def authorize_url(client, next_path: str | None = None) -> str:

@@ -86,14 +86,14 @@ def test_pages_cannot_be_framed(client) -> None:
 
 
 def test_login_next_is_never_an_open_redirect(client, clean_app) -> None:
-    from tests.parties import PASSWORD, _csrf, make_parties
+    from tests.parties import PASSWORD, csrf_of, make_parties
 
     with clean_app.app_context():
         make_parties()
     for target in ("https://attacker.test/", "//attacker.test/x", "javascript:alert(1)"):
         page = client.get("/login")
         r = client.post("/login", data={"username": "staff-a", "password": PASSWORD,
-                                        "csrf": _csrf(page.get_data(as_text=True)),
+                                        "csrf": csrf_of(page.get_data(as_text=True)),
                                         "next": target})
         assert r.status_code == 302
         assert r.headers["Location"] in {"/", "http://localhost/"}
