@@ -74,7 +74,8 @@ def _init_search(app: Flask) -> None:
     """Create the backend, register the indexer on the change feed, run it after commits."""
     backend = create_backend(app.config["CREDIT_SEARCH_URL"],
                              app.config["CREDIT_SEARCH_INDEX_PREFIX"],
-                             app.config["CREDIT_EMBEDDED_SEARCH_PATH"])
+                             app.config["CREDIT_EMBEDDED_SEARCH_PATH"],
+                             app.config["CREDIT_SEARCH_CACHE_SIZE"])
     app.extensions["credit.search"] = backend
     with app.app_context():
         engine = db.engine

@@ -5,12 +5,14 @@ from __future__ import annotations
 from search.backend import SearchBackend
 
 
-def create_backend(search_url: str, prefix: str, embedded_path: str) -> SearchBackend:
-    """Elasticsearch when a URL is configured, otherwise the embedded backend."""
+def create_backend(search_url: str, prefix: str, embedded_path: str,
+                   cache_size: int = 1024) -> SearchBackend:
+    """Elasticsearch when a URL is configured, otherwise the embedded backend (which keeps
+    up to ``cache_size`` results; Elasticsearch has its own shard request cache)."""
     if search_url:
         from search.elastic import ElasticBackend
 
         return ElasticBackend(search_url, prefix)
     from search.embedded import EmbeddedBackend
 
-    return EmbeddedBackend(embedded_path, prefix)
+    return EmbeddedBackend(embedded_path, prefix, cache_size=cache_size)

@@ -10,6 +10,11 @@ Elasticsearch's ``external_gte``: an older version never overwrites a newer one.
 
 Like Elasticsearch's aliases, each logical index points at a physical generation of
 tables; a rebuild fills a new generation and swaps the pointer in one transaction.
+
+Results are kept in a per-process cache (what Elasticsearch's shard request cache does).
+Every change to an index bumps its change counter in the same transaction, and a search
+reads the counter in its own snapshot, so a cached result is served only for the exact
+state of the index it was computed on: never stale, just not recomputed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
+
+from cachetools import LRUCache
 
 from search.backend import (
     Document,
@@ -60,10 +67,12 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: str, prefix: str = "credit"):
+    def __init__(self, path: str, prefix: str = "credit", cache_size: int = 1024):
         self.path = path
         self.prefix = prefix
         self._local = threading.local()
+        self._cache: LRUCache | None = LRUCache(cache_size) if cache_size else None
+        self._cache_lock = threading.Lock()
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -77,6 +86,13 @@ class EmbeddedBackend:
             conn.execute("PRAGMA synchronous=NORMAL")  # the index is rebuildable from the DB
             conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.prefix}_alias" ('
                          "logical TEXT PRIMARY KEY, physical TEXT NOT NULL)")
+            conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.prefix}_changes" ('
+                         "logical TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
+            # A search's matches, once per connection and outside any transaction: made
+            # inside one, it would be rolled back with it, and remaking it each search
+            # changes the schema, which makes SQLite re-read the whole schema (~1.4 ms).
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, "
+                         "tier INTEGER, score REAL)")
             self._local.conn = conn
         return conn
 
@@ -93,6 +109,20 @@ class EmbeddedBackend:
         row = self._conn().execute(f'SELECT physical FROM "{self.prefix}_alias" '
                                    "WHERE logical = ?", (self._logical(spec),)).fetchone()
         return row[0] if row else None
+
+    def _bump(self, c: sqlite3.Connection, spec: IndexSpec) -> None:
+        """Count a change to the index, inside the transaction making it: cached results
+        of the index stop being served when it commits."""
+        c.execute(f'INSERT INTO "{self.prefix}_changes" VALUES (?, 1) '
+                  "ON CONFLICT (logical) DO UPDATE SET seq = seq + 1", (self._logical(spec),))
+
+    def _state(self, c: sqlite3.Connection, spec: IndexSpec) -> tuple[str | None, int]:
+        """The live generation and the change counter, as the current snapshot sees them."""
+        row = c.execute(
+            f'SELECT a.physical, COALESCE(ch.seq, 0) FROM "{self.prefix}_alias" a '
+            f'LEFT JOIN "{self.prefix}_changes" ch ON ch.logical = a.logical '
+            "WHERE a.logical = ?", (self._logical(spec),)).fetchone()
+        return (row[0], row[1]) if row else (None, 0)
 
     def _tables(self, physical: str) -> tuple[str, str, str, str]:
         """docs: one narrow row per document (id, version, sort keys, the facet tuple);
@@ -182,6 +212,7 @@ class EmbeddedBackend:
         old = self._physical(spec)
         c.execute(f'UPDATE "{self.prefix}_alias" SET physical = ? WHERE logical = ?',
                   (target, self._logical(spec)))
+        self._bump(c, spec)
         c.execute("COMMIT")
         if old and old != target:
             self._drop_tables(old)
@@ -191,6 +222,7 @@ class EmbeddedBackend:
             self._drop_tables(physical)
         self._conn().execute(f'DELETE FROM "{self.prefix}_alias" WHERE logical = ?',
                              (self._logical(spec),))
+        self._bump(self._conn(), spec)
 
     def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
               target: str | None = None) -> WriteResult:
@@ -278,6 +310,7 @@ class EmbeddedBackend:
                                   [(rowid, f, v) for f in spec.keyword_fields
                                    for v in _keyword_values(source.get(f))])
                 written += 1
+            self._bump(c, spec)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -330,55 +363,72 @@ class EmbeddedBackend:
     # -- search -----------------------------------------------------------------------
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         c = self._conn()
-        tables = self._live(spec)
+        self._live(spec)  # created if missing
+        c.execute("BEGIN")  # one snapshot for the count, the page and the facets
+        try:
+            physical, seq = self._state(c, spec)
+            if physical is None:  # dropped since _live made it
+                return SearchResult(0, [], {f: [] for f in query.facets})
+            key = (physical, seq, _query_key(query))
+            if self._cache is not None:
+                with self._cache_lock:
+                    cached = self._cache.get(key)
+                if cached is not None:
+                    return cached
+            result = self._search(c, spec, self._tables(physical), query)
+        finally:
+            c.execute("ROLLBACK")
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache[key] = result
+        return result
+
+    def _search(self, c: sqlite3.Connection, spec: IndexSpec,
+                tables: tuple[str, str, str, str], query: SearchQuery) -> SearchResult:
         docs, _, kw, src = tables
         text = query.text.strip()
         filters, filter_params = self._filter_sql(spec, kw, query)
-        c.execute("BEGIN")  # one snapshot for the count, the page and the facets
-        try:
-            if text and not looks_like_uscc(text):
-                phrases = query_terms(text)
-                if not phrases:
-                    return SearchResult(0, [], {f: [] for f in query.facets})
-                return self._full_text(c, spec, tables, query, phrases, filters,
-                                       filter_params)
-            cond, params = "d.deleted = 0" + filters, list(filter_params)
-            if text:  # a USCC: exact keyword lookup
-                cond += f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
-                params += [spec.id_field, fold(text).upper()]
-            drive = self._driver(spec, query, text)
-            if drive is None and not params:  # everything: walk the sort index
-                order, key, after_sql, after_params = self._order(query, None, None)
-                rows = c.execute(
-                    f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
-                    f"ORDER BY {order} LIMIT ? OFFSET ?",
-                    [*after_params, query.size, self._offset(query)]).fetchall()
-                total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}").fetchone()[0]
-                facets = self._facets(c, kw, query, "1", [])
+        if text and not looks_like_uscc(text):
+            phrases = query_terms(text)
+            if not phrases:
+                return SearchResult(0, [], {f: [] for f in query.facets})
+            return self._full_text(c, spec, tables, query, phrases, filters,
+                                   filter_params)
+        cond, params = "d.deleted = 0" + filters, list(filter_params)
+        if text:  # a USCC: exact keyword lookup
+            cond += f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
+            params += [spec.id_field, fold(text).upper()]
+        drive = self._driver(spec, query, text)
+        if drive is None and not params:  # everything: walk the sort index
+            order, key, after_sql, after_params = self._order(query, None, None)
+            rows = c.execute(
+                f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                [*after_params, query.size, self._offset(query)]).fetchall()
+            total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}").fetchone()[0]
+            facets = self._facets(c, kw, query, "1", [])
+        else:
+            # A keyword condition (a code or a filter) finds the matches through the
+            # keyword index; the page, the count and the facets come from them.
+            self._reset_matches(c)
+            if drive is None:  # a date range only
+                c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d "
+                          f"WHERE {cond}", params)
             else:
-                # A keyword condition (a code or a filter) finds the matches through the
-                # keyword index; the page, the count and the facets come from them.
-                self._reset_matches(c)
-                if drive is None:  # a date range only
-                    c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d "
-                              f"WHERE {cond}", params)
-                else:
-                    field, values = drive
-                    marks = ", ".join("?" for _ in values)
-                    c.execute(f"INSERT OR IGNORE INTO temp.m SELECT d.rowid, 0, 0.0 FROM {kw} k "
-                              f"CROSS JOIN {docs} d ON d.rowid = k.doc WHERE k.field = ? "
-                              f"AND k.value IN ({marks}) AND {cond}",
-                              [field, *values, *params])
-                total = c.execute("SELECT count(*) FROM temp.m").fetchone()[0]
-                order, key, after_sql, after_params = self._order(query, None, None)
-                rows = c.execute(
-                    f"SELECT d.rowid, d.id, 0.0, {key} FROM temp.m CROSS JOIN {docs} d "
-                    f"ON d.rowid = m.doc WHERE 1{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-                    [*after_params, query.size, self._offset(query)]).fetchall()
-                facets = self._match_facets(c, spec, docs, kw, query)
-            hits = self._hits(c, src, rows)
-        finally:
-            c.execute("ROLLBACK")
+                field, values = drive
+                marks = ", ".join("?" for _ in values)
+                c.execute(f"INSERT OR IGNORE INTO temp.m SELECT d.rowid, 0, 0.0 FROM {kw} k "
+                          f"CROSS JOIN {docs} d ON d.rowid = k.doc WHERE k.field = ? "
+                          f"AND k.value IN ({marks}) AND {cond}",
+                          [field, *values, *params])
+            total = c.execute("SELECT count(*) FROM temp.m").fetchone()[0]
+            order, key, after_sql, after_params = self._order(query, None, None)
+            rows = c.execute(
+                f"SELECT d.rowid, d.id, 0.0, {key} FROM temp.m CROSS JOIN {docs} d "
+                f"ON d.rowid = m.doc WHERE 1{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*after_params, query.size, self._offset(query)]).fetchall()
+            facets = self._match_facets(c, spec, docs, kw, query)
+        hits = self._hits(c, src, rows)
         return SearchResult(total, hits, facets)
 
     @staticmethod
@@ -409,8 +459,6 @@ class EmbeddedBackend:
 
     @staticmethod
     def _reset_matches(c: sqlite3.Connection) -> None:
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, tier INTEGER, "
-                  "score REAL)")
         c.execute("DELETE FROM temp.m")
 
     @staticmethod
@@ -581,6 +629,14 @@ def _keys(spec: IndexSpec, source: dict[str, Any]) -> tuple[Any, ...]:
             source.get(spec.score_field) if spec.score_field else None,
             source.get(spec.date_field) if spec.date_field else None,
             *(next(iter(_keyword_values(source.get(f))), None) for f in spec.facet_fields))
+
+
+def _query_key(query: SearchQuery) -> tuple:
+    """A hashable form of everything in a query that shapes its result."""
+    return (query.index, query.text, tuple(sorted((f, tuple(v))
+                                                  for f, v in query.filters.items())),
+            query.facets, query.page, query.size, query.sort, query.date_from,
+            query.date_to, query.after)
 
 
 def _facet_cols(spec: IndexSpec) -> str:

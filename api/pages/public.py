@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from api.auth import current_identity, public
 from api.pages import charts, labels
-from api.v1.search import MAX_OFFSET, SearchArgs, run_search
+from api.v1.search import MAX_OFFSET, SEARCH_ARGS, run_search
 from credit import clock
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
@@ -71,7 +71,7 @@ def home():
 
 # -- search ------------------------------------------------------------------------------
 def _raw_args() -> dict[str, Any]:
-    """The query string as ``SearchArgs`` takes it: empty values and unknown names left
+    """The query string as ``SEARCH_ARGS`` takes it: empty values and unknown names left
     out (the language switch, tracking parameters), the filters as lists."""
     raw: dict[str, Any] = {}
     for name in SCALARS:
@@ -88,7 +88,7 @@ def _raw_args() -> dict[str, Any]:
 
 def _load(raw: dict[str, Any]) -> dict[str, Any]:
     try:
-        return SearchArgs().load(raw)
+        return SEARCH_ARGS.load(raw)
     except ValidationError as exc:
         problems = []
         for name, messages in exc.normalized_messages().items():
