@@ -269,7 +269,11 @@ class ElasticBackend:
                 index=self.alias(spec), query=es_query, track_total_hits=True,
                 size=query.size, sort=self._sort(spec, query),
                 track_scores=query.sort == "relevance",
-                aggs=aggs or None, **paging)
+                aggs=aggs or None,
+                # The shard request cache (Elasticsearch caches only size=0 by default):
+                # the same search of an unchanged shard is answered from memory, and a
+                # refresh that changed the shard drops its entries, so nothing is stale.
+                request_cache=True, **paging)
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc
         except ApiError as exc:

@@ -17,6 +17,7 @@ Prints tables; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -33,12 +34,18 @@ from tests.bench.bench_ratings import measured_json
 from tests.bench.bench_registry import FLASK, ROOT, es_rss_mib, table
 
 
-def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
-    """A fixed list of (kind, request path), drawn from the generated registry's names."""
+@functools.cache
+def _registry() -> list[dict]:
     from credit.demo import generate
 
+    return list(generate(20_000, seed=1))
+
+
+def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """A fixed list of (kind, request path), drawn from the generated registry's names
+    (the same request may come up more than once)."""
     rng = random.Random(seed)
-    records = list(generate(20_000, seed=1))
+    records = _registry()
     cities = sorted({r["city_code"] for r in records})
     paths = []
     for _ in range(n):
@@ -68,6 +75,38 @@ def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
             continue
         paths.append((kind, "/api/v1/search?" + urlencode(q)))
     return paths
+
+
+def fresh_mix(n: int, seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``n`` requests in the kinds and proportions of ``seen``, none of them in ``seen``
+    nor twice, so a load that makes fewer than ``n`` measures every search cold (caches
+    of no help). The violations kind has few distinct requests (a category and a city
+    prefix): once they run out, its requests repeat."""
+    old = {path for _, path in seen}
+    pools: dict[str, dict[str, None]] = {kind: {} for kind, _ in seen}
+    for seed in range(1000, 1040):
+        for kind, path in query_mix(n, seed):
+            if path not in old:
+                pools[kind].setdefault(path)
+    lists = {kind: list(pool) for kind, pool in pools.items()}
+    taken = dict.fromkeys(lists, 0)
+    out = []
+    for i in range(n):
+        kind = seen[i % len(seen)][0]
+        out.append((kind, lists[kind][taken[kind] % len(lists[kind])]))
+        taken[kind] += 1
+    return out
+
+
+def request_cache_stats(es_url: str) -> dict[str, int]:
+    """Elasticsearch's shard request cache counters (hits, misses, evictions, bytes)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{es_url}/_nodes/stats/indices/request_cache") as r:
+        nodes = json.load(r)["nodes"].values()
+    keys = ("hit_count", "miss_count", "evictions", "memory_size_in_bytes")
+    return {k: sum(n["indices"]["request_cache"][k] for n in nodes) for k in keys}
 
 
 @dataclass(frozen=True)
@@ -112,6 +151,22 @@ def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
     return samples, time.perf_counter() - started
 
 
+def replay(port: int, paths: list[tuple[str, str]], clients: int) -> None:
+    """Every request of ``paths`` once, shared out over ``clients`` (a warm-up pass)."""
+    def client(share: list[tuple[str, str]]) -> None:
+        h = Http(port)
+        for _, path in share:
+            h.conn.request("GET", path)
+            h.conn.getresponse().read()
+
+    threads = [threading.Thread(target=client, args=(paths[k::clients],))
+               for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
          by_kind: dict[str, list[float]] | None = None) -> list[object]:
     samples, elapsed = drive(port, paths, clients, seconds)
@@ -143,7 +198,10 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--queries", type=int, default=2000,
+                    help="size of the fixed mix the warm run replays")
+    ap.add_argument("--cold-queries", type=int, default=12000,
+                    help="never-repeated requests for the cold run (more than it makes)")
     ap.add_argument("--load-only", action="store_true",
                     help="reuse the indices a previous run left (--keep-indices): measure "
                          "the load again")
@@ -163,7 +221,9 @@ def main() -> None:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
     sys.path.insert(0, str(ROOT))
     paths = query_mix(args.queries)
-    index_rows, load_rows, kind_rows = [], [], []
+    # Enough never-repeated requests for the cold run: more than it can make in its time.
+    cold = fresh_mix(args.cold_queries, paths)
+    index_rows, load_rows, kind_rows, cache_rows = [], [], [], []
     for label, env in backends:
         key = "elasticsearch" if "Elastic" in label else "embedded"
         if not args.load_only and key in args.reindex.split(","):
@@ -175,18 +235,39 @@ def main() -> None:
                 f"{k} {v:,}" for k, v in done["indexed"].items()), f"{secs:.0f}",
                 f"{docs / secs:,.0f}", f"{mib:.0f}{es}"])
         server, port = serve(env)
+        es = "Elastic" in label
         try:
-            load(port, paths, args.clients, 5)  # warm caches and connections
-            by_kind: dict[str, list[float]] = {}
-            load_rows.append([label, "search (mixed)",
-                              *load(port, paths, args.clients, args.seconds, by_kind)])
+            # Cold first: every request new, so neither the embedded backend's result
+            # cache nor Elasticsearch's request cache can answer any of them.
+            load(port, cold[-200:], args.clients, 3)  # connections, JIT, OS page cache
+            before = request_cache_stats(es_url) if es else None
+            runs = [("cold: every request new", cold[:-200])]
+            # Warm: the fixed set, replayed after one pass over it (the steady state of a
+            # service that keeps seeing the same requests).
+            runs.append((f"warm: the fixed {len(paths):,} replayed", paths))
+            for run, mix in runs:
+                if mix is paths:
+                    replay(port, paths, args.clients)
+                    before = request_cache_stats(es_url) if es else None
+                by_kind: dict[str, list[float]] = {}
+                load_rows.append([label, f"search, {run}",
+                                  *load(port, mix, args.clients, args.seconds, by_kind)])
+                if es:
+                    after = request_cache_stats(es_url)
+                    hits, misses = (after[k] - before[k] for k in ("hit_count",
+                                                                   "miss_count"))
+                    cache_rows.append([label, run, hits, misses,
+                                       f"{hits / max(1, hits + misses):.0%}",
+                                       after["evictions"] - before["evictions"],
+                                       f"{after['memory_size_in_bytes'] / 2**20:.1f}"])
+                for kind, ms in sorted(by_kind.items()):
+                    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
+                    kind_rows.append([label, run.split(":")[0], kind, len(ms),
+                                      f"{q[49]:.1f}", f"{q[94]:.1f}", f"{q[98]:.1f}",
+                                      f"{max(ms):.0f}"])
             load_rows.append([label, "trivial JSON (/healthz)",
                               *load(port, [("healthz", "/healthz")], args.clients,
                                     args.seconds)])
-            for kind, ms in sorted(by_kind.items()):
-                q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
-                kind_rows.append([label, kind, len(ms), f"{q[49]:.1f}", f"{q[94]:.1f}",
-                                  f"{q[98]:.1f}", f"{max(ms):.0f}"])
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -206,8 +287,12 @@ def main() -> None:
           f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
           ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms",
            "errors"], load_rows)
-    table("Search latency by kind of request (same run, ms)",
-          ["backend", "kind", "requests", "p50", "p95", "p99", "max"], kind_rows)
+    table("Search latency by kind of request (same runs, ms)",
+          ["backend", "run", "kind", "requests", "p50", "p95", "p99", "max"], kind_rows)
+    if cache_rows:
+        table("Elasticsearch shard request cache during each run",
+              ["backend", "run", "hits", "misses", "hit ratio", "evictions", "size MiB"],
+              cache_rows)
 
 
 if __name__ == "__main__":

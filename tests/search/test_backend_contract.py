@@ -159,3 +159,19 @@ def test_a_visible_write_is_searchable_when_it_returns(backend) -> None:
     backend.write(ENTERPRISES, [enterprise_document(e, version=e.version)], visible=True)
     hits = search_enterprises(backend, e.uscc).hits
     assert [h.id for h in hits] == [e.id]
+
+
+def test_a_repeated_search_sees_every_change_in_between(backend) -> None:
+    """Both backends answer a repeated search from a cache (embedded: its result cache;
+    Elasticsearch: the shard request cache); a change in between is never hidden by it."""
+    load(backend, RECORDS[:2])
+    query = SearchQuery(index=ENTERPRISES.name, text="苏州", facets=("city_code",))
+    first = backend.search(ENTERPRISES, query)
+    assert first.total == 1 and backend.search(ENTERPRISES, query) == first
+    third = transient_enterprise(RECORDS[2])
+    backend.write(ENTERPRISES, [enterprise_document(third)], visible=True)
+    assert backend.search(ENTERPRISES, query).total == 2
+    backend.delete(ENTERPRISES, [(third.id, 2)])
+    backend.refresh(ENTERPRISES)
+    again = backend.search(ENTERPRISES, query)
+    assert again.total == 1 and again.facets == first.facets
