@@ -36,6 +36,9 @@ def register(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         # Time spent in the application (benchmarks read it; so can browsers' dev tools).
-        resp.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+        timing = f"app;dur={elapsed:.1f}"
+        if "search_cache" in g:  # hit or miss of the embedded backend's result cache
+            timing += f', search;desc="{g.search_cache}"'
+        resp.headers["Server-Timing"] = timing
         log.info("%s %s %s %.1fms", request.method, request.path, resp.status_code, elapsed)
         return resp

@@ -538,6 +538,9 @@ path.data: $ES_STATE/data
 path.logs: $ES_STATE/logs
 cluster.routing.allocation.disk.threshold_enabled: false
 xpack.security.enabled: false
+# Searches are answered from the shard request cache when repeated (search/elastic.py);
+# its default, 1% of a small heap (5 MB), holds too few results to matter.
+indices.requests.cache.size: 10%
 EOF
     if ((IS_ROOT)); then chown "$SVC_USER:" "$ES_HOME/config/elasticsearch.yml"; fi
 }

@@ -110,6 +110,8 @@ class SearchResult:
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: Served from a result cache (embedded backend), not computed for this request.
+    cached: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

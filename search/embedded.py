@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -374,7 +375,7 @@ class EmbeddedBackend:
                 with self._cache_lock:
                     cached = self._cache.get(key)
                 if cached is not None:
-                    return cached
+                    return replace(cached, cached=True)
             result = self._search(c, spec, self._tables(physical), query)
         finally:
             c.execute("ROLLBACK")

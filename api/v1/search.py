@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.auth import public
@@ -199,6 +199,8 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
         date_to=args["date_to"].isoformat() if args.get("date_to") else None,
         page=args["page"], size=size, after=after)
     result = found.result
+    if backend.name == "embedded":
+        g.search_cache = "hit" if result.cached else "miss"
     hits = result.hits
     offset = 0 if after else (args["page"] - 1) * size
     more = len(hits) == size and (after is not None or offset + size < result.total)

@@ -115,6 +115,7 @@ class Sample:
     status: int
     wall_ms: float
     server_ms: float  # the app's own Server-Timing figure
+    cache: str  # the embedded result cache: "hit", "miss", or "" (not said)
 
 
 def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
@@ -137,8 +138,10 @@ def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
             resp.read()
             wall = (time.perf_counter() - t) * 1000
             timing = resp.getheader("Server-Timing", "app;dur=0")
+            cache = timing.split('search;desc="', 1)[1].split('"')[0] \
+                if 'search;desc="' in timing else ""
             mine.append(Sample(kind, resp.status, wall,
-                               float(timing.split("dur=", 1)[1].split(",")[0])))
+                               float(timing.split("dur=", 1)[1].split(",")[0]), cache))
         with lock:
             samples.extend(mine)
 
@@ -168,8 +171,13 @@ def replay(port: int, paths: list[tuple[str, str]], clients: int) -> None:
 
 
 def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
-         by_kind: dict[str, list[float]] | None = None) -> list[object]:
+         by_kind: dict[str, list[float]] | None = None,
+         cache: dict[str, int] | None = None) -> list[object]:
     samples, elapsed = drive(port, paths, clients, seconds)
+    if cache is not None:
+        for s in samples:
+            if s.cache:
+                cache[s.cache] = cache.get(s.cache, 0) + 1
     if by_kind is not None:
         for s in samples:
             by_kind.setdefault(s.kind, []).append(s.wall_ms)
@@ -250,9 +258,15 @@ def main() -> None:
                     replay(port, paths, args.clients)
                     before = request_cache_stats(es_url) if es else None
                 by_kind: dict[str, list[float]] = {}
+                said: dict[str, int] = {}
                 load_rows.append([label, f"search, {run}",
-                                  *load(port, mix, args.clients, args.seconds, by_kind)])
-                if es:
+                                  *load(port, mix, args.clients, args.seconds, by_kind,
+                                        said)])
+                if not es:
+                    hits, misses = said.get("hit", 0), said.get("miss", 0)
+                    cache_rows.append([label, run, hits, misses,
+                                       f"{hits / max(1, hits + misses):.0%}", "", ""])
+                else:
                     after = request_cache_stats(es_url)
                     hits, misses = (after[k] - before[k] for k in ("hit_count",
                                                                    "miss_count"))
@@ -290,7 +304,8 @@ def main() -> None:
     table("Search latency by kind of request (same runs, ms)",
           ["backend", "run", "kind", "requests", "p50", "p95", "p99", "max"], kind_rows)
     if cache_rows:
-        table("Elasticsearch shard request cache during each run",
+        table("Result caches during each run (embedded: its result cache, per search "
+              "request; Elasticsearch: the shard request cache)",
               ["backend", "run", "hits", "misses", "hit ratio", "evictions", "size MiB"],
               cache_rows)
 

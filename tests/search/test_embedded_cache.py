@@ -36,9 +36,10 @@ def pair(tmp_path) -> tuple[EmbeddedBackend, EmbeddedBackend]:
 def test_an_unchanged_index_serves_the_result_it_computed(pair) -> None:
     reader, _ = pair
     first = reader.search(ENTERPRISES, _query("苏州"))
-    assert first.total == 2
-    assert reader.search(ENTERPRISES, _query("苏州")) is first
-    assert reader.search(ENTERPRISES, _query("苏州", sort="score")) is not first
+    assert first.total == 2 and not first.cached
+    again = reader.search(ENTERPRISES, _query("苏州"))
+    assert again.cached and again == first and again.hits is first.hits
+    assert not reader.search(ENTERPRISES, _query("苏州", sort="score")).cached
 
 
 def test_without_a_cache_every_search_is_computed(tmp_path) -> None:
