@@ -100,6 +100,8 @@ class SearchQuery:
 class SearchHit:
     id: str
     score: float
+    #: The document's source; a backend may leave out the fields kept only for indexing
+    #: (``t_*`` folded text, ``*_exact`` keys), which are never shown.
     source: dict[str, Any]
     #: The hit's sort values: what ``SearchQuery.after`` takes to continue after it.
     sort: tuple = ()

@@ -109,6 +109,10 @@ def _mark(value: str, phrases: list[tuple[str, ...]]) -> str | None:
     """The value (or a window around the first match in long text) with matches in
     <em>, HTML-escaped; None without a match."""
     folded = fold(value).lower()
+    # Most values of a hit (shop and former names, long facts) hold no phrase at all: a
+    # phrase needs each of its tokens somewhere in the text, which is cheap to rule out.
+    if not any(all(token in folded for token in p) for p in phrases):
+        return None
     spans = _spans(folded, phrases)
     if not spans:
         return None

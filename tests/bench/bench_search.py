@@ -216,6 +216,8 @@ def main() -> None:
     ap.add_argument("--reindex", default="embedded,elasticsearch",
                     help="the backends to rebuild before the load (others reuse the "
                          "indices a previous run kept)")
+    ap.add_argument("--backends", default="embedded,elasticsearch",
+                    help="the backends to measure")
     ap.add_argument("--keep-indices", action="store_true",
                     help="leave the Elasticsearch indices for a later --load-only run")
     args = ap.parse_args()
@@ -227,6 +229,8 @@ def main() -> None:
                                              str(Path(args.data) / "bench-search.db")})]
     if es_url:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
+    backends = [(label, env) for label, env in backends
+                if ("elasticsearch" if "Elastic" in label else "embedded") in args.backends]
     sys.path.insert(0, str(ROOT))
     paths = query_mix(args.queries)
     # Enough never-repeated requests for the cold run: more than it can make in its time.
