@@ -123,9 +123,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Prefix of every index name and alias (tests use a per-run prefix)."),
     Setting("EMBEDDED_SEARCH_PATH", _str, None,
             "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db."),
-    Setting("SEARCH_CACHE_SIZE", _int_range(0, 100_000), 1024,
-            "Search results the embedded backend keeps per worker process; exact, since "
-            "any change to an index drops its entries. 0 turns it off."),
+    Setting("SEARCH_CACHE_SIZE", _int_range(0, 100_000), 2048,
+            "Search results the embedded backend keeps per worker process (about 45 KiB "
+            "each); exact, since any change to an index drops its entries. 0: off."),
     Setting("SECRET_KEY", _str, None,
             "Secret for signing; generated into INSTANCE_DIR in development, required in "
             "production."),

@@ -68,7 +68,7 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: str, prefix: str = "credit", cache_size: int = 1024):
+    def __init__(self, path: str, prefix: str = "credit", cache_size: int = 2048):
         self.path = path
         self.prefix = prefix
         self._local = threading.local()
