@@ -11,10 +11,11 @@ Elasticsearch's ``external_gte``: an older version never overwrites a newer one.
 Like Elasticsearch's aliases, each logical index points at a physical generation of
 tables; a rebuild fills a new generation and swaps the pointer in one transaction.
 
-Results are kept in a per-process cache (what Elasticsearch's shard request cache does).
-Every change to an index bumps its change counter in the same transaction, and a search
-reads the counter in its own snapshot, so a cached result is served only for the exact
-state of the index it was computed on: never stale, just not recomputed.
+Results are cached (``search.result_cache``: per process, and in a file beside the index
+that the worker processes share), as Elasticsearch's request cache does. Every change to
+an index bumps its change counter in the same transaction, and a search reads the counter
+in its own snapshot, so a cached result is served only for the exact state of the index
+it was computed on: never stale, just not recomputed.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from cachetools import LRUCache
 
 from search.backend import (
     Document,
@@ -40,6 +39,7 @@ from search.backend import (
     looks_like_uscc,
     query_terms,
 )
+from search.result_cache import ResultCache
 
 _GAP = "qqgapqq"
 #: The table layout; part of every table name, so a new layout starts empty beside the
@@ -50,6 +50,8 @@ _GAP = "qqgapqq"
 LAYOUT = 3
 #: Above this many matches, results after the exact-name ones are listed in code order.
 RANK_LIMIT = 20_000
+#: A query phrase of this many tokens is scored in the pass that finds its matches.
+LONG_PHRASE = 5
 
 
 def _text_value(value: Any) -> str:
@@ -72,10 +74,10 @@ class EmbeddedBackend:
         self.path = path
         self.prefix = prefix
         self._local = threading.local()
-        self._cache: LRUCache | None = LRUCache(cache_size) if cache_size else None
-        self._cache_lock = threading.Lock()
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._cache = ResultCache(None if path == ":memory:" else f"{path}-results",
+                                  cache_size) if cache_size else None
 
     # -- plumbing ---------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -372,16 +374,14 @@ class EmbeddedBackend:
                 return SearchResult(0, [], {f: [] for f in query.facets})
             key = (physical, seq, _query_key(query))
             if self._cache is not None:
-                with self._cache_lock:
-                    cached = self._cache.get(key)
+                cached = self._cache.get(key)
                 if cached is not None:
                     return replace(cached, cached=True)
             result = self._search(c, spec, self._tables(physical), query)
         finally:
             c.execute("ROLLBACK")
         if self._cache is not None:
-            with self._cache_lock:
-                self._cache[key] = result
+            self._cache.put(key, result)
         return result
 
     def _search(self, c: sqlite3.Connection, spec: IndexSpec,
@@ -568,17 +568,29 @@ class EmbeddedBackend:
         exact = {doc for (doc,) in c.execute(
             f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted))}
         offset, size = self._offset(query), query.size
+        weights = ", ".join(str(w) for w in spec.text_fields.values())
+        scored = (f"INSERT INTO temp.m SELECT d.rowid, 0, -bm25({fts}, {weights}) "
+                  f"FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid "
+                  f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}")
         self._reset_matches(c)
-        total = c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {fts} CROSS JOIN "
-                          f"{docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
-                          f"AND d.deleted = 0{filters}", match_params).rowcount
+        ranked = False
+        if max(len(p) for p in phrases) >= LONG_PHRASE:
+            # A long phrase (a whole name, typically) rarely matches more than can be
+            # ranked: read the matches with their scores at once, not counted first and
+            # read again; only past the limit is it counted as below.
+            total = c.execute(f"{scored} LIMIT ?", [*match_params, RANK_LIMIT + 1]).rowcount
+            ranked = total <= RANK_LIMIT
+            if not ranked:
+                c.execute("DELETE FROM temp.m")
+        if not ranked:
+            total = c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {fts} CROSS "
+                              f"JOIN {docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
+                              f"AND d.deleted = 0{filters}", match_params).rowcount
         facets = self._match_facets(c, spec, docs, kw, query)
         if total <= RANK_LIMIT:
-            weights = ", ".join(str(w) for w in spec.text_fields.values())
-            c.execute("DELETE FROM temp.m")
-            c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, -bm25({fts}, {weights}) "
-                      f"FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid "
-                      f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}", match_params)
+            if not ranked:
+                c.execute("DELETE FROM temp.m")
+                c.execute(scored, match_params)
             if spec.prefix_field:
                 c.execute(f"UPDATE temp.m SET tier = 1 WHERE doc IN (SELECT doc FROM {kw} "
                           "WHERE field = ? AND value >= ? AND value < ?)",

@@ -88,3 +88,22 @@ def test_a_dropped_and_remade_index_starts_empty(pair) -> None:
     writer.drop(ENTERPRISES)
     writer.ensure_index(ENTERPRISES)
     assert reader.search(ENTERPRISES, _query("苏州")).total == 0
+
+
+def test_a_search_one_worker_answered_is_a_hit_in_another(pair) -> None:
+    """The workers share their results through a file beside the index."""
+    reader, writer = pair
+    computed = writer.search(ENTERPRISES, _query("苏州", sort="score"))
+    assert not computed.cached
+    shared = reader.search(ENTERPRISES, _query("苏州", sort="score"))
+    assert shared.cached and shared == computed
+    assert [h.sort for h in shared.hits] == [h.sort for h in computed.hits]
+
+
+def test_an_unreadable_shared_file_is_only_a_miss(tmp_path) -> None:
+    path = tmp_path / "search.db"
+    (tmp_path / "search.db-results").write_bytes(b"not a database" * 100)
+    b = EmbeddedBackend(str(path), "broken")
+    b.write(ENTERPRISES, [_doc(r) for r in RECORDS])
+    assert b.search(ENTERPRISES, _query("苏州")).total == 2
+    assert b.search(ENTERPRISES, _query("苏州")).cached  # the process cache still works
