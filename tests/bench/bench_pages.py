@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from tests.bench.bench_registry import ROOT, table
-from tests.bench.bench_search import drive, query_mix, serve
+from tests.bench.bench_search import clear_result_caches, drive, query_mix, serve
 
 
 def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
@@ -77,6 +77,7 @@ def main() -> None:
     pages = page_list(args.data, args.pages)
     rows = []
     for label, env in backends:
+        clear_result_caches(env)  # the search bench's entries would answer the results
         server, port = serve(env)
         try:
             run(port, pages, args.clients, 5)  # warm up

@@ -98,6 +98,21 @@ def fresh_mix(n: int, seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+def clear_result_caches(env: dict[str, str]) -> None:
+    """Start from empty caches, whatever earlier runs on the same indices left: the
+    embedded backend's shared results file, Elasticsearch's request cache."""
+    import urllib.request
+
+    if env.get("CREDIT_SEARCH_URL"):
+        prefix = env["CREDIT_SEARCH_INDEX_PREFIX"]
+        req = urllib.request.Request(
+            f"{env['CREDIT_SEARCH_URL']}/{prefix}-*/_cache/clear?request=true", method="POST")
+        urllib.request.urlopen(req).read()
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{env['CREDIT_EMBEDDED_SEARCH_PATH']}-results{suffix}").unlink(missing_ok=True)
+
+
 def request_cache_stats(es_url: str) -> dict[str, int]:
     """Elasticsearch's shard request cache counters (hits, misses, evictions, bytes)."""
     import json
@@ -246,6 +261,7 @@ def main() -> None:
             index_rows.append([label, f"{docs:,}", ", ".join(
                 f"{k} {v:,}" for k, v in done["indexed"].items()), f"{secs:.0f}",
                 f"{docs / secs:,.0f}", f"{mib:.0f}{es}"])
+        clear_result_caches(env)
         server, port = serve(env)
         es = "Elastic" in label
         try:
