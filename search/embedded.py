@@ -569,9 +569,12 @@ class EmbeddedBackend:
             f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted))}
         offset, size = self._offset(query), query.size
         weights = ", ".join(str(w) for w in spec.text_fields.values())
-        scored = (f"INSERT INTO temp.m SELECT d.rowid, 0, -bm25({fts}, {weights}) "
-                  f"FROM {fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid "
-                  f"WHERE {fts} MATCH ? AND d.deleted = 0{filters}")
+        # The text table holds live documents only (a delete removes the text and keeps
+        # the tombstone row), so without filters the matches need no look at their rows.
+        matches = (f"{fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
+                   f"AND d.deleted = 0{filters}") if filters else f"{fts} WHERE {fts} MATCH ?"
+        scored = f"INSERT INTO temp.m SELECT {fts}.rowid, 0, -bm25({fts}, {weights}) " \
+                 f"FROM {matches}"
         self._reset_matches(c)
         ranked = False
         if max(len(p) for p in phrases) >= LONG_PHRASE:
@@ -583,9 +586,8 @@ class EmbeddedBackend:
             if not ranked:
                 c.execute("DELETE FROM temp.m")
         if not ranked:
-            total = c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {fts} CROSS "
-                              f"JOIN {docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
-                              f"AND d.deleted = 0{filters}", match_params).rowcount
+            total = c.execute(f"INSERT INTO temp.m SELECT {fts}.rowid, 0, 0.0 FROM {matches}",
+                              match_params).rowcount
         facets = self._match_facets(c, spec, docs, kw, query)
         if total <= RANK_LIMIT:
             if not ranked:

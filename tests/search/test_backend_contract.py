@@ -135,6 +135,7 @@ def test_delete_and_late_stale_write(backend) -> None:
     backend.refresh(ENTERPRISES)
     assert late.skipped_stale == 1
     assert backend.get(ENTERPRISES, e.id) is None
+    assert search_enterprises(backend, "宁远").total == 0  # its text is gone too
 
 
 def test_delete_of_unknown_document_is_fine(backend) -> None:
