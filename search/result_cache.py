@@ -21,7 +21,7 @@ from cachetools import LRUCache
 from search.backend import SearchHit, SearchResult
 
 #: The shared file keeps this many times the per-process size, oldest dropped first.
-SHARED_FACTOR = 4
+SHARED_FACTOR = 2
 _PRUNE_EVERY = 256  # writes between prunings of the shared file
 
 
