@@ -37,8 +37,8 @@ from search.backend import (
 #:    two-character query is one term lookup instead of a positional phrase match.
 MAPPING = 2
 #: Source fields kept only to be indexed (folded text, exact keys): search hits leave them
-#: out, which halves what is sent and parsed for a page of violations (``search.backend``:
-#: a hit's source may lack them).
+#: out, a fifth to a third less to send and parse (a page of 20 violations: 22 -> 16 KB;
+#: ``search.backend``: a hit's source may lack them).
 INDEX_ONLY = ["t_*", "*_exact"]
 
 
