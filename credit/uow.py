@@ -34,6 +34,23 @@ _after_commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]]
 _OUTBOX_LOCK_KEY = 7_320_000
 
 
+_MEMOS = "credit.transaction_memos"
+
+
+def transaction_memo(name: str) -> dict:
+    """A dict of ``db.session`` that lives until its transaction ends (commit or rollback):
+    for reads one request repeats (a page asks several services about one firm), never
+    seen by another transaction."""
+    return db.session.info.setdefault(_MEMOS, {}).setdefault(name, {})
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_memos(session: Session, *_: object) -> None:
+    session.info.pop(_MEMOS, None)
+
+
 def add_after_commit_hook(engine: Engine, hook: Callable[[], None]) -> None:
     _after_commit_hooks.setdefault(engine, []).append(hook)
 

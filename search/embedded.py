@@ -366,11 +366,10 @@ class EmbeddedBackend:
     # -- search -----------------------------------------------------------------------
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         c = self._conn()
-        self._live(spec)  # created if missing
-        c.execute("BEGIN")  # one snapshot for the count, the page and the facets
+        c.execute("BEGIN")  # one snapshot for the generation, the count, page and facets
         try:
             physical, seq = self._state(c, spec)
-            if physical is None:  # dropped since _live made it
+            if physical is None:  # never created (or dropped): nothing indexed
                 return SearchResult(0, [], {f: [] for f in query.facets})
             key = (physical, seq, _query_key(query))
             if self._cache is not None:

@@ -31,7 +31,7 @@ from credit.permissions import (
     can_update_enterprise_profile,
     require,
 )
-from credit.uow import UnitOfWork
+from credit.uow import UnitOfWork, transaction_memo
 
 ENTITY = "enterprise"
 
@@ -51,9 +51,6 @@ def _valid_code(code: str, field_name: str = "uscc") -> str:
     return result.code
 
 
-_BY_CODE = "credit.enterprise_by_uscc"
-
-
 def get_enterprise(identity: Identity, code: str) -> Enterprise:
     """One enterprise by USCC. Malformed codes are a 400, unknown ones a 404.
 
@@ -61,7 +58,7 @@ def get_enterprise(identity: Identity, code: str) -> Enterprise:
     by its code: the session remembers the answer until its transaction ends."""
     require(can_read_public(identity))
     code = _valid_code(code)
-    known = db.session.info.setdefault(_BY_CODE, {})
+    known = transaction_memo("enterprise_by_uscc")
     ent = known.get(code)
     if ent is None or ent not in db.session:
         ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == code))
@@ -70,13 +67,6 @@ def get_enterprise(identity: Identity, code: str) -> Enterprise:
     if ent is None:
         raise NotFound(f"未找到统一社会信用代码为 {code} 的经营者")
     return ent
-
-
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _forget_codes(session: Session, *_: object) -> None:
-    session.info.pop(_BY_CODE, None)
 
 
 def get_own_enterprise(identity: Identity) -> Enterprise:

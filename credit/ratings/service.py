@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from credit import clock
 from credit.enterprises.models import Enterprise
@@ -40,7 +39,7 @@ from credit.ratings.store import Stats, lock_ratings, rescore
 from credit.scoring.engine import Contribution, rate
 from credit.scoring.model import ScoringModel
 from credit.scoring.outlook import actions, outlook
-from credit.uow import run_after_commit_hooks, unit_of_work
+from credit.uow import run_after_commit_hooks, transaction_memo, unit_of_work
 from credit.violations.models import SeriousListEntry, Violation
 
 EARLIEST_REPLAY = date(2000, 1, 1)
@@ -80,7 +79,7 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
         return None
     today = clock.today()
     # A profile asks for the rating and its history: work it out once per transaction.
-    known = db.session.info.setdefault(_VISIBLE, {})
+    known = transaction_memo("public_rating_records")
     if (ent.id, today) in known:
         return known[ent.id, today]
     out = {v.id for v in db.session.scalars(sa.select(Violation).where(
@@ -91,15 +90,6 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
     known[ent.id, today] = out
     return set(out)
 
-
-_VISIBLE = "credit.public_rating_records"
-
-
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _forget_visible(session: Session, *_: object) -> None:
-    session.info.pop(_VISIBLE, None)
 
 
 def _view(ent: Enterprise, model: ScoringModel, contributions: list[Contribution], *,

@@ -276,35 +276,35 @@ def main() -> None:
         server, port = serve(env)
         es = "Elastic" in label
         try:
-            # Cold first: every request new, so neither the embedded backend's result
-            # cache nor Elasticsearch's request cache can answer any of them.
-            load(port, cold[-200:], args.clients, 3)  # connections, JIT, OS page cache
-            before = request_cache_stats(es_url) if es else None
-            runs = [("cold: every request new", cold[:-200])]
-            # Warm: the fixed set, replayed after one pass over it (the steady state of a
-            # service that keeps seeing the same requests).
-            runs.append((f"warm: the fixed {len(paths):,} replayed", paths))
-            for run, mix in runs:
-                if mix is paths:
-                    replay(port, paths, args.clients)
-                    before = request_cache_stats(es_url) if es else None
+            runs = [
+                # Cold: every request new, so neither the embedded backend's result cache
+                # nor Elasticsearch's request cache can answer any of them (warmed up on
+                # others: connections, JIT, OS page cache).
+                ("cold: every request new", cold[:-200],
+                 functools.partial(load, port, cold[-200:], args.clients, 3)),
+                # Warm: the fixed set, replayed after one pass over it (the steady state
+                # of a service that keeps seeing the same requests).
+                (f"warm: the fixed {len(paths):,} replayed", paths,
+                 functools.partial(replay, port, paths, args.clients)),
+            ]
+            for run, mix, prepare in runs:
+                prepare()
+                before = request_cache_stats(es_url) if es else None
                 by_kind: dict[str, list[float]] = {}
                 said: dict[str, int] = {}
                 load_rows.append([label, f"search, {run}",
                                   *load(port, mix, args.clients, args.seconds, by_kind,
                                         said)])
-                if not es:
-                    hits, misses = said.get("hit", 0), said.get("miss", 0)
-                    cache_rows.append([label, run, hits, misses,
-                                       f"{hits / max(1, hits + misses):.0%}", "", ""])
-                else:
+                evicted = size = ""
+                if es:  # the node's counters; the embedded backend says it per response
                     after = request_cache_stats(es_url)
-                    hits, misses = (after[k] - before[k] for k in ("hit_count",
-                                                                   "miss_count"))
-                    cache_rows.append([label, run, hits, misses,
-                                       f"{hits / max(1, hits + misses):.0%}",
-                                       after["evictions"] - before["evictions"],
-                                       f"{after['memory_size_in_bytes'] / 2**20:.1f}"])
+                    said = {"hit": after["hit_count"] - before["hit_count"],
+                            "miss": after["miss_count"] - before["miss_count"]}
+                    evicted = after["evictions"] - before["evictions"]
+                    size = f"{after['memory_size_in_bytes'] / 2**20:.1f}"
+                hits, misses = said.get("hit", 0), said.get("miss", 0)
+                cache_rows.append([label, run, hits, misses,
+                                   f"{hits / max(1, hits + misses):.0%}", evicted, size])
                 for kind, ms in sorted(by_kind.items()):
                     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
                     kind_rows.append([label, run.split(":")[0], kind, len(ms),
