@@ -16,3 +16,7 @@ accesslog = None  # the app logs one line per request with its request id
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 preload_app = False
+# gunicornc's control socket: off unless a path is given (one fixed default path would be
+# shared by every gunicorn of the user, such as the test servers).
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket

@@ -1,0 +1,171 @@
+"""The real server for tests: gunicorn with ``deploy/gunicorn.conf.py`` on a loopback port.
+
+The test client never sends what a network client sends (request lines with raw bytes,
+header encodings, several worker processes, a proxy in front), so whatever depends on the
+server is tested here, over HTTP, with a real client library (``requests``) and, for
+what no library sends, raw bytes on a socket.
+
+The server runs on the test's own database and search index (the ``app_config`` of
+``tests/conftest.py``), so tests arrange data in-process and read it back over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(config: Mapping[str, Any]) -> dict[str, str]:
+    """``create_app(config)`` keys as the ``CREDIT_*`` variables a deployment sets."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        out[f"CREDIT_{key}"] = str(value)
+    return out
+
+
+class GunicornServer:
+    """One gunicorn master with its workers; ``url`` once started."""
+
+    def __init__(self, config: Mapping[str, Any], log_path: Path, *, workers: int = 2,
+                 threads: int = 4, extra_env: Mapping[str, str] | None = None,
+                 port: int | None = None) -> None:
+        self.config = dict(config)
+        self.log_path = log_path
+        self.workers = workers
+        self.threads = threads
+        self.extra_env = dict(extra_env or {})
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> GunicornServer:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
+        env.update(env_for(self.config))
+        env.update(HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY=str(self.workers),
+                   GUNICORN_THREADS=str(self.threads), PYTHONUNBUFFERED="1")
+        env.update(self.extra_env)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self._log_start = self.log_path.stat().st_size
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n"
+                                   + self.log_tail())
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200 \
+                        and self._all_workers_up():
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within {timeout}s:\n" + self.log_tail())
+
+    def _all_workers_up(self) -> bool:
+        """Every worker has loaded the app (each logs 'Booting worker' before loading)."""
+        import psutil
+
+        children = psutil.Process(self.proc.pid).children() if self.proc else []
+        return len(children) >= self.workers
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [c.pid for c in psutil.Process(self.proc.pid).children()] if self.proc else []
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=35)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.proc = None
+        self._log.close()
+
+    def log_text(self) -> str:
+        """What the server wrote since it started (its log lines and errors)."""
+        with open(self.log_path, "rb") as fh:
+            fh.seek(self._log_start)
+            return fh.read().decode("utf-8", "replace")
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def raw_request(url: str, data: bytes, timeout: float = 10) -> RawResponse:
+    """Send bytes exactly as given (a request line no HTTP library would send) and read
+    the answer until the server closes or the body is complete."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            raw = b"".join(chunks)
+            head, sep, body = raw.partition(b"\r\n\r\n")
+            if sep:
+                length = _content_length(head)
+                if length is not None and len(body) >= length:
+                    break
+    raw = b"".join(chunks)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawResponse(status, headers, body)
+
+
+def _content_length(head: bytes) -> int | None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return None
