@@ -24,8 +24,9 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides settings (keys without ``CREDIT_``)."""
     settings = load_settings(overrides=config)
-    app = Flask(__name__, instance_path=settings["CREDIT_INSTANCE_DIR"],
-                instance_relative_config=False)
+    app = Flask(
+        __name__, instance_path=settings["CREDIT_INSTANCE_DIR"], instance_relative_config=False
+    )
     app.config.update(settings)
     app.config.update(
         SECRET_KEY=settings["CREDIT_SECRET_KEY"],
@@ -72,10 +73,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_search(app: Flask) -> None:
     """Create the backend, register the indexer on the change feed, run it after commits."""
-    backend = create_backend(app.config["CREDIT_SEARCH_URL"],
-                             app.config["CREDIT_SEARCH_INDEX_PREFIX"],
-                             app.config["CREDIT_EMBEDDED_SEARCH_PATH"],
-                             app.config["CREDIT_SEARCH_CACHE_SIZE"])
+    backend = create_backend(
+        app.config["CREDIT_SEARCH_URL"],
+        app.config["CREDIT_SEARCH_INDEX_PREFIX"],
+        app.config["CREDIT_EMBEDDED_SEARCH_PATH"],
+        app.config["CREDIT_SEARCH_CACHE_SIZE"],
+    )
     app.extensions["credit.search"] = backend
     with app.app_context():
         engine = db.engine

@@ -37,8 +37,9 @@ def optional_token(view: F) -> F:
         if request.headers.get("Authorization"):
             identity = authenticate()
             if identity is None:
-                return _bearer_error(401, "invalid_token",
-                                     "访问令牌无效、已过期或已撤销 (invalid token)")
+                return _bearer_error(
+                    401, "invalid_token", "访问令牌无效、已过期或已撤销 (invalid token)"
+                )
             g.identity = identity
         return view(*args, **kwargs)
 
@@ -56,8 +57,7 @@ def _bearer_error(status: int, error: str, description: str, scope: str | None =
         challenge += f', scope="{scope}"'
     titles = {401: ("需要有效的访问令牌", "Unauthorized"), 403: ("权限范围不足", "Forbidden")}
     zh, en = titles[status]
-    return problem(status, zh, description, title_en=en, headers={"WWW-Authenticate":
-                                                                   challenge})
+    return problem(status, zh, description, title_en=en, headers={"WWW-Authenticate": challenge})
 
 
 def authenticate() -> Identity | None:
@@ -95,11 +95,13 @@ def require_scope(scope: str) -> Callable[[F], F]:
                 return _bearer_error(401, "invalid_request", "缺少访问令牌 (missing token)")
             identity = authenticate()
             if identity is None:
-                return _bearer_error(401, "invalid_token",
-                                     "访问令牌无效、已过期或已撤销 (invalid token)")
+                return _bearer_error(
+                    401, "invalid_token", "访问令牌无效、已过期或已撤销 (invalid token)"
+                )
             if not identity.has_scope(scope):
-                return _bearer_error(403, "insufficient_scope",
-                                     f"需要权限范围 {scope} (scope required)", scope)
+                return _bearer_error(
+                    403, "insufficient_scope", f"需要权限范围 {scope} (scope required)", scope
+                )
             g.identity = identity
             return view(*args, **kwargs)
 

@@ -46,14 +46,18 @@ def _catch_up(show: bool = True) -> None:
     if show:
         for name, n in results.items():
             state = "failed (will retry)" if n < 0 else f"{n} events"
-            click.echo(f"consumer {name}: {state} in {time.perf_counter() - started:.1f}s",
-                       err=True)
+            click.echo(
+                f"consumer {name}: {state} in {time.perf_counter() - started:.1f}s", err=True
+            )
 
 
 @credit_cli.command("import-enterprises")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write rejected rows (line, column, reason) to this CSV file.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write rejected rows (line, column, reason) to this CSV file.",
+)
 @click.option("--no-index", is_flag=True, help="Do not run the search indexer afterwards.")
 @with_appcontext
 def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> None:
@@ -67,8 +71,7 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
         total_lines = sum(1 for _ in fh) - 1
     with file.open("rb") as raw:
         text = importing.open_csv(raw)
-        bar = tqdm(total=max(total_lines, 0), unit="行", desc="导入", file=sys.stderr,
-                   disable=None)
+        bar = tqdm(total=max(total_lines, 0), unit="行", desc="导入", file=sys.stderr, disable=None)
 
         def counted():
             for rec in importing.read_records(text, errors):
@@ -83,9 +86,17 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
             raise click.ClickException(f"表头有误：{exc}")
         bar.close()
     rejected_lines = len({e.line for e in errors})
-    click.echo(json.dumps({"created": stats.created, "updated": stats.updated,
-                           "unchanged": stats.unchanged, "rejected_rows": rejected_lines},
-                          ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {
+                "created": stats.created,
+                "updated": stats.updated,
+                "unchanged": stats.unchanged,
+                "rejected_rows": rejected_lines,
+            },
+            ensure_ascii=False,
+        )
+    )
     for e in errors[:50]:
         click.echo(f"  第 {e.line} 行 [{e.column}]: {e.reason}", err=True)
     if len(errors) > 50:
@@ -102,18 +113,33 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
 
 
 @credit_cli.command("demo")
-@click.option("--enterprises", "n", type=click.IntRange(1, 10_000_000), default=3000,
-              show_default=True, help="How many enterprises to generate.")
+@click.option(
+    "--enterprises",
+    "n",
+    type=click.IntRange(1, 10_000_000),
+    default=3000,
+    show_default=True,
+    help="How many enterprises to generate.",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when enterprises already exist.")
 @click.option("--no-index", is_flag=True, help="Do not run the search indexer afterwards.")
-@click.option("--pledges/--no-pledges", default=True, show_default=True,
-              help="Also file demo pledges (most firms one; some amended or withdrawn).")
-@click.option("--violations/--no-violations", default=True, show_default=True,
-              help="Also record demo violations, objections, repairs and commendations.")
+@click.option(
+    "--pledges/--no-pledges",
+    default=True,
+    show_default=True,
+    help="Also file demo pledges (most firms one; some amended or withdrawn).",
+)
+@click.option(
+    "--violations/--no-violations",
+    default=True,
+    show_default=True,
+    help="Also record demo violations, objections, repairs and commendations.",
+)
 @with_appcontext
-def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool,
-             violations: bool) -> None:
+def demo_cmd(
+    n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool, violations: bool
+) -> None:
     """Generate deterministic, realistic Jiangsu demo enterprises (and their pledges)."""
     if if_empty and service.count_enterprises(SYSTEM) > 0:
         click.echo("demo data already present; nothing to do", err=True)
@@ -147,10 +173,18 @@ def demo_cmd(n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool,
         with unit_of_work(run_hooks=False) as uow:
             pledge_service.seed_templates(SYSTEM, uow)
             made_violations = load_demo_violations(SYSTEM, uow, seed=seed)
-    click.echo(json.dumps({"created": stats.created, "updated": stats.updated,
-                           "unchanged": stats.unchanged, "pledges": made_pledges,
-                           "violations": made_violations,
-                           "seconds": round(time.perf_counter() - started, 1)}))
+    click.echo(
+        json.dumps(
+            {
+                "created": stats.created,
+                "updated": stats.updated,
+                "unchanged": stats.unchanged,
+                "pledges": made_pledges,
+                "violations": made_violations,
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+    )
     if not no_index:
         _catch_up()
 
@@ -185,8 +219,9 @@ def _reindex(workers: int | None = None) -> None:
     totals = search_sizes()
     if workers is None:  # processes pay off only on a large registry
         workers = min(2, os.cpu_count() or 1) if sum(totals.values()) > 50_000 else 1
-    bar = tqdm(total=sum(totals.values()), unit="条", desc="重建索引", file=sys.stderr,
-               disable=None)
+    bar = tqdm(
+        total=sum(totals.values()), unit="条", desc="重建索引", file=sys.stderr, disable=None
+    )
     done = reindex(db.session, backend, progress=bar.update, workers=workers)
     bar.close()
     from search.indexer import CONSUMER_NAME
@@ -209,9 +244,12 @@ def search_cli() -> None:
 
 
 @search_cli.command("reindex")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Processes that read rows and build documents (default: 2 on a large "
-                   "registry, else 1).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that read rows and build documents (default: 2 on a large registry, else 1).",
+)
 @with_appcontext
 def search_reindex(workers: int | None) -> None:
     """Build new index generations from the database and swap them in (no gap)."""
@@ -219,8 +257,12 @@ def search_reindex(workers: int | None) -> None:
 
 
 @search_cli.command("check")
-@click.option("--repair/--no-repair", default=True, show_default=True,
-              help="Index what is missing or stale, delete what should not be there.")
+@click.option(
+    "--repair/--no-repair",
+    default=True,
+    show_default=True,
+    help="Index what is missing or stale, delete what should not be there.",
+)
 @with_appcontext
 def search_check(repair: bool) -> None:
     """Compare the indices with the database; report (and repair) differences."""
@@ -228,10 +270,19 @@ def search_check(repair: bool) -> None:
 
     backend = current_app.extensions["credit.search"]
     reports = check(db.session, backend, repair=repair)
-    out = [{"index": r.index, "expected": r.expected, "indexed": r.indexed,
-            "missing": len(r.missing), "extra": len(r.extra), "stale": len(r.stale),
-            "repaired": r.repaired, "examples": (r.missing + r.extra + r.stale)[:5]}
-           for r in reports]
+    out = [
+        {
+            "index": r.index,
+            "expected": r.expected,
+            "indexed": r.indexed,
+            "missing": len(r.missing),
+            "extra": len(r.extra),
+            "stale": len(r.stale),
+            "repaired": r.repaired,
+            "examples": (r.missing + r.extra + r.stale)[:5],
+        }
+        for r in reports
+    ]
     click.echo(json.dumps(out, ensure_ascii=False))
     if not repair and any(r.missing or r.extra or r.stale for r in reports):
         sys.exit(1)

@@ -20,11 +20,16 @@ def _fail(exc: DomainError) -> None:
 
 
 def _client_json(client, secret: str | None = None) -> dict:
-    data = {"client_id": client.client_id, "name": client.name, "kind": client.kind,
-            "scopes": client.scopes, "grant_types": client.grant_types,
-            "redirect_uris": client.redirect_uris,
-            "token_endpoint_auth_method": client.token_endpoint_auth_method,
-            "disabled": client.disabled_at is not None}
+    data = {
+        "client_id": client.client_id,
+        "name": client.name,
+        "kind": client.kind,
+        "scopes": client.scopes,
+        "grant_types": client.grant_types,
+        "redirect_uris": client.redirect_uris,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "disabled": client.disabled_at is not None,
+    }
     if secret:
         data["client_secret"] = secret
     return data
@@ -41,26 +46,47 @@ def clients_cli() -> None:
 @click.option("--uscc", help="Enterprise clients: the one enterprise it acts for.")
 @click.option("--authority", help="Regulator clients: the authority code it acts for.")
 @click.option("--scopes", "scope_text", default="", help='Space separated, e.g. "pledges:write"')
-@click.option("--redirect-uri", "redirect_uris", multiple=True,
-              help="Console clients: exact callback URL (repeatable).")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Console clients: exact callback URL (repeatable).",
+)
 @click.option("--public", is_flag=True, help="Console clients without a secret (PKCE only).")
 @with_appcontext
-def create_client(kind: str, name: str, uscc: str | None, authority: str | None,
-                  scope_text: str, redirect_uris: tuple[str, ...], public: bool) -> None:
+def create_client(
+    kind: str,
+    name: str,
+    uscc: str | None,
+    authority: str | None,
+    scope_text: str,
+    redirect_uris: tuple[str, ...],
+    public: bool,
+) -> None:
     """Register a client; prints its id and secret ONCE as JSON (only a hash is kept)."""
     try:
         with unit_of_work() as uow:
             issued = service.create_client(
-                SYSTEM, uow, kind=kind, name=name, scope_list=scope_text.split(),
-                uscc_code=uscc, authority_code=authority, redirect_uris=list(redirect_uris),
-                public=public)
+                SYSTEM,
+                uow,
+                kind=kind,
+                name=name,
+                scope_list=scope_text.split(),
+                uscc_code=uscc,
+                authority_code=authority,
+                redirect_uris=list(redirect_uris),
+                public=public,
+            )
     except DomainError as exc:
         _fail(exc)
-    click.echo(json.dumps(_client_json(issued.client, issued.client_secret),
-                          ensure_ascii=False, indent=2))
+    click.echo(
+        json.dumps(_client_json(issued.client, issued.client_secret), ensure_ascii=False, indent=2)
+    )
     if issued.client_secret:
-        click.echo("保存好 client_secret：它不会再次显示 (store the secret now; it is not "
-                   "shown again)", err=True)
+        click.echo(
+            "保存好 client_secret：它不会再次显示 (store the secret now; it is not shown again)",
+            err=True,
+        )
 
 
 @clients_cli.command("list")
@@ -94,8 +120,9 @@ def rotate_secret(client_id: str) -> None:
             issued = service.rotate_client_secret(SYSTEM, uow, client_id)
     except DomainError as exc:
         _fail(exc)
-    click.echo(json.dumps(_client_json(issued.client, issued.client_secret),
-                          ensure_ascii=False, indent=2))
+    click.echo(
+        json.dumps(_client_json(issued.client, issued.client_secret), ensure_ascii=False, indent=2)
+    )
 
 
 @click.group("users")
@@ -112,8 +139,15 @@ def users_cli() -> None:
 @click.option("--scopes", "scope_text", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
-def create_user(username: str, display_name: str, kind: str, uscc: str | None,
-                authority: str | None, scope_text: str, password_stdin: bool) -> None:
+def create_user(
+    username: str,
+    display_name: str,
+    kind: str,
+    uscc: str | None,
+    authority: str | None,
+    scope_text: str,
+    password_stdin: bool,
+) -> None:
     """Create a console account (the password is stored as an argon2id hash)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -121,14 +155,25 @@ def create_user(username: str, display_name: str, kind: str, uscc: str | None,
         password = click.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
     try:
         with unit_of_work() as uow:
-            user = service.create_user(SYSTEM, uow, username=username, password=password,
-                                       kind=kind, display_name=display_name,
-                                       scope_list=scope_text.split(), uscc_code=uscc,
-                                       authority_code=authority)
+            user = service.create_user(
+                SYSTEM,
+                uow,
+                username=username,
+                password=password,
+                kind=kind,
+                display_name=display_name,
+                scope_list=scope_text.split(),
+                uscc_code=uscc,
+                authority_code=authority,
+            )
     except DomainError as exc:
         _fail(exc)
-    click.echo(json.dumps({"username": user.username, "kind": user.kind,
-                           "scopes": user.scopes}, ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {"username": user.username, "kind": user.kind, "scopes": user.scopes},
+            ensure_ascii=False,
+        )
+    )
 
 
 @click.group("authorities")
@@ -139,16 +184,31 @@ def authorities_cli() -> None:
 @authorities_cli.command("create")
 @click.option("--code", required=True, help="A stable code, e.g. JS-SAMR-SZ.")
 @click.option("--name", required=True, help="e.g. 苏州市市场监督管理局")
-@click.option("--jurisdiction", required=True,
-              help="Comma-separated division codes; 320000 is the whole province.")
+@click.option(
+    "--jurisdiction",
+    required=True,
+    help="Comma-separated division codes; 320000 is the whole province.",
+)
 @with_appcontext
 def create_authority(code: str, name: str, jurisdiction: str) -> None:
     try:
         with unit_of_work() as uow:
             authority = service.create_authority(
-                SYSTEM, uow, code=code, name=name,
-                jurisdiction=[c.strip() for c in jurisdiction.split(",") if c.strip()])
+                SYSTEM,
+                uow,
+                code=code,
+                name=name,
+                jurisdiction=[c.strip() for c in jurisdiction.split(",") if c.strip()],
+            )
     except DomainError as exc:
         _fail(exc)
-    click.echo(json.dumps({"code": authority.code, "name": authority.name,
-                           "jurisdiction": authority.jurisdiction}, ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {
+                "code": authority.code,
+                "name": authority.name,
+                "jurisdiction": authority.jurisdiction,
+            },
+            ensure_ascii=False,
+        )
+    )

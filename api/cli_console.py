@@ -16,8 +16,9 @@ from credit.uow import unit_of_work
 
 
 def console_redirect_uris(base_urls: tuple[str, ...]) -> list[str]:
-    bases = list(base_urls) or [current_app.config["CREDIT_CONSOLE_URL"]
-                                or current_app.config["CREDIT_ISSUER"]]
+    bases = list(base_urls) or [
+        current_app.config["CREDIT_CONSOLE_URL"] or current_app.config["CREDIT_ISSUER"]
+    ]
     return [f"{b.rstrip('/')}/console/callback" for b in bases if b]
 
 
@@ -27,11 +28,18 @@ def console_cli() -> None:
 
 
 @console_cli.command("setup")
-@click.option("--base-url", "base_urls", multiple=True,
-              help="Base URL the consoles are served at (repeatable); default "
-                   "CREDIT_CONSOLE_URL, else CREDIT_ISSUER.")
-@click.option("--demo-accounts", is_flag=True,
-              help="Also create the demo firm and regulator users (development only).")
+@click.option(
+    "--base-url",
+    "base_urls",
+    multiple=True,
+    help="Base URL the consoles are served at (repeatable); default "
+    "CREDIT_CONSOLE_URL, else CREDIT_ISSUER.",
+)
+@click.option(
+    "--demo-accounts",
+    is_flag=True,
+    help="Also create the demo firm and regulator users (development only).",
+)
 @with_appcontext
 def setup(base_urls: tuple[str, ...], demo_accounts: bool) -> None:
     """Register (or extend) the console client with exact redirect URIs; idempotent."""
@@ -41,20 +49,27 @@ def setup(base_urls: tuple[str, ...], demo_accounts: bool) -> None:
     try:
         with unit_of_work() as uow:
             client = service.register_console_client(
-                SYSTEM, uow, client_id=current_app.config["CREDIT_CONSOLE_CLIENT_ID"],
+                SYSTEM,
+                uow,
+                client_id=current_app.config["CREDIT_CONSOLE_CLIENT_ID"],
                 name="江苏省电子商务信用公共服务平台控制台 (first-party console)",
-                redirect_uris=uris)
+                redirect_uris=uris,
+            )
             out = {"client_id": client.client_id, "redirect_uris": client.redirect_uris}
         if demo_accounts:
             from credit.accounts.demo import ensure_demo_accounts
 
             with unit_of_work() as uow:
                 demo = ensure_demo_accounts(
-                    SYSTEM, uow, production=current_app.config["CREDIT_ENV"] == "production")
-            out["demo"] = {"firm_uscc": demo.firm_uscc, "firm_name": demo.firm_name,
-                           "authority": demo.authority_code, "created": demo.created}
+                    SYSTEM, uow, production=current_app.config["CREDIT_ENV"] == "production"
+                )
+            out["demo"] = {
+                "firm_uscc": demo.firm_uscc,
+                "firm_name": demo.firm_name,
+                "authority": demo.authority_code,
+                "created": demo.created,
+            }
     except DomainError as exc:
         details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-        raise click.ClickException(exc.detail + (f" ({details})" if details else "")) \
-            from None
+        raise click.ClickException(exc.detail + (f" ({details})" if details else "")) from None
     click.echo(json.dumps(out, ensure_ascii=False))

@@ -24,16 +24,34 @@ from credit.scoring.model import ModelError
 @click.command("rescore")
 @click.option("--all", "everything", is_flag=True, help="Re-rate every enterprise.")
 @click.option("--uscc", "codes", multiple=True, help="Re-rate this enterprise (repeatable).")
-@click.option("--model", "model_version", default=None,
-              help="A published model version (default: the current one).")
+@click.option(
+    "--model",
+    "model_version",
+    default=None,
+    help="A published model version (default: the current one).",
+)
 @click.option("--chunk", default=5000, show_default=True, help="Enterprises per transaction.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Processes that read and score (default: one per core, for --all).")
-@click.option("--catch-up/--no-catch-up", default=True, show_default=True,
-              help="Run the change-feed consumers afterwards (search picks up new grades).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that read and score (default: one per core, for --all).",
+)
+@click.option(
+    "--catch-up/--no-catch-up",
+    default=True,
+    show_default=True,
+    help="Run the change-feed consumers afterwards (search picks up new grades).",
+)
 @with_appcontext
-def rescore_cmd(everything: bool, codes: tuple[str, ...], model_version: str | None,
-                chunk: int, workers: int | None, catch_up: bool) -> None:
+def rescore_cmd(
+    everything: bool,
+    codes: tuple[str, ...],
+    model_version: str | None,
+    chunk: int,
+    workers: int | None,
+    catch_up: bool,
+) -> None:
     """Re-rate enterprises now (after a model version is published, or to repair)."""
     if everything == bool(codes):
         raise click.UsageError("give either --all or one or more --uscc")
@@ -41,19 +59,29 @@ def rescore_cmd(everything: bool, codes: tuple[str, ...], model_version: str | N
     bar = tqdm(total=total, unit="户", desc="重新评价", file=sys.stderr, disable=None)
     started = time.perf_counter()
     try:
-        stats = ratings.rescore_enterprises(SYSTEM, codes=list(codes) if codes else None,
-                                            model_version=model_version, chunk=chunk,
-                                            workers=workers, catch_up=catch_up,
-                                            progress=bar.update)
+        stats = ratings.rescore_enterprises(
+            SYSTEM,
+            codes=list(codes) if codes else None,
+            model_version=model_version,
+            chunk=chunk,
+            workers=workers,
+            catch_up=catch_up,
+            progress=bar.update,
+        )
     except DomainError as exc:
         raise click.ClickException(f"{exc.detail} {[e.message for e in exc.errors]}") from None
     finally:
         bar.close()
     seconds = time.perf_counter() - started
-    click.echo(json.dumps({**{k: round(v, 1) if isinstance(v, float) else v
-                              for k, v in asdict(stats).items()},
-                           "seconds": round(seconds, 1),
-                           "per_second": round(stats.rated / seconds) if seconds else None}))
+    click.echo(
+        json.dumps(
+            {
+                **{k: round(v, 1) if isinstance(v, float) else v for k, v in asdict(stats).items()},
+                "seconds": round(seconds, 1),
+                "per_second": round(stats.rated / seconds) if seconds else None,
+            }
+        )
+    )
 
 
 @click.group("ratings")

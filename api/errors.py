@@ -33,10 +33,20 @@ STATUS_OF: dict[type[de.DomainError], int] = {
 
 #: Chinese titles for the HTTP errors users meet most (English stays in ``title_en``).
 HTTP_TITLES_ZH = {
-    400: "请求有误", 401: "需要身份认证", 403: "禁止访问", 404: "未找到", 405: "不支持该请求方法",
-    406: "无法提供所需格式", 409: "冲突", 412: "版本已变更", 413: "请求体过大",
-    415: "不支持的媒体类型", 422: "输入有误", 428: "需要 If-Match 请求头",
-    429: "请求过于频繁", 500: "服务器内部错误",
+    400: "请求有误",
+    401: "需要身份认证",
+    403: "禁止访问",
+    404: "未找到",
+    405: "不支持该请求方法",
+    406: "无法提供所需格式",
+    409: "冲突",
+    412: "版本已变更",
+    413: "请求体过大",
+    415: "不支持的媒体类型",
+    422: "输入有误",
+    428: "需要 If-Match 请求头",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
     503: "服务暂不可用",
 }
 
@@ -52,14 +62,23 @@ def _wants_html() -> bool:
     if request.blueprint in {"pages", "console"}:
         return True
     accept = request.accept_mimetypes
-    return request.blueprint is None and accept.accept_html and \
-        accept.best_match(["application/json", "text/html"]) == "text/html"
+    return (
+        request.blueprint is None
+        and accept.accept_html
+        and accept.best_match(["application/json", "text/html"]) == "text/html"
+    )
 
 
-def problem(status: int, title: str, detail: str | None = None, *,
-            title_en: str | None = None, errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None,
-            extra: dict[str, Any] | None = None) -> Response:
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    title_en: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
     if _wants_html():
         resp = html_renderer(status, title, detail, title_en, errors)
         for k, v in (headers or {}).items():
@@ -88,13 +107,13 @@ def _flatten(messages: Any, location: str, prefix: str = "") -> list[dict[str, A
         for key, value in messages.items():
             path = f"{prefix}.{key}" if prefix else str(key)
             if isinstance(value, list) and all(isinstance(m, str) for m in value):
-                out.extend({"field": path, "location": location, "message": m}
-                           for m in value)
+                out.extend({"field": path, "location": location, "message": m} for m in value)
             else:
                 out.extend(_flatten(value, location, path))
     elif isinstance(messages, list):
-        out.extend({"field": prefix or "_", "location": location, "message": str(m)}
-                   for m in messages)
+        out.extend(
+            {"field": prefix or "_", "location": location, "message": str(m)} for m in messages
+        )
     return out
 
 
@@ -104,8 +123,10 @@ def status_of(exc: de.DomainError) -> int:
 
 def handle_domain_error(exc: de.DomainError) -> Response:
     status = status_of(exc)
-    errors = [{"field": e.field, "location": e.location, "message": e.message, "code": e.code}
-              for e in exc.errors] or None
+    errors = [
+        {"field": e.field, "location": e.location, "message": e.message, "code": e.code}
+        for e in exc.errors
+    ] or None
     return problem(status, exc.title, exc.detail, title_en=exc.title_en, errors=errors)
 
 
@@ -124,22 +145,37 @@ def handle_http_exception(exc: HTTPException) -> Response:
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     title = HTTP_TITLES_ZH.get(status, exc.name)
     detail = exc.description if status != 400 or not errors else "请求参数未通过校验"
-    return problem(status, title, detail, title_en=exc.name if status != 400 else "Bad Request",
-                   errors=errors, headers=headers)
+    return problem(
+        status,
+        title,
+        detail,
+        title_en=exc.name if status != 400 else "Bad Request",
+        errors=errors,
+        headers=headers,
+    )
 
 
 def handle_unavailable(exc: BackendUnavailable) -> Response:
     log.warning("search backend unavailable: %s", exc)
-    return problem(503, "搜索服务暂不可用", "请稍后再试 (search is temporarily unavailable)",
-                   title_en="Service Unavailable", headers={"Retry-After": "5"})
+    return problem(
+        503,
+        "搜索服务暂不可用",
+        "请稍后再试 (search is temporarily unavailable)",
+        title_en="Service Unavailable",
+        headers={"Retry-After": "5"},
+    )
 
 
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
     log.exception("unhandled error")
-    return problem(500, "服务器内部错误", "请稍后再试；如持续出现，请附上 request_id 联系我们",
-                   title_en="Internal Server Error")
+    return problem(
+        500,
+        "服务器内部错误",
+        "请稍后再试；如持续出现，请附上 request_id 联系我们",
+        title_en="Internal Server Error",
+    )
 
 
 def register(app: Flask) -> None:

@@ -31,7 +31,12 @@ def readyz():
     checks["search"] = "ok" if backend.ping() else "unreachable"
     checks["search_backend"] = backend.name
     if checks["database"] == "ok":
-        return jsonify(status="ready" if checks["search"] == "ok" else "degraded",
-                       checks=checks)
-    return problem(503, "服务未就绪", "数据库或搜索服务不可达", title_en="Service Unavailable",
-                   headers={"Retry-After": "5"}, extra={"checks": checks})
+        return jsonify(status="ready" if checks["search"] == "ok" else "degraded", checks=checks)
+    return problem(
+        503,
+        "服务未就绪",
+        "数据库或搜索服务不可达",
+        title_en="Service Unavailable",
+        headers={"Retry-After": "5"},
+        extra={"checks": checks},
+    )

@@ -31,27 +31,43 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if key is None:
             return view(*args, **kwargs)
         if not _VALID.match(key):
-            return problem(400, "Idempotency-Key 无效", "1-255 个可见 ASCII 字符",
-                           title_en="Bad Request")
+            return problem(
+                400, "Idempotency-Key 无效", "1-255 个可见 ASCII 字符", title_en="Bad Request"
+            )
         scope = current_identity().subject
-        fingerprint = idempotency.request_fingerprint(request.method, request.path,
-                                                      request.get_data())
+        fingerprint = idempotency.request_fingerprint(
+            request.method, request.path, request.get_data()
+        )
         claim = idempotency.claim(scope, key, fingerprint)
         if claim.outcome == "replay":
             rec = claim.record
-            resp = Response(rec.response_body, status=rec.status_code,
-                            headers=rec.response_headers or {})
+            resp = Response(
+                rec.response_body, status=rec.status_code, headers=rec.response_headers or {}
+            )
             resp.headers["Idempotent-Replayed"] = "true"
             return resp
         if claim.outcome == "mismatch":
-            return problem(422, "同一 Idempotency-Key 用于了不同的请求",
-                           "请为不同的请求使用不同的键", title_en="Unprocessable Content")
+            return problem(
+                422,
+                "同一 Idempotency-Key 用于了不同的请求",
+                "请为不同的请求使用不同的键",
+                title_en="Unprocessable Content",
+            )
         if claim.outcome == "in_flight":
-            return problem(409, "相同 Idempotency-Key 的请求正在处理", "请稍后重试",
-                           title_en="Conflict", headers={"Retry-After": "1"})
+            return problem(
+                409,
+                "相同 Idempotency-Key 的请求正在处理",
+                "请稍后重试",
+                title_en="Conflict",
+                headers={"Retry-After": "1"},
+            )
         if claim.outcome == "unknown_result":
-            return problem(409, "该请求已执行，但其响应未能保存",
-                           "请查询资源的当前状态，不要重复提交", title_en="Conflict")
+            return problem(
+                409,
+                "该请求已执行，但其响应未能保存",
+                "请查询资源的当前状态，不要重复提交",
+                title_en="Conflict",
+            )
         idempotency.attach(scope, key)
         try:
             resp = make_response(view(*args, **kwargs))
@@ -61,10 +77,10 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             raise
         idempotency.detach()
         if 200 <= resp.status_code < 300:
-            headers = {k: v for k, v in resp.headers.items()
-                       if k in {"Content-Type", "Location", "ETag"}}
-            idempotency.complete(scope, key, resp.status_code,
-                                 resp.get_data(as_text=True), headers)
+            headers = {
+                k: v for k, v in resp.headers.items() if k in {"Content-Type", "Location", "ETag"}
+            }
+            idempotency.complete(scope, key, resp.status_code, resp.get_data(as_text=True), headers)
         else:
             idempotency.release(scope, key)
         return resp

@@ -32,8 +32,9 @@ def configure(app: Flask) -> None:
     if not any(getattr(h, "_credit", False) for h in root.handlers):
         handler = logging.StreamHandler()
         handler._credit = True  # type: ignore[attr-defined]
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+        )
         root.addHandler(handler)
     root.setLevel(app.config["CREDIT_LOG_LEVEL"])
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)

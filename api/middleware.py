@@ -21,9 +21,12 @@ def register(app: Flask) -> None:
         g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         g.pop("identity", None)  # set again only by a valid token (api/auth.py)
         g.started = time.perf_counter()
-        if (request.method in {"POST", "PUT", "PATCH"} and request.path.startswith("/api/")
-                and (request.content_length or request.headers.get("Transfer-Encoding"))
-                and not request.is_json):
+        if (
+            request.method in {"POST", "PUT", "PATCH"}
+            and request.path.startswith("/api/")
+            and (request.content_length or request.headers.get("Transfer-Encoding"))
+            and not request.is_json
+        ):
             raise UnsupportedMediaType("请求体必须是 JSON（Content-Type: application/json）")
 
     @app.after_request

@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 class ChangeEvent(db.Model):
     __tablename__ = "change_event"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     entity_type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     entity_id: Mapped[str] = mapped_column(sa.String(36), nullable=False)
     entity_version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
@@ -93,8 +94,9 @@ def backlog(session: Session, name: str) -> int:
 
 
 def _position(session: Session, name: str) -> int:
-    return session.scalar(sa.select(ConsumerCursor.position).where(
-        ConsumerCursor.name == name)) or 0
+    return (
+        session.scalar(sa.select(ConsumerCursor.position).where(ConsumerCursor.name == name)) or 0
+    )
 
 
 def run_consumer(session: Session, consumer: Consumer, max_batches: int | None = None) -> int:
@@ -108,23 +110,30 @@ def run_consumer(session: Session, consumer: Consumer, max_batches: int | None =
     batches = 0
     while max_batches is None or batches < max_batches:
         cursor = session.execute(
-            sa.select(ConsumerCursor).where(ConsumerCursor.name == consumer.name)
-            .with_for_update()
+            sa.select(ConsumerCursor).where(ConsumerCursor.name == consumer.name).with_for_update()
         ).scalar_one_or_none()
         if cursor is None:
-            session.execute(sa.insert(ConsumerCursor).values(
-                name=consumer.name, position=0, updated_at=clock.now()))
+            session.execute(
+                sa.insert(ConsumerCursor).values(
+                    name=consumer.name, position=0, updated_at=clock.now()
+                )
+            )
             session.commit()
             continue
-        rows = session.execute(
-            sa.select(ChangeEvent).where(ChangeEvent.id > cursor.position)
-            .order_by(ChangeEvent.id).limit(consumer.batch_size)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                sa.select(ChangeEvent)
+                .where(ChangeEvent.id > cursor.position)
+                .order_by(ChangeEvent.id)
+                .limit(consumer.batch_size)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             session.commit()
             break
-        changes = [Change(r.id, r.entity_type, r.entity_id, r.entity_version, r.op)
-                   for r in rows]
+        changes = [Change(r.id, r.entity_type, r.entity_id, r.entity_version, r.op) for r in rows]
         try:
             consumer.handle(session, changes)
         except Exception:
@@ -135,14 +144,15 @@ def run_consumer(session: Session, consumer: Consumer, max_batches: int | None =
         # not recorded and will be delivered again, which consumers tolerate.
         moved = session.execute(
             sa.update(ConsumerCursor)
-            .where(ConsumerCursor.name == consumer.name,
-                   ConsumerCursor.position == cursor.position)
+            .where(ConsumerCursor.name == consumer.name, ConsumerCursor.position == cursor.position)
             .values(position=changes[-1].id, updated_at=clock.now())
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         session.commit()
         if moved != 1:
-            log.info("consumer %s: cursor moved while handling a batch; redelivering",
-                     consumer.name)
+            log.info(
+                "consumer %s: cursor moved while handling a batch; redelivering", consumer.name
+            )
             session.expire_all()
             continue
         delivered += len(changes)
@@ -161,7 +171,6 @@ def run_all(session: Session, raise_errors: bool = False) -> dict[str, int]:
             except Exception:
                 if raise_errors:
                     raise
-                log.exception("consumer %s failed; it will retry from its cursor",
-                              consumer.name)
+                log.exception("consumer %s failed; it will retry from its cursor", consumer.name)
                 results[consumer.name] = -1
     return results

@@ -86,8 +86,14 @@ def _base_url(value: str) -> str:
     if value == "":
         return value
     parsed = urlparse(value)
-    if parsed.scheme not in {"http", "https"} or not parsed.hostname or "@" in parsed.netloc \
-            or parsed.query or parsed.fragment or parsed.path not in {"", "/"}:
+    if (
+        parsed.scheme not in {"http", "https"}
+        or not parsed.hostname
+        or "@" in parsed.netloc
+        or parsed.query
+        or parsed.fragment
+        or parsed.path not in {"", "/"}
+    ):
         raise ValueError("must be empty or an http(s)://host[:port] URL without a path")
     return value.rstrip("/")
 
@@ -111,64 +117,149 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("ENV", _choice("development", "production", "testing"), "development",
-            "Deployment mode; production requires an explicit secret key."),
-    Setting("INSTANCE_DIR", _str, "instance",
-            "Directory for local state: SQLite files, the generated development secret key."),
-    Setting("DATABASE_URL", _database_url, None,
-            "SQLAlchemy URL; default sqlite:///<INSTANCE_DIR>/credit.db."),
-    Setting("SEARCH_URL", _search_url, "",
-            "Empty for the embedded search backend, or the Elasticsearch http(s) URL."),
-    Setting("SEARCH_INDEX_PREFIX", _prefix, "credit",
-            "Prefix of every index name and alias (tests use a per-run prefix)."),
-    Setting("EMBEDDED_SEARCH_PATH", _str, None,
-            "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db."),
-    Setting("SEARCH_CACHE_SIZE", _int_range(0, 100_000), 2048,
-            "Search results the embedded backend keeps per worker process (about 45 KiB "
-            "each); exact, since any change to an index drops its entries. 0: off."),
-    Setting("SECRET_KEY", _str, None,
-            "Secret for signing; generated into INSTANCE_DIR in development, required in "
-            "production."),
+    Setting(
+        "ENV",
+        _choice("development", "production", "testing"),
+        "development",
+        "Deployment mode; production requires an explicit secret key.",
+    ),
+    Setting(
+        "INSTANCE_DIR",
+        _str,
+        "instance",
+        "Directory for local state: SQLite files, the generated development secret key.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        _database_url,
+        None,
+        "SQLAlchemy URL; default sqlite:///<INSTANCE_DIR>/credit.db.",
+    ),
+    Setting(
+        "SEARCH_URL",
+        _search_url,
+        "",
+        "Empty for the embedded search backend, or the Elasticsearch http(s) URL.",
+    ),
+    Setting(
+        "SEARCH_INDEX_PREFIX",
+        _prefix,
+        "credit",
+        "Prefix of every index name and alias (tests use a per-run prefix).",
+    ),
+    Setting(
+        "EMBEDDED_SEARCH_PATH",
+        _str,
+        None,
+        "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db.",
+    ),
+    Setting(
+        "SEARCH_CACHE_SIZE",
+        _int_range(0, 100_000),
+        2048,
+        "Search results the embedded backend keeps per worker process (about 45 KiB "
+        "each); exact, since any change to an index drops its entries. 0: off.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        _str,
+        None,
+        "Secret for signing; generated into INSTANCE_DIR in development, required in production.",
+    ),
     Setting("PAGE_SIZE_MAX", _int_range(1, 1000), 100, "Largest page size a list may ask for."),
-    Setting("MAX_CONTENT_LENGTH", _int_range(1024, 100 * 1024 * 1024), 1024 * 1024,
-            "Largest accepted request body in bytes (larger gives 413)."),
-    Setting("INDEX_AFTER_COMMIT", _bool, True,
-            "Run the change-feed consumers right after each commit (freshness within 1 s)."),
-    Setting("INDEXER_POLL_SECONDS", _float_range(0, 3600), 0,
-            "If > 0, a background thread catches the consumers up at this interval."),
-    Setting("ACCESS_TOKEN_TTL", _int_range(60, 3600), 900,
-            "Access-token lifetime in seconds (at most one hour; authlib's default is 10 days)."),
-    Setting("REFRESH_TOKEN_TTL", _int_range(300, 30 * 86400), 8 * 3600,
-            "Absolute lifetime of a console sign-in's refresh-token family, in seconds."),
-    Setting("AUTH_CODE_TTL", _int_range(30, 600), 300,
-            "Authorization-code lifetime in seconds (at most 10 minutes)."),
-    Setting("RATELIMIT_TOKEN", _str, "30 per minute",
-            "Rate limit of /oauth/token and /oauth/revoke per client address."),
-    Setting("RATELIMIT_LOGIN", _str, "10 per minute",
-            "Rate limit of console sign-in attempts per client address."),
-    Setting("RATELIMIT_REPORT", _str, "20 per minute",
-            "Rate limit of credit report pages (each may store a report) per client address."),
-    Setting("RATELIMIT_STORAGE_URL", _str, "memory://",
-            "Flask-Limiter storage (e.g. redis://...) shared by all workers in production."),
-    Setting("ISSUER", _str, "",
-            "OAuth issuer URL (https://...); empty derives it from the request."),
-    Setting("CONSOLE_URL", _base_url, "",
-            "External base URL of the consoles (e.g. https://credit.example.cn); the console "
-            "client's redirect URI is <CONSOLE_URL>/console/callback, matched exactly. Empty: "
-            "CREDIT_ISSUER, else the request's own URL (which must then be registered)."),
-    Setting("CONSOLE_CLIENT_ID", _client_id, "jsc_console",
-            "client_id of the platform's first-party console client (registered by "
-            "`credit console setup`)."),
-    Setting("SCORING_MODELS_DIR", _str, "",
-            "Directory of published scoring model versions (index.json + files); empty: "
-            "the versions shipped in credit/data/scoring."),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        _int_range(1024, 100 * 1024 * 1024),
+        1024 * 1024,
+        "Largest accepted request body in bytes (larger gives 413).",
+    ),
+    Setting(
+        "INDEX_AFTER_COMMIT",
+        _bool,
+        True,
+        "Run the change-feed consumers right after each commit (freshness within 1 s).",
+    ),
+    Setting(
+        "INDEXER_POLL_SECONDS",
+        _float_range(0, 3600),
+        0,
+        "If > 0, a background thread catches the consumers up at this interval.",
+    ),
+    Setting(
+        "ACCESS_TOKEN_TTL",
+        _int_range(60, 3600),
+        900,
+        "Access-token lifetime in seconds (at most one hour; authlib's default is 10 days).",
+    ),
+    Setting(
+        "REFRESH_TOKEN_TTL",
+        _int_range(300, 30 * 86400),
+        8 * 3600,
+        "Absolute lifetime of a console sign-in's refresh-token family, in seconds.",
+    ),
+    Setting(
+        "AUTH_CODE_TTL",
+        _int_range(30, 600),
+        300,
+        "Authorization-code lifetime in seconds (at most 10 minutes).",
+    ),
+    Setting(
+        "RATELIMIT_TOKEN",
+        _str,
+        "30 per minute",
+        "Rate limit of /oauth/token and /oauth/revoke per client address.",
+    ),
+    Setting(
+        "RATELIMIT_LOGIN",
+        _str,
+        "10 per minute",
+        "Rate limit of console sign-in attempts per client address.",
+    ),
+    Setting(
+        "RATELIMIT_REPORT",
+        _str,
+        "20 per minute",
+        "Rate limit of credit report pages (each may store a report) per client address.",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URL",
+        _str,
+        "memory://",
+        "Flask-Limiter storage (e.g. redis://...) shared by all workers in production.",
+    ),
+    Setting(
+        "ISSUER", _str, "", "OAuth issuer URL (https://...); empty derives it from the request."
+    ),
+    Setting(
+        "CONSOLE_URL",
+        _base_url,
+        "",
+        "External base URL of the consoles (e.g. https://credit.example.cn); the console "
+        "client's redirect URI is <CONSOLE_URL>/console/callback, matched exactly. Empty: "
+        "CREDIT_ISSUER, else the request's own URL (which must then be registered).",
+    ),
+    Setting(
+        "CONSOLE_CLIENT_ID",
+        _client_id,
+        "jsc_console",
+        "client_id of the platform's first-party console client (registered by "
+        "`credit console setup`).",
+    ),
+    Setting(
+        "SCORING_MODELS_DIR",
+        _str,
+        "",
+        "Directory of published scoring model versions (index.json + files); empty: "
+        "the versions shipped in credit/data/scoring.",
+    ),
     Setting("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
     Setting("SQL_ECHO", _bool, False, "Log every SQL statement (debugging only)."),
 )
 
 
-def load_settings(env: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def load_settings(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Parse and validate every setting; returns ``{"CREDIT_NAME": value}``.
 
     ``overrides`` (already-typed values, keyed without prefix) win over the environment;
@@ -204,12 +295,16 @@ def load_settings(env: Mapping[str, str] | None = None,
         values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search.db")
     if not values["CREDIT_SECRET_KEY"]:
         if values["CREDIT_ENV"] == "production":
-            raise ConfigError("invalid configuration:\n  CREDIT_SECRET_KEY is required in "
-                              "production (at least 32 random characters)")
+            raise ConfigError(
+                "invalid configuration:\n  CREDIT_SECRET_KEY is required in "
+                "production (at least 32 random characters)"
+            )
         values["CREDIT_SECRET_KEY"] = _development_secret(instance)
     elif values["CREDIT_ENV"] == "production" and len(values["CREDIT_SECRET_KEY"]) < 32:
-        raise ConfigError("invalid configuration:\n  CREDIT_SECRET_KEY must be at least 32 "
-                          "characters in production")
+        raise ConfigError(
+            "invalid configuration:\n  CREDIT_SECRET_KEY must be at least 32 "
+            "characters in production"
+        )
     return values
 
 

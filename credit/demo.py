@@ -34,22 +34,54 @@ _GIVEN = (
     "子涵梓轩一诺雨桐晨曦俊杰"
 )
 _INDUSTRY_WORDS: dict[str, tuple[str, ...]] = {
-    "apparel": ("服饰", "服装", "鞋业", "纺织品"), "food": ("食品", "饮料", "茶叶", "粮油"),
-    "electronics": ("电子", "数码科技", "电器"), "cosmetics": ("化妆品", "日化用品"),
-    "home": ("家居", "家纺", "家具"), "maternal": ("母婴用品", "婴童用品"),
-    "agriculture": ("农业发展", "农产品", "生态农业"), "health": ("医药", "健康科技"),
-    "books": ("文化用品", "图书"), "sports": ("体育用品", "户外用品"),
-    "jewelry": ("珠宝", "首饰"), "services": ("网络科技", "信息科技", "电子商务"),
-    "auto": ("汽车用品", "汽配"), "general": ("商贸", "贸易", "电子商务", "供应链管理"),
+    "apparel": ("服饰", "服装", "鞋业", "纺织品"),
+    "food": ("食品", "饮料", "茶叶", "粮油"),
+    "electronics": ("电子", "数码科技", "电器"),
+    "cosmetics": ("化妆品", "日化用品"),
+    "home": ("家居", "家纺", "家具"),
+    "maternal": ("母婴用品", "婴童用品"),
+    "agriculture": ("农业发展", "农产品", "生态农业"),
+    "health": ("医药", "健康科技"),
+    "books": ("文化用品", "图书"),
+    "sports": ("体育用品", "户外用品"),
+    "jewelry": ("珠宝", "首饰"),
+    "services": ("网络科技", "信息科技", "电子商务"),
+    "auto": ("汽车用品", "汽配"),
+    "general": ("商贸", "贸易", "电子商务", "供应链管理"),
 }
-_INDUSTRY_WEIGHTS = {"apparel": 14, "food": 14, "electronics": 10, "cosmetics": 7, "home": 8,
-                     "maternal": 5, "agriculture": 8, "health": 4, "books": 3, "sports": 4,
-                     "jewelry": 3, "services": 7, "auto": 3, "general": 10}
+_INDUSTRY_WEIGHTS = {
+    "apparel": 14,
+    "food": 14,
+    "electronics": 10,
+    "cosmetics": 7,
+    "home": 8,
+    "maternal": 5,
+    "agriculture": 8,
+    "health": 4,
+    "books": 3,
+    "sports": 4,
+    "jewelry": 3,
+    "services": 7,
+    "auto": 3,
+    "general": 10,
+}
 _SHOP_SUFFIXES = ("旗舰店", "官方旗舰店", "专营店", "专卖店", "小店", "优选店")
 _SHOP_PLATFORMS = [p for p in PLATFORMS if p != "own_site"]
-_CITY_WEIGHTS = {"320100": 16, "320200": 12, "320300": 8, "320400": 8, "320500": 20,
-                 "320600": 7, "320700": 4, "320800": 4, "320900": 5, "321000": 5,
-                 "321100": 3, "321200": 4, "321300": 4}
+_CITY_WEIGHTS = {
+    "320100": 16,
+    "320200": 12,
+    "320300": 8,
+    "320400": 8,
+    "320500": 20,
+    "320600": 7,
+    "320700": 4,
+    "320800": 4,
+    "320900": 5,
+    "321000": 5,
+    "321100": 3,
+    "321200": 4,
+    "321300": 4,
+}
 _ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100 set: every position must be in it
 
 
@@ -110,21 +142,39 @@ def generate(n: int, seed: int = 1) -> Iterator[dict[str, Any]]:
         shops = []
         for i in range(rng.choices((0, 1, 2, 3), (15, 50, 25, 10))[0]):
             platform = rng.choice(_SHOP_PLATFORMS)
-            shops.append({"platform": platform,
-                          "shop_name": f"{trade}{rng.choice(_SHOP_SUFFIXES)}",
-                          "url": f"https://{platform}.example.com/shop/{code.lower()}-{i}"})
+            shops.append(
+                {
+                    "platform": platform,
+                    "shop_name": f"{trade}{rng.choice(_SHOP_SUFFIXES)}",
+                    "url": f"https://{platform}.example.com/shop/{code.lower()}-{i}",
+                }
+            )
         if operator == "self_operated":
-            shops.append({"platform": "own_site", "shop_name": f"{trade}官方商城",
-                          "url": f"https://www.{code.lower()}.example.cn/"})
-        former = [f"{city_name}{_trade(rng)}{word}有限公司"] if kind == "91" and \
-            rng.random() < 0.08 else []
+            shops.append(
+                {
+                    "platform": "own_site",
+                    "shop_name": f"{trade}官方商城",
+                    "url": f"https://www.{code.lower()}.example.cn/",
+                }
+            )
+        former = (
+            [f"{city_name}{_trade(rng)}{word}有限公司"]
+            if kind == "91" and rng.random() < 0.08
+            else []
+        )
         yield {
-            "uscc": code, "name": name, "former_names": former, "entity_type":
-            uscc.ENTITY_TYPES[kind], "operator_type": operator, "city_code": city,
-            "district_code": district, "industry": industry,
+            "uscc": code,
+            "name": name,
+            "former_names": former,
+            "entity_type": uscc.ENTITY_TYPES[kind],
+            "operator_type": operator,
+            "city_code": city,
+            "district_code": district,
+            "industry": industry,
             "registration_date": start + timedelta(days=rng.randrange(9500)),
             "status": rng.choices(("active", "revoked", "cancelled"), (94, 3, 3))[0],
             "legal_representative": _person(rng),
-            "legal_representative_kind": "natural_person", "shops": shops,
+            "legal_representative_kind": "natural_person",
+            "shops": shops,
         }
         made += 1

@@ -74,4 +74,5 @@ def require_version(current: int, expected: int | None, what: str = "数据") ->
         raise PreconditionRequired("修改需要 If-Match 请求头（取自上次读取的 ETag）")
     if expected != current:
         raise PreconditionFailed(
-            f"{what}已被修改（当前版本 {current}，请求基于版本 {expected}），请重新读取")
+            f"{what}已被修改（当前版本 {current}，请求基于版本 {expected}），请重新读取"
+        )

@@ -48,8 +48,9 @@ class IdempotencyRecord(db.Model):
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     """Same key with a different request is an error: compare canonical JSON bodies."""
     try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True,
-                               separators=(",", ":"), ensure_ascii=False).encode()
+        canonical = json.dumps(
+            json.loads(body or b"null"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
     except ValueError:
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
@@ -67,14 +68,28 @@ def claim(client_id: str, key: str, fingerprint: str) -> Claim:
     """Claim the key in its own committed transaction."""
     session = db.session
     now = clock.now()
-    session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
-        IdempotencyRecord.expires_at <= now).execution_options(synchronize_session=False))
+    session.execute(
+        sa.delete(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.client_id == client_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.expires_at <= now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     try:
-        session.add(IdempotencyRecord(client_id=client_id, key=key, request_hash=fingerprint,
-                                      state="claimed", created_at=now,
-                                      locked_until=now + LEASE, expires_at=now + RETENTION))
+        session.add(
+            IdempotencyRecord(
+                client_id=client_id,
+                key=key,
+                request_hash=fingerprint,
+                state="claimed",
+                created_at=now,
+                locked_until=now + LEASE,
+                expires_at=now + RETENTION,
+            )
+        )
         session.commit()
         return Claim("proceed")
     except IntegrityError:
@@ -91,9 +106,14 @@ def claim(client_id: str, key: str, fingerprint: str) -> Claim:
     # Claimed by a request still running, or by one that died before applying anything.
     taken = session.execute(
         sa.update(IdempotencyRecord)
-        .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
-               IdempotencyRecord.state == "claimed", IdempotencyRecord.locked_until <= now)
-        .values(locked_until=now + LEASE).execution_options(synchronize_session=False)
+        .where(
+            IdempotencyRecord.client_id == client_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.state == "claimed",
+            IdempotencyRecord.locked_until <= now,
+        )
+        .values(locked_until=now + LEASE)
+        .execution_options(synchronize_session=False)
     ).rowcount
     session.commit()
     return Claim("proceed") if taken == 1 else Claim("in_flight", record)
@@ -113,18 +133,22 @@ def mark_applied(session: Session) -> None:
     pending = session.info.get(SESSION_KEY)
     if pending:
         client_id, key = pending
-        session.execute(sa.update(IdempotencyRecord).where(
-            IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
-            .values(state="applied").execution_options(synchronize_session=False))
+        session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
+            .values(state="applied")
+            .execution_options(synchronize_session=False)
+        )
 
 
-def complete(client_id: str, key: str, status: int, body: str,
-             headers: dict[str, str]) -> None:
+def complete(client_id: str, key: str, status: int, body: str, headers: dict[str, str]) -> None:
     session = db.session
-    session.execute(sa.update(IdempotencyRecord).where(
-        IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
-        .values(state="done", status_code=status, response_body=body,
-                response_headers=headers).execution_options(synchronize_session=False))
+    session.execute(
+        sa.update(IdempotencyRecord)
+        .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
+        .values(state="done", status_code=status, response_body=body, response_headers=headers)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
 
 
@@ -132,7 +156,13 @@ def release(client_id: str, key: str) -> None:
     """The request failed without applying anything: let a retry run again."""
     session = db.session
     session.rollback()
-    session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key,
-        IdempotencyRecord.state == "claimed").execution_options(synchronize_session=False))
+    session.execute(
+        sa.delete(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.client_id == client_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.state == "claimed",
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.commit()

@@ -29,9 +29,12 @@ class Identity:
         """Whether a regulator's jurisdiction includes this division (or its city)."""
         if not division_code:
             return False
-        return any((code == "320000" and division_code.startswith("32"))
-                   or (code.endswith("00") and code[:4] == division_code[:4])
-                   or code == division_code for code in self.jurisdiction)
+        return any(
+            (code == "320000" and division_code.startswith("32"))
+            or (code.endswith("00") and code[:4] == division_code[:4])
+            or code == division_code
+            for code in self.jurisdiction
+        )
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -16,8 +16,12 @@ from credit.pledges.models import Pledge
 from credit.violations.models import Commendation, SeriousListEntry, Violation
 
 #: entity type -> the table whose ``enterprise_id`` the event's entity id resolves to.
-_OWNERS = {"pledge": Pledge, "violation": Violation, "commendation": Commendation,
-           "serious_list": SeriousListEntry}
+_OWNERS = {
+    "pledge": Pledge,
+    "violation": Violation,
+    "commendation": Commendation,
+    "serious_list": SeriousListEntry,
+}
 
 
 def enterprises_touched(session: Session, changes: Sequence[Change]) -> list[str]:
@@ -30,7 +34,8 @@ def enterprises_touched(session: Session, changes: Sequence[Change]) -> list[str
     for entity_type, model in _OWNERS.items():
         wanted = list({c.entity_id for c in changes if c.entity_type == entity_type})
         for start in range(0, len(wanted), 500):
-            for (eid,) in session.execute(sa.select(model.enterprise_id).where(
-                    model.id.in_(wanted[start:start + 500]))):
+            for (eid,) in session.execute(
+                sa.select(model.enterprise_id).where(model.id.in_(wanted[start : start + 500]))
+            ):
                 ids[eid] = None
     return list(ids)

@@ -7,8 +7,10 @@ subset of the scopes its kind may hold, and a token carries a subset of those.
 from __future__ import annotations
 
 SCOPES: dict[str, tuple[str, str]] = {
-    "enterprises:read": ("查看经营者非公开登记信息（联系方式等）",
-                         "read non-public registry data (contacts)"),
+    "enterprises:read": (
+        "查看经营者非公开登记信息（联系方式等）",
+        "read non-public registry data (contacts)",
+    ),
     "enterprises:write": ("维护本企业店铺与联系方式", "update own shops and contact data"),
     "pledges:write": ("填报、发布、变更、撤回信用承诺", "file, publish, amend, withdraw pledges"),
     "violations:write": ("录入违法失信信息", "record violations"),
@@ -23,10 +25,24 @@ SCOPES: dict[str, tuple[str, str]] = {
 
 #: Which scopes each kind of party may ever hold.
 ALLOWED_BY_KIND: dict[str, frozenset[str]] = {
-    "enterprise": frozenset({"enterprises:read", "enterprises:write", "pledges:write",
-                             "objections:write", "repairs:write"}),
-    "regulator": frozenset({"enterprises:read", "violations:write", "violations:review",
-                            "repairs:review", "commendations:write"}),
+    "enterprise": frozenset(
+        {
+            "enterprises:read",
+            "enterprises:write",
+            "pledges:write",
+            "objections:write",
+            "repairs:write",
+        }
+    ),
+    "regulator": frozenset(
+        {
+            "enterprises:read",
+            "violations:write",
+            "violations:review",
+            "repairs:review",
+            "commendations:write",
+        }
+    ),
     "operator": frozenset({"admin", "enterprises:read"}),
     "internal": frozenset({"introspect"}),
 }

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 # Hooks are kept per database engine, so two apps in one process never run each other's.
 _after_commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 # Any constant: the key of the PostgreSQL advisory lock that orders outbox appends.
 _OUTBOX_LOCK_KEY = 7_320_000
@@ -63,8 +64,14 @@ class UnitOfWork:
         self._events: list[dict] = []
 
     def record(self, entity_type: str, entity_id: str, version: int, op: str = "upsert") -> None:
-        self._events.append({"entity_type": entity_type, "entity_id": str(entity_id),
-                             "entity_version": version, "op": op})
+        self._events.append(
+            {
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
+                "entity_version": version,
+                "op": op,
+            }
+        )
 
     def flush_events(self) -> None:
         """Write the events collected so far (used by long imports to bound memory)."""
@@ -73,13 +80,15 @@ class UnitOfWork:
         if self.session.get_bind().dialect.name == "postgresql":
             # Serialise outbox appends until commit so event ids become visible in commit
             # order: a consumer reading "id > cursor" then never skips a slower transaction.
-            self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": _OUTBOX_LOCK_KEY})
+            self.session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OUTBOX_LOCK_KEY}
+            )
         now = clock.now()
         # Core, not the ORM's bulk path: nothing is read back, and it is several times
         # faster for the hundreds of thousands of events of a bulk load or rescore.
-        self.session.connection().execute(ChangeEvent.__table__.insert(),
-                                          [{**e, "occurred_at": now} for e in self._events])
+        self.session.connection().execute(
+            ChangeEvent.__table__.insert(), [{**e, "occurred_at": now} for e in self._events]
+        )
         self._events.clear()
 
     def commit(self) -> None:
@@ -92,8 +101,7 @@ class UnitOfWork:
 
 
 @contextmanager
-def unit_of_work(session: Session | None = None,
-                 run_hooks: bool = True) -> Iterator[UnitOfWork]:
+def unit_of_work(session: Session | None = None, run_hooks: bool = True) -> Iterator[UnitOfWork]:
     """``with unit_of_work() as uow:`` ... commits on success, rolls back on any error.
 
     ``run_hooks=False`` skips the after-commit hooks (bulk loads that catch the consumers

@@ -80,20 +80,40 @@ def check(raw: str) -> UsccCheck:
     code = normalize(raw)
     faults: list[Fault] = []
     if len(code) != 18:
-        faults.append(Fault("length", f"长度应为 18 位，实际为 {len(code)} 位",
-                            f"must be 18 characters, got {len(code)}"))
+        faults.append(
+            Fault(
+                "length",
+                f"长度应为 18 位，实际为 {len(code)} 位",
+                f"must be 18 characters, got {len(code)}",
+            )
+        )
         return UsccCheck(code=code, valid=False, faults=faults)
     bad = sorted({c for c in code if c not in CHARSET})
     if bad:
-        faults.append(Fault("charset", f"含有不允许的字符：{''.join(bad)}",
-                            f"contains characters outside the GB 32100 set: {''.join(bad)}"))
+        faults.append(
+            Fault(
+                "charset",
+                f"含有不允许的字符：{''.join(bad)}",
+                f"contains characters outside the GB 32100 set: {''.join(bad)}",
+            )
+        )
         return UsccCheck(code=code, valid=False, faults=faults)
     if gb11714_check_char(code[8:16]) != code[16]:
-        faults.append(Fault("check_17", "第 17 位（组织机构代码校验码）不正确",
-                            "position 17 (GB 11714 organisation-code check) is wrong"))
+        faults.append(
+            Fault(
+                "check_17",
+                "第 17 位（组织机构代码校验码）不正确",
+                "position 17 (GB 11714 organisation-code check) is wrong",
+            )
+        )
     if gb32100_check_char(code[:17]) != code[17]:
-        faults.append(Fault("check_18", "第 18 位（校验码）不正确",
-                            "position 18 (GB 32100 check character) is wrong"))
+        faults.append(
+            Fault(
+                "check_18",
+                "第 18 位（校验码）不正确",
+                "position 18 (GB 32100 check character) is wrong",
+            )
+        )
     division = code[2:8]
     city = city_code_of(division)
     return UsccCheck(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from search.backend import SearchBackend
 
 
-def create_backend(search_url: str, prefix: str, embedded_path: str,
-                   cache_size: int = 2048) -> SearchBackend:
+def create_backend(
+    search_url: str, prefix: str, embedded_path: str, cache_size: int = 2048
+) -> SearchBackend:
     """Elasticsearch when a URL is configured, otherwise the embedded backend (which keeps
     up to ``cache_size`` results; Elasticsearch has its own shard request cache)."""
     if search_url:

@@ -14,8 +14,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-_CJK = (r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df"
-        r"\U0002a700-\U0002ebef\U00030000-\U0003134f")
+_CJK = (
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df"
+    r"\U0002a700-\U0002ebef\U00030000-\U0003134f"
+)
 _TOKEN = re.compile(rf"[{_CJK}]|[0-9a-z]+")
 _USCC_LIKE = re.compile(r"^[0-9A-Z]{18}$")
 
@@ -132,8 +134,13 @@ class SearchBackend(Protocol):
     def ensure_index(self, spec: IndexSpec) -> None:
         """Create the index (and alias) if missing. Idempotent."""
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
-              target: str | None = None) -> WriteResult:
+    def write(
+        self,
+        spec: IndexSpec,
+        docs: list[Document],
+        visible: bool = False,
+        target: str | None = None,
+    ) -> WriteResult:
         """Upsert documents; a write older than the stored version is skipped, not an error.
         ``visible``: searchable when this returns (a few documents after a request), not
         at the next periodic refresh (bulk loads). ``target``: a generation being rebuilt
@@ -168,7 +175,6 @@ class SearchBackend(Protocol):
 
     def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]: ...
 
-    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
-                      ) -> list[SearchHit]:
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
         """Documents whose keyword ``field`` starts with ``value``, in value order
         (suggestions as one types)."""

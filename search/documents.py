@@ -31,9 +31,20 @@ from search.backend import Document, IndexSpec, fold
 ENTERPRISES = IndexSpec(
     name="enterprises",
     text_fields={"t_name": 3.0, "t_former": 1.5, "t_shops": 2.0},
-    keyword_fields=("uscc", "name_exact", "city_code", "district_code", "industry",
-                    "entity_type", "operator_type", "status", "platforms", "grade", "tier",
-                    "flags"),
+    keyword_fields=(
+        "uscc",
+        "name_exact",
+        "city_code",
+        "district_code",
+        "industry",
+        "entity_type",
+        "operator_type",
+        "status",
+        "platforms",
+        "grade",
+        "tier",
+        "flags",
+    ),
     exact_field="name_exact",
     prefix_field="name_exact",
     id_field="uscc",
@@ -47,8 +58,19 @@ ENTERPRISES = IndexSpec(
 PLEDGES = IndexSpec(
     name="pledges",
     text_fields={"t_enterprise": 2.0, "t_title": 1.0, "t_commitments": 1.0},
-    keyword_fields=("id", "uscc", "enterprise_exact", "city_code", "industry",
-                    "template_code", "category", "compliance", "status", "grade", "tier"),
+    keyword_fields=(
+        "id",
+        "uscc",
+        "enterprise_exact",
+        "city_code",
+        "industry",
+        "template_code",
+        "category",
+        "compliance",
+        "status",
+        "grade",
+        "tier",
+    ),
     exact_field="enterprise_exact",
     id_field="uscc",
     sort_field="id",
@@ -59,10 +81,26 @@ PLEDGES = IndexSpec(
 
 VIOLATIONS = IndexSpec(
     name="violations",
-    text_fields={"t_enterprise": 2.0, "t_decision": 1.5, "t_facts": 1.0, "t_basis": 0.5,
-                 "t_authority": 1.0},
-    keyword_fields=("id", "uscc", "enterprise_exact", "decision_exact", "city_code",
-                    "industry", "category", "tier", "status", "authority", "grade"),
+    text_fields={
+        "t_enterprise": 2.0,
+        "t_decision": 1.5,
+        "t_facts": 1.0,
+        "t_basis": 0.5,
+        "t_authority": 1.0,
+    },
+    keyword_fields=(
+        "id",
+        "uscc",
+        "enterprise_exact",
+        "decision_exact",
+        "city_code",
+        "industry",
+        "category",
+        "tier",
+        "status",
+        "authority",
+        "grade",
+    ),
     exact_field="decision_exact",
     id_field="uscc",
     sort_field="id",
@@ -84,13 +122,19 @@ class EnterpriseStats:
 
 
 def _rating_fields(rating: CurrentRating | None) -> dict[str, Any]:
-    return {"grade": rating.grade if rating else None,
-            "tier": rating.tier if rating else None,
-            "credit_score": rating.score if rating else None}
+    return {
+        "grade": rating.grade if rating else None,
+        "tier": rating.tier if rating else None,
+        "credit_score": rating.score if rating else None,
+    }
 
 
-def enterprise_document(e: Enterprise, rating: CurrentRating | None = None,
-                        stats: EnterpriseStats | None = None, version: int = 1) -> Document:
+def enterprise_document(
+    e: Enterprise,
+    rating: CurrentRating | None = None,
+    stats: EnterpriseStats | None = None,
+    version: int = 1,
+) -> Document:
     """The public search document of an enterprise, with its rating and record counts."""
     stats = stats or EnterpriseStats()
     shops = [s.shop_name for s in e.shops]
@@ -129,49 +173,82 @@ def is_indexed_pledge(p: Pledge) -> bool:
     return p.status == "published"
 
 
-def pledge_document(p: Pledge, rating: CurrentRating | None, today: date,
-                    version: int, e: Enterprise | None = None,
-                    template: PledgeTemplate | None = None) -> Document:
+def pledge_document(
+    p: Pledge,
+    rating: CurrentRating | None,
+    today: date,
+    version: int,
+    e: Enterprise | None = None,
+    template: PledgeTemplate | None = None,
+) -> Document:
     """``e`` and ``template``: the pledge's, when the caller loaded them in bulk."""
     e = e or p.enterprise
     template = template or p.template
     commitments = list(p.extra_commitments or [])
     source: dict[str, Any] = {
-        "id": p.id, "uscc": e.uscc, "enterprise_name": e.name,
-        "enterprise_exact": fold(e.name), "t_enterprise": fold(e.name),
-        "t_title": fold(template.title), "t_commitments": [fold(c) for c in commitments],
-        "city_code": e.city_code, "city_name": city_name(e.city_code),
-        "industry": e.industry, "industry_name": INDUSTRIES[e.industry][0],
-        "template_code": template.code, "title": template.title,
-        "category": template.type, "extra_commitments": commitments,
-        "clauses": list(p.clauses), "breached_clauses": p.breached_clauses(),
+        "id": p.id,
+        "uscc": e.uscc,
+        "enterprise_name": e.name,
+        "enterprise_exact": fold(e.name),
+        "t_enterprise": fold(e.name),
+        "t_title": fold(template.title),
+        "t_commitments": [fold(c) for c in commitments],
+        "city_code": e.city_code,
+        "city_name": city_name(e.city_code),
+        "industry": e.industry,
+        "industry_name": INDUSTRIES[e.industry][0],
+        "template_code": template.code,
+        "title": template.title,
+        "category": template.type,
+        "extra_commitments": commitments,
+        "clauses": list(p.clauses),
+        "breached_clauses": p.breached_clauses(),
         "compliance": "breached" if p.breached_clauses() else "kept",
         "status": p.public_status(today),
-        "valid_from": p.valid_from.isoformat(), "valid_until": p.valid_until.isoformat(),
-        "published_on": (p.published_at.astimezone(CHINA).date().isoformat()
-                         if p.published_at else None),
+        "valid_from": p.valid_from.isoformat(),
+        "valid_until": p.valid_until.isoformat(),
+        "published_on": (
+            p.published_at.astimezone(CHINA).date().isoformat() if p.published_at else None
+        ),
         **_rating_fields(rating),
     }
     return Document(id=p.id, version=version, source=source)
 
 
-def violation_document(v: Violation, rating: CurrentRating | None, today: date,
-                       version: int, e: Enterprise | None = None,
-                       authority: str | None = None) -> Document:
+def violation_document(
+    v: Violation,
+    rating: CurrentRating | None,
+    today: date,
+    version: int,
+    e: Enterprise | None = None,
+    authority: str | None = None,
+) -> Document:
     """``e`` and ``authority`` (its name): the record's, when loaded in bulk."""
     e = e or v.enterprise
     authority = authority or v.authority.name
     source: dict[str, Any] = {
-        "id": v.id, "uscc": e.uscc, "enterprise_name": e.name,
-        "enterprise_exact": fold(e.name), "t_enterprise": fold(e.name),
-        "decision_number": v.decision_number, "decision_exact": fold(v.decision_number),
-        "t_decision": fold(v.decision_number), "t_facts": fold(v.facts),
-        "t_basis": fold(v.legal_basis), "t_authority": fold(authority),
-        "facts": v.facts, "legal_basis": v.legal_basis, "authority": authority,
-        "city_code": e.city_code, "city_name": city_name(e.city_code),
-        "industry": e.industry, "industry_name": INDUSTRIES[e.industry][0],
-        "category": v.category, "category_name": CATEGORIES[v.category][0],
-        "tier": v.tier, "tier_name": TIERS[v.tier][0],
+        "id": v.id,
+        "uscc": e.uscc,
+        "enterprise_name": e.name,
+        "enterprise_exact": fold(e.name),
+        "t_enterprise": fold(e.name),
+        "decision_number": v.decision_number,
+        "decision_exact": fold(v.decision_number),
+        "t_decision": fold(v.decision_number),
+        "t_facts": fold(v.facts),
+        "t_basis": fold(v.legal_basis),
+        "t_authority": fold(authority),
+        "facts": v.facts,
+        "legal_basis": v.legal_basis,
+        "authority": authority,
+        "city_code": e.city_code,
+        "city_name": city_name(e.city_code),
+        "industry": e.industry,
+        "industry_name": INDUSTRIES[e.industry][0],
+        "category": v.category,
+        "category_name": CATEGORIES[v.category][0],
+        "tier": v.tier,
+        "tier_name": TIERS[v.tier][0],
         "penalty_type": v.penalty_type,
         "penalty_amount": str(v.penalty_amount) if v.penalty_amount is not None else None,
         "decision_date": v.decision_date.isoformat(),

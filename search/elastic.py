@@ -43,9 +43,15 @@ INDEX_ONLY = ["t_*", "*_exact"]
 
 
 def mapping_for(spec: IndexSpec) -> dict[str, Any]:
-    props: dict[str, Any] = {f: {"type": "text", "analyzer": "standard",
-                                 "position_increment_gap": 100, "index_phrases": True}
-                             for f in spec.text_fields}
+    props: dict[str, Any] = {
+        f: {
+            "type": "text",
+            "analyzer": "standard",
+            "position_increment_gap": 100,
+            "index_phrases": True,
+        }
+        for f in spec.text_fields
+    }
     props.update({f: {"type": "keyword"} for f in spec.keyword_fields})
     if spec.score_field:
         props[spec.score_field] = {"type": "integer"}
@@ -67,9 +73,14 @@ class ElasticBackend:
         self.prefix = prefix
         # orjson parses a search response (twenty sources) several times faster than the
         # standard library, which is most of this side's cost of a search.
-        self.client = Elasticsearch(url, request_timeout=30, retry_on_timeout=True,
-                                    max_retries=2, serializer=OrjsonSerializer(),
-                                    **client_kwargs)
+        self.client = Elasticsearch(
+            url,
+            request_timeout=30,
+            retry_on_timeout=True,
+            max_retries=2,
+            serializer=OrjsonSerializer(),
+            **client_kwargs,
+        )
 
     def alias(self, spec: IndexSpec) -> str:
         return f"{self.prefix}-{spec.name}-v{spec.version}-m{MAPPING}"
@@ -87,16 +98,18 @@ class ElasticBackend:
         name = f"{self.alias(spec)}-g{time.time_ns() // 1000}"
         self.client.indices.create(
             index=name,
-            settings={"number_of_shards": 1, "number_of_replicas": 0,
-                      "refresh_interval": "1s"},
+            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
             mappings=mapping_for(spec),
             aliases={self.alias(spec): {"is_write_index": True}} if alias else None,
         )
         return name
 
     def _generations(self, spec: IndexSpec) -> list[str]:
-        return sorted(self.client.indices.get(index=f"{self.alias(spec)}-g*",
-                                              allow_no_indices=True, ignore_unavailable=True))
+        return sorted(
+            self.client.indices.get(
+                index=f"{self.alias(spec)}-g*", allow_no_indices=True, ignore_unavailable=True
+            )
+        )
 
     def ensure_index(self, spec: IndexSpec) -> None:
         try:
@@ -127,12 +140,17 @@ class ElasticBackend:
         # A bulk load leaves many segments that merge in the background for minutes,
         # slowing searches right after the swap: merge them before serving instead.
         self.client.options(request_timeout=1800).indices.forcemerge(
-            index=target, max_num_segments=1, wait_for_completion=True)
+            index=target, max_num_segments=1, wait_for_completion=True
+        )
         old = [g for g in self._generations(spec) if g != target]
-        actions: list[dict[str, Any]] = [{"add": {"index": target, "alias": self.alias(spec),
-                                                  "is_write_index": True}}]
-        actions += [{"remove": {"index": g, "alias": self.alias(spec)}} for g in old
-                    if self.client.indices.exists_alias(index=g, name=self.alias(spec))]
+        actions: list[dict[str, Any]] = [
+            {"add": {"index": target, "alias": self.alias(spec), "is_write_index": True}}
+        ]
+        actions += [
+            {"remove": {"index": g, "alias": self.alias(spec)}}
+            for g in old
+            if self.client.indices.exists_alias(index=g, name=self.alias(spec))
+        ]
         self.client.indices.update_aliases(actions=actions)  # atomic: no gap in service
         if old:
             self.client.indices.delete(index=",".join(old))
@@ -148,8 +166,13 @@ class ElasticBackend:
         written = skipped = 0
         try:
             for ok, item in helpers.streaming_bulk(
-                self.client, actions, raise_on_error=False, raise_on_exception=True,
-                chunk_size=1000, max_retries=3, refresh=refresh,
+                self.client,
+                actions,
+                raise_on_error=False,
+                raise_on_exception=True,
+                chunk_size=1000,
+                max_retries=3,
+                refresh=refresh,
             ):
                 info = next(iter(item.values()))
                 if ok:
@@ -164,19 +187,46 @@ class ElasticBackend:
             raise _unavailable(exc) from exc
         return WriteResult(written, skipped)
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
-              target: str | None = None) -> WriteResult:
+    def write(
+        self,
+        spec: IndexSpec,
+        docs: list[Document],
+        visible: bool = False,
+        target: str | None = None,
+    ) -> WriteResult:
         index = target or self.alias(spec)
         # refresh=true on a few documents (a request's changes) makes them searchable now
         # instead of within refresh_interval; bulk loads leave it to the interval.
-        return self._bulk([{"_op_type": "index", "_index": index, "_id": d.id,
-                            "version": d.version, "version_type": "external_gte",
-                            "_source": d.source} for d in docs], refresh=visible)
+        return self._bulk(
+            [
+                {
+                    "_op_type": "index",
+                    "_index": index,
+                    "_id": d.id,
+                    "version": d.version,
+                    "version_type": "external_gte",
+                    "_source": d.source,
+                }
+                for d in docs
+            ],
+            refresh=visible,
+        )
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         index = self.alias(spec)
-        self._bulk([{"_op_type": "delete", "_index": index, "_id": i, "version": v,
-                     "version_type": "external_gte"} for i, v in ids], refresh=len(ids) <= 50)
+        self._bulk(
+            [
+                {
+                    "_op_type": "delete",
+                    "_index": index,
+                    "_id": i,
+                    "version": v,
+                    "version_type": "external_gte",
+                }
+                for i, v in ids
+            ],
+            refresh=len(ids) <= 50,
+        )
 
     def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
         try:
@@ -190,30 +240,43 @@ class ElasticBackend:
     def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]:
         out: dict[str, Document] = {}
         for i in range(0, len(ids), 1000):
-            r = self.client.mget(index=self.alias(spec), ids=ids[i:i + 1000])
-            out.update((d["_id"], Document(d["_id"], d["_version"], d["_source"]))
-                       for d in r["docs"] if d.get("found"))
+            r = self.client.mget(index=self.alias(spec), ids=ids[i : i + 1000])
+            out.update(
+                (d["_id"], Document(d["_id"], d["_version"], d["_source"]))
+                for d in r["docs"]
+                if d.get("found")
+            )
         return out
 
-    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
-                      ) -> list[SearchHit]:
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
         try:
-            r = self.client.search(index=self.alias(spec), size=size,
-                                   source_excludes=INDEX_ONLY,
-                                   query={"prefix": {field: {"value": value}}},
-                                   sort=[{field: "asc"}, {spec.sort_field: "asc"}])
+            r = self.client.search(
+                index=self.alias(spec),
+                size=size,
+                source_excludes=INDEX_ONLY,
+                query={"prefix": {field: {"value": value}}},
+                sort=[{field: "asc"}, {spec.sort_field: "asc"}],
+            )
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc
-        return [SearchHit(h["_id"], 0.0, h["_source"], tuple(h.get("sort", ())))
-                for h in r["hits"]["hits"]]
+        return [
+            SearchHit(h["_id"], 0.0, h["_source"], tuple(h.get("sort", ())))
+            for h in r["hits"]["hits"]
+        ]
 
     def versions(self, spec: IndexSpec) -> dict[str, int]:
         out: dict[str, int] = {}
         after = None
         while True:
-            r = self.client.search(index=self.alias(spec), size=5000, source=False,
-                                   version=True, sort=[{spec.sort_field: "asc"}],
-                                   search_after=after, track_total_hits=False)
+            r = self.client.search(
+                index=self.alias(spec),
+                size=5000,
+                source=False,
+                version=True,
+                sort=[{spec.sort_field: "asc"}],
+                search_after=after,
+                track_total_hits=False,
+            )
             hits = r["hits"]["hits"]
             out.update((h["_id"], h["_version"]) for h in hits)
             if len(hits) < 5000:
@@ -229,8 +292,9 @@ class ElasticBackend:
     def build_query(self, spec: IndexSpec, query: SearchQuery) -> dict[str, Any] | None:
         """The ES query for a neutral query; None when the text has no searchable token."""
         text = query.text.strip()
-        filters: list[dict[str, Any]] = [{"terms": {f: list(v)}}
-                                         for f, v in query.filters.items() if v]
+        filters: list[dict[str, Any]] = [
+            {"terms": {f: list(v)}} for f, v in query.filters.items() if v
+        ]
         if spec.date_field and (query.date_from or query.date_to):
             bounds = {k: v for k, v in (("gte", query.date_from), ("lte", query.date_to)) if v}
             filters.append({"range": {spec.date_field: bounds}})
@@ -243,55 +307,78 @@ class ElasticBackend:
             if not phrases:
                 return None
             for phrase in phrases:
-                must.append({"bool": {"should": [
-                    {"match_phrase": {f: {"query": " ".join(phrase), "boost": w}}}
-                    for f, w in spec.text_fields.items()], "minimum_should_match": 1}})
+                must.append(
+                    {
+                        "bool": {
+                            "should": [
+                                {"match_phrase": {f: {"query": " ".join(phrase), "boost": w}}}
+                                for f, w in spec.text_fields.items()
+                            ],
+                            "minimum_should_match": 1,
+                        }
+                    }
+                )
             wanted = fold(text)
             should.append({"term": {spec.exact_field: {"value": wanted, "boost": 1000}}})
             if spec.prefix_field:
-                should.append({"prefix": {spec.prefix_field: {"value": wanted,
-                                                              "boost": 100}}})
-        return {"bool": {"must": must or [{"match_all": {}}], "should": should,
-                         "filter": filters}}
+                should.append({"prefix": {spec.prefix_field: {"value": wanted, "boost": 100}}})
+        return {"bool": {"must": must or [{"match_all": {}}], "should": should, "filter": filters}}
 
     @staticmethod
     def _sort(spec: IndexSpec, query: SearchQuery) -> list[Any]:
         if query.sort == "score" and spec.score_field:
-            return [{spec.score_field: {"order": "desc", "missing": "_last"}},
-                    {spec.sort_field: "asc"}]
+            return [
+                {spec.score_field: {"order": "desc", "missing": "_last"}},
+                {spec.sort_field: "asc"},
+            ]
         if query.sort == "date" and spec.date_field:
-            return [{spec.date_field: {"order": "desc", "missing": "_last"}},
-                    {spec.sort_field: "asc"}]
+            return [
+                {spec.date_field: {"order": "desc", "missing": "_last"}},
+                {spec.sort_field: "asc"},
+            ]
         return ["_score", {spec.sort_field: "asc"}]
 
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         es_query = self.build_query(spec, query)
         if es_query is None:
             return SearchResult(0, [], {f: [] for f in query.facets})
-        aggs = {f: {"terms": {"field": f, "size": 50,
-                              "order": [{"_count": "desc"}, {"_key": "asc"}]}}
-                for f in query.facets}
-        paging: dict[str, Any] = {"search_after": list(query.after)} if query.after \
+        aggs = {
+            f: {"terms": {"field": f, "size": 50, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+            for f in query.facets
+        }
+        paging: dict[str, Any] = (
+            {"search_after": list(query.after)}
+            if query.after
             else {"from_": (query.page - 1) * query.size}
+        )
         try:
             r = self.client.search(
-                index=self.alias(spec), query=es_query, track_total_hits=True,
-                size=query.size, sort=self._sort(spec, query),
+                index=self.alias(spec),
+                query=es_query,
+                track_total_hits=True,
+                size=query.size,
+                sort=self._sort(spec, query),
                 track_scores=query.sort == "relevance",
                 aggs=aggs or None,
                 # The shard request cache (Elasticsearch caches only size=0 by default):
                 # the same search of an unchanged shard is answered from memory, and a
                 # refresh that changed the shard drops its entries, so nothing is stale.
-                request_cache=True, source_excludes=INDEX_ONLY, **paging)
+                request_cache=True,
+                source_excludes=INDEX_ONLY,
+                **paging,
+            )
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc
         except ApiError as exc:
             if exc.meta.status >= 500:
                 raise _unavailable(exc) from exc
             raise
-        hits = [SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"],
-                          tuple(h.get("sort", ())))
-                for h in r["hits"]["hits"]]
-        facets = {f: [(b["key"], b["doc_count"]) for b in r["aggregations"][f]["buckets"]]
-                  for f in query.facets}
+        hits = [
+            SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"], tuple(h.get("sort", ())))
+            for h in r["hits"]["hits"]
+        ]
+        facets = {
+            f: [(b["key"], b["doc_count"]) for b in r["aggregations"][f]["buckets"]]
+            for f in query.facets
+        }
         return SearchResult(int(r["hits"]["total"]["value"]), hits, facets)

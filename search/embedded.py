@@ -76,26 +76,36 @@ class EmbeddedBackend:
         self._local = threading.local()
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._cache = ResultCache(None if path == ":memory:" else f"{path}-results",
-                                  cache_size) if cache_size else None
+        self._cache = (
+            ResultCache(None if path == ":memory:" else f"{path}-results", cache_size)
+            if cache_size
+            else None
+        )
 
     # -- plumbing ---------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # the index is rebuildable from the DB
-            conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.prefix}_alias" ('
-                         "logical TEXT PRIMARY KEY, physical TEXT NOT NULL)")
-            conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.prefix}_changes" ('
-                         "logical TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
+            conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{self.prefix}_alias" ('
+                "logical TEXT PRIMARY KEY, physical TEXT NOT NULL)"
+            )
+            conn.execute(
+                f'CREATE TABLE IF NOT EXISTS "{self.prefix}_changes" ('
+                "logical TEXT PRIMARY KEY, seq INTEGER NOT NULL)"
+            )
             # A search's matches, once per connection and outside any transaction: made
             # inside one, it would be rolled back with it, and remaking it each search
             # changes the schema, which makes SQLite re-read the whole schema (~1.4 ms).
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, "
-                         "tier INTEGER, score REAL)")
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS m (doc INTEGER PRIMARY KEY, "
+                "tier INTEGER, score REAL)"
+            )
             self._local.conn = conn
         return conn
 
@@ -109,29 +119,39 @@ class EmbeddedBackend:
         return f"{self.prefix}_{spec.name}_v{spec.version}_l{LAYOUT}".replace("-", "_")
 
     def _physical(self, spec: IndexSpec) -> str | None:
-        row = self._conn().execute(f'SELECT physical FROM "{self.prefix}_alias" '
-                                   "WHERE logical = ?", (self._logical(spec),)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f'SELECT physical FROM "{self.prefix}_alias" WHERE logical = ?',
+                (self._logical(spec),),
+            )
+            .fetchone()
+        )
         return row[0] if row else None
 
     def _bump(self, c: sqlite3.Connection, spec: IndexSpec) -> None:
         """Count a change to the index, inside the transaction making it: cached results
         of the index stop being served when it commits."""
-        c.execute(f'INSERT INTO "{self.prefix}_changes" VALUES (?, 1) '
-                  "ON CONFLICT (logical) DO UPDATE SET seq = seq + 1", (self._logical(spec),))
+        c.execute(
+            f'INSERT INTO "{self.prefix}_changes" VALUES (?, 1) '
+            "ON CONFLICT (logical) DO UPDATE SET seq = seq + 1",
+            (self._logical(spec),),
+        )
 
     def _state(self, c: sqlite3.Connection, spec: IndexSpec) -> tuple[str | None, int]:
         """The live generation and the change counter, as the current snapshot sees them."""
         row = c.execute(
             f'SELECT a.physical, COALESCE(ch.seq, 0) FROM "{self.prefix}_alias" a '
             f'LEFT JOIN "{self.prefix}_changes" ch ON ch.logical = a.logical '
-            "WHERE a.logical = ?", (self._logical(spec),)).fetchone()
+            "WHERE a.logical = ?",
+            (self._logical(spec),),
+        ).fetchone()
         return (row[0], row[1]) if row else (None, 0)
 
     def _tables(self, physical: str) -> tuple[str, str, str, str]:
         """docs: one narrow row per document (id, version, sort keys, the facet tuple);
         fts: its text; kw: its keyword values; src: its source, read only for hits."""
-        return (f'"{physical}_docs"', f'"{physical}_fts"', f'"{physical}_kw"',
-                f'"{physical}_src"')
+        return (f'"{physical}_docs"', f'"{physical}_fts"', f'"{physical}_kw"', f'"{physical}_src"')
 
     def _live(self, spec: IndexSpec) -> tuple[str, str, str, str]:
         physical = self._physical(spec)
@@ -178,9 +198,14 @@ class EmbeddedBackend:
 
     def _generations(self, spec: IndexSpec) -> list[str]:
         base = self._logical(spec)
-        rows = self._conn().execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?",
-            (f"{base}_g%_docs",)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?",
+                (f"{base}_g%_docs",),
+            )
+            .fetchall()
+        )
         return sorted({r[0][: -len("_docs")] for r in rows})
 
     # -- contract ---------------------------------------------------------------------
@@ -196,8 +221,10 @@ class EmbeddedBackend:
             return
         physical = f"{self._logical(spec)}_g1"
         self._create(spec, physical)
-        self._conn().execute(f'INSERT OR IGNORE INTO "{self.prefix}_alias" VALUES (?, ?)',
-                             (self._logical(spec), physical))
+        self._conn().execute(
+            f'INSERT OR IGNORE INTO "{self.prefix}_alias" VALUES (?, ?)',
+            (self._logical(spec), physical),
+        )
 
     def begin_rebuild(self, spec: IndexSpec) -> str:
         self.ensure_index(spec)
@@ -213,8 +240,10 @@ class EmbeddedBackend:
         c.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")  # one segment: faster
         c.execute("BEGIN IMMEDIATE")
         old = self._physical(spec)
-        c.execute(f'UPDATE "{self.prefix}_alias" SET physical = ? WHERE logical = ?',
-                  (target, self._logical(spec)))
+        c.execute(
+            f'UPDATE "{self.prefix}_alias" SET physical = ? WHERE logical = ?',
+            (target, self._logical(spec)),
+        )
         self._bump(c, spec)
         c.execute("COMMIT")
         if old and old != target:
@@ -223,12 +252,18 @@ class EmbeddedBackend:
     def drop(self, spec: IndexSpec) -> None:
         for physical in self._generations(spec):
             self._drop_tables(physical)
-        self._conn().execute(f'DELETE FROM "{self.prefix}_alias" WHERE logical = ?',
-                             (self._logical(spec),))
+        self._conn().execute(
+            f'DELETE FROM "{self.prefix}_alias" WHERE logical = ?', (self._logical(spec),)
+        )
         self._bump(self._conn(), spec)
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
-              target: str | None = None) -> WriteResult:
+    def write(
+        self,
+        spec: IndexSpec,
+        docs: list[Document],
+        visible: bool = False,
+        target: str | None = None,
+    ) -> WriteResult:
         # A commit is visible at once here: ``visible`` needs nothing more.
         if target:
             try:
@@ -238,8 +273,9 @@ class EmbeddedBackend:
         tables = self._tables(target) if target else self._live(spec)
         return self._apply(spec, tables, [(d.id, d.version, d.source) for d in docs])
 
-    def _load(self, spec: IndexSpec, tables: tuple[str, str, str],
-              docs: list[Document]) -> WriteResult:
+    def _load(
+        self, spec: IndexSpec, tables: tuple[str, str, str], docs: list[Document]
+    ) -> WriteResult:
         """Bulk insert into a generation being rebuilt, where each id arrives once."""
         c = self._conn()
         table, fts, kw, src_table = tables
@@ -254,11 +290,15 @@ class EmbeddedBackend:
                 rows.append((rowid, d.id, d.version, *_keys(spec, src)))
                 sources.append((rowid, json.dumps(src, ensure_ascii=False)))
                 texts.append((rowid, *(_text_value(src.get(f)) for f in spec.text_fields)))
-                keywords.extend((rowid, f, v) for f in spec.keyword_fields
-                                for v in _keyword_values(src.get(f)))
-            c.executemany(f"INSERT INTO {table} (rowid, id, version, deleted, sort_key, "
-                          f"score_key, date_key{_facet_cols(spec)}) VALUES "
-                          f"(?,?,?,0,?,?,?{_facet_marks(spec)})", rows)
+                keywords.extend(
+                    (rowid, f, v) for f in spec.keyword_fields for v in _keyword_values(src.get(f))
+                )
+            c.executemany(
+                f"INSERT INTO {table} (rowid, id, version, deleted, sort_key, "
+                f"score_key, date_key{_facet_cols(spec)}) VALUES "
+                f"(?,?,?,0,?,?,?{_facet_marks(spec)})",
+                rows,
+            )
             c.executemany(f"INSERT INTO {src_table} (rowid, source) VALUES (?,?)", sources)
             c.executemany(f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})", texts)
             c.executemany(f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)", keywords)
@@ -271,8 +311,12 @@ class EmbeddedBackend:
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         self._apply(spec, self._live(spec), [(i, v, None) for i, v in ids])
 
-    def _apply(self, spec: IndexSpec, tables: tuple[str, str, str],
-               items: list[tuple[str, int, dict | None]]) -> WriteResult:
+    def _apply(
+        self,
+        spec: IndexSpec,
+        tables: tuple[str, str, str],
+        items: list[tuple[str, int, dict | None]],
+    ) -> WriteResult:
         c = self._conn()
         docs, fts, kw, src = tables
         written = skipped = 0
@@ -281,37 +325,53 @@ class EmbeddedBackend:
         c.execute("BEGIN IMMEDIATE")
         try:
             for doc_id, version, source in items:
-                row = c.execute(f"SELECT rowid, version FROM {docs} WHERE id = ?",
-                                (doc_id,)).fetchone()
+                row = c.execute(
+                    f"SELECT rowid, version FROM {docs} WHERE id = ?", (doc_id,)
+                ).fetchone()
                 if row is not None and row[1] > version:
                     skipped += 1  # external_gte: never regress a newer document
                     continue
-                keys = (None,) * (3 + len(spec.facet_fields)) if source is None \
+                keys = (
+                    (None,) * (3 + len(spec.facet_fields))
+                    if source is None
                     else _keys(spec, source)
+                )
                 if row is not None:
                     rowid = row[0]
                     c.execute(f"DELETE FROM {fts} WHERE rowid = ?", (rowid,))
                     c.execute(f"DELETE FROM {kw} WHERE doc = ?", (rowid,))
                     c.execute(f"DELETE FROM {src} WHERE rowid = ?", (rowid,))
                     sets = "".join(f", f{i} = ?" for i in range(len(spec.facet_fields)))
-                    c.execute(f"UPDATE {docs} SET version = ?, deleted = ?, sort_key = ?, "
-                              f"score_key = ?, date_key = ?{sets} WHERE rowid = ?",
-                              (version, int(source is None), *keys, rowid))
+                    c.execute(
+                        f"UPDATE {docs} SET version = ?, deleted = ?, sort_key = ?, "
+                        f"score_key = ?, date_key = ?{sets} WHERE rowid = ?",
+                        (version, int(source is None), *keys, rowid),
+                    )
                 else:
                     # A delete is remembered as a tombstone, so a late older upsert loses.
                     rowid = c.execute(
                         f"INSERT INTO {docs} (id, version, deleted, sort_key, score_key, "
                         f"date_key{_facet_cols(spec)}) VALUES (?,?,?,?,?,?"
                         f"{_facet_marks(spec)})",
-                        (doc_id, version, int(source is None), *keys)).lastrowid
+                        (doc_id, version, int(source is None), *keys),
+                    ).lastrowid
                 if source is not None:
-                    c.execute(f"INSERT INTO {src} (rowid, source) VALUES (?, ?)",
-                              (rowid, json.dumps(source, ensure_ascii=False)))
-                    c.execute(f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})",
-                              (rowid, *(_text_value(source.get(f)) for f in spec.text_fields)))
-                    c.executemany(f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)",
-                                  [(rowid, f, v) for f in spec.keyword_fields
-                                   for v in _keyword_values(source.get(f))])
+                    c.execute(
+                        f"INSERT INTO {src} (rowid, source) VALUES (?, ?)",
+                        (rowid, json.dumps(source, ensure_ascii=False)),
+                    )
+                    c.execute(
+                        f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})",
+                        (rowid, *(_text_value(source.get(f)) for f in spec.text_fields)),
+                    )
+                    c.executemany(
+                        f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)",
+                        [
+                            (rowid, f, v)
+                            for f in spec.keyword_fields
+                            for v in _keyword_values(source.get(f))
+                        ],
+                    )
                 written += 1
             self._bump(c, spec)
             c.execute("COMMIT")
@@ -322,33 +382,40 @@ class EmbeddedBackend:
 
     def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
         docs, _, _, src = self._live(spec)
-        row = self._conn().execute(
-            f"SELECT d.id, d.version, s.source FROM {docs} d CROSS JOIN {src} s "
-            "ON s.rowid = d.rowid WHERE d.id = ? AND d.deleted = 0", (doc_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT d.id, d.version, s.source FROM {docs} d CROSS JOIN {src} s "
+                "ON s.rowid = d.rowid WHERE d.id = ? AND d.deleted = 0",
+                (doc_id,),
+            )
+            .fetchone()
+        )
         return Document(row[0], row[1], json.loads(row[2])) if row else None
 
     def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]:
         docs, _, _, src = self._live(spec)
         out: dict[str, Document] = {}
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
+            chunk = ids[i : i + 500]
             marks = ", ".join("?" for _ in chunk)
             for doc_id, version, source in self._conn().execute(
-                    f"SELECT d.id, d.version, s.source FROM {docs} d CROSS JOIN {src} s "
-                    f"ON s.rowid = d.rowid WHERE d.deleted = 0 AND d.id IN ({marks})",
-                    chunk):
+                f"SELECT d.id, d.version, s.source FROM {docs} d CROSS JOIN {src} s "
+                f"ON s.rowid = d.rowid WHERE d.deleted = 0 AND d.id IN ({marks})",
+                chunk,
+            ):
                 out[doc_id] = Document(doc_id, version, json.loads(source))
         return out
 
-    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int
-                      ) -> list[SearchHit]:
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
         docs, _, kw, src = self._live(spec)
         c = self._conn()
         rows = c.execute(
             f"SELECT d.rowid, d.id, 0.0, k.value FROM {kw} k CROSS JOIN {docs} d "
             "ON d.rowid = k.doc WHERE k.field = ? AND k.value >= ? AND k.value < ? "
             "AND d.deleted = 0 ORDER BY k.value, d.sort_key LIMIT ?",
-            (field, value, value + "\U0010ffff", size)).fetchall()
+            (field, value, value + "\U0010ffff", size),
+        ).fetchall()
         return self._hits(c, src, rows)
 
     def versions(self, spec: IndexSpec) -> dict[str, int]:
@@ -357,8 +424,7 @@ class EmbeddedBackend:
 
     def count(self, spec: IndexSpec) -> int:
         docs = self._live(spec)[0]
-        return self._conn().execute(
-            f"SELECT count(*) FROM {docs} WHERE deleted = 0").fetchone()[0]
+        return self._conn().execute(f"SELECT count(*) FROM {docs} WHERE deleted = 0").fetchone()[0]
 
     def refresh(self, spec: IndexSpec) -> None:
         """Writes are visible once committed; nothing to do."""
@@ -383,8 +449,13 @@ class EmbeddedBackend:
             self._cache.put(key, result)
         return result
 
-    def _search(self, c: sqlite3.Connection, spec: IndexSpec,
-                tables: tuple[str, str, str, str], query: SearchQuery) -> SearchResult:
+    def _search(
+        self,
+        c: sqlite3.Connection,
+        spec: IndexSpec,
+        tables: tuple[str, str, str, str],
+        query: SearchQuery,
+    ) -> SearchResult:
         docs, _, kw, src = tables
         text = query.text.strip()
         filters, filter_params = self._filter_sql(spec, kw, query)
@@ -392,8 +463,7 @@ class EmbeddedBackend:
             phrases = query_terms(text)
             if not phrases:
                 return SearchResult(0, [], {f: [] for f in query.facets})
-            return self._full_text(c, spec, tables, query, phrases, filters,
-                                   filter_params)
+            return self._full_text(c, spec, tables, query, phrases, filters, filter_params)
         cond, params = "d.deleted = 0" + filters, list(filter_params)
         if text:  # a USCC: exact keyword lookup
             cond += f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
@@ -404,7 +474,8 @@ class EmbeddedBackend:
             rows = c.execute(
                 f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
-                [*after_params, query.size, self._offset(query)]).fetchall()
+                [*after_params, query.size, self._offset(query)],
+            ).fetchall()
             total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}").fetchone()[0]
             facets = self._facets(c, kw, query, "1", [])
         else:
@@ -412,28 +483,33 @@ class EmbeddedBackend:
             # keyword index; the page, the count and the facets come from them.
             self._reset_matches(c)
             if drive is None:  # a date range only
-                c.execute(f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d "
-                          f"WHERE {cond}", params)
+                c.execute(
+                    f"INSERT INTO temp.m SELECT d.rowid, 0, 0.0 FROM {docs} d WHERE {cond}", params
+                )
             else:
                 field, values = drive
                 marks = ", ".join("?" for _ in values)
-                c.execute(f"INSERT OR IGNORE INTO temp.m SELECT d.rowid, 0, 0.0 FROM {kw} k "
-                          f"CROSS JOIN {docs} d ON d.rowid = k.doc WHERE k.field = ? "
-                          f"AND k.value IN ({marks}) AND {cond}",
-                          [field, *values, *params])
+                c.execute(
+                    f"INSERT OR IGNORE INTO temp.m SELECT d.rowid, 0, 0.0 FROM {kw} k "
+                    f"CROSS JOIN {docs} d ON d.rowid = k.doc WHERE k.field = ? "
+                    f"AND k.value IN ({marks}) AND {cond}",
+                    [field, *values, *params],
+                )
             total = c.execute("SELECT count(*) FROM temp.m").fetchone()[0]
             order, key, after_sql, after_params = self._order(query, None, None)
             rows = c.execute(
                 f"SELECT d.rowid, d.id, 0.0, {key} FROM temp.m CROSS JOIN {docs} d "
                 f"ON d.rowid = m.doc WHERE 1{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*after_params, query.size, self._offset(query)]).fetchall()
+                [*after_params, query.size, self._offset(query)],
+            ).fetchall()
             facets = self._match_facets(c, spec, docs, kw, query)
         hits = self._hits(c, src, rows)
         return SearchResult(total, hits, facets)
 
     @staticmethod
-    def _driver(spec: IndexSpec, query: SearchQuery, text: str
-                ) -> tuple[str, tuple[str, ...]] | None:
+    def _driver(
+        spec: IndexSpec, query: SearchQuery, text: str
+    ) -> tuple[str, tuple[str, ...]] | None:
         """The keyword condition to find a search's matches by (without text): the code
         looked up, else the filter with the fewest values; None without either."""
         if text:
@@ -452,37 +528,55 @@ class EmbeddedBackend:
         if not rows:
             return []
         marks = ", ".join("?" for _ in rows)
-        sources = dict(c.execute(f"SELECT rowid, source FROM {src} WHERE rowid IN ({marks})",
-                                 [r[0] for r in rows]))
-        return [SearchHit(doc_id, float(score), json.loads(sources[rowid]), tuple(key))
-                for rowid, doc_id, score, *key in rows]
+        sources = dict(
+            c.execute(
+                f"SELECT rowid, source FROM {src} WHERE rowid IN ({marks})", [r[0] for r in rows]
+            )
+        )
+        return [
+            SearchHit(doc_id, float(score), json.loads(sources[rowid]), tuple(key))
+            for rowid, doc_id, score, *key in rows
+        ]
 
     @staticmethod
     def _reset_matches(c: sqlite3.Connection) -> None:
         c.execute("DELETE FROM temp.m")
 
     @staticmethod
-    def _order(query: SearchQuery, tier: str | None, score: str | None
-               ) -> tuple[str, str, str, list]:
+    def _order(
+        query: SearchQuery, tier: str | None, score: str | None
+    ) -> tuple[str, str, str, list]:
         """ORDER BY, the sort-key columns of a hit, and the search_after condition.
         ``tier``/``score`` None: constant (0), left out of the ORDER BY."""
         after = query.after
         if query.sort in {"score", "date"}:
-            col = "COALESCE(d.score_key, -1)" if query.sort == "score" \
-                else "COALESCE(d.date_key, '')"
+            col = (
+                "COALESCE(d.score_key, -1)" if query.sort == "score" else "COALESCE(d.date_key, '')"
+            )
             cond = f"({col} < ? OR ({col} = ? AND d.sort_key > ?))"
             params = [after[0], after[0], after[1]] if after else []
-            return f"{col} DESC, d.sort_key", f"{col}, d.sort_key", \
-                (f" AND {cond}" if after else ""), params
+            return (
+                f"{col} DESC, d.sort_key",
+                f"{col}, d.sort_key",
+                (f" AND {cond}" if after else ""),
+                params,
+            )
         key = f"{tier or 0}, {score or '0.0'}, d.sort_key"
         if tier is None and score is None:
-            return "d.sort_key", key, (" AND d.sort_key > ?" if after else ""), \
-                ([after[2]] if after else [])
-        cond = (f"({tier} < ? OR ({tier} = ? AND ({score} < ? OR ({score} = ? "
-                "AND d.sort_key > ?))))")
+            return (
+                "d.sort_key",
+                key,
+                (" AND d.sort_key > ?" if after else ""),
+                ([after[2]] if after else []),
+            )
+        cond = f"({tier} < ? OR ({tier} = ? AND ({score} < ? OR ({score} = ? AND d.sort_key > ?))))"
         params = [after[0], after[0], after[1], after[1], after[2]] if after else []
-        return f"{tier} DESC, {score} DESC, d.sort_key", key, \
-            (f" AND {cond}" if after else ""), params
+        return (
+            f"{tier} DESC, {score} DESC, d.sort_key",
+            key,
+            (f" AND {cond}" if after else ""),
+            params,
+        )
 
     @staticmethod
     def _filter_sql(spec: IndexSpec, kw: str, query: SearchQuery) -> tuple[str, list[Any]]:
@@ -494,8 +588,9 @@ class EmbeddedBackend:
                     sql += f" AND d.f{spec.facet_fields.index(fname)} IN ({marks})"
                     params += list(values)
                     continue
-                sql += (f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? "
-                        f"AND value IN ({marks}))")
+                sql += (
+                    f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value IN ({marks}))"
+                )
                 params += [fname, *values]
         if spec.date_field and query.date_from:
             sql += " AND d.date_key >= ?"
@@ -506,19 +601,23 @@ class EmbeddedBackend:
         return sql, params
 
     @staticmethod
-    def _facets(c: sqlite3.Connection, kw: str, query: SearchQuery, scope: str,
-                params: list[Any]) -> dict[str, list[tuple[str, int]]]:
+    def _facets(
+        c: sqlite3.Connection, kw: str, query: SearchQuery, scope: str, params: list[Any]
+    ) -> dict[str, list[tuple[str, int]]]:
         facets = {}
         for fname in query.facets:
-            rows = c.execute(f"SELECT k.value, count(*) AS n FROM {kw} k WHERE k.field = ? "
-                             f"AND {scope} GROUP BY k.value ORDER BY n DESC, k.value LIMIT 50",
-                             [fname, *params]).fetchall()
+            rows = c.execute(
+                f"SELECT k.value, count(*) AS n FROM {kw} k WHERE k.field = ? "
+                f"AND {scope} GROUP BY k.value ORDER BY n DESC, k.value LIMIT 50",
+                [fname, *params],
+            ).fetchall()
             facets[fname] = [(v, n) for v, n in rows]
         return facets
 
     @staticmethod
-    def _match_facets(c: sqlite3.Connection, spec: IndexSpec, docs: str, kw: str,
-                      query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
+    def _match_facets(
+        c: sqlite3.Connection, spec: IndexSpec, docs: str, kw: str, query: SearchQuery
+    ) -> dict[str, list[tuple[str, int]]]:
         """Facet counts over the matches in ``temp.m``.
 
         The facet fields are columns of a document's narrow row, so the counts of every
@@ -530,8 +629,10 @@ class EmbeddedBackend:
         if wanted:
             counts: dict[str, dict[str, int]] = {f: {} for f in wanted}
             cols = ", ".join(f"d.f{spec.facet_fields.index(f)}" for f in wanted)
-            for *values, n in c.execute(f"SELECT {cols}, count(*) FROM temp.m CROSS JOIN "
-                                        f"{docs} d ON d.rowid = m.doc GROUP BY {cols}"):
+            for *values, n in c.execute(
+                f"SELECT {cols}, count(*) FROM temp.m CROSS JOIN "
+                f"{docs} d ON d.rowid = m.doc GROUP BY {cols}"
+            ):
                 for f, v in zip(wanted, values, strict=True):
                     if v is not None and v != "":
                         counts[f][v] = counts[f].get(v, 0) + n
@@ -539,16 +640,27 @@ class EmbeddedBackend:
                 facets[f] = sorted(counts[f].items(), key=lambda vn: (-vn[1], vn[0]))[:50]
         for fname in query.facets:
             if fname not in facets:
-                facets[fname] = [tuple(r) for r in c.execute(
-                    f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k "
-                    "ON k.doc = m.doc AND k.field = ? GROUP BY k.value "
-                    "ORDER BY n DESC, k.value LIMIT 50", (fname,)).fetchall()]
+                facets[fname] = [
+                    tuple(r)
+                    for r in c.execute(
+                        f"SELECT k.value, count(*) AS n FROM temp.m CROSS JOIN {kw} k "
+                        "ON k.doc = m.doc AND k.field = ? GROUP BY k.value "
+                        "ORDER BY n DESC, k.value LIMIT 50",
+                        (fname,),
+                    ).fetchall()
+                ]
         return {f: facets[f] for f in query.facets}
 
-    def _full_text(self, c: sqlite3.Connection, spec: IndexSpec,
-                   tables: tuple[str, str, str, str], query: SearchQuery,
-                   phrases: list[list[str]], filters: str,
-                   filter_params: list[Any]) -> SearchResult:
+    def _full_text(
+        self,
+        c: sqlite3.Connection,
+        spec: IndexSpec,
+        tables: tuple[str, str, str, str],
+        query: SearchQuery,
+        phrases: list[list[str]],
+        filters: str,
+        filter_params: list[Any],
+    ) -> SearchResult:
         """Exact name first, then name prefix, then the rest by BM25 relevance.
 
         The matches are read once into a temporary table, which gives the total, the
@@ -564,16 +676,25 @@ class EmbeddedBackend:
         expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
         match_params = [expr, *filter_params]
         wanted = fold(query.text.strip())
-        exact = {doc for (doc,) in c.execute(
-            f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted))}
+        exact = {
+            doc
+            for (doc,) in c.execute(
+                f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted)
+            )
+        }
         offset, size = self._offset(query), query.size
         weights = ", ".join(str(w) for w in spec.text_fields.values())
         # The text table holds live documents only (a delete removes the text and keeps
         # the tombstone row), so without filters the matches need no look at their rows.
-        matches = (f"{fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
-                   f"AND d.deleted = 0{filters}") if filters else f"{fts} WHERE {fts} MATCH ?"
-        scored = f"INSERT INTO temp.m SELECT {fts}.rowid, 0, -bm25({fts}, {weights}) " \
-                 f"FROM {matches}"
+        matches = (
+            (
+                f"{fts} CROSS JOIN {docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ? "
+                f"AND d.deleted = 0{filters}"
+            )
+            if filters
+            else f"{fts} WHERE {fts} MATCH ?"
+        )
+        scored = f"INSERT INTO temp.m SELECT {fts}.rowid, 0, -bm25({fts}, {weights}) FROM {matches}"
         self._reset_matches(c)
         ranked = False
         if max(len(p) for p in phrases) >= LONG_PHRASE:
@@ -585,17 +706,20 @@ class EmbeddedBackend:
             if not ranked:
                 c.execute("DELETE FROM temp.m")
         if not ranked:
-            total = c.execute(f"INSERT INTO temp.m SELECT {fts}.rowid, 0, 0.0 FROM {matches}",
-                              match_params).rowcount
+            total = c.execute(
+                f"INSERT INTO temp.m SELECT {fts}.rowid, 0, 0.0 FROM {matches}", match_params
+            ).rowcount
         facets = self._match_facets(c, spec, docs, kw, query)
         if total <= RANK_LIMIT:
             if not ranked:
                 c.execute("DELETE FROM temp.m")
                 c.execute(scored, match_params)
             if spec.prefix_field:
-                c.execute(f"UPDATE temp.m SET tier = 1 WHERE doc IN (SELECT doc FROM {kw} "
-                          "WHERE field = ? AND value >= ? AND value < ?)",
-                          (spec.prefix_field, wanted, wanted + "\U0010ffff"))
+                c.execute(
+                    f"UPDATE temp.m SET tier = 1 WHERE doc IN (SELECT doc FROM {kw} "
+                    "WHERE field = ? AND value >= ? AND value < ?)",
+                    (spec.prefix_field, wanted, wanted + "\U0010ffff"),
+                )
             if exact:
                 marks = ", ".join("?" for _ in exact)
                 c.execute(f"UPDATE temp.m SET tier = 2 WHERE doc IN ({marks})", list(exact))
@@ -603,18 +727,25 @@ class EmbeddedBackend:
             rows = c.execute(
                 f"SELECT d.rowid, d.id, m.score, {key} FROM temp.m CROSS JOIN {docs} d "
                 f"ON d.rowid = m.doc WHERE 1{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*after_params, size, offset]).fetchall()
+                [*after_params, size, offset],
+            ).fetchall()
             return SearchResult(total, self._hits(c, src, rows), facets)
         # Too many to rank: exact-name matches first, the rest in code order.
         in_m = "d.rowid IN (SELECT doc FROM temp.m)"
         marks = ", ".join("?" for _ in exact)
         rows = []
-        first = [] if not exact else c.execute(
-            f"SELECT d.rowid, d.id, 0.0, 2, 0.0, d.sort_key FROM {docs} d WHERE {in_m} "
-            f"AND d.rowid IN ({marks}) ORDER BY d.sort_key", list(exact)).fetchall()
+        first = (
+            []
+            if not exact
+            else c.execute(
+                f"SELECT d.rowid, d.id, 0.0, 2, 0.0, d.sort_key FROM {docs} d WHERE {in_m} "
+                f"AND d.rowid IN ({marks}) ORDER BY d.sort_key",
+                list(exact),
+            ).fetchall()
+        )
         after = query.after
         if after is None:
-            rows = first[offset:offset + size]
+            rows = first[offset : offset + size]
         elif after[0] == 2:
             rows = [r for r in first if r[5] > after[2]][:size]
         rest_offset = max(0, offset - len(first)) if after is None else 0
@@ -625,32 +756,43 @@ class EmbeddedBackend:
                 f"SELECT d.rowid, d.id, 0.0, 0, 0.0, d.sort_key FROM {docs} d "
                 f"WHERE d.deleted = 0 AND {in_m}{skip}{cursor} ORDER BY d.sort_key "
                 "LIMIT ? OFFSET ?",
-                [*exact, *([after[2]] if cursor else []), size - len(rows),
-                 rest_offset]).fetchall()
+                [*exact, *([after[2]] if cursor else []), size - len(rows), rest_offset],
+            ).fetchall()
         elif query.sort != "relevance":
             order, key, after_sql, after_params = self._order(query, None, None)
             rows = c.execute(
                 f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE d.deleted = 0 "
                 f"AND {in_m}{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*after_params, size, offset]).fetchall()
+                [*after_params, size, offset],
+            ).fetchall()
         return SearchResult(total, self._hits(c, src, rows), facets)
 
 
 def _keys(spec: IndexSpec, source: dict[str, Any]) -> tuple[Any, ...]:
     """A document's narrow-row columns: sort, score and date keys, then its facet fields
     (as keyword values: text, None when absent)."""
-    return (str(source.get(spec.sort_field) or ""),
-            source.get(spec.score_field) if spec.score_field else None,
-            source.get(spec.date_field) if spec.date_field else None,
-            *(next(iter(_keyword_values(source.get(f))), None) for f in spec.facet_fields))
+    return (
+        str(source.get(spec.sort_field) or ""),
+        source.get(spec.score_field) if spec.score_field else None,
+        source.get(spec.date_field) if spec.date_field else None,
+        *(next(iter(_keyword_values(source.get(f))), None) for f in spec.facet_fields),
+    )
 
 
 def _query_key(query: SearchQuery) -> tuple:
     """A hashable form of everything in a query that shapes its result."""
-    return (query.index, query.text, tuple(sorted((f, tuple(v))
-                                                  for f, v in query.filters.items())),
-            query.facets, query.page, query.size, query.sort, query.date_from,
-            query.date_to, query.after)
+    return (
+        query.index,
+        query.text,
+        tuple(sorted((f, tuple(v)) for f, v in query.filters.items())),
+        query.facets,
+        query.page,
+        query.size,
+        query.sort,
+        query.date_from,
+        query.date_to,
+        query.after,
+    )
 
 
 def _facet_cols(spec: IndexSpec) -> str:

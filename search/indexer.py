@@ -61,14 +61,18 @@ def head(session: Session) -> int:
 def _chunks(ids: Sequence[str], n: int = _CHUNK) -> Iterable[list[str]]:
     ids = list(ids)
     for i in range(0, len(ids), n):
-        yield ids[i:i + n]
+        yield ids[i : i + n]
 
 
 def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, CurrentRating]:
     out: dict[str, CurrentRating] = {}
     for chunk in _chunks(list(set(enterprise_ids))):
-        out.update((r.enterprise_id, r) for r in session.scalars(
-            sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(chunk))))
+        out.update(
+            (r.enterprise_id, r)
+            for r in session.scalars(
+                sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(chunk))
+            )
+        )
     return out
 
 
@@ -76,9 +80,14 @@ def _enterprises(session: Session, ids: Iterable[str]) -> dict[str, Enterprise]:
     """The firms of a batch of records, loaded once (without their shops)."""
     out: dict[str, Enterprise] = {}
     for chunk in _chunks(list(set(ids))):
-        out.update((e.id, e) for e in session.scalars(
-            sa.select(Enterprise).where(Enterprise.id.in_(chunk))
-            .options(lazyload(Enterprise.shops))))
+        out.update(
+            (e.id, e)
+            for e in session.scalars(
+                sa.select(Enterprise)
+                .where(Enterprise.id.in_(chunk))
+                .options(lazyload(Enterprise.shops))
+            )
+        )
     return out
 
 
@@ -87,103 +96,172 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
     stats = {i: EnterpriseStats() for i in ids}
     for chunk in _chunks(ids):
         for eid, n in session.execute(
-                sa.select(Pledge.enterprise_id, sa.func.count())
-                .where(Pledge.enterprise_id.in_(chunk), _PUBLISHED,
-                       Pledge.valid_from <= today, Pledge.valid_until >= today)
-                .group_by(Pledge.enterprise_id)):
+            sa.select(Pledge.enterprise_id, sa.func.count())
+            .where(
+                Pledge.enterprise_id.in_(chunk),
+                _PUBLISHED,
+                Pledge.valid_from <= today,
+                Pledge.valid_until >= today,
+            )
+            .group_by(Pledge.enterprise_id)
+        ):
             stats[eid].published_pledges = n
-        public = sa.and_(Violation.enterprise_id.in_(chunk), Violation.published.is_(True),
-                         Violation.status == "active", Violation.decision_date <= today,
-                         Violation.publish_until >= today)
+        public = sa.and_(
+            Violation.enterprise_id.in_(chunk),
+            Violation.published.is_(True),
+            Violation.status == "active",
+            Violation.decision_date <= today,
+            Violation.publish_until >= today,
+        )
         for eid, n, disputed in session.execute(
-                sa.select(Violation.enterprise_id, sa.func.count(),
-                          sa.func.max(sa.case((Violation.objection_pending.is_(True), 1),
-                                              else_=0)))
-                .where(public).group_by(Violation.enterprise_id)):
+            sa.select(
+                Violation.enterprise_id,
+                sa.func.count(),
+                sa.func.max(sa.case((Violation.objection_pending.is_(True), 1), else_=0)),
+            )
+            .where(public)
+            .group_by(Violation.enterprise_id)
+        ):
             stats[eid].active_violations = n
             if disputed:
                 stats[eid].flags.append("under_objection")
-        for (eid,) in session.execute(sa.select(SeriousListEntry.enterprise_id).distinct().where(
-                SeriousListEntry.enterprise_id.in_(chunk), SeriousListEntry.removed_at.is_(None),
-                SeriousListEntry.listed_on <= today, SeriousListEntry.remove_on > today)):
+        for (eid,) in session.execute(
+            sa.select(SeriousListEntry.enterprise_id)
+            .distinct()
+            .where(
+                SeriousListEntry.enterprise_id.in_(chunk),
+                SeriousListEntry.removed_at.is_(None),
+                SeriousListEntry.listed_on <= today,
+                SeriousListEntry.remove_on > today,
+            )
+        ):
             stats[eid].flags.append("serious_list")
-        for (eid,) in session.execute(sa.select(Commendation.enterprise_id).distinct().where(
-                Commendation.enterprise_id.in_(chunk), Commendation.granted_on <= today,
-                Commendation.valid_until >= today)):
+        for (eid,) in session.execute(
+            sa.select(Commendation.enterprise_id)
+            .distinct()
+            .where(
+                Commendation.enterprise_id.in_(chunk),
+                Commendation.granted_on <= today,
+                Commendation.valid_until >= today,
+            )
+        ):
             stats[eid].flags.append("commended")
     return stats
 
 
-def _write(backend: SearchBackend, spec: IndexSpec, docs: list[Document],
-           gone: list[str], version: int, target: str | None) -> None:
+def _write(
+    backend: SearchBackend,
+    spec: IndexSpec,
+    docs: list[Document],
+    gone: list[str],
+    version: int,
+    target: str | None,
+) -> None:
     if docs:
-        backend.write(spec, docs, visible=target is None and len(docs) <= VISIBLE_AT_ONCE,
-                      target=target)
+        backend.write(
+            spec, docs, visible=target is None and len(docs) <= VISIBLE_AT_ONCE, target=target
+        )
     if gone and target is None:
         backend.delete(spec, [(i, version) for i in gone])
 
 
-def index_enterprises(session: Session, backend: SearchBackend, ids: Sequence[str],
-                      version: int | None = None, target: str | None = None) -> int:
+def index_enterprises(
+    session: Session,
+    backend: SearchBackend,
+    ids: Sequence[str],
+    version: int | None = None,
+    target: str | None = None,
+) -> int:
     """Index the current state of these enterprises; delete those that no longer exist."""
     version = head(session) if version is None else version
     done = 0
     for chunk in _chunks(ids):
-        rows = session.scalars(sa.select(Enterprise).where(Enterprise.id.in_(chunk))
-                               .options(selectinload(Enterprise.shops))).all()
+        rows = session.scalars(
+            sa.select(Enterprise)
+            .where(Enterprise.id.in_(chunk))
+            .options(selectinload(Enterprise.shops))
+        ).all()
         ratings = _ratings(session, chunk)
         stats = enterprise_stats(session, chunk)
         docs = [enterprise_document(e, ratings.get(e.id), stats[e.id], version) for e in rows]
         found = {e.id for e in rows}
-        _write(backend, ENTERPRISES, docs, [i for i in chunk if i not in found], version,
-               target)
+        _write(backend, ENTERPRISES, docs, [i for i in chunk if i not in found], version, target)
         done += len(docs)
     return done
 
 
-def index_pledges(session: Session, backend: SearchBackend, ids: Sequence[str],
-                  version: int | None = None, target: str | None = None) -> int:
+def index_pledges(
+    session: Session,
+    backend: SearchBackend,
+    ids: Sequence[str],
+    version: int | None = None,
+    target: str | None = None,
+) -> int:
     """Index these pledges if they are public; delete them from the index otherwise."""
     version = head(session) if version is None else version
     today = clock.today()
     done = 0
     templates = {t.id: t for t in session.scalars(sa.select(PledgeTemplate))}
     for chunk in _chunks(ids):
-        rows = session.scalars(sa.select(Pledge).where(Pledge.id.in_(chunk))
-                               .options(lazyload(Pledge.enterprise),
-                                        lazyload(Pledge.template))).all()
+        rows = session.scalars(
+            sa.select(Pledge)
+            .where(Pledge.id.in_(chunk))
+            .options(lazyload(Pledge.enterprise), lazyload(Pledge.template))
+        ).all()
         public = [p for p in rows if is_indexed_pledge(p)]
         firms = _enterprises(session, (p.enterprise_id for p in public))
         ratings = _ratings(session, (p.enterprise_id for p in public))
-        docs = [pledge_document(p, ratings.get(p.enterprise_id), today, version,
-                                firms[p.enterprise_id], templates[p.template_id])
-                for p in public]
+        docs = [
+            pledge_document(
+                p,
+                ratings.get(p.enterprise_id),
+                today,
+                version,
+                firms[p.enterprise_id],
+                templates[p.template_id],
+            )
+            for p in public
+        ]
         keep = {p.id for p in public}
         _write(backend, PLEDGES, docs, [i for i in chunk if i not in keep], version, target)
         done += len(docs)
     return done
 
 
-def index_violations(session: Session, backend: SearchBackend, ids: Sequence[str],
-                     version: int | None = None, target: str | None = None) -> int:
+def index_violations(
+    session: Session,
+    backend: SearchBackend,
+    ids: Sequence[str],
+    version: int | None = None,
+    target: str | None = None,
+) -> int:
     """Index these violations while they are public; delete them from the index otherwise."""
     version = head(session) if version is None else version
     today = clock.today()
     done = 0
     authorities = dict(session.execute(sa.select(Authority.id, Authority.name)).all())
     for chunk in _chunks(ids):
-        rows = session.scalars(sa.select(Violation).where(Violation.id.in_(chunk))
-                               .options(lazyload(Violation.enterprise),
-                                        lazyload(Violation.authority))).all()
+        rows = session.scalars(
+            sa.select(Violation)
+            .where(Violation.id.in_(chunk))
+            .options(lazyload(Violation.enterprise), lazyload(Violation.authority))
+        ).all()
         public = [v for v in rows if v.is_public(today)]
         firms = _enterprises(session, (v.enterprise_id for v in public))
         ratings = _ratings(session, (v.enterprise_id for v in public))
-        docs = [violation_document(v, ratings.get(v.enterprise_id), today, version,
-                                   firms[v.enterprise_id], authorities[v.authority_id])
-                for v in public]
+        docs = [
+            violation_document(
+                v,
+                ratings.get(v.enterprise_id),
+                today,
+                version,
+                firms[v.enterprise_id],
+                authorities[v.authority_id],
+            )
+            for v in public
+        ]
         keep = {v.id for v in public}
-        _write(backend, VIOLATIONS, docs, [i for i in chunk if i not in keep], version,
-               target)
+        _write(backend, VIOLATIONS, docs, [i for i in chunk if i not in keep], version, target)
         done += len(docs)
     return done
 
@@ -208,11 +286,18 @@ def affected(session: Session, changes: Sequence[Change]) -> Affected:
     firms = [c.entity_id for c in changes if c.entity_type in {"enterprise", "rating"}]
     out.enterprises.update(firms)
     for chunk in _chunks(list(set(firms))):
-        out.pledges.update(session.scalars(sa.select(Pledge.id).where(
-            Pledge.enterprise_id.in_(chunk), _PUBLISHED)))
-        out.violations.update(session.scalars(sa.select(Violation.id).where(
-            Violation.enterprise_id.in_(chunk), Violation.published.is_(True),
-            Violation.status == "active")))
+        out.pledges.update(
+            session.scalars(sa.select(Pledge.id).where(Pledge.enterprise_id.in_(chunk), _PUBLISHED))
+        )
+        out.violations.update(
+            session.scalars(
+                sa.select(Violation.id).where(
+                    Violation.enterprise_id.in_(chunk),
+                    Violation.published.is_(True),
+                    Violation.status == "active",
+                )
+            )
+        )
     return out
 
 
@@ -239,10 +324,13 @@ def make_consumer(backend: SearchBackend, batch_size: int = 1000) -> Consumer:
 
 _SOURCES: dict[str, tuple[Callable, Callable]] = {
     "enterprises": (lambda: sa.select(Enterprise.id), index_enterprises),
-    "pledges": (lambda: sa.select(Pledge.id).where(Pledge.status == "published"),
-                index_pledges),
-    "violations": (lambda: sa.select(Violation.id).where(
-        Violation.published.is_(True), Violation.status == "active"), index_violations),
+    "pledges": (lambda: sa.select(Pledge.id).where(Pledge.status == "published"), index_pledges),
+    "violations": (
+        lambda: sa.select(Violation.id).where(
+            Violation.published.is_(True), Violation.status == "active"
+        ),
+        index_violations,
+    ),
 }
 
 
@@ -251,8 +339,9 @@ def _public_ids(session: Session, name: str, batch_size: int) -> Iterable[list[s
     model_id = select().selected_columns[0]
     last = ""
     while True:
-        ids = session.scalars(select().where(model_id > last).order_by(model_id)
-                              .limit(batch_size)).all()
+        ids = session.scalars(
+            select().where(model_id > last).order_by(model_id).limit(batch_size)
+        ).all()
         if not ids:
             return
         yield list(ids)
@@ -263,21 +352,23 @@ def public_counts(session: Session) -> dict[str, int]:
     """How many rows each rebuild reads (for a progress bar)."""
     out = {}
     for name, (select, _) in _SOURCES.items():
-        out[name] = session.scalar(sa.select(sa.func.count()).select_from(
-            select().subquery())) or 0
+        out[name] = session.scalar(sa.select(sa.func.count()).select_from(select().subquery())) or 0
     return out
 
 
 def rewind(session: Session, position: int) -> None:
     """Make the indexer deliver again every event after ``position`` (it is idempotent)."""
-    session.execute(sa.update(ConsumerCursor).where(
-        ConsumerCursor.name == CONSUMER_NAME, ConsumerCursor.position > position)
-        .values(position=position))
+    session.execute(
+        sa.update(ConsumerCursor)
+        .where(ConsumerCursor.name == CONSUMER_NAME, ConsumerCursor.position > position)
+        .values(position=position)
+    )
     session.commit()
 
 
-def build_documents(session: Session, name: str, ids: Sequence[str],
-                    version: int) -> list[Document]:
+def build_documents(
+    session: Session, name: str, ids: Sequence[str], version: int
+) -> list[Document]:
     """The documents the database says index ``name`` should hold for these ids (the
     public ones among them), without writing anything."""
     probe = _Collect()
@@ -304,8 +395,9 @@ def _build_in_worker(name: str, ids: list[str], version: int) -> list[Document]:
         session.expunge_all()
 
 
-def _documents(session: Session, name: str, version: int, batch_size: int,
-               pool) -> Iterator[tuple[int, list[Document]]]:
+def _documents(
+    session: Session, name: str, version: int, batch_size: int, pool
+) -> Iterator[tuple[int, list[Document]]]:
     """(ids read, documents) per batch of public ids, built here or in ``pool``'s workers
     (at most two batches ahead per worker, in order)."""
     batches = _public_ids(session, name, batch_size)
@@ -326,9 +418,14 @@ def _documents(session: Session, name: str, version: int, batch_size: int,
         yield n, job.get()
 
 
-def reindex(session: Session, backend: SearchBackend, batch_size: int = 2000,
-            progress: Callable[[int], None] | None = None,
-            specs: Sequence[str] | None = None, workers: int = 1) -> dict[str, int]:
+def reindex(
+    session: Session,
+    backend: SearchBackend,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+    specs: Sequence[str] | None = None,
+    workers: int = 1,
+) -> dict[str, int]:
     """Rebuild indices from the database into new generations and swap them in.
 
     Searches use the old generation until the swap, so there is no gap in service. Writes
@@ -342,7 +439,8 @@ def reindex(session: Session, backend: SearchBackend, batch_size: int = 2000,
     if workers > 1:
         url = session.get_bind().url.render_as_string(hide_password=False)
         pool = multiprocessing.get_context("spawn").Pool(
-            workers, initializer=_init_worker, initargs=(url, clock.now()))
+            workers, initializer=_init_worker, initargs=(url, clock.now())
+        )
     done: dict[str, int] = {}
     starts: list[int] = []
     try:
@@ -370,9 +468,11 @@ def reindex(session: Session, backend: SearchBackend, batch_size: int = 2000,
     if specs is None and starts:
         # Every index now reflects the feed up to min(starts): an indexer that was further
         # behind need not deliver those events again.
-        session.execute(sa.update(ConsumerCursor).where(
-            ConsumerCursor.name == CONSUMER_NAME, ConsumerCursor.position < min(starts))
-            .values(position=min(starts)))
+        session.execute(
+            sa.update(ConsumerCursor)
+            .where(ConsumerCursor.name == CONSUMER_NAME, ConsumerCursor.position < min(starts))
+            .values(position=min(starts))
+        )
         session.commit()
     return done
 
@@ -388,8 +488,12 @@ class CheckReport:
     repaired: bool = False
 
 
-def check(session: Session, backend: SearchBackend, repair: bool = True,
-          specs: Sequence[str] | None = None) -> list[CheckReport]:
+def check(
+    session: Session,
+    backend: SearchBackend,
+    repair: bool = True,
+    specs: Sequence[str] | None = None,
+) -> list[CheckReport]:
     """Compare each index with the documents the database says it should hold (ids and
     content); with ``repair``, index what is missing or stale and delete what is extra."""
     reports = []
@@ -409,9 +513,14 @@ def check(session: Session, backend: SearchBackend, repair: bool = True,
                 if d.id in live and live[d.id].source != d.source:
                     stale.append(d.id)
             session.expunge_all()
-        report = CheckReport(name, len(expected), len(indexed),
-                             sorted(expected - set(indexed)), sorted(set(indexed) - expected),
-                             sorted(stale))
+        report = CheckReport(
+            name,
+            len(expected),
+            len(indexed),
+            sorted(expected - set(indexed)),
+            sorted(set(indexed) - expected),
+            sorted(stale),
+        )
         if repair and (report.missing or report.extra or report.stale):
             index(session, backend, report.missing + report.stale, head(session))
             if report.extra:
@@ -429,6 +538,11 @@ class _Collect:
     def __init__(self) -> None:
         self.docs: list[Document] = []
 
-    def write(self, spec: IndexSpec, docs: list[Document], visible: bool = False,
-              target: str | None = None):
+    def write(
+        self,
+        spec: IndexSpec,
+        docs: list[Document],
+        visible: bool = False,
+        target: str | None = None,
+    ):
         self.docs.extend(docs)

@@ -28,12 +28,21 @@ from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
 TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
 #: API facet / filter name -> document field, per type.
 FIELDS: dict[str, dict[str, str]] = {
-    "enterprise": {"city": "city_code", "industry": "industry", "grade": "grade",
-                   "tier": "tier"},
-    "pledge": {"city": "city_code", "industry": "industry", "grade": "grade",
-               "tier": "tier", "category": "category"},
-    "violation": {"city": "city_code", "industry": "industry", "grade": "grade",
-                  "tier": "tier", "category": "category"},
+    "enterprise": {"city": "city_code", "industry": "industry", "grade": "grade", "tier": "tier"},
+    "pledge": {
+        "city": "city_code",
+        "industry": "industry",
+        "grade": "grade",
+        "tier": "tier",
+        "category": "category",
+    },
+    "violation": {
+        "city": "city_code",
+        "industry": "industry",
+        "grade": "grade",
+        "tier": "tier",
+        "category": "category",
+    },
 }
 #: Display fields whose matches are highlighted, per type.
 HIGHLIGHTED = {
@@ -54,28 +63,49 @@ def clean(text: str) -> str:
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
-def search(backend: SearchBackend, kind: str, text: str = "", *,
-           filters: dict[str, tuple[str, ...]] | None = None, sort: str = "relevance",
-           date_from: str | None = None, date_to: str | None = None, page: int = 1,
-           size: int = 20, after: tuple | None = None) -> Found:
+def search(
+    backend: SearchBackend,
+    kind: str,
+    text: str = "",
+    *,
+    filters: dict[str, tuple[str, ...]] | None = None,
+    sort: str = "relevance",
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    size: int = 20,
+    after: tuple | None = None,
+) -> Found:
     spec = TYPES[kind]
     fields = FIELDS[kind]
     query = SearchQuery(
-        index=spec.name, text=clean(text),
+        index=spec.name,
+        text=clean(text),
         filters={fields[k]: tuple(v) for k, v in (filters or {}).items() if v},
-        facets=tuple(fields.values()), page=page, size=size, sort=sort,
-        date_from=date_from, date_to=date_to, after=after)
+        facets=tuple(fields.values()),
+        page=page,
+        size=size,
+        sort=sort,
+        date_from=date_from,
+        date_to=date_to,
+        after=after,
+    )
     result = backend.search(spec, query)
     return Found(result, [highlight(kind, h, query.text) for h in result.hits])
 
 
-def search_enterprises(backend: SearchBackend, text: str, *, city: str | None = None,
-                       industry: str | None = None, page: int = 1,
-                       size: int = 20) -> SearchResult:
+def search_enterprises(
+    backend: SearchBackend,
+    text: str,
+    *,
+    city: str | None = None,
+    industry: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> SearchResult:
     """Enterprises by name fragment, former name, shop name or USCC (facets by field)."""
     filters = {"city": (city,) if city else (), "industry": (industry,) if industry else ()}
-    return search(backend, "enterprise", text, filters=filters, page=page,
-                  size=size).result
+    return search(backend, "enterprise", text, filters=filters, page=page, size=size).result
 
 
 def _pattern(text: str) -> list[tuple[str, ...]] | None:
@@ -96,7 +126,7 @@ def _spans(folded: str, phrases: list[tuple[str, ...]]) -> list[tuple[int, int]]
     while i < len(found):
         for phrase in phrases:
             n = len(phrase)
-            if tuple(words[i:i + n]) == phrase:
+            if tuple(words[i : i + n]) == phrase:
                 spans.append((found[i][1], found[i + n - 1][2]))
                 i += n
                 break
@@ -162,7 +192,8 @@ def suggest(backend: SearchBackend, text: str, size: int = 8) -> list[SearchHit]
         for hit in backend.starting_with(ENTERPRISES, "name_exact", fold(text), size):
             found.setdefault(hit.id, hit)
     if len(found) < size and query_terms(text):
-        for hit in backend.search(ENTERPRISES, SearchQuery(
-                index=ENTERPRISES.name, text=text, size=size)).hits:
+        for hit in backend.search(
+            ENTERPRISES, SearchQuery(index=ENTERPRISES.name, text=text, size=size)
+        ).hits:
             found.setdefault(hit.id, hit)
     return list(found.values())[:size]

@@ -43,8 +43,9 @@ class ResultCache:
         if conn is None:
             return None
         try:
-            row = conn.execute("SELECT value FROM results WHERE key = ?",
-                               (_digest(key),)).fetchone()
+            row = conn.execute(
+                "SELECT value FROM results WHERE key = ?", (_digest(key),)
+            ).fetchone()
         except sqlite3.Error:
             return None
         if row is None:
@@ -63,12 +64,15 @@ class ResultCache:
         if conn is None:
             return
         try:
-            conn.execute("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
-                         (_digest(key), _encode(result)))
+            conn.execute(
+                "INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
+                (_digest(key), _encode(result)),
+            )
             if prune:
-                conn.execute("DELETE FROM results WHERE rowid <= "
-                             "(SELECT max(rowid) FROM results) - ?",
-                             (self.size * SHARED_FACTOR,))
+                conn.execute(
+                    "DELETE FROM results WHERE rowid <= (SELECT max(rowid) FROM results) - ?",
+                    (self.size * SHARED_FACTOR,),
+                )
         except sqlite3.Error:
             pass  # busy or full: the next search computes it again
 
@@ -78,12 +82,14 @@ class ResultCache:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self._shared_path, timeout=0.05,
-                                       isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    self._shared_path, timeout=0.05, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=OFF")  # a cache: losing it loses nothing
-                conn.execute("CREATE TABLE IF NOT EXISTS results ("
-                             "key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+                )
             except sqlite3.Error:
                 return None
             self._local.conn = conn
@@ -95,13 +101,19 @@ def _digest(key: tuple) -> str:
 
 
 def _encode(result: SearchResult) -> bytes:
-    return orjson.dumps({"t": result.total,
-                         "h": [[h.id, h.score, h.source, list(h.sort)] for h in result.hits],
-                         "f": result.facets})
+    return orjson.dumps(
+        {
+            "t": result.total,
+            "h": [[h.id, h.score, h.source, list(h.sort)] for h in result.hits],
+            "f": result.facets,
+        }
+    )
 
 
 def _decode(value: bytes) -> SearchResult:
     raw = orjson.loads(value)
     return SearchResult(
-        raw["t"], [SearchHit(i, s, src, tuple(sort)) for i, s, src, sort in raw["h"]],
-        {f: [tuple(b) for b in buckets] for f, buckets in raw["f"].items()})
+        raw["t"],
+        [SearchHit(i, s, src, tuple(sort)) for i, s, src, sort in raw["h"]],
+        {f: [tuple(b) for b in buckets] for f, buckets in raw["f"].items()},
+    )

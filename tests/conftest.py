@@ -21,17 +21,26 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-REQUIRE_SERVICES = os.environ.get("CI") == "true" or \
-    os.environ.get("CREDIT_TEST_REQUIRE_SERVICES") == "true"
+REQUIRE_SERVICES = (
+    os.environ.get("CI") == "true" or os.environ.get("CREDIT_TEST_REQUIRE_SERVICES") == "true"
+)
 RUN_ID = uuid.uuid4().hex[:8]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite",
-                     help="database the app under test uses")
-    parser.addoption("--search", choices=["embedded", "elasticsearch"], default=None,
-                     help="search backend the app under test uses (default: embedded with "
-                          "sqlite, elasticsearch with postgresql)")
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="database the app under test uses",
+    )
+    parser.addoption(
+        "--search",
+        choices=["embedded", "elasticsearch"],
+        default=None,
+        help="search backend the app under test uses (default: embedded with "
+        "sqlite, elasticsearch with postgresql)",
+    )
 
 
 def unavailable(message: str) -> None:
@@ -88,16 +97,21 @@ def search_kind(request: pytest.FixtureRequest, db_kind: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, db_kind: str,
-                 tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     if db_kind == "postgresql":
         return request.getfixturevalue("pg_url")
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'credit.db'}"
 
 
 @pytest.fixture(scope="session")
-def app_config(request: pytest.FixtureRequest, database_url: str, search_kind: str,
-               tmp_path_factory: pytest.TempPathFactory) -> dict:
+def app_config(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    search_kind: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
     instance = tmp_path_factory.mktemp("instance")
     search_url = request.getfixturevalue("es_url") if search_kind == "elasticsearch" else ""
     return {
@@ -193,4 +207,3 @@ def frozen_clock():
     clock.set_clock(lambda: c.now)
     yield c
     clock.set_clock(None)
-

@@ -18,11 +18,20 @@ from credit.uow import unit_of_work
 from tests.helpers import import_records, sample_records
 
 REDIRECT = "https://console.example.com/callback"
-ENTERPRISE_SCOPES = ["enterprises:read", "enterprises:write", "pledges:write",
-                     "objections:write", "repairs:write"]
-REGULATOR_SCOPES = ["enterprises:read", "violations:write", "violations:review",
-                    "commendations:write",
-                    "repairs:review"]
+ENTERPRISE_SCOPES = [
+    "enterprises:read",
+    "enterprises:write",
+    "pledges:write",
+    "objections:write",
+    "repairs:write",
+]
+REGULATOR_SCOPES = [
+    "enterprises:read",
+    "violations:write",
+    "violations:review",
+    "commendations:write",
+    "repairs:review",
+]
 PASSWORD = "correct horse battery"
 
 
@@ -54,10 +63,12 @@ def make_parties() -> Parties:
     other_city = next(c for c in ("320100", "320200", "321300") if c != a["city_code"])
     clients: dict[str, Client] = {}
     with unit_of_work() as uow:
-        service.create_authority(SYSTEM, uow, code="IN", name="辖区内监管局",
-                                 jurisdiction=[a["city_code"]])
-        service.create_authority(SYSTEM, uow, code="OUT", name="辖区外监管局",
-                                 jurisdiction=[other_city])
+        service.create_authority(
+            SYSTEM, uow, code="IN", name="辖区内监管局", jurisdiction=[a["city_code"]]
+        )
+        service.create_authority(
+            SYSTEM, uow, code="OUT", name="辖区外监管局", jurisdiction=[other_city]
+        )
     specs = {
         "owner": dict(kind="enterprise", uscc_code=a["uscc"], scope_list=ENTERPRISE_SCOPES),
         "other": dict(kind="enterprise", uscc_code=b["uscc"], scope_list=ENTERPRISE_SCOPES),
@@ -65,20 +76,41 @@ def make_parties() -> Parties:
         "reg_out": dict(kind="regulator", authority_code="OUT", scope_list=REGULATOR_SCOPES),
         "operator": dict(kind="operator", scope_list=["admin", "enterprises:read"]),
         "internal": dict(kind="internal", scope_list=["introspect"]),
-        "console": dict(kind="console", scope_list=["enterprises:read", "enterprises:write",
-                                                    "pledges:write", "violations:write"],
-                        redirect_uris=[REDIRECT]),
+        "console": dict(
+            kind="console",
+            scope_list=[
+                "enterprises:read",
+                "enterprises:write",
+                "pledges:write",
+                "violations:write",
+            ],
+            redirect_uris=[REDIRECT],
+        ),
     }
     with unit_of_work() as uow:
         for name, spec in specs.items():
             issued = service.create_client(SYSTEM, uow, name=f"{name} system", **spec)
             clients[name] = Client(issued.client.client_id, issued.client_secret)
-        service.create_user(SYSTEM, uow, username="staff-a", password=PASSWORD,
-                            kind="enterprise", display_name="A 公司运营", uscc_code=a["uscc"],
-                            scope_list=["enterprises:read", "enterprises:write"])
-        service.create_user(SYSTEM, uow, username="inspector", password=PASSWORD,
-                            kind="regulator", display_name="监管员", authority_code="IN",
-                            scope_list=["enterprises:read", "violations:write"])
+        service.create_user(
+            SYSTEM,
+            uow,
+            username="staff-a",
+            password=PASSWORD,
+            kind="enterprise",
+            display_name="A 公司运营",
+            uscc_code=a["uscc"],
+            scope_list=["enterprises:read", "enterprises:write"],
+        )
+        service.create_user(
+            SYSTEM,
+            uow,
+            username="inspector",
+            password=PASSWORD,
+            kind="regulator",
+            display_name="监管员",
+            authority_code="IN",
+            scope_list=["enterprises:read", "violations:write"],
+        )
     return Parties(a["uscc"], b["uscc"], a["city_code"], clients)
 
 
@@ -97,16 +129,18 @@ def bearer(token: str) -> dict[str, str]:
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()) \
-        .rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     return verifier, challenge
 
 
 def login(client, username: str = "staff-a", password: str = PASSWORD):
     page = client.get("/login")
     csrf = csrf_of(page.get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf": csrf, "next": "/"})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf": csrf, "next": "/"}
+    )
 
 
 def csrf_of(page_html: str) -> str:
@@ -116,17 +150,33 @@ def csrf_of(page_html: str) -> str:
     return match.group(1)
 
 
-def authorize(client, console: Client, challenge: str, scope: str = "enterprises:read",
-              state: str = "xyz", extra: dict | None = None):
+def authorize(
+    client,
+    console: Client,
+    challenge: str,
+    scope: str = "enterprises:read",
+    state: str = "xyz",
+    extra: dict | None = None,
+):
     """Signed-in user approves the consent page; returns the redirect response."""
-    params = {"response_type": "code", "client_id": console.client_id,
-              "redirect_uri": REDIRECT, "scope": scope, "state": state,
-              "code_challenge": challenge, "code_challenge_method": "S256", **(extra or {})}
+    params = {
+        "response_type": "code",
+        "client_id": console.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **(extra or {}),
+    }
     page = client.get("/oauth/authorize", query_string=params)
     if page.status_code != 200:
         return page
-    return client.post("/oauth/authorize", query_string=params,
-                       data={"csrf": csrf_of(page.get_data(as_text=True)), "confirm": "yes"})
+    return client.post(
+        "/oauth/authorize",
+        query_string=params,
+        data={"csrf": csrf_of(page.get_data(as_text=True)), "confirm": "yes"},
+    )
 
 
 def code_from(resp) -> str:
@@ -155,8 +205,12 @@ def owner_identity(uscc_code: str):
     from credit.identity import Identity, IdentityKind
 
     ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == uscc_code))
-    return Identity(IdentityKind.ENTERPRISE, "client:test", enterprise_id=ent.id,
-                    scopes=frozenset({"pledges:write"}))
+    return Identity(
+        IdentityKind.ENTERPRISE,
+        "client:test",
+        enterprise_id=ent.id,
+        scopes=frozenset({"pledges:write"}),
+    )
 
 
 def seed_templates():
@@ -171,10 +225,16 @@ def pledge_body(template, **overrides) -> dict:
     from credit import clock
 
     today = clock.today()
-    body = {"template_id": template.id, "clauses": template.required_codes(),
-            "extra_commitments": ["48 小时内发货"], "valid_from": today.isoformat(),
-            "valid_until": today.replace(year=today.year + 1).isoformat(),
-            "signer_name": "张三明", "signer_title": "总经理", "consent_to_publish": True}
+    body = {
+        "template_id": template.id,
+        "clauses": template.required_codes(),
+        "extra_commitments": ["48 小时内发货"],
+        "valid_from": today.isoformat(),
+        "valid_until": today.replace(year=today.year + 1).isoformat(),
+        "signer_name": "张三明",
+        "signer_title": "总经理",
+        "consent_to_publish": True,
+    }
     body.update(overrides)
     return body
 
@@ -198,8 +258,13 @@ def make_pledge(uscc_code: str, publish: bool = False, template_code: str = "ECO
     return pledge
 
 
-def make_violation(parties: Parties, tier: str = "general", days_ago: int = 10,
-                   decision_number: str | None = None, breached: list | None = None):
+def make_violation(
+    parties: Parties,
+    tier: str = "general",
+    days_ago: int = 10,
+    decision_number: str | None = None,
+    breached: list | None = None,
+):
     """A violation of the owner enterprise recorded by the regulator over its city."""
     from datetime import timedelta
 
@@ -212,16 +277,24 @@ def make_violation(parties: Parties, tier: str = "general", days_ago: int = 10,
     from credit.violations import service as violations
 
     authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
-    regulator = Identity(IdentityKind.REGULATOR, "client:reg", authority_id=authority.id,
-                         scopes=frozenset({"violations:write"}),
-                         jurisdiction=frozenset(authority.jurisdiction))
-    data = {"uscc": parties.owner_uscc, "category": "fake_orders", "tier": tier,
-            "decision_number": decision_number
-            or f"苏市监罚〔2026〕{secrets.randbelow(10**6)}号",
-            "legal_basis": "《中华人民共和国电子商务法》第十七条",
-            "facts": "组织虚假交易、编造用户评价",
-            "penalty_type": "fine", "penalty_amount": 50000,
-            "decision_date": clock.today() - timedelta(days=days_ago),
-            "breached_clauses": breached or []}
+    regulator = Identity(
+        IdentityKind.REGULATOR,
+        "client:reg",
+        authority_id=authority.id,
+        scopes=frozenset({"violations:write"}),
+        jurisdiction=frozenset(authority.jurisdiction),
+    )
+    data = {
+        "uscc": parties.owner_uscc,
+        "category": "fake_orders",
+        "tier": tier,
+        "decision_number": decision_number or f"苏市监罚〔2026〕{secrets.randbelow(10**6)}号",
+        "legal_basis": "《中华人民共和国电子商务法》第十七条",
+        "facts": "组织虚假交易、编造用户评价",
+        "penalty_type": "fine",
+        "penalty_amount": 50000,
+        "decision_date": clock.today() - timedelta(days=days_ago),
+        "breached_clauses": breached or [],
+    }
     with unit_of_work() as uow:
         return violations.record_violation(regulator, uow, data)

@@ -47,9 +47,16 @@ def env_for(config: Mapping[str, Any]) -> dict[str, str]:
 class GunicornServer:
     """One gunicorn master with its workers; ``url`` once started."""
 
-    def __init__(self, config: Mapping[str, Any], log_path: Path, *, workers: int = 2,
-                 threads: int = 4, extra_env: Mapping[str, str] | None = None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        log_path: Path,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        extra_env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
         self.config = dict(config)
         self.log_path = log_path
         self.workers = workers
@@ -62,23 +69,35 @@ class GunicornServer:
     def start(self, timeout: float = 60) -> GunicornServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
         env.update(env_for(self.config))
-        env.update(HOST="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY=str(self.workers),
-                   GUNICORN_THREADS=str(self.threads), PYTHONUNBUFFERED="1")
+        env.update(
+            HOST="127.0.0.1",
+            PORT=str(self.port),
+            WEB_CONCURRENCY=str(self.workers),
+            GUNICORN_THREADS=str(self.threads),
+            PYTHONUNBUFFERED="1",
+        )
         env.update(self.extra_env)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
         self._log_start = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n"
-                                   + self.log_tail())
+                raise RuntimeError(
+                    f"gunicorn exited with {self.proc.returncode}:\n" + self.log_tail()
+                )
             try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200 \
-                        and self._all_workers_up():
+                if (
+                    requests.get(self.url + "/healthz", timeout=2).status_code == 200
+                    and self._all_workers_up()
+                ):
                     return self
             except requests.RequestException:
                 pass

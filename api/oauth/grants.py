@@ -41,7 +41,10 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [  # noqa: RUF012
-        "client_secret_basic", "client_secret_post", "none"]
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
 
     @staticmethod
     def validate_authorization_redirect_uri(request, client):
@@ -60,11 +63,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         requested = set((request.payload.scope or "").split())
         scope = " ".join(sorted(requested & set(client.scopes) & set(user.scopes)))
         store.save_code(
-            code, client_id=client.client_id, user_id=user.id,
+            code,
+            client_id=client.client_id,
+            user_id=user.id,
             redirect_uri=request.payload.redirect_uri or client.get_default_redirect_uri(),
-            scope=scope, challenge=request.payload.data.get("code_challenge"),
+            scope=scope,
+            challenge=request.payload.data.get("code_challenge"),
             method=request.payload.data.get("code_challenge_method"),
-            ttl=current_app.config["CREDIT_AUTH_CODE_TTL"])
+            ttl=current_app.config["CREDIT_AUTH_CODE_TTL"],
+        )
 
     def query_authorization_code(self, code: str, client):
         return store.redeem_code(code, client.client_id)
@@ -78,7 +85,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [  # noqa: RUF012
-        "client_secret_basic", "client_secret_post", "none"]
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str):

@@ -54,10 +54,15 @@ class Introspection(IntrospectionEndpoint):
         return client.kind == "internal"
 
     def introspect_token(self, token) -> dict:
-        return {"active": True, "client_id": token.client_id, "scope": token.scope,
-                "token_type": "Bearer", "exp": int(token.expires_at().timestamp()),
-                "iat": int(token.expires_at().timestamp()) - token.expires_in,
-                "sub": token.user_id or token.client_id}
+        return {
+            "active": True,
+            "client_id": token.client_id,
+            "scope": token.scope,
+            "token_type": "Bearer",
+            "exp": int(token.expires_at().timestamp()),
+            "iat": int(token.expires_at().timestamp()) - token.expires_in,
+            "sub": token.user_id or token.client_id,
+        }
 
 
 def _access_token(client, grant_type, user, scope) -> str:
@@ -75,8 +80,13 @@ def _save_token(token: dict, request) -> None:
         family = request.authorization_code.id
     elif grant_type == "refresh_token":
         family = request.refresh_token.family_id
-    store.save_token(token, client=request.client, user=request.user, family_id=family,
-                     refresh_ttl=current_app.config["CREDIT_REFRESH_TOKEN_TTL"])
+    store.save_token(
+        token,
+        client=request.client,
+        user=request.user,
+        family_id=family,
+        refresh_ttl=current_app.config["CREDIT_REFRESH_TOKEN_TTL"],
+    )
 
 
 def create_server(app: Flask) -> AuthorizationServer:
@@ -85,9 +95,17 @@ def create_server(app: Flask) -> AuthorizationServer:
         OAUTH2_ACCESS_TOKEN_GENERATOR=_access_token,
         OAUTH2_REFRESH_TOKEN_GENERATOR=_refresh_token,
         # Every grant gets the configured lifetime, never authlib's 10-day default (P1).
-        OAUTH2_TOKEN_EXPIRES_IN={g: ttl for g in (
-            "authorization_code", "client_credentials", "refresh_token", "implicit",
-            "password", "urn:ietf:params:oauth:grant-type:jwt-bearer")},
+        OAUTH2_TOKEN_EXPIRES_IN={
+            g: ttl
+            for g in (
+                "authorization_code",
+                "client_credentials",
+                "refresh_token",
+                "implicit",
+                "password",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            )
+        },
         OAUTH2_SCOPES_SUPPORTED=sorted(scopes.SCOPES),
     )
     server = AuthorizationServer(app, query_client=store.query_client, save_token=_save_token)

@@ -70,9 +70,13 @@ def token() -> Response:
         detail = f"grant_type={grant_type}"
         if not ok:
             detail += f" error={(resp.get_json(silent=True) or {}).get('error')}"
-        store.record_event("token", "success" if ok else "failure",
-                           client_id=_request_client_id(), remote_addr=request.remote_addr,
-                           detail=detail)
+        store.record_event(
+            "token",
+            "success" if ok else "failure",
+            client_id=_request_client_id(),
+            remote_addr=request.remote_addr,
+            detail=detail,
+        )
     return resp
 
 
@@ -96,27 +100,36 @@ def introspect() -> Response:
 def metadata() -> Response:
     """RFC 8414 authorization-server metadata."""
     issuer = current_app.config["CREDIT_ISSUER"] or request.url_root.rstrip("/")
-    return jsonify({
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "token_endpoint": f"{issuer}/oauth/token",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "scopes_supported": sorted(scopes.SCOPES),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "client_credentials",
-                                  "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                  "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                       "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                          "client_secret_post"],
-        "code_challenge_methods_supported": ["S256"],
-        "service_documentation": f"{issuer}/api/v1/docs",
-        "ui_locales_supported": ["zh-CN", "en"],
-    })
+    return jsonify(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth/authorize",
+            "token_endpoint": f"{issuer}/oauth/token",
+            "revocation_endpoint": f"{issuer}/oauth/revoke",
+            "introspection_endpoint": f"{issuer}/oauth/introspect",
+            "scopes_supported": sorted(scopes.SCOPES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "revocation_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "introspection_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "code_challenge_methods_supported": ["S256"],
+            "service_documentation": f"{issuer}/api/v1/docs",
+            "ui_locales_supported": ["zh-CN", "en"],
+        }
+    )
 
 
 def _signed_in_user():
@@ -152,9 +165,13 @@ def authorize() -> Response | str:
         requested = (grant.request.payload.scope or "").split()
         granted = [s for s in requested if s in grant.client.scopes and s in user.scopes]
         return render_template(
-            "consent.html", client=grant.client, user=user, csrf=csrf_token(),
+            "consent.html",
+            client=grant.client,
+            user=user,
+            csrf=csrf_token(),
             scopes=[(s, *scopes.SCOPES[s]) for s in granted if s in scopes.SCOPES],
-            refused=[s for s in requested if s not in granted])
+            refused=[s for s in requested if s not in granted],
+        )
     check_csrf()
     with unit_of_work():
         try:
@@ -163,9 +180,13 @@ def authorize() -> Response | str:
             return server.handle_error_response(request, error)
         granted_user = user if request.form.get("confirm") == "yes" else None
         resp = server.create_authorization_response(grant_user=granted_user, grant=grant)
-        store.record_event("authorize", "granted" if granted_user else "denied",
-                           client_id=request.args.get("client_id"), username=user.username,
-                           remote_addr=request.remote_addr)
+        store.record_event(
+            "authorize",
+            "granted" if granted_user else "denied",
+            client_id=request.args.get("client_id"),
+            username=user.username,
+            remote_addr=request.remote_addr,
+        )
     return resp
 
 
@@ -179,8 +200,9 @@ def login() -> Response | str:
         check_csrf()
         username = request.form.get("username", "")[:64]
         with unit_of_work():
-            user = store.authenticate_user(username, request.form.get("password", ""),
-                                           request.remote_addr)
+            user = store.authenticate_user(
+                username, request.form.get("password", ""), request.remote_addr
+            )
         if user is not None:
             # A new session (no fixation), keeping only a console sign-in in progress: its
             # state and PKCE verifier are what the console's callback checks.
@@ -190,9 +212,13 @@ def login() -> Response | str:
             session["user_id"] = user.id
             return redirect(next_url)
         error = "用户名或密码错误，或账户已被暂时锁定"
-    return render_template("login.html", next=next_url, csrf=csrf_token(), error=error,
-                           username=request.form.get("username", "")[:64]), \
-        (401 if error else 200)
+    return render_template(
+        "login.html",
+        next=next_url,
+        csrf=csrf_token(),
+        error=error,
+        username=request.form.get("username", "")[:64],
+    ), (401 if error else 200)
 
 
 @bp.post("/logout")

@@ -28,12 +28,18 @@ def nav_links() -> list[tuple[str, str, str]]:
     return [n for n in NAV if n[0] in current_app.view_functions]
 
 
-def render_error(status: int, title: str, detail: str | None, title_en: str | None,
-                 field_errors: list[dict[str, Any]] | None) -> Response:
+def render_error(
+    status: int,
+    title: str,
+    detail: str | None,
+    title_en: str | None,
+    field_errors: list[dict[str, Any]] | None,
+) -> Response:
     """An error as a page in the visitor's language (``api.errors`` calls this)."""
     shown = i18n.t(title, title_en or title)
-    body = render_template("error.html", title=shown, detail=detail or "", status=status,
-                           errors=field_errors or [])
+    body = render_template(
+        "error.html", title=shown, detail=detail or "", status=status, errors=field_errors or []
+    )
     return Response(body, status=status, mimetype="text/html")
 
 

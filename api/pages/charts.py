@@ -27,14 +27,21 @@ class BarChart:
     maximum: int
 
 
-def bars(rows: list[tuple[str, int]], width: int = 360, row: int = 22,
-         label_width: int = 112, value_room: int = 44) -> BarChart:
+def bars(
+    rows: list[tuple[str, int]],
+    width: int = 360,
+    row: int = 22,
+    label_width: int = 112,
+    value_room: int = 44,
+) -> BarChart:
     """Horizontal bars for (label, value) rows, scaled to the largest value: one row per
     item, so labels stay readable on a 360 px phone however many items there are."""
     maximum = max([v for _, v in rows] + [1])
     plot = width - label_width - value_room
-    out = [Bar(label, value, i * row + 4, round(plot * value / maximum, 1), i * row + 17)
-           for i, (label, value) in enumerate(rows)]
+    out = [
+        Bar(label, value, i * row + 4, round(plot * value / maximum, 1), i * row + 17)
+        for i, (label, value) in enumerate(rows)
+    ]
     return BarChart(width, max(len(rows), 1) * row + 8, out, label_width, maximum)
 
 
@@ -56,8 +63,14 @@ class LineChart:
     gridlines: list[tuple[int, float]]  # (score, y)
 
 
-def line(rows: list[tuple[str, int, str]], width: int = 400, height: int = 190,
-         lowest: int = 0, highest: int = 1000, pad: int = 36) -> LineChart:
+def line(
+    rows: list[tuple[str, int, str]],
+    width: int = 400,
+    height: int = 190,
+    lowest: int = 0,
+    highest: int = 1000,
+    pad: int = 36,
+) -> LineChart:
     """A score line over time for (label, score, grade) rows, oldest first."""
     n = len(rows)
     plot_w, plot_h = width - 2 * pad, height - 20 - 36

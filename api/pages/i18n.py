@@ -63,8 +63,14 @@ def register(app: Flask) -> None:
     def _remember(resp: Response) -> Response:
         asked = request.args.get("lang", "")
         if asked in LANGS and request.cookies.get(COOKIE) != asked:
-            resp.set_cookie(COOKIE, asked, max_age=_YEAR, samesite="Lax", httponly=True,
-                            secure=app.config.get("SESSION_COOKIE_SECURE", False))
+            resp.set_cookie(
+                COOKIE,
+                asked,
+                max_age=_YEAR,
+                samesite="Lax",
+                httponly=True,
+                secure=app.config.get("SESSION_COOKIE_SECURE", False),
+            )
         if resp.mimetype == "text/html":
             resp.headers.add("Vary", "Cookie")
             resp.headers.add("Vary", "Accept-Language")
@@ -72,5 +78,10 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
-        return {"t": t, "label": label, "lang": lang, "url_in": url_in,
-                "html_lang": "en" if lang() == "en" else "zh-CN"}
+        return {
+            "t": t,
+            "label": label,
+            "lang": lang,
+            "url_in": url_in,
+            "html_lang": "en" if lang() == "en" else "zh-CN",
+        }

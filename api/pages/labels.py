@@ -8,17 +8,38 @@ from credit.regions import JIANGSU_CITIES
 from credit.reports.service import TIER_WORDS
 from credit.violations.vocab import CATEGORIES, TIERS
 
-CITY_EN = {"320100": "Nanjing", "320200": "Wuxi", "320300": "Xuzhou", "320400": "Changzhou",
-           "320500": "Suzhou", "320600": "Nantong", "320700": "Lianyungang",
-           "320800": "Huai'an", "320900": "Yancheng", "321000": "Yangzhou",
-           "321100": "Zhenjiang", "321200": "Taizhou", "321300": "Suqian"}
-FACET_NAMES = {"city": ("地市", "City"), "industry": ("行业", "Industry"),
-               "grade": ("信用等级", "Grade"), "tier": ("等次", "Tier"),
-               "category": ("类别", "Category")}
-TYPES = {"enterprise": ("经营者", "Merchants"), "pledge": ("信用承诺", "Pledges"),
-         "violation": ("违法失信信息", "Violations")}
-SORTS = {"relevance": ("相关度", "Relevance"), "score": ("信用分", "Credit score"),
-         "date": ("最新", "Newest")}
+CITY_EN = {
+    "320100": "Nanjing",
+    "320200": "Wuxi",
+    "320300": "Xuzhou",
+    "320400": "Changzhou",
+    "320500": "Suzhou",
+    "320600": "Nantong",
+    "320700": "Lianyungang",
+    "320800": "Huai'an",
+    "320900": "Yancheng",
+    "321000": "Yangzhou",
+    "321100": "Zhenjiang",
+    "321200": "Taizhou",
+    "321300": "Suqian",
+}
+FACET_NAMES = {
+    "city": ("地市", "City"),
+    "industry": ("行业", "Industry"),
+    "grade": ("信用等级", "Grade"),
+    "tier": ("等次", "Tier"),
+    "category": ("类别", "Category"),
+}
+TYPES = {
+    "enterprise": ("经营者", "Merchants"),
+    "pledge": ("信用承诺", "Pledges"),
+    "violation": ("违法失信信息", "Violations"),
+}
+SORTS = {
+    "relevance": ("相关度", "Relevance"),
+    "score": ("信用分", "Credit score"),
+    "date": ("最新", "Newest"),
+}
 COMPLIANCE = {"kept": ("守诺", "kept"), "breached": ("违诺", "breached")}
 
 

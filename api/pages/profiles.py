@@ -33,8 +33,12 @@ def _history_chart(profile: dict[str, Any]) -> charts.LineChart | None:
 
 def _context(profile: dict[str, Any]) -> dict[str, Any]:
     ent = profile["enterprise"]
-    return {"p": profile, "ent": ent, "city": labels.city(ent["city_code"]),
-            "history_chart": _history_chart(profile)}
+    return {
+        "p": profile,
+        "ent": ent,
+        "city": labels.city(ent["city_code"]),
+        "history_chart": _history_chart(profile),
+    }
 
 
 @bp.get("/enterprises/<uscc>")
@@ -63,8 +67,14 @@ def report(uscc: str):
     verify_url = url_for("pages.verify", report_no=issued.report_no, _external=True)
     qr = segno.make(verify_url, error="m").svg_data_uri(scale=3, border=2)
     issued_at = issued.issued_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S")
-    return render_template("public/report.html", report=issued, verify_url=verify_url,
-                           qr=qr, issued_at=issued_at, **_context(issued.snapshot))
+    return render_template(
+        "public/report.html",
+        report=issued,
+        verify_url=verify_url,
+        qr=qr,
+        issued_at=issued_at,
+        **_context(issued.snapshot),
+    )
 
 
 @bp.get("/verify")

@@ -31,9 +31,13 @@ from credit.violations.vocab import CATEGORIES, TIERS
 from search import queries
 from search.backend import BackendUnavailable, fold, looks_like_uscc
 
-bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
-
+bp = Blueprint(
+    "pages",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
 
 
 @bp.context_processor
@@ -55,16 +59,28 @@ def home():
     identity = current_identity()
     today = clock.today()
     latest = {
-        "pledge": [{"uscc": p.enterprise.uscc, "enterprise_name": p.enterprise.name,
-                    "title": (p.template.title, p.template.title_en),
-                    "published_on": p.published_at.astimezone(clock.CHINA).date(),
-                    "compliance": "breached" if p.breached_clauses() else "kept"}
-                   for p in pledges.latest_pledges(identity, LATEST)],
-        "violation": [{"uscc": v.enterprise.uscc, "enterprise_name": v.enterprise.name,
-                       "tier": v.tier, "category": v.category,
-                       "decision_number": v.decision_number,
-                       "decision_date": v.decision_date, "status": v.public_status(today)}
-                      for v in violations.latest_violations(identity, LATEST)],
+        "pledge": [
+            {
+                "uscc": p.enterprise.uscc,
+                "enterprise_name": p.enterprise.name,
+                "title": (p.template.title, p.template.title_en),
+                "published_on": p.published_at.astimezone(clock.CHINA).date(),
+                "compliance": "breached" if p.breached_clauses() else "kept",
+            }
+            for p in pledges.latest_pledges(identity, LATEST)
+        ],
+        "violation": [
+            {
+                "uscc": v.enterprise.uscc,
+                "enterprise_name": v.enterprise.name,
+                "tier": v.tier,
+                "category": v.category,
+                "decision_number": v.decision_number,
+                "decision_date": v.decision_date,
+                "status": v.public_status(today),
+            }
+            for v in violations.latest_violations(identity, LATEST)
+        ],
     }
     return render_template("public/home.html", latest=latest)
 
@@ -95,8 +111,9 @@ def _load(raw: dict[str, Any]) -> dict[str, Any]:
             if isinstance(messages, dict):  # a list field: {index: [messages]}
                 messages = [m for ms in messages.values() for m in ms]
             problems.extend(FieldError(name, str(m), "invalid", "query") for m in messages)
-        raise ValidationFailed("搜索条件有误，请修改后重试 (please correct the search)",
-                               problems) from None
+        raise ValidationFailed(
+            "搜索条件有误，请修改后重试 (please correct the search)", problems
+        ) from None
 
 
 class _Links:
@@ -116,31 +133,56 @@ class _Links:
         return self.url(**{name: chosen})
 
 
-def _view_model(args: dict[str, Any], raw: dict[str, Any], found: dict[str, Any]
-                ) -> dict[str, Any]:
+def _view_model(args: dict[str, Any], raw: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
     kind = args["type"]
     links = _Links(raw)
     facets = []
     for name in queries.FIELDS[kind]:
         selected = set(args.get(name) or ())
-        buckets = [{"value": b["value"], "label": labels.facet_value(kind, name, b["value"]),
-                    "count": b["count"], "selected": b["value"] in selected,
-                    "url": links.toggle(name, b["value"])}
-                   for b in found["facets"].get(name, [])]
+        buckets = [
+            {
+                "value": b["value"],
+                "label": labels.facet_value(kind, name, b["value"]),
+                "count": b["count"],
+                "selected": b["value"] in selected,
+                "url": links.toggle(name, b["value"]),
+            }
+            for b in found["facets"].get(name, [])
+        ]
         if buckets:
-            facets.append({"name": name, "title": labels.FACET_NAMES[name],
-                           "buckets": buckets, "open": bool(selected)})
-    active = [{"name": name, "title": labels.FACET_NAMES[name],
-               "label": labels.facet_value(kind, name, value),
-               "url": links.toggle(name, value)}
-              for name in FILTERS for value in args.get(name) or ()]
+            facets.append(
+                {
+                    "name": name,
+                    "title": labels.FACET_NAMES[name],
+                    "buckets": buckets,
+                    "open": bool(selected),
+                }
+            )
+    active = [
+        {
+            "name": name,
+            "title": labels.FACET_NAMES[name],
+            "label": labels.facet_value(kind, name, value),
+            "url": links.toggle(name, value),
+        }
+        for name in FILTERS
+        for value in args.get(name) or ()
+    ]
     items = []
     for item in found["items"]:
         # The search layer HTML-escapes the text and adds only <em>: safe to mark as such.
-        marks = {k: [Markup(f) for f in v]  # noqa: S704
-                 for k, v in (item.get("highlights") or {}).items()}
-        items.append({**item, "marks": marks, "city": labels.city(item.get("city_code")),
-                      "tier_words": labels.tier(item.get("tier"))})
+        marks = {
+            k: [Markup(f) for f in v]  # noqa: S704
+            for k, v in (item.get("highlights") or {}).items()
+        }
+        items.append(
+            {
+                **item,
+                "marks": marks,
+                "city": labels.city(item.get("city_code")),
+                "tier_words": labels.tier(item.get("tier")),
+            }
+        )
     page = args["page"]
     next_url = None
     if found["next_cursor"] and page < MAX_PAGE:
@@ -152,14 +194,26 @@ def _view_model(args: dict[str, Any], raw: dict[str, Any], found: dict[str, Any]
     if page > 1 and not args.get("cursor"):
         prev_url = links.url(page=page - 1) if page > 2 else links.url()
     return {
-        "hits": items, "facets": facets, "active": active,
-        "sorts": [{"value": s, "label": pair, "url": links.url(sort=s),
-                   "current": s == args["sort"]} for s, pair in labels.SORTS.items()],
-        "types": [{"value": k, "label": pair,
-                   "url": url_for("pages.search", q=args["q"], type=k) if args["q"]
-                   else url_for("pages.search", type=k),
-                   "current": k == kind} for k, pair in labels.TYPES.items()],
-        "next_url": next_url, "prev_url": prev_url,
+        "hits": items,
+        "facets": facets,
+        "active": active,
+        "sorts": [
+            {"value": s, "label": pair, "url": links.url(sort=s), "current": s == args["sort"]}
+            for s, pair in labels.SORTS.items()
+        ],
+        "types": [
+            {
+                "value": k,
+                "label": pair,
+                "url": url_for("pages.search", q=args["q"], type=k)
+                if args["q"]
+                else url_for("pages.search", type=k),
+                "current": k == kind,
+            }
+            for k, pair in labels.TYPES.items()
+        ],
+        "next_url": next_url,
+        "prev_url": prev_url,
         "first_url": links.url() if page > 1 else None,
         "clear_url": url_for("pages.search", q=args["q"], type=kind),
     }
@@ -182,8 +236,13 @@ def search():
         exact = [i for i in found["items"] if i.get("uscc") == code]
         if exact:  # a USCC typed in full leads straight to its profile
             return redirect(url_for("pages.enterprise", uscc=code))
-    return render_template("public/search.html", found=found, code_like=looks_like_uscc(
-        args["q"]), view=_view_model(args, raw, found), **context)
+    return render_template(
+        "public/search.html",
+        found=found,
+        code_like=looks_like_uscc(args["q"]),
+        view=_view_model(args, raw, found),
+        **context,
+    )
 
 
 # -- statistics --------------------------------------------------------------------------
@@ -218,14 +277,22 @@ def stats():
     tiers: dict[str, dict[str, int]] = {code: {} for code in JIANGSU_CITIES}
     for code, tier, n in data["tiers_by_city"]:
         tiers.setdefault(code, {})[tier] = n
-    tier_table = [{"city": city_pairs.get(code, (code, code)), "A": t.get("A", 0),
-                   "B": t.get("B", 0), "C": t.get("C", 0)} for code, t in tiers.items()]
+    tier_table = [
+        {
+            "city": city_pairs.get(code, (code, code)),
+            "A": t.get("A", 0),
+            "B": t.get("B", 0),
+            "C": t.get("C", 0),
+        }
+        for code, t in tiers.items()
+    ]
     series["trustworthy_by_city"] = [(code, t.get("A", 0)) for code, t in tiers.items()]
     names["trustworthy_by_city"] = lambda c: city_pairs.get(c, (c, c))
     named = {key: [(names[key](k), n) for k, n in rows] for key, rows in series.items()}
     chart = {key: charts.bars([(k, n) for k, n in rows]) for key, rows in series.items()}
-    return render_template("public/stats.html", data=data, named=named, chart=chart,
-                           tier_table=tier_table)
+    return render_template(
+        "public/stats.html", data=data, named=named, chart=chart, tier_table=tier_table
+    )
 
 
 # -- USCC check --------------------------------------------------------------------------
@@ -241,15 +308,20 @@ def uscc_check():
         report = enterprises.check_uscc(current_identity(), code)
         check = report.check
         result = {
-            "code": check.code, "valid": check.valid, "faults": check.faults,
-            "entity_type": (uscc_mod.ENTITY_TYPE_LABELS.get(check.entity_type or "", ""),
-                            ENTITY_TYPES_EN.get(check.entity_type or "", "")),
+            "code": check.code,
+            "valid": check.valid,
+            "faults": check.faults,
+            "entity_type": (
+                uscc_mod.ENTITY_TYPE_LABELS.get(check.entity_type or "", ""),
+                ENTITY_TYPES_EN.get(check.entity_type or "", ""),
+            ),
             "city": labels.city(check.city_code) if check.in_jiangsu else None,
-            "division_code": check.division_code, "in_jiangsu": check.in_jiangsu,
-            "registered": report.registered, "registered_name": report.name,
+            "division_code": check.division_code,
+            "in_jiangsu": check.in_jiangsu,
+            "registered": report.registered,
+            "registered_name": report.name,
         }
-    return render_template("public/uscc.html", code=code, result=result,
-                           max_length=MAX_CODE_INPUT)
+    return render_template("public/uscc.html", code=code, result=result, max_length=MAX_CODE_INPUT)
 
 
 from api.pages import profiles  # noqa: E402,F401  (registers the profile routes on bp)

@@ -14,9 +14,11 @@ from flask import Flask, Response, abort, request, session
 
 #: Pages may only post forms to this site. The consent page is the exception: approving
 #: a third-party client redirects the browser to that client, which form-action would block.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 CONSENT_CSP = PAGE_CSP.replace("form-action 'self'; ", "")
 PAGE_BLUEPRINTS = {"pages", "console"}
 
@@ -39,11 +41,13 @@ def register(app: Flask) -> None:
     def _headers(resp: Response) -> Response:
         if resp.mimetype == "text/html" and request.blueprint in PAGE_BLUEPRINTS | {"oauth"}:
             resp.headers["Content-Security-Policy"] = (
-                CONSENT_CSP if request.blueprint == "oauth" else PAGE_CSP)
+                CONSENT_CSP if request.blueprint == "oauth" else PAGE_CSP
+            )
             resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
             resp.headers["X-Frame-Options"] = "DENY"
-            resp.headers.setdefault("Permissions-Policy",
-                                    "camera=(), microphone=(), geolocation=()")
+            resp.headers.setdefault(
+                "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+            )
         return resp
 
     @app.context_processor

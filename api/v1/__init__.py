@@ -23,8 +23,8 @@ def init_api(app: Flask) -> Api:
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Jiangsu E-commerce Credit Public-Service Platform. Public "
-                               "registry, USCC checks and search. Errors are RFC 9457 "
-                               "problem+json with a per-field `errors` list.",
+                "registry, USCC checks and search. Errors are RFC 9457 "
+                "problem+json with a per-field `errors` list.",
             },
             "servers": [{"url": "/"}],
         },
@@ -52,8 +52,7 @@ def init_api(app: Flask) -> Api:
         workflow,
     )
 
-    for module in (enterprises, pledges, violations, workflow, ratings, uscc, search,
-                   vocabularies):
+    for module in (enterprises, pledges, violations, workflow, ratings, uscc, search, vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     _document_problem(api)
     _document_security(api)
@@ -63,31 +62,54 @@ def init_api(app: Flask) -> Api:
 def _document_security(api: Api) -> None:
     from credit.scopes import SCOPES
 
-    api.spec.components.security_scheme("oauth2", {
-        "type": "oauth2",
-        "description": "企业、监管机关系统用 client_credentials；控制台用户用 authorization_code + "
-                       "PKCE (S256)。",
-        "flows": {
-            "clientCredentials": {"tokenUrl": "/oauth/token",
-                                  "scopes": {k: v[0] for k, v in SCOPES.items()}},
-            "authorizationCode": {"authorizationUrl": "/oauth/authorize",
-                                  "tokenUrl": "/oauth/token", "refreshUrl": "/oauth/token",
-                                  "scopes": {k: v[0] for k, v in SCOPES.items()}},
+    api.spec.components.security_scheme(
+        "oauth2",
+        {
+            "type": "oauth2",
+            "description": "企业、监管机关系统用 client_credentials；"
+            "控制台用户用 authorization_code + PKCE (S256)。",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "/oauth/token",
+                    "scopes": {k: v[0] for k, v in SCOPES.items()},
+                },
+                "authorizationCode": {
+                    "authorizationUrl": "/oauth/authorize",
+                    "tokenUrl": "/oauth/token",
+                    "refreshUrl": "/oauth/token",
+                    "scopes": {k: v[0] for k, v in SCOPES.items()},
+                },
+            },
         },
-    })
+    )
 
 
 def _document_problem(api: Api) -> None:
-    api.spec.components.schema("Problem", {
-        "type": "object",
-        "description": "RFC 9457 problem details",
-        "properties": {
-            "type": {"type": "string"}, "title": {"type": "string"},
-            "title_en": {"type": "string"}, "status": {"type": "integer"},
-            "detail": {"type": "string"}, "instance": {"type": "string"},
-            "request_id": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object", "properties": {
-                "field": {"type": "string"}, "location": {"type": "string"},
-                "message": {"type": "string"}, "code": {"type": "string"}}}},
+    api.spec.components.schema(
+        "Problem",
+        {
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "title_en": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+                "request_id": {"type": "string"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "location": {"type": "string"},
+                            "message": {"type": "string"},
+                            "code": {"type": "string"},
+                        },
+                    },
+                },
+            },
         },
-    })
+    )

@@ -19,10 +19,16 @@ class PageArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
-                          metadata={"description": "页码，从 1 开始 / page number"})
-    size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
-                          metadata={"description": "每页条数 (≤ 100) / page size"})
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1),
+        metadata={"description": "页码，从 1 开始 / page number"},
+    )
+    size = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "每页条数 (≤ 100) / page size"},
+    )
 
     @validates_schema
     def bounded(self, data: dict[str, Any], **_: Any) -> None:
@@ -34,10 +40,14 @@ class PageArgs(Schema):
 
 
 class RegistryFilterArgs(PageArgs):
-    city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)),
-                         metadata={"description": "地市代码，如 320500 / city code"})
-    industry = fields.String(validate=validate.OneOf(list(INDUSTRIES)),
-                             metadata={"description": "行业代码 / industry code"})
+    city = fields.String(
+        validate=validate.OneOf(list(JIANGSU_CITIES)),
+        metadata={"description": "地市代码，如 320500 / city code"},
+    )
+    industry = fields.String(
+        validate=validate.OneOf(list(INDUSTRIES)),
+        metadata={"description": "行业代码 / industry code"},
+    )
 
 
 class PageMetaSchema(Schema):
@@ -58,8 +68,10 @@ def expected_version() -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise PreconditionFailed('If-Match 应为读取时得到的 ETag，如 "3"',
-                                 [FieldError("If-Match", header, "invalid", "header")])
+        raise PreconditionFailed(
+            'If-Match 应为读取时得到的 ETag，如 "3"',
+            [FieldError("If-Match", header, "invalid", "header")],
+        )
     return int(value)
 
 
@@ -68,8 +80,13 @@ def etag_of(version: int) -> str:
 
 
 def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
-    return {"items": items, "page": page.page, "size": page.size, "total": page.total,
-            "pages": page.pages}
+    return {
+        "items": items,
+        "page": page.page,
+        "size": page.size,
+        "total": page.total,
+        "pages": page.pages,
+    }
 
 
 class StrictParser(FlaskParser):

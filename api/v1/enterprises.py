@@ -51,8 +51,9 @@ def get_enterprise(uscc: str) -> Any:
 def patch_enterprise(changes: dict[str, Any], uscc: str) -> Any:
     """更新本企业的店铺与联系方式（需 If-Match）/ Update own shops and contact data"""
     with unit_of_work() as uow:
-        ent = service.update_enterprise_profile(current_identity(), uow, uscc, changes,
-                                                expected_version())
+        ent = service.update_enterprise_profile(
+            current_identity(), uow, uscc, changes, expected_version()
+        )
     return ent, 200, {"ETag": etag_of(ent.version)}
 
 
@@ -73,5 +74,3 @@ def list_enterprises(args: dict[str, Any]) -> Any:
     """经营者列表（按地市、行业筛选）/ Registry listing, filtered by city and industry"""
     page = service.list_enterprises(current_identity(), **args)
     return page_body(page, page.items)
-
-

@@ -32,8 +32,10 @@ blp = Blueprint("pledges", __name__, description="信用承诺 / integrity pledg
 
 
 class PledgeListArgs(PageArgs):
-    template = fields.String(validate=validate.Length(1, 36),
-                             metadata={"description": "模板代码或 id / template code or id"})
+    template = fields.String(
+        validate=validate.Length(1, 36),
+        metadata={"description": "模板代码或 id / template code or id"},
+    )
     status = fields.String(validate=validate.OneOf([s for s in STATUS_LABELS if s != "draft"]))
     city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
     published_from = fields.Date()
@@ -41,8 +43,11 @@ class PledgeListArgs(PageArgs):
 
     @validates_schema
     def ordered(self, data: dict, **_: Any) -> None:
-        if data.get("published_from") and data.get("published_to") and \
-                data["published_to"] < data["published_from"]:
+        if (
+            data.get("published_from")
+            and data.get("published_to")
+            and data["published_to"] < data["published_from"]
+        ):
             raise MaValidationError("结束日期早于开始日期", "published_to")
 
 
@@ -144,8 +149,9 @@ def get_pledge(pledge_id: str) -> Any:
 def update_pledge(changes: dict[str, Any], pledge_id: str) -> Any:
     """修改草稿（需 If-Match）/ Edit a draft (If-Match)"""
     with unit_of_work() as uow:
-        pledge = service.update_draft(current_identity(), uow, pledge_id, changes,
-                                      expected_version())
+        pledge = service.update_draft(
+            current_identity(), uow, pledge_id, changes, expected_version()
+        )
     return _with_etag(pledge)
 
 
@@ -157,8 +163,7 @@ def update_pledge(changes: dict[str, Any], pledge_id: str) -> Any:
 def publish_pledge(_: dict[str, Any], pledge_id: str) -> Any:
     """发布（公示）承诺（需 If-Match）/ Publish (If-Match)"""
     with unit_of_work() as uow:
-        pledge = service.publish_pledge(current_identity(), uow, pledge_id,
-                                        expected_version())
+        pledge = service.publish_pledge(current_identity(), uow, pledge_id, expected_version())
     return _with_etag(pledge)
 
 
@@ -182,8 +187,9 @@ def amend_pledge(_: dict[str, Any], pledge_id: str) -> Any:
 def withdraw_pledge(body: dict[str, Any], pledge_id: str) -> Any:
     """撤回承诺（保留在公开记录中，需 If-Match）/ Withdraw (stays on record; If-Match)"""
     with unit_of_work() as uow:
-        pledge = service.withdraw_pledge(current_identity(), uow, pledge_id, body["reason"],
-                                         expected_version())
+        pledge = service.withdraw_pledge(
+            current_identity(), uow, pledge_id, body["reason"], expected_version()
+        )
     return _with_etag(pledge)
 
 
@@ -216,16 +222,27 @@ def batch_file(body: dict[str, Any]) -> Any:
             valid.append((index, item_schema.load(raw)))
             results.append(None)
         except MaValidationError as exc:
-            results.append({"index": index, "status": 400, "errors": [
-                {"field": f, "message": m} for f, msgs in exc.normalized_messages().items()
-                for m in (msgs if isinstance(msgs, list) else [str(msgs)])]})
+            results.append(
+                {
+                    "index": index,
+                    "status": 400,
+                    "errors": [
+                        {"field": f, "message": m}
+                        for f, msgs in exc.normalized_messages().items()
+                        for m in (msgs if isinstance(msgs, list) else [str(msgs)])
+                    ],
+                }
+            )
     outcomes = service.file_batch(current_identity(), [item for _, item in valid])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, DomainError):
-            results[index] = {"index": index, "status": status_of(outcome),
-                              "title": outcome.title, "detail": outcome.detail,
-                              "errors": [{"field": e.field, "message": e.message}
-                                         for e in outcome.errors]}
+            results[index] = {
+                "index": index,
+                "status": status_of(outcome),
+                "title": outcome.title,
+                "detail": outcome.detail,
+                "errors": [{"field": e.field, "message": e.message} for e in outcome.errors],
+            }
         else:
             results[index] = {"index": index, "status": 201, "pledge": out.dump(outcome)}
     created = sum(1 for r in results if r and r["status"] == 201)

@@ -19,15 +19,16 @@ class ReplayArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    as_of = fields.Date(metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of "
-                                                 "this date"})
-    model = fields.String(metadata={"description": "已发布的评分模型版本，如 2026.1 / a published "
-                                                   "model version"})
+    as_of = fields.Date(
+        metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of this date"}
+    )
+    model = fields.String(
+        metadata={"description": "已发布的评分模型版本，如 2026.1 / a published model version"}
+    )
 
 
 class FactorSchema(Schema):
-    family = fields.String(metadata={"description": "base | basic | public | market | "
-                                                    "hard_rule"})
+    family = fields.String(metadata={"description": "base | basic | public | market | hard_rule"})
     code = fields.String(metadata={"description": "原因代码 / reason code"})
     points = fields.Integer(metadata={"description": "对分数的贡献 / points contributed"})
     ref = fields.String(allow_none=True, metadata={"description": "相关记录 id / record id"})
@@ -52,18 +53,32 @@ class RatingSchema(Schema):
     model_version = fields.String()
     as_of = fields.Date()
     computed_at = fields.DateTime(allow_none=True)
-    next_change = fields.Date(allow_none=True, metadata={
-        "description": "不发生新事实时分数下次变化的日期 / next date time alone changes it"})
+    next_change = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "不发生新事实时分数下次变化的日期 / next date time alone changes it"
+        },
+    )
     inputs_digest = fields.String()
     hard_rules = fields.List(fields.String())
     stored = fields.Boolean(metadata={"description": "false: 按请求重放计算，未发布 / a replay"})
-    raised = fields.List(fields.Nested(FactorSchema), metadata={
-        "description": "加分因素，重要的在前 / factors that raised it, most important first"})
-    lowered = fields.List(fields.Nested(FactorSchema), metadata={
-        "description": "减分因素，重要的在前 / factors that lowered it"})
-    factors = fields.List(fields.Nested(FactorSchema), metadata={
-        "description": "全部贡献（含基础分），合计等于分数 / every contribution; they add up "
-                       "to the score"})
+    raised = fields.List(
+        fields.Nested(FactorSchema),
+        metadata={
+            "description": "加分因素，重要的在前 / factors that raised it, most important first"
+        },
+    )
+    lowered = fields.List(
+        fields.Nested(FactorSchema),
+        metadata={"description": "减分因素，重要的在前 / factors that lowered it"},
+    )
+    factors = fields.List(
+        fields.Nested(FactorSchema),
+        metadata={
+            "description": "全部贡献（含基础分），合计等于分数 / every contribution; they add up "
+            "to the score"
+        },
+    )
     families = fields.List(fields.Nested(FamilySchema))
 
 
@@ -117,10 +132,16 @@ class ExplanationSchema(Schema):
     next_grade = fields.Nested(GradeStepSchema, allow_none=True)
     grade_floor = fields.Nested(GradeStepSchema)
     capped_by = fields.List(fields.String())
-    outlook = fields.List(fields.Nested(OutlookSchema), metadata={
-        "description": "今后的关键日期及届时分数 / dated milestones ahead with the score then"})
-    actions = fields.List(fields.Nested(ActionSchema), metadata={
-        "description": "企业可采取的措施及其效果 / what the firm can do, and its effect"})
+    outlook = fields.List(
+        fields.Nested(OutlookSchema),
+        metadata={
+            "description": "今后的关键日期及届时分数 / dated milestones ahead with the score then"
+        },
+    )
+    actions = fields.List(
+        fields.Nested(ActionSchema),
+        metadata={"description": "企业可采取的措施及其效果 / what the firm can do, and its effect"},
+    )
     model = fields.Nested(ModelSchema)
 
 
@@ -150,8 +171,7 @@ def rating_history(args: dict[str, Any], uscc: str) -> Any:
 @blp.response(200, ExplanationSchema)
 def explain_rating(args: dict[str, Any], uscc: str) -> Any:
     """评价说明：各信号贡献、距上一等级、关键日期与可采取的措施 / Explanation"""
-    return service.explain_rating(current_identity(), uscc, args.get("as_of"),
-                                  args.get("model"))
+    return service.explain_rating(current_identity(), uscc, args.get("as_of"), args.get("model"))
 
 
 @blp.route("/rating-models", methods=["GET"])

@@ -32,27 +32,47 @@ class SearchArgs(PageArgs):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(load_default="", validate=validate.Length(max=100),
-                      metadata={"description": "名称片段（两个汉字即可）、店铺名、决定书文号或统一"
-                                               "社会信用代码 / name fragment, shop, decision "
-                                               "number or USCC"})
-    type = fields.String(load_default="enterprise",
-                         validate=validate.OneOf(list(queries.TYPES)))
-    city = fields.List(fields.String(validate=validate.OneOf(list(JIANGSU_CITIES))),
-                       metadata={"description": "地市代码，可多个 / city codes"})
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "名称片段（两个汉字即可）、店铺名、决定书文号或统一"
+            "社会信用代码 / name fragment, shop, decision "
+            "number or USCC"
+        },
+    )
+    type = fields.String(load_default="enterprise", validate=validate.OneOf(list(queries.TYPES)))
+    city = fields.List(
+        fields.String(validate=validate.OneOf(list(JIANGSU_CITIES))),
+        metadata={"description": "地市代码，可多个 / city codes"},
+    )
     industry = fields.List(fields.String(validate=validate.OneOf(list(INDUSTRIES))))
     grade = fields.List(fields.String(validate=validate.OneOf(list(GRADES))))
-    tier = fields.List(fields.String(), metadata={
-        "description": "enterprise/pledge: A|B|C（等）; violation: minor|general|serious"})
-    category = fields.List(fields.String(), metadata={
-        "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"})
-    date_from = fields.Date(metadata={"description": "pledge: 公示日; violation: 决定日; "
-                                                     "enterprise: 成立日"})
+    tier = fields.List(
+        fields.String(),
+        metadata={
+            "description": "enterprise/pledge: A|B|C（等）; violation: minor|general|serious"
+        },
+    )
+    category = fields.List(
+        fields.String(),
+        metadata={
+            "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"
+        },
+    )
+    date_from = fields.Date(
+        metadata={"description": "pledge: 公示日; violation: 决定日; enterprise: 成立日"}
+    )
     date_to = fields.Date()
-    sort = fields.String(load_default="relevance", validate=validate.OneOf(list(SORTS)),
-                         metadata={"description": "relevance | score (信用分) | date (最新)"})
-    cursor = fields.String(validate=validate.Length(max=2000), metadata={
-        "description": "上一页返回的 next_cursor，用于深翻页 / from next_cursor"})
+    sort = fields.String(
+        load_default="relevance",
+        validate=validate.OneOf(list(SORTS)),
+        metadata={"description": "relevance | score (信用分) | date (最新)"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"description": "上一页返回的 next_cursor，用于深翻页 / from next_cursor"},
+    )
 
     @validates_schema
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
@@ -64,17 +84,16 @@ class SearchArgs(PageArgs):
             errors["tier"] = [f"取值应为 {', '.join(sorted(tiers))} / must be one of them"]
         categories = {"pledge": set(PLEDGE_TYPES), "violation": set(CATEGORIES)}.get(kind)
         if data.get("category") and categories is None:
-            errors["category"] = ["仅适用于 pledge 与 violation / only for pledges and "
-                                  "violations"]
+            errors["category"] = ["仅适用于 pledge 与 violation / only for pledges and violations"]
         elif categories and any(c not in categories for c in data.get("category", [])):
             errors["category"] = ["未知的类别 / unknown category"]
-        if data.get("date_from") and data.get("date_to") and \
-                data["date_from"] > data["date_to"]:
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             errors["date_to"] = ["不能早于 date_from / before date_from"]
-        if data.get("cursor") is None and \
-                data.get("page", 1) * data.get("size", 20) > MAX_OFFSET:
-            errors["page"] = [f"翻页最多到第 {MAX_OFFSET} 条，更深请用 next_cursor / beyond "
-                              f"{MAX_OFFSET} results, continue with next_cursor"]
+        if data.get("cursor") is None and data.get("page", 1) * data.get("size", 20) > MAX_OFFSET:
+            errors["page"] = [
+                f"翻页最多到第 {MAX_OFFSET} 条，更深请用 next_cursor / beyond "
+                f"{MAX_OFFSET} results, continue with next_cursor"
+            ]
         if errors:
             raise ValidationError(errors)
 
@@ -90,13 +109,17 @@ class SearchResultSchema(PageMetaSchema):
     type = fields.String()
     backend = fields.String()
     sort = fields.String()
-    items = fields.List(fields.Dict(), metadata={
-        "description": "命中记录（公开字段，已脱敏）及 highlights（<em> 标出的匹配片段）/ hits "
-                       "with highlighted fragments"})
-    facets = fields.Dict(keys=fields.String(),
-                         values=fields.List(fields.Nested(FacetBucketSchema)))
-    next_cursor = fields.String(allow_none=True, metadata={
-        "description": "继续下一页 / pass as cursor for the next page"})
+    items = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "命中记录（公开字段，已脱敏）及 highlights（<em> 标出的匹配片段）/ hits "
+            "with highlighted fragments"
+        },
+    )
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetBucketSchema)))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "继续下一页 / pass as cursor for the next page"}
+    )
 
 
 class SuggestArgs(Schema):
@@ -135,8 +158,19 @@ def _label(kind: str, facet: str, value: str) -> str | None:
 
 
 def _fingerprint(args: dict[str, Any]) -> str:
-    keys = ("q", "type", "city", "industry", "grade", "tier", "category", "date_from",
-            "date_to", "sort", "size")
+    keys = (
+        "q",
+        "type",
+        "city",
+        "industry",
+        "grade",
+        "tier",
+        "category",
+        "date_from",
+        "date_to",
+        "sort",
+        "size",
+    )
     blob = json.dumps([str(args.get(k)) for k in keys], ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -154,21 +188,31 @@ def _decode(args: dict[str, Any]) -> tuple:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         after, fingerprint = raw["a"], raw["f"]
         if not isinstance(after, list) or not all(
-                isinstance(x, str | int | float) and not isinstance(x, bool) for x in after):
+            isinstance(x, str | int | float) and not isinstance(x, bool) for x in after
+        ):
             raise ValueError
     except (ValueError, KeyError, TypeError):
-        raise ValidationFailed("翻页游标无效", [FieldError(
-            "cursor", "无法识别的游标 / malformed cursor", "invalid", "query")]) from None
+        raise ValidationFailed(
+            "翻页游标无效",
+            [FieldError("cursor", "无法识别的游标 / malformed cursor", "invalid", "query")],
+        ) from None
     if fingerprint != _fingerprint(args):
-        raise ValidationFailed("翻页游标与查询条件不符", [FieldError(
-            "cursor", "游标属于另一查询，请用相同条件 / the cursor belongs to another query",
-            "mismatch", "query")])
+        raise ValidationFailed(
+            "翻页游标与查询条件不符",
+            [
+                FieldError(
+                    "cursor",
+                    "游标属于另一查询，请用相同条件 / the cursor belongs to another query",
+                    "mismatch",
+                    "query",
+                )
+            ],
+        )
     return tuple(after)
 
 
 def _public(source: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in source.items()
-            if not k.startswith("t_") and not k.endswith("_exact")}
+    return {k: v for k, v in source.items() if not k.startswith("t_") and not k.endswith("_exact")}
 
 
 #: The hot public routes load their arguments with one schema instance each: given the
@@ -194,10 +238,17 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
     after = _decode(args) if args.get("cursor") else None
     filters = {k: tuple(args.get(k) or ()) for k in queries.FIELDS[kind]}
     found = queries.search(
-        backend, kind, args["q"], filters=filters, sort=args["sort"],
+        backend,
+        kind,
+        args["q"],
+        filters=filters,
+        sort=args["sort"],
         date_from=args["date_from"].isoformat() if args.get("date_from") else None,
         date_to=args["date_to"].isoformat() if args.get("date_to") else None,
-        page=args["page"], size=size, after=after)
+        page=args["page"],
+        size=size,
+        after=after,
+    )
     result = found.result
     if backend.name == "embedded":
         g.search_cache = "hit" if result.cached else "miss"
@@ -206,14 +257,25 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
     more = len(hits) == size and (after is not None or offset + size < result.total)
     fields_ = queries.FIELDS[kind]
     return {
-        "q": args["q"], "type": kind, "backend": backend.name, "sort": args["sort"],
-        "page": args["page"], "size": size, "total": result.total,
+        "q": args["q"],
+        "type": kind,
+        "backend": backend.name,
+        "sort": args["sort"],
+        "page": args["page"],
+        "size": size,
+        "total": result.total,
         "pages": (result.total + size - 1) // size,
-        "items": [{**_public(h.source), "relevance": h.score, "highlights": hl}
-                  for h, hl in zip(hits, found.highlights, strict=True)],
-        "facets": {api: [{"value": v, "label": _label(kind, api, v), "count": n}
-                         for v, n in result.facets.get(field, [])]
-                   for api, field in fields_.items()},
+        "items": [
+            {**_public(h.source), "relevance": h.score, "highlights": hl}
+            for h, hl in zip(hits, found.highlights, strict=True)
+        ],
+        "facets": {
+            api: [
+                {"value": v, "label": _label(kind, api, v), "count": n}
+                for v, n in result.facets.get(field, [])
+            ]
+            for api, field in fields_.items()
+        },
         "next_cursor": _encode(args, hits[-1].sort) if more and hits else None,
     }
 
@@ -229,7 +291,14 @@ def suggest(args: dict[str, Any]) -> Any:
     items = []
     for h in hits:
         marked = queries.highlight("enterprise", h, args["q"]).get("name", [None])[0]
-        items.append({"uscc": h.source["uscc"], "name": h.source["name"],
-                      "city_name": h.source.get("city_name"), "grade": h.source.get("grade"),
-                      "tier": h.source.get("tier"), "highlight": marked})
+        items.append(
+            {
+                "uscc": h.source["uscc"],
+                "name": h.source["name"],
+                "city_name": h.source.get("city_name"),
+                "grade": h.source.get("grade"),
+                "tier": h.source.get("tier"),
+                "highlight": marked,
+            }
+        )
     return {"q": args["q"], "items": items}

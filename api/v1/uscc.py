@@ -40,8 +40,11 @@ class BatchCheckSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    codes = fields.List(fields.String(validate=validate.Length(max=64)), required=True,
-                        validate=validate.Length(min=1, max=100))
+    codes = fields.List(
+        fields.String(validate=validate.Length(max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+    )
 
 
 class BatchReportSchema(Schema):
@@ -52,11 +55,17 @@ def _report(code: str) -> dict[str, Any]:
     r = service.check_uscc(current_identity(), code)
     c = r.check
     return {
-        "code": c.code, "valid": c.valid, "faults": c.faults, "entity_type": c.entity_type,
+        "code": c.code,
+        "valid": c.valid,
+        "faults": c.faults,
+        "entity_type": c.entity_type,
         "entity_type_name": uscc_mod.ENTITY_TYPE_LABELS.get(c.entity_type or ""),
-        "division_code": c.division_code, "city_code": c.city_code,
-        "city_name": city_name(c.city_code), "in_jiangsu": c.in_jiangsu,
-        "registered": r.registered, "registered_name": r.name,
+        "division_code": c.division_code,
+        "city_code": c.city_code,
+        "city_name": city_name(c.city_code),
+        "in_jiangsu": c.in_jiangsu,
+        "registered": r.registered,
+        "registered_name": r.name,
     }
 
 

@@ -23,8 +23,7 @@ class ViolationListArgs(PageArgs):
     city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     tier = fields.String(validate=validate.OneOf(list(TIERS)))
-    status = fields.String(validate=validate.OneOf(["published", "under_objection",
-                                                    "corrected"]))
+    status = fields.String(validate=validate.OneOf(["published", "under_objection", "corrected"]))
     decided_from = fields.Date()
     decided_to = fields.Date()
 
@@ -76,8 +75,9 @@ def get_violation(violation_id: str) -> Any:
 def revoke(body: dict[str, Any], violation_id: str) -> Any:
     """撤销（仅作出决定的机关，需 If-Match）/ Revoke (issuing authority; If-Match)"""
     with unit_of_work() as uow:
-        v = service.revoke_violation(current_identity(), uow, violation_id, body["reason"],
-                                     expected_version())
+        v = service.revoke_violation(
+            current_identity(), uow, violation_id, body["reason"], expected_version()
+        )
     return v, 200, {"ETag": etag_of(v.version)}
 
 
@@ -94,8 +94,9 @@ class CorrectionInputSchema(Schema):
         unknown = RAISE
 
     field = fields.String(required=True, validate=validate.OneOf(list(registry.CORRECTABLE)))
-    new_value = fields.Raw(required=True, allow_none=True,
-                           metadata={"description": "新值（字符串；金额可为数字）"})
+    new_value = fields.Raw(
+        required=True, allow_none=True, metadata={"description": "新值（字符串；金额可为数字）"}
+    )
     reason = fields.String(required=True, validate=validate.Length(2, 1000))
 
 
@@ -115,8 +116,11 @@ class CommendationInputSchema(Schema):
         unknown = RAISE
 
     uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    title = fields.String(required=True, validate=validate.Length(2, 200),
-                          metadata={"description": "如：江苏省电子商务示范企业"})
+    title = fields.String(
+        required=True,
+        validate=validate.Length(2, 200),
+        metadata={"description": "如：江苏省电子商务示范企业"},
+    )
     legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
     granted_on = fields.Date(required=True)
     valid_until = fields.Date(required=True)
@@ -161,8 +165,15 @@ class StatisticsSchema(Schema):
 def correct(body: dict[str, Any], violation_id: str) -> Any:
     """更正（追加记录，保留原值；需 If-Match）/ Correct a field (appended; If-Match)"""
     with unit_of_work() as uow:
-        v = registry.correct_violation(current_identity(), uow, violation_id, body["field"],
-                                       body["new_value"], body["reason"], expected_version())
+        v = registry.correct_violation(
+            current_identity(),
+            uow,
+            violation_id,
+            body["field"],
+            body["new_value"],
+            body["reason"],
+            expected_version(),
+        )
     return v, 200, {"ETag": etag_of(v.version)}
 
 

@@ -30,8 +30,14 @@ class VocabulariesSchema(Schema):
 
 
 def _terms(table: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"code": k, "name": v[0] if isinstance(v, tuple) else v,
-             "name_en": v[1] if isinstance(v, tuple) else None} for k, v in table.items()]
+    return [
+        {
+            "code": k,
+            "name": v[0] if isinstance(v, tuple) else v,
+            "name_en": v[1] if isinstance(v, tuple) else None,
+        }
+        for k, v in table.items()
+    ]
 
 
 @blp.route("")
@@ -39,6 +45,10 @@ def _terms(table: dict[str, Any]) -> list[dict[str, Any]]:
 @blp.response(200, VocabulariesSchema)
 def vocabularies() -> Any:
     """全部代码表 / All code lists"""
-    return {"cities": _terms(JIANGSU_CITIES), "industries": _terms(INDUSTRIES),
-            "operator_types": _terms(OPERATOR_TYPES), "statuses": _terms(STATUSES),
-            "platforms": _terms(PLATFORMS)}
+    return {
+        "cities": _terms(JIANGSU_CITIES),
+        "industries": _terms(INDUSTRIES),
+        "operator_types": _terms(OPERATOR_TYPES),
+        "statuses": _terms(STATUSES),
+        "platforms": _terms(PLATFORMS),
+    }

@@ -21,17 +21,23 @@ class ObjectionInputSchema(Schema):
         unknown = RAISE
 
     reasons = fields.String(required=True, validate=validate.Length(5, 4000))
-    attachments = fields.List(fields.String(validate=validate.Length(2, 300)),
-                              load_default=list, validate=validate.Length(max=20),
-                              metadata={"description": "附件说明 / what each attachment shows"})
+    attachments = fields.List(
+        fields.String(validate=validate.Length(2, 300)),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"description": "附件说明 / what each attachment shows"},
+    )
 
 
 class RepairInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    pledge_id = fields.String(required=True, validate=validate.Length(1, 36),
-                              metadata={"description": "已公示的信用修复承诺 / repair pledge"})
+    pledge_id = fields.String(
+        required=True,
+        validate=validate.Length(1, 36),
+        metadata={"description": "已公示的信用修复承诺 / repair pledge"},
+    )
     statement = fields.String(required=True, validate=validate.Length(5, 4000))
 
 
@@ -39,8 +45,9 @@ class DecisionInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    accepted = fields.Boolean(required=True, metadata={
-        "description": "异议：成立(true)/不成立；修复：同意(true)/不同意"})
+    accepted = fields.Boolean(
+        required=True, metadata={"description": "异议：成立(true)/不成立；修复：同意(true)/不同意"}
+    )
     reason = fields.String(required=True, validate=validate.Length(2, 2000))
 
 
@@ -78,9 +85,10 @@ class QueueArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(load_default="pending",
-                           validate=validate.OneOf(["pending", "upheld", "rejected",
-                                                    "approved"]))
+    status = fields.String(
+        load_default="pending",
+        validate=validate.OneOf(["pending", "upheld", "rejected", "approved"]),
+    )
 
 
 @blp.route("/violations/<string:violation_id>/objections", methods=["POST"])
@@ -91,8 +99,9 @@ class QueueArgs(Schema):
 def file_objection(body: dict[str, Any], violation_id: str) -> Any:
     """对本企业的记录提出异议 / Object to a record of one's own"""
     with unit_of_work() as uow:
-        return workflow.file_objection(current_identity(), uow, violation_id, body["reasons"],
-                                       body["attachments"])
+        return workflow.file_objection(
+            current_identity(), uow, violation_id, body["reasons"], body["attachments"]
+        )
 
 
 @blp.route("/objections/<string:objection_id>", methods=["GET"])
@@ -111,8 +120,9 @@ def get_objection(objection_id: str) -> Any:
 def decide_objection(body: dict[str, Any], objection_id: str) -> Any:
     """审查异议：成立则撤销记录 / Decide: upheld revokes the record"""
     with unit_of_work() as uow:
-        return workflow.decide_objection(current_identity(), uow, objection_id,
-                                         body["accepted"], body["reason"])
+        return workflow.decide_objection(
+            current_identity(), uow, objection_id, body["accepted"], body["reason"]
+        )
 
 
 class ExtensionInputSchema(Schema):
@@ -131,8 +141,9 @@ class ExtensionInputSchema(Schema):
 def extend_objection(body: dict[str, Any], objection_id: str) -> Any:
     """延长异议处理期限（工作日，合计不超过 20 个）/ Extend the due date (working days)"""
     with unit_of_work() as uow:
-        return workflow.extend_objection(current_identity(), uow, objection_id, body["days"],
-                                         body["reason"])
+        return workflow.extend_objection(
+            current_identity(), uow, objection_id, body["days"], body["reason"]
+        )
 
 
 @blp.route("/violations/<string:violation_id>/repairs", methods=["POST"])
@@ -143,8 +154,9 @@ def extend_objection(body: dict[str, Any], objection_id: str) -> Any:
 def apply_for_repair(body: dict[str, Any], violation_id: str) -> Any:
     """申请信用修复（最短公示期满后）/ Apply for credit repair (after the minimum period)"""
     with unit_of_work() as uow:
-        return workflow.apply_for_repair(current_identity(), uow, violation_id,
-                                         body["pledge_id"], body["statement"])
+        return workflow.apply_for_repair(
+            current_identity(), uow, violation_id, body["pledge_id"], body["statement"]
+        )
 
 
 @blp.route("/repairs/<string:application_id>", methods=["GET"])
@@ -163,17 +175,26 @@ def get_repair(application_id: str) -> Any:
 def decide_repair(body: dict[str, Any], application_id: str) -> Any:
     """审核信用修复：同意则结束公示 / Decide: approval ends publication"""
     with unit_of_work() as uow:
-        return workflow.decide_repair(current_identity(), uow, application_id,
-                                      body["accepted"], body["reason"])
+        return workflow.decide_repair(
+            current_identity(), uow, application_id, body["accepted"], body["reason"]
+        )
 
 
 def _queue(kind: str, status: str) -> dict[str, Any]:
     dump = ObjectionSchema() if kind == "objections" else RepairSchema()
     items = workflow.authority_queue(current_identity(), kind, status)
-    return {"items": [{**dump.dump(q.item), "overdue": q.overdue,
-                       "workdays_left": q.workdays_left,
-                       "decision_number": q.item.violation.decision_number,
-                       "uscc": q.item.violation.enterprise.uscc} for q in items]}
+    return {
+        "items": [
+            {
+                **dump.dump(q.item),
+                "overdue": q.overdue,
+                "workdays_left": q.workdays_left,
+                "decision_number": q.item.violation.decision_number,
+                "uscc": q.item.violation.enterprise.uscc,
+            }
+            for q in items
+        ]
+    }
 
 
 @blp.route("/regulator/objections", methods=["GET"])

@@ -40,19 +40,28 @@ def _demo_firm(authority: Authority | None) -> Enterprise | None:
 
     if authority is not None:
         firm = db.session.scalar(
-            sa.select(Enterprise).join(Violation, Violation.enterprise_id == Enterprise.id)
-            .where(Violation.authority_id == authority.id, Violation.status == "active",
-                   Violation.published.is_(True), Violation.objection_pending.is_(False),
-                   Enterprise.status == "active")
-            .order_by(Violation.decision_date, Enterprise.uscc).limit(1))
+            sa.select(Enterprise)
+            .join(Violation, Violation.enterprise_id == Enterprise.id)
+            .where(
+                Violation.authority_id == authority.id,
+                Violation.status == "active",
+                Violation.published.is_(True),
+                Violation.objection_pending.is_(False),
+                Enterprise.status == "active",
+            )
+            .order_by(Violation.decision_date, Enterprise.uscc)
+            .limit(1)
+        )
         if firm is not None:
             return firm
-    return db.session.scalar(sa.select(Enterprise).order_by(
-        (Enterprise.city_code != DEMO_CITY), Enterprise.uscc).limit(1))
+    return db.session.scalar(
+        sa.select(Enterprise)
+        .order_by((Enterprise.city_code != DEMO_CITY), Enterprise.uscc)
+        .limit(1)
+    )
 
 
-def ensure_demo_accounts(identity: Identity, uow: UnitOfWork, *, production: bool
-                         ) -> DemoAccounts:
+def ensure_demo_accounts(identity: Identity, uow: UnitOfWork, *, production: bool) -> DemoAccounts:
     """Create the two demo users if they do not exist yet (idempotent)."""
     require(can_manage_registry(identity))
     if production:
@@ -63,25 +72,45 @@ def ensure_demo_accounts(identity: Identity, uow: UnitOfWork, *, production: boo
     authority = authorities.get(f"JS-SAMR-{DEMO_CITY[:4]}")
     firm = _demo_firm(authority)
     created: list[str] = []
-    existing = set(db.session.scalars(sa.select(UserAccount.username).where(
-        UserAccount.username.in_([FIRM_USER, REGULATOR_USER]))))
+    existing = set(
+        db.session.scalars(
+            sa.select(UserAccount.username).where(
+                UserAccount.username.in_([FIRM_USER, REGULATOR_USER])
+            )
+        )
+    )
     if firm is not None and FIRM_USER not in existing:
         if firm.city_code != DEMO_CITY:
             authority = authorities.get(f"JS-SAMR-{firm.city_code[:4]}", authority)
-        service.create_user(identity, uow, username=FIRM_USER, password=FIRM_PASSWORD,
-                            kind="enterprise", display_name=f"{firm.name} 运营人员",
-                            scope_list=sorted(ALLOWED_BY_KIND["enterprise"]),
-                            uscc_code=firm.uscc)
+        service.create_user(
+            identity,
+            uow,
+            username=FIRM_USER,
+            password=FIRM_PASSWORD,
+            kind="enterprise",
+            display_name=f"{firm.name} 运营人员",
+            scope_list=sorted(ALLOWED_BY_KIND["enterprise"]),
+            uscc_code=firm.uscc,
+        )
         created.append(FIRM_USER)
     if authority is not None and REGULATOR_USER not in existing:
-        service.create_user(identity, uow, username=REGULATOR_USER,
-                            password=REGULATOR_PASSWORD, kind="regulator",
-                            display_name=f"{authority.name} 执法人员",
-                            scope_list=sorted(ALLOWED_BY_KIND["regulator"]),
-                            authority_code=authority.code)
+        service.create_user(
+            identity,
+            uow,
+            username=REGULATOR_USER,
+            password=REGULATOR_PASSWORD,
+            kind="regulator",
+            display_name=f"{authority.name} 执法人员",
+            scope_list=sorted(ALLOWED_BY_KIND["regulator"]),
+            authority_code=authority.code,
+        )
         created.append(REGULATOR_USER)
     user = db.session.scalar(sa.select(UserAccount).where(UserAccount.username == FIRM_USER))
     if user is not None and user.enterprise_id:
         firm = db.session.get(Enterprise, user.enterprise_id)
-    return DemoAccounts(firm.uscc if firm else None, firm.name if firm else None,
-                        authority.code if authority else None, created)
+    return DemoAccounts(
+        firm.uscc if firm else None,
+        firm.name if firm else None,
+        authority.code if authority else None,
+        created,
+    )

@@ -31,7 +31,6 @@ class Authority(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
-
 class OAuthClient(db.Model):
     __tablename__ = "oauth_client"
 
@@ -40,8 +39,7 @@ class OAuthClient(db.Model):
     client_secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    enterprise_id: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("enterprise.id"), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(sa.ForeignKey("enterprise.id"), index=True)
     authority_id: Mapped[str | None] = mapped_column(sa.ForeignKey("authority.id"), index=True)
     scopes: Mapped[list] = mapped_column(sa.JSON, nullable=False)
     grant_types: Mapped[list] = mapped_column(sa.JSON, nullable=False)
@@ -75,8 +73,10 @@ class OAuthClient(db.Model):
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint == "token":
             return method == self.token_endpoint_auth_method
-        return method in {"client_secret_basic", "client_secret_post"} and \
-            self.client_secret_hash is not None
+        return (
+            method in {"client_secret_basic", "client_secret_post"}
+            and self.client_secret_hash is not None
+        )
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code" and "authorization_code" in self.grant_types
@@ -187,8 +187,13 @@ class Token(db.Model):
 
     def refresh_usable(self, now: datetime) -> bool:
         expires = self.refresh_expires_at
-        return (self.refresh_token_hash is not None and self.revoked_at is None
-                and self.refresh_used_at is None and expires is not None and expires > now)
+        return (
+            self.refresh_token_hash is not None
+            and self.revoked_at is None
+            and self.refresh_used_at is None
+            and expires is not None
+            and expires > now
+        )
 
 
 class AuthEvent(db.Model):
@@ -196,8 +201,9 @@ class AuthEvent(db.Model):
 
     __tablename__ = "auth_event"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     event: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     outcome: Mapped[str] = mapped_column(sa.String(16), nullable=False)

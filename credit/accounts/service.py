@@ -37,17 +37,21 @@ def _valid_division(code: str) -> bool:
     return any(code in districts for districts in DISTRICTS.values())
 
 
-def create_authority(identity: Identity, uow: UnitOfWork, *, code: str, name: str,
-                     jurisdiction: list[str]) -> Authority:
+def create_authority(
+    identity: Identity, uow: UnitOfWork, *, code: str, name: str, jurisdiction: list[str]
+) -> Authority:
     require(can_manage_registry(identity))
     bad = [c for c in jurisdiction if not _valid_division(c)]
     if not jurisdiction or bad:
-        raise ValidationFailed("管辖区域无效", [FieldError(
-            "jurisdiction", f"不是江苏省的行政区划代码: {', '.join(bad) or '(空)'}")])
+        raise ValidationFailed(
+            "管辖区域无效",
+            [FieldError("jurisdiction", f"不是江苏省的行政区划代码: {', '.join(bad) or '(空)'}")],
+        )
     if db.session.scalar(sa.select(Authority).where(Authority.code == code)):
         raise Conflict(f"机关代码 {code} 已存在")
-    authority = Authority(code=code, name=name, jurisdiction=sorted(set(jurisdiction)),
-                          created_at=clock.now())
+    authority = Authority(
+        code=code, name=name, jurisdiction=sorted(set(jurisdiction)), created_at=clock.now()
+    )
     uow.session.add(authority)
     return authority
 
@@ -55,8 +59,10 @@ def create_authority(identity: Identity, uow: UnitOfWork, *, code: str, name: st
 def _enterprise_by_code(code: str) -> Enterprise:
     check = uscc.check(code)
     if not check.valid:
-        raise ValidationFailed("统一社会信用代码格式不正确",
-                               [FieldError("uscc", f.message, f.code) for f in check.faults])
+        raise ValidationFailed(
+            "统一社会信用代码格式不正确",
+            [FieldError("uscc", f.message, f.code) for f in check.faults],
+        )
     ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.code))
     if ent is None:
         raise NotFound(f"未登记的经营者 {check.code}")
@@ -77,8 +83,9 @@ def _check_scopes(kind: str, requested: list[str]) -> list[str]:
     allowed = scopes.CONSOLE_SCOPES if kind == "console" else scopes.ALLOWED_BY_KIND[kind]
     beyond = sorted(set(requested) - allowed)
     if beyond:
-        raise ValidationFailed(f"{kind} 不能持有这些权限范围",
-                               [FieldError("scopes", ", ".join(beyond), "not_allowed")])
+        raise ValidationFailed(
+            f"{kind} 不能持有这些权限范围", [FieldError("scopes", ", ".join(beyond), "not_allowed")]
+        )
     return requested
 
 
@@ -88,10 +95,18 @@ class IssuedClient:
     client_secret: str | None
 
 
-def create_client(identity: Identity, uow: UnitOfWork, *, kind: str, name: str,
-                  scope_list: list[str], uscc_code: str | None = None,
-                  authority_code: str | None = None,
-                  redirect_uris: list[str] | None = None, public: bool = False) -> IssuedClient:
+def create_client(
+    identity: Identity,
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    name: str,
+    scope_list: list[str],
+    uscc_code: str | None = None,
+    authority_code: str | None = None,
+    redirect_uris: list[str] | None = None,
+    public: bool = False,
+) -> IssuedClient:
     """Register a client. Enterprise clients are bound to one enterprise, regulator clients
     to one authority; console clients sign people in (authorization_code + PKCE)."""
     require(can_manage_registry(identity))
@@ -101,59 +116,85 @@ def create_client(identity: Identity, uow: UnitOfWork, *, kind: str, name: str,
     enterprise_id = authority_id = None
     if kind == "enterprise":
         if not uscc_code:
-            raise ValidationFailed("企业客户端必须绑定统一社会信用代码",
-                                   [FieldError("uscc", "required", "required")])
+            raise ValidationFailed(
+                "企业客户端必须绑定统一社会信用代码", [FieldError("uscc", "required", "required")]
+            )
         enterprise_id = _enterprise_by_code(uscc_code).id
     elif kind == "regulator":
         if not authority_code:
-            raise ValidationFailed("监管客户端必须绑定机关",
-                                   [FieldError("authority", "required", "required")])
+            raise ValidationFailed(
+                "监管客户端必须绑定机关", [FieldError("authority", "required", "required")]
+            )
         authority_id = _authority_by_code(authority_code).id
     if kind == "console":
         uris = list(redirect_uris or [])
         if not uris:
-            raise ValidationFailed("控制台客户端需要回调地址",
-                                   [FieldError("redirect_uris", "required", "required")])
+            raise ValidationFailed(
+                "控制台客户端需要回调地址", [FieldError("redirect_uris", "required", "required")]
+            )
         grants = ["authorization_code", "refresh_token"]
         auth_method = "none" if public else "client_secret_basic"
     else:
         if redirect_uris:
-            raise ValidationFailed("只有控制台客户端可以有回调地址",
-                                   [FieldError("redirect_uris", "not allowed")])
+            raise ValidationFailed(
+                "只有控制台客户端可以有回调地址", [FieldError("redirect_uris", "not allowed")]
+            )
         uris, grants, auth_method = [], ["client_credentials"], "client_secret_basic"
         public = False
     secret = None if public else new_client_secret()
     client = OAuthClient(
-        client_id=new_client_id(), client_secret_hash=digest(secret) if secret else None,
-        name=name, kind=kind, enterprise_id=enterprise_id, authority_id=authority_id,
-        scopes=scope_list, grant_types=grants, redirect_uris=uris,
-        token_endpoint_auth_method=auth_method, created_at=clock.now())
+        client_id=new_client_id(),
+        client_secret_hash=digest(secret) if secret else None,
+        name=name,
+        kind=kind,
+        enterprise_id=enterprise_id,
+        authority_id=authority_id,
+        scopes=scope_list,
+        grant_types=grants,
+        redirect_uris=uris,
+        token_endpoint_auth_method=auth_method,
+        created_at=clock.now(),
+    )
     uow.session.add(client)
     return IssuedClient(client, secret)
 
 
 #: What the platform's own console may ask for on its users' behalf (the token then holds
 #: only what the signed-in user holds too).
-FIRST_PARTY_CONSOLE_SCOPES = scopes.ALLOWED_BY_KIND["enterprise"] | \
-    scopes.ALLOWED_BY_KIND["regulator"]
+FIRST_PARTY_CONSOLE_SCOPES = (
+    scopes.ALLOWED_BY_KIND["enterprise"] | scopes.ALLOWED_BY_KIND["regulator"]
+)
 
 
 def _check_redirect_uris(uris: list[str]) -> list[str]:
     bad = []
     for uri in uris:
         parsed = urlparse(uri)
-        if parsed.scheme not in {"http", "https"} or not parsed.hostname or parsed.fragment \
-                or "@" in parsed.netloc or parsed.query:
+        if (
+            parsed.scheme not in {"http", "https"}
+            or not parsed.hostname
+            or parsed.fragment
+            or "@" in parsed.netloc
+            or parsed.query
+        ):
             bad.append(uri)
     if not uris or bad:
-        raise ValidationFailed("回调地址无效", [FieldError(
-            "redirect_uris", f"须为完整的 http(s) 地址，不含查询、片段或用户信息: "
-            f"{', '.join(bad) or '(空)'}")])
+        raise ValidationFailed(
+            "回调地址无效",
+            [
+                FieldError(
+                    "redirect_uris",
+                    f"须为完整的 http(s) 地址，不含查询、片段或用户信息: "
+                    f"{', '.join(bad) or '(空)'}",
+                )
+            ],
+        )
     return uris
 
 
-def register_console_client(identity: Identity, uow: UnitOfWork, *, client_id: str,
-                            name: str, redirect_uris: list[str]) -> OAuthClient:
+def register_console_client(
+    identity: Identity, uow: UnitOfWork, *, client_id: str, name: str, redirect_uris: list[str]
+) -> OAuthClient:
     """The platform's first-party console client: public (no secret; PKCE S256 protects
     the code), authorization_code + refresh_token, exact redirect URIs. Idempotent: run
     again, it adds the given redirect URIs to the existing client of this id."""
@@ -162,11 +203,16 @@ def register_console_client(identity: Identity, uow: UnitOfWork, *, client_id: s
     client = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
     if client is None:
         client = OAuthClient(
-            client_id=client_id, client_secret_hash=None, name=name, kind="console",
+            client_id=client_id,
+            client_secret_hash=None,
+            name=name,
+            kind="console",
             scopes=sorted(FIRST_PARTY_CONSOLE_SCOPES),
             grant_types=["authorization_code", "refresh_token"],
             redirect_uris=sorted(set(uris)),
-            token_endpoint_auth_method="none", created_at=clock.now())  # noqa: S106
+            token_endpoint_auth_method="none",  # noqa: S106
+            created_at=clock.now(),
+        )
         uow.session.add(client)
         return client
     if client.kind != "console" or client.client_secret_hash is not None:
@@ -196,10 +242,12 @@ def disable_client(identity: Identity, uow: UnitOfWork, client_id: str) -> OAuth
     client = _client(client_id)
     now = clock.now()
     client.disabled_at = client.disabled_at or now
-    uow.session.execute(sa.update(Token).where(Token.client_id == client.client_id,
-                                               Token.revoked_at.is_(None))
-                        .values(revoked_at=now)
-                        .execution_options(synchronize_session=False))
+    uow.session.execute(
+        sa.update(Token)
+        .where(Token.client_id == client.client_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return client
 
 
@@ -214,9 +262,18 @@ def rotate_client_secret(identity: Identity, uow: UnitOfWork, client_id: str) ->
     return IssuedClient(client, secret)
 
 
-def create_user(identity: Identity, uow: UnitOfWork, *, username: str, password: str,
-                kind: str, display_name: str, scope_list: list[str],
-                uscc_code: str | None = None, authority_code: str | None = None) -> UserAccount:
+def create_user(
+    identity: Identity,
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    kind: str,
+    display_name: str,
+    scope_list: list[str],
+    uscc_code: str | None = None,
+    authority_code: str | None = None,
+) -> UserAccount:
     require(can_manage_registry(identity))
     errors = []
     if kind not in USER_KINDS:
@@ -230,16 +287,25 @@ def create_user(identity: Identity, uow: UnitOfWork, *, username: str, password:
     scope_list = _check_scopes(kind, scopes.parse(scope_list))
     if db.session.scalar(sa.select(UserAccount).where(UserAccount.username == username)):
         raise Conflict(f"用户名 {username} 已存在")
-    enterprise_id = _enterprise_by_code(uscc_code).id if kind == "enterprise" and uscc_code \
-        else None
-    authority_id = _authority_by_code(authority_code).id if kind == "regulator" and \
-        authority_code else None
+    enterprise_id = (
+        _enterprise_by_code(uscc_code).id if kind == "enterprise" and uscc_code else None
+    )
+    authority_id = (
+        _authority_by_code(authority_code).id if kind == "regulator" and authority_code else None
+    )
     if kind == "enterprise" and not enterprise_id:
         raise ValidationFailed("企业账户必须绑定统一社会信用代码", [FieldError("uscc", "required")])
     if kind == "regulator" and not authority_id:
         raise ValidationFailed("监管账户必须绑定机关", [FieldError("authority", "required")])
-    user = UserAccount(username=username, password_hash=hash_password(password),
-                       display_name=display_name, kind=kind, enterprise_id=enterprise_id,
-                       authority_id=authority_id, scopes=scope_list, created_at=clock.now())
+    user = UserAccount(
+        username=username,
+        password_hash=hash_password(password),
+        display_name=display_name,
+        kind=kind,
+        enterprise_id=enterprise_id,
+        authority_id=authority_id,
+        scopes=scope_list,
+        created_at=clock.now(),
+    )
     uow.session.add(user)
     return user

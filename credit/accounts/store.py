@@ -36,19 +36,41 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
 
-def record_event(event: str, outcome: str, *, client_id: str | None = None,
-                 username: str | None = None, remote_addr: str | None = None,
-                 detail: str | None = None) -> None:
+def record_event(
+    event: str,
+    outcome: str,
+    *,
+    client_id: str | None = None,
+    username: str | None = None,
+    remote_addr: str | None = None,
+    detail: str | None = None,
+) -> None:
     """One audit row and one log line; callers never pass a secret or a token."""
+
     def clean(v: str | None) -> str | None:
         # No control characters in the audit trail (log injection).
         return None if v is None else "".join(ch for ch in v if ch.isprintable())[:200]
 
-    db.session.add(AuthEvent(occurred_at=clock.now(), event=event, outcome=outcome,
-                             client_id=clean(client_id), username=clean(username),
-                             remote_addr=clean(remote_addr), detail=clean(detail)))
-    log.info("auth event=%s outcome=%s client=%s user=%s addr=%s %s", event, outcome,
-             clean(client_id), clean(username), clean(remote_addr), clean(detail) or "")
+    db.session.add(
+        AuthEvent(
+            occurred_at=clock.now(),
+            event=event,
+            outcome=outcome,
+            client_id=clean(client_id),
+            username=clean(username),
+            remote_addr=clean(remote_addr),
+            detail=clean(detail),
+        )
+    )
+    log.info(
+        "auth event=%s outcome=%s client=%s user=%s addr=%s %s",
+        event,
+        outcome,
+        clean(client_id),
+        clean(username),
+        clean(remote_addr),
+        clean(detail) or "",
+    )
 
 
 def query_client(client_id: str) -> OAuthClient | None:
@@ -62,8 +84,13 @@ def authenticate_user(username: str, password: str, remote_addr: str | None) -> 
     user = db.session.scalar(sa.select(UserAccount).where(UserAccount.username == username))
     if user is None or user.disabled_at is not None:
         verify_password(DUMMY_PASSWORD_HASH, password)  # same cost as a real check
-        record_event("login", "failure", username=username, remote_addr=remote_addr,
-                     detail="unknown or disabled user")
+        record_event(
+            "login",
+            "failure",
+            username=username,
+            remote_addr=remote_addr,
+            detail="unknown or disabled user",
+        )
         return None
     if user.is_locked(now):
         record_event("login", "locked", username=username, remote_addr=remote_addr)
@@ -90,28 +117,52 @@ def get_user(user_id: str) -> UserAccount | None:
 
 
 # -- authorization codes --------------------------------------------------------------
-def save_code(code: str, *, client_id: str, user_id: str, redirect_uri: str, scope: str,
-              challenge: str, method: str, ttl: int) -> None:
+def save_code(
+    code: str,
+    *,
+    client_id: str,
+    user_id: str,
+    redirect_uri: str,
+    scope: str,
+    challenge: str,
+    method: str,
+    ttl: int,
+) -> None:
     now = clock.now()
-    db.session.add(AuthorizationCode(
-        code_hash=digest(code), client_id=client_id, user_id=user_id,
-        redirect_uri=redirect_uri, scope=scope, code_challenge=challenge,
-        code_challenge_method=method, created_at=now, expires_at=now + timedelta(seconds=ttl)))
+    db.session.add(
+        AuthorizationCode(
+            code_hash=digest(code),
+            client_id=client_id,
+            user_id=user_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            code_challenge=challenge,
+            code_challenge_method=method,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
 
 
 def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     """Mark a code used, atomically: of two concurrent redemptions only one gets it. A code
     presented again revokes the tokens issued from it (RFC 6749 §4.1.2)."""
     now = clock.now()
-    row = db.session.scalar(sa.select(AuthorizationCode).where(
-        AuthorizationCode.code_hash == digest(code)))
+    row = db.session.scalar(
+        sa.select(AuthorizationCode).where(AuthorizationCode.code_hash == digest(code))
+    )
     if row is None or row.client_id != client_id:
         return None
     claimed = db.session.execute(
         sa.update(AuthorizationCode)
-        .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None),
-               AuthorizationCode.expires_at > now)
-        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        .where(
+            AuthorizationCode.id == row.id,
+            AuthorizationCode.used_at.is_(None),
+            AuthorizationCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if claimed != 1:
         db.session.refresh(row)
         if row.used_at is not None:
@@ -122,17 +173,27 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
 
 
 # -- tokens ---------------------------------------------------------------------------
-def save_token(token: dict, *, client: OAuthClient, user: UserAccount | None,
-               family_id: str | None, refresh_ttl: int) -> Token:
+def save_token(
+    token: dict,
+    *,
+    client: OAuthClient,
+    user: UserAccount | None,
+    family_id: str | None,
+    refresh_ttl: int,
+) -> Token:
     now = clock.now()
     refresh = token.get("refresh_token")
     row = Token(
         access_token_hash=digest(token["access_token"]),
         refresh_token_hash=digest(refresh) if refresh else None,
-        client_id=client.client_id, user_id=user.id if user else None,
-        scope=token.get("scope", ""), family_id=family_id or new_id(), issued_at=now,
+        client_id=client.client_id,
+        user_id=user.id if user else None,
+        scope=token.get("scope", ""),
+        family_id=family_id or new_id(),
+        issued_at=now,
         expires_in=int(token["expires_in"]),
-        refresh_expires_at=now + timedelta(seconds=refresh_ttl) if refresh else None)
+        refresh_expires_at=now + timedelta(seconds=refresh_ttl) if refresh else None,
+    )
     db.session.add(row)
     return row
 
@@ -146,8 +207,11 @@ def find_refresh_token(value: str) -> Token | None:
 
 
 def find_any_token(value: str, hint: str | None) -> Token | None:
-    order = [find_refresh_token, find_access_token] if hint == "refresh_token" else \
-        [find_access_token, find_refresh_token]
+    order = (
+        [find_refresh_token, find_access_token]
+        if hint == "refresh_token"
+        else [find_access_token, find_refresh_token]
+    )
     for finder in order:
         token = finder(value)
         if token is not None:
@@ -162,9 +226,11 @@ def claim_refresh_token(value: str) -> Token | None:
     if token is None:
         return None
     claimed = db.session.execute(
-        sa.update(Token).where(Token.id == token.id, Token.refresh_used_at.is_(None),
-                               Token.revoked_at.is_(None))
-        .values(refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
+        sa.update(Token)
+        .where(Token.id == token.id, Token.refresh_used_at.is_(None), Token.revoked_at.is_(None))
+        .values(refresh_used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.refresh(token)
     if claimed != 1:
         if token.refresh_used_at is not None:
@@ -182,9 +248,11 @@ def revoke_token(token: Token) -> None:
 def revoke_family(family_or_code_id: str, reason: str) -> int:
     """Revoke every live token of a family (a code id is the family id of its tokens)."""
     n = db.session.execute(
-        sa.update(Token).where(Token.family_id == family_or_code_id,
-                               Token.revoked_at.is_(None))
-        .values(revoked_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+        sa.update(Token)
+        .where(Token.family_id == family_or_code_id, Token.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     record_event("token_family_revoked", "revoked", detail=f"{reason}; {n} tokens")
     return n
 
@@ -203,16 +271,25 @@ def identity_for(token: Token) -> Identity | None:
         kind, enterprise_id, authority_id = user.kind, user.enterprise_id, user.authority_id
         subject = f"user:{user.username}"
     else:
-        kind, enterprise_id, authority_id = client.kind, client.enterprise_id, \
-            client.authority_id
+        kind, enterprise_id, authority_id = client.kind, client.enterprise_id, client.authority_id
         subject = f"client:{client.client_id}"
     jurisdiction: frozenset[str] = frozenset()
     if authority_id:
         authority = db.session.get(Authority, authority_id)
         jurisdiction = frozenset(authority.jurisdiction) if authority else frozenset()
-    kinds = {"enterprise": IdentityKind.ENTERPRISE, "regulator": IdentityKind.REGULATOR,
-             "operator": IdentityKind.OPERATOR, "internal": IdentityKind.INTERNAL}
+    kinds = {
+        "enterprise": IdentityKind.ENTERPRISE,
+        "regulator": IdentityKind.REGULATOR,
+        "operator": IdentityKind.OPERATOR,
+        "internal": IdentityKind.INTERNAL,
+    }
     if kind not in kinds:
         return None
-    return Identity(kinds[kind], subject, enterprise_id=enterprise_id,
-                    authority_id=authority_id, scopes=token_scopes, jurisdiction=jurisdiction)
+    return Identity(
+        kinds[kind],
+        subject,
+        enterprise_id=enterprise_id,
+        authority_id=authority_id,
+        scopes=token_scopes,
+        jurisdiction=jurisdiction,
+    )

@@ -33,16 +33,37 @@ from marshmallow import ValidationError
 from credit.enterprises.schemas import EnterpriseRecordSchema
 
 HEADER_ALIASES: dict[str, str] = {
-    "统一社会信用代码": "uscc", "信用代码": "uscc", "企业名称": "name", "名称": "name",
-    "经营者类型": "operator_type", "行业": "industry", "成立日期": "registration_date",
-    "登记状态": "status", "状态": "status", "法定代表人": "legal_representative",
-    "经营者": "legal_representative", "负责人": "legal_representative",
-    "法定代表人类型": "legal_representative_kind", "区县代码": "district_code",
-    "曾用名": "former_names", "网店": "shops", "店铺": "shops",
+    "统一社会信用代码": "uscc",
+    "信用代码": "uscc",
+    "企业名称": "name",
+    "名称": "name",
+    "经营者类型": "operator_type",
+    "行业": "industry",
+    "成立日期": "registration_date",
+    "登记状态": "status",
+    "状态": "status",
+    "法定代表人": "legal_representative",
+    "经营者": "legal_representative",
+    "负责人": "legal_representative",
+    "法定代表人类型": "legal_representative_kind",
+    "区县代码": "district_code",
+    "曾用名": "former_names",
+    "网店": "shops",
+    "店铺": "shops",
 }
-COLUMNS = ("uscc", "name", "operator_type", "industry", "registration_date", "status",
-           "legal_representative", "legal_representative_kind", "district_code",
-           "former_names", "shops")
+COLUMNS = (
+    "uscc",
+    "name",
+    "operator_type",
+    "industry",
+    "registration_date",
+    "status",
+    "legal_representative",
+    "legal_representative_kind",
+    "district_code",
+    "former_names",
+    "shops",
+)
 REQUIRED = ("uscc", "name", "operator_type", "industry")
 
 
@@ -65,8 +86,13 @@ def _shops(value: str) -> list[dict[str, Any]]:
     shops = []
     for entry in _split(value):
         parts = [p.strip() for p in entry.split("|")]
-        shops.append({"platform": parts[0], "shop_name": parts[1] if len(parts) > 1 else "",
-                      "url": parts[2] if len(parts) > 2 and parts[2] else None})
+        shops.append(
+            {
+                "platform": parts[0],
+                "shop_name": parts[1] if len(parts) > 1 else "",
+                "url": parts[2] if len(parts) > 2 and parts[2] else None,
+            }
+        )
     return shops
 
 
@@ -116,8 +142,13 @@ def read_records(text: TextIO, errors: list[RowError]) -> Iterator[dict[str, Any
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(names):
-            errors.append(RowError(start, "*", f"列数为 {len(values)}，应为 {len(names)} "
-                                               f"(expected {len(names)} fields)"))
+            errors.append(
+                RowError(
+                    start,
+                    "*",
+                    f"列数为 {len(values)}，应为 {len(names)} (expected {len(names)} fields)",
+                )
+            )
             continue
         try:
             yield schema.load(_row_to_input(dict(zip(names, values, strict=True))))

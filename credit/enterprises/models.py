@@ -32,7 +32,8 @@ class Enterprise(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="active")
     legal_representative: Mapped[str | None] = mapped_column(sa.String(100))
     legal_representative_kind: Mapped[str] = mapped_column(
-        sa.String(16), nullable=False, default="natural_person")
+        sa.String(16), nullable=False, default="natural_person"
+    )
     # Contact data the enterprise declares itself; not public (may be a person's phone).
     customer_service_phone: Mapped[str | None] = mapped_column(sa.String(32))
     customer_service_email: Mapped[str | None] = mapped_column(sa.String(254))
@@ -41,8 +42,11 @@ class Enterprise(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
     shops: Mapped[list[Shop]] = relationship(
-        back_populates="enterprise", cascade="all, delete-orphan", order_by="Shop.position",
-        lazy="selectin")
+        back_populates="enterprise",
+        cascade="all, delete-orphan",
+        order_by="Shop.position",
+        lazy="selectin",
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
@@ -58,7 +62,8 @@ class Shop(db.Model):
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     enterprise_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa.ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     platform: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     shop_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)

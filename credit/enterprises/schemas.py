@@ -34,11 +34,19 @@ from credit.regions import city_name, district_name
 # Registry exports label values in Chinese; accept both the code and its Chinese label.
 _LABEL_TO_CODE = {
     "operator_type": {zh: code for code, (zh, _en) in OPERATOR_TYPES.items()},
-    "status": {**{zh: code for code, (zh, _en) in STATUSES.items()},
-               "存续": "active", "在业": "active", "开业": "active", "在营": "active"},
+    "status": {
+        **{zh: code for code, (zh, _en) in STATUSES.items()},
+        "存续": "active",
+        "在业": "active",
+        "开业": "active",
+        "在营": "active",
+    },
     "industry": {zh: code for code, (zh, _en) in INDUSTRIES.items()},
-    "legal_representative_kind": {"自然人": "natural_person", "法人": "organisation",
-                                  "组织": "organisation"},
+    "legal_representative_kind": {
+        "自然人": "natural_person",
+        "法人": "organisation",
+        "组织": "organisation",
+    },
 }
 _PLATFORM_BY_NAME = {name: code for code, name in PLATFORMS.items()}
 
@@ -49,8 +57,12 @@ class ShopSchema(Schema):
 
     platform = fields.String(required=True, validate=validate.OneOf(list(PLATFORMS)))
     shop_name = fields.String(required=True, validate=validate.Length(1, 200))
-    url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
-                     validate=validate.Length(max=500))
+    url = fields.Url(
+        load_default=None,
+        allow_none=True,
+        schemes={"http", "https"},
+        validate=validate.Length(max=500),
+    )
 
     @pre_load
     def platform_label(self, data: Any, **_: Any) -> Any:
@@ -67,18 +79,20 @@ class EnterpriseRecordSchema(Schema):
 
     uscc = fields.String(required=True)
     name = fields.String(required=True, validate=validate.Length(2, 200))
-    former_names = fields.List(fields.String(validate=validate.Length(2, 200)),
-                               load_default=list)
+    former_names = fields.List(fields.String(validate=validate.Length(2, 200)), load_default=list)
     operator_type = fields.String(required=True, validate=validate.OneOf(list(OPERATOR_TYPES)))
     industry = fields.String(required=True, validate=validate.OneOf(list(INDUSTRIES)))
     registration_date = fields.Date(load_default=None, allow_none=True)
     status = fields.String(load_default="active", validate=validate.OneOf(list(STATUSES)))
-    legal_representative = fields.String(load_default=None, allow_none=True,
-                                         validate=validate.Length(1, 100))
-    legal_representative_kind = fields.String(load_default="natural_person",
-                                              validate=validate.OneOf(LEGAL_REP_KINDS))
-    district_code = fields.String(load_default=None, allow_none=True,
-                                  validate=validate.Regexp(r"^32\d{4}$"))
+    legal_representative = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(1, 100)
+    )
+    legal_representative_kind = fields.String(
+        load_default="natural_person", validate=validate.OneOf(LEGAL_REP_KINDS)
+    )
+    district_code = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(r"^32\d{4}$")
+    )
     shops = fields.List(fields.Nested(ShopSchema), load_default=list)
 
     @pre_load
@@ -128,10 +142,10 @@ class EnterpriseProfilePatchSchema(Schema):
 
     shops = fields.List(fields.Nested(ShopSchema), validate=validate.Length(max=50))
     customer_service_phone = fields.String(
-        allow_none=True, validate=validate.Regexp(r"^[0-9+\-() ]{5,32}$",
-                                                  error="电话号码格式不正确"))
-    customer_service_email = fields.Email(allow_none=True,
-                                          validate=validate.Length(max=254))
+        allow_none=True,
+        validate=validate.Regexp(r"^[0-9+\-() ]{5,32}$", error="电话号码格式不正确"),
+    )
+    customer_service_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
     @validates_schema
     def not_empty(self, data: dict, **_: Any) -> None:
@@ -186,4 +200,3 @@ class PublicEnterpriseSchema(Schema):
     shops = fields.List(fields.Nested(PublicShopSchema))
     version = fields.Integer()
     updated_at = fields.DateTime()
-

@@ -36,9 +36,19 @@ from credit.uow import UnitOfWork, transaction_memo
 ENTITY = "enterprise"
 
 #: Columns an import may change; anything else is server-owned.
-_DATA_COLUMNS = ("name", "former_names", "entity_type", "operator_type", "city_code",
-                 "district_code", "industry", "registration_date", "status",
-                 "legal_representative", "legal_representative_kind")
+_DATA_COLUMNS = (
+    "name",
+    "former_names",
+    "entity_type",
+    "operator_type",
+    "city_code",
+    "district_code",
+    "industry",
+    "registration_date",
+    "status",
+    "legal_representative",
+    "legal_representative_kind",
+)
 
 
 def _valid_code(code: str, field_name: str = "uscc") -> str:
@@ -46,8 +56,11 @@ def _valid_code(code: str, field_name: str = "uscc") -> str:
     if not result.valid:
         raise ValidationFailed(
             "统一社会信用代码格式不正确",
-            [FieldError(field_name, f"{f.message} ({f.message_en})", f.code, "path")
-             for f in result.faults])
+            [
+                FieldError(field_name, f"{f.message} ({f.message_en})", f.code, "path")
+                for f in result.faults
+            ],
+        )
     return result.code
 
 
@@ -71,16 +84,24 @@ def get_enterprise(identity: Identity, code: str) -> Enterprise:
 
 def get_own_enterprise(identity: Identity) -> Enterprise:
     """The caller's own enterprise (an enterprise's staff or system)."""
-    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
-            "只有企业账户有本企业")
+    require(
+        identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+        "只有企业账户有本企业",
+    )
     ent = db.session.get(Enterprise, identity.enterprise_id)
     if ent is None:
         raise NotFound("未找到本企业")
     return ent
 
 
-def list_enterprises(identity: Identity, *, city: str | None = None,
-                     industry: str | None = None, page: int = 1, size: int = 20) -> Page:
+def list_enterprises(
+    identity: Identity,
+    *,
+    city: str | None = None,
+    industry: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page:
     """Registry listing in a stable order (by USCC), filtered by city and industry."""
     require(can_read_public(identity))
     stmt = sa.select(Enterprise)
@@ -90,7 +111,8 @@ def list_enterprises(identity: Identity, *, city: str | None = None,
         stmt = stmt.where(Enterprise.industry == industry)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     items = db.session.scalars(
-        stmt.order_by(Enterprise.uscc).offset((page - 1) * size).limit(size)).all()
+        stmt.order_by(Enterprise.uscc).offset((page - 1) * size).limit(size)
+    ).all()
     return Page(list(items), total, page, size)
 
 
@@ -102,9 +124,13 @@ def get_enterprise_contact(identity: Identity, code: str) -> Enterprise:
     return ent
 
 
-def update_enterprise_profile(identity: Identity, uow: UnitOfWork, code: str,
-                              changes: dict[str, Any],
-                              expected_version: int | None) -> Enterprise:
+def update_enterprise_profile(
+    identity: Identity,
+    uow: UnitOfWork,
+    code: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> Enterprise:
     """An enterprise updates its own shops and contact data (optimistic concurrency).
 
     ``expected_version`` comes from ``If-Match``: missing is 428, stale is 412, so two
@@ -154,9 +180,13 @@ class ImportStats:
     rejected: list[Any] = field(default_factory=list)
 
 
-def import_enterprises(identity: Identity, uow: UnitOfWork,
-                       records: Iterable[dict], stats: ImportStats | None = None,
-                       chunk_size: int = 2000) -> ImportStats:
+def import_enterprises(
+    identity: Identity,
+    uow: UnitOfWork,
+    records: Iterable[dict],
+    stats: ImportStats | None = None,
+    chunk_size: int = 2000,
+) -> ImportStats:
     """Insert or update validated records (from ``EnterpriseRecordSchema``), keyed on USCC.
 
     Idempotent: a record equal to the stored row changes nothing and emits no event. Works in
@@ -183,35 +213,56 @@ def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 
 def _shop_rows(enterprise_id: str, shops: list[dict]) -> list[dict]:
-    return [{"id": new_id(), "enterprise_id": enterprise_id, "position": i,
-             "platform": s["platform"], "shop_name": s["shop_name"], "url": s.get("url")}
-            for i, s in enumerate(shops)]
+    return [
+        {
+            "id": new_id(),
+            "enterprise_id": enterprise_id,
+            "position": i,
+            "platform": s["platform"],
+            "shop_name": s["shop_name"],
+            "url": s.get("url"),
+        }
+        for i, s in enumerate(shops)
+    ]
 
 
 def _import_chunk(uow: UnitOfWork, chunk: list[dict], stats: ImportStats) -> None:
     session: Session = uow.session
     now = clock.now()
     codes = [r["uscc"] for r in chunk]
-    existing = {e.uscc: e for e in session.scalars(
-        sa.select(Enterprise).where(Enterprise.uscc.in_(codes))).all()}
+    existing = {
+        e.uscc: e
+        for e in session.scalars(sa.select(Enterprise).where(Enterprise.uscc.in_(codes))).all()
+    }
     inserts, shop_inserts = [], []
     for rec in chunk:
-        shops = [{"platform": s["platform"], "shop_name": s["shop_name"], "url": s.get("url")}
-                 for s in rec.get("shops", [])]
+        shops = [
+            {"platform": s["platform"], "shop_name": s["shop_name"], "url": s.get("url")}
+            for s in rec.get("shops", [])
+        ]
         data = {k: rec.get(k) for k in _DATA_COLUMNS}
         data["former_names"] = list(data["former_names"] or [])
         ent = existing.get(rec["uscc"])
         if ent is None:
             eid = new_id()
-            inserts.append({"id": eid, "uscc": rec["uscc"], **data, "version": 1,
-                            "created_at": now, "updated_at": now})
+            inserts.append(
+                {
+                    "id": eid,
+                    "uscc": rec["uscc"],
+                    **data,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             shop_inserts.extend(_shop_rows(eid, shops))
             uow.record(ENTITY, eid, 1)
             stats.created += 1
             continue
         current = {k: getattr(ent, k) for k in _DATA_COLUMNS}
-        current_shops = [{"platform": s.platform, "shop_name": s.shop_name, "url": s.url}
-                         for s in ent.shops]
+        current_shops = [
+            {"platform": s.platform, "shop_name": s.shop_name, "url": s.url} for s in ent.shops
+        ]
         if current == data and current_shops == shops:
             stats.unchanged += 1
             continue

@@ -6,8 +6,10 @@ from __future__ import annotations
 OPERATOR_TYPES: dict[str, tuple[str, str]] = {
     "platform": ("电子商务平台经营者", "e-commerce platform operator"),
     "on_platform": ("平台内经营者", "operator on a platform"),
-    "self_operated": ("自建网站或其他网络服务经营者",
-                      "operator selling through its own site or other network services"),
+    "self_operated": (
+        "自建网站或其他网络服务经营者",
+        "operator selling through its own site or other network services",
+    ),
 }
 
 #: Registration status as a market-regulation registry publishes it.
@@ -38,9 +40,18 @@ INDUSTRIES: dict[str, tuple[str, str]] = {
 
 #: Where shops are run (platform code -> name).
 PLATFORMS: dict[str, str] = {
-    "taobao": "淘宝", "tmall": "天猫", "jd": "京东", "pinduoduo": "拼多多", "douyin": "抖音",
-    "kuaishou": "快手", "meituan": "美团", "xiaohongshu": "小红书", "vip": "唯品会",
-    "suning": "苏宁易购", "wechat": "微信小店", "own_site": "自建网站",
+    "taobao": "淘宝",
+    "tmall": "天猫",
+    "jd": "京东",
+    "pinduoduo": "拼多多",
+    "douyin": "抖音",
+    "kuaishou": "快手",
+    "meituan": "美团",
+    "xiaohongshu": "小红书",
+    "vip": "唯品会",
+    "suning": "苏宁易购",
+    "wechat": "微信小店",
+    "own_site": "自建网站",
 }
 
 LEGAL_REP_KINDS = ("natural_person", "organisation")

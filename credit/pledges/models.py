@@ -49,10 +49,12 @@ class Pledge(db.Model):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     series_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
     series_version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
-                                               index=True)
-    template_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge_template.id"),
-                                             nullable=False, index=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id"), nullable=False, index=True
+    )
+    template_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("pledge_template.id"), nullable=False, index=True
+    )
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, index=True)
     clauses: Mapped[list] = mapped_column(sa.JSON, nullable=False)
     extra_commitments: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
@@ -74,13 +76,12 @@ class Pledge(db.Model):
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     template: Mapped[PledgeTemplate] = relationship(lazy="joined")
-    breaches: Mapped[list[PledgeBreach]] = relationship(lazy="selectin",
-                                                        order_by="PledgeBreach.recorded_at")
+    breaches: Mapped[list[PledgeBreach]] = relationship(
+        lazy="selectin", order_by="PledgeBreach.recorded_at"
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-    __table_args__ = (
-        sa.UniqueConstraint("series_id", "series_version", name="uq_pledge_series"),
-    )
+    __table_args__ = (sa.UniqueConstraint("series_id", "series_version", name="uq_pledge_series"),)
 
     def breached_clauses(self) -> list[str]:
         """Clauses named by violations that are in force (revoked ones do not count)."""
@@ -101,13 +102,15 @@ class PlatformMandate(db.Model):
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     platform_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False)
-    merchant_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
-                                             index=True)
+    merchant_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id"), nullable=False, index=True
+    )
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
-    __table_args__ = (sa.UniqueConstraint("platform_id", "merchant_id",
-                                          name="uq_platform_mandate_pair"),)
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "merchant_id", name="uq_platform_mandate_pair"),
+    )
 
 
 class PledgeBreach(db.Model):
@@ -117,8 +120,7 @@ class PledgeBreach(db.Model):
     __tablename__ = "pledge_breach"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False,
-                                           index=True)
+    pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False, index=True)
     clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     violation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

@@ -19,8 +19,9 @@ class ClauseSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(2, 1000))
     text_en = fields.String(required=True, validate=validate.Length(2, 1000))
     required = fields.Boolean(load_default=True)
-    breaking_categories = fields.List(fields.String(validate=validate.Length(1, 32)),
-                                      load_default=list)
+    breaking_categories = fields.List(
+        fields.String(validate=validate.Length(1, 32)), load_default=list
+    )
 
 
 class TemplateInputSchema(Schema):
@@ -33,8 +34,9 @@ class TemplateInputSchema(Schema):
     title_en = fields.String(required=True, validate=validate.Length(2, 200))
     preamble = fields.String(required=True, validate=validate.Length(2, 2000))
     preamble_en = fields.String(required=True, validate=validate.Length(2, 2000))
-    clauses = fields.List(fields.Nested(ClauseSchema), required=True,
-                          validate=validate.Length(1, 50))
+    clauses = fields.List(
+        fields.Nested(ClauseSchema), required=True, validate=validate.Length(1, 50)
+    )
 
     @validates_schema
     def unique_codes(self, data: dict, **_: Any) -> None:
@@ -65,10 +67,16 @@ class PledgeInputSchema(Schema):
         unknown = RAISE
 
     template_id = fields.String(required=True, validate=validate.Length(1, 36))
-    clauses = fields.List(fields.String(validate=validate.Length(1, 16)), required=True,
-                          validate=validate.Length(1, 50))
-    extra_commitments = fields.List(fields.String(validate=validate.Length(2, 500)),
-                                    load_default=list, validate=validate.Length(max=20))
+    clauses = fields.List(
+        fields.String(validate=validate.Length(1, 16)),
+        required=True,
+        validate=validate.Length(1, 50),
+    )
+    extra_commitments = fields.List(
+        fields.String(validate=validate.Length(2, 500)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
     signer_name = fields.String(required=True, validate=validate.Length(2, 100))
@@ -131,12 +139,18 @@ class PledgeSchema(Schema):
     title = fields.Function(lambda p: p.template.title)
     status = fields.Function(lambda p: p.public_status(clock.today()))
     status_name = fields.Function(lambda p: STATUS_LABELS[p.public_status(clock.today())][0])
-    clauses = fields.Function(lambda p: [
-        {"code": c["code"], "text": c["text"], "text_en": c["text_en"]}
-        for c in p.template.clauses if c["code"] in p.clauses])
+    clauses = fields.Function(
+        lambda p: [
+            {"code": c["code"], "text": c["text"], "text_en": c["text_en"]}
+            for c in p.template.clauses
+            if c["code"] in p.clauses
+        ]
+    )
     extra_commitments = fields.List(fields.String())
-    compliance = fields.Function(lambda p: "breached" if p.breached_clauses() else "kept",
-                                 metadata={"description": "kept | breached (守诺 / 违诺)"})
+    compliance = fields.Function(
+        lambda p: "breached" if p.breached_clauses() else "kept",
+        metadata={"description": "kept | breached (守诺 / 违诺)"},
+    )
     breached_clauses = fields.Function(lambda p: p.breached_clauses())
     valid_from = fields.Date()
     valid_until = fields.Date()

@@ -59,12 +59,26 @@ def get_template(identity: Identity, template_id: str) -> PledgeTemplate:
 def create_template(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> PledgeTemplate:
     """A new draft version of a template code (versions count up per code)."""
     require(can_manage_registry(identity))
-    latest = db.session.scalar(sa.select(sa.func.max(PledgeTemplate.version))
-                               .where(PledgeTemplate.code == data["code"])) or 0
+    latest = (
+        db.session.scalar(
+            sa.select(sa.func.max(PledgeTemplate.version)).where(
+                PledgeTemplate.code == data["code"]
+            )
+        )
+        or 0
+    )
     template = PledgeTemplate(
-        code=data["code"], version=latest + 1, type=data["type"], title=data["title"],
-        title_en=data["title_en"], preamble=data["preamble"], preamble_en=data["preamble_en"],
-        clauses=[dict(c) for c in data["clauses"]], status="draft", created_at=clock.now())
+        code=data["code"],
+        version=latest + 1,
+        type=data["type"],
+        title=data["title"],
+        title_en=data["title_en"],
+        preamble=data["preamble"],
+        preamble_en=data["preamble_en"],
+        clauses=[dict(c) for c in data["clauses"]],
+        status="draft",
+        created_at=clock.now(),
+    )
     uow.session.add(template)
     uow.session.flush()
     uow.record("pledge_template", template.id, template.version)
@@ -87,11 +101,14 @@ def seed_templates(identity: Identity, uow: UnitOfWork) -> list[PledgeTemplate]:
     require(can_manage_registry(identity))
     created = []
     for seed in SEED_TEMPLATES:
-        if db.session.scalar(sa.select(PledgeTemplate.id).where(
-                PledgeTemplate.code == seed["code"])):
+        if db.session.scalar(
+            sa.select(PledgeTemplate.id).where(PledgeTemplate.code == seed["code"])
+        ):
             continue
-        clauses = [{"code": c, "text": t, "text_en": e, "required": r,
-                    "breaking_categories": cats} for c, t, e, r, cats in seed["clauses"]]
+        clauses = [
+            {"code": c, "text": t, "text_en": e, "required": r, "breaking_categories": cats}
+            for c, t, e, r, cats in seed["clauses"]
+        ]
         template = create_template(identity, uow, {**seed, "clauses": clauses})
         created.append(publish_template(identity, uow, template.id))
     return created
@@ -132,14 +149,17 @@ def _check_content(template: PledgeTemplate, data: dict[str, Any]) -> None:
         unknown = sorted(set(data["clauses"]) - set(template.clause_codes()))
         missing = sorted(set(template.required_codes()) - set(data["clauses"]))
         if unknown:
-            errors.append(FieldError("clauses", f"模板中没有这些条款: {', '.join(unknown)}",
-                                     "unknown_clause"))
+            errors.append(
+                FieldError("clauses", f"模板中没有这些条款: {', '.join(unknown)}", "unknown_clause")
+            )
         if missing:
-            errors.append(FieldError("clauses", f"缺少必选条款: {', '.join(missing)}",
-                                     "missing_clause"))
+            errors.append(
+                FieldError("clauses", f"缺少必选条款: {', '.join(missing)}", "missing_clause")
+            )
     if data.get("consent_to_publish") is False and PLEDGE_TYPES[template.type][2]:
-        errors.append(FieldError("consent_to_publish", "公示类承诺必须同意公开",
-                                 "consent_required"))
+        errors.append(
+            FieldError("consent_to_publish", "公示类承诺必须同意公开", "consent_required")
+        )
     if errors:
         raise ValidationFailed("承诺内容不符合模板", errors)
 
@@ -147,30 +167,47 @@ def _check_content(template: PledgeTemplate, data: dict[str, Any]) -> None:
 def create_pledge(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Pledge:
     """An enterprise drafts a pledge from a published template. The enterprise is the
     caller's own, never one named in the request."""
-    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
-            "只有企业可以填报承诺")
+    require(
+        identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+        "只有企业可以填报承诺",
+    )
     template = db.session.get(PledgeTemplate, data["template_id"])
     if template is None or template.status != "published":
-        raise ValidationFailed("模板不存在或未发布",
-                               [FieldError("template_id", "unknown or unpublished template")])
+        raise ValidationFailed(
+            "模板不存在或未发布", [FieldError("template_id", "unknown or unpublished template")]
+        )
     _check_content(template, data)
     now = clock.now()
     pledge = Pledge(
-        series_id=new_id(), series_version=1,
-        enterprise_id=identity.enterprise_id, template_id=template.id, status="draft",
-        clauses=sorted(set(data["clauses"])), extra_commitments=data["extra_commitments"],
-        valid_from=data["valid_from"], valid_until=data["valid_until"],
-        signer_name=data["signer_name"], signer_title=data["signer_title"],
-        consent_to_publish=data["consent_to_publish"], created_by=identity.subject,
-        created_at=now, updated_at=now)
+        series_id=new_id(),
+        series_version=1,
+        enterprise_id=identity.enterprise_id,
+        template_id=template.id,
+        status="draft",
+        clauses=sorted(set(data["clauses"])),
+        extra_commitments=data["extra_commitments"],
+        valid_from=data["valid_from"],
+        valid_until=data["valid_until"],
+        signer_name=data["signer_name"],
+        signer_title=data["signer_title"],
+        consent_to_publish=data["consent_to_publish"],
+        created_by=identity.subject,
+        created_at=now,
+        updated_at=now,
+    )
     uow.session.add(pledge)
     uow.session.flush()
     uow.record(ENTITY, pledge.id, pledge.version)
     return pledge
 
 
-def update_draft(identity: Identity, uow: UnitOfWork, pledge_id: str,
-                 changes: dict[str, Any], expected_version: int | None) -> Pledge:
+def update_draft(
+    identity: Identity,
+    uow: UnitOfWork,
+    pledge_id: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> Pledge:
     pledge = _own(identity, pledge_id, expected_version)
     if pledge.status != "draft":
         raise Conflict("已公示的承诺不可修改；请提交变更（amendment）")
@@ -186,16 +223,18 @@ def update_draft(identity: Identity, uow: UnitOfWork, pledge_id: str,
     return pledge
 
 
-def publish_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str,
-                   expected_version: int | None) -> Pledge:
+def publish_pledge(
+    identity: Identity, uow: UnitOfWork, pledge_id: str, expected_version: int | None
+) -> Pledge:
     pledge = _own(identity, pledge_id, expected_version)
     if pledge.status != "draft":
         raise Conflict(f"只能发布草稿（当前状态：{pledge.status}）")
     if pledge.valid_until < clock.today():
         raise ValidationFailed("有效期已过，不能发布", [FieldError("valid_until", "已过期")])
     now = clock.now()
-    previous = db.session.scalar(sa.select(Pledge).where(
-        Pledge.series_id == pledge.series_id, Pledge.status == "published"))
+    previous = db.session.scalar(
+        sa.select(Pledge).where(Pledge.series_id == pledge.series_id, Pledge.status == "published")
+    )
     pledge.status = "published"
     pledge.published_at = now
     pledge.updated_at = now
@@ -217,29 +256,41 @@ def amend_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str) -> Pledge:
     require(is_owner(identity, source.enterprise), "只能变更本企业的承诺")
     if source.status != "published":
         raise Conflict(f"只能变更已公示的承诺（当前状态：{source.public_status(clock.today())}）")
-    open_draft = db.session.scalar(sa.select(Pledge.id).where(
-        Pledge.series_id == source.series_id, Pledge.status == "draft"))
+    open_draft = db.session.scalar(
+        sa.select(Pledge.id).where(Pledge.series_id == source.series_id, Pledge.status == "draft")
+    )
     if open_draft:
         raise Conflict(f"该承诺已有未发布的变更草稿 {open_draft}")
-    latest = db.session.scalar(sa.select(sa.func.max(Pledge.series_version))
-                               .where(Pledge.series_id == source.series_id))
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Pledge.series_version)).where(Pledge.series_id == source.series_id)
+    )
     now = clock.now()
     draft = Pledge(
-        series_id=source.series_id, series_version=latest + 1,
-        enterprise_id=source.enterprise_id, template_id=source.template_id, status="draft",
-        clauses=list(source.clauses), extra_commitments=list(source.extra_commitments),
-        valid_from=source.valid_from, valid_until=source.valid_until,
-        signer_name=source.signer_name, signer_title=source.signer_title,
-        consent_to_publish=source.consent_to_publish, created_by=identity.subject,
-        created_at=now, updated_at=now)
+        series_id=source.series_id,
+        series_version=latest + 1,
+        enterprise_id=source.enterprise_id,
+        template_id=source.template_id,
+        status="draft",
+        clauses=list(source.clauses),
+        extra_commitments=list(source.extra_commitments),
+        valid_from=source.valid_from,
+        valid_until=source.valid_until,
+        signer_name=source.signer_name,
+        signer_title=source.signer_title,
+        consent_to_publish=source.consent_to_publish,
+        created_by=identity.subject,
+        created_at=now,
+        updated_at=now,
+    )
     uow.session.add(draft)
     uow.session.flush()
     uow.record(ENTITY, draft.id, draft.version)
     return draft
 
 
-def withdraw_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str, reason: str,
-                    expected_version: int | None) -> Pledge:
+def withdraw_pledge(
+    identity: Identity, uow: UnitOfWork, pledge_id: str, reason: str, expected_version: int | None
+) -> Pledge:
     pledge = _own(identity, pledge_id, expected_version)
     if pledge.status != "published":
         raise Conflict(f"只能撤回已公示的承诺（当前状态：{pledge.status}）")
@@ -265,25 +316,42 @@ def _public_query(status: str | None) -> sa.Select:
     return stmt.where(Pledge.status.in_(PUBLIC_STATES))
 
 
-def list_pledges(identity: Identity, *, template: str | None = None, status: str | None = None,
-                 city: str | None = None, published_from: date | None = None,
-                 published_to: date | None = None, page: int = 1, size: int = 20) -> Page:
+def list_pledges(
+    identity: Identity,
+    *,
+    template: str | None = None,
+    status: str | None = None,
+    city: str | None = None,
+    published_from: date | None = None,
+    published_to: date | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page:
     """Public pledges (published, superseded, withdrawn, expired); never drafts."""
     require(can_read_public(identity))
     stmt = _public_query(status)
     if template:
         stmt = stmt.join(PledgeTemplate, Pledge.template_id == PledgeTemplate.id).where(
-            sa.or_(PledgeTemplate.code == template, PledgeTemplate.id == template))
+            sa.or_(PledgeTemplate.code == template, PledgeTemplate.id == template)
+        )
     if city:
         stmt = stmt.join(Enterprise, Pledge.enterprise_id == Enterprise.id).where(
-            Enterprise.city_code == city)
+            Enterprise.city_code == city
+        )
     if published_from:
         stmt = stmt.where(Pledge.published_at >= clock.start_of_day(published_from))
     if published_to:
         stmt = stmt.where(Pledge.published_at < clock.start_of_day(published_to, 1))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    items = db.session.scalars(stmt.order_by(Pledge.published_at.desc(), Pledge.id)
-                               .offset((page - 1) * size).limit(size)).unique().all()
+    items = (
+        db.session.scalars(
+            stmt.order_by(Pledge.published_at.desc(), Pledge.id)
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        .unique()
+        .all()
+    )
     return Page(list(items), total, page, size)
 
 
@@ -298,8 +366,15 @@ def latest_pledges(identity: Identity, size: int = 5) -> list[Pledge]:
 def list_enterprise_pledges(identity: Identity, code: str) -> list[Pledge]:
     """An enterprise's pledges: the public ones, plus its drafts when it asks itself."""
     ent = get_enterprise(identity, code)
-    pledges = db.session.scalars(sa.select(Pledge).where(Pledge.enterprise_id == ent.id)
-                                 .order_by(Pledge.created_at.desc())).unique().all()
+    pledges = (
+        db.session.scalars(
+            sa.select(Pledge)
+            .where(Pledge.enterprise_id == ent.id)
+            .order_by(Pledge.created_at.desc())
+        )
+        .unique()
+        .all()
+    )
     return [p for p in pledges if _visible(identity, p)]
 
 
@@ -307,9 +382,17 @@ def expire_due_pledges(identity: Identity, uow: UnitOfWork) -> int:
     """Record the change event for pledges whose validity has ended (read-time status is
     already ``expired``; this tells search and rating)."""
     require(can_manage_registry(identity))
-    due = db.session.scalars(sa.select(Pledge).where(
-        Pledge.status == "published", Pledge.valid_until < clock.today(),
-        Pledge.expired_at.is_(None))).unique().all()
+    due = (
+        db.session.scalars(
+            sa.select(Pledge).where(
+                Pledge.status == "published",
+                Pledge.valid_until < clock.today(),
+                Pledge.expired_at.is_(None),
+            )
+        )
+        .unique()
+        .all()
+    )
     now = clock.now()
     for pledge in due:
         pledge.expired_at = now
@@ -323,25 +406,34 @@ def expire_due_pledges(identity: Identity, uow: UnitOfWork) -> int:
 MAX_BATCH = 500
 
 
-def grant_mandates(identity: Identity, uow: UnitOfWork, platform_code: str,
-                   merchant_codes: list[str]) -> int:
+def grant_mandates(
+    identity: Identity, uow: UnitOfWork, platform_code: str, merchant_codes: list[str]
+) -> int:
     """Operators authorise a platform to file for these merchants."""
     from credit.pledges.models import PlatformMandate
 
     require(can_manage_registry(identity))
     platform = get_enterprise(identity, platform_code)
     if platform.operator_type != "platform":
-        raise ValidationFailed("只有电子商务平台经营者可以代为填报",
-                               [FieldError("platform", "not a platform operator")])
+        raise ValidationFailed(
+            "只有电子商务平台经营者可以代为填报",
+            [FieldError("platform", "not a platform operator")],
+        )
     granted = 0
     for code in merchant_codes:
         merchant = get_enterprise(identity, code)
-        row = db.session.scalar(sa.select(PlatformMandate).where(
-            PlatformMandate.platform_id == platform.id,
-            PlatformMandate.merchant_id == merchant.id))
+        row = db.session.scalar(
+            sa.select(PlatformMandate).where(
+                PlatformMandate.platform_id == platform.id,
+                PlatformMandate.merchant_id == merchant.id,
+            )
+        )
         if row is None:
-            uow.session.add(PlatformMandate(platform_id=platform.id, merchant_id=merchant.id,
-                                            granted_at=clock.now()))
+            uow.session.add(
+                PlatformMandate(
+                    platform_id=platform.id, merchant_id=merchant.id, granted_at=clock.now()
+                )
+            )
             granted += 1
         elif row.revoked_at is not None:
             row.revoked_at = None
@@ -353,9 +445,16 @@ def grant_mandates(identity: Identity, uow: UnitOfWork, platform_code: str,
 def _mandated(platform_id: str, merchant_id: str) -> bool:
     from credit.pledges.models import PlatformMandate
 
-    return db.session.scalar(sa.select(PlatformMandate.id).where(
-        PlatformMandate.platform_id == platform_id, PlatformMandate.merchant_id == merchant_id,
-        PlatformMandate.revoked_at.is_(None))) is not None
+    return (
+        db.session.scalar(
+            sa.select(PlatformMandate.id).where(
+                PlatformMandate.platform_id == platform_id,
+                PlatformMandate.merchant_id == merchant_id,
+                PlatformMandate.revoked_at.is_(None),
+            )
+        )
+        is not None
+    )
 
 
 def file_batch(identity: Identity, items: list[dict[str, Any]]) -> list[Pledge | DomainError]:
@@ -364,8 +463,10 @@ def file_batch(identity: Identity, items: list[dict[str, Any]]) -> list[Pledge |
     run once at the end. Returns, per item, the pledge or the error that refused it."""
     from credit.uow import run_after_commit_hooks, unit_of_work
 
-    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
-            "只有平台企业可以代为填报")
+    require(
+        identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+        "只有平台企业可以代为填报",
+    )
     outcomes: list[Pledge | DomainError] = []
     for raw in items:
         item = dict(raw)
@@ -379,25 +480,38 @@ def file_batch(identity: Identity, items: list[dict[str, Any]]) -> list[Pledge |
     return outcomes
 
 
-def file_for_merchant(identity: Identity, uow: UnitOfWork, merchant_code: str,
-                      data: dict[str, Any], publish: bool) -> Pledge:
+def file_for_merchant(
+    identity: Identity, uow: UnitOfWork, merchant_code: str, data: dict[str, Any], publish: bool
+) -> Pledge:
     """A platform files (and optionally publishes) one merchant's pledge under its mandate.
     The pledge is the merchant's; ``created_by`` records the platform that filed it."""
-    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
-            "只有平台企业可以代为填报")
+    require(
+        identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+        "只有平台企业可以代为填报",
+    )
     merchant = get_enterprise(identity, merchant_code)
     if not _mandated(identity.enterprise_id, merchant.id):
         raise NotFound(f"没有代 {merchant.uscc} 填报的授权")
-    acting = Identity(IdentityKind.ENTERPRISE, f"{identity.subject} for {merchant.uscc}",
-                      enterprise_id=merchant.id, scopes=identity.scopes)
+    acting = Identity(
+        IdentityKind.ENTERPRISE,
+        f"{identity.subject} for {merchant.uscc}",
+        enterprise_id=merchant.id,
+        scopes=identity.scopes,
+    )
     pledge = create_pledge(acting, uow, data)
     if publish:
         pledge = publish_pledge(acting, uow, pledge.id, pledge.version)
     return pledge
 
 
-def record_breach(identity: Identity, uow: UnitOfWork, pledge_id: str, clause_code: str,
-                  violation_id: str, decided_on: date) -> Pledge:
+def record_breach(
+    identity: Identity,
+    uow: UnitOfWork,
+    pledge_id: str,
+    clause_code: str,
+    violation_id: str,
+    decided_on: date,
+) -> Pledge:
     """A published violation names this clause: the pledge is breached if it was valid on
     the decision date (called by the violations workflow, as the system)."""
     from credit.pledges.models import PledgeBreach
@@ -409,10 +523,18 @@ def record_breach(identity: Identity, uow: UnitOfWork, pledge_id: str, clause_co
     if clause_code not in pledge.clauses:
         raise ValidationFailed("该承诺不包含此条款", [FieldError("clause", clause_code)])
     if not pledge.valid_from <= decided_on <= pledge.valid_until:
-        raise ValidationFailed("违法行为认定之日承诺不在有效期内",
-                               [FieldError("decision_date", decided_on.isoformat())])
-    uow.session.add(PledgeBreach(pledge_id=pledge.id, clause_code=clause_code,
-                                 violation_id=violation_id, recorded_at=clock.now()))
+        raise ValidationFailed(
+            "违法行为认定之日承诺不在有效期内",
+            [FieldError("decision_date", decided_on.isoformat())],
+        )
+    uow.session.add(
+        PledgeBreach(
+            pledge_id=pledge.id,
+            clause_code=clause_code,
+            violation_id=violation_id,
+            recorded_at=clock.now(),
+        )
+    )
     pledge.updated_at = clock.now()  # bumps the version: readers' ETags change
     uow.session.flush()
     uow.record(ENTITY, pledge.id, pledge.version)

@@ -38,8 +38,9 @@ def _init(url: str, models_dir: str, model_version: str, as_of: date) -> None:
     _worker["as_of"] = as_of
 
 
-def read_and_score(session: Session, after: str | None, upto: str | None, model,
-                   as_of: date) -> tuple[int, list[Result], float, float]:
+def read_and_score(
+    session: Session, after: str | None, upto: str | None, model, as_of: date
+) -> tuple[int, list[Result], float, float]:
     """Score one id range from one snapshot. Returns the newest event id seen before the
     read, the results, and the seconds spent reading and scoring."""
     try:
@@ -57,16 +58,23 @@ def _work(bounds: tuple[str | None, str | None]) -> tuple[int, list[Result], flo
     return read_and_score(_worker["session"], *bounds, _worker["model"], _worker["as_of"])
 
 
-def write_unless_changed(session: Session, head: int, results: list[Result],
-                         trigger: str) -> Stats:
+def write_unless_changed(session: Session, head: int, results: list[Result], trigger: str) -> Stats:
     """Store ``results`` except those of enterprises changed after event ``head``."""
     started = time.perf_counter()
     with unit_of_work(session, run_hooks=False):
         lock_ratings(session)
-        newer = [Change(*row) for row in session.execute(
-            sa.select(ChangeEvent.id, ChangeEvent.entity_type, ChangeEvent.entity_id,
-                      ChangeEvent.entity_version, ChangeEvent.op)
-            .where(ChangeEvent.id > head, ChangeEvent.entity_type != "rating"))]
+        newer = [
+            Change(*row)
+            for row in session.execute(
+                sa.select(
+                    ChangeEvent.id,
+                    ChangeEvent.entity_type,
+                    ChangeEvent.entity_id,
+                    ChangeEvent.entity_version,
+                    ChangeEvent.op,
+                ).where(ChangeEvent.id > head, ChangeEvent.entity_type != "rating")
+            )
+        ]
         if newer:
             skip = set(enterprises_touched(session, newer))
             results = [r for r in results if r[0] not in skip]
@@ -76,15 +84,24 @@ def write_unless_changed(session: Session, head: int, results: list[Result],
     return stats
 
 
-def run_parallel(session: Session, ranges: list[tuple[str | None, str | None]], *,
-                 workers: int, model_version: str, as_of: date, trigger: str,
-                 progress: Callable[[int], None] | None = None) -> Stats:
+def run_parallel(
+    session: Session,
+    ranges: list[tuple[str | None, str | None]],
+    *,
+    workers: int,
+    model_version: str,
+    as_of: date,
+    trigger: str,
+    progress: Callable[[int], None] | None = None,
+) -> Stats:
     url = session.get_bind().url.render_as_string(hide_password=False)
     ctx = multiprocessing.get_context("spawn")
     total = Stats()
-    with ctx.Pool(workers, initializer=_init,
-                  initargs=(url, str(catalog.current_directory()), model_version,
-                            as_of)) as pool:
+    with ctx.Pool(
+        workers,
+        initializer=_init,
+        initargs=(url, str(catalog.current_directory()), model_version, as_of),
+    ) as pool:
         pending: deque = deque()
         todo: Iterator = iter(ranges)
         for bounds in todo:  # keep the workers busy, but at most 2 ranges ahead each

@@ -31,8 +31,9 @@ class Catalog:
         try:
             return self.models[version]
         except KeyError:
-            raise NotFound(f"评分模型版本 {version} 不存在或未发布 / scoring model {version} "
-                           "is not published") from None
+            raise NotFound(
+                f"评分模型版本 {version} 不存在或未发布 / scoring model {version} is not published"
+            ) from None
 
 
 def load(directory: Path) -> Catalog:
@@ -41,20 +42,24 @@ def load(directory: Path) -> Catalog:
     for entry in index["published"]:
         raw = (directory / entry["file"]).read_bytes()
         if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
-            raise ModelError(f"scoring model {entry['version']}: {entry['file']} was changed "
-                             "after publication; publish a new version instead")
+            raise ModelError(
+                f"scoring model {entry['version']}: {entry['file']} was changed "
+                "after publication; publish a new version instead"
+            )
         model = ScoringModel.from_dict(json.loads(raw))
         if model.version != entry["version"]:
-            raise ModelError(f"{entry['file']} holds version {model.version}, "
-                             f"index says {entry['version']}")
+            raise ModelError(
+                f"{entry['file']} holds version {model.version}, index says {entry['version']}"
+            )
         models[model.version] = model
     if index["current"] not in models:
         raise ModelError(f"current model {index['current']} is not published")
     return Catalog(directory, index["current"], models)
 
 
-def publish(directory: Path, source: Path, make_current: bool = True,
-            today: date | None = None) -> ScoringModel:
+def publish(
+    directory: Path, source: Path, make_current: bool = True, today: date | None = None
+) -> ScoringModel:
     """Add a new version to the catalog (validated; an existing version is never
     replaced)."""
     raw = source.read_bytes()
@@ -67,9 +72,14 @@ def publish(directory: Path, source: Path, make_current: bool = True,
         raise ModelError(f"version {model.version} needs a changelog")
     name = f"{model.version}.json"
     (directory / name).write_bytes(raw)
-    index["published"].append({"version": model.version, "file": name,
-                               "published_on": (today or model.published_on).isoformat(),
-                               "sha256": hashlib.sha256(raw).hexdigest()})
+    index["published"].append(
+        {
+            "version": model.version,
+            "file": name,
+            "published_on": (today or model.published_on).isoformat(),
+            "sha256": hashlib.sha256(raw).hexdigest(),
+        }
+    )
     if make_current:
         index["current"] = model.version
     tmp = index_path.with_suffix(".tmp")

@@ -22,6 +22,6 @@ def make_consumer(batch_size: int = 1000) -> Consumer:
     def handle(session: Session, changes: Sequence[Change]) -> None:
         ids = enterprises_touched(session, changes)
         for start in range(0, len(ids), 2000):
-            rescore(session, Selection(ids=ids[start:start + 2000]), trigger="change")
+            rescore(session, Selection(ids=ids[start : start + 2000]), trigger="change")
 
     return Consumer(CONSUMER_NAME, handle, batch_size)

@@ -41,8 +41,9 @@ from credit.violations.models import (
 class Selection:
     """Which enterprises: explicit ids, or the id range ``(after, upto]``."""
 
-    def __init__(self, ids: Sequence[str] | None = None, after: str | None = None,
-                 upto: str | None = None):
+    def __init__(
+        self, ids: Sequence[str] | None = None, after: str | None = None, upto: str | None = None
+    ):
         self.ids = list(ids) if ids is not None else None
         self.after, self.upto = after, upto
 
@@ -88,8 +89,7 @@ def _clauses(value: Any) -> tuple[str, ...]:
 def _rows(session: Session, stmt: sa.Select) -> list[tuple]:
     """Run ``stmt`` and return the driver's rows, skipping SQLAlchemy's result processing."""
     connection = session.connection()
-    compiled = stmt.compile(dialect=connection.dialect,
-                            compile_kwargs={"render_postcompile": True})
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if compiled.positiontup is not None:
         params = tuple(params[name] for name in compiled.positiontup)
@@ -98,87 +98,202 @@ def _rows(session: Session, stmt: sa.Select) -> list[tuple]:
 
 def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFacts]:
     """Facts of the selected enterprises, keyed by enterprise id."""
-    ents = _rows(session, sa.select(
-        Enterprise.id, Enterprise.uscc, Enterprise.status, Enterprise.registration_date,
-        sa.or_(Enterprise.customer_service_phone.is_not(None),
-               Enterprise.customer_service_email.is_not(None)))
-        .where(selection.where(Enterprise.id)).order_by(Enterprise.id))
+    ents = _rows(
+        session,
+        sa.select(
+            Enterprise.id,
+            Enterprise.uscc,
+            Enterprise.status,
+            Enterprise.registration_date,
+            sa.or_(
+                Enterprise.customer_service_phone.is_not(None),
+                Enterprise.customer_service_email.is_not(None),
+            ),
+        )
+        .where(selection.where(Enterprise.id))
+        .order_by(Enterprise.id),
+    )
     if not ents:
         return {}
-    shops = dict(_rows(session, sa.select(Shop.enterprise_id, sa.func.count())
-                       .where(selection.where(Shop.enterprise_id))
-                       .group_by(Shop.enterprise_id)))
+    shops = dict(
+        _rows(
+            session,
+            sa.select(Shop.enterprise_id, sa.func.count())
+            .where(selection.where(Shop.enterprise_id))
+            .group_by(Shop.enterprise_id),
+        )
+    )
 
     breaches: dict[str, list[BreachFact]] = defaultdict(list)
-    for pledge_id, violation_id, clause, recorded, revoked in _rows(session,
-            sa.select(PledgeBreach.pledge_id, PledgeBreach.violation_id,
-                      PledgeBreach.clause_code, PledgeBreach.recorded_at,
-                      PledgeBreach.revoked_at)
-            .join(Pledge, Pledge.id == PledgeBreach.pledge_id)
-            .where(selection.where(Pledge.enterprise_id))
-            .order_by(PledgeBreach.pledge_id, PledgeBreach.id)):
-        breaches[pledge_id].append(BreachFact(violation_id, clause, _day(recorded),
-                                              _day(revoked)))
+    for pledge_id, violation_id, clause, recorded, revoked in _rows(
+        session,
+        sa.select(
+            PledgeBreach.pledge_id,
+            PledgeBreach.violation_id,
+            PledgeBreach.clause_code,
+            PledgeBreach.recorded_at,
+            PledgeBreach.revoked_at,
+        )
+        .join(Pledge, Pledge.id == PledgeBreach.pledge_id)
+        .where(selection.where(Pledge.enterprise_id))
+        .order_by(PledgeBreach.pledge_id, PledgeBreach.id),
+    ):
+        breaches[pledge_id].append(BreachFact(violation_id, clause, _day(recorded), _day(revoked)))
 
     pledges: dict[str, list[PledgeFact]] = defaultdict(list)
-    for (pid, series, ent_id, ptype, clauses, published, valid_from, valid_until, withdrawn,
-         superseded) in _rows(session,
-            sa.select(Pledge.id, Pledge.series_id, Pledge.enterprise_id, PledgeTemplate.type,
-                      Pledge.clauses, Pledge.published_at, Pledge.valid_from,
-                      Pledge.valid_until, Pledge.withdrawn_at, Pledge.superseded_at)
-            .join(PledgeTemplate, PledgeTemplate.id == Pledge.template_id)
-            .where(selection.where(Pledge.enterprise_id), Pledge.published_at.is_not(None))
-            .order_by(Pledge.enterprise_id, Pledge.id)):
-        pledges[ent_id].append(PledgeFact(
-            pid, series, ptype, _clauses(clauses), _day(published), _date(valid_from),
-            _date(valid_until), _day(withdrawn), _day(superseded),
-            tuple(breaches.get(pid, ()))))
+    for (
+        pid,
+        series,
+        ent_id,
+        ptype,
+        clauses,
+        published,
+        valid_from,
+        valid_until,
+        withdrawn,
+        superseded,
+    ) in _rows(
+        session,
+        sa.select(
+            Pledge.id,
+            Pledge.series_id,
+            Pledge.enterprise_id,
+            PledgeTemplate.type,
+            Pledge.clauses,
+            Pledge.published_at,
+            Pledge.valid_from,
+            Pledge.valid_until,
+            Pledge.withdrawn_at,
+            Pledge.superseded_at,
+        )
+        .join(PledgeTemplate, PledgeTemplate.id == Pledge.template_id)
+        .where(selection.where(Pledge.enterprise_id), Pledge.published_at.is_not(None))
+        .order_by(Pledge.enterprise_id, Pledge.id),
+    ):
+        pledges[ent_id].append(
+            PledgeFact(
+                pid,
+                series,
+                ptype,
+                _clauses(clauses),
+                _day(published),
+                _date(valid_from),
+                _date(valid_until),
+                _day(withdrawn),
+                _day(superseded),
+                tuple(breaches.get(pid, ())),
+            )
+        )
 
-    repaired = dict(_rows(session,
-        sa.select(RepairApplication.violation_id, sa.func.max(RepairApplication.decided_at))
-        .join(Violation, Violation.id == RepairApplication.violation_id)
-        .where(selection.where(Violation.enterprise_id),
-               RepairApplication.status == "approved")
-        .group_by(RepairApplication.violation_id)))
+    repaired = dict(
+        _rows(
+            session,
+            sa.select(RepairApplication.violation_id, sa.func.max(RepairApplication.decided_at))
+            .join(Violation, Violation.id == RepairApplication.violation_id)
+            .where(selection.where(Violation.enterprise_id), RepairApplication.status == "approved")
+            .group_by(RepairApplication.violation_id),
+        )
+    )
     violations: dict[str, list[ViolationFact]] = defaultdict(list)
-    for (vid, ent_id, number, tier, category, decided, published, repairable, until, status,
-         revoked, objection) in _rows(session,
-            sa.select(Violation.id, Violation.enterprise_id, Violation.decision_number,
-                      Violation.tier, Violation.category, Violation.decision_date,
-                      Violation.published, Violation.repairable_from,
-                      Violation.publish_until, Violation.status, Violation.revoked_at,
-                      Violation.objection_pending)
-            .where(selection.where(Violation.enterprise_id))
-            .order_by(Violation.enterprise_id, Violation.id)):
-        ended = _day(revoked) if status == "revoked" else \
-            _day(repaired.get(vid)) if status == "repaired" else None
-        violations[ent_id].append(ViolationFact(
-            vid, number, tier, category, _date(decided), bool(published), _date(repairable),
-            _date(until), status, ended, bool(objection)))
+    for (
+        vid,
+        ent_id,
+        number,
+        tier,
+        category,
+        decided,
+        published,
+        repairable,
+        until,
+        status,
+        revoked,
+        objection,
+    ) in _rows(
+        session,
+        sa.select(
+            Violation.id,
+            Violation.enterprise_id,
+            Violation.decision_number,
+            Violation.tier,
+            Violation.category,
+            Violation.decision_date,
+            Violation.published,
+            Violation.repairable_from,
+            Violation.publish_until,
+            Violation.status,
+            Violation.revoked_at,
+            Violation.objection_pending,
+        )
+        .where(selection.where(Violation.enterprise_id))
+        .order_by(Violation.enterprise_id, Violation.id),
+    ):
+        ended = (
+            _day(revoked)
+            if status == "revoked"
+            else _day(repaired.get(vid))
+            if status == "repaired"
+            else None
+        )
+        violations[ent_id].append(
+            ViolationFact(
+                vid,
+                number,
+                tier,
+                category,
+                _date(decided),
+                bool(published),
+                _date(repairable),
+                _date(until),
+                status,
+                ended,
+                bool(objection),
+            )
+        )
 
     commendations: dict[str, list[CommendationFact]] = defaultdict(list)
-    for cid, ent_id, title, granted, until in _rows(session,
-            sa.select(Commendation.id, Commendation.enterprise_id, Commendation.title,
-                      Commendation.granted_on, Commendation.valid_until)
-            .where(selection.where(Commendation.enterprise_id))
-            .order_by(Commendation.enterprise_id, Commendation.id)):
-        commendations[ent_id].append(CommendationFact(cid, title, _date(granted),
-                                                      _date(until)))
+    for cid, ent_id, title, granted, until in _rows(
+        session,
+        sa.select(
+            Commendation.id,
+            Commendation.enterprise_id,
+            Commendation.title,
+            Commendation.granted_on,
+            Commendation.valid_until,
+        )
+        .where(selection.where(Commendation.enterprise_id))
+        .order_by(Commendation.enterprise_id, Commendation.id),
+    ):
+        commendations[ent_id].append(CommendationFact(cid, title, _date(granted), _date(until)))
 
     listed: dict[str, list[SeriousListFact]] = defaultdict(list)
-    for sid, ent_id, listed_on, remove_on, removed in _rows(session,
-            sa.select(SeriousListEntry.id, SeriousListEntry.enterprise_id,
-                      SeriousListEntry.listed_on, SeriousListEntry.remove_on,
-                      SeriousListEntry.removed_at)
-            .where(selection.where(SeriousListEntry.enterprise_id))
-            .order_by(SeriousListEntry.enterprise_id, SeriousListEntry.id)):
-        listed[ent_id].append(SeriousListFact(sid, _date(listed_on), _date(remove_on),
-                                              _day(removed)))
+    for sid, ent_id, listed_on, remove_on, removed in _rows(
+        session,
+        sa.select(
+            SeriousListEntry.id,
+            SeriousListEntry.enterprise_id,
+            SeriousListEntry.listed_on,
+            SeriousListEntry.remove_on,
+            SeriousListEntry.removed_at,
+        )
+        .where(selection.where(SeriousListEntry.enterprise_id))
+        .order_by(SeriousListEntry.enterprise_id, SeriousListEntry.id),
+    ):
+        listed[ent_id].append(
+            SeriousListFact(sid, _date(listed_on), _date(remove_on), _day(removed))
+        )
 
     return {
         eid: EnterpriseFacts(
-            eid, code, status, _date(registered), shops.get(eid, 0), bool(contact),
-            tuple(pledges.get(eid, ())), tuple(violations.get(eid, ())),
-            tuple(commendations.get(eid, ())), tuple(listed.get(eid, ())))
+            eid,
+            code,
+            status,
+            _date(registered),
+            shops.get(eid, 0),
+            bool(contact),
+            tuple(pledges.get(eid, ())),
+            tuple(violations.get(eid, ())),
+            tuple(commendations.get(eid, ())),
+            tuple(listed.get(eid, ())),
+        )
         for eid, code, status, registered, contact in ents
     }

@@ -21,8 +21,9 @@ from credit.types import UtcDateTime
 class RatingRecord(db.Model):
     __tablename__ = "rating"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False)
     model_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     as_of: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -43,8 +44,7 @@ class RatingRecord(db.Model):
 class CurrentRating(db.Model):
     __tablename__ = "current_rating"
 
-    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"),
-                                               primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), primary_key=True)
     model_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     score: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     grade: Mapped[str] = mapped_column(sa.String(3), nullable=False, index=True)

@@ -82,45 +82,101 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
     known = transaction_memo("public_rating_records")
     if (ent.id, today) in known:
         return known[ent.id, today]
-    out = {v.id for v in db.session.scalars(sa.select(Violation).where(
-        Violation.enterprise_id == ent.id)) if v.is_public(today)}
-    out.update(db.session.scalars(sa.select(SeriousListEntry.id).where(
-        SeriousListEntry.enterprise_id == ent.id, SeriousListEntry.removed_at.is_(None),
-        SeriousListEntry.listed_on <= today, SeriousListEntry.remove_on > today)))
+    out = {
+        v.id
+        for v in db.session.scalars(sa.select(Violation).where(Violation.enterprise_id == ent.id))
+        if v.is_public(today)
+    }
+    out.update(
+        db.session.scalars(
+            sa.select(SeriousListEntry.id).where(
+                SeriousListEntry.enterprise_id == ent.id,
+                SeriousListEntry.removed_at.is_(None),
+                SeriousListEntry.listed_on <= today,
+                SeriousListEntry.remove_on > today,
+            )
+        )
+    )
     known[ent.id, today] = out
     return set(out)
 
 
-
-def _view(ent: Enterprise, model: ScoringModel, contributions: list[Contribution], *,
-          score: int, grade: str, tier: str, as_of: date, computed_at: datetime | None,
-          next_change: date | None, digest: str, hard_rules: list[str],
-          visible: set[str] | None, stored: bool, trigger: str | None = None) -> RatingView:
+def _view(
+    ent: Enterprise,
+    model: ScoringModel,
+    contributions: list[Contribution],
+    *,
+    score: int,
+    grade: str,
+    tier: str,
+    as_of: date,
+    computed_at: datetime | None,
+    next_change: date | None,
+    digest: str,
+    hard_rules: list[str],
+    visible: set[str] | None,
+    stored: bool,
+    trigger: str | None = None,
+) -> RatingView:
     return RatingView(
-        uscc=ent.uscc, name=ent.name, grade=grade, tier=tier, score=score,
-        model_version=model.version, as_of=as_of, computed_at=computed_at,
-        next_change=next_change, inputs_digest=digest, hard_rules=hard_rules,
+        uscc=ent.uscc,
+        name=ent.name,
+        grade=grade,
+        tier=tier,
+        score=score,
+        model_version=model.version,
+        as_of=as_of,
+        computed_at=computed_at,
+        next_change=next_change,
+        inputs_digest=digest,
+        hard_rules=hard_rules,
         factors=[texts.describe(c, model, visible) for c in contributions],
-        families=texts.family_totals(contributions), stored=stored, trigger=trigger)
+        families=texts.family_totals(contributions),
+        stored=stored,
+        trigger=trigger,
+    )
 
 
 def _record_view(ent: Enterprise, rec: RatingRecord, visible: set[str] | None) -> RatingView:
     model = catalog().get(rec.model_version)
-    return _view(ent, model, [Contribution.from_row(r) for r in rec.contributions],
-                 score=rec.score, grade=rec.grade, tier=rec.tier, as_of=rec.as_of,
-                 computed_at=rec.computed_at, next_change=rec.next_change,
-                 digest=rec.inputs_digest, hard_rules=list(rec.hard_rules), visible=visible,
-                 stored=True, trigger=rec.trigger)
+    return _view(
+        ent,
+        model,
+        [Contribution.from_row(r) for r in rec.contributions],
+        score=rec.score,
+        grade=rec.grade,
+        tier=rec.tier,
+        as_of=rec.as_of,
+        computed_at=rec.computed_at,
+        next_change=rec.next_change,
+        digest=rec.inputs_digest,
+        hard_rules=list(rec.hard_rules),
+        visible=visible,
+        stored=True,
+        trigger=rec.trigger,
+    )
 
 
-def _replay(ent: Enterprise, as_of: date, model: ScoringModel,
-            visible: set[str] | None) -> RatingView:
+def _replay(
+    ent: Enterprise, as_of: date, model: ScoringModel, visible: set[str] | None
+) -> RatingView:
     facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
     r = rate(facts, as_of, model)
-    return _view(ent, model, list(r.contributions), score=r.score, grade=r.grade, tier=r.tier,
-                 as_of=as_of, computed_at=None, next_change=r.next_change,
-                 digest=r.inputs_digest, hard_rules=list(r.hard_rules), visible=visible,
-                 stored=False)
+    return _view(
+        ent,
+        model,
+        list(r.contributions),
+        score=r.score,
+        grade=r.grade,
+        tier=r.tier,
+        as_of=as_of,
+        computed_at=None,
+        next_change=r.next_change,
+        digest=r.inputs_digest,
+        hard_rules=list(r.hard_rules),
+        visible=visible,
+        stored=False,
+    )
 
 
 def _check_as_of(as_of: date | None) -> date:
@@ -128,9 +184,18 @@ def _check_as_of(as_of: date | None) -> date:
     if as_of is None:
         return today
     if as_of > today or as_of < EARLIEST_REPLAY:
-        raise ValidationFailed("评价日期超出范围", [FieldError(
-            "as_of", f"应在 {EARLIEST_REPLAY} 与今天 {today} 之间 / must be between "
-            f"{EARLIEST_REPLAY} and today", "out_of_range", "query")])
+        raise ValidationFailed(
+            "评价日期超出范围",
+            [
+                FieldError(
+                    "as_of",
+                    f"应在 {EARLIEST_REPLAY} 与今天 {today} 之间 / must be between "
+                    f"{EARLIEST_REPLAY} and today",
+                    "out_of_range",
+                    "query",
+                )
+            ],
+        )
     return as_of
 
 
@@ -138,21 +203,35 @@ def _model(version: str | None) -> ScoringModel:
     try:
         return catalog().get(version)
     except NotFound:
-        raise ValidationFailed("评分模型版本不存在", [FieldError(
-            "model", f"未发布的模型版本 {version} / unknown model version; published: "
-            f"{', '.join(sorted(catalog().models))}", "unknown", "query")]) from None
+        raise ValidationFailed(
+            "评分模型版本不存在",
+            [
+                FieldError(
+                    "model",
+                    f"未发布的模型版本 {version} / unknown model version; published: "
+                    f"{', '.join(sorted(catalog().models))}",
+                    "unknown",
+                    "query",
+                )
+            ],
+        ) from None
 
 
-def get_rating(identity: Identity, code: str, as_of: date | None = None,
-               model_version: str | None = None) -> RatingView:
+def get_rating(
+    identity: Identity, code: str, as_of: date | None = None, model_version: str | None = None
+) -> RatingView:
     """The published rating, or a replay at ``as_of`` under ``model_version``."""
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
     visible = _visible(identity, ent)
     if as_of is not None or model_version is not None:
         return _replay(ent, _check_as_of(as_of), _model(model_version), visible)
-    rec = db.session.scalar(sa.select(RatingRecord).where(
-        RatingRecord.enterprise_id == ent.id).order_by(RatingRecord.id.desc()).limit(1))
+    rec = db.session.scalar(
+        sa.select(RatingRecord)
+        .where(RatingRecord.enterprise_id == ent.id)
+        .order_by(RatingRecord.id.desc())
+        .limit(1)
+    )
     if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
         return _replay(ent, clock.today(), catalog().get(), visible)
     return _record_view(ent, rec, visible)
@@ -165,14 +244,19 @@ def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20)
     visible = _visible(identity, ent)
     where = RatingRecord.enterprise_id == ent.id
     total = db.session.scalar(sa.select(sa.func.count()).where(where)) or 0
-    rows = db.session.scalars(sa.select(RatingRecord).where(where)
-                              .order_by(RatingRecord.id.desc())
-                              .offset((page - 1) * size).limit(size)).all()
+    rows = db.session.scalars(
+        sa.select(RatingRecord)
+        .where(where)
+        .order_by(RatingRecord.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
     return Page([_record_view(ent, r, visible) for r in rows], total, page, size)
 
 
-def explain_rating(identity: Identity, code: str, as_of: date | None = None,
-                   model_version: str | None = None) -> dict[str, Any]:
+def explain_rating(
+    identity: Identity, code: str, as_of: date | None = None, model_version: str | None = None
+) -> dict[str, Any]:
     """Each signal's part, the distance to the grades around it, the dated milestones
     ahead and what the firm can do (each scored)."""
     require(can_read_public(identity))
@@ -182,31 +266,57 @@ def explain_rating(identity: Identity, code: str, as_of: date | None = None,
     model = _model(model_version)
     facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
     r = rate(facts, day, model)
-    view = _view(ent, model, list(r.contributions), score=r.score, grade=r.grade,
-                 tier=r.tier, as_of=day, computed_at=None, next_change=r.next_change,
-                 digest=r.inputs_digest, hard_rules=list(r.hard_rules), visible=visible,
-                 stored=False)
+    view = _view(
+        ent,
+        model,
+        list(r.contributions),
+        score=r.score,
+        grade=r.grade,
+        tier=r.tier,
+        as_of=day,
+        computed_at=None,
+        next_change=r.next_change,
+        digest=r.inputs_digest,
+        hard_rules=list(r.hard_rules),
+        visible=visible,
+        stored=False,
+    )
     grades = [g for g, _ in model.grade_floors]
     i = grades.index(r.grade)
     up = None
     if i > 0:
         above = grades[i - 1]
-        up = {"grade": above, "min_score": model.floor_of(above),
-              "points_needed": model.floor_of(above) - r.score}
-    floor = {"grade": r.grade, "min_score": model.floor_of(r.grade),
-             "points_margin": r.score - model.floor_of(r.grade)}
+        up = {
+            "grade": above,
+            "min_score": model.floor_of(above),
+            "points_needed": model.floor_of(above) - r.score,
+        }
+    floor = {
+        "grade": r.grade,
+        "min_score": model.floor_of(r.grade),
+        "points_margin": r.score - model.floor_of(r.grade),
+    }
     return {
         "rating": view,
         "next_grade": up,
         "grade_floor": floor,
         "capped_by": [c.code for c in r.contributions if c.family == "hard_rule"],
-        "outlook": [{"date": p.day, "score": p.score, "grade": p.grade,
-                     "milestones": [texts.describe_milestone(m, visible)
-                                    for m in p.milestones]}
-                    for p in outlook(facts, day, model)],
+        "outlook": [
+            {
+                "date": p.day,
+                "score": p.score,
+                "grade": p.grade,
+                "milestones": [texts.describe_milestone(m, visible) for m in p.milestones],
+            }
+            for p in outlook(facts, day, model)
+        ],
         "actions": [texts.describe_action(a) for a in actions(facts, day, model)],
-        "model": {"version": model.version, "title": model.title, "title_en": model.title_en,
-                  "published_on": model.published_on},
+        "model": {
+            "version": model.version,
+            "title": model.title,
+            "title_en": model.title_en,
+            "published_on": model.published_on,
+        },
     }
 
 
@@ -214,16 +324,29 @@ def list_models(identity: Identity) -> list[dict[str, Any]]:
     """The published model versions with their changelogs (public rules)."""
     require(can_read_public(identity))
     cat = catalog()
-    return [{"version": m.version, "title": m.title, "title_en": m.title_en,
-             "published_on": m.published_on, "current": m.version == cat.current,
-             "changelog": list(m.changelog)}
-            for m in sorted(cat.models.values(), key=lambda m: m.published_on)]
+    return [
+        {
+            "version": m.version,
+            "title": m.title,
+            "title_en": m.title_en,
+            "published_on": m.published_on,
+            "current": m.version == cat.current,
+            "changelog": list(m.changelog),
+        }
+        for m in sorted(cat.models.values(), key=lambda m: m.published_on)
+    ]
 
 
-def rescore_enterprises(identity: Identity, *, codes: list[str] | None = None,
-                        model_version: str | None = None, chunk: int = 5000,
-                        workers: int | None = None, catch_up: bool = True,
-                        progress: Callable[[int], None] | None = None) -> Stats:
+def rescore_enterprises(
+    identity: Identity,
+    *,
+    codes: list[str] | None = None,
+    model_version: str | None = None,
+    chunk: int = 5000,
+    workers: int | None = None,
+    catch_up: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Stats:
     """Re-rate the given enterprises (or all) now; used when a model version is published
     and for repairs. ``workers`` processes read and score (default: one per core for a
     large registry); this process writes, one unit of work per chunk, serialised with the
@@ -234,8 +357,11 @@ def rescore_enterprises(identity: Identity, *, codes: list[str] | None = None,
     today = clock.today()
     session = db.session
     if codes is not None:
-        found = dict(session.execute(sa.select(Enterprise.uscc, Enterprise.id)
-                                     .where(Enterprise.uscc.in_(codes))).all())
+        found = dict(
+            session.execute(
+                sa.select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(codes))
+            ).all()
+        )
         missing = sorted(set(codes) - set(found))
         if missing:
             raise NotFound(f"未登记的经营者：{', '.join(missing)}")
@@ -244,24 +370,36 @@ def rescore_enterprises(identity: Identity, *, codes: list[str] | None = None,
         for i in range(0, len(ids), chunk):
             with unit_of_work(session, run_hooks=False):
                 lock_ratings(session)
-                total.add(rescore(session, Selection(ids=ids[i:i + chunk]), model=model,
-                                  as_of=today, trigger="rescore"))
+                total.add(
+                    rescore(
+                        session,
+                        Selection(ids=ids[i : i + chunk]),
+                        model=model,
+                        as_of=today,
+                        trigger="rescore",
+                    )
+                )
             if progress:
-                progress(len(ids[i:i + chunk]))
+                progress(len(ids[i : i + chunk]))
     else:
         ranges = list(_ranges(chunk))
         session.rollback()
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(ranges) > 4 else 1
         if workers > 1:
-            total = run_parallel(session, ranges, workers=workers,
-                                 model_version=model.version, as_of=today, trigger="rescore",
-                                 progress=progress)
+            total = run_parallel(
+                session,
+                ranges,
+                workers=workers,
+                model_version=model.version,
+                as_of=today,
+                trigger="rescore",
+                progress=progress,
+            )
         else:
             total = Stats()
             for after, upto in ranges:
-                head, results, load_s, score_s = read_and_score(session, after, upto, model,
-                                                                today)
+                head, results, load_s, score_s = read_and_score(session, after, upto, model, today)
                 stats = write_unless_changed(session, head, results, "rescore")
                 stats.rated, stats.load_s, stats.score_s = len(results), load_s, score_s
                 total.add(stats)
@@ -292,17 +430,26 @@ def sweep_stale_ratings(identity: Identity) -> int:
     require(can_manage_registry(identity))
     session = db.session
     today = clock.today()
-    stale = list(session.scalars(sa.select(CurrentRating.enterprise_id).where(
-        CurrentRating.next_change <= today)))
-    unrated = list(session.scalars(sa.select(Enterprise.id).where(~sa.exists().where(
-        CurrentRating.enterprise_id == Enterprise.id)).limit(100_000)))
+    stale = list(
+        session.scalars(
+            sa.select(CurrentRating.enterprise_id).where(CurrentRating.next_change <= today)
+        )
+    )
+    unrated = list(
+        session.scalars(
+            sa.select(Enterprise.id)
+            .where(~sa.exists().where(CurrentRating.enterprise_id == Enterprise.id))
+            .limit(100_000)
+        )
+    )
     ids = stale + unrated
     done = 0
     for start in range(0, len(ids), 2000):
         with unit_of_work(session, run_hooks=False):
             lock_ratings(session)
-            done += rescore(session, Selection(ids=ids[start:start + 2000]),
-                            trigger="sweep").written
+            done += rescore(
+                session, Selection(ids=ids[start : start + 2000]), trigger="sweep"
+            ).written
     if done:
         run_after_commit_hooks(session)
     return done

@@ -67,29 +67,69 @@ def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) 
         digest = hashlib.sha256(
             f"{r.model_version}|{r.inputs_digest}|{r.score}|{nxt}|{contributions}".encode()
         ).hexdigest()
-        out.append((f.enterprise_id, {
-            "enterprise_id": f.enterprise_id, "model_version": r.model_version,
-            "as_of": r.as_of.isoformat(), "score": r.score, "grade": r.grade, "tier": r.tier,
-            "inputs_digest": r.inputs_digest, "contributions": contributions,
-            "hard_rules": dumps(list(r.hard_rules)), "next_change": nxt}, digest))
+        out.append(
+            (
+                f.enterprise_id,
+                {
+                    "enterprise_id": f.enterprise_id,
+                    "model_version": r.model_version,
+                    "as_of": r.as_of.isoformat(),
+                    "score": r.score,
+                    "grade": r.grade,
+                    "tier": r.tier,
+                    "inputs_digest": r.inputs_digest,
+                    "contributions": contributions,
+                    "hard_rules": dumps(list(r.hard_rules)),
+                    "next_change": nxt,
+                },
+                digest,
+            )
+        )
     return out
 
 
-_HISTORY_COLUMNS = ("enterprise_id", "model_version", "as_of", "score", "grade", "tier",
-                    "inputs_digest", "contributions", "hard_rules", "next_change", "trigger",
-                    "computed_at")
-_CURRENT_COLUMNS = ("enterprise_id", "model_version", "score", "grade", "tier",
-                    "result_digest", "next_change", "version", "updated_at")
+_HISTORY_COLUMNS = (
+    "enterprise_id",
+    "model_version",
+    "as_of",
+    "score",
+    "grade",
+    "tier",
+    "inputs_digest",
+    "contributions",
+    "hard_rules",
+    "next_change",
+    "trigger",
+    "computed_at",
+)
+_CURRENT_COLUMNS = (
+    "enterprise_id",
+    "model_version",
+    "score",
+    "grade",
+    "tier",
+    "result_digest",
+    "next_change",
+    "version",
+    "updated_at",
+)
 #: PostgreSQL is told the types of the pre-serialised values; SQLite stores them as given.
-_PG_CASTS = {"as_of": "DATE", "next_change": "DATE", "contributions": "JSON",
-             "hard_rules": "JSON", "computed_at": "TIMESTAMPTZ", "updated_at": "TIMESTAMPTZ"}
+_PG_CASTS = {
+    "as_of": "DATE",
+    "next_change": "DATE",
+    "contributions": "JSON",
+    "hard_rules": "JSON",
+    "computed_at": "TIMESTAMPTZ",
+    "updated_at": "TIMESTAMPTZ",
+}
 
 
 def _values(columns: tuple[str, ...], dialect: str) -> str:
     """Placeholders in the driver's own style (psycopg: %(name)s; sqlite3: :name)."""
     if dialect == "postgresql":
-        return ", ".join(f"CAST(%({c})s AS {_PG_CASTS[c]})" if c in _PG_CASTS
-                         else f"%({c})s" for c in columns)
+        return ", ".join(
+            f"CAST(%({c})s AS {_PG_CASTS[c]})" if c in _PG_CASTS else f"%({c})s" for c in columns
+        )
     return ", ".join(f":{c}" for c in columns)
 
 
@@ -100,11 +140,13 @@ def _statements(dialect: str) -> tuple[str, str]:
     # Only the constant column names above are interpolated; values are bound.
     cols, curs = ", ".join(_HISTORY_COLUMNS), ", ".join(_CURRENT_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in _CURRENT_COLUMNS[1:])
-    history_sql = "INSERT INTO rating (" + cols + ") VALUES (" + _values(  # noqa: S608
-        _HISTORY_COLUMNS, dialect) + ")"
-    current_sql = ("INSERT INTO current_rating (" + curs + ") VALUES ("  # noqa: S608
-                   + _values(_CURRENT_COLUMNS, dialect)
-                   + ") ON CONFLICT (enterprise_id) DO UPDATE SET " + updates)
+    history_values = _values(_HISTORY_COLUMNS, dialect)
+    current_values = _values(_CURRENT_COLUMNS, dialect)
+    history_sql = f"INSERT INTO rating ({cols}) VALUES ({history_values})"  # noqa: S608
+    current_sql = (
+        f"INSERT INTO current_rating ({curs}) VALUES ({current_values}) "  # noqa: S608
+        f"ON CONFLICT (enterprise_id) DO UPDATE SET {updates}"
+    )
     return history_sql, current_sql
 
 
@@ -124,10 +166,18 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
     stored: dict[str, tuple] = {}
     ids = [eid for eid, _, _ in results]
     for start in range(0, len(ids), 5000):
-        stored.update((row[0], row[1:]) for row in session.execute(
-            sa.select(CurrentRating.enterprise_id, CurrentRating.result_digest,
-                      CurrentRating.score, CurrentRating.grade, CurrentRating.version)
-            .where(CurrentRating.enterprise_id.in_(ids[start:start + 5000]))))
+        stored.update(
+            (row[0], row[1:])
+            for row in session.execute(
+                sa.select(
+                    CurrentRating.enterprise_id,
+                    CurrentRating.result_digest,
+                    CurrentRating.score,
+                    CurrentRating.grade,
+                    CurrentRating.version,
+                ).where(CurrentRating.enterprise_id.in_(ids[start : start + 5000]))
+            )
+        )
     connection = session.connection()
     dialect = connection.dialect.name
     now = _instant(clock.now(), dialect)
@@ -140,10 +190,19 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
             continue
         version = 1 if before is None else before[3] + 1
         history.append({**row, "trigger": trigger, "computed_at": now})
-        current.append({
-            "enterprise_id": eid, "model_version": row["model_version"], "score": row["score"],
-            "grade": row["grade"], "tier": row["tier"], "result_digest": digest,
-            "next_change": row["next_change"], "version": version, "updated_at": now})
+        current.append(
+            {
+                "enterprise_id": eid,
+                "model_version": row["model_version"],
+                "score": row["score"],
+                "grade": row["grade"],
+                "tier": row["tier"],
+                "result_digest": digest,
+                "next_change": row["next_change"],
+                "version": version,
+                "updated_at": now,
+            }
+        )
         if before is None or before[1] != row["score"] or before[2] != row["grade"]:
             events.append((eid, version))
     if not history:
@@ -161,8 +220,14 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
     return stats
 
 
-def rescore(session: Session, selection: Selection, *, model: ScoringModel | None = None,
-            as_of: date | None = None, trigger: str = "change") -> Stats:
+def rescore(
+    session: Session,
+    selection: Selection,
+    *,
+    model: ScoringModel | None = None,
+    as_of: date | None = None,
+    trigger: str = "change",
+) -> Stats:
     """Rate the selected enterprises now and store what changed (caller commits)."""
     model = model or catalog().get()
     started = time.perf_counter()
@@ -179,8 +244,10 @@ def rescore(session: Session, selection: Selection, *, model: ScoringModel | Non
 def lock_ratings(session: Session) -> None:
     """Serialise with the ratings consumer (its cursor row), so a batch rescore and the
     consumer never write one enterprise's rating from different snapshots."""
-    exists = session.scalar(sa.select(ConsumerCursor.name).where(
-        ConsumerCursor.name == CONSUMER_NAME).with_for_update())
+    exists = session.scalar(
+        sa.select(ConsumerCursor.name).where(ConsumerCursor.name == CONSUMER_NAME).with_for_update()
+    )
     if exists is None:
-        session.execute(sa.insert(ConsumerCursor).values(name=CONSUMER_NAME, position=0,
-                                                         updated_at=clock.now()))
+        session.execute(
+            sa.insert(ConsumerCursor).values(name=CONSUMER_NAME, position=0, updated_at=clock.now())
+        )

@@ -16,16 +16,22 @@ from credit.scoring.model import ScoringModel
 from credit.scoring.outlook import Action, Milestone
 from credit.violations.vocab import CATEGORIES, TIERS
 
-FAMILIES = {"base": ("基础分", "base"), "basic": ("基础信息", "basic information"),
-            "public": ("公共信用", "public credit"), "market": ("市场信用", "market credit"),
-            "hard_rule": ("硬性规则", "hard rule")}
+FAMILIES = {
+    "base": ("基础分", "base"),
+    "basic": ("基础信息", "basic information"),
+    "public": ("公共信用", "public credit"),
+    "market": ("市场信用", "market credit"),
+    "hard_rule": ("硬性规则", "hard rule"),
+}
 
 #: Codes whose ``ref`` is a violation or a serious-list entry: public only while it is.
 _RECORD_CODES = {"VIOLATION", "HARD_SERIOUS_VIOLATION", "HARD_SERIOUS_LIST"}
 
 _MILESTONES = {
-    "VIOLATION_REPAIRABLE": ("失信记录 {label} 可申请信用修复",
-                             "record {label} becomes repairable"),
+    "VIOLATION_REPAIRABLE": (
+        "失信记录 {label} 可申请信用修复",
+        "record {label} becomes repairable",
+    ),
     "VIOLATION_ENDS": ("失信记录 {label} 公示期满，不再计入", "record {label} leaves publicity"),
     "PLEDGE_ENDS": ("信用承诺到期（{label}）", "a pledge ends ({label})"),
     "COMMENDATION_ENDS": ("表彰“{label}”到期", "commendation {label} ends"),
@@ -49,8 +55,7 @@ def _labels(params: dict[str, Any], lang: int) -> dict[str, Any]:
     if "tier" in params:
         out["tier_label"] = TIERS.get(params["tier"], (params["tier"],) * 2)[lang]
     if "category" in params:
-        out["category_label"] = CATEGORIES.get(params["category"],
-                                               (params["category"],) * 2)[lang]
+        out["category_label"] = CATEGORIES.get(params["category"], (params["category"],) * 2)[lang]
     if "status" in params:
         out["status_label"] = STATUSES.get(params["status"], (params["status"],) * 2)[lang]
     return out
@@ -66,8 +71,10 @@ def describe(c: Contribution, model: ScoringModel, visible: set[str] | None) -> 
         if c.code in _RECORD_CODES and ref not in visible:
             params = {k: v for k, v in params.items() if k in {"tier", "months"}}
             ref, redacted = None, True
-        if c.code == "PLEDGE_BREACHED" and not set(
-                str(params.get("violations", "")).split(",")) <= visible:
+        if (
+            c.code == "PLEDGE_BREACHED"
+            and not set(str(params.get("violations", "")).split(",")) <= visible
+        ):
             params.pop("violations", None)
     texts = model.reasons[c.code]
     if redacted:
@@ -76,28 +83,49 @@ def describe(c: Contribution, model: ScoringModel, visible: set[str] | None) -> 
     else:
         zh = texts["zh"].format_map(_labels(params, 0))
         en = texts["en"].format_map(_labels(params, 1))
-    return {"family": c.family, "code": c.code, "points": c.points, "ref": ref,
-            "text": zh, "text_en": en, "params": params}
+    return {
+        "family": c.family,
+        "code": c.code,
+        "points": c.points,
+        "ref": ref,
+        "text": zh,
+        "text_en": en,
+        "params": params,
+    }
 
 
 def family_totals(contributions: list[Contribution]) -> list[dict[str, Any]]:
     totals: dict[str, int] = {}
     for c in contributions:
         totals[c.family] = totals.get(c.family, 0) + c.points
-    return [{"family": f, "label": FAMILIES[f][0], "label_en": FAMILIES[f][1], "points": p}
-            for f, p in totals.items()]
+    return [
+        {"family": f, "label": FAMILIES[f][0], "label_en": FAMILIES[f][1], "points": p}
+        for f, p in totals.items()
+    ]
 
 
 def describe_milestone(m: Milestone, visible: set[str] | None) -> dict[str, Any]:
     zh, en = _MILESTONES[m.code]
-    label = m.label if visible is None or not m.code.startswith("VIOLATION") \
-        or m.ref in visible else ""
-    return {"code": m.code, "ref": m.ref if label or not m.code.startswith("VIOLATION")
-            else None, "text": zh.format(label=label), "text_en": en.format(label=label)}
+    label = (
+        m.label if visible is None or not m.code.startswith("VIOLATION") or m.ref in visible else ""
+    )
+    return {
+        "code": m.code,
+        "ref": m.ref if label or not m.code.startswith("VIOLATION") else None,
+        "text": zh.format(label=label),
+        "text_en": en.format(label=label),
+    }
 
 
 def describe_action(a: Action) -> dict[str, Any]:
     zh, en = _ACTIONS[a.code]
-    return {"code": a.code, "ref": a.ref, "available_from": a.available_from,
-            "score": a.score, "grade": a.grade, "points": a.points,
-            "text": zh.format(label=a.label), "text_en": en.format(label=a.label)}
+    return {
+        "code": a.code,
+        "ref": a.ref,
+        "available_from": a.available_from,
+        "score": a.score,
+        "grade": a.grade,
+        "points": a.points,
+        "text": zh.format(label=a.label),
+        "text_en": en.format(label=a.label),
+    }

@@ -21,8 +21,9 @@ class CreditReport(db.Model):
     __tablename__ = "credit_report"
 
     report_no: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
-                                               index=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id"), nullable=False, index=True
+    )
     uscc: Mapped[str] = mapped_column(sa.String(18), nullable=False)
     issued_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

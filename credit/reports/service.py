@@ -46,10 +46,17 @@ SHOWN_PLEDGE_STATES = ("published", "expired", "withdrawn")
 MAX_LISTED = 50
 REPORT_NO = re.compile(r"^JSCR\d{8}[0-9A-F]{12}$")
 
-ENTITY_TYPES_EN = {"enterprise": "enterprise", "individual_business": "individual business",
-                   "farmer_cooperative": "farmer cooperative", "other": "other organisation"}
-TIER_WORDS = {"A": ("守信", "trustworthy"), "B": ("关注", "normal to caution"),
-              "C": ("失信", "dishonest")}
+ENTITY_TYPES_EN = {
+    "enterprise": "enterprise",
+    "individual_business": "individual business",
+    "farmer_cooperative": "farmer cooperative",
+    "other": "other organisation",
+}
+TIER_WORDS = {
+    "A": ("守信", "trustworthy"),
+    "B": ("关注", "normal to caution"),
+    "C": ("失信", "dishonest"),
+}
 
 
 def _iso(value: Any) -> str | None:
@@ -63,17 +70,31 @@ def _pair(table: dict, key: str | None) -> list[str]:
 
 def _enterprise(ent: Any) -> dict[str, Any]:
     return {
-        "uscc": ent.uscc, "name": ent.name, "former_names": list(ent.former_names or []),
-        "entity_type": [uscc_mod.ENTITY_TYPE_LABELS.get(ent.entity_type, ent.entity_type),
-                        ENTITY_TYPES_EN.get(ent.entity_type, ent.entity_type)],
+        "uscc": ent.uscc,
+        "name": ent.name,
+        "former_names": list(ent.former_names or []),
+        "entity_type": [
+            uscc_mod.ENTITY_TYPE_LABELS.get(ent.entity_type, ent.entity_type),
+            ENTITY_TYPES_EN.get(ent.entity_type, ent.entity_type),
+        ],
         "operator_type": _pair(OPERATOR_TYPES, ent.operator_type),
-        "city_code": ent.city_code, "district_code": ent.district_code,
-        "industry": ent.industry, "industry_label": _pair(INDUSTRIES, ent.industry),
+        "city_code": ent.city_code,
+        "district_code": ent.district_code,
+        "industry": ent.industry,
+        "industry_label": _pair(INDUSTRIES, ent.industry),
         "registration_date": _iso(ent.registration_date),
-        "status": ent.status, "status_label": _pair(STATUSES, ent.status),
+        "status": ent.status,
+        "status_label": _pair(STATUSES, ent.status),
         "legal_representative": public_legal_representative(ent),
-        "shops": [{"platform": s.platform, "platform_name": PLATFORMS.get(s.platform, s.platform),
-                   "shop_name": s.shop_name, "url": s.url} for s in ent.shops],
+        "shops": [
+            {
+                "platform": s.platform,
+                "platform_name": PLATFORMS.get(s.platform, s.platform),
+                "shop_name": s.shop_name,
+                "url": s.url,
+            }
+            for s in ent.shops
+        ],
     }
 
 
@@ -83,13 +104,20 @@ def _factor(f: dict[str, Any]) -> dict[str, Any]:
 
 def _rating(view: Any) -> dict[str, Any]:
     return {
-        "grade": view.grade, "tier": view.tier, "tier_label": list(TIER_WORDS[view.tier]),
-        "score": view.score, "model_version": view.model_version, "as_of": _iso(view.as_of),
-        "next_change": _iso(view.next_change), "hard_rules": list(view.hard_rules),
+        "grade": view.grade,
+        "tier": view.tier,
+        "tier_label": list(TIER_WORDS[view.tier]),
+        "score": view.score,
+        "model_version": view.model_version,
+        "as_of": _iso(view.as_of),
+        "next_change": _iso(view.next_change),
+        "hard_rules": list(view.hard_rules),
         "raised": [_factor(f) for f in view.raised[:TOP_REASONS]],
         "lowered": [_factor(f) for f in view.lowered[:TOP_REASONS]],
-        "families": [{"family": f["family"], "label": [f["label"], f["label_en"]],
-                      "points": f["points"]} for f in view.families],
+        "families": [
+            {"family": f["family"], "label": [f["label"], f["label_en"]], "points": f["points"]}
+            for f in view.families
+        ],
     }
 
 
@@ -97,18 +125,29 @@ def _pledge(p: Any, today: date) -> dict[str, Any]:
     breached = set(p.breached_clauses())
     texts = {c["code"]: c for c in p.template.clauses}
     return {
-        "id": p.id, "title": [p.template.title, p.template.title_en],
+        "id": p.id,
+        "title": [p.template.title, p.template.title_en],
         "type": _pair(PLEDGE_TYPES, p.template.type),
         "status": p.public_status(today),
         "status_label": _pair(STATUS_LABELS, p.public_status(today)),
         "compliance": "breached" if breached else "kept",
-        "valid_from": _iso(p.valid_from), "valid_until": _iso(p.valid_until),
+        "valid_from": _iso(p.valid_from),
+        "valid_until": _iso(p.valid_until),
         "published_on": _iso(p.published_at.astimezone(clock.CHINA).date())
-        if p.published_at else None,
+        if p.published_at
+        else None,
         "signer": f"{mask_person_name(p.signer_name)}（{p.signer_title}）",
-        "clauses": [{"code": code, "text": [texts.get(code, {}).get("text", code),
-                                            texts.get(code, {}).get("text_en", code)],
-                     "breached": code in breached} for code in p.clauses],
+        "clauses": [
+            {
+                "code": code,
+                "text": [
+                    texts.get(code, {}).get("text", code),
+                    texts.get(code, {}).get("text_en", code),
+                ],
+                "breached": code in breached,
+            }
+            for code in p.clauses
+        ],
         "extra_commitments": list(p.extra_commitments or []),
     }
 
@@ -116,14 +155,22 @@ def _pledge(p: Any, today: date) -> dict[str, Any]:
 def _violation(v: Any, today: date) -> dict[str, Any]:
     status = v.public_status(today)
     return {
-        "id": v.id, "category": v.category, "category_label": _pair(CATEGORIES, v.category),
-        "tier": v.tier, "tier_label": _pair(TIERS, v.tier),
-        "authority": v.authority.name, "decision_number": v.decision_number,
-        "decision_date": _iso(v.decision_date), "publish_until": _iso(v.publish_until),
-        "repairable_from": _iso(v.repairable_from), "legal_basis": v.legal_basis,
-        "facts": v.facts, "penalty": _pair(PENALTY_TYPES, v.penalty_type),
+        "id": v.id,
+        "category": v.category,
+        "category_label": _pair(CATEGORIES, v.category),
+        "tier": v.tier,
+        "tier_label": _pair(TIERS, v.tier),
+        "authority": v.authority.name,
+        "decision_number": v.decision_number,
+        "decision_date": _iso(v.decision_date),
+        "publish_until": _iso(v.publish_until),
+        "repairable_from": _iso(v.repairable_from),
+        "legal_basis": v.legal_basis,
+        "facts": v.facts,
+        "penalty": _pair(PENALTY_TYPES, v.penalty_type),
         "penalty_amount": str(v.penalty_amount) if v.penalty_amount is not None else None,
-        "status": status, "status_label": _pair(VIOLATION_STATUSES, status),
+        "status": status,
+        "status_label": _pair(VIOLATION_STATUSES, status),
         "corrected": bool(v.corrections),
     }
 
@@ -135,30 +182,56 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
     ent = enterprises.get_enterprise(identity, code)
     rating = ratings.get_rating(identity, ent.uscc)
     history = ratings.rating_history(identity, ent.uscc, 1, HISTORY_POINTS)
-    shown = [p for p in pledges.list_enterprise_pledges(identity, ent.uscc)
-             if p.public_status(today) in SHOWN_PLEDGE_STATES]
-    records = [v for v in violations.list_enterprise_violations(identity, ent.uscc)
-               if v.is_public(today)]
+    shown = [
+        p
+        for p in pledges.list_enterprise_pledges(identity, ent.uscc)
+        if p.public_status(today) in SHOWN_PLEDGE_STATES
+    ]
+    records = [
+        v for v in violations.list_enterprise_violations(identity, ent.uscc) if v.is_public(today)
+    ]
     standing = registry.enterprise_standing(identity, ent.uscc)
-    listed = [{"id": s.id, "authority": s.authority.name, "legal_basis": s.legal_basis,
-               "reason": s.reason, "listed_on": _iso(s.listed_on), "remove_on": _iso(s.remove_on)}
-              for s in standing["serious_list"]]
+    listed = [
+        {
+            "id": s.id,
+            "authority": s.authority.name,
+            "legal_basis": s.legal_basis,
+            "reason": s.reason,
+            "listed_on": _iso(s.listed_on),
+            "remove_on": _iso(s.remove_on),
+        }
+        for s in standing["serious_list"]
+    ]
     ends = [v.publish_until for v in records] + [s.remove_on for s in standing["serious_list"]]
     return {
         "enterprise": _enterprise(ent),
         "rating": _rating(rating),
-        "history": [{"as_of": _iso(r.as_of), "score": r.score, "grade": r.grade,
-                     "tier": r.tier, "model_version": r.model_version}
-                    for r in reversed(history.items)],
+        "history": [
+            {
+                "as_of": _iso(r.as_of),
+                "score": r.score,
+                "grade": r.grade,
+                "tier": r.tier,
+                "model_version": r.model_version,
+            }
+            for r in reversed(history.items)
+        ],
         "pledges": [_pledge(p, today) for p in shown[:MAX_LISTED]],
         "pledges_total": len(shown),
         "violations": [_violation(v, today) for v in records[:MAX_LISTED]],
         "violations_total": len(records),
         "serious_list": listed,
-        "commendations": [{"id": c.id, "title": c.title, "authority": c.authority.name,
-                           "legal_basis": c.legal_basis, "granted_on": _iso(c.granted_on),
-                           "valid_until": _iso(c.valid_until)}
-                          for c in standing["commendations"]],
+        "commendations": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "authority": c.authority.name,
+                "legal_basis": c.legal_basis,
+                "granted_on": _iso(c.granted_on),
+                "valid_until": _iso(c.valid_until),
+            }
+            for c in standing["commendations"]
+        ],
         "negative_until": _iso(max(ends)) if ends else None,
     }
 
@@ -181,12 +254,18 @@ def issue_report(identity: Identity, uow: UnitOfWork, code: str) -> CreditReport
     if existing is not None:
         return existing
     ent = enterprises.get_enterprise(identity, code)  # found once already by the profile
-    report = CreditReport(report_no=number, enterprise_id=ent.id,
-                          uscc=profile["enterprise"]["uscc"], issued_on=today,
-                          issued_at=clock.now(),
-                          model_version=profile["rating"]["model_version"],
-                          grade=profile["rating"]["grade"], score=profile["rating"]["score"],
-                          content_digest=digest, snapshot=profile)
+    report = CreditReport(
+        report_no=number,
+        enterprise_id=ent.id,
+        uscc=profile["enterprise"]["uscc"],
+        issued_on=today,
+        issued_at=clock.now(),
+        model_version=profile["rating"]["model_version"],
+        grade=profile["rating"]["grade"],
+        score=profile["rating"]["score"],
+        content_digest=digest,
+        snapshot=profile,
+    )
     uow.session.add(report)
     uow.session.flush()
     return report
@@ -203,8 +282,12 @@ def get_report(identity: Identity, report_no: str) -> CreditReport:
 
 def _records(profile: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for kind, key in (("violation", "violations"), ("pledge", "pledges"),
-                      ("commendation", "commendations"), ("serious_list", "serious_list")):
+    for kind, key in (
+        ("violation", "violations"),
+        ("pledge", "pledges"),
+        ("commendation", "commendations"),
+        ("serious_list", "serious_list"),
+    ):
         for item in profile.get(key, []):
             out[(kind, item["id"])] = item
     return out
@@ -212,19 +295,22 @@ def _records(profile: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _describe(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     if kind == "violation":
-        text = [f"{item['decision_number']}（{item['category_label'][0]}，"
-                f"{item['tier_label'][0]}）",
-                f"{item['decision_number']} ({item['category_label'][1]}, "
-                f"{item['tier_label'][1]})"]
+        text = [
+            f"{item['decision_number']}（{item['category_label'][0]}，{item['tier_label'][0]}）",
+            f"{item['decision_number']} ({item['category_label'][1]}, {item['tier_label'][1]})",
+        ]
     elif kind == "pledge":
         text = item["title"]
     elif kind == "commendation":
         text = [item["title"], item["title"]]
     else:
         text = ["严重失信主体名单", "serious dishonesty list"]
-    kinds = {"violation": ["违法失信信息", "violation"], "pledge": ["信用承诺", "pledge"],
-             "commendation": ["表彰", "commendation"],
-             "serious_list": ["严重失信主体名单", "serious list"]}
+    kinds = {
+        "violation": ["违法失信信息", "violation"],
+        "pledge": ["信用承诺", "pledge"],
+        "commendation": ["表彰", "commendation"],
+        "serious_list": ["严重失信主体名单", "serious list"],
+    }
     return {"kind": kind, "kind_label": kinds[kind], "id": item["id"], "text": text}
 
 
@@ -236,13 +322,24 @@ def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:
     then, now = _records(report.snapshot), _records(current)
     added = [_describe(k, now[(k, i)]) for k, i in now if (k, i) not in then]
     ended = [_describe(k, then[(k, i)]) for k, i in then if (k, i) not in now]
-    changed = [_describe(k, now[(k, i)]) for k, i in now
-               if (k, i) in then and then[(k, i)].get("status") != now[(k, i)].get("status")]
+    changed = [
+        _describe(k, now[(k, i)])
+        for k, i in now
+        if (k, i) in then and then[(k, i)].get("status") != now[(k, i)].get("status")
+    ]
     was, is_ = report.snapshot["rating"], current["rating"]
     return {
-        "report": report, "genuine": genuine, "current": current,
+        "report": report,
+        "genuine": genuine,
+        "current": current,
         "unchanged": digest_of(current) == report.content_digest,
-        "grade_then": was["grade"], "score_then": was["score"], "tier_then": was["tier"],
-        "grade_now": is_["grade"], "score_now": is_["score"], "tier_now": is_["tier"],
-        "added": added, "ended": ended, "changed": changed,
+        "grade_then": was["grade"],
+        "score_then": was["score"],
+        "tier_then": was["tier"],
+        "grade_now": is_["grade"],
+        "score_now": is_["score"],
+        "tier_now": is_["tier"],
+        "added": added,
+        "ended": ended,
+        "changed": changed,
     }

@@ -17,5 +17,15 @@ from credit.scoring.facts import (
 )
 from credit.scoring.model import ScoringModel
 
-__all__ = ["BreachFact", "CommendationFact", "Contribution", "EnterpriseFacts", "PledgeFact",
-           "Rating", "ScoringModel", "SeriousListFact", "ViolationFact", "rate"]
+__all__ = [
+    "BreachFact",
+    "CommendationFact",
+    "Contribution",
+    "EnterpriseFacts",
+    "PledgeFact",
+    "Rating",
+    "ScoringModel",
+    "SeriousListFact",
+    "ViolationFact",
+    "rate",
+]

@@ -81,13 +81,16 @@ def counted_breaches(p: PledgeFact, day: date, counted_violations: set[str]) -> 
     is still public negative information (a breach drops out with its violation)."""
     if not p.breaches:
         return []
-    return [b for b in p.breaches
-            if b.recorded_on <= day and (b.revoked_on is None or b.revoked_on > day)
-            and b.violation_id in counted_violations]
+    return [
+        b
+        for b in p.breaches
+        if b.recorded_on <= day
+        and (b.revoked_on is None or b.revoked_on > day)
+        and b.violation_id in counted_violations
+    ]
 
 
-def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
-         digest: bool = True) -> Rating:
+def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool = True) -> Rating:
     """Rate ``facts`` as of ``as_of`` under ``model``. Pure and deterministic."""
     out: list[Contribution] = [Contribution("base", "BASE", model.base)]
     changes: list[date] = []
@@ -98,15 +101,22 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
         years = years_between(reg, as_of)
         counted_years = min(years, model.age_max_years)
         if counted_years and model.age_points_per_year:
-            out.append(Contribution("basic", "AGE", counted_years * model.age_points_per_year,
-                                    params=(("years", counted_years),)))
+            out.append(
+                Contribution(
+                    "basic",
+                    "AGE",
+                    counted_years * model.age_points_per_year,
+                    params=(("years", counted_years),),
+                )
+            )
         if years < model.age_max_years:
             changes.append(add_months(reg, 12 * (years + 1)))
     elif reg is not None:
         changes.append(reg)
     if facts.shops and model.shops_points:
-        out.append(Contribution("basic", "SHOPS", model.shops_points,
-                                params=(("shops", facts.shops),)))
+        out.append(
+            Contribution("basic", "SHOPS", model.shops_points, params=(("shops", facts.shops),))
+        )
     if facts.customer_service and model.contact_points:
         out.append(Contribution("basic", "CONTACT", model.contact_points))
 
@@ -117,18 +127,31 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
         if not v.counts_on(as_of):
             continue
         months = months_between(v.decision_date, as_of)
-        weight = model.tier_weights.get(v.tier, 0.0) * model.monthly_decay ** months
+        weight = model.tier_weights.get(v.tier, 0.0) * model.monthly_decay**months
         counted.append((v, weight, months))
     counted_ids = {v.id for v, _, _ in counted}
     v_total = saturated(model.violation_family, sum(w for _, w, _ in counted))
-    for (v, _, months), pts in zip(counted, share_out(v_total, [w for _, w, _ in counted]),
-                                   strict=True):
+    for (v, _, months), pts in zip(
+        counted, share_out(v_total, [w for _, w, _ in counted]), strict=True
+    ):
         if pts:
-            out.append(Contribution("public", "VIOLATION", -pts, v.id, (
-                ("decision", v.ref), ("tier", v.tier), ("category", v.category),
-                ("months", months), ("publish_until", v.publish_until.isoformat()),
-                ("repairable_from", v.repairable_from.isoformat()),
-                ("objection_pending", v.objection_pending))))
+            out.append(
+                Contribution(
+                    "public",
+                    "VIOLATION",
+                    -pts,
+                    v.id,
+                    (
+                        ("decision", v.ref),
+                        ("tier", v.tier),
+                        ("category", v.category),
+                        ("months", months),
+                        ("publish_until", v.publish_until.isoformat()),
+                        ("repairable_from", v.repairable_from.isoformat()),
+                        ("objection_pending", v.objection_pending),
+                    ),
+                )
+            )
 
     # -- market credit: pledges kept and breached ------------------------------------------
     kept: list[tuple[PledgeFact, float, str]] = []
@@ -148,25 +171,43 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
                 licence_pledged = True
             if type_weight:
                 kept.append((p, model.in_force_weight * type_weight, "PLEDGE_IN_FORCE"))
-        elif type_weight and p.valid_until < as_of <= add_months(p.valid_until,
-                                                                  model.kept_months):
+        elif type_weight and p.valid_until < as_of <= add_months(p.valid_until, model.kept_months):
             kept.append((p, model.kept_weight * type_weight, "PLEDGE_KEPT"))
     p_total = saturated(model.pledge_family, sum(w for _, w, _ in kept))
-    for (p, _, code), pts in zip(kept, share_out(p_total, [w for _, w, _ in kept]),
-                                 strict=True):
+    for (p, _, code), pts in zip(kept, share_out(p_total, [w for _, w, _ in kept]), strict=True):
         if pts:
-            out.append(Contribution("market", code, pts, p.id, (
-                ("valid_from", p.valid_from.isoformat()),
-                ("valid_until", p.valid_until.isoformat()))))
+            out.append(
+                Contribution(
+                    "market",
+                    code,
+                    pts,
+                    p.id,
+                    (
+                        ("valid_from", p.valid_from.isoformat()),
+                        ("valid_until", p.valid_until.isoformat()),
+                    ),
+                )
+            )
     b_total = saturated(model.breach_family, float(len(breached)))
-    for (p, hits), pts in zip(breached, share_out(b_total, [1.0] * len(breached)),
-                              strict=True):
+    for (p, hits), pts in zip(breached, share_out(b_total, [1.0] * len(breached)), strict=True):
         if pts:
-            out.append(Contribution("market", "PLEDGE_BREACHED", -pts, p.id, (
-                ("clauses", ",".join(sorted({b.clause_code for b in hits}))),
-                ("violations", ",".join(sorted({b.violation_id for b in hits}))))))
-    if licence_pledged and model.licence_points and not any(
-            v.category == model.licence_category for v, _, _ in counted):
+            out.append(
+                Contribution(
+                    "market",
+                    "PLEDGE_BREACHED",
+                    -pts,
+                    p.id,
+                    (
+                        ("clauses", ",".join(sorted({b.clause_code for b in hits}))),
+                        ("violations", ",".join(sorted({b.violation_id for b in hits}))),
+                    ),
+                )
+            )
+    if (
+        licence_pledged
+        and model.licence_points
+        and not any(v.category == model.licence_category for v, _, _ in counted)
+    ):
         out.append(Contribution("basic", "LICENCE", model.licence_points))
 
     # -- market credit: commendations ------------------------------------------------------
@@ -179,15 +220,23 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
     c_total = saturated(model.commendation_family, float(len(valid)))
     for c, pts in zip(valid, share_out(c_total, [1.0] * len(valid)), strict=True):
         if pts:
-            out.append(Contribution("market", "COMMENDATION", pts, c.id, (
-                ("title", c.title), ("valid_until", c.valid_until.isoformat()))))
+            out.append(
+                Contribution(
+                    "market",
+                    "COMMENDATION",
+                    pts,
+                    c.id,
+                    (("title", c.title), ("valid_until", c.valid_until.isoformat())),
+                )
+            )
 
     # -- hard rules ------------------------------------------------------------------------
     rules: list[tuple[HardRule, str | None, tuple]] = []
     for entry in facts.serious_list:
         if entry.listed(as_of):
-            rules.append((model.serious_list_rule, entry.id,
-                          (("until", entry.remove_on.isoformat()),)))
+            rules.append(
+                (model.serious_list_rule, entry.id, (("until", entry.remove_on.isoformat()),))
+            )
         for d in (entry.listed_on, entry.remove_on, entry.removed_on):
             if d is not None and d > as_of:
                 changes.append(d)
@@ -195,8 +244,7 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
         rules.append((model.inactive_rule, None, (("status", facts.status),)))
     serious = [v for v, _, _ in counted if v.tier == "serious"]
     if serious:
-        rules.append((model.serious_violation_rule, serious[0].id,
-                      (("decision", serious[0].ref),)))
+        rules.append((model.serious_violation_rule, serious[0].id, (("decision", serious[0].ref),)))
     raw = sum(c.points for c in out)
     score = raw
     if rules:
@@ -209,15 +257,21 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
     grade = model.grade_of(score)
     future = [d for d in changes if d > as_of]
     return Rating(
-        model_version=model.version, as_of=as_of, score=score, grade=grade,
-        tier=TIER_OF[grade], contributions=tuple(out),
+        model_version=model.version,
+        as_of=as_of,
+        score=score,
+        grade=grade,
+        tier=TIER_OF[grade],
+        contributions=tuple(out),
         hard_rules=tuple(sorted({r.code for r, _, _ in rules})),
         next_change=min(future) if future else None,
-        inputs_digest=facts.digest() if digest else "")
+        inputs_digest=facts.digest() if digest else "",
+    )
 
 
-def _violation_changes(v: ViolationFact, as_of: date, model: ScoringModel,
-                       changes: list[date]) -> None:
+def _violation_changes(
+    v: ViolationFact, as_of: date, model: ScoringModel, changes: list[date]
+) -> None:
     if not v.published:
         return
     if v.decision_date > as_of:
@@ -228,14 +282,13 @@ def _violation_changes(v: ViolationFact, as_of: date, model: ScoringModel,
     if as_of <= v.publish_until:
         changes.append(v.publish_until + _DAY)
         if model.monthly_decay < 1.0:
-            changes.append(add_months(v.decision_date,
-                                      months_between(v.decision_date, as_of) + 1))
+            changes.append(add_months(v.decision_date, months_between(v.decision_date, as_of) + 1))
 
 
-def _pledge_changes(p: PledgeFact, as_of: date, model: ScoringModel,
-                    changes: list[date]) -> None:
+def _pledge_changes(p: PledgeFact, as_of: date, model: ScoringModel, changes: list[date]) -> None:
     if (p.withdrawn_on is not None and p.withdrawn_on <= as_of) or (
-            p.superseded_on is not None and p.superseded_on <= as_of):
+        p.superseded_on is not None and p.superseded_on <= as_of
+    ):
         return  # no longer current, and never again
     for d in (p.published_on, p.withdrawn_on, p.superseded_on, p.valid_from):
         if d is not None and d > as_of:

@@ -79,9 +79,14 @@ class ScoringModel:
         return dict(self.grade_floors)[grade]
 
     def max_positive(self) -> int:
-        return (self.age_points_per_year * self.age_max_years + self.shops_points
-                + self.contact_points + self.licence_points + self.pledge_family.cap
-                + self.commendation_family.cap)
+        return (
+            self.age_points_per_year * self.age_max_years
+            + self.shops_points
+            + self.contact_points
+            + self.licence_points
+            + self.pledge_family.cap
+            + self.commendation_family.cap
+        )
 
     def max_negative(self) -> int:
         return self.violation_family.cap + self.breach_family.cap
@@ -109,15 +114,22 @@ class ScoringModel:
         floors = [f for _, f in self.grade_floors]
         if grades != GRADES:
             problems.append(f"grades must be {GRADES} in that order")
-        if floors != sorted(floors, reverse=True) or len(set(floors)) != len(floors) \
-                or floors[-1] != 0:
+        if (
+            floors != sorted(floors, reverse=True)
+            or len(set(floors)) != len(floors)
+            or floors[-1] != 0
+        ):
             problems.append("grade floors must fall strictly and end at 0")
         if not 0 < self.monthly_decay <= 1:
             problems.append("monthly_decay must be in (0, 1]")
         if any(w < 0 for w in self.tier_weights.values()):
             problems.append("tier weights must not be negative")
-        for fam in (self.violation_family, self.pledge_family, self.breach_family,
-                    self.commendation_family):
+        for fam in (
+            self.violation_family,
+            self.pledge_family,
+            self.breach_family,
+            self.commendation_family,
+        ):
             if fam.cap < 0 or fam.scale <= 0:
                 problems.append("families need cap >= 0 and scale > 0")
         for rule in (self.serious_list_rule, self.inactive_rule, self.serious_violation_rule):
@@ -131,11 +143,23 @@ class ScoringModel:
 
 
 #: Every reason code the engine can emit; the model must give each a text in zh and en.
-REASON_CODES = frozenset({
-    "BASE", "AGE", "SHOPS", "CONTACT", "LICENCE", "VIOLATION", "PLEDGE_IN_FORCE",
-    "PLEDGE_KEPT", "PLEDGE_BREACHED", "COMMENDATION", "HARD_SERIOUS_LIST",
-    "HARD_INACTIVE", "HARD_SERIOUS_VIOLATION",
-})
+REASON_CODES = frozenset(
+    {
+        "BASE",
+        "AGE",
+        "SHOPS",
+        "CONTACT",
+        "LICENCE",
+        "VIOLATION",
+        "PLEDGE_IN_FORCE",
+        "PLEDGE_KEPT",
+        "PLEDGE_BREACHED",
+        "COMMENDATION",
+        "HARD_SERIOUS_LIST",
+        "HARD_INACTIVE",
+        "HARD_SERIOUS_VIOLATION",
+    }
+)
 
 
 def _sat(d: dict[str, Any]) -> Saturation:
@@ -148,7 +172,8 @@ def _build(doc: dict[str, Any]) -> ScoringModel:
     return ScoringModel(
         version=str(doc["version"]),
         published_on=date.fromisoformat(doc["published_on"]),
-        title=doc["title"], title_en=doc["title_en"],
+        title=doc["title"],
+        title_en=doc["title_en"],
         base=int(doc["base"]),
         age_points_per_year=int(s["registration_age"]["points_per_year"]),
         age_max_years=int(s["registration_age"]["max_years"]),
@@ -158,12 +183,14 @@ def _build(doc: dict[str, Any]) -> ScoringModel:
         licence_clause=str(s["disclosure"]["licence_clause"]),
         licence_category=str(s["disclosure"]["licence_category"]),
         violation_family=_sat(s["violations"]),
-        tier_weights=MappingProxyType({k: float(v) for k, v in
-                                       s["violations"]["tier_weights"].items()}),
+        tier_weights=MappingProxyType(
+            {k: float(v) for k, v in s["violations"]["tier_weights"].items()}
+        ),
         monthly_decay=float(s["violations"]["monthly_decay"]),
         pledge_family=_sat(s["pledges"]),
-        pledge_type_weights=MappingProxyType({k: float(v) for k, v in
-                                              s["pledges"]["type_weights"].items()}),
+        pledge_type_weights=MappingProxyType(
+            {k: float(v) for k, v in s["pledges"]["type_weights"].items()}
+        ),
         in_force_weight=float(s["pledges"]["in_force_weight"]),
         kept_weight=float(s["pledges"]["kept_weight"]),
         kept_months=int(s["pledges"]["kept_months"]),
@@ -172,10 +199,10 @@ def _build(doc: dict[str, Any]) -> ScoringModel:
         serious_list_rule=HardRule("HARD_SERIOUS_LIST", int(h["serious_list"]["max_score"])),
         inactive_rule=HardRule("HARD_INACTIVE", int(h["registration_inactive"]["max_score"])),
         inactive_statuses=frozenset(h["registration_inactive"]["statuses"]),
-        serious_violation_rule=HardRule("HARD_SERIOUS_VIOLATION",
-                                        int(h["serious_violation"]["max_score"])),
+        serious_violation_rule=HardRule(
+            "HARD_SERIOUS_VIOLATION", int(h["serious_violation"]["max_score"])
+        ),
         grade_floors=tuple((g["grade"], int(g["min_score"])) for g in doc["grades"]),
-        reasons=MappingProxyType({k: MappingProxyType(dict(v))
-                                  for k, v in doc["reasons"].items()}),
+        reasons=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in doc["reasons"].items()}),
         changelog=tuple(doc.get("changelog", ())),
     )

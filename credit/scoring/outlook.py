@@ -69,8 +69,9 @@ def milestones(facts: EnterpriseFacts, as_of: date, horizon: date) -> dict[date,
     return out
 
 
-def outlook(facts: EnterpriseFacts, as_of: date, model: ScoringModel,
-            months: int = 36, limit: int = 12) -> list[OutlookPoint]:
+def outlook(
+    facts: EnterpriseFacts, as_of: date, model: ScoringModel, months: int = 36, limit: int = 12
+) -> list[OutlookPoint]:
     """Dates ahead (within ``months``) where a milestone falls or the grade changes, with
     the score on that date if nothing else happens."""
     horizon = add_months(as_of, months)
@@ -109,26 +110,66 @@ def actions(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> list[Ac
         if day > v.publish_until:
             continue
         repaired = replace(v, status="repaired", ended_on=day)
-        changed = replace(facts, violations=(*facts.violations[:i], repaired,
-                                             *facts.violations[i + 1:]))
+        changed = replace(
+            facts, violations=(*facts.violations[:i], repaired, *facts.violations[i + 1 :])
+        )
         before, after = project(day, changed)
-        out.append(Action("REPAIR", v.id, v.ref, day, after.score, after.grade,
-                          after.score - before.score))
-    in_force = [p for p in facts.pledges if p.current_on(as_of)
-                and p.valid_from <= as_of <= p.valid_until
-                and model.pledge_type_weights.get(p.type, 1.0) > 0]
+        out.append(
+            Action("REPAIR", v.id, v.ref, day, after.score, after.grade, after.score - before.score)
+        )
+    in_force = [
+        p
+        for p in facts.pledges
+        if p.current_on(as_of)
+        and p.valid_from <= as_of <= p.valid_until
+        and model.pledge_type_weights.get(p.type, 1.0) > 0
+    ]
     if not in_force:
-        pledge = PledgeFact("new", "new", "voluntary_public", (model.licence_clause,), as_of,
-                            as_of, add_months(as_of, 12))
+        pledge = PledgeFact(
+            "new",
+            "new",
+            "voluntary_public",
+            (model.licence_clause,),
+            as_of,
+            as_of,
+            add_months(as_of, 12),
+        )
         before, after = project(as_of, replace(facts, pledges=(*facts.pledges, pledge)))
-        out.append(Action("PUBLISH_PLEDGE", None, "", as_of, after.score, after.grade,
-                          after.score - before.score))
+        out.append(
+            Action(
+                "PUBLISH_PLEDGE",
+                None,
+                "",
+                as_of,
+                after.score,
+                after.grade,
+                after.score - before.score,
+            )
+        )
     if not facts.customer_service:
         before, after = project(as_of, replace(facts, customer_service=True))
-        out.append(Action("DECLARE_CONTACT", None, "", as_of, after.score, after.grade,
-                          after.score - before.score))
+        out.append(
+            Action(
+                "DECLARE_CONTACT",
+                None,
+                "",
+                as_of,
+                after.score,
+                after.grade,
+                after.score - before.score,
+            )
+        )
     if not facts.shops:
         before, after = project(as_of, replace(facts, shops=1))
-        out.append(Action("DECLARE_SHOPS", None, "", as_of, after.score, after.grade,
-                          after.score - before.score))
+        out.append(
+            Action(
+                "DECLARE_SHOPS",
+                None,
+                "",
+                as_of,
+                after.score,
+                after.grade,
+                after.score - before.score,
+            )
+        )
     return [a for a in out if a.points > 0]

@@ -18,8 +18,9 @@ class Violation(db.Model):
     __tablename__ = "violation"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
-                                               index=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id"), nullable=False, index=True
+    )
     authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
     category: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)
     tier: Mapped[str] = mapped_column(sa.String(16), nullable=False, index=True)
@@ -45,12 +46,14 @@ class Violation(db.Model):
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     authority: Mapped[Authority] = relationship(lazy="joined")
     clauses: Mapped[list[ViolationClause]] = relationship(lazy="selectin")
-    corrections: Mapped[list[Correction]] = relationship(lazy="selectin",
-                                                         order_by="Correction.corrected_at")
+    corrections: Mapped[list[Correction]] = relationship(
+        lazy="selectin", order_by="Correction.corrected_at"
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-    __table_args__ = (sa.UniqueConstraint("authority_id", "decision_number",
-                                          name="uq_violation_decision"),)
+    __table_args__ = (
+        sa.UniqueConstraint("authority_id", "decision_number", name="uq_violation_decision"),
+    )
 
     def public_status(self, today: date) -> str:
         if self.status in {"revoked", "repaired"}:
@@ -73,8 +76,9 @@ class ViolationClause(db.Model):
     __tablename__ = "violation_clause"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
-                                              index=True)
+    violation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("violation.id"), nullable=False, index=True
+    )
     pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False)
     clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)
 
@@ -86,8 +90,9 @@ class Objection(db.Model):
     __tablename__ = "violation_objection"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
-                                              index=True)
+    violation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("violation.id"), nullable=False, index=True
+    )
     reasons: Mapped[str] = mapped_column(sa.Text, nullable=False)
     attachments: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -113,8 +118,9 @@ class RepairApplication(db.Model):
     __tablename__ = "repair_application"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
-                                              index=True)
+    violation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("violation.id"), nullable=False, index=True
+    )
     pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False)
     statement: Mapped[str] = mapped_column(sa.Text, nullable=False)
     filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -137,8 +143,9 @@ class Correction(db.Model):
     __tablename__ = "violation_correction"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    violation_id: Mapped[str] = mapped_column(sa.ForeignKey("violation.id"), nullable=False,
-                                              index=True)
+    violation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("violation.id"), nullable=False, index=True
+    )
     field: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     old_value: Mapped[str | None] = mapped_column(sa.Text)
     new_value: Mapped[str | None] = mapped_column(sa.Text)
@@ -153,8 +160,9 @@ class SeriousListEntry(db.Model):
     __tablename__ = "serious_list_entry"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
-                                               index=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id"), nullable=False, index=True
+    )
     authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
     legal_basis: Mapped[str] = mapped_column(sa.Text, nullable=False)
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
@@ -173,8 +181,9 @@ class Commendation(db.Model):
     __tablename__ = "commendation"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
-    enterprise_id: Mapped[str] = mapped_column(sa.ForeignKey("enterprise.id"), nullable=False,
-                                               index=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id"), nullable=False, index=True
+    )
     authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     legal_basis: Mapped[str] = mapped_column(sa.Text, nullable=False)

@@ -25,20 +25,30 @@ from credit.violations.vocab import CATEGORIES, PENALTY_TYPES
 CORRECTABLE = ("facts", "legal_basis", "penalty_type", "penalty_amount", "category")
 
 
-def correct_violation(identity: Identity, uow: UnitOfWork, violation_id: str, field: str,
-                      new_value: Any, reason: str, expected_version: int | None) -> Violation:
+def correct_violation(
+    identity: Identity,
+    uow: UnitOfWork,
+    violation_id: str,
+    field: str,
+    new_value: Any,
+    reason: str,
+    expected_version: int | None,
+) -> Violation:
     """The issuing authority corrects one field; the old and new values are appended."""
     v = get_violation(identity, violation_id)
-    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
-            "只有作出决定的机关可以更正")
+    require(
+        identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
+        "只有作出决定的机关可以更正",
+    )
     require_version(v.version, expected_version, "记录")
     if v.status != "active":
         raise Conflict("已撤销或已修复的记录不能更正")
     if field not in CORRECTABLE:
         raise ValidationFailed("该字段不可更正", [FieldError("field", field)])
     value: Any = new_value
-    if (field == "category" and value not in CATEGORIES) or \
-            (field == "penalty_type" and value not in PENALTY_TYPES):
+    if (field == "category" and value not in CATEGORIES) or (
+        field == "penalty_type" and value not in PENALTY_TYPES
+    ):
         raise ValidationFailed("取值无效", [FieldError("new_value", str(value))])
     if field == "penalty_amount":
         try:
@@ -48,10 +58,17 @@ def correct_violation(identity: Identity, uow: UnitOfWork, violation_id: str, fi
     elif not isinstance(value, str) or len(value) < 2:
         raise ValidationFailed("取值无效", [FieldError("new_value", "至少 2 个字符")])
     old = getattr(v, field)
-    uow.session.add(Correction(violation_id=v.id, field=field,
-                               old_value=None if old is None else str(old),
-                               new_value=None if value is None else str(value), reason=reason,
-                               corrected_by=identity.subject, corrected_at=clock.now()))
+    uow.session.add(
+        Correction(
+            violation_id=v.id,
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=None if value is None else str(value),
+            reason=reason,
+            corrected_by=identity.subject,
+            corrected_at=clock.now(),
+        )
+    )
     setattr(v, field, value)
     uow.session.flush()
     db.session.refresh(v)
@@ -61,20 +78,29 @@ def correct_violation(identity: Identity, uow: UnitOfWork, violation_id: str, fi
 
 def _regulator_over(identity: Identity, enterprise: Enterprise) -> bool:
     return identity.kind == IdentityKind.REGULATOR and identity.covers(
-        enterprise.district_code or enterprise.city_code)
+        enterprise.district_code or enterprise.city_code
+    )
 
 
-def list_on_serious_list(identity: Identity, uow: UnitOfWork, data: dict[str, Any]
-                         ) -> SeriousListEntry:
+def list_on_serious_list(
+    identity: Identity, uow: UnitOfWork, data: dict[str, Any]
+) -> SeriousListEntry:
     enterprise = get_enterprise(identity, data["uscc"])
-    require(_regulator_over(identity, enterprise) and identity.authority_id is not None,
-            "只能列入本机关管辖范围内的经营者")
+    require(
+        _regulator_over(identity, enterprise) and identity.authority_id is not None,
+        "只能列入本机关管辖范围内的经营者",
+    )
     if data["remove_on"] <= data["listed_on"]:
         raise ValidationFailed("移出日期须晚于列入日期", [FieldError("remove_on", "too early")])
-    entry = SeriousListEntry(enterprise_id=enterprise.id, authority_id=identity.authority_id,
-                             legal_basis=data["legal_basis"], reason=data["reason"],
-                             listed_on=data["listed_on"], remove_on=data["remove_on"],
-                             recorded_at=clock.now())
+    entry = SeriousListEntry(
+        enterprise_id=enterprise.id,
+        authority_id=identity.authority_id,
+        legal_basis=data["legal_basis"],
+        reason=data["reason"],
+        listed_on=data["listed_on"],
+        remove_on=data["remove_on"],
+        recorded_at=clock.now(),
+    )
     uow.session.add(entry)
     uow.session.flush()
     uow.record("serious_list", entry.id, 1)
@@ -83,14 +109,21 @@ def list_on_serious_list(identity: Identity, uow: UnitOfWork, data: dict[str, An
 
 def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commendation:
     enterprise = get_enterprise(identity, data["uscc"])
-    require(_regulator_over(identity, enterprise) and identity.authority_id is not None,
-            "只能表彰本机关管辖范围内的经营者")
+    require(
+        _regulator_over(identity, enterprise) and identity.authority_id is not None,
+        "只能表彰本机关管辖范围内的经营者",
+    )
     if data["valid_until"] < data["granted_on"]:
         raise ValidationFailed("有效期有误", [FieldError("valid_until", "before granted_on")])
-    item = Commendation(enterprise_id=enterprise.id, authority_id=identity.authority_id,
-                        title=data["title"], legal_basis=data["legal_basis"],
-                        granted_on=data["granted_on"], valid_until=data["valid_until"],
-                        recorded_at=clock.now())
+    item = Commendation(
+        enterprise_id=enterprise.id,
+        authority_id=identity.authority_id,
+        title=data["title"],
+        legal_basis=data["legal_basis"],
+        granted_on=data["granted_on"],
+        valid_until=data["valid_until"],
+        recorded_at=clock.now(),
+    )
     uow.session.add(item)
     uow.session.flush()
     uow.record("commendation", item.id, 1)
@@ -102,12 +135,21 @@ def enterprise_standing(identity: Identity, code: str) -> dict[str, list]:
     require(can_read_public(identity))
     enterprise = get_enterprise(identity, code)
     today = clock.today()
-    listed = db.session.scalars(sa.select(SeriousListEntry).where(
-        SeriousListEntry.enterprise_id == enterprise.id, SeriousListEntry.removed_at.is_(None),
-        SeriousListEntry.listed_on <= today, SeriousListEntry.remove_on > today)).all()
-    commended = db.session.scalars(sa.select(Commendation).where(
-        Commendation.enterprise_id == enterprise.id, Commendation.granted_on <= today,
-        Commendation.valid_until >= today)).all()
+    listed = db.session.scalars(
+        sa.select(SeriousListEntry).where(
+            SeriousListEntry.enterprise_id == enterprise.id,
+            SeriousListEntry.removed_at.is_(None),
+            SeriousListEntry.listed_on <= today,
+            SeriousListEntry.remove_on > today,
+        )
+    ).all()
+    commended = db.session.scalars(
+        sa.select(Commendation).where(
+            Commendation.enterprise_id == enterprise.id,
+            Commendation.granted_on <= today,
+            Commendation.valid_until >= today,
+        )
+    ).all()
     return {"serious_list": list(listed), "commendations": list(commended)}
 
 
@@ -123,8 +165,9 @@ def _jurisdiction_filter(identity: Identity) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions) if conditions else sa.false()
 
 
-def statistics(identity: Identity, decided_from: date | None = None,
-               decided_to: date | None = None) -> dict[str, list[tuple[str, int]]]:
+def statistics(
+    identity: Identity, decided_from: date | None = None, decided_to: date | None = None
+) -> dict[str, list[tuple[str, int]]]:
     """Counts of records in the caller's jurisdiction by city, category and tier."""
     require(identity.kind == IdentityKind.REGULATOR, "只有监管机关可以查看统计")
     where = [Violation.status != "revoked", _jurisdiction_filter(identity)]
@@ -132,18 +175,27 @@ def statistics(identity: Identity, decided_from: date | None = None,
         where.append(Violation.decision_date >= decided_from)
     if decided_to:
         where.append(Violation.decision_date <= decided_to)
-    return {key: _violation_counts(column, where)
-            for key, column in (("city", Enterprise.city_code),
-                                ("category", Violation.category), ("tier", Violation.tier))}
+    return {
+        key: _violation_counts(column, where)
+        for key, column in (
+            ("city", Enterprise.city_code),
+            ("category", Violation.category),
+            ("tier", Violation.tier),
+        )
+    }
 
 
 def _violation_counts(column: Any, where: list) -> list[tuple[str, int]]:
     """Violations grouped by ``column`` (an Enterprise or Violation column), largest first.
     Always joined to their enterprise: ``where`` may name its columns (a jurisdiction)."""
-    stmt = sa.select(column, sa.func.count()).select_from(Violation) \
+    stmt = (
+        sa.select(column, sa.func.count())
+        .select_from(Violation)
         .join(Enterprise, Violation.enterprise_id == Enterprise.id)
-    rows = db.session.execute(stmt.where(*where).group_by(column)
-                              .order_by(sa.func.count().desc(), column)).all()
+    )
+    rows = db.session.execute(
+        stmt.where(*where).group_by(column).order_by(sa.func.count().desc(), column)
+    ).all()
     return [(value, n) for value, n in rows]
 
 
@@ -151,8 +203,9 @@ def _month(column: Any) -> Any:
     """'YYYY-MM' of a date or timestamp column, on SQLite and PostgreSQL alike."""
     # Literal bounds, not parameters: PostgreSQL must see the GROUP BY expression as the
     # very one selected, which two separate placeholders would not be.
-    return sa.func.substr(sa.cast(column, sa.String), sa.literal_column("1"),
-                          sa.literal_column("7"))
+    return sa.func.substr(
+        sa.cast(column, sa.String), sa.literal_column("1"), sa.literal_column("7")
+    )
 
 
 def _months_back(today: date, n: int) -> list[str]:
@@ -197,18 +250,26 @@ def _public_statistics(today: date) -> dict[str, Any]:
 
     months = _months_back(today, STATISTICS_MONTHS)
     first = date.fromisoformat(months[0] + "-01")
-    public = [Violation.status == "active", Violation.published.is_(True),
-              Violation.publish_until >= today]
-    in_force = [Pledge.status == "published", Pledge.consent_to_publish.is_(True),
-                Pledge.valid_until >= today]
+    public = [
+        Violation.status == "active",
+        Violation.published.is_(True),
+        Violation.publish_until >= today,
+    ]
+    in_force = [
+        Pledge.status == "published",
+        Pledge.consent_to_publish.is_(True),
+        Pledge.valid_until >= today,
+    ]
     session = db.session
 
     def pledge_counts(column: Any, *where: Any) -> list[tuple[str, int]]:
         stmt = sa.select(column, sa.func.count()).select_from(Pledge)
         if getattr(column, "table", None) is Enterprise.__table__:
             stmt = stmt.join(Enterprise, Pledge.enterprise_id == Enterprise.id)
-        return [(v, n) for v, n in session.execute(
-            stmt.where(*where).group_by(column).order_by(column)).all()]
+        return [
+            (v, n)
+            for v, n in session.execute(stmt.where(*where).group_by(column).order_by(column)).all()
+        ]
 
     def by_month(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
         found = dict(rows)
@@ -216,31 +277,56 @@ def _public_statistics(today: date) -> dict[str, Any]:
 
     published_month = _month(Pledge.published_at)
     decided_month = _month(Violation.decision_date)
-    grades = dict(session.execute(sa.select(CurrentRating.grade, sa.func.count())
-                                  .group_by(CurrentRating.grade)).all())
+    grades = dict(
+        session.execute(
+            sa.select(CurrentRating.grade, sa.func.count()).group_by(CurrentRating.grade)
+        ).all()
+    )
     return {
         "computed_at": clock.now(),
         "months": months,
         "enterprises": session.scalar(sa.select(sa.func.count()).select_from(Enterprise)) or 0,
         "pledges_in_force": session.scalar(
-            sa.select(sa.func.count()).select_from(Pledge).where(*in_force)) or 0,
+            sa.select(sa.func.count()).select_from(Pledge).where(*in_force)
+        )
+        or 0,
         "violations_public": session.scalar(
-            sa.select(sa.func.count()).select_from(Violation).where(*public)) or 0,
+            sa.select(sa.func.count()).select_from(Violation).where(*public)
+        )
+        or 0,
         "pledges_by_city": pledge_counts(Enterprise.city_code, *in_force),
-        "pledges_by_month": by_month(pledge_counts(
-            published_month, Pledge.status.in_(("published", "superseded")),
-            Pledge.consent_to_publish.is_(True),
-            Pledge.published_at >= clock.start_of_day(first))),
+        "pledges_by_month": by_month(
+            pledge_counts(
+                published_month,
+                Pledge.status.in_(("published", "superseded")),
+                Pledge.consent_to_publish.is_(True),
+                Pledge.published_at >= clock.start_of_day(first),
+            )
+        ),
         "violations_by_city": _violation_counts(Enterprise.city_code, public),
         "violations_by_category": _violation_counts(Violation.category, public),
         "violations_by_tier": _violation_counts(Violation.tier, public),
-        "violations_by_month": by_month([(m, n) for m, n in session.execute(
-            sa.select(decided_month, sa.func.count()).where(
-                Violation.status != "revoked", Violation.published.is_(True),
-                Violation.decision_date >= first).group_by(decided_month)).all()]),
+        "violations_by_month": by_month(
+            [
+                (m, n)
+                for m, n in session.execute(
+                    sa.select(decided_month, sa.func.count())
+                    .where(
+                        Violation.status != "revoked",
+                        Violation.published.is_(True),
+                        Violation.decision_date >= first,
+                    )
+                    .group_by(decided_month)
+                ).all()
+            ]
+        ),
         "grades": [(g, grades.get(g, 0)) for g in GRADES],
-        "tiers_by_city": [(city, tier, n) for city, tier, n in session.execute(
-            sa.select(Enterprise.city_code, CurrentRating.tier, sa.func.count())
-            .join(CurrentRating, CurrentRating.enterprise_id == Enterprise.id)
-            .group_by(Enterprise.city_code, CurrentRating.tier)).all()],
+        "tiers_by_city": [
+            (city, tier, n)
+            for city, tier, n in session.execute(
+                sa.select(Enterprise.city_code, CurrentRating.tier, sa.func.count())
+                .join(CurrentRating, CurrentRating.enterprise_id == Enterprise.id)
+                .group_by(Enterprise.city_code, CurrentRating.tier)
+            ).all()
+        ],
     }

@@ -36,8 +36,9 @@ class RuleVersion:
     tiers: dict[str, TierRule]
 
     def in_force(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None
-                                               or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,21 @@ def versions() -> tuple[RuleVersion, ...]:
     raw = json.loads(DATA.read_text(encoding="utf-8"))["versions"]
     out = []
     for v in raw:
-        tiers = {t: TierRule(bool(r["published"]), int(r["min_months"]), int(r["max_months"]))
-                 for t, r in v["tiers"].items()}
-        if set(tiers) != set(TIERS) or any(r.min_months > r.max_months
-                                           for r in tiers.values()):
+        tiers = {
+            t: TierRule(bool(r["published"]), int(r["min_months"]), int(r["max_months"]))
+            for t, r in v["tiers"].items()
+        }
+        if set(tiers) != set(TIERS) or any(r.min_months > r.max_months for r in tiers.values()):
             raise ValueError(f"rule version {v['code']}: bad tiers")
-        out.append(RuleVersion(v["code"], v["title"], date.fromisoformat(v["effective_from"]),
-                               date.fromisoformat(v["effective_to"]) if v["effective_to"]
-                               else None, tiers))
+        out.append(
+            RuleVersion(
+                v["code"],
+                v["title"],
+                date.fromisoformat(v["effective_from"]),
+                date.fromisoformat(v["effective_to"]) if v["effective_to"] else None,
+                tiers,
+            )
+        )
     out.sort(key=lambda v: v.effective_from)
     for a, b in pairwise(out):
         if a.effective_to is None or a.effective_to >= b.effective_from:
@@ -83,5 +91,9 @@ def window(tier: str, decision_date: date) -> Window:
     """
     version = rule_for(decision_date)
     rule = version.tiers[tier]
-    return Window(version.code, rule.published, add_months(decision_date, rule.min_months),
-                  add_months(decision_date, rule.max_months) - timedelta(days=1))
+    return Window(
+        version.code,
+        rule.published,
+        add_months(decision_date, rule.min_months),
+        add_months(decision_date, rule.max_months) - timedelta(days=1),
+    )

@@ -33,12 +33,15 @@ class ViolationInputSchema(Schema):
     legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
     facts = fields.String(required=True, validate=validate.Length(2, 4000))
     penalty_type = fields.String(required=True, validate=validate.OneOf(list(PENALTY_TYPES)))
-    penalty_amount = fields.Decimal(places=2, allow_none=True, metadata={
-        "description": "元 (yuan), e.g. 5000.00", "minimum": 0, "maximum": 10**12})
+    penalty_amount = fields.Decimal(
+        places=2,
+        allow_none=True,
+        metadata={"description": "元 (yuan), e.g. 5000.00", "minimum": 0, "maximum": 10**12},
+    )
     decision_date = fields.Date(required=True)
-    breached_clauses = fields.List(fields.Nested(BreachedClauseSchema), load_default=list,
-                                   validate=validate.Length(max=20))
-
+    breached_clauses = fields.List(
+        fields.Nested(BreachedClauseSchema), load_default=list, validate=validate.Length(max=20)
+    )
 
     @validates("penalty_amount")
     def amount_in_range(self, value: Decimal | None, **_: Any) -> None:
@@ -77,12 +80,21 @@ class ViolationSchema(Schema):
     publish_until = fields.Date()
     status = fields.Function(lambda v: v.public_status(clock.today()))
     status_name = fields.Function(lambda v: STATUSES[v.public_status(clock.today())][0])
-    breached_clauses = fields.Function(lambda v: [
-        {"pledge_id": c.pledge_id, "clause": c.clause_code} for c in v.clauses])
-    corrections = fields.Function(lambda v: [
-        {"field": c.field, "old_value": c.old_value, "new_value": c.new_value,
-         "reason": c.reason, "corrected_at": c.corrected_at.isoformat()}
-        for c in v.corrections])
+    breached_clauses = fields.Function(
+        lambda v: [{"pledge_id": c.pledge_id, "clause": c.clause_code} for c in v.clauses]
+    )
+    corrections = fields.Function(
+        lambda v: [
+            {
+                "field": c.field,
+                "old_value": c.old_value,
+                "new_value": c.new_value,
+                "reason": c.reason,
+                "corrected_at": c.corrected_at.isoformat(),
+            }
+            for c in v.corrections
+        ]
+    )
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
     version = fields.Integer()

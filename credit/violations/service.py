@@ -37,13 +37,16 @@ ENTITY = "violation"
 
 def _regulator_over(identity: Identity, enterprise: Enterprise) -> bool:
     return identity.kind == IdentityKind.REGULATOR and identity.covers(
-        enterprise.district_code or enterprise.city_code)
+        enterprise.district_code or enterprise.city_code
+    )
 
 
 def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Violation:
     """A regulator records a violation of an enterprise inside its jurisdiction."""
-    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
-            "只有监管机关可以录入违法失信信息")
+    require(
+        identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+        "只有监管机关可以录入违法失信信息",
+    )
     enterprise = get_enterprise(identity, data["uscc"])
     require(_regulator_over(identity, enterprise), "该经营者不在本机关管辖范围内")
     today = clock.today()
@@ -55,12 +58,21 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     links: list[tuple[Pledge, str]] = []
     for i, item in enumerate(data.get("breached_clauses", [])):
         pledge = db.session.get(Pledge, item["pledge_id"])
-        valid = (pledge is not None and pledge.enterprise_id == enterprise.id
-                 and pledge.status != "draft" and item["clause"] in pledge.clauses
-                 and pledge.valid_from <= data["decision_date"] <= pledge.valid_until)
+        valid = (
+            pledge is not None
+            and pledge.enterprise_id == enterprise.id
+            and pledge.status != "draft"
+            and item["clause"] in pledge.clauses
+            and pledge.valid_from <= data["decision_date"] <= pledge.valid_until
+        )
         if not valid:
-            errors.append(FieldError(f"breached_clauses.{i}",
-                                     "不是该经营者在决定日有效的承诺中的条款", "invalid_clause"))
+            errors.append(
+                FieldError(
+                    f"breached_clauses.{i}",
+                    "不是该经营者在决定日有效的承诺中的条款",
+                    "invalid_clause",
+                )
+            )
         else:
             links.append((pledge, item["clause"]))
     if errors:
@@ -68,30 +80,46 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     try:
         window = rules.window(data["tier"], data["decision_date"])
     except LookupError:
-        raise ValidationFailed("该决定日期没有适用的公示规则",
-                               [FieldError("decision_date", "no rule in force")]) from None
-    duplicate = db.session.scalar(sa.select(Violation.id).where(
-        Violation.authority_id == identity.authority_id,
-        Violation.decision_number == data["decision_number"]))
+        raise ValidationFailed(
+            "该决定日期没有适用的公示规则", [FieldError("decision_date", "no rule in force")]
+        ) from None
+    duplicate = db.session.scalar(
+        sa.select(Violation.id).where(
+            Violation.authority_id == identity.authority_id,
+            Violation.decision_number == data["decision_number"],
+        )
+    )
     if duplicate:
         raise Conflict(f"决定书文号 {data['decision_number']} 已录入（{duplicate}）")
     violation = Violation(
-        enterprise_id=enterprise.id, authority_id=identity.authority_id,
-        category=data["category"], tier=data["tier"],
-        decision_number=data["decision_number"], legal_basis=data["legal_basis"],
-        facts=data["facts"], penalty_type=data["penalty_type"],
-        penalty_amount=data.get("penalty_amount"), decision_date=data["decision_date"],
-        rule_version=window.rule_version, published=window.published,
-        repairable_from=window.repairable_from, publish_until=window.publish_until,
-        status="active", recorded_by=identity.subject, recorded_at=clock.now())
+        enterprise_id=enterprise.id,
+        authority_id=identity.authority_id,
+        category=data["category"],
+        tier=data["tier"],
+        decision_number=data["decision_number"],
+        legal_basis=data["legal_basis"],
+        facts=data["facts"],
+        penalty_type=data["penalty_type"],
+        penalty_amount=data.get("penalty_amount"),
+        decision_date=data["decision_date"],
+        rule_version=window.rule_version,
+        published=window.published,
+        repairable_from=window.repairable_from,
+        publish_until=window.publish_until,
+        status="active",
+        recorded_by=identity.subject,
+        recorded_at=clock.now(),
+    )
     uow.session.add(violation)
     uow.session.flush()
     for pledge, clause in links:
-        uow.session.add(ViolationClause(violation_id=violation.id, pledge_id=pledge.id,
-                                        clause_code=clause))
+        uow.session.add(
+            ViolationClause(violation_id=violation.id, pledge_id=pledge.id, clause_code=clause)
+        )
         if violation.published:
-            pledges.record_breach(SYSTEM, uow, pledge.id, clause, violation.id,
-                                  violation.decision_date)
+            pledges.record_breach(
+                SYSTEM, uow, pledge.id, clause, violation.id, violation.decision_date
+            )
     uow.session.flush()
     uow.record(ENTITY, violation.id, violation.version)
     return violation
@@ -101,7 +129,8 @@ def _visible(identity: Identity, v: Violation) -> bool:
     if v.is_public(clock.today()):
         return True
     if identity.kind == IdentityKind.REGULATOR and (
-            identity.authority_id == v.authority_id or _regulator_over(identity, v.enterprise)):
+        identity.authority_id == v.authority_id or _regulator_over(identity, v.enterprise)
+    ):
         return True
     return is_owner(identity, v.enterprise)
 
@@ -115,13 +144,20 @@ def get_violation(identity: Identity, violation_id: str) -> Violation:
     return v
 
 
-def revoke_violation(identity: Identity, uow: UnitOfWork, violation_id: str, reason: str,
-                     expected_version: int | None) -> Violation:
+def revoke_violation(
+    identity: Identity,
+    uow: UnitOfWork,
+    violation_id: str,
+    reason: str,
+    expected_version: int | None,
+) -> Violation:
     """The issuing authority revokes a record: it leaves public view at once, the row and
     its history stay, and the pledge breaches it caused no longer count."""
     v = get_violation(identity, violation_id)
-    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
-            "只有作出决定的机关可以撤销（谁认定谁修复）")
+    require(
+        identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
+        "只有作出决定的机关可以撤销（谁认定谁修复）",
+    )
     require_version(v.version, expected_version, "记录")
     if v.status == "revoked":
         raise Conflict("该记录已撤销")
@@ -136,8 +172,11 @@ def revoke_violation(identity: Identity, uow: UnitOfWork, violation_id: str, rea
 def lift_breaches(uow: UnitOfWork, v: Violation) -> None:
     """A revoked record no longer breaches the pledges it named (rows kept, marked)."""
     now = clock.now()
-    breaches = db.session.scalars(sa.select(PledgeBreach).where(
-        PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None))).all()
+    breaches = db.session.scalars(
+        sa.select(PledgeBreach).where(
+            PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None)
+        )
+    ).all()
     for breach in breaches:
         breach.revoked_at = now
     for pledge_id in {b.pledge_id for b in breaches}:
@@ -148,21 +187,32 @@ def lift_breaches(uow: UnitOfWork, v: Violation) -> None:
 
 
 def _public(stmt: sa.Select) -> sa.Select:
-    return stmt.where(Violation.status == "active", Violation.published.is_(True),
-                      Violation.publish_until >= clock.today())
+    return stmt.where(
+        Violation.status == "active",
+        Violation.published.is_(True),
+        Violation.publish_until >= clock.today(),
+    )
 
 
-def list_violations(identity: Identity, *, city: str | None = None,
-                    category: str | None = None, tier: str | None = None,
-                    status: str | None = None,
-                    decided_from: date | None = None, decided_to: date | None = None,
-                    page: int = 1, size: int = 20) -> Page:
+def list_violations(
+    identity: Identity,
+    *,
+    city: str | None = None,
+    category: str | None = None,
+    tier: str | None = None,
+    status: str | None = None,
+    decided_from: date | None = None,
+    decided_to: date | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page:
     """Records inside their publicity window, newest decisions first."""
     require(can_read_public(identity))
     stmt = _public(sa.select(Violation))
     if city:
         stmt = stmt.join(Enterprise, Violation.enterprise_id == Enterprise.id).where(
-            Enterprise.city_code == city)
+            Enterprise.city_code == city
+        )
     if category:
         stmt = stmt.where(Violation.category == category)
     if tier:
@@ -170,18 +220,29 @@ def list_violations(identity: Identity, *, city: str | None = None,
     if status == "under_objection":
         stmt = stmt.where(Violation.objection_pending.is_(True))
     elif status == "corrected":
-        stmt = stmt.where(Violation.objection_pending.is_(False),
-                          Violation.id.in_(sa.select(Correction.violation_id)))
+        stmt = stmt.where(
+            Violation.objection_pending.is_(False),
+            Violation.id.in_(sa.select(Correction.violation_id)),
+        )
     elif status == "published":
-        stmt = stmt.where(Violation.objection_pending.is_(False),
-                          Violation.id.not_in(sa.select(Correction.violation_id)))
+        stmt = stmt.where(
+            Violation.objection_pending.is_(False),
+            Violation.id.not_in(sa.select(Correction.violation_id)),
+        )
     if decided_from:
         stmt = stmt.where(Violation.decision_date >= decided_from)
     if decided_to:
         stmt = stmt.where(Violation.decision_date <= decided_to)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    items = db.session.scalars(stmt.order_by(Violation.decision_date.desc(), Violation.id)
-                               .offset((page - 1) * size).limit(size)).unique().all()
+    items = (
+        db.session.scalars(
+            stmt.order_by(Violation.decision_date.desc(), Violation.id)
+            .offset((page - 1) * size)
+            .limit(size)
+        )
+        .unique()
+        .all()
+    )
     return Page(list(items), total, page, size)
 
 
@@ -189,30 +250,40 @@ def latest_violations(identity: Identity, size: int = 5) -> list[Violation]:
     """The newest decisions inside their publicity window (the home page): no count, so
     it reads only the newest rows of the ``decision_date`` index."""
     require(can_read_public(identity))
-    stmt = _public(sa.select(Violation)).order_by(Violation.decision_date.desc(),
-                                                  Violation.id)
+    stmt = _public(sa.select(Violation)).order_by(Violation.decision_date.desc(), Violation.id)
     return list(db.session.scalars(stmt.limit(min(size, 50))).unique().all())
 
 
 def list_enterprise_violations(identity: Identity, code: str) -> list[Violation]:
     enterprise = get_enterprise(identity, code)
-    rows = db.session.scalars(sa.select(Violation).where(
-        Violation.enterprise_id == enterprise.id)
-        .order_by(Violation.decision_date.desc())).unique().all()
+    rows = (
+        db.session.scalars(
+            sa.select(Violation)
+            .where(Violation.enterprise_id == enterprise.id)
+            .order_by(Violation.decision_date.desc())
+        )
+        .unique()
+        .all()
+    )
     return [v for v in rows if _visible(identity, v)]
 
 
-def list_authority_violations(identity: Identity, *, status: str | None = None,
-                              limit: int = 100) -> list[Violation]:
+def list_authority_violations(
+    identity: Identity, *, status: str | None = None, limit: int = 100
+) -> list[Violation]:
     """The records the caller's authority issued, newest decisions first (its console)."""
-    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
-            "只有监管机关可以查看本机关录入的记录")
+    require(
+        identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+        "只有监管机关可以查看本机关录入的记录",
+    )
     stmt = sa.select(Violation).where(Violation.authority_id == identity.authority_id)
     if status:
         stmt = stmt.where(Violation.status == status)
-    return list(db.session.scalars(
-        stmt.order_by(Violation.decision_date.desc(), Violation.recorded_at.desc())
-        .limit(limit)).unique())
+    return list(
+        db.session.scalars(
+            stmt.order_by(Violation.decision_date.desc(), Violation.recorded_at.desc()).limit(limit)
+        ).unique()
+    )
 
 
 def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
@@ -221,9 +292,17 @@ def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
     from credit.permissions import can_manage_registry
 
     require(can_manage_registry(identity))
-    due = db.session.scalars(sa.select(Violation).where(
-        Violation.status == "active", Violation.publish_until < clock.today(),
-        Violation.publicity_ended_at.is_(None))).unique().all()
+    due = (
+        db.session.scalars(
+            sa.select(Violation).where(
+                Violation.status == "active",
+                Violation.publish_until < clock.today(),
+                Violation.publicity_ended_at.is_(None),
+            )
+        )
+        .unique()
+        .all()
+    )
     now = clock.now()
     for v in due:
         v.publicity_ended_at = now

@@ -31,8 +31,9 @@ def _issuer(identity: Identity, v: Violation) -> bool:
     return identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id
 
 
-def file_objection(identity: Identity, uow: UnitOfWork, violation_id: str, reasons: str,
-                   attachments: list[str]) -> Objection:
+def file_objection(
+    identity: Identity, uow: UnitOfWork, violation_id: str, reasons: str, attachments: list[str]
+) -> Objection:
     v = get_violation(identity, violation_id)
     require(is_owner(identity, v.enterprise), "只能对本企业的记录提出异议")
     if v.status != "active":
@@ -40,10 +41,15 @@ def file_objection(identity: Identity, uow: UnitOfWork, violation_id: str, reaso
     if v.objection_pending:
         raise Conflict("该记录已有正在处理的异议")
     today = clock.today()
-    objection = Objection(violation_id=v.id, reasons=reasons, attachments=attachments,
-                          filed_by=identity.subject, filed_at=clock.now(),
-                          due_date=workdays.add_workdays(today, OBJECTION_WORKDAYS),
-                          status="pending")
+    objection = Objection(
+        violation_id=v.id,
+        reasons=reasons,
+        attachments=attachments,
+        filed_by=identity.subject,
+        filed_at=clock.now(),
+        due_date=workdays.add_workdays(today, OBJECTION_WORKDAYS),
+        status="pending",
+    )
     v.objection_pending = True
     uow.session.add(objection)
     uow.session.flush()
@@ -67,8 +73,9 @@ def get_objection(identity: Identity, objection_id: str) -> Objection:
     return _get(Objection, identity, objection_id)
 
 
-def decide_objection(identity: Identity, uow: UnitOfWork, objection_id: str, upheld: bool,
-                     reason: str) -> Objection:
+def decide_objection(
+    identity: Identity, uow: UnitOfWork, objection_id: str, upheld: bool, reason: str
+) -> Objection:
     """Upheld: the record is revoked (it was wrong). Rejected: the record stands."""
     objection = get_objection(identity, objection_id)
     v = objection.violation
@@ -78,7 +85,10 @@ def decide_objection(identity: Identity, uow: UnitOfWork, objection_id: str, uph
     now = clock.now()
     objection.status = "upheld" if upheld else "rejected"
     objection.decision_reason, objection.decided_by, objection.decided_at = (
-        reason, identity.subject, now)
+        reason,
+        identity.subject,
+        now,
+    )
     v.objection_pending = False
     if upheld:
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
@@ -92,16 +102,19 @@ def decide_objection(identity: Identity, uow: UnitOfWork, objection_id: str, uph
 MAX_OBJECTION_EXTENSION = 15  # working days on top of the 5 (at most 20 in all)
 
 
-def extend_objection(identity: Identity, uow: UnitOfWork, objection_id: str, days: int,
-                     reason: str) -> Objection:
+def extend_objection(
+    identity: Identity, uow: UnitOfWork, objection_id: str, days: int, reason: str
+) -> Objection:
     """The issuing authority extends the due date (complex cases), with a reason."""
     objection = get_objection(identity, objection_id)
     require(_issuer(identity, objection.violation), "只有作出决定的机关可以延期")
     if objection.status != "pending":
         raise Conflict("该异议已处理")
     if days < 1 or objection.extended_days + days > MAX_OBJECTION_EXTENSION:
-        raise ValidationFailed(f"最多延长 {MAX_OBJECTION_EXTENSION} 个工作日",
-                               [FieldError("days", str(days), "too_long")])
+        raise ValidationFailed(
+            f"最多延长 {MAX_OBJECTION_EXTENSION} 个工作日",
+            [FieldError("days", str(days), "too_long")],
+        )
     objection.extended_days += days
     objection.extension_reason = reason
     objection.due_date = workdays.add_workdays(objection.due_date, days)
@@ -110,8 +123,9 @@ def extend_objection(identity: Identity, uow: UnitOfWork, objection_id: str, day
     return objection
 
 
-def apply_for_repair(identity: Identity, uow: UnitOfWork, violation_id: str, pledge_id: str,
-                     statement: str) -> RepairApplication:
+def apply_for_repair(
+    identity: Identity, uow: UnitOfWork, violation_id: str, pledge_id: str, statement: str
+) -> RepairApplication:
     """Once the minimum period has passed, with a published repair pledge (信用修复型)."""
     v = get_violation(identity, violation_id)
     require(is_owner(identity, v.enterprise), "只能为本企业的记录申请修复")
@@ -120,21 +134,34 @@ def apply_for_repair(identity: Identity, uow: UnitOfWork, violation_id: str, ple
     if v.status != "active":
         raise Conflict("该记录已撤销或已修复")
     if today < v.repairable_from:
-        errors.append(FieldError("violation", f"最早可于 {v.repairable_from} 申请修复",
-                                 "too_early"))
+        errors.append(
+            FieldError("violation", f"最早可于 {v.repairable_from} 申请修复", "too_early")
+        )
     pledge = db.session.get(Pledge, pledge_id)
-    if (pledge is None or pledge.enterprise_id != v.enterprise_id
-            or pledge.status != "published" or pledge.template.type != "credit_repair"):
+    if (
+        pledge is None
+        or pledge.enterprise_id != v.enterprise_id
+        or pledge.status != "published"
+        or pledge.template.type != "credit_repair"
+    ):
         errors.append(FieldError("pledge_id", "需要本企业已公示的信用修复承诺", "repair_pledge"))
     if errors:
         raise ValidationFailed("不符合信用修复条件", errors)
-    if db.session.scalar(sa.select(RepairApplication.id).where(
-            RepairApplication.violation_id == v.id, RepairApplication.status == "pending")):
+    if db.session.scalar(
+        sa.select(RepairApplication.id).where(
+            RepairApplication.violation_id == v.id, RepairApplication.status == "pending"
+        )
+    ):
         raise Conflict("该记录已有正在审核的修复申请")
     application = RepairApplication(
-        violation_id=v.id, pledge_id=pledge_id, statement=statement,
-        filed_by=identity.subject, filed_at=clock.now(),
-        due_date=workdays.add_workdays(today, REPAIR_WORKDAYS), status="pending")
+        violation_id=v.id,
+        pledge_id=pledge_id,
+        statement=statement,
+        filed_by=identity.subject,
+        filed_at=clock.now(),
+        due_date=workdays.add_workdays(today, REPAIR_WORKDAYS),
+        status="pending",
+    )
     uow.session.add(application)
     uow.session.flush()
     uow.record("repair", application.id, application.version)
@@ -145,8 +172,9 @@ def get_repair(identity: Identity, application_id: str) -> RepairApplication:
     return _get(RepairApplication, identity, application_id)
 
 
-def decide_repair(identity: Identity, uow: UnitOfWork, application_id: str, approved: bool,
-                  reason: str) -> RepairApplication:
+def decide_repair(
+    identity: Identity, uow: UnitOfWork, application_id: str, approved: bool, reason: str
+) -> RepairApplication:
     """Approved: publication ends at once and the record leaves the rating's negative
     inputs; the row stays. Rejected: the record stands, the applicant hears why."""
     application = get_repair(identity, application_id)
@@ -157,7 +185,10 @@ def decide_repair(identity: Identity, uow: UnitOfWork, application_id: str, appr
     now = clock.now()
     application.status = "approved" if approved else "rejected"
     application.decision_reason, application.decided_by, application.decided_at = (
-        reason, identity.subject, now)
+        reason,
+        identity.subject,
+        now,
+    )
     if approved:
         v.status = "repaired"
     uow.session.flush()
@@ -168,14 +199,20 @@ def decide_repair(identity: Identity, uow: UnitOfWork, application_id: str, appr
 
 def enterprise_cases(identity: Identity) -> dict[str, list[Any]]:
     """The caller enterprise's own objections and repair applications, newest first."""
-    require(identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
-            "只有企业可以查看本企业的异议与修复申请")
+    require(
+        identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
+        "只有企业可以查看本企业的异议与修复申请",
+    )
     out: dict[str, list[Any]] = {}
     for key, model in (("objections", Objection), ("repairs", RepairApplication)):
-        out[key] = list(db.session.scalars(
-            sa.select(model).join(Violation, model.violation_id == Violation.id)
-            .where(Violation.enterprise_id == identity.enterprise_id)
-            .order_by(model.filed_at.desc())).unique())
+        out[key] = list(
+            db.session.scalars(
+                sa.select(model)
+                .join(Violation, model.violation_id == Violation.id)
+                .where(Violation.enterprise_id == identity.enterprise_id)
+                .order_by(model.filed_at.desc())
+            ).unique()
+        )
     return out
 
 
@@ -189,19 +226,28 @@ class QueueItem:
 
 def authority_queue(identity: Identity, kind: str, status: str = "pending") -> list[QueueItem]:
     """The caller authority's objections or repairs, with due dates and overdue flags."""
-    require(identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
-            "只有监管机关有审核队列")
+    require(
+        identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+        "只有监管机关有审核队列",
+    )
     model = Objection if kind == "objections" else RepairApplication
-    rows = db.session.scalars(
-        sa.select(model).join(Violation, model.violation_id == Violation.id)
-        .where(Violation.authority_id == identity.authority_id, model.status == status)
-        .order_by(model.due_date, model.filed_at)).unique().all()
+    rows = (
+        db.session.scalars(
+            sa.select(model)
+            .join(Violation, model.violation_id == Violation.id)
+            .where(Violation.authority_id == identity.authority_id, model.status == status)
+            .order_by(model.due_date, model.filed_at)
+        )
+        .unique()
+        .all()
+    )
     today = clock.today()
     out = []
     for row in rows:
-        left = workdays.workdays_between(today, row.due_date) if row.due_date >= today \
+        left = (
+            workdays.workdays_between(today, row.due_date)
+            if row.due_date >= today
             else -workdays.workdays_between(row.due_date, today)
-        out.append(QueueItem(kind, row, row.status == "pending" and today > row.due_date,
-                             left))
+        )
+        out.append(QueueItem(kind, row, row.status == "pending" and today > row.due_date, left))
     return out
-

@@ -27,14 +27,14 @@ def test_wrong_method(client) -> None:
 
 
 def test_non_json_body(client) -> None:
-    r = client.post("/api/v1/uscc/batch-check", data="codes=1",
-                    content_type="application/x-www-form-urlencoded")
+    r = client.post(
+        "/api/v1/uscc/batch-check", data="codes=1", content_type="application/x-www-form-urlencoded"
+    )
     _is_problem(r, 415)
 
 
 def test_malformed_json_body(client) -> None:
-    r = client.post("/api/v1/uscc/batch-check", data="{not json",
-                    content_type="application/json")
+    r = client.post("/api/v1/uscc/batch-check", data="{not json", content_type="application/json")
     _is_problem(r, 400)
 
 
@@ -47,8 +47,9 @@ def test_oversized_body(client, clean_app) -> None:
 def test_unknown_body_field_is_listed(client) -> None:
     r = client.post("/api/v1/uscc/batch-check", json={"codes": ["1"], "enterprise_id": "x"})
     body = _is_problem(r, 400)
-    assert {"field": "enterprise_id", "location": "json", "message": "Unknown field."} in \
-        body["errors"]
+    assert {"field": "enterprise_id", "location": "json", "message": "Unknown field."} in body[
+        "errors"
+    ]
 
 
 def test_missing_field_is_listed(client) -> None:

@@ -30,13 +30,23 @@ def test_no_server_errors(client, app_ctx, as_owner: bool) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", client.application)
     operations = [result.ok() for result in schema.get_all_operations()]
     paths = {op.path for op in operations}
-    assert {"/api/v1/pledges", "/api/v1/pledges/{pledge_id}", "/api/v1/pledges/batch",
-            "/api/v1/pledge-templates", "/api/v1/enterprises/{uscc}"} <= paths
+    assert {
+        "/api/v1/pledges",
+        "/api/v1/pledges/{pledge_id}",
+        "/api/v1/pledges/batch",
+        "/api/v1/pledge-templates",
+        "/api/v1/enterprises/{uscc}",
+    } <= paths
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case) -> None:
             response = case.call(headers=headers)
             case.validate_response(response, checks=[not_a_server_error])

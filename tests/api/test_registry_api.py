@@ -57,8 +57,9 @@ def test_list_filters_and_pages(client, app_ctx) -> None:
     assert all(item["city_code"] == city for item in body["items"])
     industry = records[0]["industry"]
     body = client.get(f"/api/v1/enterprises?industry={industry}&city={city}").get_json()
-    assert body["total"] == sum(1 for x in records
-                                if x["city_code"] == city and x["industry"] == industry)
+    assert body["total"] == sum(
+        1 for x in records if x["city_code"] == city and x["industry"] == industry
+    )
 
 
 def test_list_size_is_bounded(client) -> None:
@@ -94,8 +95,10 @@ def test_uscc_utility(client, app_ctx) -> None:
 
 
 def test_uscc_batch_check(client) -> None:
-    r = client.post("/api/v1/uscc/batch-check",
-                    json={"codes": ["91110000600037341L", "9144030071526726XG", "bad"]})
+    r = client.post(
+        "/api/v1/uscc/batch-check",
+        json={"codes": ["91110000600037341L", "9144030071526726XG", "bad"]},
+    )
     assert r.status_code == 200
     assert [x["valid"] for x in r.get_json()["results"]] == [True, True, False]
     r = client.post("/api/v1/uscc/batch-check", json={"codes": ["x"] * 101})

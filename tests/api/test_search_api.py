@@ -30,8 +30,9 @@ def test_two_character_fragment_returns_every_match(client, app_ctx) -> None:
     found: set[str] = set()
     page = 1
     while True:
-        body = client.get("/api/v1/search",
-                          query_string={"q": frag, "size": 100, "page": page}).get_json()
+        body = client.get(
+            "/api/v1/search", query_string={"q": frag, "size": 100, "page": page}
+        ).get_json()
         found |= {i["uscc"] for i in body["items"]}
         if page >= body["pages"]:
             break

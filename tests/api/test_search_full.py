@@ -49,14 +49,19 @@ def test_pledges_and_violations_are_searchable_while_public(client, app_ctx) -> 
     from credit.violations import service as violations
     from tests.parties import owner_identity
 
-    reg = Identity(IdentityKind.REGULATOR, "r", authority_id=v.authority_id,
-                   scopes=frozenset({"violations:write"}),
-                   jurisdiction=frozenset({parties.owner_city}))
+    reg = Identity(
+        IdentityKind.REGULATOR,
+        "r",
+        authority_id=v.authority_id,
+        scopes=frozenset({"violations:write"}),
+        jurisdiction=frozenset({parties.owner_city}),
+    )
     with unit_of_work() as uow:
         violations.revoke_violation(reg, uow, v.id, "复议撤销", v.version)
     with unit_of_work() as uow:
-        pledges_service.withdraw_pledge(owner_identity(parties.owner_uscc), uow, pledge.id,
-                                        "停止经营", pledge.version)
+        pledges_service.withdraw_pledge(
+            owner_identity(parties.owner_uscc), uow, pledge.id, "停止经营", pledge.version
+        )
     _refresh(app_ctx)
     assert _search(client, type="violation", q="4321")["total"] == 0
     assert _search(client, type="pledge", q=parties.owner_uscc)["total"] == 0
@@ -100,11 +105,16 @@ def test_filters_sorts_and_facets(client, app_ctx) -> None:
 
 
 def test_argument_errors_are_per_field(client) -> None:
-    cases = [({"type": "shop"}, "type"), ({"category": "pricing"}, "category"),
-             ({"type": "violation", "tier": "A"}, "tier"), ({"sort": "name"}, "sort"),
-             ({"page": 51, "size": 20}, "page"), ({"cursor": "!!"}, "cursor"),
-             ({"date_from": "2026-05-01", "date_to": "2026-04-01"}, "date_to"),
-             ({"grade": "AAAA"}, "grade")]
+    cases = [
+        ({"type": "shop"}, "type"),
+        ({"category": "pricing"}, "category"),
+        ({"type": "violation", "tier": "A"}, "tier"),
+        ({"sort": "name"}, "sort"),
+        ({"page": 51, "size": 20}, "page"),
+        ({"cursor": "!!"}, "cursor"),
+        ({"date_from": "2026-05-01", "date_to": "2026-04-01"}, "date_to"),
+        ({"grade": "AAAA"}, "grade"),
+    ]
     for query, field in cases:
         r = client.get("/api/v1/search", query_string=query)
         assert r.status_code == 400, query
@@ -133,19 +143,27 @@ def test_cursor_pages_through_everything_once(client, app_ctx) -> None:
         body = _search(client, q=fragment, size=7, cursor=body["next_cursor"])
         seen += [i["uscc"] for i in body["items"]]
     assert len(seen) == len(set(seen)) == expected
-    other = client.get("/api/v1/search", query_string={
-        "q": "别的", "size": 7, "cursor": _search(client, q=fragment, size=7)["next_cursor"]})
+    other = client.get(
+        "/api/v1/search",
+        query_string={
+            "q": "别的",
+            "size": 7,
+            "cursor": _search(client, q=fragment, size=7)["next_cursor"],
+        },
+    )
     assert other.status_code == 400 and other.get_json()["errors"][0]["field"] == "cursor"
 
 
 def test_exact_uscc_full_width_and_case(client, app_ctx) -> None:
-    rec = {**sample_records(1, seed=8)[0], "name": "苏州Ｗａｎｇ记（集团）服饰有限公司",
-           "shops": [{"platform": "taobao", "shop_name": "Wang Ji 3C数码小店", "url": None}]}
+    rec = {
+        **sample_records(1, seed=8)[0],
+        "name": "苏州Ｗａｎｇ记（集团）服饰有限公司",
+        "shops": [{"platform": "taobao", "shop_name": "Wang Ji 3C数码小店", "url": None}],
+    }
     import_records([rec, *sample_records(20, seed=9)])
     _refresh(app_ctx)
     assert [i["uscc"] for i in _search(client, q=rec["uscc"])["items"]] == [rec["uscc"]]
-    assert [i["uscc"] for i in _search(client, q=rec["uscc"].lower())["items"]] == \
-        [rec["uscc"]]
+    assert [i["uscc"] for i in _search(client, q=rec["uscc"].lower())["items"]] == [rec["uscc"]]
     for q in ("wang记", "ＷＡＮＧ记", "(集团)", "wang ji 3c", "ＷＡＮＧ　ＪＩ"):
         assert rec["uscc"] in [i["uscc"] for i in _search(client, q=q)["items"]], q
     top = _search(client, q="苏州Wang记(集团)服饰有限公司")["items"][0]

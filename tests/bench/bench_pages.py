@@ -30,8 +30,9 @@ def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     codes = []
     while len(codes) < n // 2:
-        row = db.execute("SELECT uscc FROM enterprise WHERE rowid = ?",
-                         (rng.randrange(1, total + 1),)).fetchone()
+        row = db.execute(
+            "SELECT uscc FROM enterprise WHERE rowid = ?", (rng.randrange(1, total + 1),)
+        ).fetchone()
         if row:
             codes.append(row[0])
     pages = [("profile", f"/enterprises/{c}") for c in codes]
@@ -42,8 +43,9 @@ def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
     return pages
 
 
-def run(port: int, pages: list[tuple[str, str]], clients: int, seconds: float
-        ) -> tuple[dict[str, list[tuple[float, float]]], int, float]:
+def run(
+    port: int, pages: list[tuple[str, str]], clients: int, seconds: float
+) -> tuple[dict[str, list[tuple[float, float]]], int, float]:
     samples, elapsed = drive(port, pages, clients, seconds, {"Accept": "text/html"})
     found: dict[str, list[tuple[float, float]]] = {}
     for s in samples:
@@ -63,14 +65,29 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--pages", type=int, default=2000)
-    ap.add_argument("--drop-indices", action="store_true",
-                    help="drop the Elasticsearch indices of bench_search afterwards")
+    ap.add_argument(
+        "--drop-indices",
+        action="store_true",
+        help="drop the Elasticsearch indices of bench_search afterwards",
+    )
     args = ap.parse_args()
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
-    base = {**os.environ, "CREDIT_INSTANCE_DIR": args.data, "CREDIT_LOG_LEVEL": "WARNING",
-            "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch"}
-    backends = [("embedded", {**base, "CREDIT_SEARCH_URL": "", "CREDIT_EMBEDDED_SEARCH_PATH":
-                              str(Path(args.data) / "bench-search.db")})]
+    base = {
+        **os.environ,
+        "CREDIT_INSTANCE_DIR": args.data,
+        "CREDIT_LOG_LEVEL": "WARNING",
+        "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch",
+    }
+    backends = [
+        (
+            "embedded",
+            {
+                **base,
+                "CREDIT_SEARCH_URL": "",
+                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-search.db"),
+            },
+        )
+    ]
     if es_url:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
     sys.path.insert(0, str(ROOT))
@@ -86,28 +103,60 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         n = sum(len(v) for v in found.values())
-        groups = {"profile": found.get("profile", []),
-                  "results (all kinds)": [x for k, v in found.items()
-                                          if k.startswith("results") for x in v]}
+        groups = {
+            "profile": found.get("profile", []),
+            "results (all kinds)": [
+                x for k, v in found.items() if k.startswith("results") for x in v
+            ],
+        }
         groups.update((k, v) for k, v in sorted(found.items()) if k.startswith("results: "))
         for kind, samples in groups.items():
             if samples:
-                rows.append([label, kind, len(samples), *_q([s for s, _ in samples]),
-                             *_q([w for _, w in samples])])
-        rows.append([label, f"all pages: {n / elapsed:.0f} pages/s, {errors} errors", n,
-                     "", "", "", "", "", ""])
+                rows.append(
+                    [
+                        label,
+                        kind,
+                        len(samples),
+                        *_q([s for s, _ in samples]),
+                        *_q([w for _, w in samples]),
+                    ]
+                )
+        rows.append(
+            [
+                label,
+                f"all pages: {n / elapsed:.0f} pages/s, {errors} errors",
+                n,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     if es_url and args.drop_indices:
         from search import create_backend
         from search.documents import SPECS
 
-        os.environ.update({k: v for k, v in backends[-1][1].items()
-                           if k.startswith("CREDIT_")})
+        os.environ.update({k: v for k, v in backends[-1][1].items() if k.startswith("CREDIT_")})
         for spec in SPECS.values():
             create_backend(es_url, "benchsearch", "").drop(spec)
-    table(f"Page server time (Server-Timing, ms) and wall time seen by the client (ms): "
-          f"gunicorn 2 workers, {args.clients} clients, {args.seconds:.0f} s",
-          ["backend", "page", "requests", "server p50", "server p95", "server p99",
-           "wall p50", "wall p95", "wall p99"], rows)
+    table(
+        f"Page server time (Server-Timing, ms) and wall time seen by the client (ms): "
+        f"gunicorn 2 workers, {args.clients} clients, {args.seconds:.0f} s",
+        [
+            "backend",
+            "page",
+            "requests",
+            "server p50",
+            "server p95",
+            "server p99",
+            "wall p50",
+            "wall p95",
+            "wall p99",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

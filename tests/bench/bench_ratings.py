@@ -43,8 +43,14 @@ _MEASURE_JSON = (
 
 def measured_json(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
     """Run ``cmd``; (seconds, peak RSS MiB of its largest process, its last JSON line)."""
-    out = subprocess.run([sys.executable, "-c", _MEASURE_JSON, *cmd], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE_JSON, *cmd],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     head, body = out.stdout.strip().splitlines()[-2:]
     rc, seconds, maxrss_kib = head.split()
     if rc != "0":
@@ -75,9 +81,12 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
         rng = random.Random()
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
         offsets = sorted(rng.sample(range(count), events))
-        targets = [db.session.execute(sa.select(Enterprise.id, Enterprise.uscc)
-                                      .order_by(Enterprise.id).offset(o).limit(1)).one()
-                   for o in offsets]
+        targets = [
+            db.session.execute(
+                sa.select(Enterprise.id, Enterprise.uscc).order_by(Enterprise.id).offset(o).limit(1)
+            ).one()
+            for o in offsets
+        ]
         head = db.session.scalar(sa.select(sa.func.max(ChangeEvent.id))) or 0
         for name in ("ratings", "search-indexer"):
             cursor = db.session.get(ConsumerCursor, name)
@@ -88,11 +97,17 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
         db.session.commit()
         with unit_of_work() as uow:
             code = f"BENCH-{rng.randrange(10**6)}"
-            accounts.create_authority(SYSTEM, uow, code=code, name="江苏省市场监督管理局",
-                                      jurisdiction=["320000"])
-            issued = accounts.create_client(SYSTEM, uow, kind="regulator", name="bench",
-                                            authority_code=code,
-                                            scope_list=["violations:write"])
+            accounts.create_authority(
+                SYSTEM, uow, code=code, name="江苏省市场监督管理局", jurisdiction=["320000"]
+            )
+            issued = accounts.create_client(
+                SYSTEM,
+                uow,
+                kind="regulator",
+                name="bench",
+                authority_code=code,
+                scope_list=["violations:write"],
+            )
             cred = (issued.client.client_id, issued.client_secret)
     for app in apps:
         with app.app_context():
@@ -105,13 +120,17 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
     return [t[1] for t in targets], cred
 
 
-def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
-              tag: str) -> list[object]:
+def freshness(
+    env: dict[str, str], codes: list[str], cred: tuple, label: str, tag: str
+) -> list[object]:
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
-                               "deploy/gunicorn.conf.py", "wsgi:app"],
-                              env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(300):
             try:
@@ -130,11 +149,17 @@ def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
             digest = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]["inputs_digest"]
             hits = h.call("GET", f"/api/v1/search?q={code}")[2]["items"]
             count = hits[0]["active_violations"] if hits else 0
-            body = {"uscc": code, "category": "pricing", "tier": "general",
-                    "decision_number": f"苏市监罚〔2026〕{tag}{i}号",
-                    "legal_basis": "《价格法》第十四条", "facts": "价格违法行为",
-                    "penalty_type": "fine", "penalty_amount": 10000,
-                    "decision_date": date.today().isoformat()}
+            body = {
+                "uscc": code,
+                "category": "pricing",
+                "tier": "general",
+                "decision_number": f"苏市监罚〔2026〕{tag}{i}号",
+                "legal_basis": "《价格法》第十四条",
+                "facts": "价格违法行为",
+                "penalty_type": "fine",
+                "penalty_amount": 10000,
+                "decision_date": date.today().isoformat(),
+            }
             started = time.perf_counter()
             status, _, created = h.call("POST", "/api/v1/violations", body, auth)
             post_ms.append((time.perf_counter() - started) * 1000)
@@ -143,9 +168,12 @@ def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
             while True:
                 rating = h.call("GET", f"/api/v1/enterprises/{code}/rating")[2]
                 items = h.call("GET", f"/api/v1/search?q={code}")[2]["items"]
-                if rating["inputs_digest"] != digest and items \
-                        and items[0]["active_violations"] == count + 1 \
-                        and items[0]["credit_score"] == rating["score"]:
+                if (
+                    rating["inputs_digest"] != digest
+                    and items
+                    and items[0]["active_violations"] == count + 1
+                    and items[0]["credit_score"] == rating["score"]
+                ):
                     break
                 if time.perf_counter() - started > 10:
                     late += 1
@@ -155,9 +183,16 @@ def freshness(env: dict[str, str], codes: list[str], cred: tuple, label: str,
         q = statistics.quantiles(fresh_ms, n=100)
         p = statistics.quantiles(post_ms, n=100)
         within = sum(1 for x in fresh_ms if x <= 1000)
-        return [label, len(codes), f"{p[49]:.0f} / {p[98]:.0f}", f"{q[49]:.0f}",
-                f"{q[94]:.0f}", f"{q[98]:.0f}", f"{max(fresh_ms):.0f}",
-                f"{within}/{len(codes)}" + (f" ({late} over 10 s)" if late else "")]
+        return [
+            label,
+            len(codes),
+            f"{p[49]:.0f} / {p[98]:.0f}",
+            f"{q[49]:.0f}",
+            f"{q[94]:.0f}",
+            f"{q[98]:.0f}",
+            f"{max(fresh_ms):.0f}",
+            f"{within}/{len(codes)}" + (f" ({late} over 10 s)" if late else ""),
+        ]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -169,69 +204,147 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the generated data directory")
     ap.add_argument("--data", help="generate into this (empty) directory and keep it")
-    ap.add_argument("--freshness-only", action="store_true",
-                    help="reuse the data in --data: measure freshness again")
+    ap.add_argument(
+        "--freshness-only",
+        action="store_true",
+        help="reuse the data in --data: measure freshness again",
+    )
     args = ap.parse_args()
-    work = Path(args.data) if args.data else Path(tempfile.mkdtemp(
-        prefix="credit-bench-ratings-"))
+    work = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="credit-bench-ratings-"))
     args.keep = args.keep or bool(args.data)
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
-    env = {**os.environ, "CREDIT_INSTANCE_DIR": str(work), "CREDIT_SEARCH_URL": "",
-           "CREDIT_SEARCH_INDEX_PREFIX": "benchratings", "CREDIT_LOG_LEVEL": "WARNING",
-           "CREDIT_RATELIMIT_TOKEN": "100000 per minute"}
+    env = {
+        **os.environ,
+        "CREDIT_INSTANCE_DIR": str(work),
+        "CREDIT_SEARCH_URL": "",
+        "CREDIT_SEARCH_INDEX_PREFIX": "benchratings",
+        "CREDIT_LOG_LEVEL": "WARNING",
+        "CREDIT_RATELIMIT_TOKEN": "100000 per minute",
+    }
     try:
         n = args.enterprises
         if args.freshness_only:
             codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
             rows = [freshness(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "F")]
             if es_url:
-                rows.append(freshness({**env, "CREDIT_SEARCH_URL": es_url},
-                                      codes[args.events:], cred, "Elasticsearch", "G"))
-            table(f"Freshness at {n:,} enterprises (ms)", ["search backend", "events",
-                  "POST p50 / p99", "p50", "p95", "p99", "max", "within 1 s"], rows)
+                rows.append(
+                    freshness(
+                        {**env, "CREDIT_SEARCH_URL": es_url},
+                        codes[args.events :],
+                        cred,
+                        "Elasticsearch",
+                        "G",
+                    )
+                )
+            table(
+                f"Freshness at {n:,} enterprises (ms)",
+                [
+                    "search backend",
+                    "events",
+                    "POST p50 / p99",
+                    "p50",
+                    "p95",
+                    "p99",
+                    "max",
+                    "within 1 s",
+                ],
+                rows,
+            )
             return
-        subprocess.run([*FLASK[:-1], "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*FLASK[:-1], "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
         rows: list[list[object]] = []
-        secs, mib = measured([*FLASK, "demo", "--enterprises", str(n), "--no-index",
-                              "--no-pledges", "--no-violations"], env)
+        secs, mib = measured(
+            [
+                *FLASK,
+                "demo",
+                "--enterprises",
+                str(n),
+                "--no-index",
+                "--no-pledges",
+                "--no-violations",
+            ],
+            env,
+        )
         rows.append(["generate enterprises", f"{n:,}", f"{secs:.1f}", f"{mib:.0f}", ""])
-        secs, mib, counts = measured_json([sys.executable, "-m", "tests.bench.ratings_data"],
-                                          env)
-        rows.append(["generate pledges, violations ...", f"{counts['pledges']:,} pledges, "
-                     f"{counts['violations']:,} violations", f"{secs:.1f}", f"{mib:.0f}",
-                     f"{counts['breaches']:,} breaches, {counts['repairs']:,} repairs, "
-                     f"{counts['commendations']:,} commendations, "
-                     f"{counts['serious_list']:,} listed"])
-        table("Rating benchmark data (SQLite)",
-              ["phase", "rows", "seconds", "peak RSS MiB", "also"], rows)
+        secs, mib, counts = measured_json([sys.executable, "-m", "tests.bench.ratings_data"], env)
+        rows.append(
+            [
+                "generate pledges, violations ...",
+                f"{counts['pledges']:,} pledges, {counts['violations']:,} violations",
+                f"{secs:.1f}",
+                f"{mib:.0f}",
+                f"{counts['breaches']:,} breaches, {counts['repairs']:,} repairs, "
+                f"{counts['commendations']:,} commendations, "
+                f"{counts['serious_list']:,} listed",
+            ]
+        )
+        table(
+            "Rating benchmark data (SQLite)",
+            ["phase", "rows", "seconds", "peak RSS MiB", "also"],
+            rows,
+        )
 
         rows = []
         for label in ("rescore --all (from nothing)", "rescore --all (nothing changed)"):
             # the search indexer's catch-up is measured by the registry benchmark
-            secs, mib, stats = measured_json([*FLASK, "rescore", "--all", "--no-catch-up"],
-                                             env)
-            rows.append([label, f"{stats['rated']:,}", f"{secs:.1f}",
-                         f"{stats['rated'] / secs:,.0f}", f"{stats['written']:,}",
-                         f"{stats['load_s']:.0f} / {stats['score_s']:.0f} / "
-                         f"{stats['store_s']:.0f}", f"{mib:.0f}"])
-        table(f"Full rescore, {n:,} enterprises, 2 cores (2 reader/scorer processes + the "
-              "writer)", ["run", "enterprises", "seconds", "enterprises/s", "written",
-                          "CPU s: read / score / write", "peak RSS MiB (largest process)"],
-              rows)
+            secs, mib, stats = measured_json([*FLASK, "rescore", "--all", "--no-catch-up"], env)
+            rows.append(
+                [
+                    label,
+                    f"{stats['rated']:,}",
+                    f"{secs:.1f}",
+                    f"{stats['rated'] / secs:,.0f}",
+                    f"{stats['written']:,}",
+                    f"{stats['load_s']:.0f} / {stats['score_s']:.0f} / {stats['store_s']:.0f}",
+                    f"{mib:.0f}",
+                ]
+            )
+        table(
+            f"Full rescore, {n:,} enterprises, 2 cores (2 reader/scorer processes + the writer)",
+            [
+                "run",
+                "enterprises",
+                "seconds",
+                "enterprises/s",
+                "written",
+                "CPU s: read / score / write",
+                "peak RSS MiB (largest process)",
+            ],
+            rows,
+        )
 
         codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
         rows = [freshness(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "E")]
         if es_url:
-            rows.append(freshness({**env, "CREDIT_SEARCH_URL": es_url},
-                                  codes[args.events:], cred, "Elasticsearch", "S"))
+            rows.append(
+                freshness(
+                    {**env, "CREDIT_SEARCH_URL": es_url},
+                    codes[args.events :],
+                    cred,
+                    "Elasticsearch",
+                    "S",
+                )
+            )
             es = es_rss_mib()
             if es:
                 print(f"(Elasticsearch JVM RSS {es:.0f} MiB)")
-        table(f"Freshness at {n:,} enterprises: violation POSTed -> new score in the rating "
-              "endpoint and in search (gunicorn 2 workers, ms)",
-              ["search backend", "events", "POST p50 / p99", "p50", "p95", "p99", "max",
-               "within 1 s"], rows)
+        table(
+            f"Freshness at {n:,} enterprises: violation POSTed -> new score in the rating "
+            "endpoint and in search (gunicorn 2 workers, ms)",
+            [
+                "search backend",
+                "events",
+                "POST p50 / p99",
+                "p50",
+                "p95",
+                "p99",
+                "max",
+                "within 1 s",
+            ],
+            rows,
+        )
     finally:
         if es_url:
             from search import create_backend

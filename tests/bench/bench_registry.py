@@ -32,8 +32,14 @@ _MEASURE = (
 
 def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run ``cmd``; return (seconds, peak RSS in MiB) of that command alone."""
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *cmd],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rc, seconds, maxrss_kib = out.stdout.split()
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} failed with {rc}: {out.stderr[-2000:]}")
@@ -53,8 +59,7 @@ def es_rss_mib() -> float | None:
 
 
 def table(title: str, headers: list[str], rows: list[list[object]]) -> None:
-    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in
-              enumerate(headers)]
+    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(headers)]
     print(f"\n{title}")
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
@@ -75,8 +80,14 @@ def latency(backend, queries: list[str]) -> list[object]:
         samples.append((time.perf_counter() - t) * 1000)
     elapsed = time.perf_counter() - started
     qs = statistics.quantiles(samples, n=100)
-    return [backend.name, len(queries), f"{len(queries) / elapsed:.0f}", f"{qs[49]:.1f}",
-            f"{qs[94]:.1f}", f"{qs[98]:.1f}"]
+    return [
+        backend.name,
+        len(queries),
+        f"{len(queries) / elapsed:.0f}",
+        f"{qs[49]:.1f}",
+        f"{qs[94]:.1f}",
+        f"{qs[98]:.1f}",
+    ]
 
 
 def main() -> None:
@@ -89,29 +100,62 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="credit-bench-"))
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
-    env = {**os.environ, "CREDIT_INSTANCE_DIR": str(work), "CREDIT_SEARCH_URL": "",
-           "CREDIT_SEARCH_INDEX_PREFIX": "bench", "CREDIT_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CREDIT_INSTANCE_DIR": str(work),
+        "CREDIT_SEARCH_URL": "",
+        "CREDIT_SEARCH_INDEX_PREFIX": "bench",
+        "CREDIT_LOG_LEVEL": "WARNING",
+    }
     rows: list[list[object]] = []
     try:
-        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-                       env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         n = args.enterprises
-        secs, mib = measured([*FLASK, "demo", "--enterprises", str(n), "--seed",
-                              str(args.seed), "--no-index", "--no-pledges", "--no-violations"], env)
-        rows.append(["demo generate + insert (SQLite)", n, f"{secs:.1f}",
-                     f"{n / secs:.0f}", f"{mib:.0f}"])
+        secs, mib = measured(
+            [
+                *FLASK,
+                "demo",
+                "--enterprises",
+                str(n),
+                "--seed",
+                str(args.seed),
+                "--no-index",
+                "--no-pledges",
+                "--no-violations",
+            ],
+            env,
+        )
+        rows.append(
+            ["demo generate + insert (SQLite)", n, f"{secs:.1f}", f"{n / secs:.0f}", f"{mib:.0f}"]
+        )
         secs, mib = measured([*FLASK, "index", "catch-up"], env)
-        rows.append(["index via change feed -> embedded", n, f"{secs:.1f}",
-                     f"{n / secs:.0f}", f"{mib:.0f}"])
+        rows.append(
+            ["index via change feed -> embedded", n, f"{secs:.1f}", f"{n / secs:.0f}", f"{mib:.0f}"]
+        )
         if es_url:
             es_env = {**env, "CREDIT_SEARCH_URL": es_url}
             secs, mib = measured([*FLASK, "index", "reindex"], es_env)
             es = es_rss_mib()
-            rows.append(["reindex from DB -> Elasticsearch", n, f"{secs:.1f}",
-                         f"{n / secs:.0f}",
-                         f"{mib:.0f} (+ ES JVM {es:.0f})" if es else f"{mib:.0f}"])
-        table(f"Registry load, {n:,} enterprises (2 cores)",
-              ["phase", "rows", "seconds", "rows/s", "peak RSS MiB"], rows)
+            rows.append(
+                [
+                    "reindex from DB -> Elasticsearch",
+                    n,
+                    f"{secs:.1f}",
+                    f"{n / secs:.0f}",
+                    f"{mib:.0f} (+ ES JVM {es:.0f})" if es else f"{mib:.0f}",
+                ]
+            )
+        table(
+            f"Registry load, {n:,} enterprises (2 cores)",
+            ["phase", "rows", "seconds", "rows/s", "peak RSS MiB"],
+            rows,
+        )
 
         os.environ.update({k: v for k, v in env.items() if k.startswith("CREDIT_")})
         from credit.demo import generate
@@ -125,7 +169,7 @@ def main() -> None:
             kind = rng.random()
             if kind < 0.5:
                 start = rng.randrange(2, max(3, len(name) - 3))
-                queries.append(name[start:start + 2])  # two-character fragment
+                queries.append(name[start : start + 2])  # two-character fragment
             elif kind < 0.8:
                 queries.append(name)  # exact name
             else:
@@ -133,9 +177,11 @@ def main() -> None:
         backends = [create_backend("", "bench", str(work / "search.db"))]
         if es_url:
             backends.append(create_backend(es_url, "bench", ""))
-        table(f"Search latency, {len(queries)} queries, sequential, one client",
-              ["backend", "queries", "qps", "p50 ms", "p95 ms", "p99 ms"],
-              [latency(b, queries) for b in backends])
+        table(
+            f"Search latency, {len(queries)} queries, sequential, one client",
+            ["backend", "queries", "qps", "p50 ms", "p95 ms", "p99 ms"],
+            [latency(b, queries) for b in backends],
+        )
         if es_url:
             from search.documents import ENTERPRISES
 

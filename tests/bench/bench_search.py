@@ -53,23 +53,36 @@ def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
         roll = rng.random()
         if roll < 0.20:
             start = rng.randrange(2, max(3, len(r["name"]) - 3))
-            kind, q = "2-char fragment", {"q": r["name"][start:start + 2]}
+            kind, q = "2-char fragment", {"q": r["name"][start : start + 2]}
         elif roll < 0.32:
             kind, q = "exact name", {"q": r["name"]}
         elif roll < 0.40:
             kind, q = "USCC", {"q": r["uscc"]}
         elif roll < 0.55:
-            kind, q = "fragment + city + grade, by score", {
-                "q": r["name"][3:5], "city": rng.choice(cities),
-                "grade": rng.choice(["A", "BBB", "AA"]), "sort": "score"}
+            kind, q = (
+                "fragment + city + grade, by score",
+                {
+                    "q": r["name"][3:5],
+                    "city": rng.choice(cities),
+                    "grade": rng.choice(["A", "BBB", "AA"]),
+                    "sort": "score",
+                },
+            )
         elif roll < 0.70:
-            kind, q = "pledges by code or name", {
-                "type": "pledge", "q": rng.choice([r["uscc"], r["name"][:4]])}
+            kind, q = (
+                "pledges by code or name",
+                {"type": "pledge", "q": rng.choice([r["uscc"], r["name"][:4]])},
+            )
         elif roll < 0.85:
-            kind, q = "violations by category, by date", {
-                "type": "violation", "q": rng.choice(["", r["name"][:2]]),
-                "category": rng.choice(["pricing", "false_advertising", "counterfeit"]),
-                "sort": "date"}
+            kind, q = (
+                "violations by category, by date",
+                {
+                    "type": "violation",
+                    "q": rng.choice(["", r["name"][:2]]),
+                    "category": rng.choice(["pricing", "false_advertising", "counterfeit"]),
+                    "sort": "date",
+                },
+            )
         else:
             paths.append(("suggest", "/api/v1/suggest?" + urlencode({"q": r["name"][:3]})))
             continue
@@ -106,7 +119,8 @@ def clear_result_caches(env: dict[str, str]) -> None:
     if env.get("CREDIT_SEARCH_URL"):
         prefix = env["CREDIT_SEARCH_INDEX_PREFIX"]
         req = urllib.request.Request(
-            f"{env['CREDIT_SEARCH_URL']}/{prefix}-*/_cache/clear?request=true", method="POST")
+            f"{env['CREDIT_SEARCH_URL']}/{prefix}-*/_cache/clear?request=true", method="POST"
+        )
         urllib.request.urlopen(req).read()
         return
     for suffix in ("", "-wal", "-shm"):
@@ -141,8 +155,13 @@ class Sample:
 RECONNECT_EVERY = 50
 
 
-def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
-          headers: dict[str, str] | None = None) -> tuple[list[Sample], float]:
+def drive(
+    port: int,
+    paths: list[tuple[str, str]],
+    clients: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+) -> tuple[list[Sample], float]:
     """``clients`` keep-alive clients request ``paths`` (kind, path) in turn, each
     starting at its own offset, for ``seconds``; every response, and the time taken."""
     samples: list[Sample] = []
@@ -164,10 +183,16 @@ def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
             resp.read()
             wall = (time.perf_counter() - t) * 1000
             timing = resp.getheader("Server-Timing", "app;dur=0")
-            cache = timing.split('search;desc="', 1)[1].split('"')[0] \
-                if 'search;desc="' in timing else ""
-            mine.append(Sample(kind, resp.status, wall,
-                               float(timing.split("dur=", 1)[1].split(",")[0]), cache))
+            cache = (
+                timing.split('search;desc="', 1)[1].split('"')[0]
+                if 'search;desc="' in timing
+                else ""
+            )
+            mine.append(
+                Sample(
+                    kind, resp.status, wall, float(timing.split("dur=", 1)[1].split(",")[0]), cache
+                )
+            )
         with lock:
             samples.extend(mine)
 
@@ -182,23 +207,28 @@ def drive(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
 
 def replay(port: int, paths: list[tuple[str, str]], clients: int) -> None:
     """Every request of ``paths`` once, shared out over ``clients`` (a warm-up pass)."""
+
     def client(share: list[tuple[str, str]]) -> None:
         h = Http(port)
         for _, path in share:
             h.conn.request("GET", path)
             h.conn.getresponse().read()
 
-    threads = [threading.Thread(target=client, args=(paths[k::clients],))
-               for k in range(clients)]
+    threads = [threading.Thread(target=client, args=(paths[k::clients],)) for k in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
 
 
-def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
-         by_kind: dict[str, list[float]] | None = None,
-         cache: dict[str, int] | None = None) -> list[object]:
+def load(
+    port: int,
+    paths: list[tuple[str, str]],
+    clients: int,
+    seconds: float,
+    by_kind: dict[str, list[float]] | None = None,
+    cache: dict[str, int] | None = None,
+) -> list[object]:
     samples, elapsed = drive(port, paths, clients, seconds)
     if cache is not None:
         for s in samples:
@@ -208,16 +238,25 @@ def load(port: int, paths: list[tuple[str, str]], clients: int, seconds: float,
         for s in samples:
             by_kind.setdefault(s.kind, []).append(s.wall_ms)
     q = statistics.quantiles([s.wall_ms for s in samples], n=100)
-    return [len(samples), f"{len(samples) / elapsed:.0f}", f"{q[49]:.1f}", f"{q[94]:.1f}",
-            f"{q[98]:.1f}", sum(1 for s in samples if s.status != 200)]
+    return [
+        len(samples),
+        f"{len(samples) / elapsed:.0f}",
+        f"{q[49]:.1f}",
+        f"{q[94]:.1f}",
+        f"{q[98]:.1f}",
+        sum(1 for s in samples if s.status != 200),
+    ]
 
 
 def serve(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
-                               "deploy/gunicorn.conf.py", "wsgi:app"],
-                              env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             if Http(port).call("GET", "/healthz")[0] == 200:
@@ -232,31 +271,57 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--queries", type=int, default=2000,
-                    help="size of the fixed mix the warm run replays")
-    ap.add_argument("--cold-queries", type=int, default=12000,
-                    help="never-repeated requests for the cold run (more than it makes)")
-    ap.add_argument("--load-only", action="store_true",
-                    help="reuse the indices a previous run left (--keep-indices): measure "
-                         "the load again")
-    ap.add_argument("--reindex", default="embedded,elasticsearch",
-                    help="the backends to rebuild before the load (others reuse the "
-                         "indices a previous run kept)")
-    ap.add_argument("--backends", default="embedded,elasticsearch",
-                    help="the backends to measure")
-    ap.add_argument("--keep-indices", action="store_true",
-                    help="leave the Elasticsearch indices for a later --load-only run")
+    ap.add_argument(
+        "--queries", type=int, default=2000, help="size of the fixed mix the warm run replays"
+    )
+    ap.add_argument(
+        "--cold-queries",
+        type=int,
+        default=12000,
+        help="never-repeated requests for the cold run (more than it makes)",
+    )
+    ap.add_argument(
+        "--load-only",
+        action="store_true",
+        help="reuse the indices a previous run left (--keep-indices): measure the load again",
+    )
+    ap.add_argument(
+        "--reindex",
+        default="embedded,elasticsearch",
+        help="the backends to rebuild before the load (others reuse the "
+        "indices a previous run kept)",
+    )
+    ap.add_argument("--backends", default="embedded,elasticsearch", help="the backends to measure")
+    ap.add_argument(
+        "--keep-indices",
+        action="store_true",
+        help="leave the Elasticsearch indices for a later --load-only run",
+    )
     args = ap.parse_args()
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
-    base = {**os.environ, "CREDIT_INSTANCE_DIR": args.data, "CREDIT_LOG_LEVEL": "WARNING",
-            "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch"}
-    backends = [("embedded (SQLite FTS5)", {**base, "CREDIT_SEARCH_URL": "",
-                                             "CREDIT_EMBEDDED_SEARCH_PATH":
-                                             str(Path(args.data) / "bench-search.db")})]
+    base = {
+        **os.environ,
+        "CREDIT_INSTANCE_DIR": args.data,
+        "CREDIT_LOG_LEVEL": "WARNING",
+        "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch",
+    }
+    backends = [
+        (
+            "embedded (SQLite FTS5)",
+            {
+                **base,
+                "CREDIT_SEARCH_URL": "",
+                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-search.db"),
+            },
+        )
+    ]
     if es_url:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
-    backends = [(label, env) for label, env in backends
-                if ("elasticsearch" if "Elastic" in label else "embedded") in args.backends]
+    backends = [
+        (label, env)
+        for label, env in backends
+        if ("elasticsearch" if "Elastic" in label else "embedded") in args.backends
+    ]
     sys.path.insert(0, str(ROOT))
     paths = query_mix(args.queries)
     # Enough never-repeated requests for the cold run: more than it can make in its time.
@@ -267,11 +332,17 @@ def main() -> None:
         if not args.load_only and key in args.reindex.split(","):
             secs, mib, done = measured_json([*FLASK[:-1], "search", "reindex"], env)
             docs = sum(done["indexed"].values())
-            es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() \
-                else ""
-            index_rows.append([label, f"{docs:,}", ", ".join(
-                f"{k} {v:,}" for k, v in done["indexed"].items()), f"{secs:.0f}",
-                f"{docs / secs:,.0f}", f"{mib:.0f}{es}"])
+            es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() else ""
+            index_rows.append(
+                [
+                    label,
+                    f"{docs:,}",
+                    ", ".join(f"{k} {v:,}" for k, v in done["indexed"].items()),
+                    f"{secs:.0f}",
+                    f"{docs / secs:,.0f}",
+                    f"{mib:.0f}{es}",
+                ]
+            )
         clear_result_caches(env)
         server, port = serve(env)
         es = "Elastic" in label
@@ -280,39 +351,65 @@ def main() -> None:
                 # Cold: every request new, so neither the embedded backend's result cache
                 # nor Elasticsearch's request cache can answer any of them (warmed up on
                 # others: connections, JIT, OS page cache).
-                ("cold: every request new", cold[:-200],
-                 functools.partial(load, port, cold[-200:], args.clients, 3)),
+                (
+                    "cold: every request new",
+                    cold[:-200],
+                    functools.partial(load, port, cold[-200:], args.clients, 3),
+                ),
                 # Warm: the fixed set, replayed after one pass over it (the steady state
                 # of a service that keeps seeing the same requests).
-                (f"warm: the fixed {len(paths):,} replayed", paths,
-                 functools.partial(replay, port, paths, args.clients)),
+                (
+                    f"warm: the fixed {len(paths):,} replayed",
+                    paths,
+                    functools.partial(replay, port, paths, args.clients),
+                ),
             ]
             for run, mix, prepare in runs:
                 prepare()
                 before = request_cache_stats(es_url) if es else None
                 by_kind: dict[str, list[float]] = {}
                 said: dict[str, int] = {}
-                load_rows.append([label, f"search, {run}",
-                                  *load(port, mix, args.clients, args.seconds, by_kind,
-                                        said)])
+                load_rows.append(
+                    [
+                        label,
+                        f"search, {run}",
+                        *load(port, mix, args.clients, args.seconds, by_kind, said),
+                    ]
+                )
                 evicted = size = ""
                 if es:  # the node's counters; the embedded backend says it per response
                     after = request_cache_stats(es_url)
-                    said = {"hit": after["hit_count"] - before["hit_count"],
-                            "miss": after["miss_count"] - before["miss_count"]}
+                    said = {
+                        "hit": after["hit_count"] - before["hit_count"],
+                        "miss": after["miss_count"] - before["miss_count"],
+                    }
                     evicted = after["evictions"] - before["evictions"]
                     size = f"{after['memory_size_in_bytes'] / 2**20:.1f}"
                 hits, misses = said.get("hit", 0), said.get("miss", 0)
-                cache_rows.append([label, run, hits, misses,
-                                   f"{hits / max(1, hits + misses):.0%}", evicted, size])
+                cache_rows.append(
+                    [label, run, hits, misses, f"{hits / max(1, hits + misses):.0%}", evicted, size]
+                )
                 for kind, ms in sorted(by_kind.items()):
                     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
-                    kind_rows.append([label, run.split(":")[0], kind, len(ms),
-                                      f"{q[49]:.1f}", f"{q[94]:.1f}", f"{q[98]:.1f}",
-                                      f"{max(ms):.0f}"])
-            load_rows.append([label, "trivial JSON (/healthz)",
-                              *load(port, [("healthz", "/healthz")], args.clients,
-                                    args.seconds)])
+                    kind_rows.append(
+                        [
+                            label,
+                            run.split(":")[0],
+                            kind,
+                            len(ms),
+                            f"{q[49]:.1f}",
+                            f"{q[94]:.1f}",
+                            f"{q[98]:.1f}",
+                            f"{max(ms):.0f}",
+                        ]
+                    )
+            load_rows.append(
+                [
+                    label,
+                    "trivial JSON (/healthz)",
+                    *load(port, [("healthz", "/healthz")], args.clients, args.seconds),
+                ]
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -325,20 +422,29 @@ def main() -> None:
             for spec in SPECS.values():
                 b.drop(spec)
     if index_rows:
-        table("Bulk indexing (flask search reindex, 2 builder processes + the writer)",
-              ["backend", "documents", "by index", "seconds", "docs/s", "peak RSS MiB"],
-              index_rows)
-    table(f"Search API over loopback: gunicorn 2 workers x 4 threads, {args.clients} "
-          f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
-          ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms",
-           "errors"], load_rows)
-    table("Search latency by kind of request (same runs, ms)",
-          ["backend", "run", "kind", "requests", "p50", "p95", "p99", "max"], kind_rows)
+        table(
+            "Bulk indexing (flask search reindex, 2 builder processes + the writer)",
+            ["backend", "documents", "by index", "seconds", "docs/s", "peak RSS MiB"],
+            index_rows,
+        )
+    table(
+        f"Search API over loopback: gunicorn 2 workers x 4 threads, {args.clients} "
+        f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
+        ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"],
+        load_rows,
+    )
+    table(
+        "Search latency by kind of request (same runs, ms)",
+        ["backend", "run", "kind", "requests", "p50", "p95", "p99", "max"],
+        kind_rows,
+    )
     if cache_rows:
-        table("Result caches during each run (embedded: its result cache, per search "
-              "request; Elasticsearch: the shard request cache)",
-              ["backend", "run", "hits", "misses", "hit ratio", "evictions", "size MiB"],
-              cache_rows)
+        table(
+            "Result caches during each run (embedded: its result cache, per search "
+            "request; Elasticsearch: the shard request cache)",
+            ["backend", "run", "hits", "misses", "hit ratio", "evictions", "size MiB"],
+            cache_rows,
+        )
 
 
 if __name__ == "__main__":

@@ -51,14 +51,18 @@ def generate(seed: int = 1) -> dict[str, int]:
     today, now = clock.today(), clock.now()
     rng = random.Random(seed)
     categories = list(CATEGORIES)
-    counts = dict.fromkeys(("pledges", "violations", "breaches", "repairs",
-                            "commendations", "serious_list"), 0)
+    counts = dict.fromkeys(
+        ("pledges", "violations", "breaches", "repairs", "commendations", "serious_list"), 0
+    )
     serial = 0
     last = ""
     while True:
-        ents = session.execute(sa.select(Enterprise.id, Enterprise.city_code)
-                               .where(Enterprise.id > last).order_by(Enterprise.id)
-                               .limit(CHUNK)).all()
+        ents = session.execute(
+            sa.select(Enterprise.id, Enterprise.city_code)
+            .where(Enterprise.id > last)
+            .order_by(Enterprise.id)
+            .limit(CHUNK)
+        ).all()
         if not ents:
             break
         last = ents[-1][0]
@@ -68,18 +72,37 @@ def generate(seed: int = 1) -> dict[str, int]:
             for _ in range(rng.choices((0, 1, 2, 3), (15, 35, 35, 15))[0]):
                 start = today - timedelta(days=rng.randrange(1500))
                 end = start + timedelta(days=365 * rng.choice((1, 2, 3)))
-                p = {"id": new_id(), "series_id": new_id(), "series_version": 1,
-                     "enterprise_id": ent_id, "template_id": std.id, "status": "published",
-                     "clauses": std.required_codes(), "extra_commitments": [],
-                     "valid_from": start, "valid_until": end, "signer_name": "经营者",
-                     "signer_title": "负责人", "consent_to_publish": True,
-                     "created_by": "bench", "created_at": _at(start),
-                     "updated_at": _at(start), "published_at": _at(start),
-                     "superseded_at": None, "superseded_by_id": None, "withdrawn_at": None,
-                     "withdrawal_reason": None, "expired_at": None, "version": 1}
+                p = {
+                    "id": new_id(),
+                    "series_id": new_id(),
+                    "series_version": 1,
+                    "enterprise_id": ent_id,
+                    "template_id": std.id,
+                    "status": "published",
+                    "clauses": std.required_codes(),
+                    "extra_commitments": [],
+                    "valid_from": start,
+                    "valid_until": end,
+                    "signer_name": "经营者",
+                    "signer_title": "负责人",
+                    "consent_to_publish": True,
+                    "created_by": "bench",
+                    "created_at": _at(start),
+                    "updated_at": _at(start),
+                    "published_at": _at(start),
+                    "superseded_at": None,
+                    "superseded_by_id": None,
+                    "withdrawn_at": None,
+                    "withdrawal_reason": None,
+                    "expired_at": None,
+                    "version": 1,
+                }
                 if rng.random() < 0.05:
-                    p.update(status="withdrawn", withdrawn_at=_at(start + timedelta(days=30)),
-                             withdrawal_reason="停止经营")
+                    p.update(
+                        status="withdrawn",
+                        withdrawn_at=_at(start + timedelta(days=30)),
+                        withdrawal_reason="停止经营",
+                    )
                 firm_pledges.append(p)
             rows["pledges"].extend(firm_pledges)
             authority = authorities[f"JS-SAMR-{city[:4]}"]
@@ -88,61 +111,114 @@ def generate(seed: int = 1) -> dict[str, int]:
                 tier = rng.choices(("minor", "general", "serious"), (20, 65, 15))[0]
                 decided = today - timedelta(days=rng.randrange(5, 3 * 365))
                 w = window(tier, decided)
-                v = {"id": new_id(), "enterprise_id": ent_id, "authority_id": authority.id,
-                     "category": rng.choice(categories), "tier": tier,
-                     "decision_number": f"苏市监罚〔{decided.year}〕B{serial}号",
-                     "legal_basis": "相关法律法规", "facts": "基准测试数据",
-                     "penalty_type": "fine", "penalty_amount": 10000,
-                     "decision_date": decided, "rule_version": w.rule_version,
-                     "published": w.published, "repairable_from": w.repairable_from,
-                     "publish_until": w.publish_until, "status": "active",
-                     "objection_pending": rng.random() < 0.03, "recorded_by": "bench",
-                     "recorded_at": _at(decided), "revoked_at": None,
-                     "revocation_reason": None, "publicity_ended_at": None, "version": 1}
+                v = {
+                    "id": new_id(),
+                    "enterprise_id": ent_id,
+                    "authority_id": authority.id,
+                    "category": rng.choice(categories),
+                    "tier": tier,
+                    "decision_number": f"苏市监罚〔{decided.year}〕B{serial}号",
+                    "legal_basis": "相关法律法规",
+                    "facts": "基准测试数据",
+                    "penalty_type": "fine",
+                    "penalty_amount": 10000,
+                    "decision_date": decided,
+                    "rule_version": w.rule_version,
+                    "published": w.published,
+                    "repairable_from": w.repairable_from,
+                    "publish_until": w.publish_until,
+                    "status": "active",
+                    "objection_pending": rng.random() < 0.03,
+                    "recorded_by": "bench",
+                    "recorded_at": _at(decided),
+                    "revoked_at": None,
+                    "revocation_reason": None,
+                    "publicity_ended_at": None,
+                    "version": 1,
+                }
                 roll = rng.random()
                 if roll < 0.05:
-                    v.update(status="revoked", revoked_at=_at(decided + timedelta(days=20)),
-                             revocation_reason="复议撤销")
+                    v.update(
+                        status="revoked",
+                        revoked_at=_at(decided + timedelta(days=20)),
+                        revocation_reason="复议撤销",
+                    )
                 elif roll < 0.15 and firm_pledges and today > w.repairable_from:
                     v["status"] = "repaired"
-                    repair_pledge = {**firm_pledges[0], "id": new_id(),
-                                     "series_id": new_id(), "template_id": repair_t.id,
-                                     "clauses": repair_t.required_codes()}
+                    repair_pledge = {
+                        **firm_pledges[0],
+                        "id": new_id(),
+                        "series_id": new_id(),
+                        "template_id": repair_t.id,
+                        "clauses": repair_t.required_codes(),
+                    }
                     rows["pledges"].append(repair_pledge)
                     decided_at = _at(w.repairable_from + timedelta(days=3))
-                    rows["repairs"].append({
-                        "id": new_id(), "violation_id": v["id"],
-                        "pledge_id": repair_pledge["id"], "statement": "已整改",
-                        "filed_by": "bench", "filed_at": decided_at,
-                        "due_date": w.repairable_from + timedelta(days=5),
-                        "status": "approved", "decision_reason": "同意",
-                        "decided_by": "bench", "decided_at": decided_at, "version": 1})
+                    rows["repairs"].append(
+                        {
+                            "id": new_id(),
+                            "violation_id": v["id"],
+                            "pledge_id": repair_pledge["id"],
+                            "statement": "已整改",
+                            "filed_by": "bench",
+                            "filed_at": decided_at,
+                            "due_date": w.repairable_from + timedelta(days=5),
+                            "status": "approved",
+                            "decision_reason": "同意",
+                            "decided_by": "bench",
+                            "decided_at": decided_at,
+                            "version": 1,
+                        }
+                    )
                 elif firm_pledges and rng.random() < 0.2:
                     target = rng.choice(firm_pledges)
                     if target["valid_from"] <= decided <= target["valid_until"]:
-                        rows["breaches"].append({
-                            "id": new_id(), "pledge_id": target["id"], "clause_code": "C04",
-                            "violation_id": v["id"], "recorded_at": _at(decided),
-                            "revoked_at": None})
+                        rows["breaches"].append(
+                            {
+                                "id": new_id(),
+                                "pledge_id": target["id"],
+                                "clause_code": "C04",
+                                "violation_id": v["id"],
+                                "recorded_at": _at(decided),
+                                "revoked_at": None,
+                            }
+                        )
                 if tier == "serious" and rng.random() < 0.1:
-                    rows["serious_list"].append({
-                        "id": new_id(), "enterprise_id": ent_id,
-                        "authority_id": authority.id, "legal_basis": "严重违法失信名单管理办法",
-                        "reason": "严重违法失信", "listed_on": decided,
-                        "remove_on": decided + timedelta(days=3 * 365), "removed_at": None,
-                        "recorded_at": _at(decided)})
+                    rows["serious_list"].append(
+                        {
+                            "id": new_id(),
+                            "enterprise_id": ent_id,
+                            "authority_id": authority.id,
+                            "legal_basis": "严重违法失信名单管理办法",
+                            "reason": "严重违法失信",
+                            "listed_on": decided,
+                            "remove_on": decided + timedelta(days=3 * 365),
+                            "removed_at": None,
+                            "recorded_at": _at(decided),
+                        }
+                    )
                 rows["violations"].append(v)
             if rng.random() < 0.01:
-                rows["commendations"].append({
-                    "id": new_id(), "enterprise_id": ent_id, "authority_id": authority.id,
-                    "title": "江苏省电子商务示范企业", "legal_basis": "省商务厅认定",
-                    "granted_on": today - timedelta(days=rng.randrange(300)),
-                    "valid_until": today + timedelta(days=rng.randrange(30, 700)),
-                    "recorded_at": now})
-        for key, model in (("pledges", Pledge), ("violations", Violation),
-                           ("breaches", PledgeBreach), ("repairs", RepairApplication),
-                           ("commendations", Commendation),
-                           ("serious_list", SeriousListEntry)):
+                rows["commendations"].append(
+                    {
+                        "id": new_id(),
+                        "enterprise_id": ent_id,
+                        "authority_id": authority.id,
+                        "title": "江苏省电子商务示范企业",
+                        "legal_basis": "省商务厅认定",
+                        "granted_on": today - timedelta(days=rng.randrange(300)),
+                        "valid_until": today + timedelta(days=rng.randrange(30, 700)),
+                        "recorded_at": now,
+                    }
+                )
+        for key, model in (
+            ("pledges", Pledge),
+            ("violations", Violation),
+            ("breaches", PledgeBreach),
+            ("repairs", RepairApplication),
+            ("commendations", Commendation),
+            ("serious_list", SeriousListEntry),
+        ):
             if rows[key]:
                 session.execute(sa.insert(model.__table__), rows[key])
                 counts[key] += len(rows[key])

@@ -25,9 +25,16 @@ ARTIFACTS = Path(os.environ.get("CREDIT_TEST_ARTIFACTS", ROOT / "build" / "e2e-s
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 #: Flags Debian's Chromium needs here: no sandbox as root, and no background connections
 #: (this machine's closed network refuses them, many at a time).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +50,7 @@ def browser(chromium_path: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True,
-                              args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -82,17 +88,33 @@ def shots(request: pytest.FixtureRequest) -> Shots:
 
 
 def new_page(browser, viewport: str, base_url: str):
-    context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=base_url,
-                                  locale="zh-CN", is_mobile=viewport == "phone",
-                                  has_touch=viewport == "phone")
+    context = browser.new_context(
+        viewport=VIEWPORTS[viewport],
+        base_url=base_url,
+        locale="zh-CN",
+        is_mobile=viewport == "phone",
+        has_touch=viewport == "phone",
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # A page answered 400 (a form to correct) is expected; a stylesheet, script or image
     # that fails to load is not. Console errors include CSP violations.
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
-            and not msg.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document" else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
     page.js_errors = errors  # type: ignore[attr-defined]
     return context, page

@@ -47,8 +47,9 @@ def _sign_in(page, shots, viewport: str, username: str, who: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_firm_pledges_regulator_flags_consumer_sees(browser, clean_app, live_server, shots,
-                                                   viewport):
+def test_firm_pledges_regulator_flags_consumer_sees(
+    browser, clean_app, live_server, shots, viewport
+):
     with clean_app.app_context():
         cp = make_console_parties()
         from credit.accounts import service
@@ -58,10 +59,13 @@ def test_firm_pledges_regulator_flags_consumer_sees(browser, clean_app, live_ser
 
         with unit_of_work() as uow:  # the console's callback on this server's port
             service.register_console_client(
-                SYSTEM, uow, client_id=CONSOLE_CLIENT_ID, name="console",
-                redirect_uris=[f"{live_server}/console/callback"])
-        firm = db.session.scalar(sa.select(Enterprise).where(
-            Enterprise.uscc == cp.owner_uscc))
+                SYSTEM,
+                uow,
+                client_id=CONSOLE_CLIENT_ID,
+                name="console",
+                redirect_uris=[f"{live_server}/console/callback"],
+            )
+        firm = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == cp.owner_uscc))
         name, uscc = firm.name, firm.uscc
     today = clock.today()
 
@@ -94,8 +98,10 @@ def test_firm_pledges_regulator_flags_consumer_sees(browser, clean_app, live_ser
         _check(page, shots, "pledge draft", viewport)
         page.click("#publish")
         page.wait_for_load_state()
-        assert page.locator("text=已发布").first.is_visible() or \
-            page.locator("text=公示").first.is_visible()
+        assert (
+            page.locator("text=已发布").first.is_visible()
+            or page.locator("text=公示").first.is_visible()
+        )
         _check(page, shots, "pledge published", viewport)
         page.goto("/console/firm/rating")
         _check(page, shots, "firm rating explained", viewport)
@@ -159,16 +165,19 @@ def test_firm_pledges_regulator_flags_consumer_sees(browser, clean_app, live_ser
         with clean_app.app_context():
             from credit.ratings.models import CurrentRating
 
-            rating = db.session.scalar(sa.select(CurrentRating).where(
-                CurrentRating.enterprise_id == firm.id))
+            rating = db.session.scalar(
+                sa.select(CurrentRating).where(CurrentRating.enterprise_id == firm.id)
+            )
         assert rating is not None and badge.startswith(rating.grade), (badge, rating.grade)
         assert "违反" in body or "breach" in body.lower() or "失信" in body
         page.goto(f"/enterprises/{uscc}/report")
         _check(page, shots, "credit report", viewport)
         verify = page.locator("a[href*='/verify/']").first.get_attribute("href")
         page.goto(verify)
-        assert "真实" in page.locator("main").inner_text() or \
-            "genuine" in page.locator("main").inner_text().lower()
+        assert (
+            "真实" in page.locator("main").inner_text()
+            or "genuine" in page.locator("main").inner_text().lower()
+        )
         _check(page, shots, "report verified", viewport)
         page.goto("/stats")
         _check(page, shots, "statistics", viewport)

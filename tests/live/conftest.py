@@ -15,8 +15,9 @@ from tests.server import GunicornServer
 
 
 @pytest.fixture(scope="session")
-def gunicorn_server(app, app_config: dict, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[GunicornServer]:
+def gunicorn_server(
+    app, app_config: dict, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GunicornServer]:
     """The app under ``deploy/gunicorn.conf.py`` with 2 workers (``app`` has migrated the
     database first)."""
     log = tmp_path_factory.mktemp("gunicorn") / "server.log"
@@ -55,5 +56,6 @@ def live(clean_app, gunicorn_server: GunicornServer) -> Iterator[Live]:
     session = Live(gunicorn_server)
     yield session
     session.http.close()
-    assert gunicorn_server.alive(), "the server died during the test:\n" + \
-        gunicorn_server.log_tail()
+    assert gunicorn_server.alive(), (
+        "the server died during the test:\n" + gunicorn_server.log_tail()
+    )

@@ -12,6 +12,7 @@ def test_server_serves_health_and_the_openapi_document(live) -> None:
 def test_each_worker_answers(live) -> None:
     """Both workers booted and serve (connections land on either)."""
     assert len(live.server.worker_pids()) == 2
-    statuses = {live.get("/healthz", headers={"Connection": "close"}).status_code
-                for _ in range(20)}
+    statuses = {
+        live.get("/healthz", headers={"Connection": "close"}).status_code for _ in range(20)
+    }
     assert statuses == {200}

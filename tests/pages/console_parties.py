@@ -31,18 +31,27 @@ def make_console_parties() -> ConsoleParties:
     parties = make_parties()
     seed_templates()
     with unit_of_work() as uow:
-        service.register_console_client(SYSTEM, uow, client_id=CONSOLE_CLIENT_ID,
-                                        name="console", redirect_uris=[CALLBACK])
+        service.register_console_client(
+            SYSTEM, uow, client_id=CONSOLE_CLIENT_ID, name="console", redirect_uris=[CALLBACK]
+        )
         firm = sorted(ALLOWED_BY_KIND["enterprise"])
         reg = sorted(ALLOWED_BY_KIND["regulator"])
         for username, kind, extra in (
-                ("firm-a", "enterprise", {"uscc_code": parties.owner_uscc}),
-                ("firm-b", "enterprise", {"uscc_code": parties.other_uscc}),
-                ("reg-in", "regulator", {"authority_code": "IN"}),
-                ("reg-out", "regulator", {"authority_code": "OUT"})):
-            service.create_user(SYSTEM, uow, username=username, password=PASSWORD, kind=kind,
-                                display_name=username,
-                                scope_list=firm if kind == "enterprise" else reg, **extra)
+            ("firm-a", "enterprise", {"uscc_code": parties.owner_uscc}),
+            ("firm-b", "enterprise", {"uscc_code": parties.other_uscc}),
+            ("reg-in", "regulator", {"authority_code": "IN"}),
+            ("reg-out", "regulator", {"authority_code": "OUT"}),
+        ):
+            service.create_user(
+                SYSTEM,
+                uow,
+                username=username,
+                password=PASSWORD,
+                kind=kind,
+                display_name=username,
+                scope_list=firm if kind == "enterprise" else reg,
+                **extra,
+            )
     return ConsoleParties(parties.owner_uscc, parties.other_uscc, parties)
 
 
@@ -60,8 +69,15 @@ def approve(client, authorize: str, username: str, password: str = PASSWORD):
     if r.status_code == 302 and "/login" in r.headers["Location"]:
         page = client.get(r.headers["Location"]).get_data(as_text=True)
         next_value = html.unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))
-        r = client.post("/login", data={"username": username, "password": password,
-                                        "csrf": csrf_of(page), "next": next_value})
+        r = client.post(
+            "/login",
+            data={
+                "username": username,
+                "password": password,
+                "csrf": csrf_of(page),
+                "next": next_value,
+            },
+        )
         assert r.status_code == 302, r.get_data(as_text=True)
         r = client.get(r.headers["Location"])
     assert r.status_code == 200, r.get_data(as_text=True)  # the consent page

@@ -17,17 +17,27 @@ def test_setup_registers_exact_redirect_uris_and_demo_accounts(clean_app):
 
     with clean_app.app_context():
         import_records(sample_records(5, seed=3))
-    result = _setup(clean_app, "--demo-accounts", "--base-url", "http://127.0.0.1:8000",
-                    "--base-url", "http://localhost:8000/")
+    result = _setup(
+        clean_app,
+        "--demo-accounts",
+        "--base-url",
+        "http://127.0.0.1:8000",
+        "--base-url",
+        "http://localhost:8000/",
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
     assert out["client_id"] == "jsc_console"
-    assert out["redirect_uris"] == ["http://127.0.0.1:8000/console/callback",
-                                    "http://localhost:8000/console/callback"]
+    assert out["redirect_uris"] == [
+        "http://127.0.0.1:8000/console/callback",
+        "http://localhost:8000/console/callback",
+    ]
     assert sorted(out["demo"]["created"]) == ["demo-firm", "demo-regulator"]
     again = _setup(clean_app, "--demo-accounts", "--base-url", "http://127.0.0.1:8000")
-    assert again.exit_code == 0 and json.loads(again.output.strip().splitlines()[-1])[
-        "demo"]["created"] == []
+    assert (
+        again.exit_code == 0
+        and json.loads(again.output.strip().splitlines()[-1])["demo"]["created"] == []
+    )
     with clean_app.app_context():
         from credit.accounts import store
 
@@ -36,12 +46,10 @@ def test_setup_registers_exact_redirect_uris_and_demo_accounts(clean_app):
         assert not client.check_redirect_uri("http://127.0.0.1:8000/console/callback/x")
         assert not client.check_redirect_uri("http://127.0.0.1:8000/console/")
         assert store.authenticate_user("demo-firm", "demo-firm-2026", None) is not None
-        assert store.authenticate_user("demo-regulator", "demo-regulator-2026",
-                                       None) is not None
+        assert store.authenticate_user("demo-regulator", "demo-regulator-2026", None) is not None
 
 
-def test_setup_refuses_bad_redirect_uris_and_demo_accounts_in_production(clean_app,
-                                                                        monkeypatch):
+def test_setup_refuses_bad_redirect_uris_and_demo_accounts_in_production(clean_app, monkeypatch):
     for bad in ("ftp://x.example", "https://user@x.example", "https://x.example/#frag"):
         result = _setup(clean_app, "--base-url", bad)
         assert result.exit_code != 0, bad

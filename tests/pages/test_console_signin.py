@@ -64,8 +64,9 @@ def test_full_flow_signs_a_firm_user_in_and_out(client, clean_app, cp):
 
         token = store.find_access_token(tokens["at"])
         assert token.revoked_at is not None
-        assert all(t.revoked_at for t in db.session.query(Token).filter_by(
-            family_id=token.family_id))
+        assert all(
+            t.revoked_at for t in db.session.query(Token).filter_by(family_id=token.family_id)
+        )
     # The old cookie is useless even if replayed: the token is revoked.
     with client.session_transaction() as s:
         s[TOKENS_KEY] = sealed
@@ -118,10 +119,16 @@ def test_declining_consent_signs_nobody_in(client, cp):
     import html as html_lib
     import re
 
-    next_value = html_lib.unescape(re.search(r'name="next" value="([^"]*)"',
-                                             login_page).group(1))
-    r = client.post("/login", data={"username": "firm-a", "password": "correct horse battery",
-                                    "csrf": csrf_of(login_page), "next": next_value})
+    next_value = html_lib.unescape(re.search(r'name="next" value="([^"]*)"', login_page).group(1))
+    r = client.post(
+        "/login",
+        data={
+            "username": "firm-a",
+            "password": "correct horse battery",
+            "csrf": csrf_of(login_page),
+            "next": next_value,
+        },
+    )
     consent = client.get(r.headers["Location"]).get_data(as_text=True)
     r = client.post(location, data={"csrf": csrf_of(consent), "confirm": "no"})
     assert "error=access_denied" in r.headers["Location"]
@@ -138,17 +145,30 @@ def test_unregistered_redirect_uri_is_refused(client, cp, clean_app, monkeypatch
     import html as html_lib
     import re
 
-    next_value = html_lib.unescape(re.search(r'name="next" value="([^"]*)"',
-                                             login_page).group(1))
-    r = client.post("/login", data={"username": "firm-a", "password": "correct horse battery",
-                                    "csrf": csrf_of(login_page), "next": next_value})
+    next_value = html_lib.unescape(re.search(r'name="next" value="([^"]*)"', login_page).group(1))
+    r = client.post(
+        "/login",
+        data={
+            "username": "firm-a",
+            "password": "correct horse battery",
+            "csrf": csrf_of(login_page),
+            "next": next_value,
+        },
+    )
     r = client.get(r.headers["Location"])
     assert r.status_code == 400  # exact match: no redirect to an unregistered URI
     assert "evil.example" not in (r.headers.get("Location") or "")
 
 
-@pytest.mark.parametrize("path", ["/console/firm", "/console/firm/pledges/new",
-                                  "/console/regulator", "/console/regulator/objections"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/firm",
+        "/console/firm/pledges/new",
+        "/console/regulator",
+        "/console/regulator/objections",
+    ],
+)
 def test_signed_out_pages_send_you_to_sign_in(client, cp, path):
     r = client.get(path)
     assert r.status_code == 302
@@ -165,14 +185,20 @@ def test_after_sign_in_you_land_where_you_were_going(client, cp):
 
 def test_firm_user_cannot_reach_regulator_pages(client, cp):
     sign_in(client, "firm-a")
-    for path in ("/console/regulator", "/console/regulator/violations/new",
-                 "/console/regulator/objections", "/console/regulator/repairs",
-                 "/console/regulator/commendations/new"):
+    for path in (
+        "/console/regulator",
+        "/console/regulator/violations/new",
+        "/console/regulator/objections",
+        "/console/regulator/repairs",
+        "/console/regulator/commendations/new",
+    ):
         r = client.get(path)
         assert r.status_code == 403 and r.mimetype == "text/html", path
     html = page(client, "/console/firm")
-    r = client.post("/console/regulator/commendations/new",
-                    data={"csrf": csrf_of(html), "uscc": cp.owner_uscc, "title": "x"})
+    r = client.post(
+        "/console/regulator/commendations/new",
+        data={"csrf": csrf_of(html), "uscc": cp.owner_uscc, "title": "x"},
+    )
     assert r.status_code == 403
 
 
@@ -194,8 +220,9 @@ def test_a_post_without_the_csrf_token_is_refused(client, cp):
     assert client.get("/console/firm").status_code == 200  # still signed in
 
 
-def test_an_expired_access_token_is_refreshed_then_the_sign_in_ends(client, cp, clean_app,
-                                                                    frozen_clock):
+def test_an_expired_access_token_is_refreshed_then_the_sign_in_ends(
+    client, cp, clean_app, frozen_clock
+):
     sign_in(client, "firm-a")
     with client.session_transaction() as s:
         before = s[TOKENS_KEY]
@@ -220,11 +247,15 @@ def test_console_pages_identify_the_user_exactly_as_the_api_does(client, cp, cle
 
         session[TOKENS_KEY] = sealed
         access = auth.load_tokens()["at"]
-    r = client.get(f"/api/v1/enterprises/{cp.owner_uscc}/contact",
-                   headers={"Authorization": f"Bearer {access}"})
+    r = client.get(
+        f"/api/v1/enterprises/{cp.owner_uscc}/contact",
+        headers={"Authorization": f"Bearer {access}"},
+    )
     assert r.status_code == 200
-    r = client.get(f"/api/v1/enterprises/{cp.other_uscc}/contact",
-                   headers={"Authorization": f"Bearer {access}"})
+    r = client.get(
+        f"/api/v1/enterprises/{cp.other_uscc}/contact",
+        headers={"Authorization": f"Bearer {access}"},
+    )
     assert r.status_code == 404
 
 

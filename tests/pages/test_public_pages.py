@@ -42,14 +42,26 @@ def _commend(parties, title: str = "江苏省电子商务示范企业"):
     from credit.uow import unit_of_work
 
     authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
-    regulator = Identity(IdentityKind.REGULATOR, "client:reg", authority_id=authority.id,
-                         scopes=frozenset({"commendations:write"}),
-                         jurisdiction=frozenset(authority.jurisdiction))
+    regulator = Identity(
+        IdentityKind.REGULATOR,
+        "client:reg",
+        authority_id=authority.id,
+        scopes=frozenset({"commendations:write"}),
+        jurisdiction=frozenset(authority.jurisdiction),
+    )
     today = clock.today()
     with unit_of_work() as uow:
-        return registry.commend(regulator, uow, {
-            "uscc": parties.owner_uscc, "title": title, "legal_basis": "苏商务〔2026〕1号",
-            "granted_on": today - timedelta(days=3), "valid_until": today + timedelta(days=300)})
+        return registry.commend(
+            regulator,
+            uow,
+            {
+                "uscc": parties.owner_uscc,
+                "title": title,
+                "legal_basis": "苏商务〔2026〕1号",
+                "granted_on": today - timedelta(days=3),
+                "valid_until": today + timedelta(days=300),
+            },
+        )
 
 
 @pytest.fixture
@@ -59,8 +71,12 @@ def record(client, app_ctx):
     parties = make_parties()
     seed_templates()
     pledge = make_pledge(parties.owner_uscc, publish=True)
-    violation = make_violation(parties, days_ago=0, decision_number="苏市监罚〔2026〕7788号",
-                               breached=[{"pledge_id": pledge.id, "clause": "C03"}])
+    violation = make_violation(
+        parties,
+        days_ago=0,
+        decision_number="苏市监罚〔2026〕7788号",
+        breached=[{"pledge_id": pledge.id, "clause": "C03"}],
+    )
     _commend(parties)
     _refresh(app_ctx)
     return parties, pledge, violation
@@ -158,8 +174,10 @@ def test_facet_links_add_and_remove_a_filter(client, app_ctx) -> None:
     assert f"共 {n} 条结果" in html
     # the chosen filter is shown with a link that removes it
     assert 'aria-label="移除筛选 地市' in html
-    assert re.search(r'href="/search(\?type=enterprise)?"[^>]*aria-current="true"', html) \
+    assert (
+        re.search(r'href="/search(\?type=enterprise)?"[^>]*aria-current="true"', html)
         or 'href="/search?type=enterprise"' in html
+    )
     # and every other city's link adds to it (OR within the facet)
     other = next(r["city_code"] for r in records if r["city_code"] != city)
     both = _html(client.get("/search", query_string=[("city", city), ("city", other)]))
@@ -222,7 +240,8 @@ def test_exact_uscc_goes_straight_to_the_profile(client, app_ctx) -> None:
     for q in (rec["uscc"], rec["uscc"].lower()):
         r = client.get("/search", query_string={"q": q})
         assert r.status_code == 302 and r.headers["Location"].endswith(
-            f"/enterprises/{rec['uscc']}"), q
+            f"/enterprises/{rec['uscc']}"
+        ), q
 
 
 def test_search_backend_down_is_a_friendly_503(app_config) -> None:
@@ -330,8 +349,7 @@ def test_verify_confirms_and_shows_changes_since(client, record) -> None:
     html = _html(ok)
     assert "报告真实有效" in html and "没有变化" in html
     # A new violation after the report: the verification shows it and the new grade.
-    make_violation(parties, tier="serious", days_ago=2,
-                   decision_number="苏市监罚〔2026〕9900号")
+    make_violation(parties, tier="serious", days_ago=2, decision_number="苏市监罚〔2026〕9900号")
     html = _html(client.get(f"/verify/{number}"))
     assert "报告真实有效" in html and "报告出具后的变化" in html
     assert "新增记录" in html and "苏市监罚〔2026〕9900号" in html
@@ -352,7 +370,8 @@ def test_verify_unknown_or_malformed_number_is_404(client, record) -> None:
     _assert_fields_labelled(_html(form))
     r = client.get("/verify", query_string={"no": "jscr20260101abcdef123456"})
     assert r.status_code == 302 and r.headers["Location"].endswith(
-        "/verify/JSCR20260101ABCDEF123456")
+        "/verify/JSCR20260101ABCDEF123456"
+    )
 
 
 def test_report_issuing_is_rate_limited(client, record, clean_app, monkeypatch) -> None:
@@ -403,17 +422,25 @@ def test_uscc_check_server_side(client, record) -> None:
     assert "代码无效" in html and "check_18" in html and "第 18 位" in html
     short = _html(client.get("/uscc", query_string={"code": "9132", "lang": "en"}))
     assert "Invalid code" in short and "must be 18 characters" in short
-    outside = _html(client.get("/uscc", query_string={"code": "91110000600037341L",
-                                                      "lang": "zh"}))
+    outside = _html(client.get("/uscc", query_string={"code": "91110000600037341L", "lang": "zh"}))
     assert "代码有效" in outside and "不是江苏省的代码" in outside and "未登记" in outside
 
 
 def test_every_page_labels_its_fields_and_has_no_inline_code(client, record) -> None:
     parties = record[0]
     number = _report_no(_html(client.get(f"/enterprises/{parties.owner_uscc}/report")))
-    for path in ("/", "/search?q=公司", "/search?type=violation", "/search?type=pledge",
-                 f"/enterprises/{parties.owner_uscc}", f"/verify/{number}", "/verify",
-                 "/stats", "/uscc?code=123", f"/enterprises/{parties.owner_uscc}/report"):
+    for path in (
+        "/",
+        "/search?q=公司",
+        "/search?type=violation",
+        "/search?type=pledge",
+        f"/enterprises/{parties.owner_uscc}",
+        f"/verify/{number}",
+        "/verify",
+        "/stats",
+        "/uscc?code=123",
+        f"/enterprises/{parties.owner_uscc}/report",
+    ):
         r = client.get(path)
         assert r.status_code == 200, path
         _assert_fields_labelled(_html(r))
@@ -436,10 +463,8 @@ def test_violation_and_pledge_results(client, record) -> None:
     assert "<em>7788</em>" in html and "刷单炒信" in html and "一般" in html
     assert "category=fake_orders" in html and "tier=general" in html  # facet links
     assert "辖区内监管局" in html
-    html = _html(client.get("/search", query_string={"type": "pledge",
-                                                     "q": parties.owner_uscc}))
+    html = _html(client.get("/search", query_string={"type": "pledge", "q": parties.owner_uscc}))
     assert "电子商务经营者诚信经营承诺书" in html and "违诺" in html
     assert "category=voluntary_public" in html
-    en = _html(client.get("/search", query_string={"type": "violation", "q": "7788",
-                                                   "lang": "en"}))
+    en = _html(client.get("/search", query_string={"type": "violation", "q": "7788", "lang": "en"}))
     assert "fake orders and reviews" in en and "Decision no." in en

@@ -8,18 +8,25 @@ from tests.pages.console_parties import page, post, sign_in, sign_out
 
 
 def _version(html: str, action: str) -> str:
-    form = html[html.index(f'action="{action}"'):]
+    form = html[html.index(f'action="{action}"') :]
     return re.search(r'name="version" value="(\d+)"', form).group(1)
 
 
 def _violation(cp, **overrides) -> dict:
     from credit import clock
 
-    return {"uscc": cp.owner_uscc, "category": "fake_orders", "tier": "general",
-            "decision_number": "苏市监罚〔2026〕8801号", "decision_date":
-            clock.today().isoformat(), "facts": "组织虚假交易、编造用户评价",
-            "legal_basis": "《中华人民共和国电子商务法》第十七条", "penalty_type": "fine",
-            "penalty_amount": "50000", **overrides}
+    return {
+        "uscc": cp.owner_uscc,
+        "category": "fake_orders",
+        "tier": "general",
+        "decision_number": "苏市监罚〔2026〕8801号",
+        "decision_date": clock.today().isoformat(),
+        "facts": "组织虚假交易、编造用户评价",
+        "legal_basis": "《中华人民共和国电子商务法》第十七条",
+        "penalty_type": "fine",
+        "penalty_amount": "50000",
+        **overrides,
+    }
 
 
 def test_flag_a_violation_naming_a_clause_marks_the_pledge_breached(client, cp, clean_app):
@@ -34,8 +41,12 @@ def test_flag_a_violation_naming_a_clause_marks_the_pledge_breached(client, cp, 
     # The clause picker lists the published pledge's clauses, never a draft's.
     assert f'value="{pledge_id}:C03"' in html and draft_id not in html
     path = "/console/regulator/violations/new"
-    r = post(client, path, {**_violation(cp), "breached": [f"{pledge_id}:C03"]},
-             csrf_from=f"{path}?uscc={cp.owner_uscc}")
+    r = post(
+        client,
+        path,
+        {**_violation(cp), "breached": [f"{pledge_id}:C03"]},
+        csrf_from=f"{path}?uscc={cp.owner_uscc}",
+    )
     vid = r.headers["Location"].rsplit("/", 1)[-1]
     html = page(client, f"/console/regulator/violations/{vid}")
     assert "苏市监罚〔2026〕8801号" in html and "C03" in html
@@ -50,23 +61,39 @@ def test_flag_a_violation_naming_a_clause_marks_the_pledge_breached(client, cp, 
 def test_violation_form_errors_are_shown_per_field_and_kept(client, cp):
     sign_in(client, "reg-in")
     path = "/console/regulator/violations/new"
-    r = post(client, path, _violation(cp, category="", decision_number="x",
-                                      penalty_amount="", decision_date="2099-01-01"),
-             status=400, csrf_from=f"{path}?uscc={cp.owner_uscc}")
+    r = post(
+        client,
+        path,
+        _violation(
+            cp, category="", decision_number="x", penalty_amount="", decision_date="2099-01-01"
+        ),
+        status=400,
+        csrf_from=f"{path}?uscc={cp.owner_uscc}",
+    )
     html = r.get_data(as_text=True)
     assert 'id="category-error"' in html and 'id="decision_number-error"' in html
     assert 'value="x"' in html and "组织虚假交易" in html
     # Field errors first, then the service's own checks (future date, fine without amount).
-    r = post(client, path, _violation(cp, penalty_amount="", decision_date="2099-01-01"),
-             status=400, csrf_from=f"{path}?uscc={cp.owner_uscc}")
+    r = post(
+        client,
+        path,
+        _violation(cp, penalty_amount="", decision_date="2099-01-01"),
+        status=400,
+        csrf_from=f"{path}?uscc={cp.owner_uscc}",
+    )
     html = r.get_data(as_text=True)
     assert 'id="decision_date-error"' in html and 'id="penalty_amount-error"' in html
     assert 'value="2099-01-01"' in html
     # A firm outside the jurisdiction is refused.
     r = client.get(f"{path}?uscc={cp.other_uscc}")
     assert r.status_code == 200
-    r = post(client, path, _violation(cp, uscc=cp.other_uscc), status=403,
-             csrf_from=f"{path}?uscc={cp.other_uscc}")
+    r = post(
+        client,
+        path,
+        _violation(cp, uscc=cp.other_uscc),
+        status=403,
+        csrf_from=f"{path}?uscc={cp.other_uscc}",
+    )
 
 
 def test_correct_then_revoke_a_violation(client, cp, clean_app):
@@ -74,33 +101,59 @@ def test_correct_then_revoke_a_violation(client, cp, clean_app):
 
     with clean_app.app_context():
         pledge = make_pledge(cp.owner_uscc, publish=True)
-        v = make_violation(cp.parties, days_ago=0,
-                           breached=[{"pledge_id": pledge.id, "clause": "C03"}])
+        v = make_violation(
+            cp.parties, days_ago=0, breached=[{"pledge_id": pledge.id, "clause": "C03"}]
+        )
         vid, pledge_id = v.id, pledge.id
     sign_in(client, "reg-in")
     path = f"/console/regulator/violations/{vid}"
     html = page(client, path)
-    r = post(client, f"{path}/correct", {"field": "facts", "new_value": "",
-                                         "reason": "笔误", "version": _version(
-                                             html, f"{path}/correct")},
-             status=400, csrf_from=path)
+    r = post(
+        client,
+        f"{path}/correct",
+        {
+            "field": "facts",
+            "new_value": "",
+            "reason": "笔误",
+            "version": _version(html, f"{path}/correct"),
+        },
+        status=400,
+        csrf_from=path,
+    )
     assert 'id="new_value-error"' in r.get_data(as_text=True)
-    post(client, f"{path}/correct", {"field": "facts", "new_value": "组织刷单 120 笔",
-                                     "reason": "笔误", "version": _version(html,
-                                                                          f"{path}/correct")},
-         csrf_from=path)
+    post(
+        client,
+        f"{path}/correct",
+        {
+            "field": "facts",
+            "new_value": "组织刷单 120 笔",
+            "reason": "笔误",
+            "version": _version(html, f"{path}/correct"),
+        },
+        csrf_from=path,
+    )
     html = page(client, path)
     assert "组织刷单 120 笔" in html and "已更正" in html
-    post(client, f"{path}/revoke", {"reason": "复议撤销原决定",
-                                    "version": _version(html, f"{path}/revoke")},
-         csrf_from=path)
+    post(
+        client,
+        f"{path}/revoke",
+        {"reason": "复议撤销原决定", "version": _version(html, f"{path}/revoke")},
+        csrf_from=path,
+    )
     html = page(client, path)
     assert "已撤销" in html and "复议撤销原决定" in html and 'id="revoke"' not in html
     assert client.get(f"/api/v1/pledges/{pledge_id}").get_json()["compliance"] == "kept"
     # A stale form (old version) is refused, not applied.
-    r = client.post(f"{path}/correct", data={
-        "field": "facts", "new_value": "x" * 5, "reason": "再改", "version": "1",
-        "csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1)})
+    r = client.post(
+        f"{path}/correct",
+        data={
+            "field": "facts",
+            "new_value": "x" * 5,
+            "reason": "再改",
+            "version": "1",
+            "csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1),
+        },
+    )
     assert r.status_code in {409, 412}
 
 
@@ -113,13 +166,14 @@ def test_another_authority_cannot_correct_or_revoke(client, cp, clean_app):
     html = page(client, f"/console/regulator/violations/{vid}")  # public record: readable
     assert 'id="revoke"' not in html
     token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-    r = client.post(f"/console/regulator/violations/{vid}/revoke",
-                    data={"reason": "越权", "version": "1", "csrf": token})
+    r = client.post(
+        f"/console/regulator/violations/{vid}/revoke",
+        data={"reason": "越权", "version": "1", "csrf": token},
+    )
     assert r.status_code == 403
 
 
-def test_queues_show_due_dates_and_overdue_flags_and_decide(client, cp, clean_app,
-                                                            frozen_clock):
+def test_queues_show_due_dates_and_overdue_flags_and_decide(client, cp, clean_app, frozen_clock):
     from credit.uow import unit_of_work
     from credit.violations import workflow
     from tests.parties import make_pledge, make_violation, owner_identity
@@ -169,20 +223,56 @@ def test_grant_a_commendation(client, cp):
     path = "/console/regulator/commendations/new"
     form = page(client, path)
     granted = re.search(r'name="granted_on" type="date" value="([^"]+)"', form).group(1)
-    r = post(client, path, {"uscc": cp.owner_uscc, "title": "江苏省电子商务示范企业",
-                            "legal_basis": "", "granted_on": granted,
-                            "valid_until": "2000-01-01"}, status=400)
+    r = post(
+        client,
+        path,
+        {
+            "uscc": cp.owner_uscc,
+            "title": "江苏省电子商务示范企业",
+            "legal_basis": "",
+            "granted_on": granted,
+            "valid_until": "2000-01-01",
+        },
+        status=400,
+    )
     html = r.get_data(as_text=True)
     assert 'id="legal_basis-error"' in html and "江苏省电子商务示范企业" in html
-    r = post(client, path, {"uscc": cp.owner_uscc, "title": "江苏省电子商务示范企业",
-                            "legal_basis": "省商务厅认定", "granted_on": granted,
-                            "valid_until": "2000-01-01"}, status=400)
+    r = post(
+        client,
+        path,
+        {
+            "uscc": cp.owner_uscc,
+            "title": "江苏省电子商务示范企业",
+            "legal_basis": "省商务厅认定",
+            "granted_on": granted,
+            "valid_until": "2000-01-01",
+        },
+        status=400,
+    )
     assert 'id="valid_until-error"' in r.get_data(as_text=True)
-    post(client, path, {"uscc": cp.owner_uscc, "title": "江苏省电子商务示范企业",
-                        "legal_basis": "省商务厅认定", "granted_on": granted,
-                        "valid_until": "2030-12-31"})
+    post(
+        client,
+        path,
+        {
+            "uscc": cp.owner_uscc,
+            "title": "江苏省电子商务示范企业",
+            "legal_basis": "省商务厅认定",
+            "granted_on": granted,
+            "valid_until": "2030-12-31",
+        },
+    )
     standing = client.get(f"/api/v1/enterprises/{cp.owner_uscc}/standing").get_json()
     assert [c["title"] for c in standing["commendations"]] == ["江苏省电子商务示范企业"]
     # Outside the jurisdiction: refused.
-    post(client, path, {"uscc": cp.other_uscc, "title": "示范企业", "legal_basis": "认定",
-                        "granted_on": granted, "valid_until": "2030-12-31"}, status=403)
+    post(
+        client,
+        path,
+        {
+            "uscc": cp.other_uscc,
+            "title": "示范企业",
+            "legal_basis": "认定",
+            "granted_on": granted,
+            "valid_until": "2030-12-31",
+        },
+        status=403,
+    )

@@ -31,9 +31,11 @@ def test_same_key_replays_the_first_response(client, owner, templates) -> None:
 def test_same_key_different_body_is_422(client, owner, templates) -> None:
     headers = {**owner, "Idempotency-Key": "k1"}
     client.post("/api/v1/pledges", json=pledge_body(templates["ECOM-STD"]), headers=headers)
-    r = client.post("/api/v1/pledges",
-                    json=pledge_body(templates["ECOM-STD"], signer_title="董事长"),
-                    headers=headers)
+    r = client.post(
+        "/api/v1/pledges",
+        json=pledge_body(templates["ECOM-STD"], signer_title="董事长"),
+        headers=headers,
+    )
     assert r.status_code == 422 and r.content_type == "application/problem+json"
     assert _count() == 1
 
@@ -50,18 +52,23 @@ def test_keys_are_scoped_per_client(client, owner, other, templates) -> None:
 
 def test_failed_request_releases_the_key(client, owner, templates) -> None:
     headers = {**owner, "Idempotency-Key": "retry-me"}
-    bad = client.post("/api/v1/pledges",
-                      json=pledge_body(templates["ECOM-STD"], clauses=["C01"]), headers=headers)
+    bad = client.post(
+        "/api/v1/pledges", json=pledge_body(templates["ECOM-STD"], clauses=["C01"]), headers=headers
+    )
     assert bad.status_code == 400
-    good = client.post("/api/v1/pledges",
-                       json=pledge_body(templates["ECOM-STD"], clauses=["C01"]), headers=headers)
+    good = client.post(
+        "/api/v1/pledges", json=pledge_body(templates["ECOM-STD"], clauses=["C01"]), headers=headers
+    )
     assert good.status_code == 400  # same request, same answer; nothing was created
     assert _count() == 0
 
 
 def test_invalid_key_is_400(client, owner, templates) -> None:
-    r = client.post("/api/v1/pledges", json=pledge_body(templates["ECOM-STD"]),
-                    headers={**owner, "Idempotency-Key": "x" * 300})
+    r = client.post(
+        "/api/v1/pledges",
+        json=pledge_body(templates["ECOM-STD"]),
+        headers={**owner, "Idempotency-Key": "x" * 300},
+    )
     assert r.status_code == 400
 
 
@@ -75,8 +82,9 @@ def test_concurrent_duplicates_create_exactly_one_pledge(clean_app, parties, tem
     def post() -> None:
         client = clean_app.test_client()
         barrier.wait()
-        r = client.post("/api/v1/pledges", json=body,
-                        headers={**bearer(token), "Idempotency-Key": "burst"})
+        r = client.post(
+            "/api/v1/pledges", json=body, headers={**bearer(token), "Idempotency-Key": "burst"}
+        )
         statuses.append(r.status_code)
 
     threads = [threading.Thread(target=post) for _ in range(4)]

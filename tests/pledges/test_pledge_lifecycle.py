@@ -14,8 +14,9 @@ from tests.parties import pledge_body
 
 
 def _create(client, owner, templates, **overrides):
-    r = client.post("/api/v1/pledges", json=pledge_body(templates["ECOM-STD"], **overrides),
-                    headers=owner)
+    r = client.post(
+        "/api/v1/pledges", json=pledge_body(templates["ECOM-STD"], **overrides), headers=owner
+    )
     assert r.status_code == 201, r.get_data(as_text=True)
     return r
 
@@ -43,8 +44,11 @@ def test_draft_publish_amend_withdraw(client, owner, templates, parties) -> None
     # Drafts are invisible to the public.
     assert client.get(pledge["url"]).status_code == 404
     # Edit the draft.
-    r = client.patch(pledge["url"], json={"signer_title": "法定代表人"},
-                     headers={**owner, "If-Match": draft.headers["ETag"]})
+    r = client.patch(
+        pledge["url"],
+        json={"signer_title": "法定代表人"},
+        headers={**owner, "If-Match": draft.headers["ETag"]},
+    )
     assert r.status_code == 200 and r.get_json()["signer_title"] == "法定代表人"
     # Publish: now public.
     published = _act(client, owner, pledge["url"] + "/publish", r.headers["ETag"])
@@ -52,8 +56,11 @@ def test_draft_publish_amend_withdraw(client, owner, templates, parties) -> None
     public = client.get(pledge["url"]).get_json()
     assert public["status"] == "published" and public["status_name"] == "已公示"
     # A published version is immutable.
-    r = client.patch(pledge["url"], json={"signer_title": "x" * 3},
-                     headers={**owner, "If-Match": published.headers["ETag"]})
+    r = client.patch(
+        pledge["url"],
+        json={"signer_title": "x" * 3},
+        headers={**owner, "If-Match": published.headers["ETag"]},
+    )
     assert r.status_code == 409
     # Publishing twice is refused.
     r = _act(client, owner, pledge["url"] + "/publish", published.headers["ETag"])
@@ -71,25 +78,34 @@ def test_draft_publish_amend_withdraw(client, owner, templates, parties) -> None
     old = client.get(pledge["url"]).get_json()
     assert old["status"] == "superseded" and old["superseded_by_id"] == new["id"]
     # Withdraw the current version: it stays on the public record as withdrawn.
-    r = _act(client, owner, new["url"] + "/withdraw", r.headers["ETag"],
-             {"reason": "停止网店经营"})
+    r = _act(client, owner, new["url"] + "/withdraw", r.headers["ETag"], {"reason": "停止网店经营"})
     assert r.status_code == 200
     shown = client.get(new["url"]).get_json()
     assert shown["status"] == "withdrawn" and shown["withdrawal_reason"] == "停止网店经营"
     # Withdrawing again, or amending a withdrawn pledge, is refused.
-    assert _act(client, owner, new["url"] + "/withdraw", r.headers["ETag"],
-                {"reason": "再次撤回"}).status_code == 409
+    assert (
+        _act(
+            client, owner, new["url"] + "/withdraw", r.headers["ETag"], {"reason": "再次撤回"}
+        ).status_code
+        == 409
+    )
     assert client.post(new["url"] + "/amendments", json={}, headers=owner).status_code == 409
     # Every state change is a change event.
-    events = db.session.scalars(sa.select(ChangeEvent).where(
-        ChangeEvent.entity_type == "pledge")).all()
+    events = db.session.scalars(
+        sa.select(ChangeEvent).where(ChangeEvent.entity_type == "pledge")
+    ).all()
     assert len(events) >= 6
 
 
 def test_withdrawing_a_draft_is_refused(client, owner, templates) -> None:
     draft = _create(client, owner, templates)
-    r = _act(client, owner, draft.get_json()["url"] + "/withdraw", draft.headers["ETag"],
-             {"reason": "不需要了"})
+    r = _act(
+        client,
+        owner,
+        draft.get_json()["url"] + "/withdraw",
+        draft.headers["ETag"],
+        {"reason": "不需要了"},
+    )
     assert r.status_code == 409
 
 
@@ -127,26 +143,32 @@ def test_expiry_is_read_from_the_dates(client, owner, templates, frozen_clock) -
     assert '"expired": 0' in runner.invoke(args=["credit", "pledges", "expire"]).output
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"clauses": ["C01"]}, "clauses"),
-    ({"clauses": ["C01", "C02", "NOPE"]}, "clauses"),
-    ({"consent_to_publish": False}, "consent_to_publish"),
-    ({"valid_until": "2000-01-01"}, "valid_until"),
-    ({"template_id": "no-such-template"}, "template_id"),
-    ({"signer_name": ""}, "signer_name"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"clauses": ["C01"]}, "clauses"),
+        ({"clauses": ["C01", "C02", "NOPE"]}, "clauses"),
+        ({"consent_to_publish": False}, "consent_to_publish"),
+        ({"valid_until": "2000-01-01"}, "valid_until"),
+        ({"template_id": "no-such-template"}, "template_id"),
+        ({"signer_name": ""}, "signer_name"),
+    ],
+)
 def test_content_errors_are_listed(client, owner, templates, overrides, field) -> None:
-    r = client.post("/api/v1/pledges", json=pledge_body(templates["ECOM-STD"], **overrides),
-                    headers=owner)
+    r = client.post(
+        "/api/v1/pledges", json=pledge_body(templates["ECOM-STD"], **overrides), headers=owner
+    )
     assert r.status_code == 400
     assert field in [e["field"] for e in r.get_json()["errors"]]
 
 
-@pytest.mark.parametrize("field", ["enterprise_id", "uscc", "status", "published_at",
-                                   "version", "series_id", "id"])
+@pytest.mark.parametrize(
+    "field", ["enterprise_id", "uscc", "status", "published_at", "version", "series_id", "id"]
+)
 def test_server_owned_fields_are_rejected(client, owner, templates, field) -> None:
-    r = client.post("/api/v1/pledges",
-                    json={**pledge_body(templates["ECOM-STD"]), field: "x"}, headers=owner)
+    r = client.post(
+        "/api/v1/pledges", json={**pledge_body(templates["ECOM-STD"]), field: "x"}, headers=owner
+    )
     assert r.status_code == 400
     assert field in [e["field"] for e in r.get_json()["errors"]]
 
@@ -170,14 +192,16 @@ def test_public_listing_filters(client, owner, other, templates, parties) -> Non
     city = client.get("/api/v1/pledges", query_string={"city": parties.owner_city}).get_json()
     assert [p["uscc"] for p in city["items"]] == [parties.owner_uscc]
     today = clock.today().isoformat()
-    dated = client.get("/api/v1/pledges", query_string={"published_from": today,
-                                                        "published_to": today}).get_json()
+    dated = client.get(
+        "/api/v1/pledges", query_string={"published_from": today, "published_to": today}
+    ).get_json()
     assert dated["total"] == 2
-    assert client.get("/api/v1/pledges", query_string={"template": "ECOM-STD"}) \
-        .get_json()["total"] == 2
+    assert (
+        client.get("/api/v1/pledges", query_string={"template": "ECOM-STD"}).get_json()["total"]
+        == 2
+    )
     assert client.get("/api/v1/pledges", query_string={"status": "draft"}).status_code == 400
-    mine = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/pledges",
-                      headers=owner).get_json()
+    mine = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/pledges", headers=owner).get_json()
     public = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/pledges").get_json()
     assert len(mine["items"]) == 2 and len(public["items"]) == 1
 
@@ -187,18 +211,33 @@ def test_operator_publishes_templates_immutably(client, parties, templates) -> N
 
     op = bearer(client_token(client, parties.clients["operator"]))
     std = templates["ECOM-STD"]
-    r = client.post("/api/v1/pledge-templates", headers=op, json={
-        "code": "ECOM-STD", "type": "voluntary_public", "title": "第二版", "title_en": "v2",
-        "preamble": "承诺：", "preamble_en": "We pledge:",
-        "clauses": [{k: c[k] for k in ("code", "text", "text_en", "required",
-                                       "breaking_categories")} for c in std.clauses]})
+    r = client.post(
+        "/api/v1/pledge-templates",
+        headers=op,
+        json={
+            "code": "ECOM-STD",
+            "type": "voluntary_public",
+            "title": "第二版",
+            "title_en": "v2",
+            "preamble": "承诺：",
+            "preamble_en": "We pledge:",
+            "clauses": [
+                {k: c[k] for k in ("code", "text", "text_en", "required", "breaking_categories")}
+                for c in std.clauses
+            ],
+        },
+    )
     assert r.status_code == 201 and r.get_json()["version"] == 2
     tid = r.get_json()["id"]
     assert client.get(f"/api/v1/pledge-templates/{tid}").status_code == 404  # a draft
-    assert client.post(f"/api/v1/pledge-templates/{tid}/publish", json={},
-                       headers=op).status_code == 200
-    assert client.post(f"/api/v1/pledge-templates/{tid}/publish", json={},
-                       headers=op).status_code == 409
+    assert (
+        client.post(f"/api/v1/pledge-templates/{tid}/publish", json={}, headers=op).status_code
+        == 200
+    )
+    assert (
+        client.post(f"/api/v1/pledge-templates/{tid}/publish", json={}, headers=op).status_code
+        == 409
+    )
     assert client.get(f"/api/v1/pledge-templates/{tid}").get_json()["status"] == "published"
 
 
@@ -209,8 +248,9 @@ def test_demo_generates_realistic_pledges(clean_app) -> None:
     client = clean_app.test_client()
     statuses = {}
     for status in ("published", "superseded", "withdrawn", "expired"):
-        statuses[status] = client.get("/api/v1/pledges",
-                                      query_string={"status": status}).get_json()["total"]
+        statuses[status] = client.get(
+            "/api/v1/pledges", query_string={"status": status}
+        ).get_json()["total"]
     assert statuses["published"] > 150
     assert statuses["superseded"] > 0 and statuses["withdrawn"] > 0
     one = client.get("/api/v1/pledges", query_string={"size": 1}).get_json()["items"][0]
@@ -237,5 +277,6 @@ def test_breach_status_is_exposed(client, owner, templates, parties) -> None:
     from credit.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed), unit_of_work() as uow:
-        service.record_breach(SYSTEM, uow, shown["id"], "C03", "violation-2",
-                              clock.today() - timedelta(days=400))
+        service.record_breach(
+            SYSTEM, uow, shown["id"], "C03", "violation-2", clock.today() - timedelta(days=400)
+        )

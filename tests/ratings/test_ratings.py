@@ -18,8 +18,7 @@ from tests.parties import make_pledge, make_violation, seed_templates, valid_cod
 
 
 def _rating(client, uscc, headers=None, **query):
-    r = client.get(f"/api/v1/enterprises/{uscc}/rating", headers=headers or {},
-                   query_string=query)
+    r = client.get(f"/api/v1/enterprises/{uscc}/rating", headers=headers or {}, query_string=query)
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
 
@@ -32,10 +31,17 @@ def _search_hit(app, client, uscc):
 
 
 def _violation_body(parties, pledge_id=None, **overrides):
-    body = {"uscc": parties.owner_uscc, "category": "fake_orders", "tier": "general",
-            "decision_number": "苏市监罚〔2026〕777号", "legal_basis": "《电子商务法》第十七条",
-            "facts": "组织虚假交易、编造用户评价", "penalty_type": "fine",
-            "penalty_amount": 50000, "decision_date": clock.today().isoformat()}
+    body = {
+        "uscc": parties.owner_uscc,
+        "category": "fake_orders",
+        "tier": "general",
+        "decision_number": "苏市监罚〔2026〕777号",
+        "legal_basis": "《电子商务法》第十七条",
+        "facts": "组织虚假交易、编造用户评价",
+        "penalty_type": "fine",
+        "penalty_amount": 50000,
+        "decision_date": clock.today().isoformat(),
+    }
     if pledge_id:
         body["breached_clauses"] = [{"pledge_id": pledge_id, "clause": "C03"}]
     body.update(overrides)
@@ -43,7 +49,8 @@ def _violation_body(parties, pledge_id=None, **overrides):
 
 
 def test_a_violation_is_in_the_rating_and_in_search_when_the_request_returns(
-        app_ctx, client, parties, reg_in) -> None:
+    app_ctx, client, parties, reg_in
+) -> None:
     seed_templates()
     pledge = make_pledge(parties.owner_uscc, publish=True)
     before = _rating(client, parties.owner_uscc)
@@ -51,8 +58,7 @@ def test_a_violation_is_in_the_rating_and_in_search_when_the_request_returns(
     assert "PLEDGE_IN_FORCE" in [f["code"] for f in before["raised"]]
     assert _search_hit(app_ctx, client, parties.owner_uscc)["credit_score"] == before["score"]
 
-    r = client.post("/api/v1/violations", json=_violation_body(parties, pledge.id),
-                    headers=reg_in)
+    r = client.post("/api/v1/violations", json=_violation_body(parties, pledge.id), headers=reg_in)
     assert r.status_code == 201, r.get_data(as_text=True)
     after = _rating(client, parties.owner_uscc)
     assert after["score"] < before["score"]
@@ -63,27 +69,36 @@ def test_a_violation_is_in_the_rating_and_in_search_when_the_request_returns(
     assert sum(f["points"] for f in after["factors"]) == after["score"]
     # ordered by weight, most important first
     assert [abs(f["points"]) for f in after["lowered"]] == sorted(
-        (abs(f["points"]) for f in after["lowered"]), reverse=True)
+        (abs(f["points"]) for f in after["lowered"]), reverse=True
+    )
     hit = _search_hit(app_ctx, client, parties.owner_uscc)
     assert (hit["grade"], hit["credit_score"]) == (after["grade"], after["score"])
 
     history = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/rating/history").get_json()
     assert [h["score"] for h in history["items"][:2]] == [after["score"], before["score"]]
-    assert all(h["model_version"] == "2026.1" and len(h["inputs_digest"]) == 64
-               for h in history["items"])
+    assert all(
+        h["model_version"] == "2026.1" and len(h["inputs_digest"]) == 64 for h in history["items"]
+    )
 
 
 def test_repair_raises_it_and_a_replay_shows_the_past_redacted_for_the_public(
-        app_ctx, client, parties, reg_in, owner) -> None:
+    app_ctx, client, parties, reg_in, owner
+) -> None:
     seed_templates()
     v = make_violation(parties, days_ago=120, decision_number="苏市监罚〔2026〕555号")
     with_record = _rating(client, parties.owner_uscc)
     repair_pledge = make_pledge(parties.owner_uscc, publish=True, template_code="CREDIT-REPAIR")
-    applied = client.post(f"/api/v1/violations/{v.id}/repairs", headers=owner, json={
-        "pledge_id": repair_pledge.id, "statement": "已整改并缴清罚款"})
+    applied = client.post(
+        f"/api/v1/violations/{v.id}/repairs",
+        headers=owner,
+        json={"pledge_id": repair_pledge.id, "statement": "已整改并缴清罚款"},
+    )
     assert applied.status_code == 201, applied.get_data(as_text=True)
-    client.post(f"/api/v1/repairs/{applied.get_json()['id']}/decision", headers=reg_in,
-                json={"accepted": True, "reason": "同意修复"})
+    client.post(
+        f"/api/v1/repairs/{applied.get_json()['id']}/decision",
+        headers=reg_in,
+        json={"accepted": True, "reason": "同意修复"},
+    )
     repaired = _rating(client, parties.owner_uscc)
     assert repaired["score"] > with_record["score"]
     assert "VIOLATION" not in [f["code"] for f in repaired["factors"]]
@@ -108,10 +123,10 @@ def test_explain_says_what_moves_the_grade(app_ctx, client, parties) -> None:
     assert r.status_code == 200
     body = r.get_json()
     rating = body["rating"]
-    assert body["next_grade"]["points_needed"] == body["next_grade"]["min_score"] - \
-        rating["score"]
-    assert body["grade_floor"]["points_margin"] == rating["score"] - \
-        body["grade_floor"]["min_score"]
+    assert body["next_grade"]["points_needed"] == body["next_grade"]["min_score"] - rating["score"]
+    assert (
+        body["grade_floor"]["points_margin"] == rating["score"] - body["grade_floor"]["min_score"]
+    )
     repair = next(a for a in body["actions"] if a["code"] == "REPAIR")
     assert repair["ref"] == v.id and repair["available_from"] == v.repairable_from.isoformat()
     assert repair["points"] > 0 and repair["score"] > rating["score"]
@@ -125,8 +140,12 @@ def test_explain_says_what_moves_the_grade(app_ctx, client, parties) -> None:
 def test_bad_replay_arguments_are_field_errors(client, parties) -> None:
     url = f"/api/v1/enterprises/{parties.owner_uscc}/rating"
     future = (clock.today() + timedelta(days=1)).isoformat()
-    for query, field in (({"as_of": future}, "as_of"), ({"model": "1999.9"}, "model"),
-                         ({"as_of": "yesterday"}, "as_of"), ({"sort": "x"}, "sort")):
+    for query, field in (
+        ({"as_of": future}, "as_of"),
+        ({"model": "1999.9"}, "model"),
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"sort": "x"}, "sort"),
+    ):
         r = client.get(url, query_string=query)
         assert r.status_code in {400, 422}, query
         assert r.content_type == "application/problem+json"
@@ -144,22 +163,29 @@ def test_models_are_listed_with_their_changelog(client) -> None:
 def test_a_consumer_that_was_down_catches_up(app_ctx, client, parties) -> None:
     from credit.uow import unit_of_work
     from credit.violations import service as violations
+
     before = _rating(client, parties.owner_uscc)
     regulator_v = make_violation(parties, days_ago=5)  # runs the hooks: rated already
     assert _rating(client, parties.owner_uscc)["score"] < before["score"]
     # A write from another process (no after-commit hooks) waits in the feed ...
     from credit.identity import Identity, IdentityKind
 
-    ident = Identity(IdentityKind.REGULATOR, "r", authority_id=regulator_v.authority_id,
-                     scopes=frozenset({"violations:write"}),
-                     jurisdiction=frozenset({parties.owner_city}))
+    ident = Identity(
+        IdentityKind.REGULATOR,
+        "r",
+        authority_id=regulator_v.authority_id,
+        scopes=frozenset({"violations:write"}),
+        jurisdiction=frozenset({parties.owner_city}),
+    )
     mid = _rating(client, parties.owner_uscc)["score"]
     with unit_of_work(run_hooks=False) as uow:
         violations.revoke_violation(ident, uow, regulator_v.id, "复议撤销", regulator_v.version)
     assert changes.backlog(db.session, "ratings") > 0
-    stored = db.session.scalar(sa.select(CurrentRating.score).join(
-        Enterprise, Enterprise.id == CurrentRating.enterprise_id).where(
-        Enterprise.uscc == parties.owner_uscc))
+    stored = db.session.scalar(
+        sa.select(CurrentRating.score)
+        .join(Enterprise, Enterprise.id == CurrentRating.enterprise_id)
+        .where(Enterprise.uscc == parties.owner_uscc)
+    )
     assert stored == mid
     # ... until the consumer runs (the poller, or `credit index catch-up`)
     changes.run_all(db.session, raise_errors=True)
@@ -167,14 +193,17 @@ def test_a_consumer_that_was_down_catches_up(app_ctx, client, parties) -> None:
     assert _rating(client, parties.owner_uscc)["score"] == before["score"]
 
 
-def test_sweep_rerates_when_time_alone_changes_the_score(app_ctx, client, parties,
-                                                         frozen_clock) -> None:
+def test_sweep_rerates_when_time_alone_changes_the_score(
+    app_ctx, client, parties, frozen_clock
+) -> None:
     make_violation(parties, days_ago=3)
     first = _rating(client, parties.owner_uscc)
     due = clock.today()
-    nxt = db.session.scalar(sa.select(CurrentRating.next_change).join(
-        Enterprise, Enterprise.id == CurrentRating.enterprise_id).where(
-        Enterprise.uscc == parties.owner_uscc))
+    nxt = db.session.scalar(
+        sa.select(CurrentRating.next_change)
+        .join(Enterprise, Enterprise.id == CurrentRating.enterprise_id)
+        .where(Enterprise.uscc == parties.owner_uscc)
+    )
     assert nxt is not None and nxt > due
     assert sweep_stale_ratings(SYSTEM) == 0  # nothing due yet
     frozen_clock.advance((nxt - due).days * 86400)

@@ -24,8 +24,11 @@ def two_models(tmp_path):
     models = tmp_path / "models"
     shutil.copytree(catalog.PACKAGED, models)
     doc = json.loads((models / "2026.1.json").read_text(encoding="utf-8"))
-    doc.update(version="2027.1", published_on="2027-01-01",
-               changelog=["违法记录上限降为 450 分 / violations capped at 450 points"])
+    doc.update(
+        version="2027.1",
+        published_on="2027-01-01",
+        changelog=["违法记录上限降为 450 分 / violations capped at 450 points"],
+    )
     doc["signals"]["violations"]["cap"] = 450
     source = tmp_path / "2027.1.json"
     source.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -45,8 +48,7 @@ def test_replay_under_each_published_model(app_ctx, client, parties, two_models)
     assert new["inputs_digest"] == old["inputs_digest"]  # same facts
 
 
-def test_rescore_all_under_a_new_model_then_nothing_to_do(app_ctx, parties,
-                                                          two_models) -> None:
+def test_rescore_all_under_a_new_model_then_nothing_to_do(app_ctx, parties, two_models) -> None:
     make_violation(parties, days_ago=10)
     before = db.session.scalar(sa.select(sa.func.count()).select_from(RatingRecord))
     result = _cli(app_ctx, "rescore", "--all", "--model", "2027.1")
@@ -54,13 +56,16 @@ def test_rescore_all_under_a_new_model_then_nothing_to_do(app_ctx, parties,
     stats = json.loads(result.output.strip().splitlines()[-1])
     assert stats["rated"] == 2 and stats["written"] == 2
     assert set(db.session.scalars(sa.select(CurrentRating.model_version))) == {"2027.1"}
-    newest = db.session.scalars(sa.select(RatingRecord).order_by(RatingRecord.id.desc())
-                                .limit(2)).all()
+    newest = db.session.scalars(
+        sa.select(RatingRecord).order_by(RatingRecord.id.desc()).limit(2)
+    ).all()
     assert {r.trigger for r in newest} == {"rescore"}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(RatingRecord)) == \
-        before + 2  # history kept
-    again = json.loads(_cli(app_ctx, "rescore", "--all", "--model", "2027.1")
-                       .output.strip().splitlines()[-1])
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(RatingRecord)) == before + 2
+    )  # history kept
+    again = json.loads(
+        _cli(app_ctx, "rescore", "--all", "--model", "2027.1").output.strip().splitlines()[-1]
+    )
     assert (again["rated"], again["written"]) == (2, 0)  # unchanged results write nothing
 
 

@@ -36,14 +36,24 @@ def backend(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchBackend]
 def transient_enterprise(rec: dict, version: int = 1) -> Enterprise:
     """An Enterprise object (not persisted) from a demo record, to build documents."""
     now = datetime.now(UTC)
-    e = Enterprise(id=str(uuid.uuid5(uuid.NAMESPACE_OID, rec["uscc"])), uscc=rec["uscc"],
-                   name=rec["name"], former_names=rec["former_names"],
-                   entity_type=rec["entity_type"], operator_type=rec["operator_type"],
-                   city_code=rec["city_code"], district_code=rec["district_code"],
-                   industry=rec["industry"], registration_date=rec["registration_date"],
-                   status=rec["status"], legal_representative=rec["legal_representative"],
-                   legal_representative_kind=rec["legal_representative_kind"],
-                   version=version, created_at=now, updated_at=now)
+    e = Enterprise(
+        id=str(uuid.uuid5(uuid.NAMESPACE_OID, rec["uscc"])),
+        uscc=rec["uscc"],
+        name=rec["name"],
+        former_names=rec["former_names"],
+        entity_type=rec["entity_type"],
+        operator_type=rec["operator_type"],
+        city_code=rec["city_code"],
+        district_code=rec["district_code"],
+        industry=rec["industry"],
+        registration_date=rec["registration_date"],
+        status=rec["status"],
+        legal_representative=rec["legal_representative"],
+        legal_representative_kind=rec["legal_representative_kind"],
+        version=version,
+        created_at=now,
+        updated_at=now,
+    )
     e.shops = [Shop(position=i, **s) for i, s in enumerate(rec["shops"])]
     return e
 

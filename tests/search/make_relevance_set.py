@@ -48,8 +48,11 @@ def build() -> list[dict]:
         add("exact_name", r["name"], {**judged, r["uscc"]: 3})
     for r in sample[12:22]:  # name prefixes: the city and the trade name
         prefix = r["name"][:5]
-        judged = {x["uscc"]: 2 if x["name"].startswith(prefix) else 1
-                  for x in records if prefix in x["name"]}
+        judged = {
+            x["uscc"]: 2 if x["name"].startswith(prefix) else 1
+            for x in records
+            if prefix in x["name"]
+        }
         add("name_prefix", prefix, judged)
     for r in sample[22:32]:  # two characters from inside the trade name
         add("fragment", r["name"][3:5], judge_fragment(records, r["name"][3:5]))
@@ -58,19 +61,26 @@ def build() -> list[dict]:
     shops = [r for r in sample[38:] if r["shops"]][:6]
     for r in shops:  # a shop name
         name = r["shops"][0]["shop_name"]
-        add("shop", name, {x["uscc"]: 2 for x in records
-                           if any(s["shop_name"] == name for s in x["shops"])}
-            | {x["uscc"]: 1 for x in records if name in x["name"]})
+        add(
+            "shop",
+            name,
+            {x["uscc"]: 2 for x in records if any(s["shop_name"] == name for s in x["shops"])}
+            | {x["uscc"]: 1 for x in records if name in x["name"]},
+        )
     formers = [r for r in records if r["former_names"]][:4]
     for r in formers:  # a former name
         add("former_name", r["former_names"][0], {r["uscc"]: 2})
     for r in sample[60:64]:  # two words: the city and two characters of the trade name
         a, b = r["name"][:2], r["name"][3:5]
-        add("two_words", f"{a} {b}", {x["uscc"]: 2 for x in records
-                                       if a in x["name"] and b in x["name"]})
+        add(
+            "two_words",
+            f"{a} {b}",
+            {x["uscc"]: 2 for x in records if a in x["name"] and b in x["name"]},
+        )
     for i, r in enumerate(sample[64:68]):  # a code as an IME may type it: full width, or
-        typed = "".join(FULL_WIDTH.get(c, c) for c in r["uscc"]) if i % 2 == 0 \
-            else r["uscc"].lower()  # in lower case
+        typed = (
+            "".join(FULL_WIDTH.get(c, c) for c in r["uscc"]) if i % 2 == 0 else r["uscc"].lower()
+        )  # in lower case
         add("code_as_typed", typed, {r["uscc"]: 3})
     return queries
 

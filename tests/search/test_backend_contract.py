@@ -10,23 +10,51 @@ from search.queries import search_enterprises
 from tests.search.conftest import load, transient_enterprise
 
 RECORDS = [
-    {"uscc": "91320102MA1XXXXXXX", "name": "南京苏宁易购电子商务有限公司",
-     "former_names": ["南京苏宁电器有限公司"], "entity_type": "enterprise",
-     "operator_type": "platform", "city_code": "320100", "district_code": "320102",
-     "industry": "general", "registration_date": None, "status": "active",
-     "legal_representative": "张三明", "legal_representative_kind": "natural_person",
-     "shops": [{"platform": "tmall", "shop_name": "苏宁易购官方旗舰店", "url": None}]},
-    {"uscc": "91320505MA1YYYYYYY", "name": "苏州宁远食品有限公司", "former_names": [],
-     "entity_type": "enterprise", "operator_type": "on_platform", "city_code": "320500",
-     "district_code": "320505", "industry": "food", "registration_date": None,
-     "status": "active", "legal_representative": "李四", "legal_representative_kind":
-     "natural_person", "shops": [{"platform": "jd", "shop_name": "宁远零食铺", "url": None}]},
-    {"uscc": "92320508MA1ZZZZZZZ", "name": "苏州市姑苏区王记服装店", "former_names": [],
-     "entity_type": "individual_business", "operator_type": "on_platform",
-     "city_code": "320500", "district_code": "320508", "industry": "apparel",
-     "registration_date": None, "status": "active", "legal_representative": "王五",
-     "legal_representative_kind": "natural_person",
-     "shops": [{"platform": "taobao", "shop_name": "Wang Ji 3C数码小店", "url": None}]},
+    {
+        "uscc": "91320102MA1XXXXXXX",
+        "name": "南京苏宁易购电子商务有限公司",
+        "former_names": ["南京苏宁电器有限公司"],
+        "entity_type": "enterprise",
+        "operator_type": "platform",
+        "city_code": "320100",
+        "district_code": "320102",
+        "industry": "general",
+        "registration_date": None,
+        "status": "active",
+        "legal_representative": "张三明",
+        "legal_representative_kind": "natural_person",
+        "shops": [{"platform": "tmall", "shop_name": "苏宁易购官方旗舰店", "url": None}],
+    },
+    {
+        "uscc": "91320505MA1YYYYYYY",
+        "name": "苏州宁远食品有限公司",
+        "former_names": [],
+        "entity_type": "enterprise",
+        "operator_type": "on_platform",
+        "city_code": "320500",
+        "district_code": "320505",
+        "industry": "food",
+        "registration_date": None,
+        "status": "active",
+        "legal_representative": "李四",
+        "legal_representative_kind": "natural_person",
+        "shops": [{"platform": "jd", "shop_name": "宁远零食铺", "url": None}],
+    },
+    {
+        "uscc": "92320508MA1ZZZZZZZ",
+        "name": "苏州市姑苏区王记服装店",
+        "former_names": [],
+        "entity_type": "individual_business",
+        "operator_type": "on_platform",
+        "city_code": "320500",
+        "district_code": "320508",
+        "industry": "apparel",
+        "registration_date": None,
+        "status": "active",
+        "legal_representative": "王五",
+        "legal_representative_kind": "natural_person",
+        "shops": [{"platform": "taobao", "shop_name": "Wang Ji 3C数码小店", "url": None}],
+    },
 ]
 
 
@@ -41,8 +69,17 @@ def ids(result) -> list[str]:
 
 
 def test_analyze_matches_standard_analyzer_shape() -> None:
-    assert analyze("苏宁易购 3C数码 ABC-123") == ["苏", "宁", "易", "购", "3c", "数", "码",
-                                                  "abc", "123"]
+    assert analyze("苏宁易购 3C数码 ABC-123") == [
+        "苏",
+        "宁",
+        "易",
+        "购",
+        "3c",
+        "数",
+        "码",
+        "abc",
+        "123",
+    ]
     assert query_terms("苏宁  食品") == [["苏", "宁"], ["食", "品"]]
 
 
@@ -125,8 +162,7 @@ def test_versioned_writes_never_regress(backend) -> None:
 
 def test_delete_and_late_stale_write(backend) -> None:
     e = transient_enterprise(RECORDS[1], version=2)
-    backend.write(ENTERPRISES,
-                  [enterprise_document(e, version=e.version)])
+    backend.write(ENTERPRISES, [enterprise_document(e, version=e.version)])
     backend.delete(ENTERPRISES, [(e.id, 3)])
     backend.refresh(ENTERPRISES)
     assert backend.get(ENTERPRISES, e.id) is None

@@ -12,16 +12,27 @@ from search.queries import search_enterprises
 from tests.search.conftest import load, make_backend
 
 FIXED_QUERIES = [
-    ("苏州", {}), ("南京", {}), ("有限", {}), ("食品", {}), ("服装店", {}),
-    ("旗舰店", {}), ("专业合作社", {}), ("电子 有限公司", {}), ("科技", {"city": "320100"}),
-    ("商贸", {"industry": "general"}), ("", {"city": "321300"}), ("华", {}),
-    ("江南", {}), ("淘宝", {}), ("官方商城", {}), ("不存在的名字", {}),
+    ("苏州", {}),
+    ("南京", {}),
+    ("有限", {}),
+    ("食品", {}),
+    ("服装店", {}),
+    ("旗舰店", {}),
+    ("专业合作社", {}),
+    ("电子 有限公司", {}),
+    ("科技", {"city": "320100"}),
+    ("商贸", {"industry": "general"}),
+    ("", {"city": "321300"}),
+    ("华", {}),
+    ("江南", {}),
+    ("淘宝", {}),
+    ("官方商城", {}),
+    ("不存在的名字", {}),
 ]
 
 
 @pytest.fixture(scope="module")
-def pair(request: pytest.FixtureRequest, tmp_path_factory,
-         demo_records: list[dict]):
+def pair(request: pytest.FixtureRequest, tmp_path_factory, demo_records: list[dict]):
     tmp = tmp_path_factory.mktemp("agree")
     embedded = make_backend("embedded", request, tmp)
     elastic = make_backend("elasticsearch", request, tmp)
@@ -65,8 +76,9 @@ def test_exact_name_first_on_both(pair, demo_records: list[dict]) -> None:
 
 
 @pytest.mark.parametrize("which", ["embedded", "elasticsearch"])
-def test_two_character_fragment_finds_every_match(pair, demo_records: list[dict],
-                                                  which: str) -> None:
+def test_two_character_fragment_finds_every_match(
+    pair, demo_records: list[dict], which: str
+) -> None:
     backend = pair[0] if which == "embedded" else pair[1]
     # Trade-name fragments: two characters taken from inside real names.
     fragments = sorted({r["name"][3:5] for r in demo_records[:40]})
@@ -87,8 +99,9 @@ def test_embedded_is_the_default_kind(pair) -> None:
 
 
 @pytest.mark.parametrize(("q", "filters"), FIXED_QUERIES)
-def test_backends_agree_when_results_are_too_many_to_rank(pair, q: str, filters: dict,
-                                                          monkeypatch) -> None:
+def test_backends_agree_when_results_are_too_many_to_rank(
+    pair, q: str, filters: dict, monkeypatch
+) -> None:
     """The embedded backend lists very broad matches in code order instead of scoring
     them all; the set, the total and the facets must still be Elasticsearch's."""
     import search.embedded
@@ -96,12 +109,15 @@ def test_backends_agree_when_results_are_too_many_to_rank(pair, q: str, filters:
     monkeypatch.setattr(search.embedded, "RANK_LIMIT", 5)
     embedded, elastic = pair
     assert _all(embedded, q, filters) == _all(elastic, q, filters)
-    assert search_enterprises(embedded, q, **filters).facets == \
-        search_enterprises(elastic, q, **filters).facets
+    assert (
+        search_enterprises(embedded, q, **filters).facets
+        == search_enterprises(elastic, q, **filters).facets
+    )
 
 
-def test_exact_name_first_when_results_are_too_many_to_rank(pair, demo_records,
-                                                            monkeypatch) -> None:
+def test_exact_name_first_when_results_are_too_many_to_rank(
+    pair, demo_records, monkeypatch
+) -> None:
     import search.embedded
 
     monkeypatch.setattr(search.embedded, "RANK_LIMIT", 0)

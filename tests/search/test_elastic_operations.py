@@ -24,10 +24,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def es_app(es_url: str, tmp_path):
-    app = make_app({"ENV": "testing", "INSTANCE_DIR": str(tmp_path),
-                    "DATABASE_URL": f"sqlite:///{tmp_path / 'credit.db'}",
-                    "SEARCH_URL": es_url, "SEARCH_INDEX_PREFIX": f"ops{uuid.uuid4().hex[:8]}",
-                    "SECRET_KEY": "ops-test-secret"})
+    app = make_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'credit.db'}",
+            "SEARCH_URL": es_url,
+            "SEARCH_INDEX_PREFIX": f"ops{uuid.uuid4().hex[:8]}",
+            "SECRET_KEY": "ops-test-secret",
+        }
+    )
     yield app
     with app.app_context():
         db.session.remove()
@@ -43,8 +49,13 @@ def _names(app, client, q: str) -> set[str]:
 
 
 def _services(command: str) -> None:
-    subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), command], check=True,
-                   cwd=ROOT, capture_output=True, timeout=300)
+    subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services.sh"), command],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def test_outage_writes_succeed_pages_serve_and_the_indexer_catches_up(es_app) -> None:
@@ -135,7 +146,8 @@ def test_reindex_under_concurrent_writes_has_no_gap_and_loses_nothing(es_app) ->
     assert done["enterprises"] == 300
     assert misses == []  # the alias always pointed at a complete index
     assert [(r.index, r.missing, r.extra, r.stale) for r in reports] == [
-        (r.index, [], [], []) for r in reports]
+        (r.index, [], [], []) for r in reports
+    ]
     assert len(renamed) == 59
     assert _names(es_app, client, "改名") == set(renamed)
 
@@ -152,10 +164,8 @@ def test_check_reports_and_repairs(es_app) -> None:
         doc = backend.get(ENTERPRISES, ids[1])
         gone = backend.get(ENTERPRISES, ids[0])
         backend.delete(ENTERPRISES, [(ids[0], gone.version)])
-        backend.write(ENTERPRISES, [Document(ids[1], doc.version,
-                                             {**doc.source, "grade": "AAA"})])
-        backend.write(ENTERPRISES, [Document("not-in-db", 1, {**doc.source,
-                                                              "uscc": "X" * 18})])
+        backend.write(ENTERPRISES, [Document(ids[1], doc.version, {**doc.source, "grade": "AAA"})])
+        backend.write(ENTERPRISES, [Document("not-in-db", 1, {**doc.source, "uscc": "X" * 18})])
         backend.refresh(ENTERPRISES)
         first = {r.index: r for r in check(db.session, backend, repair=True)}
         ent = first["enterprises"]

@@ -53,8 +53,13 @@ def test_without_a_cache_every_search_is_computed(tmp_path) -> None:
 def test_a_write_by_another_worker_is_seen_by_the_next_search(pair) -> None:
     reader, writer = pair
     assert reader.search(ENTERPRISES, _query("宁远")).total == 1
-    new = {**RECORDS[1], "uscc": "91320505MA1WWWWWWW", "name": "宁远数码有限公司",
-           "city_code": "320100", "industry": "apparel"}
+    new = {
+        **RECORDS[1],
+        "uscc": "91320505MA1WWWWWWW",
+        "name": "宁远数码有限公司",
+        "city_code": "320100",
+        "industry": "apparel",
+    }
     writer.write(ENTERPRISES, [_doc(new)])
     after = reader.search(ENTERPRISES, _query("宁远"))
     assert after.total == 2
@@ -63,11 +68,13 @@ def test_a_write_by_another_worker_is_seen_by_the_next_search(pair) -> None:
 
 def test_an_update_and_a_delete_by_another_worker_are_seen(pair) -> None:
     reader, writer = pair
-    assert [h.source["name"] for h in reader.search(ENTERPRISES, _query("王记")).hits] \
-        == ["苏州市姑苏区王记服装店"]
+    assert [h.source["name"] for h in reader.search(ENTERPRISES, _query("王记")).hits] == [
+        "苏州市姑苏区王记服装店"
+    ]
     writer.write(ENTERPRISES, [_doc({**RECORDS[2], "name": "苏州市姑苏区王记鞋店"}, 2)])
-    assert [h.source["name"] for h in reader.search(ENTERPRISES, _query("王记")).hits] \
-        == ["苏州市姑苏区王记鞋店"]
+    assert [h.source["name"] for h in reader.search(ENTERPRISES, _query("王记")).hits] == [
+        "苏州市姑苏区王记鞋店"
+    ]
     writer.delete(ENTERPRISES, [(_doc(RECORDS[2]).id, 3)])
     assert reader.search(ENTERPRISES, _query("王记")).total == 0
 

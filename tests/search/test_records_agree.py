@@ -18,13 +18,17 @@ from search.queries import search
 from tests.search.conftest import make_backend
 
 QUERIES = [
-    ("pledge", "", {}, "date"), ("pledge", "", {}, "score"), ("pledge", "有限", {}, "relevance"),
+    ("pledge", "", {}, "date"),
+    ("pledge", "", {}, "score"),
+    ("pledge", "有限", {}, "relevance"),
     ("pledge", "诚信", {}, "relevance"),
     ("pledge", "", {"category": ("voluntary_public",)}, "date"),
-    ("pledge", "", {"city": ("320500",)}, "score"), ("pledge", "科技", {}, "date"),
+    ("pledge", "", {"city": ("320500",)}, "score"),
+    ("pledge", "科技", {}, "date"),
     ("pledge", "", {"grade": ("A", "AA", "BBB")}, "date"),
     ("pledge", "不存在的字样", {}, "relevance"),
-    ("violation", "", {}, "date"), ("violation", "网络店铺", {}, "relevance"),
+    ("violation", "", {}, "date"),
+    ("violation", "网络店铺", {}, "relevance"),
     ("violation", "", {"category": ("false_advertising", "pricing")}, "date"),
     ("violation", "", {"tier": ("general", "serious")}, "score"),
     ("violation", "市场监督", {}, "date"),
@@ -39,9 +43,11 @@ def record_pair(app, request: pytest.FixtureRequest, tmp_path_factory):
 
     reset_state(app)
     runner = app.test_cli_runner()
-    for args in (["credit", "pledges", "seed-templates"],
-                 ["credit", "demo", "--enterprises", "2000", "--seed", "5", "--no-index"],
-                 ["credit", "rescore", "--all", "--workers", "1", "--no-catch-up"]):
+    for args in (
+        ["credit", "pledges", "seed-templates"],
+        ["credit", "demo", "--enterprises", "2000", "--seed", "5", "--no-index"],
+        ["credit", "rescore", "--all", "--workers", "1", "--no-catch-up"],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
     tmp = tmp_path_factory.mktemp("records-agree")
@@ -102,8 +108,6 @@ def _all_ids(backend, kind: str, q: str, filters: dict) -> list[str]:
 def test_the_query_set_is_not_trivial(record_pair):
     """Most queries must find something, or agreement would prove little."""
     embedded, _ = record_pair
-    found = [search(embedded, kind, q, filters=f, sort=s).result.total
-             for kind, q, f, s in QUERIES]
+    found = [search(embedded, kind, q, filters=f, sort=s).result.total for kind, q, f, s in QUERIES]
     assert sum(1 for n in found if n > 0) >= len(QUERIES) - 2
-    assert max(found) > 100 and found[QUERIES.index(
-        ("violation", "", {}, "date"))] > 10
+    assert max(found) > 100 and found[QUERIES.index(("violation", "", {}, "date"))] > 10

@@ -15,15 +15,24 @@ from tests.search.conftest import load, make_backend
 
 SET = json.loads(Path(__file__).with_name("relevance_set.json").read_text(encoding="utf-8"))
 #: The floor each backend must reach; the figures are printed for the closing note.
-MIN_NDCG = {"exact_name": 0.95, "uscc": 1.0, "code_as_typed": 1.0, "name_prefix": 0.9,
-            "fragment": 0.8, "shop": 0.8, "former_name": 0.8, "two_words": 0.8}
+MIN_NDCG = {
+    "exact_name": 0.95,
+    "uscc": 1.0,
+    "code_as_typed": 1.0,
+    "name_prefix": 0.9,
+    "fragment": 0.8,
+    "shop": 0.8,
+    "former_name": 0.8,
+    "two_words": 0.8,
+}
 
 
 def ndcg_at_10(ranked: list[str], judged: dict[str, int]) -> float:
-    dcg = sum((2 ** judged.get(code, 0) - 1) / math.log2(i + 2)
-              for i, code in enumerate(ranked[:10]))
+    dcg = sum(
+        (2 ** judged.get(code, 0) - 1) / math.log2(i + 2) for i, code in enumerate(ranked[:10])
+    )
     ideal = sorted(judged.values(), reverse=True)[:10]
-    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg else 0.0
 
 
@@ -55,7 +64,9 @@ def test_ndcg_at_10(backends, which: int, capsys) -> None:
     means = {k: sum(v) / len(v) for k, v in by_kind.items()}
     overall = sum(sum(v) for v in by_kind.values()) / len(SET)
     with capsys.disabled():
-        print(f"\nnDCG@10 {backend.name}: overall {overall:.3f}; " + ", ".join(
-            f"{k} {m:.3f}" for k, m in sorted(means.items())))
+        print(
+            f"\nnDCG@10 {backend.name}: overall {overall:.3f}; "
+            + ", ".join(f"{k} {m:.3f}" for k, m in sorted(means.items()))
+        )
     for kind, floor in MIN_NDCG.items():
         assert means[kind] >= floor, (kind, means[kind])

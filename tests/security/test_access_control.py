@@ -7,8 +7,12 @@ import pytest
 from tests.parties import bearer, client_token
 
 # Endpoints registered by libraries (OpenAPI JSON, Swagger UI, static files).
-LIBRARY_ENDPOINTS = {"static", "pages.static", "api-docs.openapi_json",
-                     "api-docs.openapi_swagger_ui"}
+LIBRARY_ENDPOINTS = {
+    "static",
+    "pages.static",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+}
 
 
 def _views(app):
@@ -19,9 +23,11 @@ def _views(app):
 
 
 def test_every_route_declares_public_or_a_scope(clean_app) -> None:
-    undeclared = [r.rule for r, view in _views(clean_app)
-                  if not getattr(view, "_credit_public", False)
-                  and not getattr(view, "_credit_scope", None)]
+    undeclared = [
+        r.rule
+        for r, view in _views(clean_app)
+        if not getattr(view, "_credit_public", False) and not getattr(view, "_credit_scope", None)
+    ]
     assert undeclared == []
 
 
@@ -30,12 +36,16 @@ def test_protected_routes_need_a_token_and_the_scope(client, clean_app, parties)
     internal_token = client_token(client, parties.clients["internal"])
     # Console pages check the scope of the session's token, not a bearer header: they
     # redirect to sign in instead (tests/pages/test_console_signin.py covers them).
-    protected = [(r, v) for r, v in _views(clean_app) if getattr(v, "_credit_scope", None)
-                 and not getattr(v, "_credit_console", False)]
+    protected = [
+        (r, v)
+        for r, v in _views(clean_app)
+        if getattr(v, "_credit_scope", None) and not getattr(v, "_credit_console", False)
+    ]
     assert protected, "no protected routes found"
     for rule, view in protected:
         url = rule.rule.replace("<string:uscc>", parties.owner_uscc).replace(
-            "<uscc>", parties.owner_uscc)
+            "<uscc>", parties.owner_uscc
+        )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             r = client.open(url, method=method, json={})
             assert r.status_code == 401, (method, url)
@@ -48,8 +58,9 @@ def test_protected_routes_need_a_token_and_the_scope(client, clean_app, parties)
 
 
 def test_garbage_token_is_401(client, parties) -> None:
-    r = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/contact",
-                   headers=bearer("jsct_at_forged"))
+    r = client.get(
+        f"/api/v1/enterprises/{parties.owner_uscc}/contact", headers=bearer("jsct_at_forged")
+    )
     assert r.status_code == 401
 
 
@@ -65,56 +76,103 @@ def _expect(owner, other, reg_out, reg_in, anonymous) -> dict:
 MATRIX = {
     ("GET", "/api/v1/enterprises/<string:uscc>"): ("enterprise", _expect(200, 200, 200, 200, 200)),
     ("GET", "/api/v1/enterprises/<string:uscc>/contact"): (
-        "enterprise", _expect(200, 404, 404, 200, 401)),
+        "enterprise",
+        _expect(200, 404, 404, 200, 401),
+    ),
     ("PATCH", "/api/v1/enterprises/<string:uscc>"): (
-        "enterprise", _expect(200, 403, 403, 403, 401)),
+        "enterprise",
+        _expect(200, 403, 403, 403, 401),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>/pledges"): (
-        "enterprise", _expect(200, 200, 200, 200, 200)),
+        "enterprise",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("GET", "/api/v1/pledges/<string:pledge_id>"): ("draft", _expect(200, 404, 404, 404, 404)),
-    ("PATCH", "/api/v1/pledges/<string:pledge_id>"): (
-        "draft", _expect(200, 404, 403, 403, 401)),
+    ("PATCH", "/api/v1/pledges/<string:pledge_id>"): ("draft", _expect(200, 404, 403, 403, 401)),
     ("POST", "/api/v1/pledges/<string:pledge_id>/publish"): (
-        "draft", _expect(200, 404, 403, 403, 401)),
+        "draft",
+        _expect(200, 404, 403, 403, 401),
+    ),
     ("POST", "/api/v1/pledges/<string:pledge_id>/amendments"): (
-        "published", _expect(201, 403, 403, 403, 401)),
+        "published",
+        _expect(201, 403, 403, 403, 401),
+    ),
     ("POST", "/api/v1/pledges/<string:pledge_id>/withdraw"): (
-        "published", _expect(200, 403, 403, 403, 401)),
+        "published",
+        _expect(200, 403, 403, 403, 401),
+    ),
     ("GET", "/api/v1/pledge-templates/<string:template_id>"): (
-        "template", _expect(200, 200, 200, 200, 200)),
+        "template",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("POST", "/api/v1/pledge-templates/<string:template_id>/publish"): (
-        "template_draft", _expect(403, 403, 403, 403, 401)),
+        "template_draft",
+        _expect(403, 403, 403, 403, 401),
+    ),
     ("GET", "/api/v1/violations/<string:violation_id>"): (
-        "violation", _expect(200, 200, 200, 200, 200)),
+        "violation",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("GET", "/api/v1/violations/<string:violation_id>#minor"): (
-        "violation_minor", _expect(200, 404, 404, 200, 404)),
+        "violation_minor",
+        _expect(200, 404, 404, 200, 404),
+    ),
     ("POST", "/api/v1/violations/<string:violation_id>/revocation"): (
-        "violation", _expect(403, 403, 403, 200, 401)),
+        "violation",
+        _expect(403, 403, 403, 200, 401),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>/violations"): (
-        "enterprise", _expect(200, 200, 200, 200, 200)),
+        "enterprise",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("POST", "/api/v1/violations/<string:violation_id>/corrections"): (
-        "violation", _expect(403, 403, 403, 200, 401)),
+        "violation",
+        _expect(403, 403, 403, 200, 401),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>/standing"): (
-        "enterprise", _expect(200, 200, 200, 200, 200)),
+        "enterprise",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>/rating"): (
-        "enterprise", _expect(200, 200, 200, 200, 200)),
+        "enterprise",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>/rating/history"): (
-        "enterprise", _expect(200, 200, 200, 200, 200)),
+        "enterprise",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>/rating/explain"): (
-        "enterprise", _expect(200, 200, 200, 200, 200)),
+        "enterprise",
+        _expect(200, 200, 200, 200, 200),
+    ),
     ("POST", "/api/v1/violations/<string:violation_id>/objections"): (
-        "violation", _expect(201, 403, 403, 403, 401)),
+        "violation",
+        _expect(201, 403, 403, 403, 401),
+    ),
     ("GET", "/api/v1/objections/<string:objection_id>"): (
-        "objection", _expect(200, 404, 404, 200, 404)),
+        "objection",
+        _expect(200, 404, 404, 200, 404),
+    ),
     ("POST", "/api/v1/objections/<string:objection_id>/decision"): (
-        "objection", _expect(403, 403, 404, 200, 401)),
+        "objection",
+        _expect(403, 403, 404, 200, 401),
+    ),
     ("POST", "/api/v1/objections/<string:objection_id>/extension"): (
-        "objection", _expect(403, 403, 404, 200, 401)),
+        "objection",
+        _expect(403, 403, 404, 200, 401),
+    ),
     ("POST", "/api/v1/violations/<string:violation_id>/repairs"): (
-        "violation_repairable", _expect(201, 403, 403, 403, 401)),
+        "violation_repairable",
+        _expect(201, 403, 403, 403, 401),
+    ),
     ("GET", "/api/v1/repairs/<string:application_id>"): (
-        "repair", _expect(200, 404, 404, 200, 404)),
+        "repair",
+        _expect(200, 404, 404, 200, 404),
+    ),
     ("POST", "/api/v1/repairs/<string:application_id>/decision"): (
-        "repair", _expect(403, 403, 404, 200, 401)),
+        "repair",
+        _expect(403, 403, 404, 200, 401),
+    ),
 }
 
 BODIES = {
@@ -124,23 +182,41 @@ BODIES = {
     "POST /api/v1/violations/<string:violation_id>/revocation": {"reason": "复议撤销原决定"},
     "POST /api/v1/violations/<string:violation_id>/objections": {"reasons": "事实认定有误"},
     "POST /api/v1/violations/<string:violation_id>/corrections": {
-        "field": "facts", "new_value": "更正后的事实", "reason": "笔误"},
-    "POST /api/v1/objections/<string:objection_id>/decision": {"accepted": False,
-                                                                "reason": "维持原决定"},
-    "POST /api/v1/objections/<string:objection_id>/extension": {"days": 5,
-                                                                 "reason": "需调取数据"},
-    "POST /api/v1/repairs/<string:application_id>/decision": {"accepted": True,
-                                                               "reason": "同意修复"},
+        "field": "facts",
+        "new_value": "更正后的事实",
+        "reason": "笔误",
+    },
+    "POST /api/v1/objections/<string:objection_id>/decision": {
+        "accepted": False,
+        "reason": "维持原决定",
+    },
+    "POST /api/v1/objections/<string:objection_id>/extension": {"days": 5, "reason": "需调取数据"},
+    "POST /api/v1/repairs/<string:application_id>/decision": {
+        "accepted": True,
+        "reason": "同意修复",
+    },
 }
-ACTIONS = ("/publish", "/amendments", "/withdraw", "/revocation", "/corrections",
-           "/extension", "/decision")
+ACTIONS = (
+    "/publish",
+    "/amendments",
+    "/withdraw",
+    "/revocation",
+    "/corrections",
+    "/extension",
+    "/decision",
+)
 
 
 def test_matrix_covers_every_object_route(clean_app) -> None:
-    routes = {(m, r.rule) for r, _ in _views(clean_app)
-              for m in r.methods - {"HEAD", "OPTIONS"}
-              if "<" in r.rule and r.rule.startswith("/api/")
-              and ("uscc>" in r.rule or "id>" in r.rule) and not r.rule.startswith("/api/v1/uscc")}
+    routes = {
+        (m, r.rule)
+        for r, _ in _views(clean_app)
+        for m in r.methods - {"HEAD", "OPTIONS"}
+        if "<" in r.rule
+        and r.rule.startswith("/api/")
+        and ("uscc>" in r.rule or "id>" in r.rule)
+        and not r.rule.startswith("/api/v1/uscc")
+    }
     assert routes == {(m, rule.split("#")[0]) for m, rule in MATRIX}
 
 
@@ -154,11 +230,9 @@ def _workflow_target(kind: str, parties) -> tuple[dict, dict]:
     seed_templates()
     v = make_violation(parties, days_ago=120)
     owner = owner_identity(parties.owner_uscc)
-    repair_pledge = make_pledge(parties.owner_uscc, publish=True,
-                                template_code="CREDIT-REPAIR")
+    repair_pledge = make_pledge(parties.owner_uscc, publish=True, template_code="CREDIT-REPAIR")
     if kind == "violation_repairable":
-        return {"pledge_id": repair_pledge.id, "statement": "已整改到位"}, {
-            "violation_id": v.id}
+        return {"pledge_id": repair_pledge.id, "statement": "已整改到位"}, {"violation_id": v.id}
     with unit_of_work() as uow:
         if kind == "objection":
             item = workflow.file_objection(owner, uow, v.id, "事实认定有误", [])
@@ -189,9 +263,19 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
     if kind == "template":
         return "", {"template_id": template.id}
     with unit_of_work() as uow:
-        draft = pledges.create_template(SYSTEM, uow, {
-            "code": "NEW", "type": "voluntary_public", "title": "新模板", "title_en": "New",
-            "preamble": "承诺如下：", "preamble_en": "We pledge:", "clauses": template.clauses})
+        draft = pledges.create_template(
+            SYSTEM,
+            uow,
+            {
+                "code": "NEW",
+                "type": "voluntary_public",
+                "title": "新模板",
+                "title_en": "New",
+                "preamble": "承诺如下：",
+                "preamble_en": "We pledge:",
+                "clauses": template.clauses,
+            },
+        )
     return "", {"template_id": draft.id}
 
 
@@ -205,16 +289,18 @@ def test_authorization_matrix(client, parties, route) -> None:
         url = rule
         for name, value in params.items():
             url = url.replace(f"<string:{name}>", value)
-        headers = {} if party == "anonymous" else bearer(
-            client_token(client, parties.clients[party]))
+        headers = (
+            {} if party == "anonymous" else bearer(client_token(client, parties.clients[party]))
+        )
         body = {**BODIES.get(f"{method} {rule}", {}), **(extra if isinstance(extra, dict) else {})}
         kwargs: dict = {"json": body} if method != "GET" else {}
         if method in {"PATCH", "POST"}:
             base = url
             for action in ACTIONS:
                 base = base.split(action)[0]
-            owner_view = client.get(base, headers=bearer(client_token(
-                client, parties.clients["owner"])))
+            owner_view = client.get(
+                base, headers=bearer(client_token(client, parties.clients["owner"]))
+            )
             if "ETag" in owner_view.headers:
                 headers["If-Match"] = owner_view.headers["ETag"]
         r = client.open(url, method=method, headers=headers, **kwargs)
@@ -234,8 +320,20 @@ def _owner_patch(client, parties, body: dict, etag: str | None = "current"):
     return client.patch(url, json=body, headers=headers)
 
 
-@pytest.mark.parametrize("field", ["uscc", "name", "version", "id", "entity_type", "status",
-                                   "city_code", "enterprise_id", "updated_at"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "uscc",
+        "name",
+        "version",
+        "id",
+        "entity_type",
+        "status",
+        "city_code",
+        "enterprise_id",
+        "updated_at",
+    ],
+)
 def test_server_owned_fields_are_rejected(client, parties, field: str) -> None:
     r = _owner_patch(client, parties, {field: "x", "customer_service_email": "a@example.com"})
     assert r.status_code == 400
@@ -243,11 +341,17 @@ def test_server_owned_fields_are_rejected(client, parties, field: str) -> None:
 
 
 def test_owner_updates_shops_and_contact(client, parties) -> None:
-    r = _owner_patch(client, parties, {
-        "shops": [{"platform": "jd", "shop_name": "新开京东店",
-                   "url": "https://jd.example.com/x"}],
-        "customer_service_phone": "025-12345678",
-        "customer_service_email": "service@example.com"})
+    r = _owner_patch(
+        client,
+        parties,
+        {
+            "shops": [
+                {"platform": "jd", "shop_name": "新开京东店", "url": "https://jd.example.com/x"}
+            ],
+            "customer_service_phone": "025-12345678",
+            "customer_service_email": "service@example.com",
+        },
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     body = r.get_json()
     assert [s["shop_name"] for s in body["shops"]] == ["新开京东店"]
@@ -262,24 +366,26 @@ def test_owner_updates_shops_and_contact(client, parties) -> None:
 def test_if_match_is_required_and_checked(client, parties) -> None:
     r = _owner_patch(client, parties, {"customer_service_email": "a@example.com"}, etag=None)
     assert r.status_code == 428
-    r = _owner_patch(client, parties, {"customer_service_email": "a@example.com"},
-                     etag='"999"')
+    r = _owner_patch(client, parties, {"customer_service_email": "a@example.com"}, etag='"999"')
     assert r.status_code == 412
 
 
 def test_two_editors_cannot_overwrite_each_other(client, parties) -> None:
     url = f"/api/v1/enterprises/{parties.owner_uscc}"
     etag = client.get(url).headers["ETag"]
-    first = _owner_patch(client, parties, {"customer_service_email": "a@example.com"},
-                         etag=etag)
-    second = _owner_patch(client, parties, {"customer_service_email": "b@example.com"},
-                          etag=etag)
+    first = _owner_patch(client, parties, {"customer_service_email": "a@example.com"}, etag=etag)
+    second = _owner_patch(client, parties, {"customer_service_email": "b@example.com"}, etag=etag)
     assert first.status_code == 200 and second.status_code == 412
 
 
 def test_bad_contact_values_are_listed(client, parties) -> None:
-    r = _owner_patch(client, parties, {"customer_service_email": "not-an-email",
-                                       "customer_service_phone": "call me"})
+    r = _owner_patch(
+        client,
+        parties,
+        {"customer_service_email": "not-an-email", "customer_service_phone": "call me"},
+    )
     assert r.status_code == 400
     assert {e["field"] for e in r.get_json()["errors"]} == {
-        "customer_service_email", "customer_service_phone"}
+        "customer_service_email",
+        "customer_service_phone",
+    }

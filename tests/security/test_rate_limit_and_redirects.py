@@ -12,15 +12,21 @@ from tests.parties import REDIRECT, login, make_parties, pkce_pair
 
 
 def test_token_endpoint_is_rate_limited(app_config: dict) -> None:
-    app = make_app({**app_config, "RATELIMIT_TOKEN": "3 per minute",
-                    "RATELIMIT_LOGIN": "2 per minute"})
+    app = make_app(
+        {**app_config, "RATELIMIT_TOKEN": "3 per minute", "RATELIMIT_LOGIN": "2 per minute"}
+    )
     reset_state(app)
     client = app.test_client()
-    statuses = [client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                            auth=("jsc_nobody", "bad")).status_code for _ in range(4)]
+    statuses = [
+        client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("jsc_nobody", "bad")
+        ).status_code
+        for _ in range(4)
+    ]
     assert statuses[:3] == [401, 401, 401] and statuses[3] == 429
-    r = client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                    auth=("jsc_nobody", "bad"))
+    r = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("jsc_nobody", "bad")
+    )
     assert r.status_code == 429
     assert r.content_type == "application/problem+json"
     assert int(r.headers["Retry-After"]) > 0
@@ -30,12 +36,18 @@ def test_token_endpoint_is_rate_limited(app_config: dict) -> None:
 
 
 ATTACKER_URIS = [
-    "https://attacker.test/cb", "https://console.example.com@attacker.test/callback",
-    "https://console.example.com/callback/../evil", "https://console.example.com/callback/",
-    "https://CONSOLE.example.com/callback", "https:attacker.test",
-    "https://console.example.com/callback?x=1", "//attacker.test/callback",
-    "http://localhost:80@attacker.test/", "javascript:alert(1)",
-    "https://console.example.com/callback%2F..%2Fevil", "https://console.example.com.attacker.test/callback",
+    "https://attacker.test/cb",
+    "https://console.example.com@attacker.test/callback",
+    "https://console.example.com/callback/../evil",
+    "https://console.example.com/callback/",
+    "https://CONSOLE.example.com/callback",
+    "https:attacker.test",
+    "https://console.example.com/callback?x=1",
+    "//attacker.test/callback",
+    "http://localhost:80@attacker.test/",
+    "javascript:alert(1)",
+    "https://console.example.com/callback%2F..%2Fevil",
+    "https://console.example.com.attacker.test/callback",
 ]
 
 
@@ -57,17 +69,30 @@ def test_redirect_uri_fuzz(clean_app) -> None:
     console = parties.clients["console"].client_id
     _, challenge = pkce_pair()
 
-    @given(uri=st.sampled_from(ATTACKER_URIS) | st.text(max_size=40).map(
-               lambda s: "https://attacker.test/" + s),
-           response_type=st.sampled_from(["code", "token", "id_token", "", "code token"]),
-           scope=st.sampled_from(["enterprises:read", "admin", "nonsense", ""]),
-           method=st.sampled_from(["S256", "plain", ""]))
-    @settings(max_examples=120, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @given(
+        uri=st.sampled_from(ATTACKER_URIS)
+        | st.text(max_size=40).map(lambda s: "https://attacker.test/" + s),
+        response_type=st.sampled_from(["code", "token", "id_token", "", "code token"]),
+        scope=st.sampled_from(["enterprises:read", "admin", "nonsense", ""]),
+        method=st.sampled_from(["S256", "plain", ""]),
+    )
+    @settings(
+        max_examples=120,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(uri: str, response_type: str, scope: str, method: str) -> None:
-        params = {"response_type": response_type, "client_id": console, "redirect_uri": uri,
-                  "scope": scope, "state": "s", "code_challenge": challenge,
-                  "code_challenge_method": method}
+        params = {
+            "response_type": response_type,
+            "client_id": console,
+            "redirect_uri": uri,
+            "scope": scope,
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": method,
+        }
         for resp in (client.get("/oauth/authorize", query_string=params),):
             _assert_no_offlist_redirect(resp)
             assert resp.status_code in {200, 302, 400}
@@ -92,9 +117,15 @@ def test_login_next_is_never_an_open_redirect(client, clean_app) -> None:
         make_parties()
     for target in ("https://attacker.test/", "//attacker.test/x", "javascript:alert(1)"):
         page = client.get("/login")
-        r = client.post("/login", data={"username": "staff-a", "password": PASSWORD,
-                                        "csrf": csrf_of(page.get_data(as_text=True)),
-                                        "next": target})
+        r = client.post(
+            "/login",
+            data={
+                "username": "staff-a",
+                "password": PASSWORD,
+                "csrf": csrf_of(page.get_data(as_text=True)),
+                "next": target,
+            },
+        )
         assert r.status_code == 302
         assert r.headers["Location"] in {"/", "http://localhost/"}
 

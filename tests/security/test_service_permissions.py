@@ -18,25 +18,57 @@ from credit.uow import unit_of_work
 from credit.violations import registry, workflow
 from credit.violations import service as violations
 
-ENTERPRISE = Identity(IdentityKind.ENTERPRISE, "client:x", enterprise_id="nobody",
-                      scopes=frozenset({"enterprises:write", "enterprises:read"}))
-REGULATOR = Identity(IdentityKind.REGULATOR, "client:y", authority_id="a",
-                     scopes=frozenset({"violations:write"}), jurisdiction=frozenset({"320000"}))
+ENTERPRISE = Identity(
+    IdentityKind.ENTERPRISE,
+    "client:x",
+    enterprise_id="nobody",
+    scopes=frozenset({"enterprises:write", "enterprises:read"}),
+)
+REGULATOR = Identity(
+    IdentityKind.REGULATOR,
+    "client:y",
+    authority_id="a",
+    scopes=frozenset({"violations:write"}),
+    jurisdiction=frozenset({"320000"}),
+)
 
 # Functions anyone may call (public registry reads).
-PUBLIC = {"enterprises.get_enterprise", "enterprises.list_enterprises",
-          "enterprises.check_uscc", "enterprises.count_enterprises",
-          "pledges.list_templates", "pledges.get_template", "pledges.get_pledge",
-          "pledges.list_pledges", "pledges.list_enterprise_pledges",
-          "violations.get_violation", "violations.list_violations",
-          "violations.list_enterprise_violations", "registry.enterprise_standing",
-          "ratings.get_rating", "ratings.rating_history", "ratings.explain_rating",
-          "ratings.list_models", "registry.public_statistics", "reports.build_profile",
-          "pledges.latest_pledges", "violations.latest_violations",
-          "reports.issue_report", "reports.get_report", "reports.verify_report"}
-MODULES = {"enterprises": enterprises, "accounts": accounts, "pledges": pledges,
-           "violations": violations, "workflow": workflow, "registry": registry,
-           "ratings": ratings, "reports": reports}
+PUBLIC = {
+    "enterprises.get_enterprise",
+    "enterprises.list_enterprises",
+    "enterprises.check_uscc",
+    "enterprises.count_enterprises",
+    "pledges.list_templates",
+    "pledges.get_template",
+    "pledges.get_pledge",
+    "pledges.list_pledges",
+    "pledges.list_enterprise_pledges",
+    "violations.get_violation",
+    "violations.list_violations",
+    "violations.list_enterprise_violations",
+    "registry.enterprise_standing",
+    "ratings.get_rating",
+    "ratings.rating_history",
+    "ratings.explain_rating",
+    "ratings.list_models",
+    "registry.public_statistics",
+    "reports.build_profile",
+    "pledges.latest_pledges",
+    "violations.latest_violations",
+    "reports.issue_report",
+    "reports.get_report",
+    "reports.verify_report",
+}
+MODULES = {
+    "enterprises": enterprises,
+    "accounts": accounts,
+    "pledges": pledges,
+    "violations": violations,
+    "workflow": workflow,
+    "registry": registry,
+    "ratings": ratings,
+    "reports": reports,
+}
 
 # Functions that take a uow: called with these keyword arguments.
 DENIED = {
@@ -45,34 +77,63 @@ DENIED = {
     "accounts.create_client": {"kind": "enterprise", "name": "x", "scope_list": []},
     "accounts.disable_client": {"client_id": "jsc_x"},
     "accounts.rotate_client_secret": {"client_id": "jsc_x"},
-    "accounts.register_console_client": {"client_id": "jsc_console", "name": "x",
-                                         "redirect_uris": ["https://x.example/cb"]},
-    "accounts.create_user": {"username": "u", "password": "p" * 12, "kind": "operator",
-                             "display_name": "x", "scope_list": []},
+    "accounts.register_console_client": {
+        "client_id": "jsc_console",
+        "name": "x",
+        "redirect_uris": ["https://x.example/cb"],
+    },
+    "accounts.create_user": {
+        "username": "u",
+        "password": "p" * 12,
+        "kind": "operator",
+        "display_name": "x",
+        "scope_list": [],
+    },
     "pledges.create_template": {"data": {}},
     "pledges.publish_template": {"template_id": "x"},
     "pledges.seed_templates": {},
     "pledges.grant_mandates": {"platform_code": "x", "merchant_codes": []},
     "pledges.expire_due_pledges": {},
     "violations.end_due_publicity": {},
-    "pledges.record_breach": {"pledge_id": "x", "clause_code": "C01", "violation_id": "v",
-                              "decided_on": None},
+    "pledges.record_breach": {
+        "pledge_id": "x",
+        "clause_code": "C01",
+        "violation_id": "v",
+        "decided_on": None,
+    },
 }
 # Operator jobs without a caller's unit of work: called with these keyword arguments.
 DENIED_JOBS = {"ratings.rescore_enterprises": {"codes": []}, "ratings.sweep_stale_ratings": {}}
 # Reads that are not public, and object-level writes: checked on a real object below.
-OBJECT_LEVEL = {"enterprises.get_enterprise_contact", "enterprises.update_enterprise_profile",
-                "accounts.list_clients", "pledges.create_pledge", "pledges.update_draft",
-                "pledges.publish_pledge", "pledges.amend_pledge", "pledges.withdraw_pledge",
-                "pledges.file_for_merchant", "pledges.file_batch", "violations.record_violation",
-                "violations.revoke_violation", "workflow.file_objection",
-                "workflow.get_objection", "workflow.decide_objection",
-                "workflow.apply_for_repair", "workflow.get_repair", "workflow.decide_repair",
-                "workflow.authority_queue", "workflow.extend_objection",
-                "registry.correct_violation",
-                "registry.list_on_serious_list", "registry.commend", "registry.statistics",
-                "enterprises.get_own_enterprise", "violations.list_authority_violations",
-                "workflow.enterprise_cases"}
+OBJECT_LEVEL = {
+    "enterprises.get_enterprise_contact",
+    "enterprises.update_enterprise_profile",
+    "accounts.list_clients",
+    "pledges.create_pledge",
+    "pledges.update_draft",
+    "pledges.publish_pledge",
+    "pledges.amend_pledge",
+    "pledges.withdraw_pledge",
+    "pledges.file_for_merchant",
+    "pledges.file_batch",
+    "violations.record_violation",
+    "violations.revoke_violation",
+    "workflow.file_objection",
+    "workflow.get_objection",
+    "workflow.decide_objection",
+    "workflow.apply_for_repair",
+    "workflow.get_repair",
+    "workflow.decide_repair",
+    "workflow.authority_queue",
+    "workflow.extend_objection",
+    "registry.correct_violation",
+    "registry.list_on_serious_list",
+    "registry.commend",
+    "registry.statistics",
+    "enterprises.get_own_enterprise",
+    "violations.list_authority_violations",
+    "workflow.enterprise_cases",
+}
 
 
 def _service_functions() -> set[str]:
@@ -80,8 +141,12 @@ def _service_functions() -> set[str]:
     for label, module in MODULES.items():
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             params = list(inspect.signature(fn).parameters)
-            if fn.__module__ == module.__name__ and not name.startswith("_") \
-                    and params and params[0] == "identity":
+            if (
+                fn.__module__ == module.__name__
+                and not name.startswith("_")
+                and params
+                and params[0] == "identity"
+            ):
                 names.add(f"{label}.{name}")
     return names
 
@@ -91,8 +156,9 @@ def test_every_service_function_is_classified() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DENIED_JOBS))
-@pytest.mark.parametrize("identity", [ANONYMOUS, ENTERPRISE, REGULATOR],
-                         ids=["anonymous", "enterprise", "regulator"])
+@pytest.mark.parametrize(
+    "identity", [ANONYMOUS, ENTERPRISE, REGULATOR], ids=["anonymous", "enterprise", "regulator"]
+)
 def test_denied_identity_cannot_run_jobs(app_ctx, name: str, identity) -> None:
     label, fn_name = name.split(".")
     with pytest.raises(PermissionDenied):
@@ -100,8 +166,9 @@ def test_denied_identity_cannot_run_jobs(app_ctx, name: str, identity) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DENIED))
-@pytest.mark.parametrize("identity", [ANONYMOUS, ENTERPRISE, REGULATOR],
-                         ids=["anonymous", "enterprise", "regulator"])
+@pytest.mark.parametrize(
+    "identity", [ANONYMOUS, ENTERPRISE, REGULATOR], ids=["anonymous", "enterprise", "regulator"]
+)
 def test_denied_identity_gets_permission_denied(app_ctx, name: str, identity) -> None:
     label, fn_name = name.split(".")
     fn = getattr(MODULES[label], fn_name)
@@ -117,8 +184,9 @@ def test_object_level_functions(app_ctx) -> None:
     with pytest.raises(PermissionDenied):
         accounts.list_clients(ENTERPRISE)
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
-        enterprises.update_enterprise_profile(ENTERPRISE, uow, rec["uscc"],
-                                              {"customer_service_email": "a@b.cn"}, 1)
+        enterprises.update_enterprise_profile(
+            ENTERPRISE, uow, rec["uscc"], {"customer_service_email": "a@b.cn"}, 1
+        )
     from credit.errors import NotFound
 
     with pytest.raises(NotFound):  # not public: denied as if it did not exist

@@ -33,8 +33,13 @@ def test_indexer_runs_after_commit(app_ctx) -> None:
 def test_indexer_down_then_catches_up(app_config: dict, clean_app) -> None:
     # A second app on the same database whose search service is unreachable (a real
     # connection failure), and whose indexer therefore cannot deliver.
-    down = make_app({**app_config, "SEARCH_URL": "http://127.0.0.1:9",
-                     "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search.db"})
+    down = make_app(
+        {
+            **app_config,
+            "SEARCH_URL": "http://127.0.0.1:9",
+            "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search.db",
+        }
+    )
     records = sample_records(4, seed=21)
     with down.app_context():
         import_records(records)  # commits fine even though indexing fails
@@ -96,8 +101,9 @@ def test_reindex_rebuilds_from_database(clean_app) -> None:
         assert backend.count(ENTERPRISES) == 25
 
 
-def test_poller_sweeps_expired_pledges_and_catches_up(app_config: dict, clean_app,
-                                                      frozen_clock) -> None:
+def test_poller_sweeps_expired_pledges_and_catches_up(
+    app_config: dict, clean_app, frozen_clock
+) -> None:
     """The background poller, started the way `make run` starts it, expires pledges no
     request touches and delivers their events."""
     import time as _time
@@ -139,8 +145,10 @@ def test_parallel_reindex_builds_the_same_documents(clean_app) -> None:
     from search.indexer import check, reindex
 
     runner = clean_app.test_cli_runner()
-    for args in (["credit", "pledges", "seed-templates"],
-                 ["credit", "demo", "--enterprises", "300", "--seed", "3"]):
+    for args in (
+        ["credit", "pledges", "seed-templates"],
+        ["credit", "demo", "--enterprises", "300", "--seed", "3"],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
     with clean_app.app_context():

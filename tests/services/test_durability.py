@@ -24,4 +24,3 @@ def test_database_durability_settings(app_ctx, db_kind: str) -> None:
             assert conn.execute(sa.text("SHOW fsync")).scalar() == "on"
             assert conn.execute(sa.text("SHOW synchronous_commit")).scalar() == "on"
             assert conn.execute(sa.text("SHOW full_page_writes")).scalar() == "on"
-

@@ -16,8 +16,18 @@ from credit.enterprises.models import Enterprise
 from credit.extensions import db
 from tests.helpers import sample_records
 
-HEADER = ["uscc", "name", "operator_type", "industry", "registration_date", "status",
-          "legal_representative", "district_code", "former_names", "shops"]
+HEADER = [
+    "uscc",
+    "name",
+    "operator_type",
+    "industry",
+    "registration_date",
+    "status",
+    "legal_representative",
+    "district_code",
+    "former_names",
+    "shops",
+]
 
 
 def _code(n: int, city: str = "320583") -> str:
@@ -25,16 +35,25 @@ def _code(n: int, city: str = "320583") -> str:
 
 
 def _row(code: str, name: str, **kw: str) -> list[str]:
-    base = {"uscc": code, "name": name, "operator_type": "on_platform", "industry": "food",
-            "registration_date": "2020-05-01", "status": "active",
-            "legal_representative": "王小明", "district_code": "",
-            "former_names": "", "shops": "taobao|小明食品店|https://taobao.example.com/1"}
+    base = {
+        "uscc": code,
+        "name": name,
+        "operator_type": "on_platform",
+        "industry": "food",
+        "registration_date": "2020-05-01",
+        "status": "active",
+        "legal_representative": "王小明",
+        "district_code": "",
+        "former_names": "",
+        "shops": "taobao|小明食品店|https://taobao.example.com/1",
+    }
     base.update(kw)
     return [base[h] for h in HEADER]
 
 
-def _write(path: Path, rows: list[list[str]], bom: bool = False,
-           header: list[str] = HEADER) -> Path:
+def _write(
+    path: Path, rows: list[list[str]], bom: bool = False, header: list[str] = HEADER
+) -> Path:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(header)
@@ -53,10 +72,16 @@ def _count(model) -> int:
 
 @pytest.mark.parametrize("bom", [False, True])
 def test_import_good_file(app_ctx, tmp_path: Path, bom: bool) -> None:
-    path = _write(tmp_path / "a.csv", [_row(_code(1), "昆山小明食品有限公司"),
-                                       _row(_code(2), "昆山大明食品有限公司",
-                                            former_names="昆山旧名有限公司;昆山更旧有限公司")],
-                  bom=bom)
+    path = _write(
+        tmp_path / "a.csv",
+        [
+            _row(_code(1), "昆山小明食品有限公司"),
+            _row(
+                _code(2), "昆山大明食品有限公司", former_names="昆山旧名有限公司;昆山更旧有限公司"
+            ),
+        ],
+        bom=bom,
+    )
     result = _run(app_ctx, "import-enterprises", str(path))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[0])
@@ -93,8 +118,13 @@ def test_bad_rows_are_reported_and_good_rows_imported(app_ctx, tmp_path: Path) -
         _row(_code(7), "区县错误有限公司", district_code="320102"),
     ]
     report = tmp_path / "report.csv"
-    result = _run(app_ctx, "import-enterprises", str(_write(tmp_path / "b.csv", rows)),
-                  "--report", str(report))
+    result = _run(
+        app_ctx,
+        "import-enterprises",
+        str(_write(tmp_path / "b.csv", rows)),
+        "--report",
+        str(report),
+    )
     assert result.exit_code == 2
     summary = json.loads(result.stdout.strip().splitlines()[0])
     assert summary["created"] == 1 and summary["rejected_rows"] == 6
@@ -111,8 +141,9 @@ def test_bad_rows_are_reported_and_good_rows_imported(app_ctx, tmp_path: Path) -
 
 
 def test_header_errors_import_nothing(app_ctx, tmp_path: Path) -> None:
-    path = _write(tmp_path / "h.csv", [_row(_code(8), "某某有限公司")],
-                  header=["uscc", "名称X", *HEADER[2:]])
+    path = _write(
+        tmp_path / "h.csv", [_row(_code(8), "某某有限公司")], header=["uscc", "名称X", *HEADER[2:]]
+    )
     result = _run(app_ctx, "import-enterprises", str(path))
     assert result.exit_code != 0
     assert "名称X" in result.output and "name" in result.output
@@ -127,8 +158,7 @@ def test_reimport_is_idempotent_and_updates(app_ctx, tmp_path: Path) -> None:
     again = _run(app_ctx, "import-enterprises", str(path))
     assert json.loads(again.stdout.strip().splitlines()[0])["unchanged"] == 2
     assert _count(ChangeEvent) == events  # nothing changed, nothing emitted
-    rows[1] = _row(_code(11), "昆山二号食品有限公司", status="cancelled",
-                   shops="jd|二号京东店|")
+    rows[1] = _row(_code(11), "昆山二号食品有限公司", status="cancelled", shops="jd|二号京东店|")
     changed = _run(app_ctx, "import-enterprises", str(_write(tmp_path / "d.csv", rows)))
     assert json.loads(changed.stdout.strip().splitlines()[0])["updated"] == 1
     e = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == _code(11)))

@@ -27,24 +27,35 @@ def test_production_requires_secret(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="CREDIT_SECRET_KEY is required"):
         load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_ENV": "production"})
     with pytest.raises(ConfigError, match="at least 32"):
-        load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_ENV": "production",
-                       "CREDIT_SECRET_KEY": "short"})
+        load_settings(
+            {
+                "CREDIT_INSTANCE_DIR": str(tmp_path),
+                "CREDIT_ENV": "production",
+                "CREDIT_SECRET_KEY": "short",
+            }
+        )
 
 
 def test_every_invalid_value_is_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path),
-                       "CREDIT_DATABASE_URL": "mysql://x", "CREDIT_SEARCH_URL": "ftp://es",
-                       "CREDIT_PAGE_SIZE_MAX": "0", "CREDIT_ENV": "prod"})
+        load_settings(
+            {
+                "CREDIT_INSTANCE_DIR": str(tmp_path),
+                "CREDIT_DATABASE_URL": "mysql://x",
+                "CREDIT_SEARCH_URL": "ftp://es",
+                "CREDIT_PAGE_SIZE_MAX": "0",
+                "CREDIT_ENV": "prod",
+            }
+        )
     message = str(info.value)
-    for name in ("CREDIT_DATABASE_URL", "CREDIT_SEARCH_URL", "CREDIT_PAGE_SIZE_MAX",
-                 "CREDIT_ENV"):
+    for name in ("CREDIT_DATABASE_URL", "CREDIT_SEARCH_URL", "CREDIT_PAGE_SIZE_MAX", "CREDIT_ENV"):
         assert name in message
 
 
 def test_search_url_selects_elasticsearch(tmp_path: Path) -> None:
-    s = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path),
-                       "CREDIT_SEARCH_URL": "http://127.0.0.1:9200"})
+    s = load_settings(
+        {"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_SEARCH_URL": "http://127.0.0.1:9200"}
+    )
     assert s["CREDIT_SEARCH_URL"] == "http://127.0.0.1:9200"
 
 
@@ -61,10 +72,18 @@ def test_wsgi_stops_with_a_clear_message(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True, text=True,
-                       env={"CREDIT_INSTANCE_DIR": str(tmp_path), "CREDIT_PAGE_SIZE_MAX": "x",
-                            "PATH": "/usr/bin:/bin"},
-                       cwd=Path(__file__).resolve().parents[2], check=False)
+    r = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        capture_output=True,
+        text=True,
+        env={
+            "CREDIT_INSTANCE_DIR": str(tmp_path),
+            "CREDIT_PAGE_SIZE_MAX": "x",
+            "PATH": "/usr/bin:/bin",
+        },
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
     assert r.returncode == 1
     assert "CREDIT_PAGE_SIZE_MAX" in r.stderr and "configuration error" in r.stderr
     assert "Traceback" not in r.stderr

@@ -16,8 +16,11 @@ def test_examples() -> None:
     assert mask_person_name(None) is None
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
-               min_size=2, max_size=8))
+@given(
+    st.text(
+        alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=2, max_size=8
+    )
+)
 def test_masked_name_never_reveals_the_middle(name: str) -> None:
     masked = mask_person_name(name)
     assert masked != name

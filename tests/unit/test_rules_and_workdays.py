@@ -12,18 +12,32 @@ from credit import workdays
 from credit.violations import rules
 
 
-@pytest.mark.parametrize(("tier", "decided", "version", "published", "repairable", "until"), [
-    ("general", date(2026, 3, 31), "NDRC-58-2023", True, date(2026, 6, 30), date(2027, 3, 30)),
-    ("general", date(2026, 4, 1), "NDRC-36-2026", True, date(2026, 7, 1), date(2027, 3, 31)),
-    ("serious", date(2026, 3, 31), "NDRC-58-2023", True, date(2027, 3, 31), date(2029, 3, 30)),
-    ("serious", date(2026, 4, 1), "NDRC-36-2026", True, date(2027, 4, 1), date(2029, 3, 31)),
-    ("minor", date(2026, 4, 1), "NDRC-36-2026", False, date(2026, 4, 1), date(2026, 6, 30)),
-    ("general", date(2025, 11, 30), "NDRC-58-2023", True, date(2026, 2, 28), date(2026, 11, 29)),
-])
+@pytest.mark.parametrize(
+    ("tier", "decided", "version", "published", "repairable", "until"),
+    [
+        ("general", date(2026, 3, 31), "NDRC-58-2023", True, date(2026, 6, 30), date(2027, 3, 30)),
+        ("general", date(2026, 4, 1), "NDRC-36-2026", True, date(2026, 7, 1), date(2027, 3, 31)),
+        ("serious", date(2026, 3, 31), "NDRC-58-2023", True, date(2027, 3, 31), date(2029, 3, 30)),
+        ("serious", date(2026, 4, 1), "NDRC-36-2026", True, date(2027, 4, 1), date(2029, 3, 31)),
+        ("minor", date(2026, 4, 1), "NDRC-36-2026", False, date(2026, 4, 1), date(2026, 6, 30)),
+        (
+            "general",
+            date(2025, 11, 30),
+            "NDRC-58-2023",
+            True,
+            date(2026, 2, 28),
+            date(2026, 11, 29),
+        ),
+    ],
+)
 def test_windows(tier, decided, version, published, repairable, until) -> None:
     w = rules.window(tier, decided)
     assert (w.rule_version, w.published, w.repairable_from, w.publish_until) == (
-        version, published, repairable, until)
+        version,
+        published,
+        repairable,
+        until,
+    )
 
 
 def test_no_rule_before_the_first_version() -> None:
@@ -31,8 +45,9 @@ def test_no_rule_before_the_first_version() -> None:
         rules.window("general", date(2020, 1, 1))
 
 
-@given(st.dates(min_value=date(2023, 5, 1), max_value=date(2030, 12, 31)),
-       st.sampled_from(rules.TIERS))
+@given(
+    st.dates(min_value=date(2023, 5, 1), max_value=date(2030, 12, 31)), st.sampled_from(rules.TIERS)
+)
 def test_window_properties(decided: date, tier: str) -> None:
     w = rules.window(tier, decided)
     assert decided <= w.repairable_from <= w.publish_until
@@ -45,10 +60,10 @@ def test_month_arithmetic_clamps() -> None:
 
 
 def test_working_days_2026() -> None:
-    assert not workdays.is_workday(date(2026, 10, 1))      # National Day
-    assert workdays.is_workday(date(2026, 10, 10))         # adjusted working Saturday
-    assert not workdays.is_workday(date(2026, 11, 28))     # an ordinary Saturday
-    assert workdays.is_workday(date(2026, 11, 27))         # an ordinary Friday
+    assert not workdays.is_workday(date(2026, 10, 1))  # National Day
+    assert workdays.is_workday(date(2026, 10, 10))  # adjusted working Saturday
+    assert not workdays.is_workday(date(2026, 11, 28))  # an ordinary Saturday
+    assert workdays.is_workday(date(2026, 11, 27))  # an ordinary Friday
     # 5 working days after Wed 30 Sep 2026: holidays to 7 Oct, Thu 8, Fri 9, Sat 10
     # (worked), Mon 12, Tue 13.
     assert workdays.add_workdays(date(2026, 9, 30), 5) == date(2026, 10, 13)
@@ -56,8 +71,7 @@ def test_working_days_2026() -> None:
     assert {2026, 2027} <= workdays.covered_years()
 
 
-@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 11, 30)),
-       st.integers(0, 30))
+@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 11, 30)), st.integers(0, 30))
 def test_add_and_count_agree(start: date, n: int) -> None:
     end = workdays.add_workdays(start, n)
     assert workdays.workdays_between(start, end) == n

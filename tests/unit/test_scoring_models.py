@@ -29,16 +29,22 @@ def test_every_published_version_loads_and_matches_its_digest() -> None:
 def test_an_edited_published_file_is_refused(tmp_path: Path) -> None:
     models = _copy(tmp_path)
     path = models / "2026.1.json"
-    path.write_text(path.read_text(encoding="utf-8").replace('"base": 650', '"base": 700'),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"base": 650', '"base": 700'), encoding="utf-8"
+    )
     with pytest.raises(ModelError, match="changed after publication"):
         catalog.load(models)
 
 
 def _variant(tmp_path: Path, **changes) -> Path:
     doc = json.loads((catalog.PACKAGED / "2026.1.json").read_text(encoding="utf-8"))
-    doc.update({"version": "2027.1", "published_on": "2027-01-01",
-                "changelog": ["提高表彰权重 / commendations weigh more"]})
+    doc.update(
+        {
+            "version": "2027.1",
+            "published_on": "2027-01-01",
+            "changelog": ["提高表彰权重 / commendations weigh more"],
+        }
+    )
     for key, value in changes.items():
         doc[key] = value
     path = tmp_path / "new.json"
@@ -56,12 +62,15 @@ def test_publishing_a_new_version(tmp_path: Path) -> None:
         catalog.publish(models, _variant(tmp_path))
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"base": 900}, "exceeds 1000"),
-    ({"grades": [{"grade": "AAA", "min_score": 0}]}, "grades must be"),
-    ({"changelog": []}, "changelog"),
-    ({"reasons": {"BASE": {"zh": "基础分", "en": "Base"}}}, "reason texts missing"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"base": 900}, "exceeds 1000"),
+        ({"grades": [{"grade": "AAA", "min_score": 0}]}, "grades must be"),
+        ({"changelog": []}, "changelog"),
+        ({"reasons": {"BASE": {"zh": "基础分", "en": "Base"}}}, "reason texts missing"),
+    ],
+)
 def test_invalid_versions_are_refused(tmp_path: Path, changes, message) -> None:
     models = _copy(tmp_path)
     with pytest.raises(ModelError, match=message):

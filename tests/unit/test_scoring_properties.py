@@ -55,7 +55,7 @@ def test_adding_a_violation_never_raises(facts, v, data) -> None:
         i = data.draw(st.integers(0, len(facts.pledges) - 1))
         p = facts.pledges[i]
         breached = replace(p, breaches=(*p.breaches, BreachFact("new", "C04", AS_OF)))
-        more = replace(more, pledges=(*facts.pledges[:i], breached, *facts.pledges[i + 1:]))
+        more = replace(more, pledges=(*facts.pledges[:i], breached, *facts.pledges[i + 1 :]))
     assert score(more) <= score(facts)
 
 
@@ -68,7 +68,7 @@ def test_breaching_a_pledge_never_raises(facts, data) -> None:
     p = facts.pledges[i]
     day = AS_OF - timedelta(days=data.draw(st.integers(0, 400)))
     breached = replace(p, breaches=(*p.breaches, BreachFact(v.id, "C03", day)))
-    more = replace(facts, pledges=(*facts.pledges[:i], breached, *facts.pledges[i + 1:]))
+    more = replace(facts, pledges=(*facts.pledges[:i], breached, *facts.pledges[i + 1 :]))
     assert score(more) <= score(facts)
 
 
@@ -79,10 +79,10 @@ def test_repairing_never_lowers(facts, data) -> None:
     assume(active)
     i = data.draw(st.sampled_from(active))
     v = facts.violations[i]
-    repaired = replace(v, status="repaired",
-                       ended_on=AS_OF - timedelta(days=data.draw(st.integers(0, 30))))
-    after = replace(facts, violations=(*facts.violations[:i], repaired,
-                                       *facts.violations[i + 1:]))
+    repaired = replace(
+        v, status="repaired", ended_on=AS_OF - timedelta(days=data.draw(st.integers(0, 30)))
+    )
+    after = replace(facts, violations=(*facts.violations[:i], repaired, *facts.violations[i + 1 :]))
     assert score(after) >= score(facts)
 
 
@@ -93,18 +93,19 @@ def test_publicity_expiry_never_lowers(facts, data) -> None:
     assume(candidates)
     i = data.draw(st.sampled_from(candidates))
     v = facts.violations[i]
-    ended = replace(v, publish_until=max(v.decision_date, AS_OF - timedelta(
-        days=data.draw(st.integers(1, 60)))))
-    after = replace(facts, violations=(*facts.violations[:i], ended,
-                                       *facts.violations[i + 1:]))
+    ended = replace(
+        v, publish_until=max(v.decision_date, AS_OF - timedelta(days=data.draw(st.integers(1, 60))))
+    )
+    after = replace(facts, violations=(*facts.violations[:i], ended, *facts.violations[i + 1 :]))
     assert score(after) >= score(facts)
 
 
 @FAST
 @given(enterprise_facts(), st.integers(0, 365), st.integers(1, 900))
 def test_a_commendation_never_lowers(facts, ago, left) -> None:
-    c = CommendationFact("new", "江苏省电子商务示范企业", AS_OF - timedelta(days=ago),
-                         AS_OF + timedelta(days=left))
+    c = CommendationFact(
+        "new", "江苏省电子商务示范企业", AS_OF - timedelta(days=ago), AS_OF + timedelta(days=left)
+    )
     assert score(replace(facts, commendations=(*facts.commendations, c))) >= score(facts)
 
 

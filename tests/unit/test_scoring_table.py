@@ -23,9 +23,12 @@ MATURE = AS_OF - timedelta(days=8 * 365)  # more than 5 full years: 5 * 12 = 60
 #   Breaches, cap 100, scale 1: one -> 63.
 ALL_DISCLOSED = {"registration_date": MATURE, "shops": 2, "customer_service": True}
 THREE = (pledge("p1"), pledge("p2"), pledge("p3"))
-TWO_COMMENDATIONS = tuple(CommendationFact(f"c{i}", "江苏省电子商务示范企业",
-                                           AS_OF - timedelta(days=10),
-                                           AS_OF + timedelta(days=700)) for i in (1, 2))
+TWO_COMMENDATIONS = tuple(
+    CommendationFact(
+        f"c{i}", "江苏省电子商务示范企业", AS_OF - timedelta(days=10), AS_OF + timedelta(days=700)
+    )
+    for i in (1, 2)
+)
 
 CASES = {
     # 650 + 60 + 15 + 10 + 15 (licence) + 130 + 86 = 966
@@ -41,8 +44,14 @@ CASES = {
     # 650 - 181 = 469
     "B": (firm(violations=(violation("v1"),)), 469),
     # 650 + 60 + 15 + 10 + 73 (no licence clause) - 384 = 424
-    "CCC": (firm(**ALL_DISCLOSED, pledges=(pledge("p1", clauses=("C01",)),),
-                 violations=(violation("v1", "serious"),)), 424),
+    "CCC": (
+        firm(
+            **ALL_DISCLOSED,
+            pledges=(pledge("p1", clauses=("C01",)),),
+            violations=(violation("v1", "serious"),),
+        ),
+        424,
+    ),
     # 650 - 384 = 266
     "CC": (firm(violations=(violation("v1", "serious"),)), 266),
     # 650 - 500 = 150
@@ -60,8 +69,12 @@ def test_each_grade(grade: str) -> None:
 
 
 def test_serious_list_caps_in_tier_c() -> None:
-    facts = replace(CASES["AAA"][0], serious_list=(
-        SeriousListFact("s1", AS_OF - timedelta(days=30), AS_OF + timedelta(days=1000)),))
+    facts = replace(
+        CASES["AAA"][0],
+        serious_list=(
+            SeriousListFact("s1", AS_OF - timedelta(days=30), AS_OF + timedelta(days=1000)),
+        ),
+    )
     r = rate(facts, AS_OF, MODEL)
     assert (r.score, r.grade, r.tier) == (449, "CCC", "C")
     cut = [c for c in r.contributions if c.family == "hard_rule"]
@@ -87,16 +100,18 @@ def test_public_serious_record_is_not_rated_trustworthy() -> None:
     r = rate(facts, AS_OF, MODEL)
     assert r.score == 799
     assert [(c.code, c.points) for c in r.contributions if c.family == "hard_rule"] == [
-        ("HARD_SERIOUS_VIOLATION", 799 - 841)]
+        ("HARD_SERIOUS_VIOLATION", 799 - 841)
+    ]
 
 
 def test_records_that_do_not_count() -> None:
     week_ago = AS_OF - timedelta(days=7)
-    gone = (violation("v1", decided=week_ago, status="repaired",
-                      ended_on=AS_OF - timedelta(days=1)),
-            violation("v2", decided=week_ago, status="revoked", ended_on=AS_OF),
-            violation("v3", decided=AS_OF - timedelta(days=400)),  # 12-month window ended
-            violation("v4", "minor"))  # minor: not published
+    gone = (
+        violation("v1", decided=week_ago, status="repaired", ended_on=AS_OF - timedelta(days=1)),
+        violation("v2", decided=week_ago, status="revoked", ended_on=AS_OF),
+        violation("v3", decided=AS_OF - timedelta(days=400)),  # 12-month window ended
+        violation("v4", "minor"),
+    )  # minor: not published
     r = rate(firm(violations=gone), AS_OF, MODEL)
     assert r.score == 650 and [c.code for c in r.contributions] == ["BASE"]
     # ... but a replay before the repair and the revocation counts them

@@ -37,8 +37,9 @@ def test_length_fault(code: str) -> None:
     assert [f.code for f in r.faults] == ["length"]
 
 
-@pytest.mark.parametrize("code", ["91110000600037341I", "9111000060003734OL", "91110000600037341@",
-                                  "9111000060003734S1"])
+@pytest.mark.parametrize(
+    "code", ["91110000600037341I", "9111000060003734OL", "91110000600037341@", "9111000060003734S1"]
+)
 def test_charset_fault(code: str) -> None:
     r = uscc.check(code)
     assert not r.valid
@@ -80,7 +81,9 @@ def test_entity_types_from_prefix() -> None:
 
 code_prefixes = st.builds(
     lambda kind, city, district, body: kind + f"32{city:02d}{district:02d}" + body,
-    st.sampled_from(["91", "92", "93"]), st.integers(1, 13), st.integers(0, 99),
+    st.sampled_from(["91", "92", "93"]),
+    st.integers(1, 13),
+    st.integers(0, 99),
     st.text(alphabet=uscc.CHARSET, min_size=8, max_size=8),
 )
 
@@ -96,5 +99,5 @@ def test_completed_codes_are_valid(prefix: str) -> None:
 def test_any_single_substitution_is_detected(prefix: str, pos: int, shift: int) -> None:
     code = uscc.complete(prefix)
     replaced = uscc.CHARSET[(uscc.CHARSET.index(code[pos]) + shift) % 31]
-    mutated = code[:pos] + replaced + code[pos + 1:]
+    mutated = code[:pos] + replaced + code[pos + 1 :]
     assert not uscc.check(mutated).valid

@@ -46,8 +46,11 @@ def client_id() -> str:
 def redirect_uri() -> str:
     """``<base>/console/callback``: the setting, else the issuer, else this request's
     own URL. The authorization server accepts it only if it is registered exactly."""
-    base = (current_app.config["CREDIT_CONSOLE_URL"] or current_app.config["CREDIT_ISSUER"]
-            or request.url_root).rstrip("/")
+    base = (
+        current_app.config["CREDIT_CONSOLE_URL"]
+        or current_app.config["CREDIT_ISSUER"]
+        or request.url_root
+    ).rstrip("/")
     return f"{base}/console/callback"
 
 
@@ -59,26 +62,41 @@ def requested_scope() -> str:
 
 def safe_next(target: str | None) -> str:
     """Only console paths on this site (never an open redirect)."""
-    if target and target.startswith("/console/") and not target.startswith("//") \
-            and "\\" not in target:
+    if (
+        target
+        and target.startswith("/console/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         return target
     return url_for("console.home")
 
 
 def _challenge(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()) \
-        .rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
 
 
 def start_flow(next_url: str | None) -> str:
     """A new state and PKCE verifier in the session; the authorization URL to go to."""
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(64)
     uri = redirect_uri()
-    session[FLOW_KEY] = {"state": state, "verifier": verifier, "next": safe_next(next_url),
-                         "redirect_uri": uri}
-    params = {"response_type": "code", "client_id": client_id(), "redirect_uri": uri,
-              "scope": requested_scope(), "state": state,
-              "code_challenge": _challenge(verifier), "code_challenge_method": "S256"}
+    session[FLOW_KEY] = {
+        "state": state,
+        "verifier": verifier,
+        "next": safe_next(next_url),
+        "redirect_uri": uri,
+    }
+    params = {
+        "response_type": "code",
+        "client_id": client_id(),
+        "redirect_uri": uri,
+        "scope": requested_scope(),
+        "state": state,
+        "code_challenge": _challenge(verifier),
+        "code_challenge_method": "S256",
+    }
     return url_for("oauth.authorize") + "?" + urlencode(params)
 
 
@@ -91,23 +109,32 @@ def token_request(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
     """POST /oauth/token, handled in-process by the authorization server."""
     server = current_app.extensions["credit.oauth"]
     remote = request.remote_addr or ""
-    with current_app.test_request_context("/oauth/token", method="POST", data=form,
-                                          environ_base={"REMOTE_ADDR": remote}), unit_of_work():
+    with (
+        current_app.test_request_context(
+            "/oauth/token", method="POST", data=form, environ_base={"REMOTE_ADDR": remote}
+        ),
+        unit_of_work(),
+    ):
         resp = server.create_token_response()
         ok = resp.status_code == 200
         body = resp.get_json(silent=True) or {}
         detail = f"grant_type={form.get('grant_type')} (console)"
         if not ok:
             detail += f" error={body.get('error')}"
-        store.record_event("token", "success" if ok else "failure",
-                           client_id=form.get("client_id"), remote_addr=remote,
-                           detail=detail)
+        store.record_event(
+            "token",
+            "success" if ok else "failure",
+            client_id=form.get("client_id"),
+            remote_addr=remote,
+            detail=detail,
+        )
     return resp.status_code, body
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(b"credit-console-tokens:" +
-                         current_app.config["SECRET_KEY"].encode()).digest()
+    key = hashlib.sha256(
+        b"credit-console-tokens:" + current_app.config["SECRET_KEY"].encode()
+    ).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -128,8 +155,9 @@ def load_tokens() -> dict[str, str | None] | None:
 
 
 def _refresh(refresh_token: str) -> Identity | None:
-    status, body = token_request({"grant_type": "refresh_token",
-                                  "refresh_token": refresh_token, "client_id": client_id()})
+    status, body = token_request(
+        {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id()}
+    )
     if status != 200:
         return None
     keep_tokens(body)
@@ -159,12 +187,18 @@ def sign_out() -> None:
     tokens = load_tokens()
     if tokens:
         with unit_of_work():
-            token = store.find_access_token(tokens["at"] or "") or \
-                (store.find_refresh_token(tokens["rt"]) if tokens.get("rt") else None)
+            token = store.find_access_token(tokens["at"] or "") or (
+                store.find_refresh_token(tokens["rt"]) if tokens.get("rt") else None
+            )
             if token is not None:
                 store.revoke_family(token.family_id, reason="console sign-out")
-                store.record_event("revoke", "success", client_id=token.client_id,
-                                   remote_addr=request.remote_addr, detail="console sign-out")
+                store.record_event(
+                    "revoke",
+                    "success",
+                    client_id=token.client_id,
+                    remote_addr=request.remote_addr,
+                    detail="console sign-out",
+                )
     session.clear()
 
 

@@ -23,10 +23,22 @@ from credit.violations import workflow
 from credit.violations.vocab import CATEGORIES, STATUSES, TIERS
 
 ENTERPRISE = "enterprise"
-PLEDGE_TEXT = ("valid_from", "valid_until", "signer_name", "signer_title",
-               "extra_commitments", "consent_to_publish", "template_id", "version")
-CASE_STATUS = {"pending": ("处理中", "pending"), "upheld": ("异议成立", "upheld"),
-               "rejected": ("未获支持", "rejected"), "approved": ("已同意修复", "approved")}
+PLEDGE_TEXT = (
+    "valid_from",
+    "valid_until",
+    "signer_name",
+    "signer_title",
+    "extra_commitments",
+    "consent_to_publish",
+    "template_id",
+    "version",
+)
+CASE_STATUS = {
+    "pending": ("处理中", "pending"),
+    "upheld": ("异议成立", "upheld"),
+    "rejected": ("未获支持", "rejected"),
+    "approved": ("已同意修复", "approved"),
+}
 
 
 def _version() -> int | None:
@@ -37,9 +49,15 @@ def _version() -> int | None:
 
 
 def _vocab() -> dict[str, Any]:
-    return {"STATUS_LABELS": STATUS_LABELS, "PLEDGE_TYPES": PLEDGE_TYPES,
-            "CATEGORIES": CATEGORIES, "TIERS": TIERS, "VSTATUSES": STATUSES,
-            "CASE_STATUS": CASE_STATUS, "today": clock.today()}
+    return {
+        "STATUS_LABELS": STATUS_LABELS,
+        "PLEDGE_TYPES": PLEDGE_TYPES,
+        "CATEGORIES": CATEGORIES,
+        "TIERS": TIERS,
+        "VSTATUSES": STATUSES,
+        "CASE_STATUS": CASE_STATUS,
+        "today": clock.today(),
+    }
 
 
 @bp.get("/firm")
@@ -48,28 +66,44 @@ def firm_home():
     identity = current_identity()
     ent = enterprises.get_own_enterprise(identity)
     return render_template(
-        "console/firm_home.html", ent=ent,
+        "console/firm_home.html",
+        ent=ent,
         pledges=pledges.list_enterprise_pledges(identity, ent.uscc),
         rating=ratings.get_rating(identity, ent.uscc),
         records=violations.list_enterprise_violations(identity, ent.uscc),
-        cases=workflow.enterprise_cases(identity), **_vocab())
+        cases=workflow.enterprise_cases(identity),
+        **_vocab(),
+    )
 
 
 # -- pledges ----------------------------------------------------------------------------
-def _pledge_form(template, values: dict[str, Any], errors: forms.Errors, pledge=None,
-                 status: int = 200):
-    return render_template("console/pledge_form.html", template=template, values=values,
-                           errors=errors, pledge=pledge, **_vocab()), status
+def _pledge_form(
+    template, values: dict[str, Any], errors: forms.Errors, pledge=None, status: int = 200
+):
+    return render_template(
+        "console/pledge_form.html",
+        template=template,
+        values=values,
+        errors=errors,
+        pledge=pledge,
+        **_vocab(),
+    ), status
 
 
 def _defaults(template) -> dict[str, Any]:
     today = clock.today()
-    return {"template_id": template.id, "clauses": template.required_codes(),
-            "valid_from": today.isoformat(),
-            "valid_until": today.replace(year=today.year + 1).isoformat()
-            if not (today.month == 2 and today.day == 29) else today.isoformat(),
-            "signer_name": "", "signer_title": "", "extra_commitments": "",
-            "consent_to_publish": "yes"}
+    return {
+        "template_id": template.id,
+        "clauses": template.required_codes(),
+        "valid_from": today.isoformat(),
+        "valid_until": today.replace(year=today.year + 1).isoformat()
+        if not (today.month == 2 and today.day == 29)
+        else today.isoformat(),
+        "signer_name": "",
+        "signer_title": "",
+        "extra_commitments": "",
+        "consent_to_publish": "yes",
+    }
 
 
 def _typed() -> dict[str, Any]:
@@ -117,13 +151,17 @@ def pledge_create():
 
 def _values_of(pledge) -> dict:
     """A stored draft as the form's values."""
-    return {"template_id": pledge.template_id, "clauses": list(pledge.clauses),
-            "valid_from": pledge.valid_from.isoformat(),
-            "valid_until": pledge.valid_until.isoformat(),
-            "signer_name": pledge.signer_name, "signer_title": pledge.signer_title,
-            "extra_commitments": "\n".join(pledge.extra_commitments),
-            "consent_to_publish": "yes" if pledge.consent_to_publish else "",
-            "version": str(pledge.version)}
+    return {
+        "template_id": pledge.template_id,
+        "clauses": list(pledge.clauses),
+        "valid_from": pledge.valid_from.isoformat(),
+        "valid_until": pledge.valid_until.isoformat(),
+        "signer_name": pledge.signer_name,
+        "signer_title": pledge.signer_title,
+        "extra_commitments": "\n".join(pledge.extra_commitments),
+        "consent_to_publish": "yes" if pledge.consent_to_publish else "",
+        "version": str(pledge.version),
+    }
 
 
 @bp.get("/firm/pledges/<pledge_id>")
@@ -133,8 +171,9 @@ def pledge_view(pledge_id: str):
     pledge = pledges.get_pledge(identity, pledge_id)
     if pledge.status == "draft":
         return _pledge_form(pledge.template, _values_of(pledge), {}, pledge=pledge)
-    return render_template("console/pledge_view.html", pledge=pledge, errors={}, values={},
-                           **_vocab())
+    return render_template(
+        "console/pledge_view.html", pledge=pledge, errors={}, values={}, **_vocab()
+    )
 
 
 @bp.post("/firm/pledges/<pledge_id>")
@@ -163,8 +202,7 @@ def pledge_publish(pledge_id: str):
             pledges.publish_pledge(identity, uow, pledge_id, _version())
     except ValidationFailed as exc:
         pledge = pledges.get_pledge(identity, pledge_id)
-        return _pledge_form(pledge.template, _values_of(pledge), forms.errors_of(exc),
-                            pledge, 400)
+        return _pledge_form(pledge.template, _values_of(pledge), forms.errors_of(exc), pledge, 400)
     flash(("notice", "承诺已公示。", "The pledge is published."))
     return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
 
@@ -174,8 +212,13 @@ def pledge_publish(pledge_id: str):
 def pledge_amend(pledge_id: str):
     with unit_of_work() as uow:
         draft = pledges.amend_pledge(current_identity(), uow, pledge_id)
-    flash(("notice", "已生成变更草稿：修改后发布即替代原版本。",
-           "An amendment draft was made: publish it to replace the current version."))
+    flash(
+        (
+            "notice",
+            "已生成变更草稿：修改后发布即替代原版本。",
+            "An amendment draft was made: publish it to replace the current version.",
+        )
+    )
     return redirect(url_for("console.pledge_view", pledge_id=draft.id))
 
 
@@ -191,12 +234,21 @@ def pledge_withdraw(pledge_id: str):
     except forms.INVALID as exc:
         errors = forms.errors_of(exc)
     else:
-        flash(("notice", "承诺已撤回（撤回记录保留公示）。",
-               "The pledge is withdrawn (the withdrawal stays on record)."))
+        flash(
+            (
+                "notice",
+                "承诺已撤回（撤回记录保留公示）。",
+                "The pledge is withdrawn (the withdrawal stays on record).",
+            )
+        )
         return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
-    return render_template("console/pledge_view.html",
-                           pledge=pledges.get_pledge(identity, pledge_id), errors=errors,
-                           values=typed, **_vocab()), 400
+    return render_template(
+        "console/pledge_view.html",
+        pledge=pledges.get_pledge(identity, pledge_id),
+        errors=errors,
+        values=typed,
+        **_vocab(),
+    ), 400
 
 
 # -- rating -------------------------------------------------------------------------------
@@ -205,25 +257,37 @@ def pledge_withdraw(pledge_id: str):
 def firm_rating():
     identity = current_identity()
     ent = enterprises.get_own_enterprise(identity)
-    return render_template("console/firm_rating.html", ent=ent,
-                           explained=ratings.explain_rating(identity, ent.uscc), **_vocab())
+    return render_template(
+        "console/firm_rating.html",
+        ent=ent,
+        explained=ratings.explain_rating(identity, ent.uscc),
+        **_vocab(),
+    )
 
 
 # -- records: objections and repair -------------------------------------------------------
-def _record_page(violation_id: str, objection: dict | None = None,
-                 repair: dict | None = None, status: int = 200):
+def _record_page(
+    violation_id: str, objection: dict | None = None, repair: dict | None = None, status: int = 200
+):
     identity = current_identity()
     v = violations.get_violation(identity, violation_id)
     ent = enterprises.get_own_enterprise(identity)
-    repair_pledges = [p for p in pledges.list_enterprise_pledges(identity, ent.uscc)
-                      if p.status == "published" and p.template.type == "credit_repair"]
+    repair_pledges = [
+        p
+        for p in pledges.list_enterprise_pledges(identity, ent.uscc)
+        if p.status == "published" and p.template.type == "credit_repair"
+    ]
     cases = workflow.enterprise_cases(identity)
     return render_template(
-        "console/firm_record.html", v=v, repair_pledges=repair_pledges,
+        "console/firm_record.html",
+        v=v,
+        repair_pledges=repair_pledges,
         objections=[o for o in cases["objections"] if o.violation_id == v.id],
         repairs=[r for r in cases["repairs"] if r.violation_id == v.id],
         objection=objection or {"typed": {}, "errors": {}},
-        repair=repair or {"typed": {}, "errors": {}}, **_vocab()), status
+        repair=repair or {"typed": {}, "errors": {}},
+        **_vocab(),
+    ), status
 
 
 @bp.get("/firm/records/<violation_id>")
@@ -239,17 +303,25 @@ def file_objection(violation_id: str):
 
     typed = forms.values(["reasons", "attachments"])
     try:
-        body = forms.load(ObjectionInputSchema(), {
-            "reasons": typed["reasons"].strip(),
-            "attachments": forms.lines(typed["attachments"])})
+        body = forms.load(
+            ObjectionInputSchema(),
+            {"reasons": typed["reasons"].strip(), "attachments": forms.lines(typed["attachments"])},
+        )
         with unit_of_work() as uow:
-            workflow.file_objection(current_identity(), uow, violation_id, body["reasons"],
-                                    body["attachments"])
+            workflow.file_objection(
+                current_identity(), uow, violation_id, body["reasons"], body["attachments"]
+            )
     except forms.INVALID as exc:
-        return _record_page(violation_id, objection={
-            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
-    flash(("notice", "异议已提交，记录显示为“异议处理中”。",
-           "Objection filed; the record shows as under objection."))
+        return _record_page(
+            violation_id, objection={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+        )
+    flash(
+        (
+            "notice",
+            "异议已提交，记录显示为“异议处理中”。",
+            "Objection filed; the record shows as under objection.",
+        )
+    )
     return redirect(url_for("console.firm_record", violation_id=violation_id))
 
 
@@ -260,13 +332,17 @@ def apply_for_repair(violation_id: str):
 
     typed = forms.values(["pledge_id", "statement"])
     try:
-        body = forms.load(RepairInputSchema(), {"pledge_id": typed["pledge_id"],
-                                                "statement": typed["statement"].strip()})
+        body = forms.load(
+            RepairInputSchema(),
+            {"pledge_id": typed["pledge_id"], "statement": typed["statement"].strip()},
+        )
         with unit_of_work() as uow:
-            workflow.apply_for_repair(current_identity(), uow, violation_id,
-                                      body["pledge_id"], body["statement"])
+            workflow.apply_for_repair(
+                current_identity(), uow, violation_id, body["pledge_id"], body["statement"]
+            )
     except forms.INVALID as exc:
-        return _record_page(violation_id, repair={
-            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
+        return _record_page(
+            violation_id, repair={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+        )
     flash(("notice", "信用修复申请已提交。", "Repair application filed."))
     return redirect(url_for("console.firm_record", violation_id=violation_id))

@@ -27,12 +27,15 @@ _FRIENDLY = {
 
 
 _PATTERNS = [
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
-     "长度应为 {0}–{1} 个字符 (length must be {0}–{1})"),
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
-     "至少 {0} 个字符或 {0} 项 (at least {0})"),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"),
-     "最多 {0} 个字符或 {0} 项 (at most {0})"),
+    (
+        re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+        "长度应为 {0}–{1} 个字符 (length must be {0}–{1})",
+    ),
+    (
+        re.compile(r"^Shorter than minimum length (\d+)\.$"),
+        "至少 {0} 个字符或 {0} 项 (at least {0})",
+    ),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "最多 {0} 个字符或 {0} 项 (at most {0})"),
     (re.compile(r"^Must be one of: .*$"), "请选择一项 (choose one of the options)"),
 ]
 
@@ -50,22 +53,34 @@ def friendly(text: str) -> str:
 
 #: Field names as the error summary shows them (the link goes to the field itself).
 FIELD_NAMES: dict[str, tuple[str, str]] = {
-    "template_id": ("模板", "template"), "clauses": ("承诺条款", "clauses"),
+    "template_id": ("模板", "template"),
+    "clauses": ("承诺条款", "clauses"),
     "extra_commitments": ("补充承诺", "further commitments"),
-    "valid_from": ("有效期起", "valid from"), "valid_until": ("有效期至", "valid until"),
+    "valid_from": ("有效期起", "valid from"),
+    "valid_until": ("有效期至", "valid until"),
     "signer_name": ("签署人姓名", "signer's name"),
     "signer_title": ("签署人职务", "signer's title"),
-    "consent_to_publish": ("同意公开", "consent to publish"), "reason": ("理由", "reason"),
-    "reasons": ("异议理由", "reasons"), "attachments": ("证明材料", "documents"),
-    "pledge_id": ("信用修复承诺", "repair pledge"), "statement": ("整改情况说明", "statement"),
-    "violation": ("记录", "record"), "uscc": ("统一社会信用代码", "USCC"),
-    "category": ("违法类别", "category"), "tier": ("失信等级", "tier"),
+    "consent_to_publish": ("同意公开", "consent to publish"),
+    "reason": ("理由", "reason"),
+    "reasons": ("异议理由", "reasons"),
+    "attachments": ("证明材料", "documents"),
+    "pledge_id": ("信用修复承诺", "repair pledge"),
+    "statement": ("整改情况说明", "statement"),
+    "violation": ("记录", "record"),
+    "uscc": ("统一社会信用代码", "USCC"),
+    "category": ("违法类别", "category"),
+    "tier": ("失信等级", "tier"),
     "decision_number": ("决定书文号", "decision number"),
-    "decision_date": ("决定日期", "decision date"), "facts": ("违法事实", "facts"),
-    "legal_basis": ("法律依据", "legal basis"), "penalty_type": ("处罚种类", "penalty"),
-    "penalty_amount": ("罚款金额", "fine"), "breached": ("违反的承诺条款", "clauses breached"),
-    "field": ("更正的字段", "field"), "new_value": ("新值", "new value"),
-    "accepted": ("决定", "decision"), "title": ("激励名称", "title"),
+    "decision_date": ("决定日期", "decision date"),
+    "facts": ("违法事实", "facts"),
+    "legal_basis": ("法律依据", "legal basis"),
+    "penalty_type": ("处罚种类", "penalty"),
+    "penalty_amount": ("罚款金额", "fine"),
+    "breached": ("违反的承诺条款", "clauses breached"),
+    "field": ("更正的字段", "field"),
+    "new_value": ("新值", "new value"),
+    "accepted": ("决定", "decision"),
+    "title": ("激励名称", "title"),
     "granted_on": ("授予日期", "granted on"),
 }
 

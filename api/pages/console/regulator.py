@@ -21,20 +21,42 @@ from credit.violations.schemas import RevocationSchema, ViolationInputSchema
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
 REGULATOR = "regulator"
-VIOLATION_TEXT = ("uscc", "category", "tier", "decision_number", "legal_basis", "facts",
-                  "penalty_type", "penalty_amount", "decision_date")
-FIELD_LABELS = {"facts": ("违法事实", "facts"), "legal_basis": ("法律依据", "legal basis"),
-                "penalty_type": ("处罚种类", "penalty type"),
-                "penalty_amount": ("罚款金额（元）", "fine (yuan)"),
-                "category": ("违法类别", "category")}
-CASE_STATUS = {"pending": ("待处理", "pending"), "upheld": ("异议成立", "upheld"),
-               "rejected": ("不予支持", "rejected"), "approved": ("同意修复", "approved")}
+VIOLATION_TEXT = (
+    "uscc",
+    "category",
+    "tier",
+    "decision_number",
+    "legal_basis",
+    "facts",
+    "penalty_type",
+    "penalty_amount",
+    "decision_date",
+)
+FIELD_LABELS = {
+    "facts": ("违法事实", "facts"),
+    "legal_basis": ("法律依据", "legal basis"),
+    "penalty_type": ("处罚种类", "penalty type"),
+    "penalty_amount": ("罚款金额（元）", "fine (yuan)"),
+    "category": ("违法类别", "category"),
+}
+CASE_STATUS = {
+    "pending": ("待处理", "pending"),
+    "upheld": ("异议成立", "upheld"),
+    "rejected": ("不予支持", "rejected"),
+    "approved": ("同意修复", "approved"),
+}
 
 
 def _vocab() -> dict[str, Any]:
-    return {"CATEGORIES": CATEGORIES, "TIERS": TIERS, "PENALTY_TYPES": PENALTY_TYPES,
-            "VSTATUSES": STATUSES, "FIELD_LABELS": FIELD_LABELS, "CASE_STATUS": CASE_STATUS,
-            "today": clock.today()}
+    return {
+        "CATEGORIES": CATEGORIES,
+        "TIERS": TIERS,
+        "PENALTY_TYPES": PENALTY_TYPES,
+        "VSTATUSES": STATUSES,
+        "FIELD_LABELS": FIELD_LABELS,
+        "CASE_STATUS": CASE_STATUS,
+        "today": clock.today(),
+    }
 
 
 def _version() -> int | None:
@@ -53,9 +75,12 @@ def regulator_home():
         queues["objections"] = workflow.authority_queue(identity, "objections")
     if identity.has_scope("repairs:review"):
         queues["repairs"] = workflow.authority_queue(identity, "repairs")
-    return render_template("console/regulator_home.html", queues=queues,
-                           records=violations.list_authority_violations(identity, limit=50),
-                           **_vocab())
+    return render_template(
+        "console/regulator_home.html",
+        queues=queues,
+        records=violations.list_authority_violations(identity, limit=50),
+        **_vocab(),
+    )
 
 
 # -- recording a violation ------------------------------------------------------------------
@@ -66,8 +91,9 @@ def _clause_choices(uscc: str) -> list[dict[str, Any]]:
     for p in pledges.list_enterprise_pledges(current_identity(), uscc):
         if p.status != "published" or not p.valid_from <= today <= p.valid_until:
             continue
-        out.append({"pledge": p, "clauses": [c for c in p.template.clauses
-                                             if c["code"] in p.clauses]})
+        out.append(
+            {"pledge": p, "clauses": [c for c in p.template.clauses if c["code"] in p.clauses]}
+        )
     return out
 
 
@@ -83,16 +109,29 @@ def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 
             choices = _clause_choices(firm.uscc)
         except (ValidationFailed, NotFound) as exc:
             errors = {**errors, "uscc": [exc.detail]}
-    return render_template("console/violation_form.html", values=values, errors=errors,
-                           firm=firm, choices=choices, **_vocab()), status
+    return render_template(
+        "console/violation_form.html",
+        values=values,
+        errors=errors,
+        firm=firm,
+        choices=choices,
+        **_vocab(),
+    ), status
 
 
 @bp.get("/regulator/violations/new")
 @console_view("violations:write", REGULATOR)
 def violation_new():
     uscc = request.args.get("uscc", "").strip().upper()
-    return _violation_form({"uscc": uscc, "breached": [], "penalty_type": "fine",
-                            "decision_date": clock.today().isoformat()}, {})
+    return _violation_form(
+        {
+            "uscc": uscc,
+            "breached": [],
+            "penalty_type": "fine",
+            "decision_date": clock.today().isoformat(),
+        },
+        {},
+    )
 
 
 @bp.post("/regulator/violations/new")
@@ -103,7 +142,9 @@ def violation_create():
     data = {k: typed[k].strip() for k in VIOLATION_TEXT}
     data["breached_clauses"] = [
         {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
-        for item in typed["breached"] if ":" in item]
+        for item in typed["breached"]
+        if ":" in item
+    ]
     try:
         loaded = forms.load(ViolationInputSchema(), data)
         with unit_of_work() as uow:
@@ -120,13 +161,20 @@ def violation_create():
 
 
 # -- correcting and revoking ------------------------------------------------------------------
-def _violation_page(violation_id: str, correction: dict | None = None,
-                    revocation: dict | None = None, status: int = 200):
+def _violation_page(
+    violation_id: str,
+    correction: dict | None = None,
+    revocation: dict | None = None,
+    status: int = 200,
+):
     v = violations.get_violation(current_identity(), violation_id)
-    return render_template("console/violation_view.html", v=v,
-                           correction=correction or {"typed": {}, "errors": {}},
-                           revocation=revocation or {"typed": {}, "errors": {}},
-                           **_vocab()), status
+    return render_template(
+        "console/violation_view.html",
+        v=v,
+        correction=correction or {"typed": {}, "errors": {}},
+        revocation=revocation or {"typed": {}, "errors": {}},
+        **_vocab(),
+    ), status
 
 
 @bp.get("/regulator/violations/<violation_id>")
@@ -142,19 +190,37 @@ def violation_correct(violation_id: str):
 
     typed = forms.values(["field", "new_value", "reason", "version"])
     try:
-        body = forms.load(CorrectionInputSchema(), {
-            "field": typed["field"], "new_value": typed["new_value"].strip() or None,
-            "reason": typed["reason"].strip()})
+        body = forms.load(
+            CorrectionInputSchema(),
+            {
+                "field": typed["field"],
+                "new_value": typed["new_value"].strip() or None,
+                "reason": typed["reason"].strip(),
+            },
+        )
         if "new_value" not in body:
             raise MaValidationError({"new_value": ["此项必填 (required)"]})
         with unit_of_work() as uow:
-            registry.correct_violation(current_identity(), uow, violation_id, body["field"],
-                                       body["new_value"], body["reason"], _version())
+            registry.correct_violation(
+                current_identity(),
+                uow,
+                violation_id,
+                body["field"],
+                body["new_value"],
+                body["reason"],
+                _version(),
+            )
     except forms.INVALID as exc:
-        return _violation_page(violation_id, correction={
-            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
-    flash(("notice", "已更正（原值保留在更正记录中）。",
-           "Corrected (the old value stays in the correction history)."))
+        return _violation_page(
+            violation_id, correction={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+        )
+    flash(
+        (
+            "notice",
+            "已更正（原值保留在更正记录中）。",
+            "Corrected (the old value stays in the correction history).",
+        )
+    )
     return redirect(url_for("console.violation_view", violation_id=violation_id))
 
 
@@ -165,18 +231,22 @@ def violation_revoke(violation_id: str):
     try:
         body = forms.load(RevocationSchema(), {"reason": typed["reason"].strip()})
         with unit_of_work() as uow:
-            violations.revoke_violation(current_identity(), uow, violation_id, body["reason"],
-                                        _version())
+            violations.revoke_violation(
+                current_identity(), uow, violation_id, body["reason"], _version()
+            )
     except forms.INVALID as exc:
-        return _violation_page(violation_id, revocation={
-            "typed": typed, "errors": forms.errors_of(exc)}, status=400)
+        return _violation_page(
+            violation_id, revocation={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+        )
     flash(("notice", "记录已撤销，已退出公示。", "Revoked; the record has left public view."))
     return redirect(url_for("console.violation_view", violation_id=violation_id))
 
 
 # -- queues ---------------------------------------------------------------------------------
-_QUEUES = {"objections": ("violations:review", workflow.get_objection),
-           "repairs": ("repairs:review", workflow.get_repair)}
+_QUEUES = {
+    "objections": ("violations:review", workflow.get_objection),
+    "repairs": ("repairs:review", workflow.get_repair),
+}
 
 
 def _queue_page(kind: str):
@@ -184,8 +254,7 @@ def _queue_page(kind: str):
     if status not in CASE_STATUS:
         status = "pending"
     items = workflow.authority_queue(current_identity(), kind, status)
-    return render_template("console/queue.html", kind=kind, items=items, status=status,
-                           **_vocab())
+    return render_template("console/queue.html", kind=kind, items=items, status=status, **_vocab())
 
 
 @bp.get("/regulator/objections")
@@ -200,12 +269,24 @@ def repair_queue():
     return _queue_page("repairs")
 
 
-def _case_page(kind: str, item_id: str, values: dict | None = None,
-               errors: forms.Errors | None = None, status: int = 200):
+def _case_page(
+    kind: str,
+    item_id: str,
+    values: dict | None = None,
+    errors: forms.Errors | None = None,
+    status: int = 200,
+):
     getter = _QUEUES[kind][1]
     item = getter(current_identity(), item_id)
-    return render_template("console/case.html", kind=kind, item=item, v=item.violation,
-                           values=values or {}, errors=errors or {}, **_vocab()), status
+    return render_template(
+        "console/case.html",
+        kind=kind,
+        item=item,
+        v=item.violation,
+        values=values or {},
+        errors=errors or {},
+        **_vocab(),
+    ), status
 
 
 @bp.get("/regulator/objections/<item_id>")
@@ -225,18 +306,22 @@ def _decide(kind: str, item_id: str):
 
     typed = forms.values(["accepted", "reason"])
     try:
-        body = forms.load(DecisionInputSchema(), {
-            "accepted": {"yes": True, "no": False}.get(typed["accepted"], ""),
-            "reason": typed["reason"].strip()})
+        body = forms.load(
+            DecisionInputSchema(),
+            {
+                "accepted": {"yes": True, "no": False}.get(typed["accepted"], ""),
+                "reason": typed["reason"].strip(),
+            },
+        )
         with unit_of_work() as uow:
-            decide = workflow.decide_objection if kind == "objections" \
-                else workflow.decide_repair
+            decide = workflow.decide_objection if kind == "objections" else workflow.decide_repair
             decide(current_identity(), uow, item_id, body["accepted"], body["reason"])
     except forms.INVALID as exc:
         return _case_page(kind, item_id, typed, forms.errors_of(exc), 400)
     flash(("notice", "已作出决定。", "Decision recorded."))
-    return redirect(url_for("console.objection_queue" if kind == "objections"
-                            else "console.repair_queue"))
+    return redirect(
+        url_for("console.objection_queue" if kind == "objections" else "console.repair_queue")
+    )
 
 
 @bp.post("/regulator/objections/<item_id>")
@@ -256,20 +341,26 @@ COMMENDATION_TEXT = ("uscc", "title", "legal_basis", "granted_on", "valid_until"
 
 
 def _commendation_form(values: dict[str, Any], errors: forms.Errors, status: int = 200):
-    return render_template("console/commendation_form.html", values=values, errors=errors,
-                           **_vocab()), status
+    return render_template(
+        "console/commendation_form.html", values=values, errors=errors, **_vocab()
+    ), status
 
 
 @bp.get("/regulator/commendations/new")
 @console_view("commendations:write", REGULATOR)
 def commendation_new():
     today = clock.today()
-    return _commendation_form({"uscc": request.args.get("uscc", ""),
-                               "title": "江苏省电子商务示范企业",
-                               "granted_on": today.isoformat(),
-                               "valid_until": today.replace(year=today.year + 2).isoformat()
-                               if not (today.month == 2 and today.day == 29)
-                               else today.isoformat()}, {})
+    return _commendation_form(
+        {
+            "uscc": request.args.get("uscc", ""),
+            "title": "江苏省电子商务示范企业",
+            "granted_on": today.isoformat(),
+            "valid_until": today.replace(year=today.year + 2).isoformat()
+            if not (today.month == 2 and today.day == 29)
+            else today.isoformat(),
+        },
+        {},
+    )
 
 
 @bp.post("/regulator/commendations/new")
@@ -280,14 +371,20 @@ def commendation_create():
     typed = forms.values(COMMENDATION_TEXT)
     typed["uscc"] = typed["uscc"].strip().upper()
     try:
-        body = forms.load(CommendationInputSchema(),
-                          {k: typed[k].strip() for k in COMMENDATION_TEXT})
+        body = forms.load(
+            CommendationInputSchema(), {k: typed[k].strip() for k in COMMENDATION_TEXT}
+        )
         with unit_of_work() as uow:
             item = registry.commend(current_identity(), uow, body)
     except forms.INVALID as exc:
         return _commendation_form(typed, forms.errors_of(exc), 400)
     except NotFound as exc:
         return _commendation_form(typed, {"uscc": [exc.detail]}, 400)
-    flash(("notice", f"已录入守信激励：{item.title}（{item.enterprise.name}）",
-           f"Commendation recorded: {item.title} ({item.enterprise.name})"))
+    flash(
+        (
+            "notice",
+            f"已录入守信激励：{item.title}（{item.enterprise.name}）",
+            f"Commendation recorded: {item.title} ({item.enterprise.name})",
+        )
+    )
     return redirect(url_for("console.regulator_home"))

@@ -22,9 +22,12 @@ def home():
             return redirect(url_for("console.firm_home"))
         if identity.kind == IdentityKind.REGULATOR:
             return redirect(url_for("console.regulator_home"))
-    return render_template("console/home.html", identity=identity,
-                           signed_out=request.args.get("signed_out") == "1",
-                           denied=request.args.get("denied") == "1")
+    return render_template(
+        "console/home.html",
+        identity=identity,
+        signed_out=request.args.get("signed_out") == "1",
+        denied=request.args.get("denied") == "1",
+    )
 
 
 @bp.get("/login")
@@ -47,9 +50,15 @@ def callback():
     code, verifier = request.args.get("code", ""), flow.get("verifier")
     if not code or not verifier:
         abort(400, description="登录请求不完整，请重新登录 (missing code or verifier)")
-    status, body = auth.token_request({
-        "grant_type": "authorization_code", "code": code, "client_id": auth.client_id(),
-        "redirect_uri": flow["redirect_uri"], "code_verifier": verifier})
+    status, body = auth.token_request(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": auth.client_id(),
+            "redirect_uri": flow["redirect_uri"],
+            "code_verifier": verifier,
+        }
+    )
     if status != 200:
         abort(400, description="授权码无效或已使用，请重新登录 (the code was refused)")
     auth.keep_tokens(body)
