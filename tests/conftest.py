@@ -180,6 +180,34 @@ def client(clean_app):
     return clean_app.test_client()
 
 
+@pytest.fixture(scope="session")
+def gunicorn_server(app, app_config: dict, tmp_path_factory: pytest.TempPathFactory):
+    """The app as deployed: gunicorn with ``deploy/gunicorn.conf.py``, 2 workers, on a free
+    loopback port, on this run's database and search index (``app`` migrated it first)."""
+    from tests.server import GunicornServer
+
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    server = GunicornServer(app_config, log, workers=2).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["test-client", "gunicorn"])
+def any_client(request: pytest.FixtureRequest, clean_app):
+    """Flask's test client, then the same calls over HTTP to the real server (a test taking
+    this runs twice: what holds in-process must hold as deployed)."""
+    if request.param == "test-client":
+        yield clean_app.test_client()
+        return
+    from tests.server import HttpClient
+
+    server = request.getfixturevalue("gunicorn_server")
+    http = HttpClient(server.url)
+    yield http
+    http.close()
+    assert server.alive(), "the server died during the test:\n" + server.log_tail()
+
+
 @pytest.fixture
 def app_ctx(clean_app):
     with clean_app.app_context():

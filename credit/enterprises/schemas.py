@@ -66,7 +66,8 @@ class ShopSchema(Schema):
 
     @pre_load
     def platform_label(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and data.get("platform") in _PLATFORM_BY_NAME:
+        platform = data.get("platform") if isinstance(data, dict) else None
+        if isinstance(platform, str) and platform in _PLATFORM_BY_NAME:
             data = {**data, "platform": _PLATFORM_BY_NAME[data["platform"]]}
         return data
 

@@ -1,7 +1,8 @@
 """Fixtures for tests over the real server (gunicorn on loopback; see ``tests/server.py``).
 
-``live`` starts from empty tables, like ``client``; the server itself is started once per
-session on the run's database and search index and stays up across tests.
+``live`` starts from empty tables, like ``client``; the server (``gunicorn_server`` in
+tests/conftest.py) is started once per session on the run's database and search index and
+stays up across tests.
 """
 
 from __future__ import annotations
@@ -12,18 +13,6 @@ import pytest
 import requests
 
 from tests.server import GunicornServer
-
-
-@pytest.fixture(scope="session")
-def gunicorn_server(
-    app, app_config: dict, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[GunicornServer]:
-    """The app under ``deploy/gunicorn.conf.py`` with 2 workers (``app`` has migrated the
-    database first)."""
-    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    server = GunicornServer(app_config, log, workers=2).start()
-    yield server
-    server.stop()
 
 
 class Live:

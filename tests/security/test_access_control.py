@@ -31,7 +31,8 @@ def test_every_route_declares_public_or_a_scope(clean_app) -> None:
     assert undeclared == []
 
 
-def test_protected_routes_need_a_token_and_the_scope(client, clean_app, parties) -> None:
+def test_protected_routes_need_a_token_and_the_scope(any_client, clean_app, parties) -> None:
+    client = any_client
     # A token whose client holds no scope at all: the operator's token minus its scopes.
     internal_token = client_token(client, parties.clients["internal"])
     # Console pages check the scope of the session's token, not a bearer header: they
@@ -280,7 +281,8 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))
-def test_authorization_matrix(client, parties, route) -> None:
+def test_authorization_matrix(any_client, parties, route) -> None:
+    client = any_client
     method, rule = route
     kind, expectations = MATRIX[route]
     rule = rule.split("#")[0]  # a "#variant" tries the same route on another object
@@ -389,3 +391,12 @@ def test_bad_contact_values_are_listed(client, parties) -> None:
         "customer_service_email",
         "customer_service_phone",
     }
+
+
+@pytest.mark.parametrize("platform", [{}, [], 7, None, True])
+def test_a_shop_platform_of_the_wrong_type_is_a_field_error(client, parties, platform) -> None:
+    """Found by schemathesis over HTTP: an object as the platform was looked up in a dict
+    of platform names and failed with a 500."""
+    r = _owner_patch(client, parties, {"shops": [{"platform": platform, "shop_name": "某店"}]})
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert [e["field"] for e in r.get_json()["errors"]] == ["shops.0.platform"]
