@@ -20,3 +20,31 @@ preload_app = False
 # shared by every gunicorn of the user, such as the test servers).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+def _logger_class():
+    """gunicorn's own lines in the application's format when ``CREDIT_LOG_FORMAT=json``
+    (the workers apply it too, with the request id; see api/logs.py). ``api/logformat.py``
+    is loaded by its path: the master must not import the application's packages, or a
+    ``kill -HUP`` reload would start new workers on the old code."""
+    import importlib.util
+    from pathlib import Path
+
+    from gunicorn.glogging import Logger
+
+    path = Path(__file__).resolve().parent.parent / "api" / "logformat.py"
+    spec = importlib.util.spec_from_file_location("_credit_logformat", path)
+    logformat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(logformat)
+
+    class CreditLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            if os.environ.get("CREDIT_LOG_FORMAT", "text") == "json":
+                for handler in self.error_log.handlers:
+                    handler.setFormatter(logformat.JsonFormatter())
+
+    return CreditLogger
+
+
+logger_class = _logger_class()
