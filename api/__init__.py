@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_search(app)
 
     from api import caching, errors, health, middleware, pages
+    from api.bodytimeout import BodyDeadline
     from api.cli import credit_cli, search_cli
     from api.limits import limiter
     from api.oauth import init_oauth
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)  # after flask-smorest, so our problem+json handlers win
     app.cli.add_command(credit_cli)
     app.cli.add_command(search_cli)
+    app.wsgi_app = BodyDeadline(app.wsgi_app, settings["CREDIT_REQUEST_BODY_TIMEOUT"])
     return app
 
 
