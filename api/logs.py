@@ -43,8 +43,8 @@ def configure(app: Flask) -> None:
         h.setFormatter(
             make_formatter(kind, getattr(current, "_fmt", None), getattr(current, "datefmt", None))
         )
-    # Python warnings go through logging too, so a JSON log stays one object per line.
-    logging.captureWarnings(kind == "json")
+    if kind == "json":  # Python warnings through logging too: one object per line
+        logging.captureWarnings(True)
     root.setLevel(app.config["CREDIT_LOG_LEVEL"])
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     logging.getLogger("authlib").setLevel(logging.INFO)
