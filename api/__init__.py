@@ -53,13 +53,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
-    from api import errors, health, middleware, pages
+    from api import caching, errors, health, middleware, pages
+    from api.bodytimeout import BodyDeadline
     from api.cli import credit_cli, search_cli
     from api.limits import limiter
     from api.oauth import init_oauth
     from api.v1 import init_api
 
     middleware.register(app)
+    caching.register(app)
     limiter.init_app(app)
     init_oauth(app)
     init_api(app)
@@ -68,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)  # after flask-smorest, so our problem+json handlers win
     app.cli.add_command(credit_cli)
     app.cli.add_command(search_cli)
+    app.wsgi_app = BodyDeadline(app.wsgi_app, settings["CREDIT_REQUEST_BODY_TIMEOUT"])
     return app
 
 

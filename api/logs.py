@@ -1,41 +1,50 @@
-"""Logging: one line per request, every line carrying the request id."""
+"""Logging: one line per record, every line carrying the request id, none forgeable.
+
+The record factory gives every record, whichever logger made it and whichever handler gets
+it, the current request id, and redacts and escapes its message (``api.logformat``): a
+``%0a`` in a URL path or a line separator in a user agent cannot start a line of its own.
+``CREDIT_LOG_FORMAT`` picks the text format or one JSON object per line; under gunicorn
+its own lines (``gunicorn.error``) get the same format.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Flask, g, has_request_context
 
+from api.logformat import clean_record, make_formatter
+
 _base_factory = logging.getLogRecordFactory()
-# Our tokens and secrets carry recognisable prefixes (credit.accounts.secrets).
-_SECRET = re.compile(r"\b(jsct_(?:at|rt|ac)_|jscs_)[A-Za-z0-9_-]+")
 
 
 def _record_with_request_id(*args: object, **kwargs: object) -> logging.LogRecord:
-    """Every record, whichever handler gets it, carries the current request id and has
-    any token or client secret redacted (libraries such as authlib log tokens at DEBUG)."""
+    """Every record carries the current request id and a redacted, escaped message
+    (libraries such as authlib log tokens at DEBUG; clients choose paths and headers)."""
     record = _base_factory(*args, **kwargs)
     record.request_id = getattr(g, "request_id", "-") if has_request_context() else "-"
-    try:
-        message = record.getMessage()
-    except Exception:  # a malformed record is the logging module's to report
-        return record
-    if "jsct_" in message or "jscs_" in message:
-        record.msg, record.args = _SECRET.sub(r"\1[REDACTED]", message), None
-    return record
+    return clean_record(record)
 
 
 def configure(app: Flask) -> None:
     logging.setLogRecordFactory(_record_with_request_id)
+    kind = app.config["CREDIT_LOG_FORMAT"]
     root = logging.getLogger()
-    if not any(getattr(h, "_credit", False) for h in root.handlers):
+    handler = next((h for h in root.handlers if getattr(h, "_credit", False)), None)
+    if handler is None:
         handler = logging.StreamHandler()
         handler._credit = True  # type: ignore[attr-defined]
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-        )
         root.addHandler(handler)
+    handler.setFormatter(make_formatter(kind))
+    # gunicorn's own lines (its handlers do not propagate to the root): same format, and
+    # tracebacks treated as ours. In the text format they keep gunicorn's layout.
+    for h in logging.getLogger("gunicorn.error").handlers:
+        current = h.formatter
+        h.setFormatter(
+            make_formatter(kind, getattr(current, "_fmt", None), getattr(current, "datefmt", None))
+        )
+    if kind == "json":  # Python warnings through logging too: one object per line
+        logging.captureWarnings(True)
     root.setLevel(app.config["CREDIT_LOG_LEVEL"])
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     logging.getLogger("authlib").setLevel(logging.INFO)

@@ -38,10 +38,21 @@ def register(app: Flask) -> None:
         resp.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        # Time spent in the application (benchmarks read it; so can browsers' dev tools).
-        timing = f"app;dur={elapsed:.1f}"
-        if "search_cache" in g:  # hit or miss of the embedded backend's result cache
-            timing += f', search;desc="{g.search_cache}"'
-        resp.headers["Server-Timing"] = timing
-        log.info("%s %s %s %.1fms", request.method, request.path, resp.status_code, elapsed)
+        if app.config["CREDIT_SERVER_TIMING"]:
+            # Time spent in the application (benchmarks read it; so can browsers' dev
+            # tools). Off in production: a fast answer or a cache hit tells anyone that
+            # someone else just made the same search.
+            timing = f"app;dur={elapsed:.1f}"
+            if "search_cache" in g:  # hit or miss of the embedded backend's result cache
+                timing += f', search;desc="{g.search_cache}"'
+            resp.headers["Server-Timing"] = timing
+        # Path and user agent are the client's: the log record factory escapes them.
+        log.info(
+            '%s %s %s %.1fms ua="%s"',
+            request.method,
+            request.path,
+            resp.status_code,
+            elapsed,
+            (request.user_agent.string or "-")[:200],
+        )
         return resp

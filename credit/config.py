@@ -253,6 +253,28 @@ SETTINGS: tuple[Setting, ...] = (
         "the versions shipped in credit/data/scoring.",
     ),
     Setting("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
+    Setting(
+        "LOG_FORMAT",
+        _choice("text", "json"),
+        "text",
+        "text: one line per record; json: one JSON object per line (time UTC, level, "
+        "logger, request_id, pid, message, exception), recommended in production.",
+    ),
+    Setting(
+        "SERVER_TIMING",
+        _bool,
+        None,
+        "Send the Server-Timing header (time in the app, search cache hit or miss); "
+        "default on in development and testing, off in production (it tells anyone "
+        "whether someone else just ran the same search).",
+    ),
+    Setting(
+        "REQUEST_BODY_TIMEOUT",
+        _float_range(0.1, 3600),
+        10.0,
+        "Seconds a client may take to send its whole request body (> 0); past it the "
+        "request gets 408 and its worker thread is freed.",
+    ),
     Setting("SQL_ECHO", _bool, False, "Log every SQL statement (debugging only)."),
 )
 
@@ -291,6 +313,8 @@ def load_settings(
     values["CREDIT_INSTANCE_DIR"] = str(instance)
     if values["CREDIT_DATABASE_URL"] is None:
         values["CREDIT_DATABASE_URL"] = f"sqlite:///{instance / 'credit.db'}"
+    if values["CREDIT_SERVER_TIMING"] is None:
+        values["CREDIT_SERVER_TIMING"] = values["CREDIT_ENV"] != "production"
     if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
         values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search.db")
     if not values["CREDIT_SECRET_KEY"]:

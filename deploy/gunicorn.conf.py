@@ -6,7 +6,7 @@ import os
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+# worker_class: gthread with arrival times, defined at the end of this file
 timeout = 30
 graceful_timeout = 30  # in-flight requests finish on SIGTERM/SIGHUP (SECURITY.md D6)
 keepalive = 5
@@ -20,3 +20,58 @@ preload_app = False
 # shared by every gunicorn of the user, such as the test servers).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+def _logger_class():
+    """gunicorn's own lines in the application's format when ``CREDIT_LOG_FORMAT=json``
+    (the workers apply it too, with the request id; see api/logs.py). ``api/logformat.py``
+    is loaded by its path: the master must not import the application's packages, or a
+    ``kill -HUP`` reload would start new workers on the old code."""
+    import importlib.util
+    from pathlib import Path
+
+    from gunicorn.glogging import Logger
+
+    path = Path(__file__).resolve().parent.parent / "api" / "logformat.py"
+    spec = importlib.util.spec_from_file_location("_credit_logformat", path)
+    logformat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(logformat)
+
+    class CreditLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            if os.environ.get("CREDIT_LOG_FORMAT", "text") == "json":
+                for handler in self.error_log.handlers:
+                    handler.setFormatter(logformat.JsonFormatter())
+
+    return CreditLogger
+
+
+logger_class = _logger_class()
+
+
+def _worker_class():
+    """gthread, noting when each request reached the worker: a request waits in the
+    worker's queue while every thread is busy, and the time its body may take
+    (CREDIT_REQUEST_BODY_TIMEOUT, api/bodytimeout.py) counts from its arrival, so a queue
+    of slow uploads is refused at once when its time is up instead of each one holding a
+    thread for the whole timeout in turn."""
+    import time
+
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class CreditThreadWorker(ThreadWorker):
+        def enqueue_req(self, conn):
+            conn.credit_arrived = time.monotonic()  # accepted, or readable again
+            super().enqueue_req(conn)
+
+        def handle_request(self, req, conn):
+            body = getattr(req, "body", None)  # environ["wsgi.input"]
+            if body is not None:
+                body.credit_arrived = getattr(conn, "credit_arrived", None)
+            return super().handle_request(req, conn)
+
+    return CreditThreadWorker
+
+
+worker_class = _worker_class()

@@ -252,7 +252,8 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-        env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
+        # Server time is read from Server-Timing, which production leaves off: ask for it.
+        env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2", "CREDIT_SERVER_TIMING": "true"},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -27,7 +27,7 @@ def test_client_credentials_token_has_configured_lifetime(client, parties, clean
     assert body["expires_in"] == clean_app.config["CREDIT_ACCESS_TOKEN_TTL"] <= 3600
     assert body["access_token"].startswith("jsct_at_")
     assert "refresh_token" not in body
-    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Cache-Control"] == "private, no-store"  # RFC 6749 §5.1: no-store
 
 
 def test_scope_is_limited_to_what_the_client_holds(client, parties) -> None:
