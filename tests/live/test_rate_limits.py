@@ -214,3 +214,12 @@ def test_per_worker_counters_are_announced_at_start(app, app_config: dict, tmp_p
         server.stop()
     assert "rate limits are counted in each of the 2 workers alone" in log
     assert "CREDIT_RATELIMIT_STORAGE_URL" in log
+
+
+def test_gunicorn_takes_no_scheme_from_forwarded_headers(live) -> None:
+    """Gunicorn's default trusts X-Forwarded-Proto from any loopback peer; ours trusts no
+    forwarded header, so only CREDIT_TRUSTED_PROXIES (0 here) decides."""
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on", "X-Forwarded-Protocol": "ssl"}
+    r = live.get("/.well-known/oauth-authorization-server", headers=forged)
+    assert r.status_code == 200
+    assert r.json()["issuer"].startswith("http://127.0.0.1:")
