@@ -46,7 +46,8 @@ from werkzeug.exceptions import HTTPException
 MAX_KEY_PART = 64
 #: Longest HTTP Basic credential decoded for its client id (a real one is far shorter).
 MAX_BASIC_CREDENTIAL = 1024
-#: Redis connection bounds, so an unreachable Redis costs a request at most about a second.
+#: Redis connect and read timeout: with one retry, an unreachable Redis costs a request
+#: at most about two seconds (then the in-memory fallback answers at once).
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
