@@ -30,7 +30,8 @@ run: install
 	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
 	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
-## make test: lint, start PostgreSQL and Elasticsearch, run the suite on both databases
+## make test: lint, start PostgreSQL, Elasticsearch and Redis (nginx for the proxy tests),
+## run the suite on both databases
 test: install lint
 	bash scripts/test.sh
 

@@ -38,8 +38,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["CREDIT_ENV"] == "production",
-        RATELIMIT_STORAGE_URI=settings["CREDIT_RATELIMIT_STORAGE_URL"],
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -53,20 +51,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
-    from api import caching, errors, health, middleware, pages
+    from api import caching, errors, health, limits, middleware, pages, proxies
     from api.bodytimeout import BodyDeadline
     from api.cli import credit_cli, search_cli
-    from api.limits import limiter
     from api.oauth import init_oauth
     from api.v1 import init_api
 
+    proxies.init_app(app)
     middleware.register(app)
     caching.register(app)
-    limiter.init_app(app)
     init_oauth(app)
     init_api(app)
     app.register_blueprint(health.bp)
     pages.register(app)
+    limits.init_app(app)  # after the blueprints: it limits their views (api/limits.py)
     errors.register(app)  # after flask-smorest, so our problem+json handlers win
     app.cli.add_command(credit_cli)
     app.cli.add_command(search_cli)

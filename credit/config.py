@@ -104,6 +104,25 @@ def _client_id(value: str) -> str:
     return value
 
 
+def _rate_limit(value: str) -> str:
+    from limits import parse_many  # the notation Flask-Limiter reads: "30 per minute"
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError('expected a rate limit such as "30 per minute"') from exc
+    return value
+
+
+def _ratelimit_storage(value: str) -> str:
+    parsed = urlparse(value)
+    if value == "memory://" or (parsed.scheme in {"redis", "rediss"} and parsed.hostname):
+        return value
+    if parsed.scheme == "redis+unix" and parsed.path:
+        return value
+    raise ValueError("must be memory:// or a redis://host:port/db URL")
+
+
 def _str(value: str) -> str:
     return value
 
@@ -205,27 +224,57 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RATELIMIT_TOKEN",
-        _str,
+        _rate_limit,
         "30 per minute",
-        "Rate limit of /oauth/token and /oauth/revoke per client address.",
+        "Rate limit of /oauth/token and /oauth/revoke (one count for both) per client id "
+        "and client address: how many secrets one address may try for one client.",
+    ),
+    Setting(
+        "RATELIMIT_TOKEN_ADDRESS",
+        _rate_limit,
+        "120 per minute",
+        "Rate limit of /oauth/token and /oauth/revoke per client address, whatever client "
+        "ids it names (an address cannot escape the limit above by changing the id).",
     ),
     Setting(
         "RATELIMIT_LOGIN",
-        _str,
+        _rate_limit,
         "10 per minute",
-        "Rate limit of console sign-in attempts per client address.",
+        "Rate limit of console sign-in attempts per username and client address.",
+    ),
+    Setting(
+        "RATELIMIT_LOGIN_ADDRESS",
+        _rate_limit,
+        "30 per minute",
+        "Rate limit of console sign-in attempts per client address, whatever usernames.",
     ),
     Setting(
         "RATELIMIT_REPORT",
-        _str,
+        _rate_limit,
         "20 per minute",
         "Rate limit of credit report pages (each may store a report) per client address.",
     ),
     Setting(
         "RATELIMIT_STORAGE_URL",
-        _str,
+        _ratelimit_storage,
         "memory://",
-        "Flask-Limiter storage (e.g. redis://...) shared by all workers in production.",
+        "Where rate-limit counters live: redis://host:port/db (shared by every worker and "
+        "server; required in production) or memory:// (each worker process counts alone).",
+    ),
+    Setting(
+        "RATELIMIT_KEY_PREFIX",
+        _prefix,
+        "credit",
+        "Prefix of this deployment's rate-limit keys in Redis, so deployments (and test "
+        "runs) sharing one Redis neither mix nor clear each other's counters.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        _int_range(0, 5),
+        0,
+        "How many reverse proxies (e.g. nginx) stand in front of the app: the client "
+        "address and scheme are taken from X-Forwarded-For/-Proto as set by that many; "
+        "0: the headers are ignored and the connecting address is the client.",
     ),
     Setting(
         "ISSUER", _str, "", "OAuth issuer URL (https://...); empty derives it from the request."
@@ -328,6 +377,14 @@ def load_settings(
         raise ConfigError(
             "invalid configuration:\n  CREDIT_SECRET_KEY must be at least 32 "
             "characters in production"
+        )
+    if values["CREDIT_ENV"] == "production" and values["CREDIT_RATELIMIT_STORAGE_URL"] == (
+        "memory://"
+    ):
+        raise ConfigError(
+            "invalid configuration:\n  CREDIT_RATELIMIT_STORAGE_URL=memory:// in production: "
+            "each worker process would count alone, letting through one limit per worker; "
+            "set it to the Redis every worker shares (redis://127.0.0.1:6379/0)"
         )
     return values
 

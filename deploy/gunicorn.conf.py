@@ -75,3 +75,27 @@ def _worker_class():
 
 
 worker_class = _worker_class()
+
+
+# Forwarded headers: gunicorn trusts none, not even from loopback (its default trusts
+# X-Forwarded-Proto from 127.0.0.1). The app alone applies X-Forwarded-For/-Proto, through
+# Werkzeug's ProxyFix and from exactly CREDIT_TRUSTED_PROXIES proxies (api/proxies.py), so
+# one setting decides both the client address (rate-limit keys, audit) and the scheme.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
+
+
+def on_starting(server):
+    """Say once, in the master's log, when rate limits cannot hold across the workers.
+    The setting is read from the environment, not through credit.config: the master must
+    not import the application's packages (workers forked after a ``kill -HUP`` would
+    inherit the old modules)."""
+    storage = os.environ.get("CREDIT_RATELIMIT_STORAGE_URL", "memory://")
+    if storage == "memory://" and server.cfg.workers > 1:
+        server.log.warning(
+            "rate limits are counted in each of the %d workers alone (memory:// storage), "
+            "so up to %d times each limit gets through; set CREDIT_RATELIMIT_STORAGE_URL "
+            "to a Redis (redis://127.0.0.1:6379/0) to share the counters",
+            server.cfg.workers,
+            server.cfg.workers,
+        )

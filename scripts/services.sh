@@ -2,18 +2,23 @@
 # Provision and run the real backing services the test suite needs:
 #   * PostgreSQL (our own cluster, never the system one)
 #   * Elasticsearch (Elastic's integ-test distribution, fetched through Maven)
+#   * Redis (Debian's redis-server, our own instance, never the system one): the shared
+#     rate-limit counters
+#   * nginx (Debian's package, binary only: the proxy tests start their own instance
+#     on a loopback port; it is never started as a daemon here)
 #
 # Usage: scripts/services.sh up|down|status|env
 #
-#   up      ensure both services are provisioned and running (idempotent;
+#   up      ensure the services are provisioned and running (idempotent;
 #           only checks when they already run). One line per service.
-#   down    stop both services (data is kept).
-#   status  print the state of both services; exit 0 only if both run.
+#   down    stop PostgreSQL, Elasticsearch and Redis (data is kept).
+#   status  print the state of the services; exit 0 only if all run.
 #   env     print `export NAME=value` lines with the test URLs.
 #
 # Knobs (environment):
 #   CREDIT_SERVICES_DIR   state directory   (default $HOME/.cache/credit-platform)
 #   CREDIT_PG_PORT        PostgreSQL port   (default 55432)
+#   CREDIT_REDIS_PORT     Redis port        (default 56379)
 #   CREDIT_ES_PORT        Elasticsearch HTTP port      (default 59200)
 #   CREDIT_ES_TRANSPORT_PORT  Elasticsearch transport  (default CREDIT_ES_PORT+100)
 #   CREDIT_ES_VERSION     Elasticsearch version        (default 9.2.0)
@@ -36,6 +41,7 @@ ES_TRANSPORT_PORT="${CREDIT_ES_TRANSPORT_PORT:-$((ES_PORT + 100))}"
 ES_VERSION="${CREDIT_ES_VERSION:-9.2.0}"
 ES_HEAP="${CREDIT_ES_HEAP:-512m}"
 SVC_USER_NAME="${CREDIT_SERVICES_USER:-creditsvc}"
+REDIS_PORT="${CREDIT_REDIS_PORT:-56379}"
 
 PG_DB=credit_test
 PG_ROLE=credit
@@ -67,6 +73,7 @@ trap 'on_err $LINENO' ERR
 is_port() { [[ "$1" =~ ^[0-9]+$ ]] && (($1 > 0 && $1 < 65536)); }
 is_port "$PG_PORT" || die "CREDIT_PG_PORT='$PG_PORT' is not a valid port"
 is_port "$ES_PORT" || die "CREDIT_ES_PORT='$ES_PORT' is not a valid port"
+is_port "$REDIS_PORT" || die "CREDIT_REDIS_PORT='$REDIS_PORT' is not a valid port"
 is_port "$ES_TRANSPORT_PORT" || die "CREDIT_ES_TRANSPORT_PORT='$ES_TRANSPORT_PORT' is not a valid port"
 [[ "$ES_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "CREDIT_ES_VERSION='$ES_VERSION' is not a x.y.z version"
 [[ "$SVC_DIR" == /* ]] || SVC_DIR="$PWD/$SVC_DIR"
@@ -81,6 +88,10 @@ ES_URL="http://127.0.0.1:$ES_PORT"
 ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip"
 
 DATABASE_URL="postgresql+psycopg://$PG_ROLE@127.0.0.1:$PG_PORT/$PG_DB"
+
+REDIS_DIR="$SVC_DIR/redis"                               # config, pid file, working dir
+REDIS_LOG="$LOG_DIR/redis.log"
+REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
 # size in bytes of file $1 (0 if missing), and the lines appended after it
 fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
@@ -170,6 +181,29 @@ apt_install() {
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$QUIET_LOG" 2>&1 ||
         die "apt-get install $* failed (see $QUIET_LOG)"
+}
+
+# Install packages whose Debian maintainer scripts would start a system daemon
+# (redis-server on 6379, nginx on port 80 of every address). A policy-rc.d that answers
+# 101 ("action forbidden") keeps them stopped during the install (containers usually
+# ship one already); on a systemd host the units named in $1 are then disabled too: we
+# run our own Redis, and nginx only inside the proxy tests.
+apt_install_no_start() {
+    local units="$1" policy=/usr/sbin/policy-rc.d made=0 rc=0
+    shift
+    if ((IS_ROOT)) && [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\n# temporary: credit-platform scripts/services.sh\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        made=1
+    fi
+    (apt_install "$@") || rc=$?
+    if ((made)); then rm -f "$policy"; fi
+    ((rc == 0)) || exit "$rc"
+    APT_UPDATED=1
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+        # shellcheck disable=SC2086  # a list of unit names
+        systemctl disable --now $units >>"$QUIET_LOG" 2>&1 || true
+    fi
 }
 
 # ------------------------------------------------------------------ dirs ---
@@ -659,6 +693,173 @@ es_status() {
     echo "elasticsearch: stopped ($ES_VERSION)"; return 1
 }
 
+# ================================================================= Redis ===
+# Debian's redis-server as our own instance: a generated config, its own port, the pid
+# file and working dir under $REDIS_DIR, the log under $LOG_DIR, run as the service user
+# and bound to 127.0.0.1 only. It holds the rate-limit counters, which live a minute or
+# so: nothing is persisted (no RDB snapshots, no AOF).
+REDIS_SERVER=""
+REDIS_WAIT_SECONDS=20
+
+resolve_redis() {
+    REDIS_SERVER="$(command -v redis-server || true)"
+    if [[ -z "$REDIS_SERVER" ]] || ! command -v redis-cli >/dev/null 2>&1; then
+        apt_install_no_start redis-server.service redis-server redis-tools
+        REDIS_SERVER="$(command -v redis-server || true)"
+        [[ -n "$REDIS_SERVER" ]] || die "redis-server was installed but is not on PATH"
+    fi
+}
+
+redis_version() { "$REDIS_SERVER" --version 2>/dev/null | sed -n 's/.* v=\([0-9.]*\).*/\1/p'; }
+
+redis_ping() {
+    [[ "$(timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+}
+
+redis_wait_ready() {
+    local i
+    for ((i = 0; i < $1 * 4; i++)); do
+        redis_ping && return 0
+        sleep 0.25
+    done
+    return 1
+}
+
+# anything at all listening on 127.0.0.1:$1
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+redis_pid() {
+    local p
+    [[ -f "$REDIS_DIR/redis.pid" ]] || return 1
+    p="$(tr -dc '0-9' <"$REDIS_DIR/redis.pid")"
+    [[ -n "$p" ]] && pid_alive "$p" || return 1
+    # guard against a stale pid file whose pid was reused
+    [[ "$(cat "/proc/$p/comm" 2>/dev/null || true)" == redis-server* ]] || return 1
+    echo "$p"
+}
+
+redis_write_config() {
+    cat >"$REDIS_DIR/redis.conf" <<EOF
+# Managed by scripts/services.sh -- regenerated on every start.
+bind 127.0.0.1
+port $REDIS_PORT
+protected-mode yes
+daemonize yes
+supervised no
+pidfile $REDIS_DIR/redis.pid
+logfile $REDIS_LOG
+loglevel notice
+dir $REDIS_DIR
+# rate-limit counters only: nothing worth persisting
+save ""
+appendonly no
+maxmemory 256mb
+maxmemory-policy volatile-ttl
+EOF
+    if ((IS_ROOT)); then chown "$SVC_USER:" "$REDIS_DIR/redis.conf"; fi
+    chmod 0600 "$REDIS_DIR/redis.conf"
+}
+
+redis_start() {
+    local off
+    mkdir -p "$REDIS_DIR"
+    chmod 0700 "$REDIS_DIR"
+    if ((IS_ROOT)); then chown "$SVC_USER:" "$REDIS_DIR"; fi
+    rm -f "$REDIS_DIR/redis.pid"
+    if port_in_use "$REDIS_PORT"; then
+        die "something else is already listening on 127.0.0.1:$REDIS_PORT; set CREDIT_REDIS_PORT to a free port"
+    fi
+    redis_write_config
+    : >>"$REDIS_LOG"
+    if ((IS_ROOT)); then chown "$SVC_USER:" "$REDIS_LOG"; fi
+    off="$(fsize "$REDIS_LOG")"
+    # daemonize yes: the server forks, and its parent exits once the config is read.
+    if ! spawn_daemon "$REDIS_DIR" "$QUIET_LOG" "$REDIS_SERVER" "$REDIS_DIR/redis.conf"; then
+        echo "$PROG: ERROR: Redis failed to start; from $REDIS_LOG and $QUIET_LOG:" >&2
+        tail_since "$REDIS_LOG" "$off" 15 >&2 || true
+        tail -n 5 "$QUIET_LOG" | cut -c1-300 >&2 || true
+        exit 1
+    fi
+    echo "$REDIS_PORT" >"$REDIS_DIR/port"
+    if ! redis_wait_ready "$REDIS_WAIT_SECONDS"; then
+        echo "$PROG: ERROR: Redis did not answer PING on 127.0.0.1:$REDIS_PORT within ${REDIS_WAIT_SECONDS}s; from $REDIS_LOG:" >&2
+        tail_since "$REDIS_LOG" "$off" 15 >&2 || true
+        exit 1
+    fi
+}
+
+redis_stop() {
+    local pid i
+    pid="$(redis_pid)" || { rm -f "$REDIS_DIR/redis.pid"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do
+        pid_alive "$pid" || { rm -f "$REDIS_DIR/redis.pid"; return 0; }
+        sleep 0.25
+    done
+    warn "Redis (pid $pid) did not stop after 15s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$REDIS_DIR/redis.pid"
+}
+
+redis_up() {
+    local t0=$SECONDS how="already running" pid
+    resolve_redis
+    if pid="$(redis_pid)"; then
+        if [[ "$(cat "$REDIS_DIR/port" 2>/dev/null || true)" != "$REDIS_PORT" ]]; then
+            redis_stop
+            redis_start
+            how="restarted on new port"
+        elif ! redis_wait_ready 10; then
+            die "Redis (pid $pid) runs but does not answer PING on 127.0.0.1:$REDIS_PORT; see $REDIS_LOG (try: $0 down && $0 up)"
+        fi
+    else
+        redis_start
+        how="started"
+    fi
+    echo "redis: running ($how, Redis $(redis_version), $((SECONDS - t0))s) $REDIS_URL"
+}
+
+redis_status() {
+    local pid
+    REDIS_SERVER="$(command -v redis-server || true)"
+    if [[ -z "$REDIS_SERVER" ]]; then
+        echo "redis: not installed (Debian package redis-server)"; return 1
+    fi
+    if pid="$(redis_pid)"; then
+        if redis_ping; then
+            echo "redis: running (pid $pid, Redis $(redis_version)) $REDIS_URL"; return 0
+        fi
+        echo "redis: process $pid alive but 127.0.0.1:$REDIS_PORT does not answer PING"; return 1
+    fi
+    echo "redis: stopped"; return 1
+}
+
+# ================================================================= nginx ===
+# Debian's nginx, binary only: the proxy tests (tests/live/test_rate_limits.py) start
+# their own nginx with a generated config on a free loopback port. Installing the package
+# must not start the system daemon (it would listen on port 80 of every address).
+NGINX="${CREDIT_NGINX:-/usr/sbin/nginx}"
+
+nginx_version() { "$NGINX" -v 2>&1 | sed -n 's|^nginx version: nginx/||p'; }
+
+nginx_up() {
+    local how="present"
+    if [[ ! -x "$NGINX" ]]; then
+        apt_install_no_start nginx.service nginx
+        [[ -x "$NGINX" ]] || die "nginx was installed but is not at $NGINX (set CREDIT_NGINX)"
+        how="installed"
+    fi
+    echo "nginx: ready ($how, nginx $(nginx_version), binary only: not started here) $NGINX"
+}
+
+nginx_status() {
+    if [[ -x "$NGINX" ]]; then
+        echo "nginx: installed (nginx $(nginx_version), started only by the proxy tests) $NGINX"
+        return 0
+    fi
+    echo "nginx: not installed (Debian package nginx)"; return 1
+}
+
 # =============================================================== browser ===
 # Headless Chromium for the end-to-end page tests: Debian's package (a browser download
 # by a test tool does not work here), plus a CJK font so screenshots show Chinese.
@@ -683,6 +884,8 @@ case "$cmd" in
 env)
     echo "export CREDIT_TEST_DATABASE_URL=$DATABASE_URL"
     echo "export CREDIT_TEST_SEARCH_URL=$ES_URL"
+    echo "export CREDIT_TEST_REDIS_URL=$REDIS_URL"
+    if [[ -x "$NGINX" ]]; then echo "export CREDIT_TEST_NGINX=$NGINX"; fi
     if [[ -x "$CHROMIUM" ]]; then echo "export CREDIT_TEST_CHROMIUM=$CHROMIUM"; fi
     ;;
 up)
@@ -694,6 +897,8 @@ up)
     if ((IS_ROOT)); then chmod 0755 "$SVC_DIR"; fi
     pg_up
     es_up
+    redis_up
+    nginx_up
     browser_up
     ;;
 down)
@@ -702,9 +907,11 @@ down)
         take_lock
         pg_stop
         es_stop
+        redis_stop
     fi
     echo "postgresql: stopped"
     echo "elasticsearch: stopped"
+    echo "redis: stopped"
     ;;
 es-stop)  # the search outage test stops the real server ...
     init_dirs
@@ -723,6 +930,8 @@ status)
     if [[ -d "$SVC_DIR" ]]; then QUIET_LOG="$SVC_DIR/logs/provision.log"; fi
     pg_status || rc=3
     es_status || rc=3
+    redis_status || rc=3
+    nginx_status || rc=3
     exit "$rc"
     ;;
 *) usage ;;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make test`: start PostgreSQL and Elasticsearch, then run the suite twice:
+# `make test`: start PostgreSQL, Elasticsearch and Redis (and install nginx for the proxy
+# tests), then run the suite twice:
 #   pass 1: SQLite + the embedded search backend (plus the search contract suite on both
 #           backends, and the backend-agreement tests);
 #   pass 2: PostgreSQL + Elasticsearch (every test that touches the app's DB or search).
+# Both passes keep rate-limit counters in the Redis (a per-run key prefix), shared by the
+# in-process app and the gunicorn servers the live tests start.
 # With CI=true a service that cannot be started fails the run; elsewhere the tests that
 # need it are skipped with a loud notice.
 set -euo pipefail
@@ -13,10 +16,10 @@ if bash scripts/services.sh up; then
     eval "$(bash scripts/services.sh env)"
 else
     if [[ "${CI:-}" == "true" ]]; then
-        echo "FATAL: PostgreSQL or Elasticsearch could not be started (CI=true)." >&2
+        echo "FATAL: PostgreSQL, Elasticsearch, Redis or nginx could not be started (CI=true)." >&2
         exit 1
     fi
-    echo "WARNING: services unavailable: PostgreSQL/Elasticsearch tests will be SKIPPED." >&2
+    echo "WARNING: services unavailable: PostgreSQL/Elasticsearch/Redis/nginx tests will be SKIPPED." >&2
 fi
 if [[ "${CI:-}" == "true" ]]; then
     export CREDIT_TEST_REQUIRE_SERVICES=true

@@ -1,10 +1,12 @@
 """Test fixtures with real services: SQLite or PostgreSQL, embedded search or Elasticsearch.
 
 ``pytest --db=sqlite|postgresql --search=embedded|elasticsearch`` picks the app's backends
-(``make test`` runs both combinations). PostgreSQL and Elasticsearch come from
-``scripts/services.sh`` through ``CREDIT_TEST_DATABASE_URL`` and ``CREDIT_TEST_SEARCH_URL``.
-With ``CI=true`` a service that cannot be reached fails the run; elsewhere its tests skip
-with a loud reason.
+(``make test`` runs both combinations). PostgreSQL, Elasticsearch and Redis come from
+``scripts/services.sh`` through ``CREDIT_TEST_DATABASE_URL``, ``CREDIT_TEST_SEARCH_URL`` and
+``CREDIT_TEST_REDIS_URL``. With ``CI=true`` a service that cannot be reached fails the run;
+elsewhere its tests skip with a loud reason. Rate-limit counters live in that Redis when it
+is set (keys under a per-run prefix), so the in-process app and the live servers share them
+and every test starts with none; without it each process counts in memory.
 
 Isolation: every test starts from empty tables, a zero change-feed cursor and a fresh search
 index (per-run index prefix). Tests exercise real commits (the unit of work and the change
@@ -66,6 +68,37 @@ def es_url() -> str:
     return url
 
 
+def reachable_redis_url() -> str:
+    """``CREDIT_TEST_REDIS_URL`` when set and answering, else ``""`` (with CI=true, a
+    failure: the suite must run on shared counters there)."""
+    url = os.environ.get("CREDIT_TEST_REDIS_URL", "")
+    if not url:
+        if REQUIRE_SERVICES:
+            unavailable("CREDIT_TEST_REDIS_URL is not set (run `make test`)")
+        return ""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_SERVICES:
+            unavailable(f"Redis at {url} does not answer: {exc}")
+        return ""
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis, for tests that need shared counters (skip or fail without it)."""
+    url = reachable_redis_url()
+    if not url:
+        unavailable("Redis: CREDIT_TEST_REDIS_URL is not set or does not answer")
+    return url
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     url = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
@@ -122,6 +155,8 @@ def app_config(
         "SEARCH_INDEX_PREFIX": f"t{RUN_ID}",
         "EMBEDDED_SEARCH_PATH": str(instance / "search.db"),
         "SECRET_KEY": "test-secret-key-" + RUN_ID,
+        "RATELIMIT_STORAGE_URL": reachable_redis_url() or "memory://",
+        "RATELIMIT_KEY_PREFIX": f"t{RUN_ID}",
     }
 
 
@@ -141,6 +176,7 @@ def make_app(config: dict):
 def app(app_config: dict):
     app = make_app(app_config)
     yield app
+    from api import limits
     from credit.extensions import db
     from search.documents import SPECS
 
@@ -149,16 +185,18 @@ def app(app_config: dict):
         db.engine.dispose()
     for spec in SPECS.values():  # leave no per-run index behind in the shared server
         app.extensions["credit.search"].drop(spec)
+    limits.reset(app)  # nor any per-run rate-limit key in the shared Redis
 
 
 def reset_state(app) -> None:
-    """Empty every table and recreate the search index."""
-    from api.limits import limiter
+    """Empty every table, recreate the search index and clear this run's rate-limit
+    counters (only this run's keys in the shared Redis)."""
+    from api import limits
     from credit.extensions import db
     from search.documents import SPECS
 
     with app.app_context():
-        limiter.reset()
+        limits.reset(app)
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):

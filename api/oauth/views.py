@@ -25,7 +25,6 @@ from flask import (
 )
 
 from api.auth import public
-from api.limits import limiter
 from api.pages.security import check_csrf, csrf_token
 from credit import scopes
 from credit.accounts import store
@@ -61,7 +60,6 @@ def _no_store(resp: Response) -> Response:
 
 @bp.post("/oauth/token")
 @public
-@limiter.limit(lambda: current_app.config["CREDIT_RATELIMIT_TOKEN"])
 def token() -> Response:
     grant_type = request.form.get("grant_type", "")[:40]
     with unit_of_work():
@@ -82,7 +80,6 @@ def token() -> Response:
 
 @bp.post("/oauth/revoke")
 @public
-@limiter.limit(lambda: current_app.config["CREDIT_RATELIMIT_TOKEN"])
 def revoke() -> Response:
     with unit_of_work():
         return _no_store(_server().create_endpoint_response("revocation"))
@@ -192,7 +189,6 @@ def authorize() -> Response | str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["CREDIT_RATELIMIT_LOGIN"], methods=["POST"])
 def login() -> Response | str:
     next_url = _safe_next(request.values.get("next"))
     error = None

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from api.auth import current_identity, public
-from api.limits import limiter
 from api.pages import charts, labels
 from api.pages.public import bp
 from credit import clock
@@ -51,13 +50,8 @@ def enterprise(uscc: str):
     return render_template("public/enterprise.html", **_context(profile))
 
 
-def _report_limit() -> str:
-    return current_app.config["CREDIT_RATELIMIT_REPORT"]
-
-
 @bp.get("/enterprises/<uscc>/report")
 @public
-@limiter.limit(_report_limit)
 def report(uscc: str):
     code = _canonical(uscc)
     if code != uscc:

@@ -118,6 +118,7 @@ def main() -> None:
         "CREDIT_SEARCH_URL": "",
         "CREDIT_LOG_LEVEL": "WARNING",
         "CREDIT_RATELIMIT_TOKEN": "100000 per minute",
+        "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
         "WEB_CONCURRENCY": "2",
         "PORT": str(port),
     }

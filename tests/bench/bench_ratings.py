@@ -220,6 +220,7 @@ def main() -> None:
         "CREDIT_SEARCH_INDEX_PREFIX": "benchratings",
         "CREDIT_LOG_LEVEL": "WARNING",
         "CREDIT_RATELIMIT_TOKEN": "100000 per minute",
+        "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
     }
     try:
         n = args.enterprises
