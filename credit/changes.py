@@ -21,12 +21,14 @@ consumer retries from its cursor on its next run.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,6 +64,8 @@ class ConsumerCursor(db.Model):
     position: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
+
+_ROOT = str(Path(__file__).resolve().parents[1]) + os.sep
 
 #: Longest error text kept with a failed event (the type, the message, where it was raised).
 ERROR_MAX = 2000
@@ -340,11 +344,15 @@ def _short(exc: BaseException) -> str:
 def describe_error(exc: BaseException) -> str:
     """The error as kept with a failed event: type, message and the line that raised it,
     at most ``ERROR_MAX`` characters."""
-    text = f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
+    kind = type(exc).__qualname__
+    if type(exc).__module__ != "builtins":
+        kind = f"{type(exc).__module__}.{kind}"
+    text = f"{kind}: {exc}"
     frames = traceback.extract_tb(exc.__traceback__)
     if frames:
         last = frames[-1]
-        text += f"\n  at {last.filename}:{last.lineno} in {last.name}"
+        where = last.filename.removeprefix(_ROOT)
+        text += f"\n  at {where}:{last.lineno} in {last.name}"
     return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
 
 
