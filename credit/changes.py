@@ -363,6 +363,8 @@ def firms_of(session: Session, change: Change) -> list[dict[str, str]]:
 
     try:
         ids = enterprises_touched(session, [change])
+        if change.entity_type == "rating":  # a rating event names its firm itself
+            ids.append(change.entity_id)
         rows = session.execute(
             sa.select(Enterprise.uscc, Enterprise.name)
             .where(Enterprise.id.in_(ids))

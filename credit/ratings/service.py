@@ -23,7 +23,7 @@ from credit import clock, dates
 from credit.changes import TRANSIENT, describe_error
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
-from credit.errors import FieldError, NotFound, ValidationFailed
+from credit.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
 from credit.extensions import db
 from credit.identity import Identity
 from credit.pagination import Page
@@ -421,6 +421,11 @@ def _ranges(chunk: int) -> Iterator[tuple[str | None, str | None]]:
         after = end
 
 
+#: Failures of a sweep that are no firm's data: the database unavailable, a concurrent
+#: sweep (the poller retries those).
+_NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
+
+
 def sweep_stale_ratings(identity: Identity) -> int:
     """Re-rate enterprises whose rating time alone has changed (decay, a record leaving
     publicity, a pledge ending) and any not rated yet. Idempotent."""
@@ -445,7 +450,7 @@ def sweep_stale_ratings(identity: Identity) -> int:
         chunk = ids[start : start + 2000]
         try:
             done += _sweep(session, chunk)
-        except TRANSIENT:
+        except _NOT_THE_DATA:
             raise
         except Exception:
             # One firm's bad data must not keep every other firm's rating stale: rate the
@@ -453,7 +458,7 @@ def sweep_stale_ratings(identity: Identity) -> int:
             for eid in chunk:
                 try:
                     done += _sweep(session, [eid])
-                except TRANSIENT:
+                except _NOT_THE_DATA:
                     raise
                 except Exception as exc:
                     ent = session.get(Enterprise, eid)
