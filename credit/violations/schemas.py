@@ -6,7 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from credit import clock, dates
 from credit.regions import city_name
@@ -43,6 +51,13 @@ class ViolationInputSchema(Schema):
     breached_clauses = fields.List(
         fields.Nested(BreachedClauseSchema), load_default=list, validate=validate.Length(max=20)
     )
+
+    @validates_schema
+    def fine_has_amount(self, data: dict[str, Any], **_: Any) -> None:
+        # Here as well as in the service, so a form reports it together with any field
+        # error (a date out of bounds stops the load before the service runs).
+        if data.get("penalty_type") == "fine" and data.get("penalty_amount") is None:
+            raise ValidationError("罚款须填写金额 / a fine needs its amount", "penalty_amount")
 
     @validates("penalty_amount")
     def amount_in_range(self, value: Decimal | None, **_: Any) -> None:
