@@ -84,8 +84,9 @@ def _init_search(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     # Ratings first: the rating events it appends are indexed in the same round.
-    changes.register(engine, make_ratings_consumer())
-    changes.register(engine, make_consumer(backend))
+    attempts = app.config["CREDIT_EVENT_MAX_ATTEMPTS"]
+    changes.register(engine, make_ratings_consumer(), max_attempts=attempts)
+    changes.register(engine, make_consumer(backend), max_attempts=attempts)
     if app.config["CREDIT_INDEX_AFTER_COMMIT"]:
         uow.add_after_commit_hook(engine, lambda: changes.run_all(db.session))
     ensured = {"done": False}

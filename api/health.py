@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify
 
 from api.auth import public
 from api.errors import problem
-from credit import database
+from credit import database, failed_events
 
 bp = Blueprint("health", __name__)
 
@@ -21,17 +21,20 @@ def healthz():
 @bp.get("/readyz")
 @public
 def readyz():
-    """Ready while the database answers (503 otherwise). An unreachable search service
-    makes the app *degraded*, not unready: every page but search still serves, so a load
-    balancer must keep sending traffic (search itself answers 503)."""
-    checks = {}
+    """Ready while the database answers (503 otherwise). An unreachable search service, or
+    change events a consumer set aside (``failed_events``: how many, see ``flask credit
+    events failed``), make the app *degraded*, not unready: every page still serves, so a
+    load balancer must keep sending traffic (search itself answers 503)."""
+    checks: dict = {}
     error = database.ping()
     checks["database"] = "ok" if error is None else f"error: {error}"
     backend = current_app.extensions["credit.search"]
     checks["search"] = "ok" if backend.ping() else "unreachable"
     checks["search_backend"] = backend.name
     if checks["database"] == "ok":
-        return jsonify(status="ready" if checks["search"] == "ok" else "degraded", checks=checks)
+        checks["failed_events"] = failed_events.count_unresolved()
+        degraded = checks["search"] != "ok" or checks["failed_events"] > 0
+        return jsonify(status="degraded" if degraded else "ready", checks=checks)
     return problem(
         503,
         "服务未就绪",

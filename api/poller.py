@@ -54,6 +54,12 @@ def start_poller(app: Flask, interval: float) -> threading.Thread:
                             # Every worker sweeps at start; the one that lost the race
                             # tries again next round (the sweep is idempotent).
                             log.info("sweep met a concurrent sweep; retrying next round")
+                        except Exception:
+                            # Never in the way of the consumers below: retried a sweep
+                            # interval later.
+                            db.session.rollback()
+                            last_sweep = time.monotonic()
+                            log.exception("sweep failed; retrying in %d s", SWEEP_SECONDS)
                     changes.run_all(db.session)
                 except Exception:
                     log.exception("change-feed poll failed")

@@ -205,6 +205,13 @@ SETTINGS: tuple[Setting, ...] = (
         "If > 0, a background thread catches the consumers up at this interval.",
     ),
     Setting(
+        "EVENT_MAX_ATTEMPTS",
+        _int_range(1, 100),
+        3,
+        "Deliveries of a change event that keeps failing before its consumer sets it aside "
+        "(listed by `flask credit events failed`, counted in /readyz) and moves on.",
+    ),
+    Setting(
         "ACCESS_TOKEN_TTL",
         _int_range(60, 3600),
         900,

@@ -8,7 +8,7 @@ from credit.accounts.models import (
     Token,
     UserAccount,
 )
-from credit.changes import ChangeEvent, ConsumerCursor
+from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
@@ -35,6 +35,7 @@ __all__ = [
     "CreditReport",
     "CurrentRating",
     "Enterprise",
+    "FailedEvent",
     "IdempotencyRecord",
     "OAuthClient",
     "Objection",

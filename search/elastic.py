@@ -125,6 +125,8 @@ class ElasticBackend:
         except ApiError as exc:
             if exc.meta.status == 400 and "already exists" in str(exc):
                 return  # another process created it first
+            if exc.meta.status == 429 or exc.meta.status >= 500:
+                raise _unavailable(exc) from exc
             raise
 
     def begin_rebuild(self, spec: IndexSpec) -> str:
@@ -181,6 +183,10 @@ class ElasticBackend:
                     skipped += 1  # a newer version is already indexed
                 elif info.get("status") == 404 and next(iter(item)) == "delete":
                     written += 1  # deleting what is not there is done
+                elif info.get("status") == 429 or info.get("status", 0) >= 500:
+                    # Rejected (queue full) or the shard is unavailable: the server's state,
+                    # not the document's; the indexer retries later from its cursor.
+                    raise BackendUnavailable(f"bulk write rejected: {info}")
                 else:
                     raise RuntimeError(f"bulk write failed: {info}")
         except EsConnectionError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from credit.owners import enterprises_touched
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.violations.models import Commendation, SeriousListEntry, Violation
-from search.backend import Document, IndexSpec, SearchBackend
+from search.backend import BackendUnavailable, Document, IndexSpec, SearchBackend
 from search.documents import (
     ENTERPRISES,
     PLEDGES,
@@ -319,7 +320,11 @@ def make_consumer(backend: SearchBackend, batch_size: int = 1000) -> Consumer:
             ready["indices"] = False
             raise
 
-    return Consumer(CONSUMER_NAME, handle, batch_size)
+    # The search service down (or its embedded file locked) is no fault of an event: the
+    # indexer retries from its cursor, nothing is set aside.
+    return Consumer(
+        CONSUMER_NAME, handle, batch_size, transient=(BackendUnavailable, sqlite3.OperationalError)
+    )
 
 
 _SOURCES: dict[str, tuple[Callable, Callable]] = {

@@ -11,6 +11,7 @@ from api.auth import current_identity, optional_token, public, require_scope
 from api.errors import status_of
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
+from credit import dates
 from credit.errors import DomainError
 from credit.pledges import service
 from credit.pledges.schemas import (
@@ -38,8 +39,8 @@ class PledgeListArgs(PageArgs):
     )
     status = fields.String(validate=validate.OneOf([s for s in STATUS_LABELS if s != "draft"]))
     city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
-    published_from = fields.Date()
-    published_to = fields.Date()
+    published_from = dates.BoundedDate(dates.FILTER)
+    published_to = dates.BoundedDate(dates.FILTER)
 
     @validates_schema
     def ordered(self, data: dict, **_: Any) -> None:

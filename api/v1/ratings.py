@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields
 
 from api.auth import current_identity, optional_token
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, page_body
+from credit import dates
 from credit.ratings import service
 
 PREFIX = ""
@@ -19,8 +20,9 @@ class ReplayArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    as_of = fields.Date(
-        metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of this date"}
+    as_of = dates.BoundedDate(
+        dates.REPLAY,
+        metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of this date"},
     )
     model = fields.String(
         metadata={"description": "已发布的评分模型版本，如 2026.1 / a published model version"}

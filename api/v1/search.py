@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from api.auth import public
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema
+from credit import dates
 from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES
 from credit.regions import JIANGSU_CITIES, city_name
@@ -60,10 +61,11 @@ class SearchArgs(PageArgs):
             "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"
         },
     )
-    date_from = fields.Date(
-        metadata={"description": "pledge: 公示日; violation: 决定日; enterprise: 成立日"}
+    date_from = dates.BoundedDate(
+        dates.FILTER,
+        metadata={"description": "pledge: 公示日; violation: 决定日; enterprise: 成立日"},
     )
-    date_to = fields.Date()
+    date_to = dates.BoundedDate(dates.FILTER)
     sort = fields.String(
         load_default="relevance",
         validate=validate.OneOf(list(SORTS)),

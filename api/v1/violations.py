@@ -9,10 +9,18 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import current_identity, optional_token, public, require_scope
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
+from credit import dates
 from credit.regions import JIANGSU_CITIES
 from credit.uow import unit_of_work
 from credit.violations import registry, service
-from credit.violations.schemas import RevocationSchema, ViolationInputSchema, ViolationSchema
+from credit.violations.schemas import (
+    CommendationInputSchema,
+    CorrectionInputSchema,
+    RevocationSchema,
+    SeriousListInputSchema,
+    ViolationInputSchema,
+    ViolationSchema,
+)
 from credit.violations.vocab import CATEGORIES, TIERS
 
 PREFIX = ""
@@ -24,8 +32,8 @@ class ViolationListArgs(PageArgs):
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     tier = fields.String(validate=validate.OneOf(list(TIERS)))
     status = fields.String(validate=validate.OneOf(["published", "under_objection", "corrected"]))
-    decided_from = fields.Date()
-    decided_to = fields.Date()
+    decided_from = dates.BoundedDate(dates.FILTER)
+    decided_to = dates.BoundedDate(dates.FILTER)
 
 
 class ViolationPageSchema(PageMetaSchema):
@@ -89,43 +97,6 @@ def enterprise_violations(uscc: str) -> Any:
     return {"items": service.list_enterprise_violations(current_identity(), uscc)}
 
 
-class CorrectionInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    field = fields.String(required=True, validate=validate.OneOf(list(registry.CORRECTABLE)))
-    new_value = fields.Raw(
-        required=True, allow_none=True, metadata={"description": "新值（字符串；金额可为数字）"}
-    )
-    reason = fields.String(required=True, validate=validate.Length(2, 1000))
-
-
-class SeriousListInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
-    reason = fields.String(required=True, validate=validate.Length(2, 2000))
-    listed_on = fields.Date(required=True)
-    remove_on = fields.Date(required=True)
-
-
-class CommendationInputSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    title = fields.String(
-        required=True,
-        validate=validate.Length(2, 200),
-        metadata={"description": "如：江苏省电子商务示范企业"},
-    )
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
-    granted_on = fields.Date(required=True)
-    valid_until = fields.Date(required=True)
-
-
 class StandingItemSchema(Schema):
     id = fields.String()
     authority = fields.Function(lambda x: x.authority.name)
@@ -147,8 +118,8 @@ class StatisticsArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    decided_from = fields.Date()
-    decided_to = fields.Date()
+    decided_from = dates.BoundedDate(dates.FILTER)
+    decided_to = dates.BoundedDate(dates.FILTER)
 
 
 class StatisticsSchema(Schema):

@@ -20,6 +20,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from credit import dates
 from credit import uscc as uscc_mod
 from credit.enterprises.vocab import (
     INDUSTRIES,
@@ -83,7 +84,7 @@ class EnterpriseRecordSchema(Schema):
     former_names = fields.List(fields.String(validate=validate.Length(2, 200)), load_default=list)
     operator_type = fields.String(required=True, validate=validate.OneOf(list(OPERATOR_TYPES)))
     industry = fields.String(required=True, validate=validate.OneOf(list(INDUSTRIES)))
-    registration_date = fields.Date(load_default=None, allow_none=True)
+    registration_date = dates.BoundedDate(dates.REGISTRATION, load_default=None, allow_none=True)
     status = fields.String(load_default="active", validate=validate.OneOf(list(STATUSES)))
     legal_representative = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(1, 100)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from credit import clock
+from credit import clock, dates
 from credit.masking import mask_person_name
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 
@@ -60,6 +60,10 @@ class TemplateSchema(Schema):
     published_at = fields.DateTime(allow_none=True)
 
 
+#: The longest validity period of a pledge.
+MAX_SPAN_DAYS = 5 * 366
+
+
 class PledgeInputSchema(Schema):
     """A new pledge (draft). Enterprise, status and dates of state changes are server-owned."""
 
@@ -77,8 +81,8 @@ class PledgeInputSchema(Schema):
         load_default=list,
         validate=validate.Length(max=20),
     )
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date(required=True)
+    valid_from = dates.BoundedDate(dates.PLEDGE_START, required=True)
+    valid_until = dates.BoundedDate(dates.PLEDGE_END, required=True)
     signer_name = fields.String(required=True, validate=validate.Length(2, 100))
     signer_title = fields.String(required=True, validate=validate.Length(2, 100))
     consent_to_publish = fields.Boolean(required=True)
@@ -87,9 +91,11 @@ class PledgeInputSchema(Schema):
     def period(self, data: dict, **_: Any) -> None:
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
-            raise ValidationError("有效期截止日不能早于起始日", "valid_until")
-        if start and end and (end - start).days > 5 * 366:
-            raise ValidationError("有效期最长 5 年", "valid_until")
+            raise ValidationError(
+                "有效期截止日不能早于起始日 / valid_until is before valid_from", "valid_until"
+            )
+        if start and end and (end - start).days > MAX_SPAN_DAYS:
+            raise ValidationError("有效期最长 5 年 / at most 5 years", "valid_until")
 
 
 class PledgePatchSchema(PledgeInputSchema):

@@ -32,6 +32,7 @@ from credit.identity import Identity, IdentityKind
 from credit.pagination import Page
 from credit.permissions import can_manage_registry, can_read_public, is_owner, require
 from credit.pledges.models import Pledge, PledgeTemplate
+from credit.pledges.schemas import MAX_SPAN_DAYS
 from credit.pledges.vocab import PLEDGE_TYPES, SEED_TEMPLATES
 from credit.uow import UnitOfWork
 
@@ -213,7 +214,13 @@ def update_draft(
         raise Conflict("已公示的承诺不可修改；请提交变更（amendment）")
     merged = {"valid_from": pledge.valid_from, "valid_until": pledge.valid_until, **changes}
     if merged["valid_until"] < merged["valid_from"]:
-        raise ValidationFailed("有效期有误", [FieldError("valid_until", "早于起始日")])
+        raise ValidationFailed(
+            "有效期有误", [FieldError("valid_until", "早于起始日 / before valid_from")]
+        )
+    if (merged["valid_until"] - merged["valid_from"]).days > MAX_SPAN_DAYS:
+        raise ValidationFailed(
+            "有效期有误", [FieldError("valid_until", "有效期最长 5 年 / at most 5 years")]
+        )
     _check_content(pledge.template, changes)
     for key, value in changes.items():
         setattr(pledge, key, sorted(set(value)) if key == "clauses" else value)

@@ -9,6 +9,7 @@ operators see everything.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from credit import clock
+from credit import clock, dates
+from credit.changes import TRANSIENT, describe_error
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
-from credit.errors import FieldError, NotFound, ValidationFailed
+from credit.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
 from credit.extensions import db
 from credit.identity import Identity
 from credit.pagination import Page
@@ -42,7 +45,7 @@ from credit.scoring.outlook import actions, outlook
 from credit.uow import run_after_commit_hooks, transaction_memo, unit_of_work
 from credit.violations.models import SeriousListEntry, Violation
 
-EARLIEST_REPLAY = date(2000, 1, 1)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -180,21 +183,15 @@ def _replay(
 
 
 def _check_as_of(as_of: date | None) -> date:
+    """``as_of`` inside ``dates.REPLAY`` (the API's schema checks it too; other callers
+    reach the service directly)."""
     today = clock.today()
     if as_of is None:
         return today
-    if as_of > today or as_of < EARLIEST_REPLAY:
+    message = dates.REPLAY.problem(as_of, today)
+    if message is not None:
         raise ValidationFailed(
-            "评价日期超出范围",
-            [
-                FieldError(
-                    "as_of",
-                    f"应在 {EARLIEST_REPLAY} 与今天 {today} 之间 / must be between "
-                    f"{EARLIEST_REPLAY} and today",
-                    "out_of_range",
-                    "query",
-                )
-            ],
+            "评价日期超出范围", [FieldError("as_of", message, "out_of_range", "query")]
         )
     return as_of
 
@@ -424,6 +421,11 @@ def _ranges(chunk: int) -> Iterator[tuple[str | None, str | None]]:
         after = end
 
 
+#: Failures of a sweep that are no firm's data: the database unavailable, a concurrent
+#: sweep (the poller retries those).
+_NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
+
+
 def sweep_stale_ratings(identity: Identity) -> int:
     """Re-rate enterprises whose rating time alone has changed (decay, a record leaving
     publicity, a pledge ending) and any not rated yet. Idempotent."""
@@ -445,11 +447,33 @@ def sweep_stale_ratings(identity: Identity) -> int:
     ids = stale + unrated
     done = 0
     for start in range(0, len(ids), 2000):
-        with unit_of_work(session, run_hooks=False):
-            lock_ratings(session)
-            done += rescore(
-                session, Selection(ids=ids[start : start + 2000]), trigger="sweep"
-            ).written
+        chunk = ids[start : start + 2000]
+        try:
+            done += _sweep(session, chunk)
+        except _NOT_THE_DATA:
+            raise
+        except Exception:
+            # One firm's bad data must not keep every other firm's rating stale: rate the
+            # chunk firm by firm, skipping (and naming) those that fail.
+            for eid in chunk:
+                try:
+                    done += _sweep(session, [eid])
+                except _NOT_THE_DATA:
+                    raise
+                except Exception as exc:
+                    ent = session.get(Enterprise, eid)
+                    log.error(
+                        "sweep: cannot rate firm %s %s: %s",
+                        ent.uscc if ent else eid,
+                        ent.name if ent else "",
+                        describe_error(exc),
+                    )
     if done:
         run_after_commit_hooks(session)
     return done
+
+
+def _sweep(session: Session, ids: list[str]) -> int:
+    with unit_of_work(session, run_hooks=False):
+        lock_ratings(session)
+        return rescore(session, Selection(ids=ids), trigger="sweep").written

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from credit.scoring.calendar import add_months, months_between, years_between
+from credit.scoring.calendar import add_months, months_between, next_day, years_between
 from credit.scoring.facts import EnterpriseFacts, PledgeFact, ViolationFact
 from credit.scoring.model import TIER_OF, HardRule, Saturation, ScoringModel
-
-_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +214,7 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
         if c.granted_on > as_of:
             changes.append(c.granted_on)
         elif c.valid_until >= as_of:
-            changes.append(c.valid_until + _DAY)
+            changes.append(next_day(c.valid_until))
     c_total = saturated(model.commendation_family, float(len(valid)))
     for c, pts in zip(valid, share_out(c_total, [1.0] * len(valid)), strict=True):
         if pts:
@@ -255,7 +253,8 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
 
     out[1:] = sorted(out[1:], key=lambda c: (-abs(c.points), c.code, c.ref or ""))
     grade = model.grade_of(score)
-    future = [d for d in changes if d > as_of]
+    # A change on date.max (a saturated far date) never comes: the rating has none.
+    future = [d for d in changes if as_of < d < date.max]
     return Rating(
         model_version=model.version,
         as_of=as_of,
@@ -280,7 +279,7 @@ def _violation_changes(
     if v.ended_on is not None and v.ended_on > as_of:
         changes.append(v.ended_on)
     if as_of <= v.publish_until:
-        changes.append(v.publish_until + _DAY)
+        changes.append(next_day(v.publish_until))
         if model.monthly_decay < 1.0:
             changes.append(add_months(v.decision_date, months_between(v.decision_date, as_of) + 1))
 
@@ -293,7 +292,7 @@ def _pledge_changes(p: PledgeFact, as_of: date, model: ScoringModel, changes: li
     for d in (p.published_on, p.withdrawn_on, p.superseded_on, p.valid_from):
         if d is not None and d > as_of:
             changes.append(d)
-    for d in (p.valid_until + _DAY, add_months(p.valid_until, model.kept_months) + _DAY):
+    for d in (next_day(p.valid_until), next_day(add_months(p.valid_until, model.kept_months))):
         if d > as_of:
             changes.append(d)
     for b in p.breaches:

@@ -9,14 +9,12 @@ the score would be N (grade G)".
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
-from credit.scoring.calendar import add_months
+from credit.scoring.calendar import add_months, next_day
 from credit.scoring.engine import Rating, rate
 from credit.scoring.facts import EnterpriseFacts, PledgeFact
 from credit.scoring.model import ScoringModel
-
-_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -56,13 +54,13 @@ def milestones(facts: EnterpriseFacts, as_of: date, horizon: date) -> dict[date,
     for v in facts.violations:
         if v.counts_on(as_of):
             add(v.repairable_from, Milestone("VIOLATION_REPAIRABLE", v.id, v.ref))
-            add(v.publish_until + _DAY, Milestone("VIOLATION_ENDS", v.id, v.ref))
+            add(next_day(v.publish_until), Milestone("VIOLATION_ENDS", v.id, v.ref))
     for p in facts.pledges:
         if p.current_on(as_of):
-            add(p.valid_until + _DAY, Milestone("PLEDGE_ENDS", p.id, p.valid_until.isoformat()))
+            add(next_day(p.valid_until), Milestone("PLEDGE_ENDS", p.id, p.valid_until.isoformat()))
     for c in facts.commendations:
         if c.valid_on(as_of):
-            add(c.valid_until + _DAY, Milestone("COMMENDATION_ENDS", c.id, c.title))
+            add(next_day(c.valid_until), Milestone("COMMENDATION_ENDS", c.id, c.title))
     for s in facts.serious_list:
         if s.listed(as_of):
             add(s.remove_on, Milestone("SERIOUS_LIST_ENDS", s.id, s.remove_on.isoformat()))

@@ -19,10 +19,9 @@ from credit.permissions import can_read_public, require
 from credit.scoring.model import GRADES
 from credit.uow import UnitOfWork
 from credit.violations.models import Commendation, Correction, SeriousListEntry, Violation
+from credit.violations.schemas import CORRECTABLE
 from credit.violations.service import ENTITY, get_violation
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES
-
-CORRECTABLE = ("facts", "legal_basis", "penalty_type", "penalty_amount", "category")
 
 
 def correct_violation(
@@ -91,7 +90,10 @@ def list_on_serious_list(
         "只能列入本机关管辖范围内的经营者",
     )
     if data["remove_on"] <= data["listed_on"]:
-        raise ValidationFailed("移出日期须晚于列入日期", [FieldError("remove_on", "too early")])
+        raise ValidationFailed(
+            "移出日期须晚于列入日期",
+            [FieldError("remove_on", "须晚于列入日期 / must be after listed_on", "too_early")],
+        )
     entry = SeriousListEntry(
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,
@@ -114,7 +116,10 @@ def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commen
         "只能表彰本机关管辖范围内的经营者",
     )
     if data["valid_until"] < data["granted_on"]:
-        raise ValidationFailed("有效期有误", [FieldError("valid_until", "before granted_on")])
+        raise ValidationFailed(
+            "有效期有误",
+            [FieldError("valid_until", "不能早于授予日期 / before granted_on", "too_early")],
+        )
     item = Commendation(
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,

@@ -1,13 +1,22 @@
-"""Input and output schemas for violations."""
+"""Input and output schemas for violations, corrections, the serious dishonesty list and
+commendations (the REST API and the regulator console both load input with these)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
-from credit import clock
+from credit import clock, dates
 from credit.regions import city_name
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
@@ -38,10 +47,17 @@ class ViolationInputSchema(Schema):
         allow_none=True,
         metadata={"description": "元 (yuan), e.g. 5000.00", "minimum": 0, "maximum": 10**12},
     )
-    decision_date = fields.Date(required=True)
+    decision_date = dates.BoundedDate(dates.DECISION, required=True)
     breached_clauses = fields.List(
         fields.Nested(BreachedClauseSchema), load_default=list, validate=validate.Length(max=20)
     )
+
+    @validates_schema
+    def fine_has_amount(self, data: dict[str, Any], **_: Any) -> None:
+        # Here as well as in the service, so a form reports it together with any field
+        # error (a date out of bounds stops the load before the service runs).
+        if data.get("penalty_type") == "fine" and data.get("penalty_amount") is None:
+            raise ValidationError("罚款须填写金额 / a fine needs its amount", "penalty_amount")
 
     @validates("penalty_amount")
     def amount_in_range(self, value: Decimal | None, **_: Any) -> None:
@@ -49,6 +65,48 @@ class ViolationInputSchema(Schema):
         # strings, which makes the OpenAPI document invalid.
         if value is not None and not 0 <= value <= 10**12:
             raise ValidationError("金额应在 0 到 1 万亿元之间")
+
+
+#: The fields of a record its authority may correct (dates are not among them: a wrong
+#: decision date means revoking the record and recording it again).
+CORRECTABLE = ("facts", "legal_basis", "penalty_type", "penalty_amount", "category")
+
+
+class CorrectionInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    field = fields.String(required=True, validate=validate.OneOf(list(CORRECTABLE)))
+    new_value = fields.Raw(
+        required=True, allow_none=True, metadata={"description": "新值（字符串；金额可为数字）"}
+    )
+    reason = fields.String(required=True, validate=validate.Length(2, 1000))
+
+
+class SeriousListInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    uscc = fields.String(required=True, validate=validate.Length(18, 18))
+    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
+    reason = fields.String(required=True, validate=validate.Length(2, 2000))
+    listed_on = dates.BoundedDate(dates.DECISION, required=True)
+    remove_on = dates.BoundedDate(dates.STANDING_END, required=True)
+
+
+class CommendationInputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    uscc = fields.String(required=True, validate=validate.Length(18, 18))
+    title = fields.String(
+        required=True,
+        validate=validate.Length(2, 200),
+        metadata={"description": "如：江苏省电子商务示范企业"},
+    )
+    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
+    granted_on = dates.BoundedDate(dates.DECISION, required=True)
+    valid_until = dates.BoundedDate(dates.STANDING_END, required=True)
 
 
 class RevocationSchema(Schema):

@@ -7,6 +7,7 @@ import inspect
 
 import pytest
 
+from credit import failed_events
 from credit.accounts import service as accounts
 from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
@@ -68,6 +69,7 @@ MODULES = {
     "registry": registry,
     "ratings": ratings,
     "reports": reports,
+    "failed_events": failed_events,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -103,7 +105,13 @@ DENIED = {
     },
 }
 # Operator jobs without a caller's unit of work: called with these keyword arguments.
-DENIED_JOBS = {"ratings.rescore_enterprises": {"codes": []}, "ratings.sweep_stale_ratings": {}}
+DENIED_JOBS = {
+    "ratings.rescore_enterprises": {"codes": []},
+    "ratings.sweep_stale_ratings": {},
+    "failed_events.list_failed_events": {},
+    "failed_events.retry_failed_event": {"failed_id": 1},
+    "failed_events.retry_all": {},
+}
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {
     "enterprises.get_enterprise_contact",

@@ -17,6 +17,7 @@ from credit.pledges import service as pledges
 from credit.pledges.schemas import PledgeInputSchema, PledgePatchSchema, WithdrawSchema
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.ratings import service as ratings
+from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
 from credit.violations import service as violations
 from credit.violations import workflow
@@ -96,9 +97,7 @@ def _defaults(template) -> dict[str, Any]:
         "template_id": template.id,
         "clauses": template.required_codes(),
         "valid_from": today.isoformat(),
-        "valid_until": today.replace(year=today.year + 1).isoformat()
-        if not (today.month == 2 and today.day == 29)
-        else today.isoformat(),
+        "valid_until": add_months(today, 12).isoformat(),
         "signer_name": "",
         "signer_title": "",
         "extra_commitments": "",

@@ -14,6 +14,7 @@ from api.pages.console.auth import console_view
 from credit import clock
 from credit.errors import NotFound, ValidationFailed
 from credit.pledges import service as pledges
+from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
 from credit.violations import registry, workflow
 from credit.violations import service as violations
@@ -186,7 +187,7 @@ def violation_view(violation_id: str):
 @bp.post("/regulator/violations/<violation_id>/correct")
 @console_view("violations:write", REGULATOR)
 def violation_correct(violation_id: str):
-    from api.v1.violations import CorrectionInputSchema
+    from credit.violations.schemas import CorrectionInputSchema
 
     typed = forms.values(["field", "new_value", "reason", "version"])
     try:
@@ -355,9 +356,7 @@ def commendation_new():
             "uscc": request.args.get("uscc", ""),
             "title": "江苏省电子商务示范企业",
             "granted_on": today.isoformat(),
-            "valid_until": today.replace(year=today.year + 2).isoformat()
-            if not (today.month == 2 and today.day == 29)
-            else today.isoformat(),
+            "valid_until": add_months(today, 24).isoformat(),
         },
         {},
     )
@@ -366,7 +365,7 @@ def commendation_new():
 @bp.post("/regulator/commendations/new")
 @console_view("commendations:write", REGULATOR)
 def commendation_create():
-    from api.v1.violations import CommendationInputSchema
+    from credit.violations.schemas import CommendationInputSchema
 
     typed = forms.values(COMMENDATION_TEXT)
     typed["uscc"] = typed["uscc"].strip().upper()
