@@ -53,13 +53,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
-    from api import errors, health, middleware, pages
+    from api import errors, health, inputs, middleware, pages
     from api.cli import credit_cli, search_cli
     from api.limits import limiter
     from api.oauth import init_oauth
     from api.v1 import init_api
 
     middleware.register(app)
+    inputs.register(app)  # bounded JSON, no control characters in any input
     limiter.init_app(app)
     init_oauth(app)
     init_api(app)

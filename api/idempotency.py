@@ -32,7 +32,18 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         if not _VALID.match(key):
             return problem(
-                400, "Idempotency-Key 无效", "1-255 个可见 ASCII 字符", title_en="Bad Request"
+                400,
+                "Idempotency-Key 无效",
+                "1-255 个可见 ASCII 字符",
+                title_en="Bad Request",
+                errors=[
+                    {
+                        "field": HEADER,
+                        "location": "header",
+                        "message": "应为 1-255 个可见 ASCII 字符 / 1-255 visible ASCII characters",
+                        "code": "invalid",
+                    }
+                ],
             )
         scope = current_identity().subject
         fingerprint = idempotency.request_fingerprint(

@@ -25,6 +25,7 @@ from credit.pledges.schemas import (
 )
 from credit.pledges.vocab import STATUS_LABELS
 from credit.regions import JIANGSU_CITIES
+from credit.text import Text
 from credit.uow import unit_of_work
 
 PREFIX = ""
@@ -32,12 +33,12 @@ blp = Blueprint("pledges", __name__, description="信用承诺 / integrity pledg
 
 
 class PledgeListArgs(PageArgs):
-    template = fields.String(
+    template = Text(
         validate=validate.Length(1, 36),
         metadata={"description": "模板代码或 id / template code or id"},
     )
-    status = fields.String(validate=validate.OneOf([s for s in STATUS_LABELS if s != "draft"]))
-    city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
+    status = Text(validate=validate.OneOf([s for s in STATUS_LABELS if s != "draft"]))
+    city = Text(validate=validate.OneOf(list(JIANGSU_CITIES)))
     published_from = fields.Date()
     published_to = fields.Date()
 

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields
 from api.auth import current_identity, optional_token
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, page_body
 from credit.ratings import service
+from credit.text import Text
 
 PREFIX = ""
 blp = Blueprint("ratings", __name__, description="信用评价 / credit ratings")
@@ -22,7 +23,7 @@ class ReplayArgs(Schema):
     as_of = fields.Date(
         metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of this date"}
     )
-    model = fields.String(
+    model = Text(
         metadata={"description": "已发布的评分模型版本，如 2026.1 / a published model version"}
     )
 

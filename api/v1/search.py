@@ -16,6 +16,7 @@ from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES
 from credit.regions import JIANGSU_CITIES, city_name
 from credit.scoring.model import GRADES
+from credit.text import Text
 from credit.violations.vocab import CATEGORIES, TIERS
 from search import queries
 from search.backend import SORTS
@@ -32,7 +33,7 @@ class SearchArgs(PageArgs):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(
+    q = Text(
         load_default="",
         validate=validate.Length(max=100),
         metadata={
@@ -41,21 +42,21 @@ class SearchArgs(PageArgs):
             "number or USCC"
         },
     )
-    type = fields.String(load_default="enterprise", validate=validate.OneOf(list(queries.TYPES)))
+    type = Text(load_default="enterprise", validate=validate.OneOf(list(queries.TYPES)))
     city = fields.List(
-        fields.String(validate=validate.OneOf(list(JIANGSU_CITIES))),
+        Text(validate=validate.OneOf(list(JIANGSU_CITIES))),
         metadata={"description": "地市代码，可多个 / city codes"},
     )
-    industry = fields.List(fields.String(validate=validate.OneOf(list(INDUSTRIES))))
-    grade = fields.List(fields.String(validate=validate.OneOf(list(GRADES))))
+    industry = fields.List(Text(validate=validate.OneOf(list(INDUSTRIES))))
+    grade = fields.List(Text(validate=validate.OneOf(list(GRADES))))
     tier = fields.List(
-        fields.String(),
+        Text(),
         metadata={
             "description": "enterprise/pledge: A|B|C（等）; violation: minor|general|serious"
         },
     )
     category = fields.List(
-        fields.String(),
+        Text(),
         metadata={
             "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"
         },
@@ -64,12 +65,12 @@ class SearchArgs(PageArgs):
         metadata={"description": "pledge: 公示日; violation: 决定日; enterprise: 成立日"}
     )
     date_to = fields.Date()
-    sort = fields.String(
+    sort = Text(
         load_default="relevance",
         validate=validate.OneOf(list(SORTS)),
         metadata={"description": "relevance | score (信用分) | date (最新)"},
     )
-    cursor = fields.String(
+    cursor = Text(
         validate=validate.Length(max=2000),
         metadata={"description": "上一页返回的 next_cursor，用于深翻页 / from next_cursor"},
     )
@@ -126,7 +127,7 @@ class SuggestArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(required=True, validate=validate.Length(1, 100))
+    q = Text(required=True, validate=validate.Length(1, 100))
     size = fields.Integer(load_default=8, validate=validate.Range(1, 20))
 
 

@@ -10,6 +10,7 @@ from api.auth import current_identity, optional_token, public, require_scope
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
 from credit.regions import JIANGSU_CITIES
+from credit.text import Text, text_value
 from credit.uow import unit_of_work
 from credit.violations import registry, service
 from credit.violations.schemas import RevocationSchema, ViolationInputSchema, ViolationSchema
@@ -20,10 +21,10 @@ blp = Blueprint("violations", __name__, description="违法失信信息 / violat
 
 
 class ViolationListArgs(PageArgs):
-    city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
-    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
-    tier = fields.String(validate=validate.OneOf(list(TIERS)))
-    status = fields.String(validate=validate.OneOf(["published", "under_objection", "corrected"]))
+    city = Text(validate=validate.OneOf(list(JIANGSU_CITIES)))
+    category = Text(validate=validate.OneOf(list(CATEGORIES)))
+    tier = Text(validate=validate.OneOf(list(TIERS)))
+    status = Text(validate=validate.OneOf(["published", "under_objection", "corrected"]))
     decided_from = fields.Date()
     decided_to = fields.Date()
 
@@ -93,20 +94,23 @@ class CorrectionInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    field = fields.String(required=True, validate=validate.OneOf(list(registry.CORRECTABLE)))
+    field = Text(required=True, validate=validate.OneOf(list(registry.CORRECTABLE)))
     new_value = fields.Raw(
-        required=True, allow_none=True, metadata={"description": "新值（字符串；金额可为数字）"}
+        required=True,
+        allow_none=True,
+        validate=text_value,
+        metadata={"description": "新值（字符串；金额可为数字）"},
     )
-    reason = fields.String(required=True, validate=validate.Length(2, 1000))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
 
 
 class SeriousListInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
-    reason = fields.String(required=True, validate=validate.Length(2, 2000))
+    uscc = Text(required=True, validate=validate.Length(18, 18))
+    legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     listed_on = fields.Date(required=True)
     remove_on = fields.Date(required=True)
 
@@ -115,13 +119,13 @@ class CommendationInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    title = fields.String(
+    uscc = Text(required=True, validate=validate.Length(18, 18))
+    title = Text(
         required=True,
         validate=validate.Length(2, 200),
         metadata={"description": "如：江苏省电子商务示范企业"},
     )
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
+    legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     granted_on = fields.Date(required=True)
     valid_until = fields.Date(required=True)
 

@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from credit import clock
 from credit.regions import city_name
+from credit.text import Text
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
 
@@ -16,8 +17,8 @@ class BreachedClauseSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    pledge_id = fields.String(required=True, validate=validate.Length(1, 36))
-    clause = fields.String(required=True, validate=validate.Length(1, 16))
+    pledge_id = Text(required=True, validate=validate.Length(1, 36))
+    clause = Text(required=True, validate=validate.Length(1, 16))
 
 
 class ViolationInputSchema(Schema):
@@ -26,13 +27,13 @@ class ViolationInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
-    tier = fields.String(required=True, validate=validate.OneOf(list(TIERS)))
-    decision_number = fields.String(required=True, validate=validate.Length(4, 100))
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
-    facts = fields.String(required=True, validate=validate.Length(2, 4000))
-    penalty_type = fields.String(required=True, validate=validate.OneOf(list(PENALTY_TYPES)))
+    uscc = Text(required=True, validate=validate.Length(18, 18))
+    category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    tier = Text(required=True, validate=validate.OneOf(list(TIERS)))
+    decision_number = Text(required=True, validate=validate.Length(4, 100))
+    legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
+    facts = Text(required=True, multiline=True, validate=validate.Length(2, 4000))
+    penalty_type = Text(required=True, validate=validate.OneOf(list(PENALTY_TYPES)))
     penalty_amount = fields.Decimal(
         places=2,
         allow_none=True,
@@ -55,7 +56,7 @@ class RevocationSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(required=True, validate=validate.Length(2, 500))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 500))
 
 
 class ViolationSchema(Schema):
