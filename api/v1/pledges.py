@@ -174,9 +174,9 @@ def publish_pledge(_: dict[str, Any], pledge_id: str) -> Any:
 @blp.arguments(EmptySchema)
 @blp.response(201, PledgeSchema)
 def amend_pledge(_: dict[str, Any], pledge_id: str) -> Any:
-    """变更承诺：生成新版本草稿 / Amend: a new draft version"""
+    """变更承诺：生成新版本草稿（可带 If-Match）/ Amend: a new draft version (If-Match)"""
     with unit_of_work() as uow:
-        pledge = service.amend_pledge(current_identity(), uow, pledge_id)
+        pledge = service.amend_pledge(current_identity(), uow, pledge_id, expected_version())
     return _with_etag(pledge, 201)
 
 
