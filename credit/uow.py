@@ -77,8 +77,13 @@ class UnitOfWork:
     def __init__(self, session: Session):
         self.session = session
         self._events: list[dict] = []
+        #: What this unit of work is about: the first entity recorded, unless a service
+        #: names another (``subject = ...``). Stored with an Idempotency-Key in the commit.
+        self.subject: tuple[str, str] | None = None
 
     def record(self, entity_type: str, entity_id: str, version: int, op: str = "upsert") -> None:
+        if self.subject is None:
+            self.subject = (entity_type, str(entity_id))
         self._events.append(
             {
                 "entity_type": entity_type,
@@ -111,7 +116,8 @@ class UnitOfWork:
 
         self.session.flush()
         self.flush_events()
-        mark_applied(self.session)  # an Idempotency-Key request: applied in this commit
+        # An Idempotency-Key request: applied in this commit, with what it is about.
+        mark_applied(self.session, self.subject)
         self.session.commit()
 
 

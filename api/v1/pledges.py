@@ -210,7 +210,7 @@ class BatchResultSchema(Schema):
 
 @blp.route("/pledges/batch", methods=["POST"])
 @require_scope("pledges:write")
-@idempotent
+@idempotent(locate=False)
 @blp.arguments(BatchSchema)
 @blp.response(200, BatchResultSchema)
 def batch_file(body: dict[str, Any]) -> Any:

@@ -1,4 +1,8 @@
-"""one pending repair application per record
+"""idempotency keys remember their resource; one pending repair application per record
+
+The resource (entity type and id) a request with an Idempotency-Key created or changed is
+stored with the key in the same commit, so a retry after a crash between that commit and
+storing the response can be told where the result is (409 with its location).
 
 A partial unique index allows at most one pending credit-repair application per
 violation: the service's check alone let two concurrent applications both through.
@@ -20,6 +24,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('idempotency_key', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('resource_type', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('resource_id', sa.String(length=64), nullable=True))
+
     with op.batch_alter_table('repair_application', schema=None) as batch_op:
         batch_op.create_index(
             'uq_repair_application_pending',
@@ -33,3 +41,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('repair_application', schema=None) as batch_op:
         batch_op.drop_index('uq_repair_application_pending')
+
+    with op.batch_alter_table('idempotency_key', schema=None) as batch_op:
+        batch_op.drop_column('resource_id')
+        batch_op.drop_column('resource_type')
