@@ -8,8 +8,9 @@
 * Every text in a JSON body, the query string, the path parameters and form fields is
   refused with a per-field 400 when it holds NUL, another control character or a lone
   surrogate (``credit.text``): PostgreSQL cannot store NUL, and no such character is ever
-  meant. Form fields and JSON strings may hold tab, CR and LF (text areas); the input
-  schemas' ``Text`` fields refuse those too where a value is a single line.
+  meant. Values other than path parameters may hold tab, CR and LF (text areas, text
+  pasted into the search box); the input schemas' ``Text`` fields refuse those too where
+  a value is a single line.
 """
 
 from __future__ import annotations
@@ -181,7 +182,9 @@ def check_request() -> None:
     """Refuse control characters in path parameters, the query, form fields and the JSON
     body of this request (``before_request`` of every route)."""
     errors = _texts("path", (request.view_args or {}).items(), multiline=False)
-    errors += _texts("query", request.args.items(multi=True), multiline=False)
+    # Query values may carry tab, CR or LF (text pasted into the search box); the schema
+    # field decides whether it takes them. NUL and the other controls never pass.
+    errors += _texts("query", request.args.items(multi=True), multiline=True)
     if request.mimetype in _FORM_TYPES:
         errors += _texts("form", request.form.items(multi=True), multiline=True)
     if errors:

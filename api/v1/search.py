@@ -36,6 +36,7 @@ class SearchArgs(PageArgs):
 
     q = Text(
         load_default="",
+        multiline=True,  # whitespace of any kind separates words (queries.clean)
         validate=validate.Length(max=100),
         metadata={
             "description": "名称片段（两个汉字即可）、店铺名、决定书文号或统一"
@@ -128,7 +129,7 @@ class SuggestArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    q = Text(required=True, validate=validate.Length(1, 100))
+    q = Text(required=True, multiline=True, validate=validate.Length(1, 100))
     size = fields.Integer(load_default=8, validate=validate.Range(1, 20))
 
 

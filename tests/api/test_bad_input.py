@@ -160,6 +160,18 @@ def test_nul_in_query_and_path_is_400(client, url: str, field: str, location: st
         assert r.mimetype == "text/html" and field in r.get_data(as_text=True)
 
 
+def test_whitespace_pasted_into_the_search_box_is_just_whitespace(client) -> None:
+    for q in ("苏州\t食品", "苏州\r\n食品"):
+        assert client.get("/api/v1/search", query_string={"q": q}).status_code == 200
+        assert client.get("/api/v1/suggest", query_string={"q": q}).status_code == 200
+        assert client.get("/search", query_string={"q": q}).status_code == 200
+    # ... but not where a value is one line: a filter, a path parameter.
+    r = client.get("/api/v1/pledges", query_string={"template": "ECOM\tSTD"})
+    assert _fields(_problem(r)) == {"template": ""}
+    r = client.get("/api/v1/pledges/abc%09def")
+    assert _fields(_problem(r)) == {"pledge_id": "control_character"}
+
+
 def test_nul_in_form_fields_is_400(client, parties) -> None:
     r = client.post(
         "/oauth/token",
