@@ -124,15 +124,9 @@ def loads(data: bytes | str) -> Any:
 
 
 class _BoundedJSON:
-    """The ``json_module`` of ``CreditRequest``: only ``loads`` is used for requests."""
+    """The ``json_module`` of ``CreditRequest`` (werkzeug's ``get_json`` uses ``loads``)."""
 
     loads = staticmethod(loads)
-
-    @staticmethod
-    def dumps(obj: Any, **kwargs: Any) -> str:
-        from flask import json as flask_json
-
-        return flask_json.dumps(obj, **kwargs)
 
 
 class CreditRequest(Request):

@@ -223,11 +223,11 @@ def _fits(value: Any, kind: Any) -> bool:
 
 def cursor_fits(after: Any, backend: str, sort: str) -> bool:
     """Whether decoded sort values have the types ``sort`` needs on ``backend``."""
-    if not isinstance(after, list):
+    if not isinstance(after, list) or not after:
         return False
     shape = CURSOR_SHAPES.get((backend, sort))
-    if shape is None:  # a backend without a declared shape: scalars at least
-        shape = (str | int | float,) * len(after) if 0 < len(after) <= 4 else ()
+    if shape is None:  # a backend without a declared shape: a few scalars at least
+        shape = (str | int | float,) * len(after) if len(after) <= 4 else ()
     return len(after) == len(shape) and all(map(_fits, after, shape))
 
 

@@ -135,3 +135,17 @@ def test_no_signed_payload_is_a_server_error(client, firms) -> None:
         assert r.status_code in (200, 400), (after, r.get_data(as_text=True))
 
     run()
+
+
+def test_cursor_shapes_per_backend_and_sort() -> None:
+    fits = search_api.cursor_fits
+    assert fits([2, 1.5, "913205"], "embedded", "relevance")
+    assert fits([0, 0, "913205"], "embedded", "relevance")  # an integer score is a number
+    assert not fits([2.0, 1.5, "913205"], "embedded", "relevance")
+    assert fits(["2026-01-05", "913205"], "embedded", "date")
+    assert fits([-(2**63), "913205"], "elasticsearch", "date")  # a missing date sorts last
+    assert not fits([2**63, "913205"], "elasticsearch", "date")
+    assert not fits([float("nan"), "913205"], "elasticsearch", "relevance")
+    assert not fits([1.0, "x" * 201], "elasticsearch", "relevance")
+    assert fits(["a", 1], "another", "relevance") and not fits([], "another", "relevance")
+    assert not fits("[1]", "embedded", "relevance")
