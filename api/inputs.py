@@ -5,6 +5,8 @@
   input deep enough to parse can still exhaust the recursion of marshmallow or
   ``json.dumps`` later. Too deep, not UTF-8 or not JSON at all is a 400 naming the body.
   webargs (``api.v1.common.StrictParser``) reads the same parsed, cached value.
+* HTTP Basic credentials of the OAuth endpoints must be base64 of UTF-8 (authlib's
+  parser raised on anything else: a 500); otherwise ``invalid_client`` (401).
 * Every text in a JSON body, the query string, the path parameters and form fields is
   refused with a per-field 400 when it holds NUL, another control character or a lone
   surrogate (``credit.text``): PostgreSQL cannot store NUL, and no such character is ever
@@ -15,10 +17,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
-from flask import Flask, Request, request
+from flask import Flask, Request, Response, request
 
 from credit import text
 from credit.errors import FieldError, ValidationFailed
@@ -172,9 +175,36 @@ def _texts(location: str, items: Any, multiline: bool) -> list[FieldError]:
     return errors
 
 
-def check_request() -> None:
-    """Refuse control characters in path parameters, the query, form fields and the JSON
-    body of this request (``before_request`` of every route)."""
+def malformed_basic(header: str) -> bool:
+    """``Authorization: Basic ...`` whose credentials are not base64 of UTF-8 text."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except ValueError:  # non-ASCII text, bad base64 (binascii.Error), not UTF-8
+        return True
+    return False
+
+
+def _invalid_client() -> Response:
+    body = {"error": "invalid_client", "error_description": "malformed Basic credentials"}
+    return Response(
+        json.dumps(body),
+        401,
+        mimetype="application/json",
+        headers={"WWW-Authenticate": 'Basic realm="credit"', "Cache-Control": "no-store"},
+    )
+
+
+def check_request() -> Response | None:
+    """Refuse malformed client credentials, and control characters in path parameters,
+    the query, form fields and the JSON body of this request (``before_request`` of
+    every route)."""
+    if request.path.startswith("/oauth/") and malformed_basic(
+        request.headers.get("Authorization", "")
+    ):
+        return _invalid_client()
     errors = _texts("path", (request.view_args or {}).items(), multiline=False)
     # Query values may carry tab, CR or LF (text pasted into the search box); the schema
     # field decides whether it takes them. NUL and the other controls never pass.
@@ -185,6 +215,7 @@ def check_request() -> None:
         raise ValidationFailed("请求含有不允许的控制字符", errors[:MAX_ERRORS])
     if has_json_body(request):
         request.get_json()  # parsed once, checked, cached for the view
+    return None
 
 
 def register(app: Flask) -> None:

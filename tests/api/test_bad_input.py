@@ -6,6 +6,7 @@ The same over the real server (raw bytes, gunicorn's latin-1 headers, concurrenc
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -222,3 +223,23 @@ def test_non_ascii_bearer_is_401(client, token: str) -> None:
     r = client.get("/api/v1/regulator/objections", headers={"Authorization": f"Bearer {token}"})
     _problem(r, 401)
     assert r.headers["WWW-Authenticate"].isascii()
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),  # not UTF-8
+        "Basic \u00e9\u00e9",  # not ASCII (gunicorn's latin-1 text)
+        "Basic !!!",  # not base64
+    ],
+)
+def test_malformed_basic_credentials_are_invalid_client(client, credentials: str) -> None:
+    for path in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):
+        r = client.post(
+            path,
+            data={"grant_type": "client_credentials", "token": "x"},
+            headers={"Authorization": credentials},
+        )
+        assert r.status_code == 401, (path, r.get_data(as_text=True))
+        assert r.get_json()["error"] == "invalid_client"
+        assert r.headers["WWW-Authenticate"].startswith("Basic")

@@ -173,6 +173,15 @@ def test_other_headers_with_non_ascii_bytes_are_never_a_500(live, parties, watch
     r = _raw(live, b"GET /api/v1/regulator/objections HTTP/1.1\r\nAuthorization: Basic \xe9\r\n")
     assert watch.saw(r.status) == 401
 
+    for basic in (b"\xe9\xe9", base64.b64encode(b"\xff:\xfe")):
+        r = _raw(
+            live,
+            b"POST /oauth/token HTTP/1.1\r\nAuthorization: Basic " + basic + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n",
+            b"grant_type=client_credentials",
+        )
+        assert watch.saw(r.status) == 401 and b'"invalid_client"' in r.body, r.body[:300]
+
     r = _raw(live, b"GET /api/v1/vocabularies HTTP/1.1\r\nX-Request-ID: \xe9t\xe9\r\n")
     assert watch.saw(r.status) == 200 and len(r.headers["x-request-id"]) == 32
 
