@@ -51,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
-    from api import caching, errors, health, limits, middleware, pages, proxies
+    from api import caching, errors, health, inputs, limits, middleware, pages, proxies
     from api.bodytimeout import BodyDeadline
     from api.cli import credit_cli, search_cli
     from api.oauth import init_oauth
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     proxies.init_app(app)
     middleware.register(app)
+    inputs.register(app)  # bounded JSON, no control characters in any input
     caching.register(app)
     init_oauth(app)
     init_api(app)

@@ -51,8 +51,20 @@ def current_identity() -> Identity:
     return g.get("identity", ANONYMOUS)
 
 
+#: The challenge's error_description: header values are ASCII (gunicorn refuses anything
+#: else with a 500), so the Chinese text stays in the body.
+_CHALLENGE_TEXT = {
+    "invalid_request": "missing token",
+    "invalid_token": "invalid, expired or revoked token",
+    "insufficient_scope": "insufficient scope",
+}
+
+
 def _bearer_error(status: int, error: str, description: str, scope: str | None = None):
-    challenge = f'Bearer realm="credit", error="{error}", error_description="{description}"'
+    challenge = (
+        f'Bearer realm="credit", error="{error}", '
+        f'error_description="{_CHALLENGE_TEXT.get(error, error)}"'
+    )
     if scope:
         challenge += f', scope="{scope}"'
     titles = {401: ("需要有效的访问令牌", "Unauthorized"), 403: ("权限范围不足", "Forbidden")}
@@ -69,9 +81,12 @@ def authenticate() -> Identity | None:
     if not header:
         return None
     kind, _, value = header.partition(" ")
-    if kind.lower() != "bearer" or not value.strip():
+    value = value.strip()
+    # Tokens we issue are visible ASCII; other bytes (latin-1 text from gunicorn) are
+    # simply not a token: 401 like any unknown one.
+    if kind.lower() != "bearer" or not value or not (value.isascii() and value.isprintable()):
         return None
-    return identity_for_access_token(value.strip())
+    return identity_for_access_token(value)
 
 
 def identity_for_access_token(value: str) -> Identity | None:

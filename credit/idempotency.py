@@ -6,8 +6,11 @@ carries out the request marks the claim *applied* in the same commit (``credit.u
 it through ``session.info``), and the response is stored afterwards for replay. A request
 that failed releases its claim, so a retry runs again. Keys are kept 24 hours.
 
-If the process dies between the domain commit and storing the response, the key stays
-*applied* without a response: a retry gets 409 and never a second effect.
+The same commit stores which resource the request created or changed (its entity type
+and id, the first entity the unit of work recorded). If the process dies between the
+domain commit and storing the response, the key stays *applied* without a response: a
+retry gets 409 and never a second effect, and the 409 names that resource so the client
+can fetch it (the HTTP layer maps the type and id to its URL).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +44,9 @@ class IdempotencyRecord(db.Model):
     status_code: Mapped[int | None] = mapped_column(sa.Integer)
     response_body: Mapped[str | None] = mapped_column(sa.Text)
     response_headers: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: The resource the request created or changed, stored in the domain commit.
+    resource_type: Mapped[str | None] = mapped_column(sa.String(32))
+    resource_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     locked_until: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
@@ -128,15 +135,21 @@ def detach() -> None:
     db.session.info.pop(SESSION_KEY, None)
 
 
-def mark_applied(session: Session) -> None:
-    """Called by the unit of work just before it commits the domain change."""
+def mark_applied(session: Session, resource: tuple[str, str] | None = None) -> None:
+    """Called by the unit of work just before it commits the domain change, with the
+    (entity type, id) the change is about; the first one marked is kept (a platform's
+    batch commits once per item)."""
     pending = session.info.get(SESSION_KEY)
     if pending:
         client_id, key = pending
+        values: dict[str, Any] = {"state": "applied"}
+        if resource is not None:
+            values["resource_type"] = sa.func.coalesce(IdempotencyRecord.resource_type, resource[0])
+            values["resource_id"] = sa.func.coalesce(IdempotencyRecord.resource_id, resource[1])
         session.execute(
             sa.update(IdempotencyRecord)
             .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
-            .values(state="applied")
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 

@@ -16,12 +16,13 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from credit import clock
 from credit.changes import ChangeEvent
-from credit.errors import PreconditionFailed
+from credit.errors import Conflict, PreconditionFailed
 from credit.extensions import db
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,20 @@ def _forget_memos(session: Session, *_: object) -> None:
     session.info.pop(_MEMOS, None)
 
 
+#: SQLSTATE of a unique violation (PostgreSQL) and SQLite's extended result codes for one.
+_PG_UNIQUE = "23505"
+_SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A clash on a unique constraint or primary key, and not another integrity error
+    (foreign key, not-null, check), which stays a bug to be seen."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _PG_UNIQUE:  # psycopg
+        return True
+    return getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE
+
+
 def add_after_commit_hook(engine: Engine, hook: Callable[[], None]) -> None:
     _after_commit_hooks.setdefault(engine, []).append(hook)
 
@@ -62,8 +77,13 @@ class UnitOfWork:
     def __init__(self, session: Session):
         self.session = session
         self._events: list[dict] = []
+        #: What this unit of work is about: the first entity recorded, unless a service
+        #: names another (``subject = ...``). Stored with an Idempotency-Key in the commit.
+        self.subject: tuple[str, str] | None = None
 
     def record(self, entity_type: str, entity_id: str, version: int, op: str = "upsert") -> None:
+        if self.subject is None:
+            self.subject = (entity_type, str(entity_id))
         self._events.append(
             {
                 "entity_type": entity_type,
@@ -96,7 +116,8 @@ class UnitOfWork:
 
         self.session.flush()
         self.flush_events()
-        mark_applied(self.session)  # an Idempotency-Key request: applied in this commit
+        # An Idempotency-Key request: applied in this commit, with what it is about.
+        mark_applied(self.session, self.subject)
         self.session.commit()
 
 
@@ -116,6 +137,17 @@ def unit_of_work(session: Session | None = None, run_hooks: bool = True) -> Iter
         # A row's version moved under us: someone else committed first.
         session.rollback()
         raise PreconditionFailed("数据已被他人修改，请重新读取后再试") from None
+    except IntegrityError as exc:
+        # Two requests raced to create the same thing (a pledge's next version, a decision
+        # number, a pending application): the loser is told so, as a 409, not a 500.
+        session.rollback()
+        if not is_unique_violation(exc):
+            raise
+        log.info("unique constraint clash at commit: %s", exc.orig)
+        raise Conflict(
+            "与同时提交的另一请求或已有记录冲突，请重新读取后再试 / conflicts with a "
+            "concurrent request or an existing record; read it again and retry"
+        ) from None
     except BaseException:
         session.rollback()
         raise

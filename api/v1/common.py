@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import flask_smorest
@@ -11,6 +12,7 @@ from webargs.flaskparser import FlaskParser
 
 from credit.enterprises.vocab import INDUSTRIES
 from credit.regions import JIANGSU_CITIES
+from credit.text import Text
 
 MAX_WINDOW = 10_000  # deepest result reachable by paging (Elasticsearch's default window)
 
@@ -40,11 +42,11 @@ class PageArgs(Schema):
 
 
 class RegistryFilterArgs(PageArgs):
-    city = fields.String(
+    city = Text(
         validate=validate.OneOf(list(JIANGSU_CITIES)),
         metadata={"description": "地市代码，如 320500 / city code"},
     )
-    industry = fields.String(
+    industry = Text(
         validate=validate.OneOf(list(INDUSTRIES)),
         metadata={"description": "行业代码 / industry code"},
     )
@@ -57,22 +59,37 @@ class PageMetaSchema(Schema):
     pages = fields.Integer()
 
 
+#: One entity tag as we issue them: "<version>" (weak W/ tolerated), ASCII digits only.
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$', re.ASCII)
+
+
 def expected_version() -> int | None:
-    """The version an ``If-Match: "<version>"`` header names (None when absent)."""
+    """The version an ``If-Match: "<version>"`` header names (None when absent).
+
+    Anything else (several tags, ``*``, non-ASCII bytes, which gunicorn hands over as
+    latin-1 text, digits of other scripts) is a 400 naming the header; ``str.isdigit``
+    accepted "²", which ``int`` then refused with a 500."""
     from flask import request
 
-    from credit.errors import FieldError, PreconditionFailed
+    from credit.errors import FieldError, ValidationFailed
 
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise PreconditionFailed(
+    match = _IF_MATCH.match(header)
+    if match is None:
+        raise ValidationFailed(
             'If-Match 应为读取时得到的 ETag，如 "3"',
-            [FieldError("If-Match", header, "invalid", "header")],
+            [
+                FieldError(
+                    "If-Match",
+                    '应为一个 ETag，如 "3" / must be one entity tag as read, e.g. "3"',
+                    "invalid",
+                    "header",
+                )
+            ],
         )
-    return int(value)
+    return int(match.group(1))
 
 
 def etag_of(version: int) -> str:
@@ -91,9 +108,19 @@ def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
 
 class StrictParser(FlaskParser):
     """webargs excludes unknown query parameters by default; let each schema's
-    ``Meta.unknown = RAISE`` decide instead, so a misspelt parameter is an error."""
+    ``Meta.unknown = RAISE`` decide instead, so a misspelt parameter is an error.
+
+    JSON bodies are the request's own parse (``api.inputs``: bounded depth, checked
+    text, cached), not a second unbounded ``json.loads``; an empty body is no body."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}  # noqa: RUF012
+
+    def _raw_load_json(self, req: Any) -> Any:
+        from webargs import core
+
+        from api.inputs import has_json_body
+
+        return req.get_json() if has_json_body(req) else core.missing
 
 
 class Blueprint(flask_smorest.Blueprint):

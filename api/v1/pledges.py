@@ -26,6 +26,7 @@ from credit.pledges.schemas import (
 )
 from credit.pledges.vocab import STATUS_LABELS
 from credit.regions import JIANGSU_CITIES
+from credit.text import Text
 from credit.uow import unit_of_work
 
 PREFIX = ""
@@ -33,12 +34,12 @@ blp = Blueprint("pledges", __name__, description="信用承诺 / integrity pledg
 
 
 class PledgeListArgs(PageArgs):
-    template = fields.String(
+    template = Text(
         validate=validate.Length(1, 36),
         metadata={"description": "模板代码或 id / template code or id"},
     )
-    status = fields.String(validate=validate.OneOf([s for s in STATUS_LABELS if s != "draft"]))
-    city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
+    status = Text(validate=validate.OneOf([s for s in STATUS_LABELS if s != "draft"]))
+    city = Text(validate=validate.OneOf(list(JIANGSU_CITIES)))
     published_from = dates.BoundedDate(dates.FILTER)
     published_to = dates.BoundedDate(dates.FILTER)
 
@@ -174,9 +175,9 @@ def publish_pledge(_: dict[str, Any], pledge_id: str) -> Any:
 @blp.arguments(EmptySchema)
 @blp.response(201, PledgeSchema)
 def amend_pledge(_: dict[str, Any], pledge_id: str) -> Any:
-    """变更承诺：生成新版本草稿 / Amend: a new draft version"""
+    """变更承诺：生成新版本草稿（可带 If-Match）/ Amend: a new draft version (If-Match)"""
     with unit_of_work() as uow:
-        pledge = service.amend_pledge(current_identity(), uow, pledge_id)
+        pledge = service.amend_pledge(current_identity(), uow, pledge_id, expected_version())
     return _with_etag(pledge, 201)
 
 
@@ -210,7 +211,7 @@ class BatchResultSchema(Schema):
 
 @blp.route("/pledges/batch", methods=["POST"])
 @require_scope("pledges:write")
-@idempotent
+@idempotent(locate=False)
 @blp.arguments(BatchSchema)
 @blp.response(200, BatchResultSchema)
 def batch_file(body: dict[str, Any]) -> Any:

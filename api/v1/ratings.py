@@ -11,6 +11,7 @@ from api.auth import current_identity, optional_token
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, page_body
 from credit import dates
 from credit.ratings import service
+from credit.text import Text
 
 PREFIX = ""
 blp = Blueprint("ratings", __name__, description="信用评价 / credit ratings")
@@ -24,7 +25,7 @@ class ReplayArgs(Schema):
         dates.REPLAY,
         metadata={"description": "按此日期重放评价（不晚于今天）/ replay as of this date"},
     )
-    model = fields.String(
+    model = Text(
         metadata={"description": "已发布的评分模型版本，如 2026.1 / a published model version"}
     )
 

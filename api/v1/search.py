@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
+import math
 from typing import Any
 
 from flask import current_app, g
+from itsdangerous import BadData, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.auth import public
@@ -17,6 +18,7 @@ from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES
 from credit.regions import JIANGSU_CITIES, city_name
 from credit.scoring.model import GRADES
+from credit.text import Text
 from credit.violations.vocab import CATEGORIES, TIERS
 from search import queries
 from search.backend import SORTS
@@ -33,8 +35,9 @@ class SearchArgs(PageArgs):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(
+    q = Text(
         load_default="",
+        multiline=True,  # whitespace of any kind separates words (queries.clean)
         validate=validate.Length(max=100),
         metadata={
             "description": "名称片段（两个汉字即可）、店铺名、决定书文号或统一"
@@ -42,21 +45,21 @@ class SearchArgs(PageArgs):
             "number or USCC"
         },
     )
-    type = fields.String(load_default="enterprise", validate=validate.OneOf(list(queries.TYPES)))
+    type = Text(load_default="enterprise", validate=validate.OneOf(list(queries.TYPES)))
     city = fields.List(
-        fields.String(validate=validate.OneOf(list(JIANGSU_CITIES))),
+        Text(validate=validate.OneOf(list(JIANGSU_CITIES))),
         metadata={"description": "地市代码，可多个 / city codes"},
     )
-    industry = fields.List(fields.String(validate=validate.OneOf(list(INDUSTRIES))))
-    grade = fields.List(fields.String(validate=validate.OneOf(list(GRADES))))
+    industry = fields.List(Text(validate=validate.OneOf(list(INDUSTRIES))))
+    grade = fields.List(Text(validate=validate.OneOf(list(GRADES))))
     tier = fields.List(
-        fields.String(),
+        Text(),
         metadata={
             "description": "enterprise/pledge: A|B|C（等）; violation: minor|general|serious"
         },
     )
     category = fields.List(
-        fields.String(),
+        Text(),
         metadata={
             "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"
         },
@@ -66,12 +69,12 @@ class SearchArgs(PageArgs):
         metadata={"description": "pledge: 公示日; violation: 决定日; enterprise: 成立日"},
     )
     date_to = dates.BoundedDate(dates.FILTER)
-    sort = fields.String(
+    sort = Text(
         load_default="relevance",
         validate=validate.OneOf(list(SORTS)),
         metadata={"description": "relevance | score (信用分) | date (最新)"},
     )
-    cursor = fields.String(
+    cursor = Text(
         validate=validate.Length(max=2000),
         metadata={"description": "上一页返回的 next_cursor，用于深翻页 / from next_cursor"},
     )
@@ -128,7 +131,7 @@ class SuggestArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(required=True, validate=validate.Length(1, 100))
+    q = Text(required=True, multiline=True, validate=validate.Length(1, 100))
     size = fields.Integer(load_default=8, validate=validate.Range(1, 20))
 
 
@@ -159,7 +162,9 @@ def _label(kind: str, facet: str, value: str) -> str | None:
     return value
 
 
-def _fingerprint(args: dict[str, Any]) -> str:
+def _fingerprint(args: dict[str, Any], backend: str) -> str:
+    """What a cursor belongs to: the query (everything but page and cursor) and the
+    backend whose sort values it carries."""
     keys = (
         "q",
         "type",
@@ -173,38 +178,86 @@ def _fingerprint(args: dict[str, Any]) -> str:
         "sort",
         "size",
     )
-    blob = json.dumps([str(args.get(k)) for k in keys], ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    blob = json.dumps([backend, *(str(args.get(k)) for k in keys)], ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _encode(args: dict[str, Any], after: tuple) -> str:
-    raw = json.dumps({"f": _fingerprint(args), "a": list(after)}, ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+#: Cursors are signed with the app's secret under their own salt, bound to their query by
+#: the fingerprint in the salt: the token holds only the sort values, so it stays short.
+CURSOR_SALT = "credit.search-cursor.v1"
+_NUMBER = (int, float)
+#: The types of a hit's sort values, per backend and sort (``search/embedded.py``
+#: ``_order``; ``search/elastic.py`` ``_sort``: score or _score, or a date as epoch
+#: milliseconds, then the tie-breaking key). A cursor that does not fit is refused
+#: before it reaches a backend, where it would fail as a 500.
+CURSOR_SHAPES: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("embedded", "relevance"): (int, _NUMBER, str),
+    ("embedded", "score"): (_NUMBER, str),
+    ("embedded", "date"): (str, str),
+    ("elasticsearch", "relevance"): (_NUMBER, str),
+    ("elasticsearch", "score"): (_NUMBER, str),
+    ("elasticsearch", "date"): (_NUMBER, str),
+}
+MAX_CURSOR_TEXT = 200  # longest string sort value (a USCC or an id in practice)
 
 
-def _decode(args: dict[str, Any]) -> tuple:
+def _signer(args: dict[str, Any], backend: str) -> URLSafeSerializer:
+    return URLSafeSerializer(
+        current_app.secret_key,
+        salt=f"{CURSOR_SALT}:{_fingerprint(args, backend)}",
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def _encode(args: dict[str, Any], backend: str, after: tuple) -> str:
+    return _signer(args, backend).dumps(list(after))
+
+
+def _fits(value: Any, kind: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return len(value) <= MAX_CURSOR_TEXT
+
+
+def cursor_fits(after: Any, backend: str, sort: str) -> bool:
+    """Whether decoded sort values have the types ``sort`` needs on ``backend``."""
+    if not isinstance(after, list) or not after:
+        return False
+    shape = CURSOR_SHAPES.get((backend, sort))
+    if shape is None:  # a backend without a declared shape: a few scalars at least
+        shape = (str | int | float,) * len(after) if len(after) <= 4 else ()
+    return len(after) == len(shape) and all(map(_fits, after, shape))
+
+
+def _decode(args: dict[str, Any], backend: str) -> tuple:
     from credit.errors import FieldError, ValidationFailed
 
-    token = args["cursor"]
     try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        after, fingerprint = raw["a"], raw["f"]
-        if not isinstance(after, list) or not all(
-            isinstance(x, str | int | float) and not isinstance(x, bool) for x in after
-        ):
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
+        after = _signer(args, backend).loads(args["cursor"])
+    except BadData:
         raise ValidationFailed(
             "翻页游标无效",
-            [FieldError("cursor", "无法识别的游标 / malformed cursor", "invalid", "query")],
-        ) from None
-    if fingerprint != _fingerprint(args):
-        raise ValidationFailed(
-            "翻页游标与查询条件不符",
             [
                 FieldError(
                     "cursor",
-                    "游标属于另一查询，请用相同条件 / the cursor belongs to another query",
+                    "游标无效、被改动或属于另一查询，请用相同条件从第一页重新开始 / the cursor "
+                    "is invalid, altered or belongs to another query",
+                    "invalid",
+                    "query",
+                )
+            ],
+        ) from None
+    if not cursor_fits(after, backend, args["sort"]):
+        raise ValidationFailed(
+            "翻页游标无效",
+            [
+                FieldError(
+                    "cursor",
+                    "游标的取值与排序方式不符 / the cursor's values do not fit the sort",
                     "mismatch",
                     "query",
                 )
@@ -237,7 +290,7 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
     search page calls this too, so both give the same results, facets and cursors."""
     backend = current_app.extensions["credit.search"]
     kind, size = args["type"], args["size"]
-    after = _decode(args) if args.get("cursor") else None
+    after = _decode(args, backend.name) if args.get("cursor") else None
     filters = {k: tuple(args.get(k) or ()) for k in queries.FIELDS[kind]}
     found = queries.search(
         backend,
@@ -278,7 +331,7 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
             ]
             for api, field in fields_.items()
         },
-        "next_cursor": _encode(args, hits[-1].sort) if more and hits else None,
+        "next_cursor": _encode(args, backend.name, hits[-1].sort) if more and hits else None,
     }
 
 

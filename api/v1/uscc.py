@@ -11,6 +11,7 @@ from api.v1.common import Blueprint
 from credit import uscc as uscc_mod
 from credit.enterprises import service
 from credit.regions import city_name
+from credit.text import Text
 
 PREFIX = "/uscc"
 blp = Blueprint("uscc", __name__, description="统一社会信用代码校验 / USCC checks")
@@ -41,7 +42,7 @@ class BatchCheckSchema(Schema):
         unknown = RAISE
 
     codes = fields.List(
-        fields.String(validate=validate.Length(max=64)),
+        Text(validate=validate.Length(max=64)),
         required=True,
         validate=validate.Length(min=1, max=100),
     )

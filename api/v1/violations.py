@@ -11,6 +11,7 @@ from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
 from credit import dates
 from credit.regions import JIANGSU_CITIES
+from credit.text import Text
 from credit.uow import unit_of_work
 from credit.violations import registry, service
 from credit.violations.schemas import (
@@ -28,10 +29,10 @@ blp = Blueprint("violations", __name__, description="违法失信信息 / violat
 
 
 class ViolationListArgs(PageArgs):
-    city = fields.String(validate=validate.OneOf(list(JIANGSU_CITIES)))
-    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
-    tier = fields.String(validate=validate.OneOf(list(TIERS)))
-    status = fields.String(validate=validate.OneOf(["published", "under_objection", "corrected"]))
+    city = Text(validate=validate.OneOf(list(JIANGSU_CITIES)))
+    category = Text(validate=validate.OneOf(list(CATEGORIES)))
+    tier = Text(validate=validate.OneOf(list(TIERS)))
+    status = Text(validate=validate.OneOf(["published", "under_objection", "corrected"]))
     decided_from = dates.BoundedDate(dates.FILTER)
     decided_to = dates.BoundedDate(dates.FILTER)
 

@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import current_identity, optional_token, require_scope
 from api.idempotency import idempotent
 from api.v1.common import Blueprint
+from credit.text import Text
 from credit.uow import unit_of_work
 from credit.violations import workflow
 
@@ -20,9 +21,9 @@ class ObjectionInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reasons = fields.String(required=True, validate=validate.Length(5, 4000))
+    reasons = Text(required=True, multiline=True, validate=validate.Length(5, 4000))
     attachments = fields.List(
-        fields.String(validate=validate.Length(2, 300)),
+        Text(validate=validate.Length(2, 300)),
         load_default=list,
         validate=validate.Length(max=20),
         metadata={"description": "附件说明 / what each attachment shows"},
@@ -33,12 +34,12 @@ class RepairInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    pledge_id = fields.String(
+    pledge_id = Text(
         required=True,
         validate=validate.Length(1, 36),
         metadata={"description": "已公示的信用修复承诺 / repair pledge"},
     )
-    statement = fields.String(required=True, validate=validate.Length(5, 4000))
+    statement = Text(required=True, multiline=True, validate=validate.Length(5, 4000))
 
 
 class DecisionInputSchema(Schema):
@@ -48,7 +49,7 @@ class DecisionInputSchema(Schema):
     accepted = fields.Boolean(
         required=True, metadata={"description": "异议：成立(true)/不成立；修复：同意(true)/不同意"}
     )
-    reason = fields.String(required=True, validate=validate.Length(2, 2000))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
 
 
 class ObjectionSchema(Schema):
@@ -85,7 +86,7 @@ class QueueArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(
+    status = Text(
         load_default="pending",
         validate=validate.OneOf(["pending", "upheld", "rejected", "approved"]),
     )
@@ -130,7 +131,7 @@ class ExtensionInputSchema(Schema):
         unknown = RAISE
 
     days = fields.Integer(required=True, validate=validate.Range(min=1, max=15))
-    reason = fields.String(required=True, validate=validate.Length(2, 1000))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
 
 
 @blp.route("/objections/<string:objection_id>/extension", methods=["POST"])

@@ -31,6 +31,7 @@ from credit.enterprises.vocab import (
 )
 from credit.masking import mask_person_name
 from credit.regions import city_name, district_name
+from credit.text import Email, Text, Url
 
 # Registry exports label values in Chinese; accept both the code and its Chinese label.
 _LABEL_TO_CODE = {
@@ -56,9 +57,9 @@ class ShopSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    platform = fields.String(required=True, validate=validate.OneOf(list(PLATFORMS)))
-    shop_name = fields.String(required=True, validate=validate.Length(1, 200))
-    url = fields.Url(
+    platform = Text(required=True, validate=validate.OneOf(list(PLATFORMS)))
+    shop_name = Text(required=True, validate=validate.Length(1, 200))
+    url = Url(
         load_default=None,
         allow_none=True,
         schemes={"http", "https"},
@@ -79,22 +80,20 @@ class EnterpriseRecordSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True)
-    name = fields.String(required=True, validate=validate.Length(2, 200))
-    former_names = fields.List(fields.String(validate=validate.Length(2, 200)), load_default=list)
-    operator_type = fields.String(required=True, validate=validate.OneOf(list(OPERATOR_TYPES)))
-    industry = fields.String(required=True, validate=validate.OneOf(list(INDUSTRIES)))
+    uscc = Text(required=True)
+    name = Text(required=True, validate=validate.Length(2, 200))
+    former_names = fields.List(Text(validate=validate.Length(2, 200)), load_default=list)
+    operator_type = Text(required=True, validate=validate.OneOf(list(OPERATOR_TYPES)))
+    industry = Text(required=True, validate=validate.OneOf(list(INDUSTRIES)))
     registration_date = dates.BoundedDate(dates.REGISTRATION, load_default=None, allow_none=True)
-    status = fields.String(load_default="active", validate=validate.OneOf(list(STATUSES)))
-    legal_representative = fields.String(
+    status = Text(load_default="active", validate=validate.OneOf(list(STATUSES)))
+    legal_representative = Text(
         load_default=None, allow_none=True, validate=validate.Length(1, 100)
     )
-    legal_representative_kind = fields.String(
+    legal_representative_kind = Text(
         load_default="natural_person", validate=validate.OneOf(LEGAL_REP_KINDS)
     )
-    district_code = fields.String(
-        load_default=None, allow_none=True, validate=validate.Regexp(r"^32\d{4}$")
-    )
+    district_code = Text(load_default=None, allow_none=True, validate=validate.Regexp(r"^32\d{4}$"))
     shops = fields.List(fields.Nested(ShopSchema), load_default=list)
 
     @pre_load
@@ -143,11 +142,11 @@ class EnterpriseProfilePatchSchema(Schema):
         unknown = RAISE
 
     shops = fields.List(fields.Nested(ShopSchema), validate=validate.Length(max=50))
-    customer_service_phone = fields.String(
+    customer_service_phone = Text(
         allow_none=True,
         validate=validate.Regexp(r"^[0-9+\-() ]{5,32}$", error="电话号码格式不正确"),
     )
-    customer_service_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    customer_service_email = Email(allow_none=True, validate=validate.Length(max=254))
 
     @validates_schema
     def not_empty(self, data: dict, **_: Any) -> None:

@@ -9,31 +9,30 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from credit import clock, dates
 from credit.masking import mask_person_name
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
+from credit.text import Text
 
 
 class ClauseSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9_-]{1,15}$"))
-    text = fields.String(required=True, validate=validate.Length(2, 1000))
-    text_en = fields.String(required=True, validate=validate.Length(2, 1000))
+    code = Text(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9_-]{1,15}$"))
+    text = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
+    text_en = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
     required = fields.Boolean(load_default=True)
-    breaking_categories = fields.List(
-        fields.String(validate=validate.Length(1, 32)), load_default=list
-    )
+    breaking_categories = fields.List(Text(validate=validate.Length(1, 32)), load_default=list)
 
 
 class TemplateInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9-]{1,31}$"))
-    type = fields.String(required=True, validate=validate.OneOf(list(PLEDGE_TYPES)))
-    title = fields.String(required=True, validate=validate.Length(2, 200))
-    title_en = fields.String(required=True, validate=validate.Length(2, 200))
-    preamble = fields.String(required=True, validate=validate.Length(2, 2000))
-    preamble_en = fields.String(required=True, validate=validate.Length(2, 2000))
+    code = Text(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9-]{1,31}$"))
+    type = Text(required=True, validate=validate.OneOf(list(PLEDGE_TYPES)))
+    title = Text(required=True, validate=validate.Length(2, 200))
+    title_en = Text(required=True, validate=validate.Length(2, 200))
+    preamble = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
+    preamble_en = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     clauses = fields.List(
         fields.Nested(ClauseSchema), required=True, validate=validate.Length(1, 50)
     )
@@ -70,21 +69,21 @@ class PledgeInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    template_id = fields.String(required=True, validate=validate.Length(1, 36))
+    template_id = Text(required=True, validate=validate.Length(1, 36))
     clauses = fields.List(
-        fields.String(validate=validate.Length(1, 16)),
+        Text(validate=validate.Length(1, 16)),
         required=True,
         validate=validate.Length(1, 50),
     )
     extra_commitments = fields.List(
-        fields.String(validate=validate.Length(2, 500)),
+        Text(validate=validate.Length(2, 500)),
         load_default=list,
         validate=validate.Length(max=20),
     )
     valid_from = dates.BoundedDate(dates.PLEDGE_START, required=True)
     valid_until = dates.BoundedDate(dates.PLEDGE_END, required=True)
-    signer_name = fields.String(required=True, validate=validate.Length(2, 100))
-    signer_title = fields.String(required=True, validate=validate.Length(2, 100))
+    signer_name = Text(required=True, validate=validate.Length(2, 100))
+    signer_title = Text(required=True, validate=validate.Length(2, 100))
     consent_to_publish = fields.Boolean(required=True)
 
     @validates_schema
@@ -112,7 +111,7 @@ class PledgePatchSchema(PledgeInputSchema):
 class BatchItemSchema(PledgeInputSchema):
     """One merchant's pledge in a platform's batch."""
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
+    uscc = Text(required=True, validate=validate.Length(18, 18))
     publish = fields.Boolean(load_default=True)
 
 
@@ -127,7 +126,7 @@ class WithdrawSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(required=True, validate=validate.Length(2, 500))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 500))
 
 
 class PledgeSchema(Schema):

@@ -257,20 +257,32 @@ def publish_pledge(
     return pledge
 
 
-def amend_pledge(identity: Identity, uow: UnitOfWork, pledge_id: str) -> Pledge:
-    """Start an amendment: a new draft version of a published pledge."""
+def amend_pledge(
+    identity: Identity, uow: UnitOfWork, pledge_id: str, expected_version: int | None = None
+) -> Pledge:
+    """Start an amendment: a new draft version of a published pledge. ``expected_version``
+    (If-Match, optional here) must name the pledge as the caller read it.
+
+    Concurrent amendments of one pledge: at most one draft wins. The source row is locked
+    (PostgreSQL), and the next number is read *before* looking for an open draft, so a
+    request that misses a concurrent draft reads the same number and clashes with it on
+    ``uq_pledge_series`` at commit, which the unit of work turns into a 409."""
     source = get_pledge(identity, pledge_id)
     require(is_owner(identity, source.enterprise), "只能变更本企业的承诺")
+    db.session.execute(sa.select(Pledge.id).where(Pledge.id == source.id).with_for_update())
+    db.session.refresh(source, ["status", "version"])  # as of the lock
+    if expected_version is not None:
+        require_version(source.version, expected_version, "承诺")
     if source.status != "published":
         raise Conflict(f"只能变更已公示的承诺（当前状态：{source.public_status(clock.today())}）")
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Pledge.series_version)).where(Pledge.series_id == source.series_id)
+    )
     open_draft = db.session.scalar(
         sa.select(Pledge.id).where(Pledge.series_id == source.series_id, Pledge.status == "draft")
     )
     if open_draft:
         raise Conflict(f"该承诺已有未发布的变更草稿 {open_draft}")
-    latest = db.session.scalar(
-        sa.select(sa.func.max(Pledge.series_version)).where(Pledge.series_id == source.series_id)
-    )
     now = clock.now()
     draft = Pledge(
         series_id=source.series_id,

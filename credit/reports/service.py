@@ -16,6 +16,8 @@ import re
 from datetime import date
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
+
 from credit import clock
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
@@ -244,7 +246,8 @@ def digest_of(snapshot: dict[str, Any]) -> str:
 
 def issue_report(identity: Identity, uow: UnitOfWork, code: str) -> CreditReport:
     """A credit report of the public record now. Idempotent: the same content on the same
-    day is the same report number (and row)."""
+    day is the same report number (and row), also when two requests issue it at once
+    (the insert skips an existing number instead of failing on it)."""
     require(can_read_public(identity))
     profile = build_profile(identity, code)
     digest = digest_of(profile)
@@ -254,21 +257,24 @@ def issue_report(identity: Identity, uow: UnitOfWork, code: str) -> CreditReport
     if existing is not None:
         return existing
     ent = enterprises.get_enterprise(identity, code)  # found once already by the profile
-    report = CreditReport(
-        report_no=number,
-        enterprise_id=ent.id,
-        uscc=profile["enterprise"]["uscc"],
-        issued_on=today,
-        issued_at=clock.now(),
-        model_version=profile["rating"]["model_version"],
-        grade=profile["rating"]["grade"],
-        score=profile["rating"]["score"],
-        content_digest=digest,
-        snapshot=profile,
+    row = {
+        "report_no": number,
+        "enterprise_id": ent.id,
+        "uscc": profile["enterprise"]["uscc"],
+        "issued_on": today,
+        "issued_at": clock.now(),
+        "model_version": profile["rating"]["model_version"],
+        "grade": profile["rating"]["grade"],
+        "score": profile["rating"]["score"],
+        "content_digest": digest,
+        "snapshot": profile,
+    }
+    dialect = uow.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    uow.session.execute(
+        insert(CreditReport).values(**row).on_conflict_do_nothing(index_elements=["report_no"])
     )
-    uow.session.add(report)
-    uow.session.flush()
-    return report
+    return uow.session.get(CreditReport, number, populate_existing=True)
 
 
 def get_report(identity: Identity, report_no: str) -> CreditReport:

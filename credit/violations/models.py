@@ -135,6 +135,17 @@ class RepairApplication(db.Model):
     violation: Mapped[Violation] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # At most one pending application per record, enforced by the database: two
+    # concurrent applications both pass the service's check, and one must lose (409).
+    __table_args__ = (
+        sa.Index(
+            "uq_repair_application_pending",
+            "violation_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
 
 
 class Correction(db.Model):

@@ -18,6 +18,7 @@ from marshmallow import (
 
 from credit import clock, dates
 from credit.regions import city_name
+from credit.text import Text, text_value
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
 
@@ -25,8 +26,8 @@ class BreachedClauseSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    pledge_id = fields.String(required=True, validate=validate.Length(1, 36))
-    clause = fields.String(required=True, validate=validate.Length(1, 16))
+    pledge_id = Text(required=True, validate=validate.Length(1, 36))
+    clause = Text(required=True, validate=validate.Length(1, 16))
 
 
 class ViolationInputSchema(Schema):
@@ -35,13 +36,13 @@ class ViolationInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
-    tier = fields.String(required=True, validate=validate.OneOf(list(TIERS)))
-    decision_number = fields.String(required=True, validate=validate.Length(4, 100))
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
-    facts = fields.String(required=True, validate=validate.Length(2, 4000))
-    penalty_type = fields.String(required=True, validate=validate.OneOf(list(PENALTY_TYPES)))
+    uscc = Text(required=True, validate=validate.Length(18, 18))
+    category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    tier = Text(required=True, validate=validate.OneOf(list(TIERS)))
+    decision_number = Text(required=True, validate=validate.Length(4, 100))
+    legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
+    facts = Text(required=True, multiline=True, validate=validate.Length(2, 4000))
+    penalty_type = Text(required=True, validate=validate.OneOf(list(PENALTY_TYPES)))
     penalty_amount = fields.Decimal(
         places=2,
         allow_none=True,
@@ -76,20 +77,23 @@ class CorrectionInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    field = fields.String(required=True, validate=validate.OneOf(list(CORRECTABLE)))
+    field = Text(required=True, validate=validate.OneOf(list(CORRECTABLE)))
     new_value = fields.Raw(
-        required=True, allow_none=True, metadata={"description": "新值（字符串；金额可为数字）"}
+        required=True,
+        allow_none=True,
+        validate=text_value,
+        metadata={"description": "新值（字符串；金额可为数字）"},
     )
-    reason = fields.String(required=True, validate=validate.Length(2, 1000))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
 
 
 class SeriousListInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
-    reason = fields.String(required=True, validate=validate.Length(2, 2000))
+    uscc = Text(required=True, validate=validate.Length(18, 18))
+    legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     listed_on = dates.BoundedDate(dates.DECISION, required=True)
     remove_on = dates.BoundedDate(dates.STANDING_END, required=True)
 
@@ -98,13 +102,13 @@ class CommendationInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = fields.String(required=True, validate=validate.Length(18, 18))
-    title = fields.String(
+    uscc = Text(required=True, validate=validate.Length(18, 18))
+    title = Text(
         required=True,
         validate=validate.Length(2, 200),
         metadata={"description": "如：江苏省电子商务示范企业"},
     )
-    legal_basis = fields.String(required=True, validate=validate.Length(2, 2000))
+    legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     granted_on = dates.BoundedDate(dates.DECISION, required=True)
     valid_until = dates.BoundedDate(dates.STANDING_END, required=True)
 
@@ -113,7 +117,7 @@ class RevocationSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(required=True, validate=validate.Length(2, 500))
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 500))
 
 
 class ViolationSchema(Schema):

@@ -112,6 +112,7 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     )
     uow.session.add(violation)
     uow.session.flush()
+    uow.subject = (ENTITY, violation.id)  # the breached pledges are recorded first
     for pledge, clause in links:
         uow.session.add(
             ViolationClause(violation_id=violation.id, pledge_id=pledge.id, clause_code=clause)
@@ -163,6 +164,7 @@ def revoke_violation(
         raise Conflict("该记录已撤销")
     now = clock.now()
     v.status, v.revoked_at, v.revocation_reason = "revoked", now, reason
+    uow.subject = (ENTITY, v.id)  # the pledges it breached are recorded first
     lift_breaches(uow, v)
     uow.session.flush()
     uow.record(ENTITY, v.id, v.version)

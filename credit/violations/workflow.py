@@ -90,6 +90,7 @@ def decide_objection(
         now,
     )
     v.objection_pending = False
+    uow.subject = ("objection", objection.id)  # lifted breaches are recorded first
     if upheld:
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
         lift_breaches(uow, v)
