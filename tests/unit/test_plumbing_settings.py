@@ -8,7 +8,11 @@ import pytest
 
 from credit.config import ConfigError, load_settings
 
-PRODUCTION = {"CREDIT_ENV": "production", "CREDIT_SECRET_KEY": "p" * 40}
+PRODUCTION = {
+    "CREDIT_ENV": "production",
+    "CREDIT_SECRET_KEY": "p" * 40,
+    "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+}
 
 
 def settings(tmp_path: Path, **env: str) -> dict:
