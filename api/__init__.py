@@ -53,12 +53,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
-    from api import errors, health, middleware, pages
+    from api import errors, headers, health, middleware, pages
     from api.cli import credit_cli, search_cli
     from api.limits import limiter
     from api.oauth import init_oauth
     from api.v1 import init_api
 
+    headers.register(app)  # first registered, so it runs after every other after_request
     middleware.register(app)
     limiter.init_app(app)
     init_oauth(app)

@@ -8,9 +8,10 @@ refresh token it consumed and the audit rows commit together (or not at all).
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import urlparse
 
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import (
     Blueprint,
     Response,
@@ -157,11 +158,9 @@ def authorize() -> Response | str:
             abort(400, description="请先登录")
         return redirect(url_for("oauth.login", next=request.full_path))
     if request.method == "GET":
-        try:
-            grant = server.get_consent_grant(end_user=user)
-        except OAuth2Error as error:
-            # authlib redirects an error only to a redirect_uri it has validated.
-            return server.handle_error_response(request, error)
+        grant, refused = _consent_grant(server, user)
+        if refused is not None:
+            return refused
         requested = (grant.request.payload.scope or "").split()
         granted = [s for s in requested if s in grant.client.scopes and s in user.scopes]
         return render_template(
@@ -174,10 +173,9 @@ def authorize() -> Response | str:
         )
     check_csrf()
     with unit_of_work():
-        try:
-            grant = server.get_consent_grant(end_user=user)
-        except OAuth2Error as error:
-            return server.handle_error_response(request, error)
+        grant, refused = _consent_grant(server, user)
+        if refused is not None:
+            return refused
         granted_user = user if request.form.get("confirm") == "yes" else None
         resp = server.create_authorization_response(grant_user=granted_user, grant=grant)
         store.record_event(
@@ -188,6 +186,36 @@ def authorize() -> Response | str:
             remote_addr=request.remote_addr,
         )
     return resp
+
+
+def _consent_grant(server, user) -> tuple[Any, Response | None]:
+    """authlib's validated grant for this authorization request, or the error answer."""
+    try:
+        return server.get_consent_grant(end_user=user), None
+    except OAuth2Error as error:
+        # authlib redirects an error only to a redirect_uri it has validated.
+        return None, _authorize_error(server, error, user)
+    except ValueError:
+        # authlib refuses to build an error whose description would quote the request's
+        # own text when that has characters RFC 6749 §5.2 forbids there (Chinese, '"'):
+        # answer invalid_request without quoting it (and without a redirect).
+        error = InvalidRequestError("The request has a malformed parameter.")
+        return None, _authorize_error(server, error, user)
+
+
+def _authorize_error(server, error: OAuth2Error, user) -> Response:
+    """authlib's error answer (a redirect only to a validated redirect URI), with an
+    audit row saying which error (``invalid_scope`` above all)."""
+    with unit_of_work():
+        store.record_event(
+            "authorize",
+            "failure",
+            client_id=request.args.get("client_id"),
+            username=user.username,
+            remote_addr=request.remote_addr,
+            detail=f"error={error.error}",
+        )
+    return server.handle_error_response(request, error)
 
 
 @bp.route("/login", methods=["GET", "POST"])
