@@ -37,7 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TESTING=settings["CREDIT_ENV"] == "testing",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings["CREDIT_ENV"] == "production",
+        # The cookie follows the public URL: https (production) -> sent over TLS only.
+        SESSION_COOKIE_SECURE=settings["CREDIT_PUBLIC_URL"].startswith("https://"),
         RATELIMIT_STORAGE_URI=settings["CREDIT_RATELIMIT_STORAGE_URL"],
         RATELIMIT_HEADERS_ENABLED=True,
     )

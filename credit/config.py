@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 ENV_PREFIX = "CREDIT_"
+#: CREDIT_PUBLIC_URL outside production when unset (what ``make run`` serves).
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(Exception):
@@ -228,15 +230,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Flask-Limiter storage (e.g. redis://...) shared by all workers in production.",
     ),
     Setting(
-        "ISSUER", _str, "", "OAuth issuer URL (https://...); empty derives it from the request."
+        "PUBLIC_URL",
+        _base_url,
+        "",
+        "The site's public base URL (e.g. https://credit.example.cn): every absolute URL "
+        "the platform prints (OAuth issuer, report links and QR codes, the console's "
+        "redirect URI) starts with it, never with the request's Host. Required in "
+        "production; default http://127.0.0.1:8000 otherwise. https makes cookies Secure.",
+    ),
+    Setting(
+        "ISSUER",
+        _base_url,
+        "",
+        "OAuth issuer URL (RFC 8414); empty: CREDIT_PUBLIC_URL.",
     ),
     Setting(
         "CONSOLE_URL",
         _base_url,
         "",
-        "External base URL of the consoles (e.g. https://credit.example.cn); the console "
-        "client's redirect URI is <CONSOLE_URL>/console/callback, matched exactly. Empty: "
-        "CREDIT_ISSUER, else the request's own URL (which must then be registered).",
+        "Base URL of the consoles; the console client's redirect URI is "
+        "<CONSOLE_URL>/console/callback, matched exactly. Empty: CREDIT_PUBLIC_URL.",
     ),
     Setting(
         "CONSOLE_CLIENT_ID",
@@ -293,18 +306,25 @@ def load_settings(
         values["CREDIT_DATABASE_URL"] = f"sqlite:///{instance / 'credit.db'}"
     if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
         values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search.db")
-    if not values["CREDIT_SECRET_KEY"]:
-        if values["CREDIT_ENV"] == "production":
-            raise ConfigError(
-                "invalid configuration:\n  CREDIT_SECRET_KEY is required in "
-                "production (at least 32 random characters)"
-            )
-        values["CREDIT_SECRET_KEY"] = _development_secret(instance)
-    elif values["CREDIT_ENV"] == "production" and len(values["CREDIT_SECRET_KEY"]) < 32:
-        raise ConfigError(
-            "invalid configuration:\n  CREDIT_SECRET_KEY must be at least 32 "
-            "characters in production"
+    production = values["CREDIT_ENV"] == "production"
+    if production and not values["CREDIT_PUBLIC_URL"]:
+        errors.append(
+            "CREDIT_PUBLIC_URL is required in production (the site's public base URL, "
+            "e.g. https://credit.example.cn): links, the OAuth issuer and the console's "
+            "redirect URI are built from it, never from the request's Host"
         )
+    values["CREDIT_PUBLIC_URL"] = values["CREDIT_PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL
+    if not values["CREDIT_SECRET_KEY"]:
+        if production:
+            errors.append(
+                "CREDIT_SECRET_KEY is required in production (at least 32 random characters)"
+            )
+        else:
+            values["CREDIT_SECRET_KEY"] = _development_secret(instance)
+    elif production and len(values["CREDIT_SECRET_KEY"]) < 32:
+        errors.append("CREDIT_SECRET_KEY must be at least 32 characters in production")
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return values
 
 

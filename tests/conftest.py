@@ -122,6 +122,9 @@ def app_config(
         "SEARCH_INDEX_PREFIX": f"t{RUN_ID}",
         "EMBEDDED_SEARCH_PATH": str(instance / "search.db"),
         "SECRET_KEY": "test-secret-key-" + RUN_ID,
+        # The host the test client names (Flask's default); a live server serves on its
+        # own URL instead (tests/server.py).
+        "PUBLIC_URL": "http://localhost",
     }
 
 

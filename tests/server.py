@@ -71,6 +71,9 @@ class GunicornServer:
     def start(self, timeout: float = 60) -> GunicornServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
         env.update(env_for(self.config))
+        # The server's public URL is its own (links, issuer, console redirect URI), unless
+        # extra_env names another one.
+        env["CREDIT_PUBLIC_URL"] = self.url
         env.update(
             HOST="127.0.0.1",
             PORT=str(self.port),

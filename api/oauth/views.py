@@ -25,6 +25,7 @@ from flask import (
     url_for,
 )
 
+from api import urls
 from api.auth import public
 from api.limits import limiter
 from api.pages.security import check_csrf, csrf_token
@@ -99,8 +100,9 @@ def introspect() -> Response:
 @bp.get("/.well-known/oauth-authorization-server")
 @public
 def metadata() -> Response:
-    """RFC 8414 authorization-server metadata."""
-    issuer = current_app.config["CREDIT_ISSUER"] or request.url_root.rstrip("/")
+    """RFC 8414 authorization-server metadata: every URL from configuration, never from
+    the request's Host (H8)."""
+    issuer = urls.issuer()
     return jsonify(
         {
             "issuer": issuer,

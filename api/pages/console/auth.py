@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 from cryptography.fernet import Fernet, InvalidToken
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from api import urls
 from api.auth import identity_for_access_token
 from api.pages.security import check_csrf
 from credit.accounts import store
@@ -44,14 +45,10 @@ def client_id() -> str:
 
 
 def redirect_uri() -> str:
-    """``<base>/console/callback``: the setting, else the issuer, else this request's
-    own URL. The authorization server accepts it only if it is registered exactly."""
-    base = (
-        current_app.config["CREDIT_CONSOLE_URL"]
-        or current_app.config["CREDIT_ISSUER"]
-        or request.url_root
-    ).rstrip("/")
-    return f"{base}/console/callback"
+    """``<console base>/console/callback`` from configuration (``CREDIT_CONSOLE_URL``, else
+    ``CREDIT_PUBLIC_URL``), never from the request's Host. The authorization server
+    accepts it only if it is registered exactly (``credit console setup``)."""
+    return f"{urls.console_base()}/console/callback"
 
 
 def requested_scope() -> str:
