@@ -197,7 +197,15 @@ SETTINGS: tuple[Setting, ...] = (
         "REFRESH_TOKEN_TTL",
         _int_range(300, 30 * 86400),
         8 * 3600,
-        "Absolute lifetime of a console sign-in's refresh-token family, in seconds.",
+        "Absolute lifetime of a refresh-token family in seconds, counted from the sign-in "
+        "(the password), never moved by rotation.",
+    ),
+    Setting(
+        "SIGN_IN_TTL",
+        _int_range(300, 30 * 86400),
+        8 * 3600,
+        "Absolute lifetime of a sign-in (the platform session behind /login, consent and "
+        "the consoles) in seconds, counted from the password; sign-out ends it earlier.",
     ),
     Setting(
         "AUTH_CODE_TTL",

@@ -7,6 +7,7 @@ from credit.accounts.models import (
     OAuthClient,
     Token,
     UserAccount,
+    WebSession,
 )
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.enterprises.models import Enterprise, Shop
@@ -50,4 +51,5 @@ __all__ = [
     "UserAccount",
     "Violation",
     "ViolationClause",
+    "WebSession",
 ]

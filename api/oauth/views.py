@@ -21,13 +21,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
 from api import urls
 from api.auth import public
 from api.limits import limiter
+from api.oauth import sessions as sign_in
 from api.pages.security import check_csrf, csrf_token
 from credit import scopes
 from credit.accounts import store
@@ -135,11 +135,6 @@ def metadata() -> Response:
     )
 
 
-def _signed_in_user():
-    user_id = session.get("user_id")
-    return store.get_user(user_id) if user_id else None
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
     if not target:
@@ -154,7 +149,7 @@ def _safe_next(target: str | None) -> str:
 @public
 def authorize() -> Response | str:
     server = _server()
-    user = _signed_in_user()
+    user = sign_in.current_user()  # a live server-side sign-in, not just a cookie
     if user is None:
         if request.method == "POST":
             abort(400, description="请先登录")
@@ -234,12 +229,10 @@ def login() -> Response | str:
                 username, request.form.get("password", ""), request.remote_addr
             )
         if user is not None:
-            # A new session (no fixation), keeping only a console sign-in in progress: its
-            # state and PKCE verifier are what the console's callback checks.
-            pending = {k: session[k] for k in KEPT_ACROSS_LOGIN if k in session}
-            session.clear()
-            session.update(pending)
-            session["user_id"] = user.id
+            # A new sign-in on the server and a new cookie (no fixation), keeping only a
+            # console sign-in in progress: its state and PKCE verifier are what the
+            # console's callback checks.
+            sign_in.begin(user, keep=KEPT_ACROSS_LOGIN)
             return redirect(next_url)
         error = "用户名或密码错误，或账户已被暂时锁定"
     return render_template(
@@ -254,6 +247,8 @@ def login() -> Response | str:
 @bp.post("/logout")
 @public
 def logout() -> Response:
+    """End the sign-in on the server (and the console tokens issued under it): a copy of
+    the cookie is worth nothing afterwards."""
     check_csrf()
-    session.clear()
+    sign_in.end()
     return redirect(url_for("pages.home"))
