@@ -52,14 +52,40 @@ def start(user: UserAccount, *, ttl: int, remote_addr: str | None) -> tuple[WebS
     return row, secret
 
 
-def find(secret: str | None, *, for_update: bool = False) -> WebSession | None:
+def find(secret: str | None) -> WebSession | None:
     """The row behind a cookie's secret, live or not (None for an unknown secret)."""
     if not secret:
         return None
-    query = sa.select(WebSession).where(WebSession.secret_hash == digest(secret))
-    if for_update:
-        query = query.with_for_update()
-    return db.session.scalar(query)
+    return db.session.scalar(sa.select(WebSession).where(WebSession.secret_hash == digest(secret)))
+
+
+def lock(secret: str | None) -> WebSession | None:
+    """The row behind a cookie's secret, locked until the caller's transaction ends, and
+    read afresh: two requests of one browser that both want to refresh its tokens take
+    turns, and the second sees what the first stored.
+
+    The lock is an UPDATE (of ``last_seen_at``), the one statement that waits for a
+    concurrent holder on both databases (PostgreSQL's row lock, SQLite's write lock). A
+    read-only transaction the caller had open is ended first, so that on SQLite the wait
+    does not end in a stale snapshot."""
+    if not secret:
+        return None
+    session = db.session()  # the Session itself (scoped_session has no in_transaction)
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.rollback()  # nothing pending: only reads are given up
+    locked = session.execute(
+        sa.update(WebSession)
+        .where(WebSession.secret_hash == digest(secret))
+        .values(last_seen_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if locked != 1:
+        return None
+    return session.scalar(
+        sa.select(WebSession)
+        .where(WebSession.secret_hash == digest(secret))
+        .execution_options(populate_existing=True)
+    )
 
 
 def live(secret: str | None) -> tuple[WebSession, UserAccount] | None:

@@ -166,3 +166,37 @@ def test_signing_in_again_ends_the_previous_sign_in(live, console) -> None:
     family = old.one().console_family_id
     tokens = db.session.scalars(sa.select(Token).where(Token.family_id == family)).all()
     assert tokens and all(t.revoked_at is not None for t in tokens)
+
+
+def test_concurrent_pages_refresh_an_expired_token_once(live, console) -> None:
+    """Several pages of one browser find the access token expired at the same moment:
+    they take turns on the sign-in's row, one refreshes and the others use its tokens. A
+    replay of the spent refresh token would have revoked the family (signed out)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    from credit import clock
+
+    base = live.server.url
+    sign_in(live.http, base, "firm-a")
+    for _ in range(3):
+        db.session.remove()
+        with unit_of_work():
+            row = db.session.scalars(sa.select(WebSession)).one()
+            for token in db.session.scalars(
+                sa.select(Token).where(
+                    Token.family_id == row.console_family_id, Token.revoked_at.is_(None)
+                )
+            ):
+                token.issued_at = clock.now() - timedelta(seconds=token.expires_in + 1)
+        db.session.remove()
+        browsers = [copy_of(live.http) for _ in range(6)]
+        with ThreadPoolExecutor(len(browsers)) as pool:
+            statuses = list(
+                pool.map(lambda b: _get(b, base + "/console/firm").status_code, browsers)
+            )
+        assert statuses == [200] * len(browsers), statuses
+    tokens = db.session.scalars(sa.select(Token)).all()
+    assert not [t for t in tokens if t.revoked_at is not None and t.refresh_used_at is None]
+    assert "replayed" not in live.server.log_text()
+    assert _get(live.http, base + "/console/firm").status_code == 200

@@ -169,11 +169,12 @@ def keep_tokens(body: dict[str, Any]) -> bool:
 
 def _refresh(stale_access: str) -> Identity | None:
     """Refresh the console's tokens, holding the sign-in's row locked until the new ones
-    are stored with it (on PostgreSQL, ``SELECT ... FOR UPDATE``): a request that waited
-    on the lock finds the tokens another request just got, instead of replaying the
-    spent refresh token (which would revoke the whole family)."""
+    are stored with it (``sessions.lock``): a request that waited on the lock finds the
+    tokens another request just got, instead of replaying the spent refresh token (which
+    would revoke the whole family)."""
+    secret = session.get(sign_in.SESSION_KEY)
     with unit_of_work():
-        row = sessions.find(session.get(sign_in.SESSION_KEY), for_update=True)
+        row = sessions.lock(secret)
         if row is None or not row.is_live(clock.now()):
             return None
         tokens = unseal(row.console_tokens)
