@@ -20,12 +20,14 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 ## make run: migrate, load demo data when empty, serve at http://127.0.0.1:$(PORT)
+# Links, the OAuth issuer and the console's redirect URI are built on CREDIT_PUBLIC_URL;
+# the console sends a visit to http://localhost:$(PORT) there first.
+run: export CREDIT_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) credit pledges seed-templates
 	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1 --if-empty
-	$(FLASK) credit console setup --demo-accounts --base-url http://127.0.0.1:$(PORT) \
-	  --base-url http://localhost:$(PORT) > /dev/null
+	$(FLASK) credit console setup --demo-accounts > /dev/null  # <CREDIT_PUBLIC_URL>/console/callback
 	$(FLASK) search check > /dev/null  # indices of a new mapping version are filled here
 	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
 	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app

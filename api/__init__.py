@@ -37,7 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TESTING=settings["CREDIT_ENV"] == "testing",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings["CREDIT_ENV"] == "production",
+        # The cookie follows the public URL: https (production) -> sent over TLS only.
+        SESSION_COOKIE_SECURE=settings["CREDIT_PUBLIC_URL"].startswith("https://"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -51,12 +52,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     _init_search(app)
 
-    from api import caching, errors, health, inputs, limits, middleware, pages, proxies
+    from api import caching, errors, headers, health, inputs, limits, middleware, pages, proxies
     from api.bodytimeout import BodyDeadline
     from api.cli import credit_cli, search_cli
     from api.oauth import init_oauth
     from api.v1 import init_api
 
+    headers.register(app)  # first registered, so it runs after every other after_request
     proxies.init_app(app)
     middleware.register(app)
     inputs.register(app)  # bounded JSON, no control characters in any input

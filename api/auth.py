@@ -37,9 +37,7 @@ def optional_token(view: F) -> F:
         if request.headers.get("Authorization"):
             identity = authenticate()
             if identity is None:
-                return _bearer_error(
-                    401, "invalid_token", "访问令牌无效、已过期或已撤销 (invalid token)"
-                )
+                return _invalid_token()
             g.identity = identity
         return view(*args, **kwargs)
 
@@ -51,25 +49,37 @@ def current_identity() -> Identity:
     return g.get("identity", ANONYMOUS)
 
 
-#: The challenge's error_description: header values are ASCII (gunicorn refuses anything
-#: else with a 500), so the Chinese text stays in the body.
-_CHALLENGE_TEXT = {
-    "invalid_request": "missing token",
-    "invalid_token": "invalid, expired or revoked token",
-    "insufficient_scope": "insufficient scope",
-}
-
-
-def _bearer_error(status: int, error: str, description: str, scope: str | None = None):
-    challenge = (
-        f'Bearer realm="credit", error="{error}", '
-        f'error_description="{_CHALLENGE_TEXT.get(error, error)}"'
-    )
+def _bearer_error(
+    status: int, error: str | None, detail: str, description_en: str, scope: str | None = None
+):
+    """A 401/403 answer to a bearer check (RFC 6750 §3). The challenge is ASCII only
+    (RFC 9110 §5.5: gunicorn refuses to send anything else, and the client saw a 500);
+    the Chinese text goes in the problem+json body. A request that sent no credentials
+    gets a challenge without an error code (RFC 6750 §3.1)."""
+    challenge = 'Bearer realm="credit"'
+    if error:
+        challenge += f', error="{error}", error_description="{description_en}"'
     if scope:
         challenge += f', scope="{scope}"'
     titles = {401: ("需要有效的访问令牌", "Unauthorized"), 403: ("权限范围不足", "Forbidden")}
     zh, en = titles[status]
-    return problem(status, zh, description, title_en=en, headers={"WWW-Authenticate": challenge})
+    return problem(
+        status,
+        zh,
+        f"{detail} ({description_en})",
+        title_en=en,
+        headers={"WWW-Authenticate": challenge},
+        extra={"error": error} if error else None,
+    )
+
+
+def _invalid_token():
+    return _bearer_error(
+        401,
+        "invalid_token",
+        "访问令牌无效、已过期或已撤销",
+        "The access token is invalid, expired or revoked",
+    )
 
 
 def authenticate() -> Identity | None:
@@ -107,15 +117,17 @@ def require_scope(scope: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not request.headers.get("Authorization"):
-                return _bearer_error(401, "invalid_request", "缺少访问令牌 (missing token)")
+                return _bearer_error(401, None, "缺少访问令牌", "An access token is required")
             identity = authenticate()
             if identity is None:
-                return _bearer_error(
-                    401, "invalid_token", "访问令牌无效、已过期或已撤销 (invalid token)"
-                )
+                return _invalid_token()
             if not identity.has_scope(scope):
                 return _bearer_error(
-                    403, "insufficient_scope", f"需要权限范围 {scope} (scope required)", scope
+                    403,
+                    "insufficient_scope",
+                    f"需要权限范围 {scope}",
+                    f"The access token lacks the scope {scope}",
+                    scope,
                 )
             g.identity = identity
             return view(*args, **kwargs)

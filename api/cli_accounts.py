@@ -176,6 +176,37 @@ def create_user(
     )
 
 
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def set_password(username: str, password_stdin: bool) -> None:
+    """Set a new password; the account's sign-ins end and its tokens are revoked."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("新密码 New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work() as uow:
+            user = service.set_password(SYSTEM, uow, username, password)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(json.dumps({"username": user.username, "signed_out": True}))
+
+
+@users_cli.command("disable")
+@click.argument("username")
+@with_appcontext
+def disable_user(username: str) -> None:
+    """Disable an account: no more sign-ins; its sign-ins end, its tokens are revoked."""
+    try:
+        with unit_of_work() as uow:
+            user = service.disable_user(SYSTEM, uow, username)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(json.dumps({"username": user.username, "disabled": True}))
+
+
 @click.group("authorities")
 def authorities_cli() -> None:
     """Regulatory authorities and their jurisdictions."""

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from api.urls import console_base
 from credit.accounts import service
 from credit.errors import DomainError
 from credit.identity import SYSTEM
@@ -16,9 +17,7 @@ from credit.uow import unit_of_work
 
 
 def console_redirect_uris(base_urls: tuple[str, ...]) -> list[str]:
-    bases = list(base_urls) or [
-        current_app.config["CREDIT_CONSOLE_URL"] or current_app.config["CREDIT_ISSUER"]
-    ]
+    bases = list(base_urls) or [console_base()]
     return [f"{b.rstrip('/')}/console/callback" for b in bases if b]
 
 
@@ -33,7 +32,7 @@ def console_cli() -> None:
     "base_urls",
     multiple=True,
     help="Base URL the consoles are served at (repeatable); default "
-    "CREDIT_CONSOLE_URL, else CREDIT_ISSUER.",
+    "CREDIT_CONSOLE_URL, else CREDIT_PUBLIC_URL.",
 )
 @click.option(
     "--demo-accounts",

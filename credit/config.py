@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 ENV_PREFIX = "CREDIT_"
+#: CREDIT_PUBLIC_URL outside production when unset (what ``make run`` serves).
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class ConfigError(Exception):
@@ -221,7 +223,15 @@ SETTINGS: tuple[Setting, ...] = (
         "REFRESH_TOKEN_TTL",
         _int_range(300, 30 * 86400),
         8 * 3600,
-        "Absolute lifetime of a console sign-in's refresh-token family, in seconds.",
+        "Absolute lifetime of a refresh-token family in seconds, counted from the sign-in "
+        "(the password), never moved by rotation.",
+    ),
+    Setting(
+        "SIGN_IN_TTL",
+        _int_range(300, 30 * 86400),
+        8 * 3600,
+        "Absolute lifetime of a sign-in (the platform session behind /login, consent and "
+        "the consoles) in seconds, counted from the password; sign-out ends it earlier.",
     ),
     Setting(
         "AUTH_CODE_TTL",
@@ -284,15 +294,26 @@ SETTINGS: tuple[Setting, ...] = (
         "0: the headers are ignored and the connecting address is the client.",
     ),
     Setting(
-        "ISSUER", _str, "", "OAuth issuer URL (https://...); empty derives it from the request."
+        "PUBLIC_URL",
+        _base_url,
+        "",
+        "The site's public base URL (e.g. https://credit.example.cn): every absolute URL "
+        "the platform prints (OAuth issuer, report links and QR codes, the console's "
+        "redirect URI) starts with it, never with the request's Host. Required in "
+        "production; default http://127.0.0.1:8000 otherwise. https makes cookies Secure.",
+    ),
+    Setting(
+        "ISSUER",
+        _base_url,
+        "",
+        "OAuth issuer URL (RFC 8414); empty: CREDIT_PUBLIC_URL.",
     ),
     Setting(
         "CONSOLE_URL",
         _base_url,
         "",
-        "External base URL of the consoles (e.g. https://credit.example.cn); the console "
-        "client's redirect URI is <CONSOLE_URL>/console/callback, matched exactly. Empty: "
-        "CREDIT_ISSUER, else the request's own URL (which must then be registered).",
+        "Base URL of the consoles; the console client's redirect URI is "
+        "<CONSOLE_URL>/console/callback, matched exactly. Empty: CREDIT_PUBLIC_URL.",
     ),
     Setting(
         "CONSOLE_CLIENT_ID",
@@ -373,26 +394,31 @@ def load_settings(
         values["CREDIT_SERVER_TIMING"] = values["CREDIT_ENV"] != "production"
     if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
         values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search.db")
+    production = values["CREDIT_ENV"] == "production"
+    if production and not values["CREDIT_PUBLIC_URL"]:
+        errors.append(
+            "CREDIT_PUBLIC_URL is required in production (the site's public base URL, "
+            "e.g. https://credit.example.cn): links, the OAuth issuer and the console's "
+            "redirect URI are built from it, never from the request's Host"
+        )
+    values["CREDIT_PUBLIC_URL"] = values["CREDIT_PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL
     if not values["CREDIT_SECRET_KEY"]:
-        if values["CREDIT_ENV"] == "production":
-            raise ConfigError(
-                "invalid configuration:\n  CREDIT_SECRET_KEY is required in "
-                "production (at least 32 random characters)"
+        if production:
+            errors.append(
+                "CREDIT_SECRET_KEY is required in production (at least 32 random characters)"
             )
-        values["CREDIT_SECRET_KEY"] = _development_secret(instance)
-    elif values["CREDIT_ENV"] == "production" and len(values["CREDIT_SECRET_KEY"]) < 32:
-        raise ConfigError(
-            "invalid configuration:\n  CREDIT_SECRET_KEY must be at least 32 "
-            "characters in production"
+        else:
+            values["CREDIT_SECRET_KEY"] = _development_secret(instance)
+    elif production and len(values["CREDIT_SECRET_KEY"]) < 32:
+        errors.append("CREDIT_SECRET_KEY must be at least 32 characters in production")
+    if production and values["CREDIT_RATELIMIT_STORAGE_URL"] == "memory://":
+        errors.append(
+            "CREDIT_RATELIMIT_STORAGE_URL=memory:// in production: each worker process would "
+            "count alone, letting through one limit per worker; set it to the Redis every "
+            "worker shares (redis://127.0.0.1:6379/0)"
         )
-    if values["CREDIT_ENV"] == "production" and values["CREDIT_RATELIMIT_STORAGE_URL"] == (
-        "memory://"
-    ):
-        raise ConfigError(
-            "invalid configuration:\n  CREDIT_RATELIMIT_STORAGE_URL=memory:// in production: "
-            "each worker process would count alone, letting through one limit per worker; "
-            "set it to the Redis every worker shares (redis://127.0.0.1:6379/0)"
-        )
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return values
 
 

@@ -7,6 +7,7 @@ from credit.accounts.models import (
     OAuthClient,
     Token,
     UserAccount,
+    WebSession,
 )
 from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
 from credit.enterprises.models import Enterprise, Shop
@@ -51,4 +52,5 @@ __all__ = [
     "UserAccount",
     "Violation",
     "ViolationClause",
+    "WebSession",
 ]

@@ -157,6 +157,9 @@ def app_config(
         "SECRET_KEY": "test-secret-key-" + RUN_ID,
         "RATELIMIT_STORAGE_URL": reachable_redis_url() or "memory://",
         "RATELIMIT_KEY_PREFIX": f"t{RUN_ID}",
+        # The host the test client names (Flask's default); a live server serves on its
+        # own URL instead (tests/server.py).
+        "PUBLIC_URL": "http://localhost",
     }
 
 

@@ -56,12 +56,14 @@ class GunicornServer:
         threads: int = 4,
         extra_env: Mapping[str, str] | None = None,
         port: int | None = None,
+        app_spec: str = "wsgi:app",
     ) -> None:
         self.config = dict(config)
         self.log_path = log_path
         self.workers = workers
         self.threads = threads
         self.extra_env = dict(extra_env or {})
+        self.app_spec = app_spec  # another module for a test-only route (tests/live/*_app.py)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -69,6 +71,9 @@ class GunicornServer:
     def start(self, timeout: float = 60) -> GunicornServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
         env.update(env_for(self.config))
+        # The server's public URL is its own (links, issuer, console redirect URI), unless
+        # extra_env names another one.
+        env["CREDIT_PUBLIC_URL"] = self.url
         env.update(
             HOST="127.0.0.1",
             PORT=str(self.port),
@@ -80,7 +85,7 @@ class GunicornServer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
         self._log_start = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), self.app_spec],
             cwd=ROOT,
             env=env,
             stdout=self._log,

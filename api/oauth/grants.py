@@ -4,15 +4,22 @@
   accepted (authlib defaults to optional PKCE and "plain").
 - Authorization codes are single-use (claimed atomically) and short-lived.
 - Refresh tokens rotate on every use; replaying a used one revokes the whole family.
+- Asking only for scopes the client (or, in the code flow, the user) does not hold is
+  ``invalid_scope``, never a token with an empty (or a default) scope.
 """
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import current_app
+from flask import current_app, g
 
 from credit.accounts import store
+
+
+def granted_scopes(allowed: str | None, user) -> list[str]:
+    """Of the scopes allowed to the client for this request, those the user holds too."""
+    return sorted(set((allowed or "").split()) & set(user.scopes))
 
 
 class StrictCodeChallenge(CodeChallenge):
@@ -38,6 +45,15 @@ class StrictCodeChallenge(CodeChallenge):
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
 
+    def validate_token_request(self) -> None:
+        """A request that names scopes, none of which the client holds, is
+        ``invalid_scope`` (RFC 6749 §5.2), not a token with an empty scope; one that
+        mixes held and unheld scopes gets the held ones (the response's ``scope`` says
+        which, RFC 6749 §3.3)."""
+        super().validate_token_request()
+        if self.request.client.get_allowed_scope(self.request.payload.scope) is None:
+            raise InvalidScopeError("None of the requested scopes is granted to this client.")
+
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [  # noqa: RUF012
@@ -58,10 +74,24 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             raise InvalidRequestError("The redirect_uri is not registered for this client.")
         return uri
 
+    def validate_consent_request(self):
+        """As authlib, plus: the scopes the client may have must include at least one the
+        signed-in user holds; otherwise ``invalid_scope`` goes back to the (validated)
+        redirect URI instead of a consent page that would grant nothing."""
+        redirect_uri = super().validate_consent_request()
+        user = self.request.user
+        if user is not None and not granted_scopes(self.request.scope, user):
+            raise InvalidScopeError(
+                "None of the requested scopes is held by this user.", redirect_uri=redirect_uri
+            )
+        return redirect_uri
+
     def save_authorization_code(self, code: str, request) -> None:
         client, user = request.client, request.user
-        requested = set((request.payload.scope or "").split())
-        scope = " ".join(sorted(requested & set(client.scopes) & set(user.scopes)))
+        scope = " ".join(granted_scopes(request.scope, user))
+        if not scope:  # validate_consent_request refused this already; never a wide token
+            raise InvalidScopeError("None of the requested scopes is held by this user.")
+        sign_in = g.get("web_session")
         store.save_code(
             code,
             client_id=client.client_id,
@@ -71,6 +101,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             challenge=request.payload.data.get("code_challenge"),
             method=request.payload.data.get("code_challenge_method"),
             ttl=current_app.config["CREDIT_AUTH_CODE_TTL"],
+            auth_time=sign_in.authenticated_at if sign_in is not None else None,
         )
 
     def query_authorization_code(self, code: str, client):

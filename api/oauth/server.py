@@ -75,17 +75,24 @@ def _refresh_token(client, grant_type, user, scope) -> str:
 
 def _save_token(token: dict, request) -> None:
     grant_type = request.payload.grant_type if request.payload else None
-    family = None
+    family = code = previous = None
     if grant_type == "authorization_code":
-        family = request.authorization_code.id
+        code = request.authorization_code
+        family = code.id
     elif grant_type == "refresh_token":
-        family = request.refresh_token.family_id
+        previous = request.refresh_token
+        family = previous.family_id
     store.save_token(
         token,
         client=request.client,
         user=request.user,
         family_id=family,
-        refresh_ttl=current_app.config["CREDIT_REFRESH_TOKEN_TTL"],
+        refresh_expires_at=store.refresh_family_end(
+            grant_type,
+            code=code,
+            previous=previous,
+            ttl=current_app.config["CREDIT_REFRESH_TOKEN_TTL"],
+        ),
     )
 
 

@@ -8,9 +8,10 @@ refresh token it consumed and the audit rows commit together (or not at all).
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import urlparse
 
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import (
     Blueprint,
     Response,
@@ -20,11 +21,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
+from api import urls
 from api.auth import public
+from api.oauth import sessions as sign_in
 from api.pages.security import check_csrf, csrf_token
 from credit import scopes
 from credit.accounts import store
@@ -95,8 +97,9 @@ def introspect() -> Response:
 @bp.get("/.well-known/oauth-authorization-server")
 @public
 def metadata() -> Response:
-    """RFC 8414 authorization-server metadata."""
-    issuer = current_app.config["CREDIT_ISSUER"] or request.url_root.rstrip("/")
+    """RFC 8414 authorization-server metadata: every URL from configuration, never from
+    the request's Host (H8)."""
+    issuer = urls.issuer()
     return jsonify(
         {
             "issuer": issuer,
@@ -129,11 +132,6 @@ def metadata() -> Response:
     )
 
 
-def _signed_in_user():
-    user_id = session.get("user_id")
-    return store.get_user(user_id) if user_id else None
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
     if not target:
@@ -148,17 +146,15 @@ def _safe_next(target: str | None) -> str:
 @public
 def authorize() -> Response | str:
     server = _server()
-    user = _signed_in_user()
+    user = sign_in.current_user()  # a live server-side sign-in, not just a cookie
     if user is None:
         if request.method == "POST":
             abort(400, description="请先登录")
         return redirect(url_for("oauth.login", next=request.full_path))
     if request.method == "GET":
-        try:
-            grant = server.get_consent_grant(end_user=user)
-        except OAuth2Error as error:
-            # authlib redirects an error only to a redirect_uri it has validated.
-            return server.handle_error_response(request, error)
+        grant, refused = _consent_grant(server, user)
+        if refused is not None:
+            return refused
         requested = (grant.request.payload.scope or "").split()
         granted = [s for s in requested if s in grant.client.scopes and s in user.scopes]
         return render_template(
@@ -171,10 +167,9 @@ def authorize() -> Response | str:
         )
     check_csrf()
     with unit_of_work():
-        try:
-            grant = server.get_consent_grant(end_user=user)
-        except OAuth2Error as error:
-            return server.handle_error_response(request, error)
+        grant, refused = _consent_grant(server, user)
+        if refused is not None:
+            return refused
         granted_user = user if request.form.get("confirm") == "yes" else None
         resp = server.create_authorization_response(grant_user=granted_user, grant=grant)
         store.record_event(
@@ -185,6 +180,36 @@ def authorize() -> Response | str:
             remote_addr=request.remote_addr,
         )
     return resp
+
+
+def _consent_grant(server, user) -> tuple[Any, Response | None]:
+    """authlib's validated grant for this authorization request, or the error answer."""
+    try:
+        return server.get_consent_grant(end_user=user), None
+    except OAuth2Error as error:
+        # authlib redirects an error only to a redirect_uri it has validated.
+        return None, _authorize_error(server, error, user)
+    except ValueError:
+        # authlib refuses to build an error whose description would quote the request's
+        # own text when that has characters RFC 6749 §5.2 forbids there (Chinese, '"'):
+        # answer invalid_request without quoting it (and without a redirect).
+        error = InvalidRequestError("The request has a malformed parameter.")
+        return None, _authorize_error(server, error, user)
+
+
+def _authorize_error(server, error: OAuth2Error, user) -> Response:
+    """authlib's error answer (a redirect only to a validated redirect URI), with an
+    audit row saying which error (``invalid_scope`` above all)."""
+    with unit_of_work():
+        store.record_event(
+            "authorize",
+            "failure",
+            client_id=request.args.get("client_id"),
+            username=user.username,
+            remote_addr=request.remote_addr,
+            detail=f"error={error.error}",
+        )
+    return server.handle_error_response(request, error)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -200,12 +225,10 @@ def login() -> Response | str:
                 username, request.form.get("password", ""), request.remote_addr
             )
         if user is not None:
-            # A new session (no fixation), keeping only a console sign-in in progress: its
-            # state and PKCE verifier are what the console's callback checks.
-            pending = {k: session[k] for k in KEPT_ACROSS_LOGIN if k in session}
-            session.clear()
-            session.update(pending)
-            session["user_id"] = user.id
+            # A new sign-in on the server and a new cookie (no fixation), keeping only a
+            # console sign-in in progress: its state and PKCE verifier are what the
+            # console's callback checks.
+            sign_in.begin(user, keep=KEPT_ACROSS_LOGIN)
             return redirect(next_url)
         error = "用户名或密码错误，或账户已被暂时锁定"
     return render_template(
@@ -220,6 +243,8 @@ def login() -> Response | str:
 @bp.post("/logout")
 @public
 def logout() -> Response:
+    """End the sign-in on the server (and the console tokens issued under it): a copy of
+    the cookie is worth nothing afterwards."""
     check_csrf()
-    session.clear()
+    sign_in.end()
     return redirect(url_for("pages.home"))

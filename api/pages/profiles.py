@@ -7,6 +7,7 @@ from typing import Any
 import segno
 from flask import redirect, render_template, request, url_for
 
+from api import urls
 from api.auth import current_identity, public
 from api.pages import charts, labels
 from api.pages.public import bp
@@ -58,7 +59,8 @@ def report(uscc: str):
         return redirect(url_for("pages.report", uscc=code), 301)
     with unit_of_work() as uow:
         issued = reports.issue_report(current_identity(), uow, code)
-    verify_url = url_for("pages.verify", report_no=issued.report_no, _external=True)
+    # The printed link and its QR code lead to this site whatever Host the request named.
+    verify_url = urls.external_url("pages.verify", report_no=issued.report_no)
     qr = segno.make(verify_url, error="m").svg_data_uri(scale=3, border=2)
     issued_at = issued.issued_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S")
     return render_template(

@@ -56,13 +56,16 @@ class OAuthClient(db.Model):
     def get_default_redirect_uri(self) -> str | None:
         return self.redirect_uris[0] if self.redirect_uris else None
 
-    def get_allowed_scope(self, scope: str | None) -> str:
+    def get_allowed_scope(self, scope: str | None) -> str | None:
         """RFC 6749 §3.3: no scope asked means the client's registered scopes; otherwise
-        the request is narrowed to what the client holds."""
+        the request is narrowed to what the client holds, and the token response says
+        which. None (authlib answers ``invalid_scope``, RFC 6749 §5.2) when not one of
+        the scopes asked for is held: never a token with an empty scope."""
         if not scope:
             return " ".join(sorted(self.scopes))
         allowed = set(self.scopes)
-        return " ".join(s for s in scope.split() if s in allowed)
+        held = " ".join(s for s in scope.split() if s in allowed)
+        return held or None
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris  # exact match only (RFC 9700 §2.1)
@@ -130,6 +133,9 @@ class AuthorizationCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: When the user entered the password of the sign-in that approved this code: the
+    #: refresh-token family it starts ends a fixed time after it (never moved by rotation).
+    auth_time: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -141,7 +147,7 @@ class AuthorizationCode(db.Model):
         return None
 
     def get_auth_time(self) -> int:
-        return int(self.created_at.timestamp())
+        return int((self.auth_time or self.created_at).timestamp())
 
 
 class Token(db.Model):
@@ -211,3 +217,36 @@ class AuthEvent(db.Model):
     username: Mapped[str | None] = mapped_column(sa.String(64))
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
     detail: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class WebSession(db.Model):
+    """A sign-in to the platform (``/login``), kept on the server (H4).
+
+    The browser's cookie holds only a random secret; this row holds its SHA-256, so a copy
+    of the table signs nobody in. Every request that relies on the sign-in (consent at
+    ``/oauth/authorize``, every console page) reads the row: ended or expired means signed
+    out, whatever cookie the browser still has. ``expires_at`` is fixed when the password
+    is entered (``authenticated_at`` + ``CREDIT_SIGN_IN_TTL``) and nothing moves it.
+
+    The console's tokens (its OAuth client signs in through this session) are kept here,
+    encrypted by the web layer, with the id of their family, so sign-out revokes them.
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    user_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("user_account.id"), nullable=False, index=True
+    )
+    authenticated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    end_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+    console_family_id: Mapped[str | None] = mapped_column(sa.String(36))
+    console_tokens: Mapped[str | None] = mapped_column(sa.Text)
+
+    def is_live(self, now: datetime) -> bool:
+        return self.ended_at is None and now < self.expires_at

@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 import sqlalchemy as sa
 
 from credit import clock, scopes, uscc
-from credit.accounts.models import Authority, OAuthClient, UserAccount
+from credit.accounts import sessions
+from credit.accounts.models import Authority, OAuthClient, Token, UserAccount
 from credit.accounts.secrets import (
     digest,
     hash_password,
@@ -308,4 +309,48 @@ def create_user(
         created_at=clock.now(),
     )
     uow.session.add(user)
+    return user
+
+
+def _user(username: str) -> UserAccount:
+    user = db.session.scalar(sa.select(UserAccount).where(UserAccount.username == username))
+    if user is None:
+        raise NotFound(f"未知的用户 {username}")
+    return user
+
+
+def _end_sign_ins(uow: UnitOfWork, user: UserAccount, reason: str) -> None:
+    """End every sign-in of the user and revoke every token issued to the user."""
+    sessions.end_all_for_user(user.id, reason)
+    uow.session.execute(
+        sa.update(Token)
+        .where(Token.user_id == user.id, Token.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_password(identity: Identity, uow: UnitOfWork, username: str, password: str) -> UserAccount:
+    """A new password for a console account; every sign-in made with the old one ends
+    and every token issued under it is revoked (SECURITY.md H4)."""
+    require(can_manage_registry(identity))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "密码太短", [FieldError("password", f"密码至少 {MIN_PASSWORD_LENGTH} 位")]
+        )
+    user = _user(username)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    _end_sign_ins(uow, user, sessions.PASSWORD_CHANGED)
+    return user
+
+
+def disable_user(identity: Identity, uow: UnitOfWork, username: str) -> UserAccount:
+    """Disable a console account: it can no longer sign in, its sign-ins end and its
+    tokens are revoked."""
+    require(can_manage_registry(identity))
+    user = _user(username)
+    user.disabled_at = user.disabled_at or clock.now()
+    _end_sign_ins(uow, user, sessions.USER_DISABLED)
     return user

@@ -8,7 +8,7 @@ caller), so it takes no Identity. Everything runs in the caller's unit of work.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -127,7 +127,9 @@ def save_code(
     challenge: str,
     method: str,
     ttl: int,
+    auth_time: datetime | None = None,
 ) -> None:
+    """Store a code; ``auth_time`` is when the approving user entered the password."""
     now = clock.now()
     db.session.add(
         AuthorizationCode(
@@ -140,6 +142,7 @@ def save_code(
             code_challenge_method=method,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            auth_time=auth_time,
         )
     )
 
@@ -179,8 +182,10 @@ def save_token(
     client: OAuthClient,
     user: UserAccount | None,
     family_id: str | None,
-    refresh_ttl: int,
+    refresh_expires_at: datetime | None,
 ) -> Token:
+    """Store an issued token. A refresh token's end is absolute and given by the caller:
+    fixed for the whole family when it starts (see ``refresh_family_end``)."""
     now = clock.now()
     refresh = token.get("refresh_token")
     row = Token(
@@ -192,10 +197,28 @@ def save_token(
         family_id=family_id or new_id(),
         issued_at=now,
         expires_in=int(token["expires_in"]),
-        refresh_expires_at=now + timedelta(seconds=refresh_ttl) if refresh else None,
+        refresh_expires_at=refresh_expires_at if refresh else None,
     )
     db.session.add(row)
     return row
+
+
+def refresh_family_end(
+    grant_type: str | None,
+    *,
+    code: AuthorizationCode | None,
+    previous: Token | None,
+    ttl: int,
+) -> datetime:
+    """When a refresh-token family ends: ``ttl`` after the password that started it (the
+    code's ``auth_time``), and a rotated token inherits its predecessor's end, so
+    refreshing never moves it (SECURITY.md H4, O6)."""
+    if grant_type == "refresh_token" and previous is not None and previous.refresh_expires_at:
+        return previous.refresh_expires_at
+    start = clock.now()
+    if code is not None and code.auth_time is not None:
+        start = min(start, code.auth_time)
+    return start + timedelta(seconds=ttl)
 
 
 def find_access_token(value: str) -> Token | None:

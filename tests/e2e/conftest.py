@@ -56,12 +56,14 @@ def browser(chromium_path: str) -> Iterator:
 
 
 @pytest.fixture
-def live_server(clean_app) -> Iterator[str]:
-    """The test app on a free loopback port, for the browser."""
+def live_server(clean_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test app on a free loopback port, for the browser (its public URL too)."""
     server = make_server("127.0.0.1", 0, clean_app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setitem(clean_app.config, "CREDIT_PUBLIC_URL", url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join(timeout=10)
 

@@ -113,6 +113,33 @@ def post(client, path: str, data: dict, status: int = 302, csrf_from: str | None
     return r
 
 
+def web_session(app, client):
+    """The ``web_session`` row behind the test client's cookie (None if there is none)."""
+    from api.oauth.sessions import SESSION_KEY
+    from credit.accounts import sessions
+
+    with client.session_transaction() as s:
+        secret = s.get(SESSION_KEY)
+    with app.app_context():
+        row = sessions.find(secret)
+        if row is not None:
+            from credit.extensions import db
+
+            db.session.expunge(row)
+        return row
+
+
+def console_tokens(app, client) -> dict | None:
+    """The console's tokens kept (encrypted) with the client's sign-in, decrypted."""
+    from api.pages.console import auth
+
+    row = web_session(app, client)
+    if row is None:
+        return None
+    with app.test_request_context():
+        return auth.unseal(row.console_tokens)
+
+
 def sign_out(client) -> None:
     """Sign out of the console (and the platform session): POST with the CSRF token."""
     with client.session_transaction() as s:

@@ -6,15 +6,18 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from api.pages.console.auth import FLOW_KEY, TOKENS_KEY
+from api.oauth.sessions import SESSION_KEY
+from api.pages.console.auth import FLOW_KEY
 from tests.pages.console_parties import (
     CONSOLE_CLIENT_ID,
     approve,
     authorize_url,
     callback_params,
+    console_tokens,
     csrf_of,
     page,
     sign_in,
+    web_session,
 )
 
 
@@ -45,18 +48,18 @@ def test_full_flow_signs_a_firm_user_in_and_out(client, clean_app, cp):
     assert cp.owner_uscc in html
     with client.session_transaction() as s:
         assert FLOW_KEY not in s  # the state and verifier were used once
-        sealed = s[TOKENS_KEY]
-    assert "jsct_" not in sealed  # tokens are encrypted inside the signed cookie
-    from api.pages.console import auth
+        # The cookie holds the sign-in's secret (and the CSRF token), never a token.
+        assert set(s) <= {SESSION_KEY, "csrf", "lang"}
+        assert "jsct_" not in str(dict(s))
+    row = web_session(clean_app, client)
+    assert row.ended_at is None and "jsct_" not in row.console_tokens  # encrypted
+    tokens = console_tokens(clean_app, client)
     from credit.accounts.models import Token
     from credit.extensions import db
 
-    with clean_app.test_request_context():
-        from flask import session
-
-        session[TOKENS_KEY] = sealed
-        tokens = auth.load_tokens()
-    # Sign out (POST + CSRF): the whole token family is revoked.
+    # Sign out (POST + CSRF): the sign-in ends and the whole token family is revoked.
+    with client.session_transaction() as s:
+        old_cookie = dict(s)
     r = client.post("/console/logout", data={"csrf": csrf_of(html)})
     assert r.status_code == 302 and "signed_out=1" in r.headers["Location"]
     with clean_app.app_context():
@@ -67,20 +70,22 @@ def test_full_flow_signs_a_firm_user_in_and_out(client, clean_app, cp):
         assert all(
             t.revoked_at for t in db.session.query(Token).filter_by(family_id=token.family_id)
         )
-    # The old cookie is useless even if replayed: the token is revoked.
+    ended = web_session(clean_app, client)
+    assert ended is None  # the cookie no longer names it
+    # The old cookie is useless even if replayed: its sign-in has ended.
     with client.session_transaction() as s:
-        s[TOKENS_KEY] = sealed
+        s.update(old_cookie)
     r = client.get("/console/firm")
     assert r.status_code == 302 and "/console/login" in r.headers["Location"]
+    assert web_session(clean_app, client) is None or web_session(clean_app, client).ended_at
 
 
-def test_state_mismatch_is_refused(client, cp):
+def test_state_mismatch_is_refused(client, clean_app, cp):
     back = approve(client, authorize_url(client), "firm-a")
     params = callback_params(back)
     r = client.get("/console/callback", query_string={**params, "state": "forged"})
     assert r.status_code == 400 and r.mimetype == "text/html"
-    with client.session_transaction() as s:
-        assert TOKENS_KEY not in s
+    assert console_tokens(clean_app, client) is None
     # the flow was consumed: the genuine state no longer works either
     r = client.get("/console/callback", query_string=params)
     assert r.status_code == 400
@@ -91,7 +96,7 @@ def test_a_callback_without_a_started_flow_is_refused(client, cp):
     assert r.status_code == 400
 
 
-def test_missing_verifier_is_refused(client, cp):
+def test_missing_verifier_is_refused(client, clean_app, cp):
     back = approve(client, authorize_url(client), "firm-a")
     with client.session_transaction() as s:
         flow = dict(s[FLOW_KEY])
@@ -99,8 +104,7 @@ def test_missing_verifier_is_refused(client, cp):
         s[FLOW_KEY] = flow
     r = client.get(back.headers["Location"])
     assert r.status_code == 400
-    with client.session_transaction() as s:
-        assert TOKENS_KEY not in s
+    assert console_tokens(clean_app, client) is None
 
 
 def test_wrong_verifier_is_refused_by_the_token_endpoint(client, cp):
@@ -138,7 +142,9 @@ def test_declining_consent_signs_nobody_in(client, cp):
 
 
 def test_unregistered_redirect_uri_is_refused(client, cp, clean_app, monkeypatch):
-    monkeypatch.setitem(clean_app.config, "CREDIT_CONSOLE_URL", "https://evil.example")
+    # The same host on another port: the console stays where it is, but the redirect URI
+    # it builds (http://localhost:9999/console/callback) is not registered.
+    monkeypatch.setitem(clean_app.config, "CREDIT_CONSOLE_URL", "http://localhost:9999")
     location = authorize_url(client)
     r = client.get(location)
     login_page = client.get(r.headers["Location"]).get_data(as_text=True)
@@ -157,7 +163,7 @@ def test_unregistered_redirect_uri_is_refused(client, cp, clean_app, monkeypatch
     )
     r = client.get(r.headers["Location"])
     assert r.status_code == 400  # exact match: no redirect to an unregistered URI
-    assert "evil.example" not in (r.headers.get("Location") or "")
+    assert ":9999" not in (r.headers.get("Location") or "")
 
 
 @pytest.mark.parametrize(
@@ -224,12 +230,11 @@ def test_an_expired_access_token_is_refreshed_then_the_sign_in_ends(
     client, cp, clean_app, frozen_clock
 ):
     sign_in(client, "firm-a")
-    with client.session_transaction() as s:
-        before = s[TOKENS_KEY]
+    before = console_tokens(clean_app, client)
     frozen_clock.advance(clean_app.config["CREDIT_ACCESS_TOKEN_TTL"] + 5)
     assert client.get("/console/firm").status_code == 200  # refreshed in-process
-    with client.session_transaction() as s:
-        assert s[TOKENS_KEY] != before
+    after = console_tokens(clean_app, client)
+    assert after["at"] != before["at"] and after["rt"] != before["rt"]
     frozen_clock.advance(clean_app.config["CREDIT_REFRESH_TOKEN_TTL"] + 5)
     r = client.get("/console/firm")
     assert r.status_code == 302 and "/console/login" in r.headers["Location"]
@@ -238,15 +243,7 @@ def test_an_expired_access_token_is_refreshed_then_the_sign_in_ends(
 def test_console_pages_identify_the_user_exactly_as_the_api_does(client, cp, clean_app):
     """The session's access token is an ordinary bearer token with the user's scopes."""
     sign_in(client, "firm-a")
-    from api.pages.console import auth
-
-    with client.session_transaction() as s:
-        sealed = s[TOKENS_KEY]
-    with clean_app.test_request_context():
-        from flask import session
-
-        session[TOKENS_KEY] = sealed
-        access = auth.load_tokens()["at"]
+    access = console_tokens(clean_app, client)["at"]
     r = client.get(
         f"/api/v1/enterprises/{cp.owner_uscc}/contact",
         headers={"Authorization": f"Bearer {access}"},

@@ -91,6 +91,8 @@ DENIED = {
         "display_name": "x",
         "scope_list": [],
     },
+    "accounts.set_password": {"username": "u", "password": "p" * 12},
+    "accounts.disable_user": {"username": "u"},
     "pledges.create_template": {"data": {}},
     "pledges.publish_template": {"template_id": "x"},
     "pledges.seed_templates": {},

@@ -87,3 +87,47 @@ def test_wsgi_stops_with_a_clear_message(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "CREDIT_PAGE_SIZE_MAX" in r.stderr and "configuration error" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_public_url_is_required_in_production_only(tmp_path: Path) -> None:
+    base = {"CREDIT_INSTANCE_DIR": str(tmp_path)}
+    assert load_settings(base)["CREDIT_PUBLIC_URL"] == "http://127.0.0.1:8000"
+    production = {**base, "CREDIT_ENV": "production", "CREDIT_SECRET_KEY": "k" * 32}
+    with pytest.raises(ConfigError, match="CREDIT_PUBLIC_URL is required in production"):
+        load_settings(production)
+    s = load_settings({**production, "CREDIT_PUBLIC_URL": "https://credit.example.cn/"})
+    assert s["CREDIT_PUBLIC_URL"] == "https://credit.example.cn"
+    for bad in ("credit.example.cn", "https://credit.example.cn/console", "https://u@x.cn"):
+        with pytest.raises(ConfigError, match="CREDIT_PUBLIC_URL"):
+            load_settings({**production, "CREDIT_PUBLIC_URL": bad})
+
+
+def test_production_without_a_public_url_does_not_start(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        capture_output=True,
+        text=True,
+        env={
+            "CREDIT_INSTANCE_DIR": str(tmp_path),
+            "CREDIT_ENV": "production",
+            "CREDIT_SECRET_KEY": "k" * 32,
+            "PATH": "/usr/bin:/bin",
+        },
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "CREDIT_PUBLIC_URL is required in production" in r.stderr
+
+
+def test_the_session_cookie_is_secure_with_an_https_public_url(tmp_path: Path) -> None:
+    from api import create_app
+
+    def secure(url: str) -> bool:
+        config = {"INSTANCE_DIR": str(tmp_path), "PUBLIC_URL": url, "ENV": "testing"}
+        return create_app(config).config["SESSION_COOKIE_SECURE"]
+
+    assert secure("https://credit.example.cn") and not secure("http://127.0.0.1:8000")

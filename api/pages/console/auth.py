@@ -5,12 +5,14 @@ PKCE S256, exact redirect URI), except that it redeems codes and refreshes token
 in-process (no network round trip): the token endpoint's own authlib server handles a
 request built inside this process, with the same grants, checks and audit rows.
 
-The tokens are kept in the session cookie (signed, HttpOnly, SameSite=Lax), encrypted
-with a key derived from the secret key, so neither token can be read off the cookie. On
-every console request the access token is turned into an Identity exactly as the API does
-for a bearer token (``api.auth.identity_for_access_token``); an expired one is refreshed
-(rotation, replay detection: the refresh grant's rules), and a sign-in that cannot be
-refreshed sends the user back to sign in.
+The console rides on the platform sign-in (``api.oauth.sessions``): its tokens are kept
+with the server-side ``web_session`` row, encrypted with a key derived from the secret key
+(so a copy of the table yields no usable token either), never in the cookie. On every
+console request the sign-in must be live (not signed out, not past its absolute limit)
+and the access token is turned into an Identity exactly as the API does for a bearer
+token (``api.auth.identity_for_access_token``); an expired one is refreshed (rotation,
+replay detection: the refresh grant's rules) under a lock on the row, so two requests
+never spend the same refresh token. Signing out ends the row and revokes the tokens.
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ from urllib.parse import urlencode
 from cryptography.fernet import Fernet, InvalidToken
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from api import urls
 from api.auth import identity_for_access_token
+from api.oauth import sessions as sign_in
 from api.pages.security import check_csrf
-from credit.accounts import store
+from credit import clock
+from credit.accounts import sessions, store
 from credit.identity import Identity
 from credit.uow import unit_of_work
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 FLOW_KEY = "console_flow"
-TOKENS_KEY = "console_tokens"
 
 
 def client_id() -> str:
@@ -44,14 +48,10 @@ def client_id() -> str:
 
 
 def redirect_uri() -> str:
-    """``<base>/console/callback``: the setting, else the issuer, else this request's
-    own URL. The authorization server accepts it only if it is registered exactly."""
-    base = (
-        current_app.config["CREDIT_CONSOLE_URL"]
-        or current_app.config["CREDIT_ISSUER"]
-        or request.url_root
-    ).rstrip("/")
-    return f"{base}/console/callback"
+    """``<console base>/console/callback`` from configuration (``CREDIT_CONSOLE_URL``, else
+    ``CREDIT_PUBLIC_URL``), never from the request's Host. The authorization server
+    accepts it only if it is registered exactly (``credit console setup``)."""
+    return f"{urls.console_base()}/console/callback"
 
 
 def requested_scope() -> str:
@@ -105,15 +105,12 @@ def take_flow() -> dict[str, Any] | None:
     return session.pop(FLOW_KEY, None)
 
 
-def token_request(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    """POST /oauth/token, handled in-process by the authorization server."""
+def _token_request(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """POST /oauth/token, handled in-process, in the caller's transaction."""
     server = current_app.extensions["credit.oauth"]
     remote = request.remote_addr or ""
-    with (
-        current_app.test_request_context(
-            "/oauth/token", method="POST", data=form, environ_base={"REMOTE_ADDR": remote}
-        ),
-        unit_of_work(),
+    with current_app.test_request_context(
+        "/oauth/token", method="POST", data=form, environ_base={"REMOTE_ADDR": remote}
     ):
         resp = server.create_token_response()
         ok = resp.status_code == 200
@@ -131,6 +128,12 @@ def token_request(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
     return resp.status_code, body
 
 
+def token_request(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """POST /oauth/token, handled in-process by the authorization server, committed."""
+    with unit_of_work():
+        return _token_request(form)
+
+
 def _fernet() -> Fernet:
     key = hashlib.sha256(
         b"credit-console-tokens:" + current_app.config["SECRET_KEY"].encode()
@@ -138,68 +141,87 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def keep_tokens(body: dict[str, Any]) -> None:
+def seal(body: dict[str, Any]) -> str:
     data = {"at": body["access_token"], "rt": body.get("refresh_token")}
-    session[TOKENS_KEY] = _fernet().encrypt(json.dumps(data).encode()).decode()
+    return _fernet().encrypt(json.dumps(data).encode()).decode()
 
 
-def load_tokens() -> dict[str, str | None] | None:
-    sealed = session.get(TOKENS_KEY)
+def unseal(sealed: str | None) -> dict[str, str | None] | None:
     if not sealed:
         return None
     try:
         return json.loads(_fernet().decrypt(sealed.encode()))
     except (InvalidToken, ValueError):
-        session.pop(TOKENS_KEY, None)
         return None
 
 
-def _refresh(refresh_token: str) -> Identity | None:
-    status, body = token_request(
-        {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id()}
-    )
-    if status != 200:
-        return None
-    keep_tokens(body)
-    return identity_for_access_token(body["access_token"])
+def keep_tokens(body: dict[str, Any]) -> bool:
+    """Attach the tokens just issued to this browser's live sign-in (the user's own: the
+    code was approved under it). False when there is no such sign-in."""
+    found = sign_in.current()
+    token = store.find_access_token(body["access_token"])
+    if found is None or token is None or token.user_id != found[0].user_id:
+        return False
+    with unit_of_work():
+        sessions.attach_console_tokens(found[0], seal(body), token.family_id)
+    return True
+
+
+def _refresh(stale_access: str) -> Identity | None:
+    """Refresh the console's tokens, holding the sign-in's row locked until the new ones
+    are stored with it (``sessions.lock``): a request that waited on the lock finds the
+    tokens another request just got, instead of replaying the spent refresh token (which
+    would revoke the whole family)."""
+    secret = session.get(sign_in.SESSION_KEY)
+    with unit_of_work():
+        row = sessions.lock(secret)
+        if row is None or not row.is_live(clock.now()):
+            return None
+        tokens = unseal(row.console_tokens)
+        if not tokens:
+            return None
+        if tokens["at"] != stale_access:  # refreshed meanwhile by a concurrent request
+            identity = identity_for_access_token(tokens["at"] or "")
+            if identity is not None:
+                return identity
+        if not tokens.get("rt"):
+            return None
+        status, body = _token_request(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["rt"] or "",
+                "client_id": client_id(),
+            }
+        )
+        if status != 200:
+            row.console_tokens = None
+            return None
+        row.console_tokens = seal(body)
+        return identity_for_access_token(body["access_token"])
 
 
 def signed_in_identity() -> Identity | None:
-    """The console user's Identity from the session's token, refreshed when it expired;
-    None (and the tokens dropped) when the sign-in has ended."""
+    """The console user's Identity: a live sign-in with console tokens, the access token
+    refreshed when it expired; None when signed out (or the tokens cannot be renewed)."""
     cache = request.environ
     if "credit.console_identity" in cache:
         return cache["credit.console_identity"]
-    tokens = load_tokens()
     identity = None
-    if tokens:
-        identity = identity_for_access_token(tokens["at"] or "")
-        if identity is None and tokens.get("rt"):
-            identity = _refresh(tokens["rt"] or "")
-        if identity is None:
-            session.pop(TOKENS_KEY, None)
+    found = sign_in.current()
+    if found is not None:
+        tokens = unseal(found[0].console_tokens)
+        if tokens:
+            identity = identity_for_access_token(tokens["at"] or "")
+            if identity is None:
+                identity = _refresh(tokens["at"] or "")
     cache["credit.console_identity"] = identity
     return identity
 
 
 def sign_out() -> None:
-    """Revoke the sign-in's whole token family, then forget the session."""
-    tokens = load_tokens()
-    if tokens:
-        with unit_of_work():
-            token = store.find_access_token(tokens["at"] or "") or (
-                store.find_refresh_token(tokens["rt"]) if tokens.get("rt") else None
-            )
-            if token is not None:
-                store.revoke_family(token.family_id, reason="console sign-out")
-                store.record_event(
-                    "revoke",
-                    "success",
-                    client_id=token.client_id,
-                    remote_addr=request.remote_addr,
-                    detail="console sign-out",
-                )
-    session.clear()
+    """End the sign-in on the server (its whole token family is revoked with it) and
+    forget the session cookie."""
+    sign_in.end()
 
 
 def _back_to_sign_in():

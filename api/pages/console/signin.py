@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from api.auth import public
 from api.pages.console import auth, bp
@@ -61,7 +61,8 @@ def callback():
     )
     if status != 200:
         abort(400, description="授权码无效或已使用，请重新登录 (the code was refused)")
-    auth.keep_tokens(body)
+    if not auth.keep_tokens(body):
+        abort(400, description="登录已结束，请重新登录 (the sign-in has ended; sign in again)")
     if auth.signed_in_identity() is None:
         abort(403, description="此账户不能使用控制台 (this account has no console)")
     return redirect(flow["next"])
@@ -70,8 +71,7 @@ def callback():
 @bp.post("/logout")
 @public
 def logout():
-    """Revoke the sign-in's tokens and end the session (CSRF-checked)."""
+    """End the sign-in on the server, revoking its tokens (CSRF-checked)."""
     check_csrf()
     auth.sign_out()
-    session.clear()
     return redirect(url_for("console.home", signed_out="1"))
