@@ -286,7 +286,7 @@ def test_invalid_scope_over_gunicorn(live, parties, app_ctx) -> None:
         auth=auth,
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid_scope"
-    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Cache-Control"] == "private, no-store"  # RFC 6749 §5.1: no-store
     assert_ascii_headers(r)
     r = live.post(
         "/oauth/token",

@@ -92,7 +92,12 @@ def test_wsgi_stops_with_a_clear_message(tmp_path: Path) -> None:
 def test_public_url_is_required_in_production_only(tmp_path: Path) -> None:
     base = {"CREDIT_INSTANCE_DIR": str(tmp_path)}
     assert load_settings(base)["CREDIT_PUBLIC_URL"] == "http://127.0.0.1:8000"
-    production = {**base, "CREDIT_ENV": "production", "CREDIT_SECRET_KEY": "k" * 32}
+    production = {
+        **base,
+        "CREDIT_ENV": "production",
+        "CREDIT_SECRET_KEY": "k" * 32,
+        "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+    }
     with pytest.raises(ConfigError, match="CREDIT_PUBLIC_URL is required in production"):
         load_settings(production)
     s = load_settings({**production, "CREDIT_PUBLIC_URL": "https://credit.example.cn/"})

@@ -9,7 +9,11 @@ import pytest
 
 from credit.config import ConfigError, load_settings
 
-PRODUCTION = {"CREDIT_ENV": "production", "CREDIT_SECRET_KEY": "s" * 40}
+PRODUCTION = {
+    "CREDIT_ENV": "production",
+    "CREDIT_SECRET_KEY": "s" * 40,
+    "CREDIT_PUBLIC_URL": "https://credit.example.cn",
+}
 
 
 def test_defaults(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ PRODUCTION = {
     "CREDIT_ENV": "production",
     "CREDIT_SECRET_KEY": "p" * 40,
     "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+    "CREDIT_PUBLIC_URL": "https://credit.example.cn",
 }
 
 
