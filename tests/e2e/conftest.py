@@ -1,7 +1,7 @@
 """End-to-end tests: the real pages in headless Chromium (Debian's package, driven by the
-playwright Python package through its executable path), against the app served over
-loopback by a threaded WSGI server in this process, on the test database and search
-backend.
+playwright Python package through its executable path), against the app served as deployed
+(gunicorn with ``deploy/gunicorn.conf.py`` on a loopback port), on the test database and
+search backend.
 
 Screenshots of every page visited are saved per viewport (phone 360 px, desktop) under
 ``build/e2e-screenshots/`` (``CREDIT_TEST_ARTIFACTS`` to change), for people to look at.
@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import unavailable
 
@@ -56,16 +54,10 @@ def browser(chromium_path: str) -> Iterator:
 
 
 @pytest.fixture
-def live_server(clean_app, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The test app on a free loopback port, for the browser (its public URL too)."""
-    server = make_server("127.0.0.1", 0, clean_app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(clean_app.config, "CREDIT_PUBLIC_URL", url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield url
-    server.shutdown()
-    thread.join(timeout=10)
+def live_server(clean_app, gunicorn_server) -> str:
+    """The app as deployed, for the browser: gunicorn with ``deploy/gunicorn.conf.py`` on a
+    loopback port (its public URL is its own address), on this test's fresh tables."""
+    return gunicorn_server.url
 
 
 class Shots:
