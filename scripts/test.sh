@@ -4,6 +4,8 @@
 #   pass 1: SQLite + the embedded search backend (plus the search contract suite on both
 #           backends, and the backend-agreement tests);
 #   pass 2: PostgreSQL + Elasticsearch (every test that touches the app's DB or search).
+# Both passes drive the real gunicorn (and nginx) over loopback (tests/live, tests/e2e);
+# pass 1 also runs the README's commands against `make run` (tests/readme).
 # Both passes keep rate-limit counters in the Redis (a per-run key prefix), shared by the
 # in-process app and the gunicorn servers the live tests start.
 # With CI=true a service that cannot be started fails the run; elsewhere the tests that
@@ -30,6 +32,7 @@ echo "== pass 1: SQLite + embedded search (search contract on both backends) =="
 
 echo "== pass 2: PostgreSQL + Elasticsearch =="
 # Everything that touches the app's database or search (the pure unit tests and the
-# backend contract suite already ran above and do not depend on the app's backends).
+# backend contract suite already ran above and do not depend on the app's backends; the
+# README test runs `make run`, which is SQLite and the embedded backend whatever --db says).
 "${PYTEST[@]}" --db=postgresql --search=elasticsearch tests \
-    --ignore=tests/unit --ignore=tests/search --ignore=tests/bench
+    --ignore=tests/unit --ignore=tests/search --ignore=tests/bench --ignore=tests/readme

@@ -10,7 +10,9 @@ environment the commands see (the instance directory ``make run`` used).
 
 A block that cannot run here (it starts the suite itself, needs a file the reader brings,
 or runs for minutes) is preceded by ``<!-- readme-test: skip: <reason> -->``; a skip
-without a reason fails the test. Every other block's last command must succeed.
+without a reason fails the test. A block that shows errors on purpose is preceded by
+``<!-- readme-test: errors expected -->``: its answers must then be 4xx problem+json.
+Every other command must succeed, and every search it shows must find something.
 """
 
 from __future__ import annotations
@@ -30,39 +32,51 @@ from tests.server import ROOT, free_port
 
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
-SKIP = re.compile(r"<!--\s*readme-test:\s*skip(?::\s*(?P<reason>[^>]*?))?\s*-->\s*$")
+MARKER = re.compile(
+    r"<!--\s*readme-test:\s*(?P<kind>skip|errors expected)(?::\s*(?P<reason>[^>]*?))?\s*-->\s*$"
+)
 #: Prepended to the README's commands: stop at the first failing command or HTTP error,
 #: and keep each curl's arguments and answer (in $README_OUT) for the checks below.
 PRELUDE = """set -euo pipefail
+CURL_MODE=ok
 curl() {
     local out
     out=$(mktemp "$README_OUT/XXXXXXXX")
     printf '%s\\n' "$@" > "$out.args"
-    command curl --fail-with-body --show-error "$@" | tee "$out"
+    if [ "$CURL_MODE" = errors ]; then
+        touch "$out.errors"
+        command curl --show-error "$@" | tee "$out"
+    else
+        command curl --fail-with-body --show-error "$@" | tee "$out"
+    fi
 }
 """
 
 
-def sh_blocks(text: str) -> list[tuple[int, str, str | None]]:
-    """(line number, code, skip reason or None) of every ``sh`` block, in order."""
+def sh_blocks(text: str) -> list[tuple[int, str, str]]:
+    """(line number, code, mode) of every ``sh`` block, in order; mode is ``run``,
+    ``errors`` (errors expected) or ``skip``."""
     blocks = []
     for match in FENCE.finditer(text):
         if match.group(1) not in {"sh", "bash", "shell"}:
             continue
         before = text[: match.start()].rstrip("\n").splitlines()
-        marker = SKIP.search(before[-1]) if before else None
-        reason = None
-        if marker:
+        marker = MARKER.search(before[-1]) if before else None
+        mode = "run"
+        if marker and marker.group("kind") == "skip":
             reason = (marker.group("reason") or "").strip()
             assert reason, f"README line {len(before)}: a skipped block must say why"
-        blocks.append((len(before) + 1, match.group(2), reason))
+            mode = "skip"
+        elif marker:
+            mode = "errors"
+        blocks.append((len(before) + 1, match.group(2), mode))
     return blocks
 
 
 def test_every_skipped_block_says_why() -> None:
     blocks = sh_blocks(README.read_text(encoding="utf-8"))
     assert blocks, "the README has no sh blocks"
-    assert any(reason is None for _, _, reason in blocks), "every block is skipped"
+    assert any(mode == "run" for _, _, mode in blocks), "every block is skipped"
 
 
 @pytest.fixture
@@ -108,12 +122,13 @@ def test_readme_commands_run_as_written(make_run, tmp_path: Path) -> None:
     url, env, log = make_run
     port = url.rsplit(":", 1)[1]
     script = [PRELUDE]
-    for line, code, reason in sh_blocks(README.read_text(encoding="utf-8")):
-        if reason is not None:
+    for line, code, mode in sh_blocks(README.read_text(encoding="utf-8")):
+        if mode == "skip":
             continue
         code = code.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         code = code.replace("localhost:8000", f"localhost:{port}")
-        script.append(f"echo '### README line {line}'\n{code}")
+        curl_mode = "errors" if mode == "errors" else "ok"
+        script.append(f"echo '### README line {line}'\nCURL_MODE={curl_mode}\n{code}")
     out_dir = tmp_path / "answers"
     out_dir.mkdir()
     env = {**env, "README_OUT": str(out_dir)}
@@ -133,13 +148,20 @@ def test_readme_commands_run_as_written(make_run, tmp_path: Path) -> None:
     # Every block ran to its end, and no answer was a server error.
     assert output.count("### README line") == len(script) - 1
     assert not re.search(r'"status":\s*5\d\d', output), output[-4000:]
-    # Every search or suggestion the README shows finds something on the demo data.
-    searches = 0
+    # Every search or suggestion the README shows finds something on the demo data, and
+    # every error it shows on purpose is a 4xx problem+json.
+    searches = errors = 0
     for args_file in sorted(out_dir.glob("*.args")):
         args = args_file.read_text(encoding="utf-8")
+        answer_file = args_file.with_suffix("")
+        if answer_file.with_suffix(".errors").exists():
+            errors += 1
+            problem = json.loads(answer_file.read_text(encoding="utf-8"))
+            assert 400 <= problem["status"] < 500 and problem["errors"], (args, problem)
+            continue
         if "/api/v1/search" not in args and "/api/v1/suggest" not in args:
             continue
         searches += 1
-        answer = json.loads(args_file.with_suffix("").read_text(encoding="utf-8"))
+        answer = json.loads(answer_file.read_text(encoding="utf-8"))
         assert answer["items"], f"this README example finds nothing:\n{args}"
-    assert searches >= 3
+    assert searches >= 3 and errors >= 1
