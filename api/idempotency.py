@@ -21,7 +21,6 @@ from flask import Response, make_response, request, url_for
 from api.auth import current_identity
 from api.errors import problem
 from credit import idempotency
-from credit.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +153,6 @@ def idempotent(
                 # The change is committed: the client still gets its answer. A retry with
                 # the key is told where the result is (the resource stored in the commit).
                 log.exception("idempotency: the response could not be stored")
-                db.session.rollback()
         else:
             idempotency.release(scope, key)
         return resp

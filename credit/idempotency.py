@@ -155,14 +155,21 @@ def mark_applied(session: Session, resource: tuple[str, str] | None = None) -> N
 
 
 def complete(client_id: str, key: str, status: int, body: str, headers: dict[str, str]) -> None:
+    """Store the response for replay. On failure the transaction is rolled back (the
+    session stays usable) and the error raised: the request itself is already committed,
+    and a retry finds the resource the key's row recorded in that commit."""
     session = db.session
-    session.execute(
-        sa.update(IdempotencyRecord)
-        .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
-        .values(state="done", status_code=status, response_body=body, response_headers=headers)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    try:
+        session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key)
+            .values(state="done", status_code=status, response_body=body, response_headers=headers)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
 
 
 def release(client_id: str, key: str) -> None:
