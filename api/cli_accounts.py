@@ -220,8 +220,15 @@ def authorities_cli() -> None:
     required=True,
     help="Comma-separated division codes; 320000 is the whole province.",
 )
+@click.option(
+    "--kind",
+    default="other",
+    show_default=True,
+    help="market_regulation, commerce, cyberspace, tax or other: decides the publicity "
+    "rules its records follow (credit/data/publicity_rules.json).",
+)
 @with_appcontext
-def create_authority(code: str, name: str, jurisdiction: str) -> None:
+def create_authority(code: str, name: str, jurisdiction: str, kind: str) -> None:
     try:
         with unit_of_work() as uow:
             authority = service.create_authority(
@@ -230,16 +237,35 @@ def create_authority(code: str, name: str, jurisdiction: str) -> None:
                 code=code,
                 name=name,
                 jurisdiction=[c.strip() for c in jurisdiction.split(",") if c.strip()],
+                kind=kind,
             )
     except DomainError as exc:
         _fail(exc)
-    click.echo(
-        json.dumps(
-            {
-                "code": authority.code,
-                "name": authority.name,
-                "jurisdiction": authority.jurisdiction,
-            },
-            ensure_ascii=False,
-        )
-    )
+    click.echo(json.dumps(_authority(authority), ensure_ascii=False))
+
+
+@authorities_cli.command("set-kind")
+@click.option("--code", required=True, help="The authority's code.")
+@click.option("--kind", required=True, help="market_regulation, commerce, cyberspace, tax, other")
+@with_appcontext
+def set_authority_kind(code: str, kind: str) -> None:
+    """Change an authority's kind (new records follow its regime; `credit publicity
+    recompute` brings those on record in line)."""
+    try:
+        with unit_of_work() as uow:
+            authority = service.set_authority_kind(SYSTEM, uow, code, kind)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(json.dumps(_authority(authority), ensure_ascii=False))
+
+
+def _authority(authority) -> dict:
+    from credit.violations.rules import regime_of
+
+    return {
+        "code": authority.code,
+        "name": authority.name,
+        "jurisdiction": authority.jurisdiction,
+        "kind": authority.kind,
+        "regime": regime_of(authority.kind),
+    }

@@ -22,19 +22,9 @@ class Identity:
     enterprise_id: str | None = None
     authority_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
-    #: Division codes a regulator covers (320000 = the whole province).
+    #: Division codes a regulator covers (320000 = the whole province); whether they
+    #: cover a firm is ``credit.publicity.covers``.
     jurisdiction: frozenset[str] = field(default_factory=frozenset)
-
-    def covers(self, division_code: str | None) -> bool:
-        """Whether a regulator's jurisdiction includes this division (or its city)."""
-        if not division_code:
-            return False
-        return any(
-            (code == "320000" and division_code.startswith("32"))
-            or (code.endswith("00") and code[:4] == division_code[:4])
-            or code == division_code
-            for code in self.jurisdiction
-        )
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from credit import publicity
 from credit.errors import PermissionDenied
 from credit.identity import Identity, IdentityKind
 
@@ -32,7 +33,7 @@ def can_read_enterprise_private(identity: Identity, enterprise: Any) -> bool:
     if is_owner(identity, enterprise):
         return True
     if identity.kind == IdentityKind.REGULATOR:
-        return identity.covers(enterprise.district_code or enterprise.city_code)
+        return publicity.covers(identity, enterprise)
     return identity.kind == IdentityKind.OPERATOR
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from credit import publicity
 from credit.clock import CHINA
 from credit.enterprises.models import Enterprise
 from credit.enterprises.schemas import public_legal_representative
@@ -253,7 +254,7 @@ def violation_document(
         "penalty_amount": str(v.penalty_amount) if v.penalty_amount is not None else None,
         "decision_date": v.decision_date.isoformat(),
         "publish_until": v.publish_until.isoformat(),
-        "status": v.public_status(today),
+        "status": publicity.public_status(v, today),
         "grade": rating.grade if rating else None,
         "credit_score": rating.score if rating else None,
     }

@@ -22,7 +22,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, lazyload, selectinload
 
-from credit import clock
+from credit import clock, publicity
 from credit.accounts.models import Authority
 from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.enterprises.models import Enterprise
@@ -107,13 +107,7 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
             .group_by(Pledge.enterprise_id)
         ):
             stats[eid].published_pledges = n
-        public = sa.and_(
-            Violation.enterprise_id.in_(chunk),
-            Violation.published.is_(True),
-            Violation.status == "active",
-            Violation.decision_date <= today,
-            Violation.publish_until >= today,
-        )
+        public = sa.and_(Violation.enterprise_id.in_(chunk), publicity.public_clause(today))
         for eid, n, disputed in session.execute(
             sa.select(
                 Violation.enterprise_id,
@@ -247,7 +241,7 @@ def index_violations(
             .where(Violation.id.in_(chunk))
             .options(lazyload(Violation.enterprise), lazyload(Violation.authority))
         ).all()
-        public = [v for v in rows if v.is_public(today)]
+        public = [v for v in rows if publicity.is_public(v, today)]
         firms = _enterprises(session, (v.enterprise_id for v in public))
         ratings = _ratings(session, (v.enterprise_id for v in public))
         docs = [

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from api.auth import current_identity, public
 from api.pages import charts, labels
 from api.v1.search import MAX_OFFSET, SEARCH_ARGS, run_search
-from credit import clock
+from credit import clock, publicity
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
 from credit.errors import FieldError, ValidationFailed
@@ -77,7 +77,7 @@ def home():
                 "category": v.category,
                 "decision_number": v.decision_number,
                 "decision_date": v.decision_date,
-                "status": v.public_status(today),
+                "status": publicity.public_status(v, today),
             }
             for v in violations.latest_violations(identity, LATEST)
         ],

@@ -85,7 +85,12 @@ def revoke(body: dict[str, Any], violation_id: str) -> Any:
     """撤销（仅作出决定的机关，需 If-Match）/ Revoke (issuing authority; If-Match)"""
     with unit_of_work() as uow:
         v = service.revoke_violation(
-            current_identity(), uow, violation_id, body["reason"], expected_version()
+            current_identity(),
+            uow,
+            violation_id,
+            body["reason"],
+            expected_version(),
+            body.get("decision_revoked_on"),
         )
     return v, 200, {"ETag": etag_of(v.version)}
 

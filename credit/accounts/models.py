@@ -28,6 +28,9 @@ class Authority(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     jurisdiction: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    #: market_regulation | commerce | cyberspace | tax | other: decides the publicity
+    #: rules its records follow (``authority_kinds`` in credit/data/publicity_rules.json).
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False, server_default="other")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 

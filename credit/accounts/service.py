@@ -38,10 +38,29 @@ def _valid_division(code: str) -> bool:
     return any(code in districts for districts in DISTRICTS.values())
 
 
+def _check_kind(kind: str) -> None:
+    from credit.violations.rules import authority_kinds
+
+    if kind not in authority_kinds():
+        raise ValidationFailed(
+            "机关类别无效",
+            [FieldError("kind", f"应为 {', '.join(authority_kinds())} 之一", "invalid_kind")],
+        )
+
+
 def create_authority(
-    identity: Identity, uow: UnitOfWork, *, code: str, name: str, jurisdiction: list[str]
+    identity: Identity,
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    jurisdiction: list[str],
+    kind: str = "other",
 ) -> Authority:
+    """``kind`` (market_regulation, commerce, ...) decides the publicity rules its records
+    follow (``authority_kinds`` in credit/data/publicity_rules.json)."""
     require(can_manage_registry(identity))
+    _check_kind(kind)
     bad = [c for c in jurisdiction if not _valid_division(c)]
     if not jurisdiction or bad:
         raise ValidationFailed(
@@ -51,9 +70,26 @@ def create_authority(
     if db.session.scalar(sa.select(Authority).where(Authority.code == code)):
         raise Conflict(f"机关代码 {code} 已存在")
     authority = Authority(
-        code=code, name=name, jurisdiction=sorted(set(jurisdiction)), created_at=clock.now()
+        code=code,
+        name=name,
+        jurisdiction=sorted(set(jurisdiction)),
+        kind=kind,
+        created_at=clock.now(),
     )
     uow.session.add(authority)
+    return authority
+
+
+def set_authority_kind(identity: Identity, uow: UnitOfWork, code: str, kind: str) -> Authority:
+    """Change an authority's kind: records recorded from now on follow its regime; those
+    on record keep theirs until ``credit publicity recompute`` (an operator's decision)."""
+    require(can_manage_registry(identity))
+    _check_kind(kind)
+    authority = db.session.scalar(sa.select(Authority).where(Authority.code == code))
+    if authority is None:
+        raise NotFound(f"未登记的机关 {code}")
+    authority.kind = kind
+    uow.session.flush()
     return authority
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from credit import clock
+from credit import clock, publicity
 from credit.enterprises.models import Enterprise, new_id
 from credit.enterprises.service import get_enterprise
 from credit.errors import (
@@ -124,7 +124,7 @@ def _visible(identity: Identity, pledge: Pledge) -> bool:
     if pledge.consent_to_publish:
         return True
     if identity.kind == IdentityKind.REGULATOR:
-        return identity.covers(pledge.enterprise.district_code or pledge.enterprise.city_code)
+        return publicity.covers(identity, pledge.enterprise)
     return identity.kind == IdentityKind.OPERATOR
 
 

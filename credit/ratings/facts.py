@@ -76,6 +76,13 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
+def _public_from(public_from: Any, decided: Any) -> date | None:
+    """A record's first public day when it differs from its decision date (SAMR's
+    periods run from publication), else None."""
+    day = _date(public_from)
+    return None if day is None or day == _date(decided) else day
+
+
 @lru_cache(maxsize=4096)
 def _clauses_text(value: str) -> tuple[str, ...]:
     return tuple(json.loads(value))
@@ -208,6 +215,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         status,
         revoked,
         objection,
+        public_from,
     ) in _rows(
         session,
         sa.select(
@@ -223,6 +231,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
             Violation.status,
             Violation.revoked_at,
             Violation.objection_pending,
+            Violation.public_from,
         )
         .where(selection.where(Violation.enterprise_id))
         .order_by(Violation.enterprise_id, Violation.id),
@@ -247,6 +256,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
                 status,
                 ended,
                 bool(objection),
+                _public_from(public_from, decided),
             )
         )
 

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from credit import clock, dates
+from credit import clock, dates, publicity
 from credit.changes import TRANSIENT, describe_error
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
@@ -85,11 +85,13 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
     known = transaction_memo("public_rating_records")
     if (ent.id, today) in known:
         return known[ent.id, today]
-    out = {
-        v.id
-        for v in db.session.scalars(sa.select(Violation).where(Violation.enterprise_id == ent.id))
-        if v.is_public(today)
-    }
+    out = set(
+        db.session.scalars(
+            sa.select(Violation.id).where(
+                Violation.enterprise_id == ent.id, publicity.public_clause(today)
+            )
+        )
+    )
     out.update(
         db.session.scalars(
             sa.select(SeriousListEntry.id).where(

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from credit import clock
+from credit import clock, publicity
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
 from credit.enterprises.schemas import public_legal_representative
@@ -155,7 +155,7 @@ def _pledge(p: Any, today: date) -> dict[str, Any]:
 
 
 def _violation(v: Any, today: date) -> dict[str, Any]:
-    status = v.public_status(today)
+    status = publicity.public_status(v, today)
     return {
         "id": v.id,
         "category": v.category,
@@ -167,6 +167,10 @@ def _violation(v: Any, today: date) -> dict[str, Any]:
         "decision_date": _iso(v.decision_date),
         "publish_until": _iso(v.publish_until),
         "repairable_from": _iso(v.repairable_from),
+        "repairable": not v.repair_excluded,
+        "regime": v.regime,
+        "published_on": _iso(v.published_on),
+        "publish_minor": v.publish_minor,
         "legal_basis": v.legal_basis,
         "facts": v.facts,
         "penalty": _pair(PENALTY_TYPES, v.penalty_type),
@@ -190,7 +194,9 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         if p.public_status(today) in SHOWN_PLEDGE_STATES
     ]
     records = [
-        v for v in violations.list_enterprise_violations(identity, ent.uscc) if v.is_public(today)
+        v
+        for v in violations.list_enterprise_violations(identity, ent.uscc)
+        if publicity.is_public(v, today)
     ]
     standing = registry.enterprise_standing(identity, ent.uscc)
     listed = [

@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
+from credit.publicity import public_on
+
 
 @dataclass(frozen=True, slots=True)
 class ViolationFact:
@@ -26,13 +28,21 @@ class ViolationFact:
     status: str = "active"  # active | revoked | repaired
     ended_on: date | None = None  # the day a revocation or repair took effect
     objection_pending: bool = False
+    #: The first day it is public (None: the decision date; later where periods run from
+    #: publication, as SAMR's do).
+    public_from: date | None = None
 
     def counts_on(self, day: date) -> bool:
         """Public negative information on ``day``: published, inside its window, not yet
-        revoked or repaired."""
-        if not self.published or day < self.decision_date or day > self.publish_until:
-            return False
-        return not (self.status != "active" and (self.ended_on is None or self.ended_on <= day))
+        revoked or repaired (``credit.publicity.public_on``, the one rule)."""
+        return public_on(
+            day,
+            published=self.published,
+            status=self.status,
+            public_from=self.public_from or self.decision_date,
+            publish_until=self.publish_until,
+            ended_on=self.ended_on,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ def actions(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> list[Ac
         if v.status != "active" or not v.counts_on(as_of):
             continue
         day = max(as_of, v.repairable_from)
-        if day > v.publish_until:
+        if not v.counts_on(day):  # its window is over by then: nothing left to repair
             continue
         repaired = replace(v, status="repaired", ended_on=day)
         changed = replace(

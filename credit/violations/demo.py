@@ -43,7 +43,11 @@ def ensure_demo_authorities(uow: UnitOfWork) -> dict[str, Authority]:
     for code, (name, jurisdiction) in wanted.items():
         if code not in existing:
             existing[code] = Authority(
-                code=code, name=name, jurisdiction=jurisdiction, created_at=now
+                code=code,
+                name=name,
+                jurisdiction=jurisdiction,
+                kind="market_regulation",
+                created_at=now,
             )
             uow.session.add(existing[code])
     uow.session.flush()
@@ -138,6 +142,8 @@ def load_demo_violations(
                     if tier != "minor"
                     else None,
                     "decision_date": decided,
+                    # published a week after the decision (SAMR's periods run from it)
+                    "published_on": min(today, decided + timedelta(days=7)),
                 },
             )
         except Conflict:  # a clash of generated decision numbers: skip this one
@@ -164,7 +170,7 @@ def load_demo_violations(
                 "更正事实表述",
                 v.version,
             )
-        elif roll < 0.4 and v.published and today >= v.repairable_from:
+        elif roll < 0.4 and v.is_public(today) and today >= v.repairable_from:
             _repair(uow, owner, regulator, v, rng)
         if rng.random() < 0.01:
             registry.commend(

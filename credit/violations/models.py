@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from credit import publicity
 from credit.accounts.models import Authority
 from credit.enterprises.models import Enterprise, new_id
 from credit.extensions import db
@@ -31,9 +32,30 @@ class Violation(db.Model):
     penalty_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     decision_date: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
     rule_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    #: NDRC | SAMR: the rules its authority's kind follows (credit/data/publicity_rules.json)
+    regime: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="NDRC")
     published: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    #: A minor record its authority deemed necessary to publish (Order 36), and why.
+    publish_minor: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
+    publish_minor_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: When its authority published it (SAMR's periods run from it); None if unpublished.
+    published_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The first day it is public (the decision, or the publication under SAMR's rules).
+    public_from: Mapped[date | None] = mapped_column(sa.Date)
     repairable_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    #: No early end of publicity (SAMR Order 45 Art. 14(3)).
+    repair_excluded: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
     publish_until: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    #: The last day to publish it (working days after the decision); None if unknown.
+    publish_by: Mapped[date | None] = mapped_column(sa.Date)
+    #: On revocation: the last day to withdraw it (working days after the decision was
+    #: revoked, ``decision_revoked_on``).
+    decision_revoked_on: Mapped[date | None] = mapped_column(sa.Date)
+    withdraw_by: Mapped[date | None] = mapped_column(sa.Date)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # active|revoked|repaired
     objection_pending: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -56,18 +78,10 @@ class Violation(db.Model):
     )
 
     def public_status(self, today: date) -> str:
-        if self.status in {"revoked", "repaired"}:
-            return self.status
-        if not self.published:
-            return "not_published"
-        if today > self.publish_until:
-            return "ended"
-        if self.objection_pending:
-            return "under_objection"
-        return "corrected" if self.corrections else "published"
+        return publicity.public_status(self, today)
 
     def is_public(self, today: date) -> bool:
-        return self.public_status(today) in {"published", "under_objection", "corrected"}
+        return publicity.is_public(self, today)
 
 
 class ViolationClause(db.Model):

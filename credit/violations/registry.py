@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from credit import clock
+from credit import clock, publicity
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
 from credit.errors import Conflict, FieldError, ValidationFailed, require_version
@@ -75,18 +75,12 @@ def correct_violation(
     return v
 
 
-def _regulator_over(identity: Identity, enterprise: Enterprise) -> bool:
-    return identity.kind == IdentityKind.REGULATOR and identity.covers(
-        enterprise.district_code or enterprise.city_code
-    )
-
-
 def list_on_serious_list(
     identity: Identity, uow: UnitOfWork, data: dict[str, Any]
 ) -> SeriousListEntry:
     enterprise = get_enterprise(identity, data["uscc"])
     require(
-        _regulator_over(identity, enterprise) and identity.authority_id is not None,
+        publicity.covers(identity, enterprise) and identity.authority_id is not None,
         "只能列入本机关管辖范围内的经营者",
     )
     if data["remove_on"] <= data["listed_on"]:
@@ -112,7 +106,7 @@ def list_on_serious_list(
 def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commendation:
     enterprise = get_enterprise(identity, data["uscc"])
     require(
-        _regulator_over(identity, enterprise) and identity.authority_id is not None,
+        publicity.covers(identity, enterprise) and identity.authority_id is not None,
         "只能表彰本机关管辖范围内的经营者",
     )
     if data["valid_until"] < data["granted_on"]:
@@ -158,24 +152,12 @@ def enterprise_standing(identity: Identity, code: str) -> dict[str, list]:
     return {"serious_list": list(listed), "commendations": list(commended)}
 
 
-def _jurisdiction_filter(identity: Identity) -> sa.ColumnElement[bool]:
-    conditions = []
-    for code in identity.jurisdiction:
-        if code == "320000":
-            conditions.append(Enterprise.city_code.like("32%"))
-        elif code.endswith("00"):
-            conditions.append(Enterprise.city_code == code)
-        else:
-            conditions.append(Enterprise.district_code == code)
-    return sa.or_(*conditions) if conditions else sa.false()
-
-
 def statistics(
     identity: Identity, decided_from: date | None = None, decided_to: date | None = None
 ) -> dict[str, list[tuple[str, int]]]:
     """Counts of records in the caller's jurisdiction by city, category and tier."""
     require(identity.kind == IdentityKind.REGULATOR, "只有监管机关可以查看统计")
-    where = [Violation.status != "revoked", _jurisdiction_filter(identity)]
+    where = [Violation.status != "revoked", publicity.covers_clause(identity.jurisdiction)]
     if decided_from:
         where.append(Violation.decision_date >= decided_from)
     if decided_to:
@@ -255,11 +237,7 @@ def _public_statistics(today: date) -> dict[str, Any]:
 
     months = _months_back(today, STATISTICS_MONTHS)
     first = date.fromisoformat(months[0] + "-01")
-    public = [
-        Violation.status == "active",
-        Violation.published.is_(True),
-        Violation.publish_until >= today,
-    ]
+    public = [publicity.public_clause(today)]
     in_force = [
         Pledge.status == "published",
         Pledge.consent_to_publish.is_(True),

@@ -16,9 +16,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from credit import clock, dates
+from credit import clock, dates, publicity
 from credit.regions import city_name
 from credit.text import Text, text_value
+from credit.violations import rules
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
 
@@ -49,9 +50,37 @@ class ViolationInputSchema(Schema):
         metadata={"description": "元 (yuan), e.g. 5000.00", "minimum": 0, "maximum": 10**12},
     )
     decision_date = dates.BoundedDate(dates.DECISION, required=True)
+    published_on = dates.BoundedDate(
+        dates.DECISION,
+        metadata={
+            "description": "公示日期（本机关公示该处罚的日期，默认今天；市场监管部门的公示期"
+            "自此起算） / when the authority published it (default today)"
+        },
+    )
+    publish_minor = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "轻微失信信息确有必要公示（最长3个月，须说明理由） / publish a minor "
+            "record the authority deems it necessary to (at most 3 months, with a reason)"
+        },
+    )
+    publish_minor_reason = Text(multiline=True, validate=validate.Length(2, 1000))
     breached_clauses = fields.List(
         fields.Nested(BreachedClauseSchema), load_default=list, validate=validate.Length(max=20)
     )
+
+    @validates_schema
+    def minor_flag_has_reason(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("publish_minor") and not data.get("publish_minor_reason"):
+            raise ValidationError(
+                "公示轻微失信信息须说明理由 / say why the record must be published",
+                "publish_minor_reason",
+            )
+        if data.get("publish_minor_reason") and not data.get("publish_minor"):
+            raise ValidationError(
+                "只有决定公示轻微失信信息时才填写理由 / only with publish_minor",
+                "publish_minor_reason",
+            )
 
     @validates_schema
     def fine_has_amount(self, data: dict[str, Any], **_: Any) -> None:
@@ -118,6 +147,13 @@ class RevocationSchema(Schema):
         unknown = RAISE
 
     reason = Text(required=True, multiline=True, validate=validate.Length(2, 500))
+    decision_revoked_on = dates.BoundedDate(
+        dates.DECISION,
+        metadata={
+            "description": "处罚决定被撤销的日期（默认今天；撤回期限自此起算） / when the "
+            "decision itself was revoked (default today)"
+        },
+    )
 
 
 class ViolationSchema(Schema):
@@ -138,10 +174,26 @@ class ViolationSchema(Schema):
     penalty_amount = fields.Decimal(places=2, as_string=True, allow_none=True)
     decision_date = fields.Date()
     rule_version = fields.String()
+    regime = fields.String(
+        metadata={"description": "NDRC | SAMR: the publicity rules its authority follows"}
+    )
+    regime_name = fields.Function(lambda v: rules.regimes()[v.regime].title[0])
+    published = fields.Boolean()
+    publish_minor = fields.Boolean()
+    publish_minor_reason = fields.String(allow_none=True)
+    published_on = fields.Date(allow_none=True)
+    public_from = fields.Date(allow_none=True)
+    publish_by = fields.Date(
+        allow_none=True,
+        metadata={"description": "公示期限：应于此日前公示 / the last day to publish it"},
+    )
+    repairable = fields.Function(lambda v: not v.repair_excluded)
     repairable_from = fields.Date()
     publish_until = fields.Date()
-    status = fields.Function(lambda v: v.public_status(clock.today()))
-    status_name = fields.Function(lambda v: STATUSES[v.public_status(clock.today())][0])
+    decision_revoked_on = fields.Date(allow_none=True)
+    withdraw_by = fields.Date(allow_none=True)
+    status = fields.Function(lambda v: publicity.public_status(v, clock.today()))
+    status_name = fields.Function(lambda v: STATUSES[publicity.public_status(v, clock.today())][0])
     breached_clauses = fields.Function(
         lambda v: [{"pledge_id": c.pledge_id, "clause": c.clause_code} for c in v.clauses]
     )

@@ -12,7 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from credit import clock
+from credit import clock, publicity
+from credit.accounts.models import Authority
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
 from credit.errors import (
@@ -35,12 +36,6 @@ from credit.violations.models import Correction, Violation, ViolationClause
 ENTITY = "violation"
 
 
-def _regulator_over(identity: Identity, enterprise: Enterprise) -> bool:
-    return identity.kind == IdentityKind.REGULATOR and identity.covers(
-        enterprise.district_code or enterprise.city_code
-    )
-
-
 def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Violation:
     """A regulator records a violation of an enterprise inside its jurisdiction."""
     require(
@@ -48,7 +43,7 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
         "只有监管机关可以录入违法失信信息",
     )
     enterprise = get_enterprise(identity, data["uscc"])
-    require(_regulator_over(identity, enterprise), "该经营者不在本机关管辖范围内")
+    require(publicity.covers(identity, enterprise), "该经营者不在本机关管辖范围内")
     today = clock.today()
     errors: list[FieldError] = []
     if data["decision_date"] > today:
@@ -75,14 +70,31 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
             )
         else:
             links.append((pledge, item["clause"]))
+    if data.get("published_on") is not None and data["published_on"] < data["decision_date"]:
+        errors.append(
+            FieldError("published_on", "公示日期不能早于决定日期 / before decision", "too_early")
+        )
     if errors:
         raise ValidationFailed("违法失信信息有误", errors)
+    authority = db.session.get(Authority, identity.authority_id)
     try:
-        window = rules.window(data["tier"], data["decision_date"])
+        window = rules.window(
+            data["tier"],
+            data["decision_date"],
+            regime=rules.regime_of(authority.kind if authority else None),
+            category=data["category"],
+            penalty_type=data["penalty_type"],
+            penalty_amount=data.get("penalty_amount"),
+            published_on=data.get("published_on") or today,
+            publish_minor=bool(data.get("publish_minor")),
+        )
     except LookupError:
         raise ValidationFailed(
             "该决定日期没有适用的公示规则", [FieldError("decision_date", "no rule in force")]
         ) from None
+    except rules.WindowRefused as exc:
+        error = FieldError(exc.field, exc.message, exc.code)
+        raise ValidationFailed(exc.message, [error]) from None
     duplicate = db.session.scalar(
         sa.select(Violation.id).where(
             Violation.authority_id == identity.authority_id,
@@ -103,9 +115,16 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
         penalty_amount=data.get("penalty_amount"),
         decision_date=data["decision_date"],
         rule_version=window.rule_version,
+        regime=window.regime,
         published=window.published,
+        publish_minor=bool(data.get("publish_minor")),
+        publish_minor_reason=data.get("publish_minor_reason") if window.published else None,
+        published_on=window.published_on,
+        public_from=window.public_from,
         repairable_from=window.repairable_from,
+        repair_excluded=window.repair_excluded,
         publish_until=window.publish_until,
+        publish_by=window.publish_by,
         status="active",
         recorded_by=identity.subject,
         recorded_at=clock.now(),
@@ -117,7 +136,7 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
         uow.session.add(
             ViolationClause(violation_id=violation.id, pledge_id=pledge.id, clause_code=clause)
         )
-        if violation.published:
+        if publicity.is_public(violation, today):
             pledges.record_breach(
                 SYSTEM, uow, pledge.id, clause, violation.id, violation.decision_date
             )
@@ -127,10 +146,10 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
 
 
 def _visible(identity: Identity, v: Violation) -> bool:
-    if v.is_public(clock.today()):
+    if publicity.is_public(v, clock.today()):
         return True
     if identity.kind == IdentityKind.REGULATOR and (
-        identity.authority_id == v.authority_id or _regulator_over(identity, v.enterprise)
+        identity.authority_id == v.authority_id or publicity.covers(identity, v.enterprise)
     ):
         return True
     return is_owner(identity, v.enterprise)
@@ -151,9 +170,13 @@ def revoke_violation(
     violation_id: str,
     reason: str,
     expected_version: int | None,
+    decision_revoked_on: date | None = None,
 ) -> Violation:
     """The issuing authority revokes a record: it leaves public view at once, the row and
-    its history stay, and the pledge breaches it caused no longer count."""
+    its history stay, and the pledge breaches it caused no longer count.
+
+    ``decision_revoked_on``: the day the decision itself was revoked (by review or a
+    court; today if not given), from which the withdrawal deadline runs."""
     v = get_violation(identity, violation_id)
     require(
         identity.kind == IdentityKind.REGULATOR and identity.authority_id == v.authority_id,
@@ -162,13 +185,33 @@ def revoke_violation(
     require_version(v.version, expected_version, "记录")
     if v.status == "revoked":
         raise Conflict("该记录已撤销")
+    today = clock.today()
+    if decision_revoked_on is not None and not v.decision_date <= decision_revoked_on <= today:
+        raise ValidationFailed(
+            "撤销日期有误",
+            [
+                FieldError(
+                    "decision_revoked_on",
+                    f"应在决定日期 {v.decision_date} 与今天之间 / between the decision and today",
+                    "out_of_range",
+                )
+            ],
+        )
     now = clock.now()
     v.status, v.revoked_at, v.revocation_reason = "revoked", now, reason
+    withdrawn(v, decision_revoked_on or today)
     uow.subject = (ENTITY, v.id)  # the pledges it breached are recorded first
     lift_breaches(uow, v)
     uow.session.flush()
     uow.record(ENTITY, v.id, v.version)
     return v
+
+
+def withdrawn(v: Violation, decision_revoked_on: date) -> None:
+    """Record when the decision was revoked and by when the record had to be withdrawn
+    (SAMR Order 45 Art. 11; 行政处罚法 Art. 48(2)): it leaves public view now."""
+    v.decision_revoked_on = decision_revoked_on
+    v.withdraw_by = rules.withdraw_by(v.regime, decision_revoked_on)
 
 
 def lift_breaches(uow: UnitOfWork, v: Violation) -> None:
@@ -189,11 +232,7 @@ def lift_breaches(uow: UnitOfWork, v: Violation) -> None:
 
 
 def _public(stmt: sa.Select) -> sa.Select:
-    return stmt.where(
-        Violation.status == "active",
-        Violation.published.is_(True),
-        Violation.publish_until >= clock.today(),
-    )
+    return stmt.where(publicity.public_clause(clock.today()))
 
 
 def list_violations(
@@ -297,9 +336,7 @@ def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
     due = (
         db.session.scalars(
             sa.select(Violation).where(
-                Violation.status == "active",
-                Violation.publish_until < clock.today(),
-                Violation.publicity_ended_at.is_(None),
+                publicity.ended_clause(clock.today()), Violation.publicity_ended_at.is_(None)
             )
         )
         .unique()
@@ -312,3 +349,74 @@ def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
     for v in due:
         uow.record(ENTITY, v.id, v.version)
     return len(due)
+
+
+#: The fields a rules revision may change on a record already on file.
+WINDOW_FIELDS = (
+    "rule_version",
+    "regime",
+    "published",
+    "published_on",
+    "public_from",
+    "repairable_from",
+    "repair_excluded",
+    "publish_until",
+    "publish_by",
+)
+
+
+def window_of(v: Violation, regime: str) -> rules.Window:
+    """A recorded violation's window under the rules as they are now (its facts, the
+    flag its authority set, and the day it was published or recorded)."""
+    return rules.window(
+        v.tier,
+        v.decision_date,
+        regime=regime,
+        category=v.category,
+        penalty_type=v.penalty_type,
+        penalty_amount=v.penalty_amount,
+        published_on=v.published_on or v.recorded_at.astimezone(clock.CHINA).date(),
+        publish_minor=v.publish_minor,
+    )
+
+
+def recompute_windows(
+    identity: Identity, uow: UnitOfWork, *, dry_run: bool = False
+) -> list[dict[str, Any]]:
+    """Bring every record's window in line with the rules file and its authority's kind
+    (after a rules revision or a change of kind): each changed record is one change event,
+    so search and ratings follow. Returns what changed (old and new values), or would."""
+    from credit.permissions import can_manage_registry
+
+    require(can_manage_registry(identity))
+    kinds = dict(db.session.execute(sa.select(Authority.id, Authority.kind)).all())
+    out: list[dict[str, Any]] = []
+    for v in db.session.scalars(sa.select(Violation).order_by(Violation.id)).unique():
+        try:
+            w = window_of(v, rules.regime_of(kinds.get(v.authority_id)))
+        except (LookupError, rules.WindowRefused) as exc:
+            out.append({"id": v.id, "decision_number": v.decision_number, "error": str(exc)})
+            continue
+        changed = {
+            f: (getattr(v, f), getattr(w, f))
+            for f in WINDOW_FIELDS
+            if getattr(v, f) != getattr(w, f)
+        }
+        if not changed:
+            continue
+        out.append(
+            {
+                "id": v.id,
+                "decision_number": v.decision_number,
+                "changed": {
+                    f: [None if a is None else str(a), None if b is None else str(b)]
+                    for f, (a, b) in changed.items()
+                },
+            }
+        )
+        if not dry_run:
+            for f, (_, new) in changed.items():
+                setattr(v, f, new)
+            uow.session.flush()
+            uow.record(ENTITY, v.id, v.version)
+    return out

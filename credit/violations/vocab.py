@@ -25,6 +25,7 @@ TIERS: dict[str, tuple[str, str]] = {
 
 PENALTY_TYPES: dict[str, tuple[str, str]] = {
     "warning": ("警告", "warning"),
+    "criticism": ("通报批评", "circulated criticism"),
     "fine": ("罚款", "fine"),
     "confiscation": ("没收违法所得、没收非法财物", "confiscation"),
     "suspension": ("暂扣许可证件、降低资质等级", "licence suspension"),
@@ -38,7 +39,8 @@ STATUSES: dict[str, tuple[str, str]] = {
     "under_objection": ("异议处理中", "under objection"),
     "corrected": ("已更正", "corrected"),
     "repaired": ("已信用修复", "credit repaired"),
-    "not_published": ("不予公示", "not published (minor)"),
+    "not_published": ("不予公示", "not published"),
+    "pending": ("尚未公示", "not yet published"),
     "revoked": ("已撤销", "revoked"),
     "ended": ("公示期满", "publicity ended"),
 }

@@ -2,8 +2,10 @@
 decides, every step is a change event, due dates are counted in working days.
 
 Due dates: an objection is decided within ``OBJECTION_WORKDAYS`` (5, extendable; a Jiangsu
-figure still to be confirmed), a repair within ``REPAIR_WORKDAYS`` (3). Overdue cases show
-in the authority's queue.
+figure still to be confirmed), a repair within the working days its record's regime gives on
+the day of the application (``credit/data/publicity_rules.json``: 3 under the national rules,
+7 under SAMR's 2025 measures). Every due date is counted by ``credit.periods`` (the day of
+filing is not counted). Overdue cases show in the authority's queue.
 """
 
 from __future__ import annotations
@@ -13,18 +15,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from credit import clock, workdays
+from credit import clock, periods, workdays
 from credit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
 from credit.permissions import is_owner, require
 from credit.pledges.models import Pledge
 from credit.uow import UnitOfWork
+from credit.violations import rules
 from credit.violations.models import Objection, RepairApplication, Violation
-from credit.violations.service import ENTITY, get_violation, lift_breaches
+from credit.violations.service import ENTITY, get_violation, lift_breaches, withdrawn
 
 OBJECTION_WORKDAYS = 5
-REPAIR_WORKDAYS = 3
 
 
 def _issuer(identity: Identity, v: Violation) -> bool:
@@ -47,7 +49,7 @@ def file_objection(
         attachments=attachments,
         filed_by=identity.subject,
         filed_at=clock.now(),
-        due_date=workdays.add_workdays(today, OBJECTION_WORKDAYS),
+        due_date=periods.workday_deadline(today, OBJECTION_WORKDAYS),
         status="pending",
     )
     v.objection_pending = True
@@ -93,6 +95,7 @@ def decide_objection(
     uow.subject = ("objection", objection.id)  # lifted breaches are recorded first
     if upheld:
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
+        withdrawn(v, clock.today())
         lift_breaches(uow, v)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
@@ -118,7 +121,7 @@ def extend_objection(
         )
     objection.extended_days += days
     objection.extension_reason = reason
-    objection.due_date = workdays.add_workdays(objection.due_date, days)
+    objection.due_date = periods.workday_deadline(objection.due_date, days)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     return objection
@@ -134,7 +137,16 @@ def apply_for_repair(
     errors = []
     if v.status != "active":
         raise Conflict("该记录已撤销或已修复")
-    if today < v.repairable_from:
+    if v.repair_excluded:
+        errors.append(
+            FieldError(
+                "violation",
+                "该处罚不得提前停止公示（市场监管总局令第45号第十四条第三款） / "
+                "this penalty may not be repaired early (SAMR Order 45 Art. 14(3))",
+                "repair_excluded",
+            )
+        )
+    elif today < v.repairable_from:
         errors.append(
             FieldError("violation", f"最早可于 {v.repairable_from} 申请修复", "too_early")
         )
@@ -160,7 +172,7 @@ def apply_for_repair(
         statement=statement,
         filed_by=identity.subject,
         filed_at=clock.now(),
-        due_date=workdays.add_workdays(today, REPAIR_WORKDAYS),
+        due_date=rules.repair_due(v.regime, today),
         status="pending",
     )
     uow.session.add(application)

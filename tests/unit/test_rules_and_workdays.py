@@ -15,19 +15,14 @@ from credit.violations import rules
 @pytest.mark.parametrize(
     ("tier", "decided", "version", "published", "repairable", "until"),
     [
-        ("general", date(2026, 3, 31), "NDRC-58-2023", True, date(2026, 6, 30), date(2027, 3, 30)),
-        ("general", date(2026, 4, 1), "NDRC-36-2026", True, date(2026, 7, 1), date(2027, 3, 31)),
-        ("serious", date(2026, 3, 31), "NDRC-58-2023", True, date(2027, 3, 31), date(2029, 3, 30)),
-        ("serious", date(2026, 4, 1), "NDRC-36-2026", True, date(2027, 4, 1), date(2029, 3, 31)),
-        ("minor", date(2026, 4, 1), "NDRC-36-2026", False, date(2026, 4, 1), date(2026, 6, 30)),
-        (
-            "general",
-            date(2025, 11, 30),
-            "NDRC-58-2023",
-            True,
-            date(2026, 2, 28),
-            date(2026, 11, 29),
-        ),
+        # Civil Code Arts. 201-202: the decision day is not counted (tests/unit/
+        # test_publicity_rules.py has the day before and the day of every edge).
+        ("general", date(2026, 3, 31), "NDRC-58-2023", True, date(2026, 7, 1), date(2029, 3, 31)),
+        ("general", date(2026, 4, 1), "NDRC-36-2026", True, date(2026, 7, 2), date(2027, 4, 1)),
+        ("serious", date(2026, 3, 31), "NDRC-58-2023", True, date(2026, 7, 1), date(2029, 3, 31)),
+        ("serious", date(2026, 4, 1), "NDRC-36-2026", True, date(2027, 4, 2), date(2029, 4, 1)),
+        ("minor", date(2026, 4, 1), "NDRC-36-2026", False, date(2026, 4, 1), date(2026, 7, 1)),
+        ("general", date(2025, 11, 30), "NDRC-58-2023", True, date(2026, 3, 1), date(2028, 11, 30)),
     ],
 )
 def test_windows(tier, decided, version, published, repairable, until) -> None:

@@ -106,7 +106,10 @@ def test_publicity_window_edges(client, reg_in, parties, frozen_clock, decided) 
     url = f"/api/v1/violations/{v['id']}"
     repairable = date.fromisoformat(v["repairable_from"])
     until = date.fromisoformat(v["publish_until"])
-    assert repairable == date(2026, 6, 30) if decided.month == 3 else date(2026, 7, 1)
+    # The decision day is not counted (Civil Code Art. 201): repair from the day after the
+    # 3 months run out; Order 58 keeps 3 years public, Order 36 1 year for a general record.
+    assert repairable == (date(2026, 7, 1) if decided.month == 3 else date(2026, 7, 2))
+    assert until == (date(2029, 3, 31) if decided.month == 3 else date(2027, 4, 1))
 
     def at(day: date) -> None:
         frozen_clock.now = datetime(day.year, day.month, day.day, 4, tzinfo=UTC)

@@ -32,6 +32,8 @@ VIOLATION_TEXT = (
     "penalty_type",
     "penalty_amount",
     "decision_date",
+    "published_on",
+    "publish_minor_reason",
 )
 FIELD_LABELS = {
     "facts": ("违法事实", "facts"),
@@ -140,7 +142,9 @@ def violation_new():
 def violation_create():
     typed = forms.values(VIOLATION_TEXT, ["breached"])
     typed["uscc"] = typed["uscc"].strip().upper()
+    typed["publish_minor"] = request.form.get("publish_minor") == "1"
     data = {k: typed[k].strip() for k in VIOLATION_TEXT}
+    data["publish_minor"] = typed["publish_minor"]
     data["breached_clauses"] = [
         {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
         for item in typed["breached"]
