@@ -14,6 +14,7 @@ from credit.config import load_settings
 from credit.extensions import db, migrate
 from credit.ratings import catalog
 from credit.ratings.consumer import make_consumer as make_ratings_consumer
+from credit.violations import rules as publicity_rules
 from search import create_backend
 from search.documents import SPECS
 from search.indexer import make_consumer
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     catalog.configure(settings["CREDIT_SCORING_MODELS_DIR"] or None)
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
+    publicity_rules.validate()  # so does an uncited or inconsistent publicity rules file
     _init_search(app)
 
     from api import caching, errors, headers, health, inputs, limits, middleware, pages, proxies

@@ -120,6 +120,23 @@ class StandingSchema(Schema):
     commendations = fields.List(fields.Nested(StandingItemSchema))
 
 
+class PublicityRulesSchema(Schema):
+    revision = fields.Integer()
+    sources = fields.Dict(keys=fields.String(), values=fields.Raw())
+    counting = fields.Dict(keys=fields.String(), values=fields.Raw())
+    authority_kinds = fields.Dict(keys=fields.String(), values=fields.Raw())
+    versions = fields.List(fields.Dict(keys=fields.String(), values=fields.Raw()))
+    regimes = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+@blp.route("/publicity-rules", methods=["GET"])
+@optional_token
+@blp.response(200, PublicityRulesSchema)
+def publicity_rules() -> Any:
+    """公示与信用修复规则（逐条注明依据） / Publicity and repair rules, each row cited"""
+    return service.get_publicity_rules(current_identity())
+
+
 class StatisticsArgs(Schema):
     class Meta:
         unknown = RAISE

@@ -351,6 +351,13 @@ def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
     return len(due)
 
 
+def get_publicity_rules(identity: Identity) -> dict[str, Any]:
+    """The publicity and repair rules as published (anyone may read them): every row with
+    its citation, the regime of each kind of authority, how periods are counted."""
+    require(can_read_public(identity))
+    return {k: v for k, v in rules.table().items() if not k.startswith("_")}
+
+
 #: The fields a rules revision may change on a record already on file.
 WINDOW_FIELDS = (
     "rule_version",
