@@ -52,6 +52,17 @@ def show_rules() -> None:
         )
         repair = ", ".join(f"{d.workdays} from {d.start}" for d in r.repair_decision)
         click.echo(f"regime {code}: {deadlines}; repair decision {repair}")
+        if r.start_event:
+            click.echo(f"  periods from the {r.start_event}")
+        if r.not_published:
+            click.echo(f"  not published: {sorted(r.not_published)}")
+        if r.short_months is not None:
+            click.echo(
+                f"  {r.short_months} months for {sorted(r.short_penalties)} and fines up to "
+                f"{r.short_fine_at_most} yuan; at most {r.max_months} months otherwise"
+            )
+        if r.repair_excluded:
+            click.echo(f"  no early repair: {sorted(r.repair_excluded)}")
 
 
 @publicity_cli.command("recompute")

@@ -59,9 +59,11 @@ class Citation:
     unverified: bool
 
     def label(self) -> str:
+        """《document》article, and whether it could be checked against the text."""
         title = _table()["sources"][self.source]["title"]
-        art = self.article or "article unverified"
-        return f"《{title}》{art}" + (" (unverified)" if self.unverified else "")
+        if not self.article:
+            return f"《{title}》article unverified"
+        return f"《{title}》{self.article}" + (" (unverified)" if self.unverified else "")
 
 
 @dataclass(frozen=True)

@@ -295,3 +295,12 @@ def test_recompute_brings_records_in_line_as_change_events(app, client, reg_in, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeEvent)) > events
     again = _cli(app, "publicity", "recompute")
     assert again.exit_code == 0 and _changed(again.output) == []  # nothing left to change
+
+
+def test_publicity_show_prints_every_rule_with_its_citation(app):
+    result = _cli(app, "publicity", "show")
+    assert result.exit_code == 0, result.output
+    assert "kind market_regulation" in result.output and "-> SAMR" in result.output
+    assert "NDRC-58-2023 2023-05-01..2026-03-31" in result.output
+    assert "《市场监督管理行政处罚信息公示规定》Art. 9" in result.output
+    assert "no early repair: ['restriction', 'revocation', 'suspension']" in result.output
