@@ -57,3 +57,11 @@ def workday_deadline_or_none(event: date, workdays_: int) -> date | None:
         return workday_deadline(event, workdays_)
     except (LookupError, ValueError, DomainError):
         return None
+
+
+def late(done_on: date | None, deadline: date | None) -> bool | None:
+    """Whether something done on ``done_on`` missed ``deadline`` (its last day is still in
+    time); None when either is unknown."""
+    if done_on is None or deadline is None:
+        return None
+    return done_on > deadline

@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from credit import clock, dates, publicity
+from credit import clock, dates, periods, publicity
 from credit.regions import city_name
 from credit.text import Text, text_value
 from credit.violations import rules
@@ -187,11 +187,23 @@ class ViolationSchema(Schema):
         allow_none=True,
         metadata={"description": "公示期限：应于此日前公示 / the last day to publish it"},
     )
+    published_late = fields.Function(
+        lambda v: periods.late(v.published_on, v.publish_by),
+        metadata={"description": "逾期公示 / published after publish_by (null: unknown)"},
+    )
     repairable = fields.Function(lambda v: not v.repair_excluded)
     repairable_from = fields.Date()
     publish_until = fields.Date()
     decision_revoked_on = fields.Date(allow_none=True)
     withdraw_by = fields.Date(allow_none=True)
+    withdrawn_late = fields.Function(
+        lambda v: (
+            periods.late(v.revoked_at.astimezone(clock.CHINA).date(), v.withdraw_by)
+            if v.revoked_at
+            else None
+        ),
+        metadata={"description": "逾期撤回 / withdrawn after withdraw_by (null: not revoked)"},
+    )
     status = fields.Function(lambda v: publicity.public_status(v, clock.today()))
     status_name = fields.Function(lambda v: STATUSES[publicity.public_status(v, clock.today())][0])
     breached_clauses = fields.Function(

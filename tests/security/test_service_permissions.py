@@ -99,6 +99,8 @@ DENIED = {
     "pledges.grant_mandates": {"platform_code": "x", "merchant_codes": []},
     "pledges.expire_due_pledges": {},
     "violations.end_due_publicity": {},
+    "violations.recompute_windows": {},
+    "accounts.set_authority_kind": {"code": "X", "kind": "other"},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
@@ -143,6 +145,7 @@ OBJECT_LEVEL = {
     "enterprises.get_own_enterprise",
     "violations.list_authority_violations",
     "workflow.enterprise_cases",
+    "violations.get_publicity_rules",
 }
 
 

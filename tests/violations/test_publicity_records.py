@@ -304,3 +304,45 @@ def test_publicity_show_prints_every_rule_with_its_citation(app):
     assert "NDRC-58-2023 2023-05-01..2026-03-31" in result.output
     assert "《市场监督管理行政处罚信息公示规定》Art. 9" in result.output
     assert "no early repair: ['restriction', 'revocation', 'suspension']" in result.output
+
+
+# -- deadlines: the day of is in time, the day after is late ------------------------------
+@pytest.mark.parametrize(
+    ("kind", "published_on", "late"),
+    [
+        ("other", "2026-04-13", False),  # NDRC: 7 working days after Wed 1 Apr (Qingming off)
+        ("other", "2026-04-14", True),
+        ("market_regulation", "2026-04-30", False),  # SAMR Order 45 Art. 9: 20 working days
+        ("market_regulation", "2026-05-01", True),
+    ],
+)
+def test_publication_on_the_last_day_is_in_time(
+    app, client, reg_in, parties, frozen_clock, kind, published_on, late
+):
+    _at(frozen_clock, date(2026, 5, 6))
+    if kind != "other":
+        _market_regulator(app)
+    v = client.post(
+        "/api/v1/violations", json=_body(parties, published_on=published_on), headers=reg_in
+    ).get_json()
+    assert v["published_on"] == published_on and v["published_late"] is late, v
+
+
+@pytest.mark.parametrize(
+    ("revoked_on", "late"), [(date(2026, 4, 9), False), (date(2026, 4, 10), True)]
+)
+def test_withdrawal_on_the_last_day_is_in_time(
+    client, reg_in, parties, frozen_clock, revoked_on, late
+):
+    _at(frozen_clock, date(2026, 4, 3))
+    r = client.post("/api/v1/violations", json=_body(parties), headers=reg_in)
+    assert r.get_json()["withdrawn_late"] is None
+    _at(frozen_clock, revoked_on)
+    reg = bearer(client_token(client, parties.clients["reg_in"]))
+    v = client.post(
+        f"/api/v1/violations/{r.get_json()['id']}/revocation",
+        json={"reason": "复议撤销", "decision_revoked_on": "2026-04-03"},
+        headers={**reg, "If-Match": r.headers["ETag"]},
+    ).get_json()
+    # Decision revoked Fri 3 Apr: withdraw by Thu 9 Apr (Qingming 4-6 April off).
+    assert v["withdraw_by"] == "2026-04-09" and v["withdrawn_late"] is late
