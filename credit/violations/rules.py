@@ -78,7 +78,10 @@ class TierRule:
 
 
 @dataclass(frozen=True)
-class Exception_:
+class LongerMinimum:
+    """A domain whose records wait longer before repair (Order 58: food, drugs, special
+    equipment, work safety, fire safety: one year)."""
+
     code: str
     categories: frozenset[str]
     min_months: int
@@ -93,7 +96,7 @@ class RuleVersion:
     effective_to: date | None
     start_event: str
     tiers: dict[str, TierRule]
-    exceptions: tuple[Exception_, ...]
+    exceptions: tuple[LongerMinimum, ...]
 
     def in_force(self, day: date) -> bool:
         return self.effective_from <= day and (
@@ -205,7 +208,7 @@ def _version(v: dict[str, Any]) -> RuleVersion:
     for e in v.get("exceptions", ()):
         w = f"{where} exception {e.get('code')}"
         exceptions.append(
-            Exception_(
+            LongerMinimum(
                 e["code"],
                 _codes(e["categories"], CATEGORIES, w),
                 _months(e["min_months"], w),

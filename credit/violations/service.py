@@ -1,8 +1,9 @@
 """Violation services: regulators record and revoke; the public reads what the rules allow.
 
-A record's publicity window comes from the rules table in force on its decision date. A
-revoked or ended record leaves public view but stays in the database. Naming a pledge
-clause marks that pledge breached when the record is published.
+A record's window comes from the rules version in force on its decision date and the regime
+of its authority's kind (``credit.violations.rules``); whether it is public on a day is
+``credit.publicity``'s answer. A revoked or ended record leaves public view but stays in
+the database. Naming a pledge clause marks that pledge breached when the record is public.
 """
 
 from __future__ import annotations
