@@ -43,7 +43,7 @@ class CalendarNotLoaded(Conflict):
     title = "工作日历未载入"
     title_en = "Working-day calendar not loaded"
 
-    def __init__(self, year: int, field_name: str | None = None, value: Any = None) -> None:
+    def __init__(self, year: int, field_name: str | None = None, location: str = "body") -> None:
         self.year = year
         detail = (
             f"{year} 年的工作日历尚未载入，不能据此计算工作日期限 / the working-day "
@@ -51,14 +51,8 @@ class CalendarNotLoaded(Conflict):
         )
         errors = []
         if field_name:
-            errors = [FieldError(field_name, detail, "calendar_not_loaded")]
+            errors = [FieldError(field_name, detail, "calendar_not_loaded", location)]
         super().__init__(detail, errors)
-        self.field_name = field_name
-        self.value = value
-
-    def for_field(self, field_name: str) -> CalendarNotLoaded:
-        """The same refusal, naming the input that asked for the date."""
-        return CalendarNotLoaded(self.year, field_name)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ def calendar() -> Any:
 @blp.route("/<int:year>")
 @public
 @blp.response(200, CalendarYearSchema)
+@blp.alt_response(404, description="该年份未载入 / year not in the calendar")
 def calendar_year(year: int) -> Any:
     """某一年的放假安排 / One year's arrangement"""
     return service.get_calendar_year(current_identity(), year)
@@ -125,6 +126,9 @@ def calendar_year(year: int) -> Any:
 @public
 @blp.arguments(DeadlineArgs, location="query")
 @blp.response(200, DeadlineSchema)
+@blp.alt_response(
+    409, description="超出工作日历范围，errors 指明字段 / past the calendar, field named"
+)
 def deadline(args: dict[str, Any]) -> Any:
     """按工作日计算期限；超出日历范围则拒绝（409）/ A deadline in working days; refused
     past the calendar (409 naming the field)"""

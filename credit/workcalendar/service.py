@@ -84,10 +84,10 @@ def compute_deadline(identity: Identity, start: date, working_days: int) -> Dead
     require(can_read_public(identity))
     calendar = store.effective_calendar()
     if start.year not in calendar.years:
-        raise CalendarNotLoaded(start.year, "from")
+        raise CalendarNotLoaded(start.year, "from", "query")
     result = calendar.deadline(start, working_days)
     if result.missing_year is not None:
-        raise CalendarNotLoaded(result.missing_year, "working_days")
+        raise CalendarNotLoaded(result.missing_year, "working_days", "query")
     return result
 
 

@@ -208,7 +208,11 @@ def test_a_deadline_past_the_calendar_is_refused(client, query, field, year) -> 
     r = client.get(f"/api/v1/calendar/deadline?{query}")
     assert r.status_code == 409 and r.mimetype == "application/problem+json"
     (error,) = r.get_json()["errors"]
-    assert (error["field"], error["code"]) == (field, "calendar_not_loaded")
+    assert (error["field"], error["location"], error["code"]) == (
+        field,
+        "query",
+        "calendar_not_loaded",
+    )
     assert f"{year}" in error["message"] and "not loaded" in error["message"]
 
 
