@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from api.cli_accounts import authorities_cli, clients_cli, users_cli
+from api.cli_calendar import calendar_cli
 from api.cli_console import console_cli
 from api.cli_events import events_cli
 from api.cli_publicity import publicity_cli
@@ -42,6 +43,7 @@ credit_cli.add_command(rescore_cmd)
 credit_cli.add_command(ratings_cli)
 credit_cli.add_command(events_cli)
 credit_cli.add_command(publicity_cli)
+credit_cli.add_command(calendar_cli)
 
 
 def _catch_up(show: bool = True) -> None:

@@ -24,11 +24,13 @@ from credit.violations.models import (
     Violation,
     ViolationClause,
 )
+from credit.workcalendar.models import CalendarYearRecord
 
 __all__ = [
     "AuthEvent",
     "Authority",
     "AuthorizationCode",
+    "CalendarYearRecord",
     "ChangeEvent",
     "Commendation",
     "ConsumerCursor",

@@ -42,6 +42,7 @@ def init_api(app: Flask) -> Api:
     app.register_blueprint(assets)
 
     from api.v1 import (
+        calendar,
         enterprises,
         pledges,
         ratings,
@@ -54,6 +55,7 @@ def init_api(app: Flask) -> Api:
 
     for module in (enterprises, pledges, violations, workflow, ratings, uscc, search, vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
+    api.register_blueprint(calendar.blp, url_prefix=API_PREFIX + calendar.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

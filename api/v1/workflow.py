@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_identity, optional_token, require_scope
 from api.idempotency import idempotent
+from api.v1.calendar import DeadlineSchema
 from api.v1.common import Blueprint
 from credit.text import Text
 from credit.uow import unit_of_work
@@ -58,7 +59,17 @@ class ObjectionSchema(Schema):
     reasons = fields.String()
     attachments = fields.List(fields.String())
     filed_at = fields.DateTime()
-    due_date = fields.Date()
+    due_date = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "答复期限（工作日计算）；日历未覆盖时为 null，见 deadline / due "
+            "date in working days; null when beyond the calendar (see deadline)"
+        },
+    )
+    deadline = fields.Nested(
+        DeadlineSchema,
+        metadata={"description": "期限详情：是否暂定、是否可知 / provisional or unknown"},
+    )
     extended_days = fields.Integer()
     extension_reason = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "pending | upheld | rejected"})
@@ -72,7 +83,17 @@ class RepairSchema(Schema):
     pledge_id = fields.String()
     statement = fields.String()
     filed_at = fields.DateTime()
-    due_date = fields.Date()
+    due_date = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "答复期限（工作日计算）；日历未覆盖时为 null，见 deadline / due "
+            "date in working days; null when beyond the calendar (see deadline)"
+        },
+    )
+    deadline = fields.Nested(
+        DeadlineSchema,
+        metadata={"description": "期限详情：是否暂定、是否可知 / provisional or unknown"},
+    )
     status = fields.String(metadata={"description": "pending | approved | rejected"})
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
@@ -188,6 +209,8 @@ def _queue(kind: str, status: str) -> dict[str, Any]:
         "items": [
             {
                 **dump.dump(q.item),
+                "deadline": DeadlineSchema().dump(q.deadline),
+                "provisional": q.provisional,
                 "overdue": q.overdue,
                 "workdays_left": q.workdays_left,
                 "decision_number": q.item.violation.decision_number,

@@ -8,11 +8,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from credit import publicity
+from credit import publicity, workdays
 from credit.accounts.models import Authority
+from credit.clock import CHINA
 from credit.enterprises.models import Enterprise, new_id
 from credit.extensions import db
 from credit.types import UtcDateTime
+from credit.workdays import Deadline
 
 
 class Violation(db.Model):
@@ -97,7 +99,29 @@ class ViolationClause(db.Model):
     clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)
 
 
-class Objection(db.Model):
+class _DueInWorkdays:
+    """A case decided within a number of working days of its filing day (China time).
+
+    The due date is computed when read, on the calendar in force (``credit.workdays``): a
+    year's State Council notice loaded later moves it at once, a count through a
+    provisional year says so, and one that runs beyond the calendar is unknown, never
+    guessed. Nothing stored needs rewriting when the calendar changes."""
+
+    @property
+    def filed_on(self) -> date:
+        return self.filed_at.astimezone(CHINA).date()
+
+    @property
+    def deadline(self) -> Deadline:
+        return workdays.deadline(self.filed_on, self.due_workdays)
+
+    @property
+    def due_date(self) -> date | None:
+        """None while the calendar does not reach it (``deadline.missing_year``)."""
+        return self.deadline.due_date
+
+
+class Objection(_DueInWorkdays, db.Model):
     """An enterprise disputes a record (异议); the issuing authority decides by a due date
     counted in working days. The record shows "under objection" meanwhile."""
 
@@ -111,7 +135,8 @@ class Objection(db.Model):
     attachments: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     filed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
-    due_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    #: Working days from the filing day to the due date, extensions included.
+    due_workdays: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     extended_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     extension_reason: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|upheld|rejected
@@ -125,7 +150,7 @@ class Objection(db.Model):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
-class RepairApplication(db.Model):
+class RepairApplication(_DueInWorkdays, db.Model):
     """Credit repair (信用修复): after the minimum period, with a repair pledge; whoever made
     the finding decides (谁认定谁修复) within 3 working days."""
 
@@ -139,7 +164,8 @@ class RepairApplication(db.Model):
     statement: Mapped[str] = mapped_column(sa.Text, nullable=False)
     filed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     filed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
-    due_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    #: Working days from the filing day to the due date.
+    due_workdays: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|approved|rejected
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_by: Mapped[str | None] = mapped_column(sa.String(100))

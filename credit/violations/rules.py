@@ -483,8 +483,12 @@ def withdraw_by(regime: str, revoked_on: date) -> date | None:
     )
 
 
+def repair_workdays(regime: str, applied_on: date) -> int:
+    """How many working days the authority has to decide a repair applied for on
+    ``applied_on`` (the rule in force that day; the case stores it, the calendar dates it)."""
+    return regimes()[regime].repair_decision_workdays(applied_on)
+
+
 def repair_due(regime: str, applied_on: date) -> date:
     """The day a repair applied for on ``applied_on`` must be decided by."""
-    return periods.workday_deadline(
-        applied_on, regimes()[regime].repair_decision_workdays(applied_on)
-    )
+    return periods.workday_deadline(applied_on, repair_workdays(regime, applied_on))

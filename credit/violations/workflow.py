@@ -4,8 +4,12 @@ decides, every step is a change event, due dates are counted in working days.
 Due dates: an objection is decided within ``OBJECTION_WORKDAYS`` (5, extendable; a Jiangsu
 figure still to be confirmed), a repair within the working days its record's regime gives on
 the day of the application (``credit/data/publicity_rules.json``: 3 under the national rules,
-7 under SAMR's 2025 measures). Every due date is counted by ``credit.periods`` (the day of
-filing is not counted). Overdue cases show in the authority's queue.
+7 under SAMR's 2025 measures). A case stores that number of working days; its due date is
+computed when read on the calendar in force (``credit.workdays``, counted by
+``credit.periods``: the day of filing is not counted), so it follows a newly loaded year at
+once, says when it was counted through a provisional year, and is "unknown" (never
+guessed) when it runs past the calendar: the case is still filed and shows in the queue,
+flagged. Overdue cases show in the authority's queue.
 """
 
 from __future__ import annotations
@@ -42,14 +46,13 @@ def file_objection(
         raise Conflict("该记录已撤销或已修复，无需异议")
     if v.objection_pending:
         raise Conflict("该记录已有正在处理的异议")
-    today = clock.today()
     objection = Objection(
         violation_id=v.id,
         reasons=reasons,
         attachments=attachments,
         filed_by=identity.subject,
         filed_at=clock.now(),
-        due_date=periods.workday_deadline(today, OBJECTION_WORKDAYS),
+        due_workdays=OBJECTION_WORKDAYS,
         status="pending",
     )
     v.objection_pending = True
@@ -119,9 +122,13 @@ def extend_objection(
             f"最多延长 {MAX_OBJECTION_EXTENSION} 个工作日",
             [FieldError("days", str(days), "too_long")],
         )
+    due = workdays.deadline(objection.filed_on, objection.due_workdays + days)
+    if not due.known:  # the authority asked for a date: refuse it rather than guess it
+        assert due.missing_year is not None
+        raise workdays.CalendarNotLoaded(due.missing_year, "days")
     objection.extended_days += days
+    objection.due_workdays += days
     objection.extension_reason = reason
-    objection.due_date = periods.workday_deadline(objection.due_date, days)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     return objection
@@ -172,7 +179,7 @@ def apply_for_repair(
         statement=statement,
         filed_by=identity.subject,
         filed_at=clock.now(),
-        due_date=rules.repair_due(v.regime, today),
+        due_workdays=rules.repair_workdays(v.regime, today),
         status="pending",
     )
     uow.session.add(application)
@@ -231,14 +238,26 @@ def enterprise_cases(identity: Identity) -> dict[str, list[Any]]:
 
 @dataclass(frozen=True)
 class QueueItem:
+    """A case in an authority's queue. ``deadline`` tells whether its due date is known
+    and whether it was counted through a provisional year; ``workdays_left`` is None when
+    it cannot be counted (the calendar does not reach the due date or today)."""
+
     kind: str
     item: Any
     overdue: bool
-    workdays_left: int
+    workdays_left: int | None
+    deadline: workdays.Deadline
+    #: The working days left were counted through a provisional year.
+    left_provisional: bool = False
+
+    @property
+    def provisional(self) -> bool:
+        return self.deadline.provisional or self.left_provisional
 
 
 def authority_queue(identity: Identity, kind: str, status: str = "pending") -> list[QueueItem]:
-    """The caller authority's objections or repairs, with due dates and overdue flags."""
+    """The caller authority's objections or repairs, with due dates and overdue flags,
+    soonest due first (cases whose due date is unknown last, flagged)."""
     require(
         identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
         "只有监管机关有审核队列",
@@ -249,18 +268,26 @@ def authority_queue(identity: Identity, kind: str, status: str = "pending") -> l
             sa.select(model)
             .join(Violation, model.violation_id == Violation.id)
             .where(Violation.authority_id == identity.authority_id, model.status == status)
-            .order_by(model.due_date, model.filed_at)
+            .order_by(model.filed_at)
         )
         .unique()
         .all()
     )
     today = clock.today()
+    calendar = workdays.current()
     out = []
     for row in rows:
-        left = (
-            workdays.workdays_between(today, row.due_date)
-            if row.due_date >= today
-            else -workdays.workdays_between(row.due_date, today)
-        )
-        out.append(QueueItem(kind, row, row.status == "pending" and today > row.due_date, left))
+        due = calendar.deadline(row.filed_on, row.due_workdays)
+        left: int | None = None
+        left_provisional = False
+        if due.due_date is not None:
+            try:
+                left = calendar.signed_workdays(today, due.due_date)
+                lo, hi = sorted((today, due.due_date))
+                left_provisional = bool(calendar.provisional_years(lo, hi))
+            except workdays.CalendarNotLoaded:
+                left = None  # today itself lies beyond the calendar
+        overdue = row.status == "pending" and due.due_date is not None and today > due.due_date
+        out.append(QueueItem(kind, row, overdue, left, due, left_provisional))
+    out.sort(key=lambda q: (q.deadline.due_date is None, q.deadline.due_date or today))
     return out

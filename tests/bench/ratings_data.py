@@ -162,7 +162,7 @@ def generate(seed: int = 1) -> dict[str, int]:
                             "statement": "已整改",
                             "filed_by": "bench",
                             "filed_at": decided_at,
-                            "due_date": w.repairable_from + timedelta(days=5),
+                            "due_workdays": 3,
                             "status": "approved",
                             "decision_reason": "同意",
                             "decided_by": "bench",

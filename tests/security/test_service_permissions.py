@@ -18,6 +18,7 @@ from credit.reports import service as reports
 from credit.uow import unit_of_work
 from credit.violations import registry, workflow
 from credit.violations import service as violations
+from credit.workcalendar import service as calendar
 
 ENTERPRISE = Identity(
     IdentityKind.ENTERPRISE,
@@ -59,6 +60,9 @@ PUBLIC = {
     "reports.issue_report",
     "reports.get_report",
     "reports.verify_report",
+    "calendar.list_calendar_years",
+    "calendar.get_calendar_year",
+    "calendar.compute_deadline",
 }
 MODULES = {
     "enterprises": enterprises,
@@ -70,6 +74,7 @@ MODULES = {
     "ratings": ratings,
     "reports": reports,
     "failed_events": failed_events,
+    "calendar": calendar,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -101,6 +106,7 @@ DENIED = {
     "violations.end_due_publicity": {},
     "violations.recompute_windows": {},
     "accounts.set_authority_kind": {"code": "X", "kind": "other"},
+    "calendar.load_calendar_year": {"doc": {}},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",

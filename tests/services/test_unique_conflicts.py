@@ -4,8 +4,6 @@ the real server is in ``tests/live/test_bad_input.py``; here each clash is made 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -87,7 +85,7 @@ def test_one_pending_repair_application_per_record(parties) -> None:
             statement="已整改完毕并建立制度",
             filed_by="client:test",
             filed_at=clock.now(),
-            due_date=clock.today() + timedelta(days=3),
+            due_workdays=3,
             status=status,
         )
 
