@@ -157,12 +157,12 @@ def read_records(text: TextIO, errors: list[RowError]) -> Iterator[dict[str, Any
                 errors.append(RowError(start, shown.get(column, column), message))
         lines = duplicates.get(uscc.normalize(values[code_at]))
         if lines:
-            errors.append(RowError(start, shown["uscc"], _duplicate_message(values, lines)))
+            errors.append(RowError(start, shown["uscc"], _duplicate_message(lines)))
         elif record is not None:
             yield record
 
 
-def _duplicate_message(values: list[str], lines: list[int]) -> str:
+def _duplicate_message(lines: list[int]) -> str:
     listed = "、".join(str(n) for n in lines)
     listed_en = ", ".join(str(n) for n in lines)
     return (
