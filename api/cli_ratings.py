@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from credit import uscc
 from credit.enterprises import service as enterprises
 from credit.errors import DomainError
 from credit.identity import SYSTEM
@@ -61,7 +62,7 @@ def rescore_cmd(
     try:
         stats = ratings.rescore_enterprises(
             SYSTEM,
-            codes=list(codes) if codes else None,
+            codes=[uscc.normalize(c) for c in codes] if codes else None,
             model_version=model_version,
             chunk=chunk,
             workers=workers,

@@ -14,12 +14,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from credit import uscc
+
 _CJK = (
     r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df"
     r"\U0002a700-\U0002ebef\U00030000-\U0003134f"
 )
 _TOKEN = re.compile(rf"[{_CJK}]|[0-9a-z]+")
-_USCC_LIKE = re.compile(r"^[0-9A-Z]{18}$")
 
 MAX_QUERY_LENGTH = 100
 
@@ -50,7 +51,14 @@ def query_terms(text: str) -> list[list[str]]:
 
 
 def looks_like_uscc(text: str) -> bool:
-    return bool(_USCC_LIKE.match(fold(text).strip().upper()))
+    """A query that is a code: looked up exactly, not searched as words."""
+    return uscc_of(text) is not None
+
+
+def uscc_of(text: str) -> str | None:
+    """The code a code-like query names (``credit.uscc.code_like``: 18 letters or digits
+    once folded with NFKC, upper-cased only then, so ``ﬀ`` never counts as two)."""
+    return uscc.code_like(text)
 
 
 @dataclass(frozen=True)

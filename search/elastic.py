@@ -29,6 +29,7 @@ from search.backend import (
     fold,
     looks_like_uscc,
     query_terms,
+    uscc_of,
 )
 
 #: This backend's mapping layout, part of every alias (like the embedded backend's table
@@ -307,7 +308,7 @@ class ElasticBackend:
         must: list[dict[str, Any]] = []
         should: list[dict[str, Any]] = []
         if text and looks_like_uscc(text):
-            filters.append({"term": {spec.id_field: fold(text).upper()}})
+            filters.append({"term": {spec.id_field: uscc_of(text)}})
         elif text:
             phrases = query_terms(text)
             if not phrases:

@@ -38,6 +38,7 @@ from search.backend import (
     fold,
     looks_like_uscc,
     query_terms,
+    uscc_of,
 )
 from search.result_cache import ResultCache
 
@@ -467,7 +468,7 @@ class EmbeddedBackend:
         cond, params = "d.deleted = 0" + filters, list(filter_params)
         if text:  # a USCC: exact keyword lookup
             cond += f" AND d.rowid IN (SELECT doc FROM {kw} WHERE field = ? AND value = ?)"
-            params += [spec.id_field, fold(text).upper()]
+            params += [spec.id_field, uscc_of(text)]
         drive = self._driver(spec, query, text)
         if drive is None and not params:  # everything: walk the sort index
             order, key, after_sql, after_params = self._order(query, None, None)
@@ -513,7 +514,7 @@ class EmbeddedBackend:
         """The keyword condition to find a search's matches by (without text): the code
         looked up, else the filter with the fewest values; None without either."""
         if text:
-            return spec.id_field, (fold(text).upper(),)
+            return spec.id_field, (uscc_of(text) or "",)
         filters = [(f, tuple(v)) for f, v in query.filters.items() if v]
         return min(filters, key=lambda fv: len(fv[1])) if filters else None
 

@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from credit import uscc
 from search.backend import (
     _TOKEN,
     MAX_QUERY_LENGTH,
@@ -184,7 +185,7 @@ def suggest(backend: SearchBackend, text: str, size: int = 8) -> list[SearchHit]
     if not text:
         return []
     found: dict[str, SearchHit] = {}
-    code = fold(text).upper()
+    code = uscc.normalize(text)  # never str.upper(): "ﬀ" must not become "FF"
     if re.fullmatch(r"[0-9A-Z]{2,18}", code):
         for hit in backend.starting_with(ENTERPRISES, "uscc", code, size):
             found.setdefault(hit.id, hit)

@@ -29,7 +29,7 @@ from credit.violations import registry
 from credit.violations import service as violations
 from credit.violations.vocab import CATEGORIES, TIERS
 from search import queries
-from search.backend import BackendUnavailable, fold, looks_like_uscc
+from search.backend import BackendUnavailable, looks_like_uscc
 
 bp = Blueprint(
     "pages",
@@ -231,18 +231,28 @@ def search():
         current_app.logger.warning("search page: search backend unavailable")
         body = render_template("public/search.html", unavailable=True, **context)
         return body, 503, {"Retry-After": "5"}
-    code = fold(args["q"]).strip().upper()
-    if args["type"] == "enterprise" and looks_like_uscc(args["q"]) and args["page"] == 1:
+    code = uscc_mod.code_like(args["q"])
+    if args["type"] == "enterprise" and code and args["page"] == 1:
         exact = [i for i in found["items"] if i.get("uscc") == code]
-        if exact:  # a USCC typed in full leads straight to its profile
+        if exact:  # a USCC typed in full (any width, any case) leads to its profile
             return redirect(url_for("pages.enterprise", uscc=code))
     return render_template(
         "public/search.html",
         found=found,
         code_like=looks_like_uscc(args["q"]),
+        code_check=_code_hint(args["q"]),
         view=_view_model(args, raw, found),
         **context,
     )
+
+
+def _code_hint(query: str) -> uscc_mod.UsccCheck | None:
+    """When the query is (nearly) a USCC that fails the check, what is wrong, position by
+    position: the same answer as the USCC check page."""
+    if not (uscc_mod.code_like(query) or uscc_mod.looks_like_an_attempt(query)):
+        return None
+    result = uscc_mod.check(query)
+    return None if result.valid else result
 
 
 # -- statistics --------------------------------------------------------------------------
@@ -311,6 +321,8 @@ def uscc_check():
             "code": check.code,
             "valid": check.valid,
             "faults": check.faults,
+            "notes": check.notes,
+            **uscc_mod.describe(check),
             "entity_type": (
                 uscc_mod.ENTITY_TYPE_LABELS.get(check.entity_type or "", ""),
                 ENTITY_TYPES_EN.get(check.entity_type or "", ""),

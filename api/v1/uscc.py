@@ -18,15 +18,47 @@ blp = Blueprint("uscc", __name__, description="统一社会信用代码校验 / 
 
 
 class FaultSchema(Schema):
-    code = fields.String(metadata={"description": "length | charset | check_17 | check_18"})
+    code = fields.String(
+        metadata={
+            "description": "length | charset | authority | category | division | check_17 | "
+            "check_18 (notes: not_jiangsu | national | province_level)"
+        }
+    )
+    position = fields.String(
+        allow_none=True,
+        metadata={"description": "位置，如 1、2、3-8、5,9；null 指整个代码 / positions"},
+    )
     message = fields.String()
     message_en = fields.String()
 
 
-class UsccReportSchema(Schema):
+class AuthoritySchema(Schema):
     code = fields.String()
+    name = fields.String()
+    name_en = fields.String()
+    unverified = fields.Boolean(
+        metadata={"description": "该代码表条目未与标准原文核对 / table entry not verified"}
+    )
+
+
+class CategorySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String()
+
+
+class UsccReportSchema(Schema):
+    code = fields.String(metadata={"description": "NFKC 折叠、大写后的代码 / the code as read"})
     valid = fields.Boolean()
     faults = fields.List(fields.Nested(FaultSchema))
+    notes = fields.List(
+        fields.Nested(FaultSchema),
+        metadata={"description": "不影响有效性的说明 / remarks that do not make it invalid"},
+    )
+    authority = fields.Nested(AuthoritySchema, allow_none=True)
+    category = fields.Nested(CategorySchema, allow_none=True)
+    province_code = fields.String(allow_none=True)
+    province_name = fields.String(allow_none=True)
     entity_type = fields.String(allow_none=True)
     entity_type_name = fields.String(allow_none=True)
     division_code = fields.String(allow_none=True)
@@ -59,6 +91,8 @@ def _report(code: str) -> dict[str, Any]:
         "code": c.code,
         "valid": c.valid,
         "faults": c.faults,
+        "notes": c.notes,
+        **uscc_mod.describe(c),
         "entity_type": c.entity_type,
         "entity_type_name": uscc_mod.ENTITY_TYPE_LABELS.get(c.entity_type or ""),
         "division_code": c.division_code,

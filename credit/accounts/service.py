@@ -98,7 +98,7 @@ def _enterprise_by_code(code: str) -> Enterprise:
     if not check.valid:
         raise ValidationFailed(
             "统一社会信用代码格式不正确",
-            [FieldError("uscc", f.message, f.code) for f in check.faults],
+            [FieldError("uscc", f.text, f.code) for f in check.faults],
         )
     ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.code))
     if ent is None:

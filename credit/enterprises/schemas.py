@@ -113,9 +113,12 @@ class EnterpriseRecordSchema(Schema):
     def valid_uscc(self, value: str, **_: Any) -> None:
         result = uscc_mod.check(value)
         if not result.valid:
-            raise ValidationError("；".join(f.message for f in result.faults))
+            raise ValidationError([f.text for f in result.faults])
         if not result.in_jiangsu:
-            raise ValidationError("不是江苏省登记的统一社会信用代码（第 3-6 位应为 3201-3213）")
+            raise ValidationError(
+                "不是江苏省地市登记的统一社会信用代码（第 3-6 位应为 3201-3213）"
+                " (not a code issued in a Jiangsu city: positions 3-6 must be 3201-3213)"
+            )
 
     @post_load
     def derive(self, data: dict, **_: Any) -> dict:

@@ -56,10 +56,7 @@ def _valid_code(code: str, field_name: str = "uscc") -> str:
     if not result.valid:
         raise ValidationFailed(
             "统一社会信用代码格式不正确",
-            [
-                FieldError(field_name, f"{f.message} ({f.message_en})", f.code, "path")
-                for f in result.faults
-            ],
+            [FieldError(field_name, f.text, f.code, "path") for f in result.faults],
         )
     return result.code
 
@@ -204,7 +201,14 @@ def import_enterprises(
 def _chunks(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
     chunk: dict[str, dict] = {}
     for rec in records:
-        chunk[rec["uscc"]] = rec  # the last row for a code wins within a chunk
+        if rec["uscc"] in chunk:
+            # Never merge silently (the last row would win); the CSV reader rejects both
+            # rows of a duplicated code with their line numbers before they get here.
+            raise ValidationFailed(
+                f"统一社会信用代码 {rec['uscc']} 在同一批导入中出现两次",
+                [FieldError("uscc", "同一批导入中重复的代码 (duplicate code)", "duplicate")],
+            )
+        chunk[rec["uscc"]] = rec
         if len(chunk) >= size:
             yield list(chunk.values())
             chunk = {}

@@ -10,6 +10,7 @@ from credit import clock, dates
 from credit.masking import mask_person_name
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.text import Text
+from credit.uscc_field import UsccCode
 
 
 class ClauseSchema(Schema):
@@ -111,7 +112,7 @@ class PledgePatchSchema(PledgeInputSchema):
 class BatchItemSchema(PledgeInputSchema):
     """One merchant's pledge in a platform's batch."""
 
-    uscc = Text(required=True, validate=validate.Length(18, 18))
+    uscc = UsccCode(required=True)
     publish = fields.Boolean(load_default=True)
 
 

@@ -19,6 +19,7 @@ from marshmallow import (
 from credit import clock, dates, periods, publicity
 from credit.regions import city_name
 from credit.text import Text, text_value
+from credit.uscc_field import UsccCode
 from credit.violations import rules
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
@@ -37,7 +38,7 @@ class ViolationInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = Text(required=True, validate=validate.Length(18, 18))
+    uscc = UsccCode(required=True)
     category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
     tier = Text(required=True, validate=validate.OneOf(list(TIERS)))
     decision_number = Text(required=True, validate=validate.Length(4, 100))
@@ -120,7 +121,7 @@ class SeriousListInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = Text(required=True, validate=validate.Length(18, 18))
+    uscc = UsccCode(required=True)
     legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     reason = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     listed_on = dates.BoundedDate(dates.DECISION, required=True)
@@ -131,7 +132,7 @@ class CommendationInputSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    uscc = Text(required=True, validate=validate.Length(18, 18))
+    uscc = UsccCode(required=True)
     title = Text(
         required=True,
         validate=validate.Length(2, 200),

@@ -11,7 +11,7 @@ from marshmallow import ValidationError as MaValidationError
 from api.auth import current_identity
 from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
-from credit import clock
+from credit import clock, uscc
 from credit.errors import NotFound, ValidationFailed
 from credit.pledges import service as pledges
 from credit.scoring.calendar import add_months
@@ -87,11 +87,11 @@ def regulator_home():
 
 
 # -- recording a violation ------------------------------------------------------------------
-def _clause_choices(uscc: str) -> list[dict[str, Any]]:
+def _clause_choices(code: str) -> list[dict[str, Any]]:
     """The firm's published pledges valid today and their clauses (the clause picker)."""
     today = clock.today()
     out = []
-    for p in pledges.list_enterprise_pledges(current_identity(), uscc):
+    for p in pledges.list_enterprise_pledges(current_identity(), code):
         if p.status != "published" or not p.valid_from <= today <= p.valid_until:
             continue
         out.append(
@@ -103,15 +103,15 @@ def _clause_choices(uscc: str) -> list[dict[str, Any]]:
 def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 200):
     identity = current_identity()
     firm, choices = None, []
-    uscc = (values.get("uscc") or "").strip().upper()
-    if uscc and "uscc" not in errors:
+    code = uscc.normalize(values.get("uscc") or "")
+    if code and "uscc" not in errors:
         try:
             from credit.enterprises import service as enterprises
 
-            firm = enterprises.get_enterprise(identity, uscc)
+            firm = enterprises.get_enterprise(identity, code)
             choices = _clause_choices(firm.uscc)
         except (ValidationFailed, NotFound) as exc:
-            errors = {**errors, "uscc": [exc.detail]}
+            errors = {**errors, "uscc": [e.message for e in exc.errors] or [exc.detail]}
     return render_template(
         "console/violation_form.html",
         values=values,
@@ -125,10 +125,9 @@ def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 
 @bp.get("/regulator/violations/new")
 @console_view("violations:write", REGULATOR)
 def violation_new():
-    uscc = request.args.get("uscc", "").strip().upper()
     return _violation_form(
         {
-            "uscc": uscc,
+            "uscc": uscc.normalize(request.args.get("uscc", "")),
             "breached": [],
             "penalty_type": "fine",
             "decision_date": clock.today().isoformat(),
@@ -141,7 +140,7 @@ def violation_new():
 @console_view("violations:write", REGULATOR)
 def violation_create():
     typed = forms.values(VIOLATION_TEXT, ["breached"])
-    typed["uscc"] = typed["uscc"].strip().upper()
+    typed["uscc"] = uscc.normalize(typed["uscc"])
     typed["publish_minor"] = request.form.get("publish_minor") == "1"
     data = {k: typed[k].strip() for k in VIOLATION_TEXT}
     data["publish_minor"] = typed["publish_minor"]
@@ -357,7 +356,7 @@ def commendation_new():
     today = clock.today()
     return _commendation_form(
         {
-            "uscc": request.args.get("uscc", ""),
+            "uscc": uscc.normalize(request.args.get("uscc", "")),
             "title": "江苏省电子商务示范企业",
             "granted_on": today.isoformat(),
             "valid_until": add_months(today, 24).isoformat(),
@@ -372,7 +371,7 @@ def commendation_create():
     from credit.violations.schemas import CommendationInputSchema
 
     typed = forms.values(COMMENDATION_TEXT)
-    typed["uscc"] = typed["uscc"].strip().upper()
+    typed["uscc"] = uscc.normalize(typed["uscc"])
     try:
         body = forms.load(
             CommendationInputSchema(), {k: typed[k].strip() for k in COMMENDATION_TEXT}
