@@ -231,7 +231,13 @@ def get_rating(
     )
     if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
         return _replay(ent, clock.today(), catalog().get(), visible)
-    return _record_view(ent, rec, visible)
+    view = _record_view(ent, rec, visible)
+    # A re-rating that only time moved confirms the current rating without a history row:
+    # its next change date is the current one.
+    current = db.session.get(CurrentRating, ent.id)
+    if current is not None and current.model_version == rec.model_version:
+        view.next_change = current.next_change
+    return view
 
 
 def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20) -> Page:
