@@ -40,10 +40,13 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
     caps: list[Cap] = []
     changes: list[date] = []
     for sig, params in model.signals:
-        outcome = sig.run(situation, params)
-        out.extend(outcome.contributions)
-        caps.extend(outcome.caps)
-        changes.extend(outcome.changes)
+        contributions, capped, moves = sig.run(situation, params)
+        if contributions:
+            out.extend(contributions)
+        if capped:
+            caps.extend(capped)
+        if moves:
+            changes.extend(moves)
 
     raw = sum(c.points for c in out)
     score = raw

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from credit.scoring.facts import EnterpriseFacts, PledgeFact, ViolationFact
 
@@ -51,9 +51,9 @@ class Cap:
     params: tuple[tuple[str, object], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one signal says about one enterprise on one date."""
+class Outcome(NamedTuple):
+    """What one signal says about one enterprise on one date (a named tuple: a million
+    firms make ten of these each)."""
 
     contributions: tuple[Contribution, ...] = ()
     caps: tuple[Cap, ...] = ()
