@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES
+from credit.ratings.catalog import catalog
 from credit.regions import JIANGSU_CITIES
-from credit.reports.service import TIER_WORDS
 from credit.violations.vocab import CATEGORIES, TIERS
 
 CITY_EN = {
@@ -50,8 +50,14 @@ def city(code: str | None) -> tuple[str, str]:
 
 
 def tier(code: str | None) -> tuple[str, str]:
-    """An enterprise's tier (A/B/C) in words."""
-    return TIER_WORDS.get(code or "", ("未评级", "not rated"))
+    """An enterprise's tier (A/B/C) in words (the current model's: a score is not a legal
+    finding, so never 守信/失信)."""
+    return catalog().get().tier_words.get(code or "", ("未评级", "not rated"))
+
+
+def grade(code: str | None) -> tuple[str, str]:
+    """A grade (AAA ... C) in words: the common meanings of the nine levels (三等九级)."""
+    return catalog().get().grade_words.get(code or "", ("未评级", "not rated"))
 
 
 def facet_value(kind: str, facet: str, value: str) -> tuple[str, str]:
@@ -59,6 +65,9 @@ def facet_value(kind: str, facet: str, value: str) -> tuple[str, str]:
         return city(value)
     if facet == "industry":
         return INDUSTRIES.get(value, (value, value))
+    if facet == "grade" and kind == "enterprise":
+        zh, en = grade(value)
+        return (f"{value} {zh}", f"{value} {en}")
     if facet == "tier":
         if kind == "violation":
             return TIERS.get(value, (value, value))

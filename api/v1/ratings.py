@@ -51,7 +51,13 @@ class RatingSchema(Schema):
     uscc = fields.String()
     name = fields.String()
     grade = fields.String(metadata={"description": "AAA ... C"})
-    tier = fields.String(metadata={"description": "A 守信 / B 关注 / C 失信"})
+    grade_text = fields.String(
+        metadata={"description": "等级释义，如 信用优良 / the grade in words"}
+    )
+    grade_text_en = fields.String(metadata={"description": "e.g. very good"})
+    tier = fields.String(metadata={"description": "A 信用良好 / B 信用一般 / C 信用差"})
+    tier_text = fields.String(metadata={"description": "等次释义 / the tier in words"})
+    tier_text_en = fields.String()
     score = fields.Integer(metadata={"description": "0-1000"})
     model_version = fields.String()
     as_of = fields.Date()

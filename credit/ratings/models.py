@@ -1,10 +1,12 @@
 """Stored ratings: an append-only history, and the current rating of each enterprise.
 
-A history row is written only when the result changes (score, contributions, model or
-inputs); it records the model version, the digest of the inputs and each contribution, so
+A history row is written only when the grade, the score, the model version or the inputs
+change; it records the model version, the digest of the inputs and each contribution, so
 any rating can be explained and replayed. ``current_rating`` points at the latest result and
 carries what search and the freshness sweep need (grade, score, next change date); the
-latest history row of the enterprise is its full published result.
+latest history row of the enterprise is its full published result, as of the day it was
+computed. A re-rating that only time moved (a record a month older, a new next change date)
+confirms ``current_rating`` (``next_change``, ``updated_at``) and writes no history row.
 """
 
 from __future__ import annotations
@@ -54,4 +56,5 @@ class CurrentRating(db.Model):
     result_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     next_change: Mapped[date | None] = mapped_column(sa.Date, index=True)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    #: when the rating was last written or confirmed unchanged
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

@@ -65,6 +65,11 @@ class RatingView:
     families: list[dict[str, Any]] = field(default_factory=list)
     stored: bool = True
     trigger: str | None = None
+    #: the grade and tier in words, as the rating's model version gives them (三等九级)
+    grade_text: str = ""
+    grade_text_en: str = ""
+    tier_text: str = ""
+    tier_text_en: str = ""
 
     @property
     def raised(self) -> list[dict[str, Any]]:
@@ -139,6 +144,10 @@ def _view(
         families=texts.family_totals(contributions),
         stored=stored,
         trigger=trigger,
+        grade_text=model.grade_words[grade][0],
+        grade_text_en=model.grade_words[grade][1],
+        tier_text=model.tier_words[tier][0],
+        tier_text_en=model.tier_words[tier][1],
     )
 
 
@@ -233,7 +242,13 @@ def get_rating(
     )
     if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
         return _replay(ent, clock.today(), catalog().get(), visible)
-    return _record_view(ent, rec, visible)
+    view = _record_view(ent, rec, visible)
+    # A re-rating that only time moved confirms the current rating without a history row:
+    # its next change date is the current one.
+    current = db.session.get(CurrentRating, ent.id)
+    if current is not None and current.model_version == rec.model_version:
+        view.next_change = current.next_change
+    return view
 
 
 def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20) -> Page:
@@ -430,7 +445,8 @@ _NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
 
 def sweep_stale_ratings(identity: Identity) -> int:
     """Re-rate enterprises whose rating time alone has changed (decay, a record leaving
-    publicity, a pledge ending) and any not rated yet. Idempotent."""
+    publicity, a pledge ending) and any not rated yet. Idempotent. Returns how many were
+    re-rated: a new result (a history row), or the current one confirmed."""
     require(can_manage_registry(identity))
     session = db.session
     today = clock.today()
@@ -478,4 +494,5 @@ def sweep_stale_ratings(identity: Identity) -> int:
 def _sweep(session: Session, ids: list[str]) -> int:
     with unit_of_work(session, run_hooks=False):
         lock_ratings(session)
-        return rescore(session, Selection(ids=ids), trigger="sweep").written
+        stats = rescore(session, Selection(ids=ids), trigger="sweep")
+        return stats.written + stats.confirmed  # re-rated: a new result, or confirmed

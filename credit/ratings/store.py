@@ -2,9 +2,14 @@
 freshness sweep and the batch rescore alike.
 
 A result equal to the stored one (same model, inputs, score, contributions and next change
-date) writes nothing. A changed result appends a history row and updates the current
-rating; a changed score or grade also appends a ``rating`` change event, which the search
-indexer turns into a new enterprise document.
+date) writes nothing. A history row is written only when something a reader of the history
+would see changed: the grade, the score, the model version or the inputs (their digest).
+A result that differs only in what time alone moves (the next change date, a record's age,
+how a capped total is shared out) confirms the current rating instead: its next change date
+and ``updated_at`` (when it was last confirmed) are updated, and no history row is written,
+so re-rating an unchanged firm never repeats its history. A changed score or grade also
+appends a ``rating`` change event, which the search indexer turns into a new enterprise
+document.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from credit import clock
 from credit.changes import ConsumerCursor
 from credit.ratings.catalog import catalog
 from credit.ratings.facts import Selection, load_facts
-from credit.ratings.models import CurrentRating
+from credit.ratings.models import CurrentRating, RatingRecord
 from credit.scoring.engine import rate
 from credit.scoring.facts import EnterpriseFacts
 from credit.scoring.model import ScoringModel
@@ -40,14 +45,15 @@ class Stats:
     goes in a batch rescore)."""
 
     rated: int = 0
-    written: int = 0
+    written: int = 0  # history rows (a new published result)
+    confirmed: int = 0  # current ratings confirmed without a history row
     events: int = 0
     load_s: float = 0.0
     score_s: float = 0.0
     store_s: float = 0.0
 
     def add(self, other: Stats) -> None:
-        for name in ("rated", "written", "events", "load_s", "score_s", "store_s"):
+        for name in ("rated", "written", "confirmed", "events", "load_s", "score_s", "store_s"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -134,6 +140,45 @@ def _values(columns: tuple[str, ...], dialect: str) -> str:
 
 
 @lru_cache(maxsize=4)
+def _confirm_statement(dialect: str) -> str:
+    """Driver-level UPDATE of a current rating that time alone moved (no history row)."""
+    if dialect == "postgresql":
+        return (
+            "UPDATE current_rating SET result_digest = %(result_digest)s, "
+            "next_change = CAST(%(next_change)s AS DATE), "
+            "updated_at = CAST(%(updated_at)s AS TIMESTAMPTZ) "
+            "WHERE enterprise_id = %(enterprise_id)s"
+        )
+    return (
+        "UPDATE current_rating SET result_digest = :result_digest, "
+        "next_change = :next_change, updated_at = :updated_at "
+        "WHERE enterprise_id = :enterprise_id"
+    )
+
+
+def _last_inputs(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(model version, inputs digest) of each enterprise's newest history row."""
+    out: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(ids), 5000):
+        newest = (
+            sa.select(sa.func.max(RatingRecord.id))
+            .where(RatingRecord.enterprise_id.in_(ids[start : start + 5000]))
+            .group_by(RatingRecord.enterprise_id)
+        )
+        out.update(
+            (eid, (model, digest))
+            for eid, model, digest in session.execute(
+                sa.select(
+                    RatingRecord.enterprise_id,
+                    RatingRecord.model_version,
+                    RatingRecord.inputs_digest,
+                ).where(RatingRecord.id.in_(newest))
+            )
+        )
+    return out
+
+
+@lru_cache(maxsize=4)
 def _statements(dialect: str) -> tuple[str, str]:
     """Driver-level INSERT and upsert statements: a million rows are written without
     per-row processing (the values are serialised by ``compute``)."""
@@ -183,10 +228,30 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
     now = _instant(clock.now(), dialect)
     history: list[dict] = []
     current: list[dict] = []
+    confirm: list[dict] = []
     events: list[tuple[str, int]] = []
+    moved = [
+        eid
+        for eid, row, digest in results
+        if (before := stored.get(eid)) is not None
+        and before[0] != digest
+        and (before[1], before[2]) == (row["score"], row["grade"])
+    ]
+    last = _last_inputs(session, moved) if moved else {}
     for eid, row, digest in results:
         before = stored.get(eid)
         if before is not None and before[0] == digest:
+            continue
+        if before is not None and last.get(eid) == (row["model_version"], row["inputs_digest"]):
+            # Same grade, score, model and inputs: time alone moved it. Confirm, no history.
+            confirm.append(
+                {
+                    "enterprise_id": eid,
+                    "result_digest": digest,
+                    "next_change": row["next_change"],
+                    "updated_at": now,
+                }
+            )
             continue
         version = 1 if before is None else before[3] + 1
         history.append({**row, "trigger": trigger, "computed_at": now})
@@ -205,6 +270,9 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
         )
         if before is None or before[1] != row["score"] or before[2] != row["grade"]:
             events.append((eid, version))
+    if confirm:
+        connection.exec_driver_sql(_confirm_statement(dialect), confirm)
+        stats.confirmed = len(confirm)
     if not history:
         return stats
     insert_history, upsert_current = _statements(dialect)

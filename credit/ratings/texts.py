@@ -25,20 +25,28 @@ FAMILIES = {
 }
 
 #: Codes whose ``ref`` is a violation or a serious-list entry: public only while it is.
-_RECORD_CODES = {"VIOLATION", "HARD_SERIOUS_VIOLATION", "HARD_SERIOUS_LIST"}
+_RECORD_CODES = {
+    "VIOLATION",
+    "HARD_SERIOUS_VIOLATION",
+    "HARD_GENERAL_VIOLATION",
+    "HARD_SERIOUS_LIST",
+}
 
 _MILESTONES = {
     "VIOLATION_REPAIRABLE": (
-        "失信记录 {label} 可申请信用修复",
+        "违法失信记录 {label} 可申请信用修复",
         "record {label} becomes repairable",
     ),
-    "VIOLATION_ENDS": ("失信记录 {label} 公示期满，不再计入", "record {label} leaves publicity"),
+    "VIOLATION_ENDS": (
+        "违法失信记录 {label} 公示期满，不再计入",
+        "record {label} leaves publicity",
+    ),
     "PLEDGE_ENDS": ("信用承诺到期（{label}）", "a pledge ends ({label})"),
     "COMMENDATION_ENDS": ("表彰“{label}”到期", "commendation {label} ends"),
     "SERIOUS_LIST_ENDS": ("移出严重失信主体名单", "removal from the serious dishonesty list"),
 }
 _ACTIONS = {
-    "REPAIR": ("对失信记录 {label} 申请信用修复并获准", "have record {label} repaired"),
+    "REPAIR": ("对违法失信记录 {label} 申请信用修复并获准", "have record {label} repaired"),
     "PUBLISH_PLEDGE": ("作出并公示信用承诺", "publish an integrity pledge"),
     "DECLARE_CONTACT": ("登记客服联系方式", "declare a customer-service contact"),
     "DECLARE_SHOPS": ("登记所经营的网店", "declare the online shops"),
@@ -77,9 +85,11 @@ def describe(c: Contribution, model: ScoringModel, visible: set[str] | None) -> 
         ):
             params.pop("violations", None)
     texts = model.reasons[c.code]
-    if redacted:
-        zh = "已不再公示的失信记录（{tier_label}）".format_map(_labels(params, 0))
+    if redacted and "tier" in params:
+        zh = "已不再公示的违法失信记录（{tier_label}）".format_map(_labels(params, 0))
         en = "A record no longer public ({tier_label})".format_map(_labels(params, 1))
+    elif redacted:
+        zh, en = "已不再公示的记录", "A record no longer public"
     else:
         zh = texts["zh"].format_map(_labels(params, 0))
         en = texts["en"].format_map(_labels(params, 1))

@@ -31,6 +31,7 @@ from credit.permissions import can_read_public, require
 from credit.pledges import service as pledges
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.ratings import service as ratings
+from credit.ratings.catalog import catalog
 from credit.reports.models import CreditReport
 from credit.uow import UnitOfWork
 from credit.violations import registry
@@ -54,11 +55,11 @@ ENTITY_TYPES_EN = {
     "farmer_cooperative": "farmer cooperative",
     "other": "other organisation",
 }
-TIER_WORDS = {
-    "A": ("守信", "trustworthy"),
-    "B": ("关注", "normal to caution"),
-    "C": ("失信", "dishonest"),
-}
+
+
+def _words(view: Any) -> Any:
+    """The model version the rating was made under: its words for grades and tiers."""
+    return catalog().get(view.model_version)
 
 
 def _iso(value: Any) -> str | None:
@@ -108,7 +109,8 @@ def _rating(view: Any) -> dict[str, Any]:
     return {
         "grade": view.grade,
         "tier": view.tier,
-        "tier_label": list(TIER_WORDS[view.tier]),
+        "tier_label": list(_words(view).tier_words[view.tier]),
+        "grade_label": list(_words(view).grade_words[view.grade]),
         "score": view.score,
         "model_version": view.model_version,
         "as_of": _iso(view.as_of),

@@ -1,8 +1,14 @@
-"""A scoring model version: weights, decay, hard rules and grade cut-offs, as data.
+"""A scoring model version: its base, the signals it uses with their parameters, grade
+cut-offs, the words of each grade and the reason texts, as data.
 
 Operators publish versions as files (``credit/data/scoring``); ``credit.ratings.catalog``
 reads them and checks that a published file was never edited. This module only validates a
 parsed document, so it stays pure.
+
+A model file lists its signals by name (``"signals": [{"signal": "violations", ...}, ...]``,
+names from ``credit.scoring.signals.REGISTRY``). Model 2026.1 was published before the
+registry, with one section per family; it is read into the same list (:func:`_legacy`), so
+the engine has one path and 2026.1 keeps its published meaning.
 """
 
 from __future__ import annotations
@@ -12,29 +18,50 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from credit.scoring.shares import Saturation
+from credit.scoring.signals import REGISTRY, Params, Signal
+
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 #: The tier (三等) of each grade (九级).
 TIER_OF = {g: g[0] for g in GRADES}
 MAX_SCORE = 1000
 
+#: The common meanings of the nine grades (三等九级). A model file may give its own words;
+#: these are used for versions that give none (2026.1).
+GRADE_WORDS: dict[str, tuple[str, str]] = {
+    "AAA": ("信用极好", "excellent"),
+    "AA": ("信用优良", "very good"),
+    "A": ("信用较好", "good"),
+    "BBB": ("信用一般", "fair"),
+    "BB": ("信用欠佳", "below average"),
+    "B": ("信用较差", "poor"),
+    "CCC": ("信用很差", "very poor"),
+    "CC": ("信用极差", "extremely poor"),
+    "C": ("没有信用", "no creditworthiness"),
+}
+#: The three tiers in words. A score is not a legal finding: 守信/失信 are kept for legal
+#: findings (commendations; the serious dishonesty list and serious records).
+TIER_WORDS: dict[str, tuple[str, str]] = {
+    "A": ("信用良好", "good credit"),
+    "B": ("信用一般", "fair credit"),
+    "C": ("信用差", "poor credit"),
+}
+
+__all__ = [
+    "GRADES",
+    "GRADE_WORDS",
+    "MAX_SCORE",
+    "REASON_CODES",
+    "TIER_OF",
+    "TIER_WORDS",
+    "ModelError",
+    "Saturation",
+    "ScoringModel",
+]
+
 
 class ModelError(ValueError):
     """A model document that cannot be used; the message names the field."""
-
-
-@dataclass(frozen=True)
-class Saturation:
-    """A family total that grows with its load but never passes ``cap``:
-    ``cap * (1 - exp(-load / scale))``."""
-
-    cap: int
-    scale: float
-
-
-@dataclass(frozen=True)
-class HardRule:
-    code: str
-    max_score: int
 
 
 @dataclass(frozen=True)
@@ -44,28 +71,10 @@ class ScoringModel:
     title: str
     title_en: str
     base: int
-    age_points_per_year: int
-    age_max_years: int
-    shops_points: int
-    contact_points: int
-    licence_points: int
-    licence_clause: str
-    licence_category: str
-    violation_family: Saturation
-    tier_weights: MappingProxyType
-    monthly_decay: float
-    pledge_family: Saturation
-    pledge_type_weights: MappingProxyType
-    in_force_weight: float
-    kept_weight: float
-    kept_months: int
-    breach_family: Saturation
-    commendation_family: Saturation
-    serious_list_rule: HardRule
-    inactive_rule: HardRule
-    inactive_statuses: frozenset
-    serious_violation_rule: HardRule
+    signals: tuple[tuple[Signal, Params], ...]  # in the order of the model file
     grade_floors: tuple  # ((grade, lowest score), ...) best grade first
+    grade_words: MappingProxyType  # grade -> (zh, en)
+    tier_words: MappingProxyType  # tier -> (zh, en)
     reasons: MappingProxyType  # code -> {"zh": ..., "en": ...}
     changelog: tuple
 
@@ -78,18 +87,22 @@ class ScoringModel:
     def floor_of(self, grade: str) -> int:
         return dict(self.grade_floors)[grade]
 
+    def params(self, name: str) -> Any | None:
+        """The parameters of signal ``name`` in this model (None: the model does not use it)."""
+        for sig, params in self.signals:
+            if sig.name == name:
+                return params
+        return None
+
+    def codes(self) -> frozenset[str]:
+        """Every reason code this model can emit."""
+        return frozenset({"BASE"}).union(*(sig.codes for sig, _ in self.signals))
+
     def max_positive(self) -> int:
-        return (
-            self.age_points_per_year * self.age_max_years
-            + self.shops_points
-            + self.contact_points
-            + self.licence_points
-            + self.pledge_family.cap
-            + self.commendation_family.cap
-        )
+        return sum(params.bounds()[0] for _, params in self.signals)
 
     def max_negative(self) -> int:
-        return self.violation_family.cap + self.breach_family.cap
+        return sum(params.bounds()[1] for _, params in self.signals)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> ScoringModel:
@@ -104,7 +117,7 @@ class ScoringModel:
 
     def check(self) -> None:
         """The guarantees the engine relies on: scores stay in 0..1000 without clamping,
-        and every grade has a floor in order."""
+        every grade has a floor in order, and every reason has a text."""
         problems = []
         if self.base + self.max_positive() > MAX_SCORE:
             problems.append("base + all positive caps exceeds 1000")
@@ -120,89 +133,86 @@ class ScoringModel:
             or floors[-1] != 0
         ):
             problems.append("grade floors must fall strictly and end at 0")
-        if not 0 < self.monthly_decay <= 1:
-            problems.append("monthly_decay must be in (0, 1]")
-        if any(w < 0 for w in self.tier_weights.values()):
-            problems.append("tier weights must not be negative")
-        for fam in (
-            self.violation_family,
-            self.pledge_family,
-            self.breach_family,
-            self.commendation_family,
-        ):
-            if fam.cap < 0 or fam.scale <= 0:
-                problems.append("families need cap >= 0 and scale > 0")
-        for rule in (self.serious_list_rule, self.inactive_rule, self.serious_violation_rule):
-            if not 0 <= rule.max_score <= MAX_SCORE:
-                problems.append(f"hard rule {rule.code}: max_score out of range")
-        missing = sorted(REASON_CODES - set(self.reasons))
+        names = [sig.name for sig, _ in self.signals]
+        if len(names) != len(set(names)):
+            problems.append("a signal may be listed once only")
+        for _, params in self.signals:
+            problems += params.problems()
+        missing = sorted(self.codes() - set(self.reasons))
         if missing:
             problems.append(f"reason texts missing for {missing}")
         if problems:
             raise ModelError(f"scoring model {self.version}: " + "; ".join(problems))
 
 
-#: Every reason code the engine can emit; the model must give each a text in zh and en.
-REASON_CODES = frozenset(
-    {
-        "BASE",
-        "AGE",
-        "SHOPS",
-        "CONTACT",
-        "LICENCE",
-        "VIOLATION",
-        "PLEDGE_IN_FORCE",
-        "PLEDGE_KEPT",
-        "PLEDGE_BREACHED",
-        "COMMENDATION",
-        "HARD_SERIOUS_LIST",
-        "HARD_INACTIVE",
-        "HARD_SERIOUS_VIOLATION",
-    }
-)
+#: Every reason code a registered signal can emit (and BASE).
+REASON_CODES = frozenset({"BASE"}).union(*(sig.codes for sig in REGISTRY.values()))
 
 
-def _sat(d: dict[str, Any]) -> Saturation:
-    return Saturation(int(d["cap"]), float(d["scale"]))
+def _signals(entries: list[dict[str, Any]]) -> tuple[tuple[Signal, Params], ...]:
+    out = []
+    for entry in entries:
+        name = entry["signal"]
+        if name not in REGISTRY:
+            raise ModelError(f"unknown signal {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        sig = REGISTRY[name]
+        out.append((sig, sig.parse({k: v for k, v in entry.items() if k != "signal"})))
+    return tuple(out)
+
+
+def _legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The signal list of a model published with one section per family (2026.1). The order
+    keeps its hard rules' order (the first of equal caps names the cut)."""
+    s, h = doc["signals"], doc["hard_rules"]
+    v, d = s["violations"], s["disclosure"]
+    return [
+        {"signal": "registration_age", **s["registration_age"]},
+        {"signal": "disclosure", "shops": d["shops"], "customer_service": d["customer_service"]},
+        {
+            "signal": "licence_display",
+            "points": d["licence_display"],
+            "clause": d["licence_clause"],
+            "category": d["licence_category"],
+            "lost_on": "any_breach",  # as published: a breach of any clause of the pledge
+        },
+        {
+            "signal": "violations",
+            "monthly_decay": v["monthly_decay"],
+            "groups": [{"tiers": v["tier_weights"], "cap": v["cap"], "scale": v["scale"]}],
+        },
+        {"signal": "pledges", **s["pledges"], "breaches": s["breaches"]},
+        {"signal": "commendations", **s["commendations"]},
+        {"signal": "serious_list", **h["serious_list"]},
+        {"signal": "registration_inactive", **h["registration_inactive"]},
+        {"signal": "serious_violation", **h["serious_violation"]},
+    ]
+
+
+def _words(entry: dict[str, Any], default: tuple[str, str]) -> tuple[str, str]:
+    if "zh" in entry or "en" in entry:
+        return (str(entry["zh"]), str(entry["en"]))
+    return default
 
 
 def _build(doc: dict[str, Any]) -> ScoringModel:
-    s = doc["signals"]
-    h = doc["hard_rules"]
+    entries = doc["signals"]
+    signals = _signals(_legacy(doc) if isinstance(entries, dict) else entries)
+    grades = doc["grades"]
+    tiers = doc.get("tiers", {})
     return ScoringModel(
         version=str(doc["version"]),
         published_on=date.fromisoformat(doc["published_on"]),
         title=doc["title"],
         title_en=doc["title_en"],
         base=int(doc["base"]),
-        age_points_per_year=int(s["registration_age"]["points_per_year"]),
-        age_max_years=int(s["registration_age"]["max_years"]),
-        shops_points=int(s["disclosure"]["shops"]),
-        contact_points=int(s["disclosure"]["customer_service"]),
-        licence_points=int(s["disclosure"]["licence_display"]),
-        licence_clause=str(s["disclosure"]["licence_clause"]),
-        licence_category=str(s["disclosure"]["licence_category"]),
-        violation_family=_sat(s["violations"]),
-        tier_weights=MappingProxyType(
-            {k: float(v) for k, v in s["violations"]["tier_weights"].items()}
+        signals=signals,
+        grade_floors=tuple((g["grade"], int(g["min_score"])) for g in grades),
+        grade_words=MappingProxyType(
+            {g["grade"]: _words(g, GRADE_WORDS.get(g["grade"], (g["grade"],) * 2)) for g in grades}
         ),
-        monthly_decay=float(s["violations"]["monthly_decay"]),
-        pledge_family=_sat(s["pledges"]),
-        pledge_type_weights=MappingProxyType(
-            {k: float(v) for k, v in s["pledges"]["type_weights"].items()}
+        tier_words=MappingProxyType(
+            {t: _words(tiers.get(t, {}), words) for t, words in TIER_WORDS.items()}
         ),
-        in_force_weight=float(s["pledges"]["in_force_weight"]),
-        kept_weight=float(s["pledges"]["kept_weight"]),
-        kept_months=int(s["pledges"]["kept_months"]),
-        breach_family=_sat(s["breaches"]),
-        commendation_family=_sat(s["commendations"]),
-        serious_list_rule=HardRule("HARD_SERIOUS_LIST", int(h["serious_list"]["max_score"])),
-        inactive_rule=HardRule("HARD_INACTIVE", int(h["registration_inactive"]["max_score"])),
-        inactive_statuses=frozenset(h["registration_inactive"]["statuses"]),
-        serious_violation_rule=HardRule(
-            "HARD_SERIOUS_VIOLATION", int(h["serious_violation"]["max_score"])
-        ),
-        grade_floors=tuple((g["grade"], int(g["min_score"])) for g in doc["grades"]),
         reasons=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in doc["reasons"].items()}),
         changelog=tuple(doc.get("changelog", ())),
     )

@@ -115,19 +115,22 @@ def actions(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> list[Ac
         out.append(
             Action("REPAIR", v.id, v.ref, day, after.score, after.grade, after.score - before.score)
         )
+    pledge_params = model.params("pledges")
+    licence = model.params("licence_display")
     in_force = [
         p
         for p in facts.pledges
         if p.current_on(as_of)
         and p.valid_from <= as_of <= p.valid_until
-        and model.pledge_type_weights.get(p.type, 1.0) > 0
+        and pledge_params is not None
+        and pledge_params.counts(p.type)
     ]
     if not in_force:
         pledge = PledgeFact(
             "new",
             "new",
             "voluntary_public",
-            (model.licence_clause,),
+            (licence.clause,) if licence is not None else (),
             as_of,
             as_of,
             add_months(as_of, 12),

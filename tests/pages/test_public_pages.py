@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from credit import clock, uscc
 from credit.extensions import db
+from credit.ratings.catalog import catalog
 from credit.reports.models import CreditReport
 from credit.violations import registry
 from search.documents import SPECS
@@ -327,7 +328,7 @@ def test_report_is_printable_with_number_qr_and_verify_link(client, record) -> N
     assert r.status_code == 200
     html = _html(r)
     number = _report_no(html)
-    assert "企业信用报告" in html and "生成时间" in html and "2026.1" in html
+    assert "企业信用报告" in html and "生成时间" in html and catalog().current in html
     assert f"/verify/{number}" in html
     assert 'src="data:image/svg+xml' in html  # the QR code, allowed by img-src data:
     assert "另存为 PDF" in html and "/assets/report.js" in html

@@ -11,6 +11,7 @@ from credit import changes, clock
 from credit.enterprises.models import Enterprise
 from credit.extensions import db
 from credit.identity import SYSTEM
+from credit.ratings.catalog import catalog
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.ratings.service import sweep_stale_ratings
 from search.documents import ENTERPRISES
@@ -77,7 +78,8 @@ def test_a_violation_is_in_the_rating_and_in_search_when_the_request_returns(
     history = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/rating/history").get_json()
     assert [h["score"] for h in history["items"][:2]] == [after["score"], before["score"]]
     assert all(
-        h["model_version"] == "2026.1" and len(h["inputs_digest"]) == 64 for h in history["items"]
+        h["model_version"] == catalog().current and len(h["inputs_digest"]) == 64
+        for h in history["items"]
     )
 
 
@@ -156,7 +158,7 @@ def test_bad_replay_arguments_are_field_errors(client, parties) -> None:
 
 def test_models_are_listed_with_their_changelog(client) -> None:
     models = client.get("/api/v1/rating-models").get_json()
-    assert [m["version"] for m in models if m["current"]] == ["2026.1"]
+    assert [m["version"] for m in models if m["current"]] == [catalog().current]
     assert all(m["changelog"] for m in models)
 
 

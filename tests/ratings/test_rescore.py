@@ -81,4 +81,4 @@ def test_rescore_one_and_bad_arguments(app_ctx, parties) -> None:
 
 def test_models_command_lists_the_catalog(app_ctx, two_models) -> None:
     out = _cli(app_ctx, "ratings", "models").output
-    assert "* 2026.1" in out and "  2027.1" in out
+    assert f"* {catalog.catalog().current}" in out and "  2027.1" in out
