@@ -61,7 +61,9 @@ class ObjectionSchema(Schema):
     due_date = fields.Date()
     extended_days = fields.Integer()
     extension_reason = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "pending | upheld | rejected"})
+    status = fields.String(
+        metadata={"description": "pending | upheld | rejected | closed (record revoked)"}
+    )
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 
@@ -73,7 +75,9 @@ class RepairSchema(Schema):
     statement = fields.String()
     filed_at = fields.DateTime()
     due_date = fields.Date()
-    status = fields.String(metadata={"description": "pending | approved | rejected"})
+    status = fields.String(
+        metadata={"description": "pending | approved | rejected | closed (record revoked)"}
+    )
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 
@@ -88,7 +92,7 @@ class QueueArgs(Schema):
 
     status = Text(
         load_default="pending",
-        validate=validate.OneOf(["pending", "upheld", "rejected", "approved"]),
+        validate=validate.OneOf(["pending", "upheld", "rejected", "approved", "closed"]),
     )
 
 

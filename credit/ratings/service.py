@@ -33,6 +33,7 @@ from credit.permissions import (
     can_read_public,
     require,
 )
+from credit.ratings import catalog as catalog_module
 from credit.ratings import texts
 from credit.ratings.batch import read_and_score, run_parallel, write_unless_changed
 from credit.ratings.catalog import catalog
@@ -40,9 +41,9 @@ from credit.ratings.facts import Selection, load_facts
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.ratings.store import Stats, lock_ratings, rescore
 from credit.scoring.engine import Contribution, rate
-from credit.scoring.model import ScoringModel
+from credit.scoring.model import ModelError, ScoringModel
 from credit.scoring.outlook import actions, outlook
-from credit.uow import run_after_commit_hooks, transaction_memo, unit_of_work
+from credit.uow import UnitOfWork, run_after_commit_hooks, transaction_memo, unit_of_work
 from credit.violations.models import SeriousListEntry, Violation
 
 log = logging.getLogger(__name__)
@@ -332,6 +333,28 @@ def list_models(identity: Identity) -> list[dict[str, Any]]:
         }
         for m in sorted(cat.models.values(), key=lambda m: m.published_on)
     ]
+
+
+def publish_model(
+    identity: Identity, uow: UnitOfWork, document: bytes, make_current: bool = True
+) -> ScoringModel:
+    """Publish a new model version into the database catalog: validated, immutable (its
+    SHA-256 is stored and checked on every load), and in use in every running process at its
+    next transaction. Firms are re-rated with it by ``rescore_enterprises`` (or as their
+    records change, since every rating uses the current model)."""
+    require(can_manage_registry(identity))
+    try:
+        return catalog_module.publish_to_database(
+            uow.session,
+            document,
+            make_current=make_current,
+            published_by=identity.subject,
+            now=clock.now(),
+        )
+    except (ModelError, ValueError) as exc:
+        raise ValidationFailed(
+            "评分模型无效 / invalid scoring model", [FieldError("file", str(exc), "invalid")]
+        ) from None
 
 
 def rescore_enterprises(

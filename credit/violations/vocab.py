@@ -25,12 +25,28 @@ TIERS: dict[str, tuple[str, str]] = {
 
 PENALTY_TYPES: dict[str, tuple[str, str]] = {
     "warning": ("警告", "warning"),
+    "criticism": ("通报批评", "circulated criticism"),
     "fine": ("罚款", "fine"),
     "confiscation": ("没收违法所得、没收非法财物", "confiscation"),
     "suspension": ("暂扣许可证件、降低资质等级", "licence suspension"),
     "restriction": ("限制开展生产经营活动、责令停产停业", "business restriction"),
     "revocation": ("吊销许可证件", "licence revocation"),
     "other": ("其他", "other"),
+}
+
+#: Whether a penalty type carries an amount (元): a fine must, confiscation and "other" may,
+#: the rest cannot. 行政处罚法 (2021) Art. 9 sorts penalties into kinds: (一) 警告、通报批评
+#: are reputational, (二) 罚款、没收 are of money, (三)(四) act on licences and business;
+#: only a kind of money has a sum.
+PENALTY_AMOUNT: dict[str, str] = {
+    "warning": "forbidden",
+    "criticism": "forbidden",
+    "fine": "required",
+    "confiscation": "optional",
+    "suspension": "forbidden",
+    "restriction": "forbidden",
+    "revocation": "forbidden",
+    "other": "optional",
 }
 
 STATUSES: dict[str, tuple[str, str]] = {

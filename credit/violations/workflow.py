@@ -21,7 +21,7 @@ from credit.permissions import is_owner, require
 from credit.pledges.models import Pledge
 from credit.uow import UnitOfWork
 from credit.violations.models import Objection, RepairApplication, Violation
-from credit.violations.service import ENTITY, get_violation, lift_breaches
+from credit.violations.service import ENTITY, get_violation, lift_breaches, settle_revoked
 
 OBJECTION_WORKDAYS = 5
 REPAIR_WORKDAYS = 3
@@ -36,10 +36,17 @@ def file_objection(
 ) -> Objection:
     v = get_violation(identity, violation_id)
     require(is_owner(identity, v.enterprise), "只能对本企业的记录提出异议")
+    _lock(v)
     if v.status != "active":
         raise Conflict("该记录已撤销或已修复，无需异议")
     if v.objection_pending:
         raise Conflict("该记录已有正在处理的异议")
+    open_repair = _pending(RepairApplication, v.id)
+    if open_repair is not None:
+        raise Conflict(
+            f"该记录已有正在审核的信用修复申请 {open_repair}，修复申请办结前不能提出异议 / the "
+            f"record has a pending repair application {open_repair}: object once it is decided"
+        )
     today = clock.today()
     objection = Objection(
         violation_id=v.id,
@@ -56,6 +63,20 @@ def file_objection(
     uow.record("objection", objection.id, objection.version)
     uow.record(ENTITY, v.id, v.version)
     return objection
+
+
+def _lock(v: Violation) -> None:
+    """Lock the record's row (PostgreSQL) and re-read its state, so an objection and a
+    repair application filed at the same moment cannot both find the other absent."""
+    db.session.execute(sa.select(Violation.id).where(Violation.id == v.id).with_for_update())
+    db.session.refresh(v, ["status", "objection_pending", "version"])
+
+
+def _pending(model: type, violation_id: str) -> str | None:
+    """The id of the record's pending objection or repair application, if any."""
+    return db.session.scalar(
+        sa.select(model.id).where(model.violation_id == violation_id, model.status == "pending")
+    )
 
 
 def _get(model: type, identity: Identity, item_id: str) -> Any:
@@ -94,6 +115,7 @@ def decide_objection(
     if upheld:
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
         lift_breaches(uow, v)
+        settle_revoked(identity, uow, v)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     uow.record(ENTITY, v.id, v.version)
@@ -130,10 +152,17 @@ def apply_for_repair(
     """Once the minimum period has passed, with a published repair pledge (信用修复型)."""
     v = get_violation(identity, violation_id)
     require(is_owner(identity, v.enterprise), "只能为本企业的记录申请修复")
+    _lock(v)
     today = clock.today()
     errors = []
     if v.status != "active":
         raise Conflict("该记录已撤销或已修复")
+    if v.objection_pending:
+        objection = _pending(Objection, v.id)
+        raise Conflict(
+            f"该记录的异议 {objection} 正在处理，异议办结前不能申请信用修复 / the record's "
+            f"objection {objection} is pending: apply for repair once it is decided"
+        )
     if today < v.repairable_from:
         errors.append(
             FieldError("violation", f"最早可于 {v.repairable_from} 申请修复", "too_early")
