@@ -107,8 +107,7 @@ def seed_templates(identity: Identity, uow: UnitOfWork) -> list[PledgeTemplate]:
         ):
             continue
         clauses = [
-            {"code": c, "text": t, "text_en": e, "required": r, "breaking_categories": cats}
-            for c, t, e, r, cats in seed["clauses"]
+            {"code": c, "text": t, "text_en": e, "required": r} for c, t, e, r in seed["clauses"]
         ]
         template = create_template(identity, uow, {**seed, "clauses": clauses})
         created.append(publish_template(identity, uow, template.id))

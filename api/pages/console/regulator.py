@@ -3,6 +3,7 @@ correct or revoke it, the objection and repair queues with due dates, commendati
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -11,12 +12,13 @@ from marshmallow import ValidationError as MaValidationError
 from api.auth import current_identity
 from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
-from credit import clock
+from credit import clock, dates
 from credit.errors import NotFound, ValidationFailed
 from credit.pledges import service as pledges
+from credit.pledges.versions import pledge_in_force_on
 from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
-from credit.violations import registry, workflow
+from credit.violations import breaches, registry, workflow
 from credit.violations import service as violations
 from credit.violations.schemas import RevocationSchema, ViolationInputSchema
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
@@ -85,31 +87,59 @@ def regulator_home():
 
 
 # -- recording a violation ------------------------------------------------------------------
-def _clause_choices(uscc: str) -> list[dict[str, Any]]:
-    """The firm's published pledges valid today and their clauses (the clause picker)."""
-    today = clock.today()
+# Two steps: the firm, the category and the day of the conduct first, so that the clause
+# picker offers only what may be named: the clauses the breach table lets the category
+# breach, of the pledge versions in force on the conduct date; the pledges' other clauses
+# sit apart and need a stated reason.
+def _clause_choices(uscc: str, category: str, conduct: date) -> list[dict[str, Any]]:
     out = []
     for p in pledges.list_enterprise_pledges(current_identity(), uscc):
-        if p.status != "published" or not p.valid_from <= today <= p.valid_until:
+        if not pledge_in_force_on(p, conduct):
             continue
+        clauses = [c for c in p.template.clauses if c["code"] in p.clauses]
         out.append(
-            {"pledge": p, "clauses": [c for c in p.template.clauses if c["code"] in p.clauses]}
+            {
+                "pledge": p,
+                "clauses": [c for c in clauses if breaches.may_breach(category, c["code"])],
+                "others": [c for c in clauses if not breaches.may_breach(category, c["code"])],
+            }
         )
     return out
 
 
-def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 200):
-    identity = current_identity()
-    firm, choices = None, []
-    uscc = (values.get("uscc") or "").strip().upper()
-    if uscc and "uscc" not in errors:
-        try:
-            from credit.enterprises import service as enterprises
+def _first_step(values: dict[str, Any]) -> tuple[Any, date | None, forms.Errors]:
+    """The firm and the conduct date of step one, or the errors that keep the user there."""
+    from credit.enterprises import service as enterprises
 
-            firm = enterprises.get_enterprise(identity, uscc)
-            choices = _clause_choices(firm.uscc)
-        except (ValidationFailed, NotFound) as exc:
-            errors = {**errors, "uscc": [exc.detail]}
+    errors: forms.Errors = {}
+    firm = None
+    uscc = (values.get("uscc") or "").strip().upper()
+    try:
+        firm = enterprises.get_enterprise(current_identity(), uscc)
+    except (ValidationFailed, NotFound) as exc:
+        errors["uscc"] = [exc.detail]
+    if values.get("category") not in CATEGORIES:
+        errors["category"] = ["请选择违法类别 (choose the category)"]
+    conduct = None
+    try:
+        conduct = date.fromisoformat(values.get("conduct_date") or clock.today().isoformat())
+        problem = dates.DECISION.problem(conduct)
+        if problem:
+            errors["conduct_date"] = [problem]
+            conduct = None
+    except ValueError:
+        errors["conduct_date"] = [dates.INVALID_DATE]
+    return firm, conduct, errors
+
+
+def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 200):
+    firm, choices = None, []
+    if values.get("uscc"):
+        firm, conduct, step_errors = _first_step(values)
+        if step_errors:
+            firm, errors = None, {**step_errors, **errors}
+        else:
+            choices = _clause_choices(firm.uscc, values["category"], conduct)
     return render_template(
         "console/violation_form.html",
         values=values,
@@ -123,27 +153,47 @@ def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 
 @bp.get("/regulator/violations/new")
 @console_view("violations:write", REGULATOR)
 def violation_new():
-    uscc = request.args.get("uscc", "").strip().upper()
-    return _violation_form(
-        {
-            "uscc": uscc,
-            "breached": [],
-            "penalty_type": "fine",
-            "decision_date": clock.today().isoformat(),
-        },
-        {},
-    )
+    values = {
+        "uscc": request.args.get("uscc", "").strip().upper(),
+        "category": request.args.get("category", ""),
+        "conduct_date": request.args.get("conduct_date") or clock.today().isoformat(),
+        "breached": [],
+        "breached_other": [],
+        "penalty_type": "fine",
+        "decision_date": clock.today().isoformat(),
+    }
+    if "category" not in request.args:  # a link naming the firm only: step one, no errors
+        return render_template(
+            "console/violation_form.html",
+            values=values,
+            errors={},
+            firm=None,
+            choices=[],
+            **_vocab(),
+        )
+    return _violation_form(values, {})
 
 
 @bp.post("/regulator/violations/new")
 @console_view("violations:write", REGULATOR)
 def violation_create():
-    typed = forms.values(VIOLATION_TEXT, ["breached"])
+    typed = forms.values(
+        (*VIOLATION_TEXT, "conduct_date", "breach_reason"), ["breached", "breached_other"]
+    )
     typed["uscc"] = typed["uscc"].strip().upper()
-    data = {k: typed[k].strip() for k in VIOLATION_TEXT}
+    data = {k: typed[k].strip() for k in (*VIOLATION_TEXT, "conduct_date")}
+    reason = typed["breach_reason"].strip()
     data["breached_clauses"] = [
         {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
         for item in typed["breached"]
+        if ":" in item
+    ] + [
+        {
+            "pledge_id": item.split(":", 1)[0],
+            "clause": item.split(":", 1)[1],
+            **({"breach_reason": reason} if reason else {}),
+        }
+        for item in typed["breached_other"]
         if ":" in item
     ]
     try:
@@ -151,7 +201,10 @@ def violation_create():
         with unit_of_work() as uow:
             v = violations.record_violation(current_identity(), uow, loaded)
     except MaValidationError as exc:
-        return _violation_form(typed, forms.from_marshmallow(exc), 400)
+        errors = forms.from_marshmallow(exc)
+        if "breached_clauses" in errors:
+            errors["breached"] = errors.pop("breached_clauses")
+        return _violation_form(typed, errors, 400)
     except ValidationFailed as exc:
         errors = forms.from_domain(exc)
         if "breached_clauses" in errors:
