@@ -167,13 +167,13 @@ def revoke_violation(
     v.status, v.revoked_at, v.revocation_reason = "revoked", now, reason
     uow.subject = (ENTITY, v.id)  # the pledges it breached are recorded first
     lift_breaches(uow, v)
-    settle_revoked(identity, uow, v)
+    settle_revoked(uow, v, identity.subject)
     uow.session.flush()
     uow.record(ENTITY, v.id, v.version)
     return v
 
 
-def settle_revoked(identity: Identity, uow: UnitOfWork, v: Violation) -> None:
+def settle_revoked(uow: UnitOfWork, v: Violation, by: str) -> None:
     """What a revocation ends, in the same unit of work: a pending objection or repair
     application is closed with a stated outcome (it leaves the queue: nothing is left to
     decide), and a serious-list listing that rests on the record is removed, as 《市场监督管理
@@ -195,7 +195,7 @@ def settle_revoked(identity: Identity, uow: UnitOfWork, v: Violation) -> None:
             case.status = "closed"
             case.decision_reason, case.decided_by, case.decided_at = (
                 outcome,
-                identity.subject,
+                by,
                 now,
             )
             uow.session.flush()
@@ -207,7 +207,7 @@ def settle_revoked(identity: Identity, uow: UnitOfWork, v: Violation) -> None:
         )
     ).all()
     for entry in listings:
-        entry.removed_at, entry.removed_on, entry.removed_by = now, revoked_on, identity.subject
+        entry.removed_at, entry.removed_on, entry.removed_by = now, revoked_on, by
         entry.removal_ground = "basis_revoked"
         entry.removal_reason = (
             f"列入所依据的记录 {v.decision_number} 已撤销 / the record it rests on was revoked"

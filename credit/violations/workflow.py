@@ -115,7 +115,7 @@ def decide_objection(
     if upheld:
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
         lift_breaches(uow, v)
-        settle_revoked(identity, uow, v)
+        settle_revoked(uow, v, identity.subject)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     uow.record(ENTITY, v.id, v.version)

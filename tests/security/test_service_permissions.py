@@ -99,6 +99,7 @@ DENIED = {
     "pledges.grant_mandates": {"platform_code": "x", "merchant_codes": []},
     "pledges.expire_due_pledges": {},
     "violations.end_due_publicity": {},
+    "ratings.publish_model": {"document": b"{}"},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
@@ -138,6 +139,8 @@ OBJECT_LEVEL = {
     "workflow.extend_objection",
     "registry.correct_violation",
     "registry.list_on_serious_list",
+    "registry.remove_from_serious_list",
+    "registry.list_authority_listings",
     "registry.commend",
     "registry.statistics",
     "enterprises.get_own_enterprise",

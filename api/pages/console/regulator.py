@@ -20,7 +20,12 @@ from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
 from credit.violations import breaches, registry, workflow
 from credit.violations import service as violations
-from credit.violations.schemas import RevocationSchema, ViolationInputSchema
+from credit.violations.schemas import (
+    REMOVAL_GROUNDS,
+    RevocationSchema,
+    SeriousListRemovalSchema,
+    ViolationInputSchema,
+)
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
 REGULATOR = "regulator"
@@ -440,3 +445,48 @@ def commendation_create():
         )
     )
     return redirect(url_for("console.regulator_home"))
+
+
+# -- the serious list: early removal (移出) -----------------------------------------------------
+def _listings_page(
+    values: dict[str, Any] | None = None,
+    errors: forms.Errors | None = None,
+    entry_id: str | None = None,
+    status: int = 200,
+):
+    identity = current_identity()
+    return render_template(
+        "console/serious_list.html",
+        entries=registry.list_authority_listings(identity),
+        grounds=REMOVAL_GROUNDS,
+        values=values or {"removed_on": clock.today().isoformat()},
+        errors=errors or {},
+        entry_id=entry_id,
+        **_vocab(),
+    ), status
+
+
+@bp.get("/regulator/serious-list")
+@console_view("violations:write", REGULATOR)
+def serious_list():
+    return _listings_page()
+
+
+@bp.post("/regulator/serious-list/<entry_id>/remove")
+@console_view("violations:write", REGULATOR)
+def serious_list_remove(entry_id: str):
+    typed = forms.values(["ground", "removed_on", "reason"])
+    try:
+        body = forms.load(SeriousListRemovalSchema(), {k: v.strip() for k, v in typed.items()})
+        with unit_of_work() as uow:
+            entry = registry.remove_from_serious_list(current_identity(), uow, entry_id, body)
+    except forms.INVALID as exc:
+        return _listings_page(typed, forms.errors_of(exc), entry_id, 400)
+    flash(
+        (
+            "notice",
+            f"已移出严重失信主体名单：{entry.enterprise.name}（评价与检索随即更新）",
+            f"Removed from the serious list: {entry.enterprise.name} (rating and search follow)",
+        )
+    )
+    return redirect(url_for("console.serious_list"))
