@@ -153,9 +153,13 @@ def list_on_serious_list(
         )
     )
     if existing:
-        raise Conflict(
+        message = (
             f"该经营者已因同一依据列入严重失信主体名单（{existing}），名单有效期内不重复列入 / "
             f"already listed on the same basis ({existing}) while that listing is in force"
+        )
+        raise Conflict(
+            message,
+            [FieldError("violation_id" if basis else "legal_basis", message, "duplicate")],
         )
     entry = SeriousListEntry(
         enterprise_id=enterprise.id,
@@ -292,10 +296,11 @@ def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commen
         )
     )
     if existing:
-        raise Conflict(
+        message = (
             f"该经营者已获“{data['title']}”且仍在有效期内（{existing}），不重复录入 / the firm "
             f"already holds this title ({existing}) and it is still valid"
         )
+        raise Conflict(message, [FieldError("title", message, "duplicate")])
     item = Commendation(
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,

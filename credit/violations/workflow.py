@@ -43,10 +43,11 @@ def file_objection(
         raise Conflict("该记录已有正在处理的异议")
     open_repair = _pending(RepairApplication, v.id)
     if open_repair is not None:
-        raise Conflict(
+        message = (
             f"该记录已有正在审核的信用修复申请 {open_repair}，修复申请办结前不能提出异议 / the "
             f"record has a pending repair application {open_repair}: object once it is decided"
         )
+        raise Conflict(message, [FieldError("violation", message, "repair_pending", "path")])
     today = clock.today()
     objection = Objection(
         violation_id=v.id,
@@ -159,10 +160,11 @@ def apply_for_repair(
         raise Conflict("该记录已撤销或已修复")
     if v.objection_pending:
         objection = _pending(Objection, v.id)
-        raise Conflict(
+        message = (
             f"该记录的异议 {objection} 正在处理，异议办结前不能申请信用修复 / the record's "
             f"objection {objection} is pending: apply for repair once it is decided"
         )
+        raise Conflict(message, [FieldError("violation", message, "objection_pending", "path")])
     if today < v.repairable_from:
         errors.append(
             FieldError("violation", f"最早可于 {v.repairable_from} 申请修复", "too_early")
