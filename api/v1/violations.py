@@ -165,16 +165,16 @@ def serious_list(body: dict[str, Any]) -> Any:
         return registry.list_on_serious_list(current_identity(), uow, body)
 
 
-@blp.route("/serious-list/<string:entry_id>/removal", methods=["POST"])
+@blp.route("/serious-list/<string:item_id>/removal", methods=["POST"])
 @require_scope("violations:write")
 @idempotent
 @blp.arguments(SeriousListRemovalSchema)
 @blp.response(200, StandingItemSchema)
-def serious_list_removal(body: dict[str, Any], entry_id: str) -> Any:
+def serious_list_removal(body: dict[str, Any], item_id: str) -> Any:
     """移出严重失信主体名单（列入机关；信用修复须列入满一年）/ Remove a listing early
     (the listing authority; after repair, at least a year on the list)"""
     with unit_of_work() as uow:
-        return registry.remove_from_serious_list(current_identity(), uow, entry_id, body)
+        return registry.remove_from_serious_list(current_identity(), uow, item_id, body)
 
 
 @blp.route("/commendations", methods=["POST"])

@@ -157,6 +157,9 @@ def publish_to_database(
         if make_current:
             state.current = model.version
     session.flush()
+    from credit.uow import transaction_memo
+
+    transaction_memo(_STAMP_MEMO, session).clear()  # this transaction sees it too
     return model
 
 

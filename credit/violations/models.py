@@ -199,10 +199,6 @@ class SeriousListEntry(db.Model):
     removal_reason: Mapped[str | None] = mapped_column(sa.Text)
     removed_by: Mapped[str | None] = mapped_column(sa.String(100))
 
-    def in_force(self, today: date) -> bool:
-        """Listed on ``today``: listed, not past its end, not removed early."""
-        return self.removed_at is None and self.listed_on <= today < self.remove_on
-
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     authority: Mapped[Authority] = relationship(lazy="joined")
 

@@ -365,8 +365,16 @@ def _rating(client, uscc: str) -> dict:
     return client.get(f"/api/v1/enterprises/{uscc}/rating").get_json()
 
 
+def _search_score(app, client, uscc: str) -> int:
+    from search.documents import ENTERPRISES
+
+    app.extensions["credit.search"].refresh(ENTERPRISES)
+    items = client.get("/api/v1/search", query_string={"q": uscc}).get_json()["items"]
+    return next(i["credit_score"] for i in items if i["uscc"] == uscc)
+
+
 def test_early_removal_after_repair_needs_a_year_and_the_rating_follows(
-    client, parties, reg_in, reg_out
+    app_ctx, client, parties, reg_in, reg_out
 ) -> None:
     listed_on = TODAY() - timedelta(days=400)
     entry = client.post(
@@ -389,7 +397,9 @@ def test_early_removal_after_repair_needs_a_year_and_the_rating_follows(
     assert r.get_json()["removal_ground"] == "credit_repair"
     assert r.get_json()["removed_on"] == TODAY().isoformat()
     assert client.post(url, json=body, headers=reg_in).status_code == 409
-    assert "HARD_SERIOUS_LIST" not in _rating(client, parties.owner_uscc)["hard_rules"]
+    after = _rating(client, parties.owner_uscc)
+    assert "HARD_SERIOUS_LIST" not in after["hard_rules"]
+    assert _search_score(app_ctx, client, parties.owner_uscc) == after["score"]  # search too
     standing = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/standing").get_json()
     assert standing["serious_list"] == []
 

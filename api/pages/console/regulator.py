@@ -472,16 +472,16 @@ def serious_list():
     return _listings_page()
 
 
-@bp.post("/regulator/serious-list/<entry_id>/remove")
+@bp.post("/regulator/serious-list/<item_id>/remove")
 @console_view("violations:write", REGULATOR)
-def serious_list_remove(entry_id: str):
+def serious_list_remove(item_id: str):
     typed = forms.values(["ground", "removed_on", "reason"])
     try:
         body = forms.load(SeriousListRemovalSchema(), {k: v.strip() for k, v in typed.items()})
         with unit_of_work() as uow:
-            entry = registry.remove_from_serious_list(current_identity(), uow, entry_id, body)
+            entry = registry.remove_from_serious_list(current_identity(), uow, item_id, body)
     except forms.INVALID as exc:
-        return _listings_page(typed, forms.errors_of(exc), entry_id, 400)
+        return _listings_page(typed, forms.errors_of(exc), item_id, 400)
     flash(
         (
             "notice",
