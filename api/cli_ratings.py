@@ -20,6 +20,7 @@ from credit.identity import SYSTEM
 from credit.ratings import catalog
 from credit.ratings import service as ratings
 from credit.scoring.model import ModelError
+from credit.uow import unit_of_work
 
 
 @click.command("rescore")
@@ -102,13 +103,37 @@ def models_cmd() -> None:
 @ratings_cli.command("publish-model")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--not-current", is_flag=True, help="Publish without making it current.")
+@click.option(
+    "--to-directory",
+    is_flag=True,
+    help="Write it into the models directory instead (a catalog shipped with the code; "
+    "running servers use it only after a restart).",
+)
 @with_appcontext
-def publish_model_cmd(file: Path, not_current: bool) -> None:
-    """Validate FILE and add it to the catalog as a new, immutable version; then run
-    ``credit rescore --all``."""
-    directory = Path(current_app.config["CREDIT_SCORING_MODELS_DIR"] or catalog.PACKAGED)
-    try:
-        model = catalog.publish(directory, file, make_current=not not_current)
-    except (ModelError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps({"published": model.version, "current": not not_current}))
+def publish_model_cmd(file: Path, not_current: bool, to_directory: bool) -> None:
+    """Validate FILE and publish it as a new, immutable version. It is stored in the
+    database, so every running server uses it at once (no restart); then run
+    ``credit rescore --all`` to re-rate every firm with it."""
+    if to_directory:
+        directory = Path(current_app.config["CREDIT_SCORING_MODELS_DIR"] or catalog.PACKAGED)
+        try:
+            model = catalog.publish(directory, file, make_current=not not_current)
+        except (ModelError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        try:
+            with unit_of_work() as uow:
+                model = ratings.publish_model(
+                    SYSTEM, uow, file.read_bytes(), make_current=not not_current
+                )
+        except DomainError as exc:
+            raise click.ClickException(" ".join(e.message for e in exc.errors) or exc.detail)
+    click.echo(
+        json.dumps(
+            {
+                "published": model.version,
+                "current": not not_current,
+                "where": "directory" if to_directory else "database",
+            }
+        )
+    )

@@ -39,11 +39,12 @@ _OUTBOX_LOCK_KEY = 7_320_000
 _MEMOS = "credit.transaction_memos"
 
 
-def transaction_memo(name: str) -> dict:
-    """A dict of ``db.session`` that lives until its transaction ends (commit or rollback):
-    for reads one request repeats (a page asks several services about one firm), never
-    seen by another transaction."""
-    return db.session.info.setdefault(_MEMOS, {}).setdefault(name, {})
+def transaction_memo(name: str, session: Session | None = None) -> dict:
+    """A dict of ``session`` (default ``db.session``) that lives until its transaction ends
+    (commit or rollback): for reads one request repeats (a page asks several services about
+    one firm), never seen by another transaction."""
+    session = db.session if session is None else session
+    return session.info.setdefault(_MEMOS, {}).setdefault(name, {})
 
 
 @sa.event.listens_for(Session, "after_commit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_identity, optional_token
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, page_body
@@ -27,6 +27,41 @@ class ReplayArgs(Schema):
     )
     model = Text(
         metadata={"description": "已发布的评分模型版本，如 2026.1 / a published model version"}
+    )
+    view = Text(
+        validate=validate.OneOf(["legal", "recorded"]),
+        metadata={
+            "description": "重放视角（默认 legal）：legal 按规则当日应适用的情况（决定日期、"
+            "有效期）；recorded 当日平台已知并公示的情况（录入、公示、撤销的时间）/ replay view "
+            "(default legal): legal = what the rules say applied that day (decision and validity "
+            "dates); recorded = what was known and public that day (recording, publication and "
+            "revocation times)"
+        },
+    )
+
+
+class RecordBasisSchema(Schema):
+    kind = fields.String(
+        metadata={"description": "violation | pledge | serious_list | commendation"}
+    )
+    ref = fields.String(allow_none=True)
+    legal_date = fields.Date(
+        allow_none=True, metadata={"description": "决定、生效、列入或授予日期 / legal date"}
+    )
+    recorded_on = fields.Date(
+        allow_none=True, metadata={"description": "平台录入或公示之日 / recorded or published on"}
+    )
+    basis = fields.String(
+        metadata={
+            "description": "本视角计起的日期依据 / the date the view counts it from: "
+            "decision_date | recorded_at | in_force_from | published_at | listed_on | granted_on"
+        }
+    )
+    counted_from = fields.Date(allow_none=True)
+    known = fields.Boolean(
+        metadata={
+            "description": "当日是否计入本视角（recorded：当日是否已录入）/ in this view that day"
+        }
     )
 
 
@@ -89,6 +124,17 @@ class RatingSchema(Schema):
         },
     )
     families = fields.List(fields.Nested(FamilySchema))
+    view = fields.String(
+        metadata={"description": "published（已发布的评价）| legal | recorded（重放视角）"}
+    )
+    view_note = fields.String()
+    view_note_en = fields.String()
+    records = fields.List(
+        fields.Nested(RecordBasisSchema),
+        metadata={
+            "description": "重放时各记录的日期依据 / for a replay: how each record was dated"
+        },
+    )
 
 
 class RatingPageSchema(PageMetaSchema):
@@ -161,7 +207,9 @@ class ExplanationSchema(Schema):
 @blp.alt_response(404, description="未登记 / not registered")
 def get_rating(args: dict[str, Any], uscc: str) -> Any:
     """信用评价（等级、分数与加减分因素）/ Credit rating with its factors"""
-    return service.get_rating(current_identity(), uscc, args.get("as_of"), args.get("model"))
+    return service.get_rating(
+        current_identity(), uscc, args.get("as_of"), args.get("model"), args.get("view")
+    )
 
 
 @blp.route("/enterprises/<string:uscc>/rating/history", methods=["GET"])
@@ -180,7 +228,9 @@ def rating_history(args: dict[str, Any], uscc: str) -> Any:
 @blp.response(200, ExplanationSchema)
 def explain_rating(args: dict[str, Any], uscc: str) -> Any:
     """评价说明：各信号贡献、距上一等级、关键日期与可采取的措施 / Explanation"""
-    return service.explain_rating(current_identity(), uscc, args.get("as_of"), args.get("model"))
+    return service.explain_rating(
+        current_identity(), uscc, args.get("as_of"), args.get("model"), args.get("view")
+    )
 
 
 @blp.route("/rating-models", methods=["GET"])

@@ -19,6 +19,7 @@ from credit.violations.schemas import (
     CorrectionInputSchema,
     RevocationSchema,
     SeriousListInputSchema,
+    SeriousListRemovalSchema,
     ViolationInputSchema,
     ViolationSchema,
 )
@@ -113,6 +114,10 @@ class StandingItemSchema(Schema):
     remove_on = fields.Date()
     granted_on = fields.Date()
     valid_until = fields.Date()
+    violation_id = fields.String(allow_none=True)
+    removed_on = fields.Date(allow_none=True)
+    removal_ground = fields.String(allow_none=True)
+    removal_reason = fields.String(allow_none=True)
 
 
 class StandingSchema(Schema):
@@ -180,6 +185,18 @@ def serious_list(body: dict[str, Any]) -> Any:
     """列入严重失信主体名单 / Put on the serious dishonesty list"""
     with unit_of_work() as uow:
         return registry.list_on_serious_list(current_identity(), uow, body)
+
+
+@blp.route("/serious-list/<string:item_id>/removal", methods=["POST"])
+@require_scope("violations:write")
+@idempotent
+@blp.arguments(SeriousListRemovalSchema)
+@blp.response(200, StandingItemSchema)
+def serious_list_removal(body: dict[str, Any], item_id: str) -> Any:
+    """移出严重失信主体名单（列入机关；信用修复须列入满一年）/ Remove a listing early
+    (the listing authority; after repair, at least a year on the list)"""
+    with unit_of_work() as uow:
+        return registry.remove_from_serious_list(current_identity(), uow, item_id, body)
 
 
 @blp.route("/commendations", methods=["POST"])

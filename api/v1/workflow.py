@@ -72,7 +72,9 @@ class ObjectionSchema(Schema):
     )
     extended_days = fields.Integer()
     extension_reason = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "pending | upheld | rejected"})
+    status = fields.String(
+        metadata={"description": "pending | upheld | rejected | closed (record revoked)"}
+    )
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 
@@ -94,7 +96,9 @@ class RepairSchema(Schema):
         DeadlineSchema,
         metadata={"description": "期限详情：是否暂定、是否可知 / provisional or unknown"},
     )
-    status = fields.String(metadata={"description": "pending | approved | rejected"})
+    status = fields.String(
+        metadata={"description": "pending | approved | rejected | closed (record revoked)"}
+    )
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 
@@ -109,7 +113,7 @@ class QueueArgs(Schema):
 
     status = Text(
         load_default="pending",
-        validate=validate.OneOf(["pending", "upheld", "rejected", "approved"]),
+        validate=validate.OneOf(["pending", "upheld", "rejected", "approved", "closed"]),
     )
 
 

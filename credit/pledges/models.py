@@ -28,7 +28,8 @@ class PledgeTemplate(db.Model):
     title_en: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     preamble: Mapped[str] = mapped_column(sa.Text, nullable=False)
     preamble_en: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    #: [{"code", "text", "text_en", "required", "breaking_categories"}]
+    #: [{"code", "text", "text_en", "required"}]; which categories can breach a clause is
+    #: the platform's breach table (credit/data/breach_rules.json), not the template's.
     clauses: Mapped[list] = mapped_column(sa.JSON, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # draft | published
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

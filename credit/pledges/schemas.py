@@ -21,7 +21,6 @@ class ClauseSchema(Schema):
     text = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
     text_en = Text(required=True, multiline=True, validate=validate.Length(2, 1000))
     required = fields.Boolean(load_default=True)
-    breaking_categories = fields.List(Text(validate=validate.Length(1, 32)), load_default=list)
 
 
 class TemplateInputSchema(Schema):
@@ -45,6 +44,16 @@ class TemplateInputSchema(Schema):
             raise ValidationError("条款代码不能重复", "clauses")
 
 
+def _clause_out(clause: dict) -> dict:
+    """A template clause as published, with the categories the breach table lets breach it
+    (the table, not the stored template, is the source of truth)."""
+    from credit.violations.breaches import categories_for
+
+    out = {k: clause[k] for k in ("code", "text", "text_en", "required") if k in clause}
+    out["breaking_categories"] = categories_for(clause["code"])
+    return out
+
+
 class TemplateSchema(Schema):
     id = fields.String()
     code = fields.String()
@@ -55,7 +64,13 @@ class TemplateSchema(Schema):
     title_en = fields.String()
     preamble = fields.String()
     preamble_en = fields.String()
-    clauses = fields.List(fields.Dict())
+    clauses = fields.Function(
+        lambda t: [_clause_out(c) for c in t.clauses],
+        metadata={
+            "description": "breaking_categories: 可违反该条款的违法类别（平台违诺对照表）/ "
+            "the violation categories that can breach it (the platform's breach table)"
+        },
+    )
     status = fields.String()
     published_at = fields.DateTime(allow_none=True)
 

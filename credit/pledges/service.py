@@ -107,8 +107,7 @@ def seed_templates(identity: Identity, uow: UnitOfWork) -> list[PledgeTemplate]:
         ):
             continue
         clauses = [
-            {"code": c, "text": t, "text_en": e, "required": r, "breaking_categories": cats}
-            for c, t, e, r, cats in seed["clauses"]
+            {"code": c, "text": t, "text_en": e, "required": r} for c, t, e, r in seed["clauses"]
         ]
         template = create_template(identity, uow, {**seed, "clauses": clauses})
         created.append(publish_template(identity, uow, template.id))
@@ -531,9 +530,11 @@ def record_breach(
     violation_id: str,
     decided_on: date,
 ) -> Pledge:
-    """A published violation names this clause: the pledge is breached if it was valid on
-    the decision date (called by the violations workflow, as the system)."""
+    """A published violation names this clause: the pledge is breached if it was the
+    version in force on the day of the conduct (``decided_on``: the violation's conduct
+    date; called by the violations workflow, as the system)."""
     from credit.pledges.models import PledgeBreach
+    from credit.pledges.versions import pledge_in_force_on
 
     require(can_manage_registry(identity))
     pledge = db.session.get(Pledge, pledge_id)
@@ -541,10 +542,10 @@ def record_breach(
         raise NotFound("未找到该信用承诺")
     if clause_code not in pledge.clauses:
         raise ValidationFailed("该承诺不包含此条款", [FieldError("clause", clause_code)])
-    if not pledge.valid_from <= decided_on <= pledge.valid_until:
+    if not pledge_in_force_on(pledge, decided_on):
         raise ValidationFailed(
-            "违法行为认定之日承诺不在有效期内",
-            [FieldError("decision_date", decided_on.isoformat())],
+            "违法行为发生之日该承诺版本不在有效期内",
+            [FieldError("conduct_date", decided_on.isoformat())],
         )
     uow.session.add(
         PledgeBreach(

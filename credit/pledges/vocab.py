@@ -1,4 +1,8 @@
-"""Pledge types and the seed templates, as data."""
+"""Pledge types and the seed templates, as data.
+
+Which violation categories can breach which clause is not part of a template: it is one
+platform-wide table keyed by clause code (``credit/data/breach_rules.json``), read through
+``credit.violations.breaches``."""
 
 from __future__ import annotations
 
@@ -24,78 +28,67 @@ STANDARD_CLAUSES = [
         "所提交的材料真实、准确、完整。",
         "Materials submitted are true, accurate and complete.",
         True,
-        ["其他"],
     ),
     (
         "C02",
         "依法依规开展经营活动，依法办理市场主体登记。",
         "Operate lawfully and keep market-entity registration in order.",
         True,
-        ["其他"],
     ),
     (
         "C03",
         "不虚构交易、不编造用户评价、不刷单炒信。",
         "No fake transactions, fabricated reviews or fake orders.",
         True,
-        ["刷单炒信"],
     ),
     (
         "C04",
         "销售的商品或提供的服务真实合法，不售假、不销售假冒伪劣商品，不作虚假宣传。",
         "Genuine, lawful goods and services; no counterfeits; honest advertising.",
         True,
-        ["售假/假冒伪劣", "虚假宣传", "侵犯知识产权", "食品安全"],
     ),
     (
         "C05",
         "明码标价，不实施价格违法行为，不搭售商品或服务。",
         "Clear prices; no pricing violations; no tying.",
         True,
-        ["价格违法", "违规搭售"],
     ),
     (
         "C06",
         "履行七日无理由退货及售后服务义务，依法保护消费者权益。",
         "Honour 7-day returns and after-sales duties; protect consumer rights.",
         True,
-        ["侵害消费者权益"],
     ),
     (
         "C07",
         "依法收集、使用和保护个人信息。",
         "Collect, use and protect personal information lawfully.",
         True,
-        ["侵害个人信息"],
     ),
     (
         "C08",
         "在首页显著位置持续公示营业执照信息、行政许可信息（电子商务法第十五条）。",
         "Display licence information prominently (E-commerce Law Art. 15).",
         True,
-        ["未公示证照信息"],
     ),
-    ("C09", "不实施不正当竞争行为。", "No unfair competition.", True, ["不正当竞争"]),
+    ("C09", "不实施不正当竞争行为。", "No unfair competition.", True),
     (
         "C10",
         "自觉接受政府部门、行业组织、社会公众和新闻媒体的监督。",
         "Accept supervision by authorities, associations, the public and the press.",
         True,
-        [],
     ),
     (
         "C11",
         "违背承诺的，愿意依法承担相应责任，并同意将违诺信息记入信用记录、依法公开。",
         "If the pledge is broken, accept liability and its entry in the credit record.",
         True,
-        [],
     ),
     (
         "C12",
         "同意本承诺在江苏省电子商务信用公共服务平台公开。",
         "Consent to publish this pledge on the platform.",
         True,
-        [],
     ),
 ]
 
@@ -105,35 +98,30 @@ REPAIR_CLAUSES = [
         "已经纠正失信行为、消除不良影响。",
         "The dishonest conduct has been corrected and its effects removed.",
         True,
-        ["其他"],
     ),
     (
         "R02",
         "已经履行行政处罚等相关法定义务。",
         "All legal obligations (penalties etc.) have been met.",
         True,
-        ["其他"],
     ),
     (
         "R03",
         "所提交的信用修复申请材料真实、准确、完整。",
         "Repair application materials are true, accurate and complete.",
         True,
-        ["其他"],
     ),
     (
         "R04",
         "今后依法诚信经营，不再发生同类失信行为。",
         "Operate honestly from now on; the conduct will not recur.",
         True,
-        ["其他"],
     ),
     (
         "R05",
         "如违背承诺，愿意接受相应惩戒，并同意公开本承诺。",
         "Accept sanctions if this pledge is broken, and consent to publish it.",
         True,
-        [],
     ),
 ]
 

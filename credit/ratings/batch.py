@@ -34,7 +34,7 @@ def _init(url: str, models_dir: str, model_version: str, as_of: date) -> None:
 
     catalog.configure(models_dir)
     _worker["session"] = Session(sa.create_engine(url))
-    _worker["model"] = catalog.catalog().get(model_version)
+    _worker["model"] = catalog.catalog(_worker["session"]).get(model_version)
     _worker["as_of"] = as_of
 
 

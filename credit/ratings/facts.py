@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -307,3 +308,225 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         )
         for eid, code, status, registered, contact in ents
     }
+
+
+# -- replays in two views -------------------------------------------------------------------
+#: ``legal``: what the rules say applied on the day (decision dates, validity dates, the
+#: dates of removal decisions), whenever the platform learnt of them. ``recorded``: what was
+#: known and public on the day: only what the platform had recorded by then, counted from when
+#: it was recorded or published, with values as they stood then.
+VIEWS = ("legal", "recorded")
+DEFAULT_VIEW = "legal"
+
+
+@dataclass(frozen=True)
+class RecordBasis:
+    """How one record was placed in a replay: which of its dates the view counted it from."""
+
+    kind: str  # violation | pledge | serious_list | commendation
+    ref: str
+    legal_date: date  # decision date, in-force date, listing date, grant date
+    recorded_on: date | None  # when the platform recorded (or published) it
+    basis: (
+        str  # decision_date | recorded_at | in_force_from | published_at | listed_on | granted_on
+    )
+    counted_from: date | None
+    known: bool  # part of this view on the day (recorded view: recorded by then)
+
+
+def _amending(session: Session, enterprise_id: str) -> set[str]:
+    """Ids of pledge versions whose publication superseded an earlier version."""
+    return {
+        sid
+        for (sid,) in _rows(
+            session,
+            sa.select(Pledge.superseded_by_id).where(
+                Pledge.enterprise_id == enterprise_id, Pledge.superseded_by_id.is_not(None)
+            ),
+        )
+    }
+
+
+def view_facts(
+    session: Session, enterprise_id: str, as_of: date, view: str
+) -> tuple[EnterpriseFacts, list[RecordBasis]]:
+    """One enterprise's facts as ``view`` places them on ``as_of``, and how each record was
+    placed (for the answer to say)."""
+    from credit.pledges.versions import in_force_from
+    from credit.violations.models import Correction
+
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view}")
+    facts = load_facts(session, Selection(ids=[enterprise_id]))[enterprise_id]
+    one = Selection(ids=[enterprise_id])
+    v_recorded = {
+        vid: _day(at)
+        for vid, at in _rows(
+            session,
+            sa.select(Violation.id, Violation.recorded_at).where(
+                one.where(Violation.enterprise_id)
+            ),
+        )
+    }
+    c_recorded = {
+        cid: _day(at)
+        for cid, at in _rows(
+            session,
+            sa.select(Commendation.id, Commendation.recorded_at).where(
+                one.where(Commendation.enterprise_id)
+            ),
+        )
+    }
+    s_rows = {
+        sid: (_day(at), _date(removed_on))
+        for sid, at, removed_on in _rows(
+            session,
+            sa.select(
+                SeriousListEntry.id, SeriousListEntry.recorded_at, SeriousListEntry.removed_on
+            ).where(one.where(SeriousListEntry.enterprise_id)),
+        )
+    }
+    basis: list[RecordBasis] = []
+
+    if view == "legal":
+        amending = _amending(session, enterprise_id)
+        decided = {v.id: v.decision_date for v in facts.violations}
+        pledges = []
+        for p in facts.pledges:
+            start = in_force_from(p.published_on, p.valid_from, p.id in amending)
+            pledges.append(
+                replace(
+                    p,
+                    published_on=start,
+                    breaches=tuple(
+                        replace(b, recorded_on=decided.get(b.violation_id, b.recorded_on))
+                        for b in p.breaches
+                    ),
+                )
+            )
+            basis.append(
+                RecordBasis("pledge", p.id, start, p.published_on, "in_force_from", start, True)
+            )
+        listings = []
+        for s in facts.serious_list:
+            legal_removal = s_rows.get(s.id, (None, None))[1]
+            listings.append(replace(s, removed_on=legal_removal or s.removed_on))
+            basis.append(
+                RecordBasis(
+                    "serious_list",
+                    s.id,
+                    s.listed_on,
+                    s_rows.get(s.id, (None, None))[0],
+                    "listed_on",
+                    s.listed_on,
+                    True,
+                )
+            )
+        for v in facts.violations:
+            basis.append(
+                RecordBasis(
+                    "violation",
+                    v.id,
+                    v.decision_date,
+                    v_recorded.get(v.id),
+                    "decision_date",
+                    v.decision_date,
+                    True,
+                )
+            )
+        for c in facts.commendations:
+            basis.append(
+                RecordBasis(
+                    "commendation",
+                    c.id,
+                    c.granted_on,
+                    c_recorded.get(c.id),
+                    "granted_on",
+                    c.granted_on,
+                    True,
+                )
+            )
+        out = replace(facts, pledges=tuple(pledges), serious_list=tuple(listings))
+        return out, basis
+
+    # recorded: what the platform had recorded by the end of as_of, as it stood then
+    later_category: dict[str, str] = {}
+    for vid, old, at in _rows(
+        session,
+        sa.select(Correction.violation_id, Correction.old_value, Correction.corrected_at)
+        .join(Violation, Violation.id == Correction.violation_id)
+        .where(one.where(Violation.enterprise_id), Correction.field == "category")
+        .order_by(Correction.corrected_at.desc()),
+    ):
+        if _day(at) > as_of and old:
+            later_category[vid] = old  # the earliest later correction is read last
+    violations = []
+    for v in facts.violations:
+        recorded = v_recorded.get(v.id) or v.decision_date
+        known = recorded <= as_of
+        if known:
+            violations.append(replace(v, category=later_category.get(v.id, v.category)))
+        late = recorded > v.decision_date
+        basis.append(
+            RecordBasis(
+                "violation",
+                v.id,
+                v.decision_date,
+                recorded,
+                "recorded_at" if late else "decision_date",
+                max(recorded, v.decision_date),
+                known,
+            )
+        )
+    for p in facts.pledges:
+        start = None if p.published_on is None else max(p.published_on, p.valid_from)
+        basis.append(
+            RecordBasis(
+                "pledge",
+                p.id,
+                p.valid_from,
+                p.published_on,
+                "published_at",
+                start,
+                p.published_on is not None and p.published_on <= as_of,
+            )
+        )
+    commendations = []
+    for c in facts.commendations:
+        recorded = c_recorded.get(c.id) or c.granted_on
+        if recorded <= as_of:
+            commendations.append(c)
+        basis.append(
+            RecordBasis(
+                "commendation",
+                c.id,
+                c.granted_on,
+                recorded,
+                "recorded_at" if recorded > c.granted_on else "granted_on",
+                max(recorded, c.granted_on),
+                recorded <= as_of,
+            )
+        )
+    listings = []
+    for s in facts.serious_list:
+        recorded = s_rows.get(s.id, (None, None))[0] or s.listed_on
+        if recorded <= as_of:
+            listings.append(s)
+        basis.append(
+            RecordBasis(
+                "serious_list",
+                s.id,
+                s.listed_on,
+                recorded,
+                "recorded_at" if recorded > s.listed_on else "listed_on",
+                max(recorded, s.listed_on),
+                recorded <= as_of,
+            )
+        )
+    out = replace(
+        facts,
+        violations=tuple(violations),
+        commendations=tuple(commendations),
+        serious_list=tuple(listings),
+    )
+    return out, basis

@@ -58,3 +58,33 @@ class CurrentRating(db.Model):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     #: when the rating was last written or confirmed unchanged
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class PublishedModel(db.Model):
+    """A scoring model version published with ``credit ratings publish-model``: the exact
+    document as published and its SHA-256 (checked on every load: a published version is
+    immutable). The database is what every server process and host shares, so a version
+    published here is used by all of them at their next transaction, without a restart."""
+
+    __tablename__ = "scoring_model"
+
+    version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    document: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    published_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    published_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+
+
+class CatalogState(db.Model):
+    """One row: the current model version and a stamp that changes with every publication.
+    Each process reads the stamp once per transaction (one primary-key read) and reloads
+    the catalog only when it changed."""
+
+    __tablename__ = "scoring_catalog"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    current: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    generation: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    stamp: Mapped[str] = mapped_column(sa.String(36), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

@@ -33,16 +33,24 @@ from credit.permissions import (
     can_read_public,
     require,
 )
+from credit.ratings import catalog as catalog_module
 from credit.ratings import texts
 from credit.ratings.batch import read_and_score, run_parallel, write_unless_changed
 from credit.ratings.catalog import catalog
-from credit.ratings.facts import Selection, load_facts
+from credit.ratings.facts import (
+    DEFAULT_VIEW,
+    VIEWS,
+    RecordBasis,
+    Selection,
+    load_facts,
+    view_facts,
+)
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.ratings.store import Stats, lock_ratings, rescore
 from credit.scoring.engine import Contribution, rate
-from credit.scoring.model import ScoringModel
+from credit.scoring.model import ModelError, ScoringModel
 from credit.scoring.outlook import actions, outlook
-from credit.uow import run_after_commit_hooks, transaction_memo, unit_of_work
+from credit.uow import UnitOfWork, run_after_commit_hooks, transaction_memo, unit_of_work
 from credit.violations.models import SeriousListEntry, Violation
 
 log = logging.getLogger(__name__)
@@ -70,6 +78,18 @@ class RatingView:
     grade_text_en: str = ""
     tier_text: str = ""
     tier_text_en: str = ""
+    #: published (the stored rating) | legal | recorded (a replay; see VIEW_NOTES)
+    view: str = "published"
+    #: For a replay: each record with the date the view counted it from, and why.
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def view_note(self) -> str:
+        return VIEW_NOTES[self.view][0]
+
+    @property
+    def view_note_en(self) -> str:
+        return VIEW_NOTES[self.view][1]
 
     @property
     def raised(self) -> list[dict[str, Any]]:
@@ -78,6 +98,26 @@ class RatingView:
     @property
     def lowered(self) -> list[dict[str, Any]]:
         return [f for f in self.factors if f["points"] < 0]
+
+
+VIEW_NOTES = {
+    "published": (
+        "平台发布的评价（计算时所知的事实）",
+        "the rating the platform published (the facts known when it was computed)",
+    ),
+    "legal": (
+        "按规则当日应适用的情况：违法记录自决定日期起计，承诺自生效之日起计，名单按列入与移出"
+        "决定日期计，不论平台何时录入",
+        "what the rules say applied that day: records count from their decision date, pledges "
+        "from the day they came into force, listings from their listing and removal decisions, "
+        "whenever the platform recorded them",
+    ),
+    "recorded": (
+        "当日平台已知并公示的情况：只计当日已录入的记录，自录入或公示之时起计，取当时的内容",
+        "what was known and public that day: only what the platform had recorded by then, "
+        "counted from when it was recorded or published, as it stood then",
+    ),
+}
 
 
 def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
@@ -171,12 +211,42 @@ def _record_view(ent: Enterprise, rec: RatingRecord, visible: set[str] | None) -
     )
 
 
+def _records(basis: list[RecordBasis], visible: set[str] | None) -> list[dict[str, Any]]:
+    """The records of a replay with their dates; a record the viewer may not see named
+    keeps only its kind and how it was counted."""
+    out = []
+    for b in basis:
+        row: dict[str, Any] = {
+            "kind": b.kind,
+            "ref": b.ref,
+            "legal_date": b.legal_date,
+            "recorded_on": b.recorded_on,
+            "basis": b.basis,
+            "counted_from": b.counted_from,
+            "known": b.known,
+        }
+        if visible is not None and b.kind in ("violation", "serious_list") and b.ref not in visible:
+            row.update(ref=None, legal_date=None, recorded_on=None)
+        out.append(row)
+    return out
+
+
+def _view_facts(ent: Enterprise, as_of: date, view: str):
+    if view == "published":  # the facts as the stored ratings read them
+        return load_facts(db.session, Selection(ids=[ent.id]))[ent.id], []
+    return view_facts(db.session, ent.id, as_of, view)
+
+
 def _replay(
-    ent: Enterprise, as_of: date, model: ScoringModel, visible: set[str] | None
+    ent: Enterprise,
+    as_of: date,
+    model: ScoringModel,
+    visible: set[str] | None,
+    view: str = DEFAULT_VIEW,
 ) -> RatingView:
-    facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
+    facts, basis = _view_facts(ent, as_of, view)
     r = rate(facts, as_of, model)
-    return _view(
+    out = _view(
         ent,
         model,
         list(r.contributions),
@@ -191,6 +261,19 @@ def _replay(
         visible=visible,
         stored=False,
     )
+    out.view, out.records = view, _records(basis, visible)
+    return out
+
+
+def _check_view(view: str | None) -> str:
+    if view is None:
+        return DEFAULT_VIEW
+    if view not in VIEWS:
+        raise ValidationFailed(
+            "重放视角无效",
+            [FieldError("view", f"应为 {' / '.join(VIEWS)} / one of {VIEWS}", "invalid", "query")],
+        )
+    return view
 
 
 def _check_as_of(as_of: date | None) -> date:
@@ -226,14 +309,19 @@ def _model(version: str | None) -> ScoringModel:
 
 
 def get_rating(
-    identity: Identity, code: str, as_of: date | None = None, model_version: str | None = None
+    identity: Identity,
+    code: str,
+    as_of: date | None = None,
+    model_version: str | None = None,
+    view: str | None = None,
 ) -> RatingView:
-    """The published rating, or a replay at ``as_of`` under ``model_version``."""
+    """The published rating, or a replay at ``as_of`` under ``model_version`` in ``view``
+    (``legal``, the default, or ``recorded``: see ``VIEW_NOTES``)."""
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
     visible = _visible(identity, ent)
-    if as_of is not None or model_version is not None:
-        return _replay(ent, _check_as_of(as_of), _model(model_version), visible)
+    if as_of is not None or model_version is not None or view is not None:
+        return _replay(ent, _check_as_of(as_of), _model(model_version), visible, _check_view(view))
     rec = db.session.scalar(
         sa.select(RatingRecord)
         .where(RatingRecord.enterprise_id == ent.id)
@@ -241,7 +329,7 @@ def get_rating(
         .limit(1)
     )
     if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
-        return _replay(ent, clock.today(), catalog().get(), visible)
+        return _replay(ent, clock.today(), catalog().get(), visible, "published")
     view = _record_view(ent, rec, visible)
     # A re-rating that only time moved confirms the current rating without a history row:
     # its next change date is the current one.
@@ -269,16 +357,21 @@ def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20)
 
 
 def explain_rating(
-    identity: Identity, code: str, as_of: date | None = None, model_version: str | None = None
+    identity: Identity,
+    code: str,
+    as_of: date | None = None,
+    model_version: str | None = None,
+    view: str | None = None,
 ) -> dict[str, Any]:
     """Each signal's part, the distance to the grades around it, the dated milestones
-    ahead and what the firm can do (each scored)."""
+    ahead and what the firm can do (each scored); in ``view`` (default ``legal``)."""
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
     visible = _visible(identity, ent)
     day = _check_as_of(as_of)
     model = _model(model_version)
-    facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
+    chosen = _check_view(view)
+    facts, basis = _view_facts(ent, day, chosen)
     r = rate(facts, day, model)
     view = _view(
         ent,
@@ -295,6 +388,7 @@ def explain_rating(
         visible=visible,
         stored=False,
     )
+    view.view, view.records = chosen, _records(basis, visible)
     grades = [g for g, _ in model.grade_floors]
     i = grades.index(r.grade)
     up = None
@@ -349,6 +443,28 @@ def list_models(identity: Identity) -> list[dict[str, Any]]:
         }
         for m in sorted(cat.models.values(), key=lambda m: m.published_on)
     ]
+
+
+def publish_model(
+    identity: Identity, uow: UnitOfWork, document: bytes, make_current: bool = True
+) -> ScoringModel:
+    """Publish a new model version into the database catalog: validated, immutable (its
+    SHA-256 is stored and checked on every load), and in use in every running process at its
+    next transaction. Firms are re-rated with it by ``rescore_enterprises`` (or as their
+    records change, since every rating uses the current model)."""
+    require(can_manage_registry(identity))
+    try:
+        return catalog_module.publish_to_database(
+            uow.session,
+            document,
+            make_current=make_current,
+            published_by=identity.subject,
+            now=clock.now(),
+        )
+    except (ModelError, ValueError) as exc:
+        raise ValidationFailed(
+            "评分模型无效 / invalid scoring model", [FieldError("file", str(exc), "invalid")]
+        ) from None
 
 
 def rescore_enterprises(

@@ -297,7 +297,7 @@ def rescore(
     trigger: str = "change",
 ) -> Stats:
     """Rate the selected enterprises now and store what changed (caller commits)."""
-    model = model or catalog().get()
+    model = model or catalog(session).get()  # the current model as of this transaction
     started = time.perf_counter()
     facts = load_facts(session, selection)
     loaded = time.perf_counter()

@@ -5,7 +5,7 @@ through the real services so windows and due dates are computed as in production
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -172,7 +172,7 @@ def load_demo_violations(
             )
         elif roll < 0.4 and v.is_public(today) and today >= v.repairable_from:
             _repair(uow, owner, regulator, v, rng)
-        if rng.random() < 0.01:
+        if rng.random() < 0.01 and not _commended(ent_id, today):
             registry.commend(
                 regulator,
                 uow,
@@ -184,7 +184,7 @@ def load_demo_violations(
                     "valid_until": today + timedelta(days=700),
                 },
             )
-        if tier == "serious" and rng.random() < 0.2:
+        if tier == "serious" and rng.random() < 0.2 and v.status == "active":
             registry.list_on_serious_list(
                 regulator,
                 uow,
@@ -194,7 +194,23 @@ def load_demo_violations(
                     "reason": "严重违法失信",
                     "listed_on": decided,
                     "remove_on": decided + timedelta(days=3 * 365),
+                    "violation_id": v.id,  # the listing rests on this record
                 },
             )
         uow.flush_events()
     return made
+
+
+def _commended(enterprise_id: str, today: date) -> bool:
+    """The firm already holds the demo's title (a second grant while it is valid is refused)."""
+    from credit.extensions import db
+    from credit.violations.models import Commendation
+
+    return (
+        db.session.scalar(
+            sa.select(Commendation.id).where(
+                Commendation.enterprise_id == enterprise_id, Commendation.valid_until >= today
+            )
+        )
+        is not None
+    )

@@ -33,6 +33,9 @@ class Violation(db.Model):
     penalty_type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     penalty_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     decision_date: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    #: The day of the conduct (违法行为发生之日, 行政处罚法 Art. 36): the pledge version in
+    #: force on it is the one a breach may name. Defaults to the decision date.
+    conduct_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     rule_version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     #: NDRC | SAMR: the rules its authority's kind follows (credit/data/publicity_rules.json)
     regime: Mapped[str] = mapped_column(sa.String(16), nullable=False, server_default="NDRC")
@@ -97,6 +100,9 @@ class ViolationClause(db.Model):
     )
     pledge_id: Mapped[str] = mapped_column(sa.ForeignKey("pledge.id"), nullable=False)
     clause_code: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    #: Why the authority names a clause the breach table does not give the category
+    #: (``credit/data/breach_rules.json``); None when the table gives it.
+    breach_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class _DueInWorkdays:
@@ -139,7 +145,8 @@ class Objection(_DueInWorkdays, db.Model):
     due_workdays: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     extended_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     extension_reason: Mapped[str | None] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|upheld|rejected
+    #: pending | upheld | rejected | closed (the record was revoked while it was pending)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_by: Mapped[str | None] = mapped_column(sa.String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -166,7 +173,8 @@ class RepairApplication(_DueInWorkdays, db.Model):
     filed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     #: Working days from the filing day to the due date.
     due_workdays: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending|approved|rejected
+    #: pending | approved | rejected | closed (the record was revoked while it was pending)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_by: Mapped[str | None] = mapped_column(sa.String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -206,7 +214,11 @@ class Correction(db.Model):
 
 
 class SeriousListEntry(db.Model):
-    """严重失信主体名单: a listing with its own legal basis and dates; caps the grade in C."""
+    """严重失信主体名单: a listing with its own legal basis and dates; caps the grade in C.
+
+    It may name the record it rests on (``violation_id``): revoking that record removes the
+    listing at once. Early removal (提前移出) keeps the row: ``removed_on`` is the date of the
+    removal decision, ``removed_at`` when it was recorded."""
 
     __tablename__ = "serious_list_entry"
 
@@ -221,6 +233,11 @@ class SeriousListEntry(db.Model):
     remove_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    violation_id: Mapped[str | None] = mapped_column(sa.ForeignKey("violation.id"), index=True)
+    removed_on: Mapped[date | None] = mapped_column(sa.Date)
+    removal_ground: Mapped[str | None] = mapped_column(sa.String(32))
+    removal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    removed_by: Mapped[str | None] = mapped_column(sa.String(100))
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     authority: Mapped[Authority] = relationship(lazy="joined")

@@ -12,14 +12,15 @@ import sqlalchemy as sa
 from credit import clock, publicity
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
-from credit.errors import Conflict, FieldError, ValidationFailed, require_version
+from credit.errors import Conflict, FieldError, NotFound, ValidationFailed, require_version
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
 from credit.permissions import can_read_public, require
 from credit.scoring.model import GRADES
 from credit.uow import UnitOfWork
+from credit.violations import breaches
 from credit.violations.models import Commendation, Correction, SeriousListEntry, Violation
-from credit.violations.schemas import CORRECTABLE
+from credit.violations.schemas import CORRECTABLE, penalty_amount_problem
 from credit.violations.service import ENTITY, get_violation
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES
 
@@ -56,6 +57,26 @@ def correct_violation(
             raise ValidationFailed("金额无效", [FieldError("new_value", str(value))]) from None
     elif not isinstance(value, str) or len(value) < 2:
         raise ValidationFailed("取值无效", [FieldError("new_value", "至少 2 个字符")])
+    # A correction must leave the record consistent, as recording it would have.
+    problem = None
+    if field in ("penalty_amount", "penalty_type"):
+        after = {"penalty_type": v.penalty_type, "penalty_amount": v.penalty_amount, field: value}
+        problem = penalty_amount_problem(after["penalty_type"], after["penalty_amount"])
+    elif field == "category":
+        unfit = sorted(
+            c.clause_code
+            for c in v.clauses
+            if c.breach_reason is None and not breaches.may_breach(value, c.clause_code)
+        )
+        if unfit:
+            problem = (
+                f"该记录认定违反的条款 {', '.join(unfit)} 不能由新类别违反（违诺对照表）/ the "
+                f"clauses it names ({', '.join(unfit)}) cannot be breached by that category"
+            )
+    if problem:
+        raise ValidationFailed(
+            "更正后记录不一致", [FieldError("new_value", problem, "inconsistent")]
+        )
     old = getattr(v, field)
     uow.session.add(
         Correction(
@@ -88,6 +109,52 @@ def list_on_serious_list(
             "移出日期须晚于列入日期",
             [FieldError("remove_on", "须晚于列入日期 / must be after listed_on", "too_early")],
         )
+    basis = None
+    if data.get("violation_id"):
+        basis = db.session.get(Violation, data["violation_id"])
+        if basis is None or basis.enterprise_id != enterprise.id or basis.status != "active":
+            raise ValidationFailed(
+                "列入依据有误",
+                [
+                    FieldError(
+                        "violation_id",
+                        "须为该经营者未撤销、未修复的违法失信信息 / must be an active record "
+                        "of this firm",
+                        "invalid_basis",
+                    )
+                ],
+            )
+    # Lock the firm's row (PostgreSQL): two listings on one basis at once cannot both pass.
+    db.session.execute(
+        sa.select(Enterprise.id).where(Enterprise.id == enterprise.id).with_for_update()
+    )
+    today = clock.today()
+    same_basis = (
+        SeriousListEntry.violation_id == basis.id
+        if basis is not None
+        else sa.and_(
+            SeriousListEntry.authority_id == identity.authority_id,
+            SeriousListEntry.legal_basis == data["legal_basis"],
+            SeriousListEntry.violation_id.is_(None),
+        )
+    )
+    existing = db.session.scalar(
+        sa.select(SeriousListEntry.id).where(
+            SeriousListEntry.enterprise_id == enterprise.id,
+            SeriousListEntry.removed_at.is_(None),
+            SeriousListEntry.remove_on > today,
+            same_basis,
+        )
+    )
+    if existing:
+        message = (
+            f"该经营者已因同一依据列入严重失信主体名单（{existing}），名单有效期内不重复列入 / "
+            f"already listed on the same basis ({existing}) while that listing is in force"
+        )
+        raise Conflict(
+            message,
+            [FieldError("violation_id" if basis else "legal_basis", message, "duplicate")],
+        )
     entry = SeriousListEntry(
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,
@@ -96,11 +163,109 @@ def list_on_serious_list(
         listed_on=data["listed_on"],
         remove_on=data["remove_on"],
         recorded_at=clock.now(),
+        violation_id=basis.id if basis is not None else None,
     )
     uow.session.add(entry)
     uow.session.flush()
     uow.record("serious_list", entry.id, 1)
     return entry
+
+
+#: The shortest time on the list before early removal after credit repair (提前移出):
+#: one year, per 《市场监督管理严重违法失信名单管理办法》 (SAMR Order 44, 2021) as its
+#: implementing rules and guides describe it (article number unverified: the primary text is
+#: not in the corpus). Removal because the basis was revoked, or because the listing was
+#: wrong, has no minimum.
+EARLY_REMOVAL_MIN_MONTHS = 12
+
+
+def remove_from_serious_list(
+    identity: Identity, uow: UnitOfWork, entry_id: str, data: dict[str, Any]
+) -> SeriousListEntry:
+    """The listing authority removes a listing before its end (移出), with a ground, the date
+    of its decision and a reason. The row stays (history); the rating and search follow at
+    once through the change event."""
+    from credit.scoring.calendar import add_months
+
+    entry = db.session.get(SeriousListEntry, entry_id)
+    if entry is None or not (
+        identity.kind == IdentityKind.REGULATOR
+        and (
+            identity.authority_id == entry.authority_id
+            or publicity.covers(identity, entry.enterprise)
+        )
+    ):
+        raise NotFound("未找到该名单记录")
+    require(identity.authority_id == entry.authority_id, "只有作出列入决定的机关可以移出")
+    db.session.execute(
+        sa.select(SeriousListEntry.id).where(SeriousListEntry.id == entry.id).with_for_update()
+    )
+    db.session.refresh(entry, ["removed_at"])
+    today = clock.today()
+    if entry.removed_at is not None:
+        raise Conflict("该名单记录已移出 / already removed")
+    if entry.remove_on <= today:
+        raise Conflict("该名单记录已届满自动移出 / the listing has already ended")
+    errors = []
+    if data["removed_on"] < entry.listed_on:
+        errors.append(
+            FieldError(
+                "removed_on", f"不能早于列入日期 {entry.listed_on} / before listed_on", "too_early"
+            )
+        )
+    earliest = add_months(entry.listed_on, EARLY_REMOVAL_MIN_MONTHS)
+    if data["ground"] == "credit_repair" and data["removed_on"] < earliest:
+        errors.append(
+            FieldError(
+                "removed_on",
+                f"信用修复提前移出须列入满一年，最早 {earliest} / early removal after repair "
+                f"needs a year on the list: from {earliest}",
+                "too_early",
+            )
+        )
+    if data["ground"] == "basis_revoked" and (
+        entry.violation_id is None
+        or db.session.get(Violation, entry.violation_id).status != "revoked"
+    ):
+        errors.append(
+            FieldError(
+                "ground",
+                "列入所依据的记录未在本平台撤销；请先撤销该记录（撤销后自动移出）/ the record it "
+                "rests on is not revoked here: revoke it (the listing then ends by itself)",
+                "basis_not_revoked",
+            )
+        )
+    if errors:
+        raise ValidationFailed("不符合移出条件 / cannot remove", errors)
+    entry.removed_at = clock.now()
+    entry.removed_on = data["removed_on"]
+    entry.removal_ground = data["ground"]
+    entry.removal_reason = data["reason"]
+    entry.removed_by = identity.subject
+    uow.session.flush()
+    uow.record("serious_list", entry.id, 2)
+    return entry
+
+
+def list_authority_listings(identity: Identity, limit: int = 100) -> list[SeriousListEntry]:
+    """The serious-list entries the caller's authority made that are in force (console)."""
+    require(
+        identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
+        "只有监管机关可以查看本机关的名单",
+    )
+    today = clock.today()
+    return list(
+        db.session.scalars(
+            sa.select(SeriousListEntry)
+            .where(
+                SeriousListEntry.authority_id == identity.authority_id,
+                SeriousListEntry.removed_at.is_(None),
+                SeriousListEntry.remove_on > today,
+            )
+            .order_by(SeriousListEntry.listed_on.desc())
+            .limit(limit)
+        ).unique()
+    )
 
 
 def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commendation:
@@ -114,6 +279,22 @@ def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commen
             "有效期有误",
             [FieldError("valid_until", "不能早于授予日期 / before granted_on", "too_early")],
         )
+    db.session.execute(
+        sa.select(Enterprise.id).where(Enterprise.id == enterprise.id).with_for_update()
+    )
+    existing = db.session.scalar(
+        sa.select(Commendation.id).where(
+            Commendation.enterprise_id == enterprise.id,
+            Commendation.title == data["title"],
+            Commendation.valid_until >= clock.today(),
+        )
+    )
+    if existing:
+        message = (
+            f"该经营者已获“{data['title']}”且仍在有效期内（{existing}），不重复录入 / the firm "
+            f"already holds this title ({existing}) and it is still valid"
+        )
+        raise Conflict(message, [FieldError("title", message, "duplicate")])
     item = Commendation(
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,

@@ -21,7 +21,7 @@ from credit.regions import city_name
 from credit.text import Text, text_value
 from credit.uscc_field import UsccCode
 from credit.violations import rules
-from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
+from credit.violations.vocab import CATEGORIES, PENALTY_AMOUNT, PENALTY_TYPES, STATUSES, TIERS
 
 
 class BreachedClauseSchema(Schema):
@@ -30,6 +30,29 @@ class BreachedClauseSchema(Schema):
 
     pledge_id = Text(required=True, validate=validate.Length(1, 36))
     clause = Text(required=True, validate=validate.Length(1, 16))
+    breach_reason = Text(
+        multiline=True,
+        validate=validate.Length(5, 1000),
+        metadata={
+            "description": "认定违反违诺对照表以外条款的理由（存储并公示）/ why a clause the "
+            "breach table does not give this category is named (stored and shown)"
+        },
+    )
+
+
+def penalty_amount_problem(penalty_type: str | None, amount: Decimal | None) -> str | None:
+    """The message when ``amount`` does not fit ``penalty_type`` (see ``PENALTY_AMOUNT``)."""
+    rule = PENALTY_AMOUNT.get(penalty_type or "")
+    if rule == "required" and amount is None:
+        return "罚款须填写金额 / a fine needs its amount"
+    if rule == "forbidden" and amount is not None:
+        name = PENALTY_TYPES[penalty_type][0]  # type: ignore[index]
+        return (
+            f"“{name}”不是财产罚，不能填写金额（行政处罚法第九条）/ a "
+            f"{PENALTY_TYPES[penalty_type][1]} carries no amount (Administrative Penalty "  # type: ignore[index]
+            "Law Art. 9)"
+        )
+    return None
 
 
 class ViolationInputSchema(Schema):
@@ -66,6 +89,13 @@ class ViolationInputSchema(Schema):
         },
     )
     publish_minor_reason = Text(multiline=True, validate=validate.Length(2, 1000))
+    conduct_date = dates.BoundedDate(
+        dates.DECISION,
+        metadata={
+            "description": "违法行为发生之日（默认为决定日期，不晚于决定日期）/ the day of the "
+            "conduct (default: the decision date; not after it)"
+        },
+    )
     breached_clauses = fields.List(
         fields.Nested(BreachedClauseSchema), load_default=list, validate=validate.Length(max=20)
     )
@@ -84,11 +114,23 @@ class ViolationInputSchema(Schema):
             )
 
     @validates_schema
-    def fine_has_amount(self, data: dict[str, Any], **_: Any) -> None:
+    def amount_fits_penalty(self, data: dict[str, Any], **_: Any) -> None:
         # Here as well as in the service, so a form reports it together with any field
         # error (a date out of bounds stops the load before the service runs).
-        if data.get("penalty_type") == "fine" and data.get("penalty_amount") is None:
-            raise ValidationError("罚款须填写金额 / a fine needs its amount", "penalty_amount")
+        if "penalty_type" not in data:
+            return
+        problem = penalty_amount_problem(data["penalty_type"], data.get("penalty_amount"))
+        if problem:
+            raise ValidationError(problem, "penalty_amount")
+
+    @validates_schema
+    def conduct_not_after_decision(self, data: dict[str, Any], **_: Any) -> None:
+        conduct, decided = data.get("conduct_date"), data.get("decision_date")
+        if conduct and decided and conduct > decided:
+            raise ValidationError(
+                "违法行为发生之日不能晚于决定日期 / the conduct cannot be after the decision",
+                "conduct_date",
+            )
 
     @validates("penalty_amount")
     def amount_in_range(self, value: Decimal | None, **_: Any) -> None:
@@ -126,6 +168,39 @@ class SeriousListInputSchema(Schema):
     reason = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     listed_on = dates.BoundedDate(dates.DECISION, required=True)
     remove_on = dates.BoundedDate(dates.STANDING_END, required=True)
+    violation_id = Text(
+        validate=validate.Length(1, 36),
+        metadata={
+            "description": "列入所依据的违法失信信息（撤销后自动移出）/ the record the listing "
+            "rests on (revoking it removes the listing)"
+        },
+    )
+
+
+#: Grounds for removing a listing before its end (移出).
+REMOVAL_GROUNDS: dict[str, tuple[str, str]] = {
+    "credit_repair": ("信用修复，提前移出", "early removal after credit repair"),
+    "basis_revoked": (
+        "列入所依据的行政处罚被撤销、确认违法或无效",
+        "the penalty it rests on was revoked or held unlawful or void",
+    ),
+    "error": ("列入错误", "listed in error"),
+}
+
+
+class SeriousListRemovalSchema(Schema):
+    """Early removal (移出) by the listing authority, with its ground, date and reason."""
+
+    class Meta:
+        unknown = RAISE
+
+    ground = Text(required=True, validate=validate.OneOf(list(REMOVAL_GROUNDS)))
+    removed_on = dates.BoundedDate(
+        dates.DECISION,
+        required=True,
+        metadata={"description": "移出决定日期 / the date of the removal decision"},
+    )
+    reason = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
 
 
 class CommendationInputSchema(Schema):
@@ -174,6 +249,7 @@ class ViolationSchema(Schema):
     penalty_type_name = fields.Function(lambda v: PENALTY_TYPES[v.penalty_type][0])
     penalty_amount = fields.Decimal(places=2, as_string=True, allow_none=True)
     decision_date = fields.Date()
+    conduct_date = fields.Date()
     rule_version = fields.String()
     regime = fields.String(
         metadata={"description": "NDRC | SAMR: the publicity rules its authority follows"}
@@ -208,7 +284,14 @@ class ViolationSchema(Schema):
     status = fields.Function(lambda v: publicity.public_status(v, clock.today()))
     status_name = fields.Function(lambda v: STATUSES[publicity.public_status(v, clock.today())][0])
     breached_clauses = fields.Function(
-        lambda v: [{"pledge_id": c.pledge_id, "clause": c.clause_code} for c in v.clauses]
+        lambda v: [
+            {"pledge_id": c.pledge_id, "clause": c.clause_code, "breach_reason": c.breach_reason}
+            for c in v.clauses
+        ],
+        metadata={
+            "description": "breach_reason: 违诺对照表以外的条款的认定理由（表内条款为 null）/ "
+            "why a clause outside the breach table was named (null inside it)"
+        },
     )
     corrections = fields.Function(
         lambda v: [

@@ -31,8 +31,9 @@ from credit.permissions import can_read_public, is_owner, require
 from credit.pledges import service as pledges
 from credit.pledges.models import Pledge, PledgeBreach
 from credit.uow import UnitOfWork
-from credit.violations import rules
+from credit.violations import breaches, rules
 from credit.violations.models import Correction, Violation, ViolationClause
+from credit.violations.schemas import penalty_amount_problem
 
 ENTITY = "violation"
 
@@ -49,28 +50,22 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     errors: list[FieldError] = []
     if data["decision_date"] > today:
         errors.append(FieldError("decision_date", "决定日期不能晚于今天", "future"))
-    if data["penalty_type"] == "fine" and data.get("penalty_amount") is None:
-        errors.append(FieldError("penalty_amount", "罚款须填写金额", "required"))
-    links: list[tuple[Pledge, str]] = []
-    for i, item in enumerate(data.get("breached_clauses", [])):
-        pledge = db.session.get(Pledge, item["pledge_id"])
-        valid = (
-            pledge is not None
-            and pledge.enterprise_id == enterprise.id
-            and pledge.status != "draft"
-            and item["clause"] in pledge.clauses
-            and pledge.valid_from <= data["decision_date"] <= pledge.valid_until
-        )
-        if not valid:
-            errors.append(
-                FieldError(
-                    f"breached_clauses.{i}",
-                    "不是该经营者在决定日有效的承诺中的条款",
-                    "invalid_clause",
-                )
+    conduct_date = data.get("conduct_date") or data["decision_date"]
+    if conduct_date > data["decision_date"]:
+        errors.append(
+            FieldError(
+                "conduct_date",
+                "违法行为发生之日不能晚于决定日期 / the conduct cannot be after the decision",
+                "after_decision",
             )
-        else:
-            links.append((pledge, item["clause"]))
+        )
+    amount_problem = penalty_amount_problem(data["penalty_type"], data.get("penalty_amount"))
+    if amount_problem:
+        errors.append(FieldError("penalty_amount", amount_problem, "penalty_amount"))
+    links, clause_errors = breaches.check_items(
+        data["category"], data.get("breached_clauses", []), conduct_date, enterprise.id
+    )
+    errors.extend(clause_errors)
     if data.get("published_on") is not None and data["published_on"] < data["decision_date"]:
         errors.append(
             FieldError("published_on", "公示日期不能早于决定日期 / before decision", "too_early")
@@ -115,6 +110,7 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
         penalty_type=data["penalty_type"],
         penalty_amount=data.get("penalty_amount"),
         decision_date=data["decision_date"],
+        conduct_date=conduct_date,
         rule_version=window.rule_version,
         regime=window.regime,
         published=window.published,
@@ -133,13 +129,18 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     uow.session.add(violation)
     uow.session.flush()
     uow.subject = (ENTITY, violation.id)  # the breached pledges are recorded first
-    for pledge, clause in links:
+    for pledge, clause, reason in links:
         uow.session.add(
-            ViolationClause(violation_id=violation.id, pledge_id=pledge.id, clause_code=clause)
+            ViolationClause(
+                violation_id=violation.id,
+                pledge_id=pledge.id,
+                clause_code=clause,
+                breach_reason=reason,
+            )
         )
         if publicity.is_public(violation, today):
             pledges.record_breach(
-                SYSTEM, uow, pledge.id, clause, violation.id, violation.decision_date
+                SYSTEM, uow, pledge.id, clause, violation.id, violation.conduct_date
             )
     uow.session.flush()
     uow.record(ENTITY, violation.id, violation.version)
@@ -203,6 +204,7 @@ def revoke_violation(
     withdrawn(v, decision_revoked_on or today)
     uow.subject = (ENTITY, v.id)  # the pledges it breached are recorded first
     lift_breaches(uow, v)
+    settle_revoked(uow, v, identity.subject)
     uow.session.flush()
     uow.record(ENTITY, v.id, v.version)
     return v
@@ -213,6 +215,49 @@ def withdrawn(v: Violation, decision_revoked_on: date) -> None:
     (SAMR Order 45 Art. 11; 行政处罚法 Art. 48(2)): it leaves public view now."""
     v.decision_revoked_on = decision_revoked_on
     v.withdraw_by = rules.withdraw_by(v.regime, decision_revoked_on)
+
+
+def settle_revoked(uow: UnitOfWork, v: Violation, by: str) -> None:
+    """What a revocation ends, in the same unit of work: a pending objection or repair
+    application is closed with a stated outcome (it leaves the queue: nothing is left to
+    decide), and a serious-list listing that rests on the record is removed, as 《市场监督管理
+    严重违法失信名单管理办法》 Art. 19 requires when the penalty a listing rests on is revoked
+    (quoted by a secondary source; the primary text is not in the corpus)."""
+    from credit.violations.models import Objection, RepairApplication, SeriousListEntry
+
+    now = clock.now()
+    revoked_on = now.astimezone(clock.CHINA).date()
+    outcome = (
+        f"记录已于 {revoked_on} 撤销，无需再作决定（撤销理由：{v.revocation_reason}）/ the "
+        f"record was revoked on {revoked_on}; nothing is left to decide"
+    )
+    for model, entity in ((Objection, "objection"), (RepairApplication, "repair")):
+        pending = db.session.scalars(
+            sa.select(model).where(model.violation_id == v.id, model.status == "pending")
+        ).all()
+        for case in pending:
+            case.status = "closed"
+            case.decision_reason, case.decided_by, case.decided_at = (
+                outcome,
+                by,
+                now,
+            )
+            uow.session.flush()
+            uow.record(entity, case.id, case.version)
+    v.objection_pending = False
+    listings = db.session.scalars(
+        sa.select(SeriousListEntry).where(
+            SeriousListEntry.violation_id == v.id, SeriousListEntry.removed_at.is_(None)
+        )
+    ).all()
+    for entry in listings:
+        entry.removed_at, entry.removed_on, entry.removed_by = now, revoked_on, by
+        entry.removal_ground = "basis_revoked"
+        entry.removal_reason = (
+            f"列入所依据的记录 {v.decision_number} 已撤销 / the record it rests on was revoked"
+        )
+        uow.session.flush()
+        uow.record("serious_list", entry.id, 2)
 
 
 def lift_breaches(uow: UnitOfWork, v: Violation) -> None:

@@ -34,6 +34,21 @@ PENALTY_TYPES: dict[str, tuple[str, str]] = {
     "other": ("其他", "other"),
 }
 
+#: Whether a penalty type carries an amount (元): a fine must, confiscation and "other" may,
+#: the rest cannot. 行政处罚法 (2021) Art. 9 sorts penalties into kinds: (一) 警告、通报批评
+#: are reputational, (二) 罚款、没收 are of money, (三)(四) act on licences and business;
+#: only a kind of money has a sum.
+PENALTY_AMOUNT: dict[str, str] = {
+    "warning": "forbidden",
+    "criticism": "forbidden",
+    "fine": "required",
+    "confiscation": "optional",
+    "suspension": "forbidden",
+    "restriction": "forbidden",
+    "revocation": "forbidden",
+    "other": "optional",
+}
+
 STATUSES: dict[str, tuple[str, str]] = {
     "published": ("公示中", "published"),
     "under_objection": ("异议处理中", "under objection"),

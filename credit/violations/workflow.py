@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from credit import clock, periods, workdays
+from credit import clock, workdays
 from credit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
@@ -28,7 +28,13 @@ from credit.pledges.models import Pledge
 from credit.uow import UnitOfWork
 from credit.violations import rules
 from credit.violations.models import Objection, RepairApplication, Violation
-from credit.violations.service import ENTITY, get_violation, lift_breaches, withdrawn
+from credit.violations.service import (
+    ENTITY,
+    get_violation,
+    lift_breaches,
+    settle_revoked,
+    withdrawn,
+)
 
 OBJECTION_WORKDAYS = 5
 
@@ -42,10 +48,18 @@ def file_objection(
 ) -> Objection:
     v = get_violation(identity, violation_id)
     require(is_owner(identity, v.enterprise), "只能对本企业的记录提出异议")
+    _lock(v)
     if v.status != "active":
         raise Conflict("该记录已撤销或已修复，无需异议")
     if v.objection_pending:
         raise Conflict("该记录已有正在处理的异议")
+    open_repair = _pending(RepairApplication, v.id)
+    if open_repair is not None:
+        message = (
+            f"该记录已有正在审核的信用修复申请 {open_repair}，修复申请办结前不能提出异议 / the "
+            f"record has a pending repair application {open_repair}: object once it is decided"
+        )
+        raise Conflict(message, [FieldError("violation", message, "repair_pending", "path")])
     objection = Objection(
         violation_id=v.id,
         reasons=reasons,
@@ -61,6 +75,20 @@ def file_objection(
     uow.record("objection", objection.id, objection.version)
     uow.record(ENTITY, v.id, v.version)
     return objection
+
+
+def _lock(v: Violation) -> None:
+    """Lock the record's row (PostgreSQL) and re-read its state, so an objection and a
+    repair application filed at the same moment cannot both find the other absent."""
+    db.session.execute(sa.select(Violation.id).where(Violation.id == v.id).with_for_update())
+    db.session.refresh(v, ["status", "objection_pending", "version"])
+
+
+def _pending(model: type, violation_id: str) -> str | None:
+    """The id of the record's pending objection or repair application, if any."""
+    return db.session.scalar(
+        sa.select(model.id).where(model.violation_id == violation_id, model.status == "pending")
+    )
 
 
 def _get(model: type, identity: Identity, item_id: str) -> Any:
@@ -100,6 +128,7 @@ def decide_objection(
         v.status, v.revoked_at, v.revocation_reason = "revoked", now, f"异议成立：{reason}"
         withdrawn(v, clock.today())
         lift_breaches(uow, v)
+        settle_revoked(uow, v, identity.subject)
     uow.session.flush()
     uow.record("objection", objection.id, objection.version)
     uow.record(ENTITY, v.id, v.version)
@@ -140,10 +169,18 @@ def apply_for_repair(
     """Once the minimum period has passed, with a published repair pledge (信用修复型)."""
     v = get_violation(identity, violation_id)
     require(is_owner(identity, v.enterprise), "只能为本企业的记录申请修复")
+    _lock(v)
     today = clock.today()
     errors = []
     if v.status != "active":
         raise Conflict("该记录已撤销或已修复")
+    if v.objection_pending:
+        objection = _pending(Objection, v.id)
+        message = (
+            f"该记录的异议 {objection} 正在处理，异议办结前不能申请信用修复 / the record's "
+            f"objection {objection} is pending: apply for repair once it is decided"
+        )
+        raise Conflict(message, [FieldError("violation", message, "objection_pending", "path")])
     if v.repair_excluded:
         errors.append(
             FieldError(

@@ -117,9 +117,9 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         _check(page, shots, "regulator console", viewport)
         page.goto("/console/regulator/violations/new")
         page.fill("#f-uscc", uscc)
+        page.select_option("#f-category", "false_advertising")  # the picker offers its clauses
         page.click("#find-firm")
         page.wait_for_selector("#record-violation")
-        page.select_option("#f-category", "false_advertising")
         page.select_option("#f-tier", "general")
         page.fill("#f-decision_number", decision)
         page.fill("#f-decision_date", today.isoformat())

@@ -12,6 +12,12 @@ def _version(html: str, action: str) -> str:
     return re.search(r'name="version" value="(\d+)"', form).group(1)
 
 
+def _today() -> str:
+    from credit import clock
+
+    return clock.today().isoformat()
+
+
 def _violation(cp, **overrides) -> dict:
     from credit import clock
 
@@ -37,9 +43,18 @@ def test_flag_a_violation_naming_a_clause_marks_the_pledge_breached(client, cp, 
         draft = make_pledge(cp.owner_uscc)
         pledge_id, draft_id = pledge.id, draft.id
     sign_in(client, "reg-in")
-    html = page(client, f"/console/regulator/violations/new?uscc={cp.owner_uscc}")
-    # The clause picker lists the published pledge's clauses, never a draft's.
+    step_one = page(client, f"/console/regulator/violations/new?uscc={cp.owner_uscc}")
+    assert 'id="f-category"' in step_one and 'id="f-conduct_date"' in step_one
+    html = page(
+        client,
+        f"/console/regulator/violations/new?uscc={cp.owner_uscc}&category=fake_orders"
+        f"&conduct_date={_today()}",
+    )
+    # The clause picker lists the published pledge's clauses, never a draft's; those the
+    # category can breach by the breach table first, the others apart (a reason needed).
     assert f'value="{pledge_id}:C03"' in html and draft_id not in html
+    assert f'id="breach-{pledge_id}-C03"' in html and f'id="breach-{pledge_id}-C07"' not in html
+    assert f'id="other-breach-{pledge_id}-C07"' in html
     path = "/console/regulator/violations/new"
     r = post(
         client,
@@ -64,14 +79,12 @@ def test_violation_form_errors_are_shown_per_field_and_kept(client, cp):
     r = post(
         client,
         path,
-        _violation(
-            cp, category="", decision_number="x", penalty_amount="", decision_date="2099-01-01"
-        ),
+        _violation(cp, tier="", decision_number="x", penalty_amount="", decision_date="2099-01-01"),
         status=400,
         csrf_from=f"{path}?uscc={cp.owner_uscc}",
     )
     html = r.get_data(as_text=True)
-    assert 'id="category-error"' in html and 'id="decision_number-error"' in html
+    assert 'id="tier-error"' in html and 'id="decision_number-error"' in html
     assert 'value="x"' in html and "组织虚假交易" in html
     # Field errors first, then the service's own checks (future date, fine without amount).
     r = post(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
+from credit import clock
 from tests.parties import bearer, client_token
 
 # Endpoints registered by libraries (OpenAPI JSON, Swagger UI, static files).
@@ -174,6 +177,10 @@ MATRIX = {
         "repair",
         _expect(403, 403, 404, 200, 401),
     ),
+    ("POST", "/api/v1/serious-list/<string:item_id>/removal"): (
+        "listing",
+        _expect(403, 403, 404, 200, 401),
+    ),
 }
 
 BODIES = {
@@ -195,6 +202,11 @@ BODIES = {
     "POST /api/v1/repairs/<string:application_id>/decision": {
         "accepted": True,
         "reason": "同意修复",
+    },
+    "POST /api/v1/serious-list/<string:item_id>/removal": {
+        "ground": "error",
+        "removed_on": clock.today().isoformat(),
+        "reason": "列入对象错误",
     },
 }
 ACTIONS = (
@@ -242,6 +254,40 @@ def _workflow_target(kind: str, parties) -> tuple[dict, dict]:
     return {}, {"application_id": item.id}
 
 
+def _listing(parties) -> str:
+    """A serious-list entry of the owner made by the regulator over its city."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from credit.accounts.models import Authority
+    from credit.extensions import db
+    from credit.identity import Identity, IdentityKind
+    from credit.uow import unit_of_work
+    from credit.violations import registry
+
+    authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
+    regulator = Identity(
+        IdentityKind.REGULATOR,
+        "client:reg",
+        authority_id=authority.id,
+        scopes=frozenset({"violations:write"}),
+        jurisdiction=frozenset(authority.jurisdiction),
+    )
+    with unit_of_work() as uow:
+        return registry.list_on_serious_list(
+            regulator,
+            uow,
+            {
+                "uscc": parties.owner_uscc,
+                "legal_basis": f"《市场监督管理严重违法失信名单管理办法》 {secrets.token_hex(4)}",
+                "reason": "一年内两次受到较重行政处罚",
+                "listed_on": clock.today(),
+                "remove_on": clock.today() + timedelta(days=365),
+            },
+        ).id
+
+
 def _target(kind: str, parties) -> tuple[dict | str, dict]:
     """A fresh object of this kind; returns the URL parameters that name it."""
     from credit.identity import SYSTEM
@@ -251,6 +297,8 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
 
     if kind == "enterprise":
         return "", {"uscc": parties.owner_uscc}
+    if kind == "listing":
+        return "", {"item_id": _listing(parties)}
     if kind in {"objection", "repair", "violation_repairable"}:
         return _workflow_target(kind, parties)
     if kind.startswith("violation"):

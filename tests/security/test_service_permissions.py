@@ -107,6 +107,7 @@ DENIED = {
     "violations.recompute_windows": {},
     "accounts.set_authority_kind": {"code": "X", "kind": "other"},
     "calendar.load_calendar_year": {"doc": {}},
+    "ratings.publish_model": {"document": b"{}"},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
@@ -146,6 +147,8 @@ OBJECT_LEVEL = {
     "workflow.extend_objection",
     "registry.correct_violation",
     "registry.list_on_serious_list",
+    "registry.remove_from_serious_list",
+    "registry.list_authority_listings",
     "registry.commend",
     "registry.statistics",
     "enterprises.get_own_enterprise",

@@ -3,6 +3,7 @@ correct or revoke it, the objection and repair queues with due dates, commendati
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -11,14 +12,20 @@ from marshmallow import ValidationError as MaValidationError
 from api.auth import current_identity
 from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
-from credit import clock, uscc
+from credit import clock, dates, uscc
 from credit.errors import NotFound, ValidationFailed
 from credit.pledges import service as pledges
+from credit.pledges.versions import pledge_in_force_on
 from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
-from credit.violations import registry, workflow
+from credit.violations import breaches, registry, workflow
 from credit.violations import service as violations
-from credit.violations.schemas import RevocationSchema, ViolationInputSchema
+from credit.violations.schemas import (
+    REMOVAL_GROUNDS,
+    RevocationSchema,
+    SeriousListRemovalSchema,
+    ViolationInputSchema,
+)
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
 
 REGULATOR = "regulator"
@@ -87,31 +94,59 @@ def regulator_home():
 
 
 # -- recording a violation ------------------------------------------------------------------
-def _clause_choices(code: str) -> list[dict[str, Any]]:
-    """The firm's published pledges valid today and their clauses (the clause picker)."""
-    today = clock.today()
+# Two steps: the firm, the category and the day of the conduct first, so that the clause
+# picker offers only what may be named: the clauses the breach table lets the category
+# breach, of the pledge versions in force on the conduct date; the pledges' other clauses
+# sit apart and need a stated reason.
+def _clause_choices(code: str, category: str, conduct: date) -> list[dict[str, Any]]:
     out = []
     for p in pledges.list_enterprise_pledges(current_identity(), code):
-        if p.status != "published" or not p.valid_from <= today <= p.valid_until:
+        if not pledge_in_force_on(p, conduct):
             continue
+        clauses = [c for c in p.template.clauses if c["code"] in p.clauses]
         out.append(
-            {"pledge": p, "clauses": [c for c in p.template.clauses if c["code"] in p.clauses]}
+            {
+                "pledge": p,
+                "clauses": [c for c in clauses if breaches.may_breach(category, c["code"])],
+                "others": [c for c in clauses if not breaches.may_breach(category, c["code"])],
+            }
         )
     return out
 
 
-def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 200):
-    identity = current_identity()
-    firm, choices = None, []
-    code = uscc.normalize(values.get("uscc") or "")
-    if code and "uscc" not in errors:
-        try:
-            from credit.enterprises import service as enterprises
+def _first_step(values: dict[str, Any]) -> tuple[Any, date | None, forms.Errors]:
+    """The firm and the conduct date of step one, or the errors that keep the user there."""
+    from credit.enterprises import service as enterprises
 
-            firm = enterprises.get_enterprise(identity, code)
-            choices = _clause_choices(firm.uscc)
-        except (ValidationFailed, NotFound) as exc:
-            errors = {**errors, "uscc": [e.message for e in exc.errors] or [exc.detail]}
+    errors: forms.Errors = {}
+    firm = None
+    code = uscc.normalize(values.get("uscc") or "")
+    try:
+        firm = enterprises.get_enterprise(current_identity(), code)
+    except (ValidationFailed, NotFound) as exc:
+        errors["uscc"] = [e.message for e in exc.errors] or [exc.detail]
+    if values.get("category") not in CATEGORIES:
+        errors["category"] = ["请选择违法类别 (choose the category)"]
+    conduct = None
+    try:
+        conduct = date.fromisoformat(values.get("conduct_date") or clock.today().isoformat())
+        problem = dates.DECISION.problem(conduct)
+        if problem:
+            errors["conduct_date"] = [problem]
+            conduct = None
+    except ValueError:
+        errors["conduct_date"] = [dates.INVALID_DATE]
+    return firm, conduct, errors
+
+
+def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 200):
+    firm, choices = None, []
+    if values.get("uscc"):
+        firm, conduct, step_errors = _first_step(values)
+        if step_errors:
+            firm, errors = None, {**step_errors, **errors}
+        else:
+            choices = _clause_choices(firm.uscc, values["category"], conduct)
     return render_template(
         "console/violation_form.html",
         values=values,
@@ -125,28 +160,48 @@ def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 
 @bp.get("/regulator/violations/new")
 @console_view("violations:write", REGULATOR)
 def violation_new():
-    return _violation_form(
-        {
-            "uscc": uscc.normalize(request.args.get("uscc", "")),
-            "breached": [],
-            "penalty_type": "fine",
-            "decision_date": clock.today().isoformat(),
-        },
-        {},
-    )
+    values = {
+        "uscc": uscc.normalize(request.args.get("uscc", "")),
+        "category": request.args.get("category", ""),
+        "conduct_date": request.args.get("conduct_date") or clock.today().isoformat(),
+        "breached": [],
+        "breached_other": [],
+        "penalty_type": "fine",
+        "decision_date": clock.today().isoformat(),
+    }
+    if "category" not in request.args:  # a link naming the firm only: step one, no errors
+        return render_template(
+            "console/violation_form.html",
+            values=values,
+            errors={},
+            firm=None,
+            choices=[],
+            **_vocab(),
+        )
+    return _violation_form(values, {})
 
 
 @bp.post("/regulator/violations/new")
 @console_view("violations:write", REGULATOR)
 def violation_create():
-    typed = forms.values(VIOLATION_TEXT, ["breached"])
+    typed = forms.values(
+        (*VIOLATION_TEXT, "conduct_date", "breach_reason"), ["breached", "breached_other"]
+    )
     typed["uscc"] = uscc.normalize(typed["uscc"])
-    typed["publish_minor"] = request.form.get("publish_minor") == "1"
-    data = {k: typed[k].strip() for k in VIOLATION_TEXT}
-    data["publish_minor"] = typed["publish_minor"]
+    data = {k: typed[k].strip() for k in (*VIOLATION_TEXT, "conduct_date")}
+    reason = typed["breach_reason"].strip()
+    data["publish_minor"] = request.form.get("publish_minor") == "1"
     data["breached_clauses"] = [
         {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
         for item in typed["breached"]
+        if ":" in item
+    ] + [
+        {
+            "pledge_id": item.split(":", 1)[0],
+            "clause": item.split(":", 1)[1],
+            **({"breach_reason": reason} if reason else {}),
+        }
+        for item in typed["breached_other"]
         if ":" in item
     ]
     try:
@@ -154,7 +209,10 @@ def violation_create():
         with unit_of_work() as uow:
             v = violations.record_violation(current_identity(), uow, loaded)
     except MaValidationError as exc:
-        return _violation_form(typed, forms.from_marshmallow(exc), 400)
+        errors = forms.from_marshmallow(exc)
+        if "breached_clauses" in errors:
+            errors["breached"] = errors.pop("breached_clauses")
+        return _violation_form(typed, errors, 400)
     except ValidationFailed as exc:
         errors = forms.from_domain(exc)
         if "breached_clauses" in errors:
@@ -390,3 +448,48 @@ def commendation_create():
         )
     )
     return redirect(url_for("console.regulator_home"))
+
+
+# -- the serious list: early removal (移出) -----------------------------------------------------
+def _listings_page(
+    values: dict[str, Any] | None = None,
+    errors: forms.Errors | None = None,
+    entry_id: str | None = None,
+    status: int = 200,
+):
+    identity = current_identity()
+    return render_template(
+        "console/serious_list.html",
+        entries=registry.list_authority_listings(identity),
+        grounds=REMOVAL_GROUNDS,
+        values=values or {"removed_on": clock.today().isoformat()},
+        errors=errors or {},
+        entry_id=entry_id,
+        **_vocab(),
+    ), status
+
+
+@bp.get("/regulator/serious-list")
+@console_view("violations:write", REGULATOR)
+def serious_list():
+    return _listings_page()
+
+
+@bp.post("/regulator/serious-list/<item_id>/remove")
+@console_view("violations:write", REGULATOR)
+def serious_list_remove(item_id: str):
+    typed = forms.values(["ground", "removed_on", "reason"])
+    try:
+        body = forms.load(SeriousListRemovalSchema(), {k: v.strip() for k, v in typed.items()})
+        with unit_of_work() as uow:
+            entry = registry.remove_from_serious_list(current_identity(), uow, item_id, body)
+    except forms.INVALID as exc:
+        return _listings_page(typed, forms.errors_of(exc), item_id, 400)
+    flash(
+        (
+            "notice",
+            f"已移出严重失信主体名单：{entry.enterprise.name}（评价与检索随即更新）",
+            f"Removed from the serious list: {entry.enterprise.name} (rating and search follow)",
+        )
+    )
+    return redirect(url_for("console.serious_list"))

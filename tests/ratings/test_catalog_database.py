@@ -1,0 +1,71 @@
+"""Scoring models published into the database (issue 15): every process sees a new version
+at its next transaction, a published version is immutable, and a tampered row is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from credit.errors import ValidationFailed
+from credit.extensions import db
+from credit.identity import SYSTEM
+from credit.ratings import catalog
+from credit.ratings import service as ratings
+from credit.ratings.models import CatalogState, PublishedModel
+from credit.scoring.model import ModelError
+from credit.uow import unit_of_work
+
+
+def _document(version: str) -> bytes:
+    shipped = catalog.load(catalog.PACKAGED)
+    entry = json.loads((catalog.PACKAGED / "index.json").read_text(encoding="utf-8"))
+    name = next(e["file"] for e in entry["published"] if e["version"] == shipped.current)
+    doc = json.loads((catalog.PACKAGED / name).read_text(encoding="utf-8"))
+    doc.update(version=version, changelog=["测试版本 / a test version"])
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def test_a_version_published_in_one_session_is_seen_by_another(app_ctx) -> None:
+    other = Session(db.engine)  # another process would hold its own connection
+    try:
+        before = catalog.catalog(other)
+        other.rollback()  # its transaction ends, as a request's does
+        with unit_of_work() as uow:
+            ratings.publish_model(SYSTEM, uow, _document("2099.2"))
+        after = catalog.catalog(other)
+        assert "2099.2" not in before.models
+        assert after.current == "2099.2" and "2099.2" in after.models
+        assert set(before.models) < set(after.models)
+    finally:
+        other.close()
+    listed = {m["version"]: m["current"] for m in ratings.list_models(SYSTEM)}
+    assert listed["2099.2"] is True
+
+
+def test_a_published_version_is_immutable(app_ctx) -> None:
+    with unit_of_work() as uow:
+        ratings.publish_model(SYSTEM, uow, _document("2099.3"), make_current=False)
+    assert catalog.catalog().current != "2099.3"
+    with pytest.raises(ValidationFailed) as refused, unit_of_work() as uow:
+        ratings.publish_model(SYSTEM, uow, _document("2099.3"))
+    assert "already published" in refused.value.errors[0].message
+    with pytest.raises(ValidationFailed), unit_of_work() as uow:
+        ratings.publish_model(SYSTEM, uow, b'{"version": "x"}')
+
+
+def test_a_row_edited_after_publication_is_refused(app_ctx) -> None:
+    with unit_of_work() as uow:
+        ratings.publish_model(SYSTEM, uow, _document("2099.4"), make_current=False)
+    doc = db.session.get(PublishedModel, "2099.4").document.replace('"base": ', '"base":  ')
+    with unit_of_work() as uow:
+        uow.session.execute(
+            sa.update(PublishedModel).where(PublishedModel.version == "2099.4").values(document=doc)
+        )
+        # as a hand edit would, with the stamp moved so every process reloads
+        uow.session.execute(sa.update(CatalogState).values(stamp="edited-by-hand"))
+    db.session.rollback()
+    with pytest.raises(ModelError, match="changed in the database"):
+        catalog.catalog()
