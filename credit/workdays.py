@@ -129,7 +129,7 @@ class Calendar:
         except KeyError:
             raise CalendarNotLoaded(year) from None
 
-    def covers(self, day: date) -> bool:
+    def holds(self, day: date) -> bool:
         return day.year in self.years
 
     def is_workday(self, day: date) -> bool:
