@@ -26,13 +26,13 @@ from credit.violations.schemas import (
     SeriousListRemovalSchema,
     ViolationInputSchema,
 )
-from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
+from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, SEVERITIES, STATUSES
 
 REGULATOR = "regulator"
 VIOLATION_TEXT = (
     "uscc",
     "category",
-    "tier",
+    "severity",
     "decision_number",
     "legal_basis",
     "facts",
@@ -60,7 +60,7 @@ CASE_STATUS = {
 def _vocab() -> dict[str, Any]:
     return {
         "CATEGORIES": CATEGORIES,
-        "TIERS": TIERS,
+        "SEVERITIES": SEVERITIES,
         "PENALTY_TYPES": PENALTY_TYPES,
         "VSTATUSES": STATUSES,
         "FIELD_LABELS": FIELD_LABELS,
