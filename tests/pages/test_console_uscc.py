@@ -30,9 +30,9 @@ def _violation(code: str) -> dict:
 def test_a_full_width_code_finds_the_firm_on_the_violation_form(client, cp) -> None:
     sign_in(client, "reg-in")
     wide = cp.owner_uscc.lower().translate(WIDE)
-    html = page(client, f"{PATH}?uscc={wide}")
+    html = page(client, f"{PATH}?uscc={wide}&category=fake_orders")
     assert f'<input type="hidden" name="uscc" value="{cp.owner_uscc}">' in html
-    r = post(client, PATH, _violation(wide), csrf_from=f"{PATH}?uscc={wide}")
+    r = post(client, PATH, _violation(wide), csrf_from=f"{PATH}?uscc={wide}&category=fake_orders")
     html = page(client, r.headers["Location"])
     assert cp.owner_uscc in html and "苏市监罚〔2026〕8901号" in html
 
@@ -41,7 +41,7 @@ def test_a_ligature_code_is_refused_with_its_position(client, cp) -> None:
     sign_in(client, "reg-in")
     code = cp.owner_uscc
     raw = code[:8] + "ﬀ" + code[10:]  # 17 characters
-    html = page(client, f"{PATH}?uscc={raw}")
+    html = page(client, f"{PATH}?uscc={raw}&category=fake_orders")
     assert 'name="uscc" value="' + code not in html
     assert "第 9 位" in html and "U+FB00" in html
     r = post(client, PATH, _violation(raw), status=400, csrf_from=PATH)

@@ -29,13 +29,13 @@ def _minor(cp, **overrides) -> dict:
 
 def test_a_minor_record_published_on_request(client, cp):
     sign_in(client, "reg-in")
-    form = page(client, f"{PATH}?uscc={cp.owner_uscc}")
+    form = page(client, f"{PATH}?uscc={cp.owner_uscc}&category=consumer_rights")
     assert 'name="publish_minor"' in form and 'name="publish_minor_reason"' in form
     r = post(
         client,
         PATH,
         _minor(cp, publish_minor="1", publish_minor_reason=REASON),
-        csrf_from=f"{PATH}?uscc={cp.owner_uscc}",
+        csrf_from=f"{PATH}?uscc={cp.owner_uscc}&category=consumer_rights",
     )
     vid = r.headers["Location"].rsplit("/", 1)[-1]
     html = page(client, f"/console/regulator/violations/{vid}")
@@ -52,7 +52,7 @@ def test_the_flag_without_a_reason_is_an_error_on_that_field(client, cp):
         PATH,
         _minor(cp, publish_minor="1"),
         status=400,
-        csrf_from=f"{PATH}?uscc={cp.owner_uscc}",
+        csrf_from=f"{PATH}?uscc={cp.owner_uscc}&category=consumer_rights",
     )
     html = r.get_data(as_text=True)
     assert 'id="publish_minor_reason-error"' in html

@@ -191,6 +191,7 @@ def violation_create():
     data = {k: typed[k].strip() for k in (*VIOLATION_TEXT, "conduct_date")}
     reason = typed["breach_reason"].strip()
     data["publish_minor"] = request.form.get("publish_minor") == "1"
+    typed["publish_minor"] = data["publish_minor"]  # a form shown again keeps the box ticked
     data["breached_clauses"] = [
         {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
         for item in typed["breached"]
