@@ -23,14 +23,14 @@ def publicity_cli() -> None:
 @with_appcontext
 def show_rules() -> None:
     """Validate the rules file and print, per authority kind, its regime, and per rule
-    version and tier, the windows (months) with their citations."""
+    version and severity, the windows (months) with their citations."""
     rules.validate()
     for kind, (label, regime) in rules.authority_kinds().items():
         click.echo(f"kind {kind:<18} {label[0]:<6} -> {regime}")
     for v in rules.versions():
         until = v.effective_to or "…"
         click.echo(f"{v.code} {v.effective_from}..{until} (periods from the {v.start_event})")
-        for tier, r in v.tiers.items():
+        for severity, r in v.severities.items():
             shown = "published" if r.published else "not published"
             extra = (
                 f", on request {r.publish_on_request_months} months"
@@ -38,7 +38,7 @@ def show_rules() -> None:
                 else ""
             )
             click.echo(
-                f"  {tier:<8} {shown:<13} min {r.min_months:>2} max {r.max_months:>2} months"
+                f"  {severity:<8} {shown:<13} min {r.min_months:>2} max {r.max_months:>2} months"
                 f"{extra}  [{r.cite.label()}]"
             )
         for e in v.exceptions:

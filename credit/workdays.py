@@ -129,7 +129,8 @@ class Calendar:
         except KeyError:
             raise CalendarNotLoaded(year) from None
 
-    def holds(self, day: date) -> bool:
+    def has_year(self, day: date) -> bool:
+        """Whether the calendar of ``day``'s year is loaded."""
         return day.year in self.years
 
     def is_workday(self, day: date) -> bool:

@@ -99,14 +99,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite: batch operations rebuild a table (copy, drop, rename); with foreign keys
+        # enforced, dropping a table other rows point at fails. Off while migrating (the
+        # pragma is ignored inside a transaction, so before it), checked and back on after.
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            # SQLite alters a table by copying it into a new one and dropping the old (batch
-            # mode): with foreign keys enforced, dropping a table that other rows reference
-            # fails. They are off while migrating (the pragma is ignored inside a
-            # transaction, so it is set before one starts) and checked afterwards.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            connection.commit()  # end the transaction the pragma began, before alembic's
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
@@ -116,7 +115,7 @@ def run_migrations_online():
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
             if broken:
-                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 if context.is_offline_mode():

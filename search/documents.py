@@ -26,7 +26,7 @@ from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.regions import city_name
 from credit.violations.models import Violation
-from credit.violations.vocab import CATEGORIES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES
 from search.backend import Document, IndexSpec, fold
 
 ENTERPRISES = IndexSpec(
@@ -97,7 +97,7 @@ VIOLATIONS = IndexSpec(
         "city_code",
         "industry",
         "category",
-        "tier",
+        "severity",
         "status",
         "authority",
         "grade",
@@ -107,7 +107,8 @@ VIOLATIONS = IndexSpec(
     sort_field="id",
     score_field="credit_score",
     date_field="decision_date",
-    facet_fields=("city_code", "industry", "grade", "tier", "category"),
+    facet_fields=("city_code", "industry", "grade", "severity", "category"),
+    version=2,  # v2: a record's severity (was "tier", a word the rating tier keeps)
 )
 
 SPECS: dict[str, IndexSpec] = {s.name: s for s in (ENTERPRISES, PLEDGES, VIOLATIONS)}
@@ -248,8 +249,8 @@ def violation_document(
         "industry_name": INDUSTRIES[e.industry][0],
         "category": v.category,
         "category_name": CATEGORIES[v.category][0],
-        "tier": v.tier,
-        "tier_name": TIERS[v.tier][0],
+        "severity": v.severity,
+        "severity_name": SEVERITIES[v.severity][0],
         "penalty_type": v.penalty_type,
         "penalty_amount": str(v.penalty_amount) if v.penalty_amount is not None else None,
         "decision_date": v.decision_date.isoformat(),

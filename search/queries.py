@@ -41,7 +41,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "city": "city_code",
         "industry": "industry",
         "grade": "grade",
-        "tier": "tier",
+        "severity": "severity",
         "category": "category",
     },
 }

@@ -260,7 +260,7 @@ def make_pledge(uscc_code: str, publish: bool = False, template_code: str = "ECO
 
 def make_violation(
     parties: Parties,
-    tier: str = "general",
+    severity: str = "general",
     days_ago: int = 10,
     decision_number: str | None = None,
     breached: list | None = None,
@@ -287,7 +287,7 @@ def make_violation(
     data = {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",
-        "tier": tier,
+        "severity": severity,
         "decision_number": decision_number or f"苏市监罚〔2026〕{secrets.randbelow(10**6)}号",
         "legal_basis": "《中华人民共和国电子商务法》第十七条",
         "facts": "组织虚假交易、编造用户评价",

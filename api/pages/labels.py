@@ -6,7 +6,7 @@ from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES
 from credit.ratings.catalog import catalog
 from credit.regions import JIANGSU_CITIES
-from credit.violations.vocab import CATEGORIES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES
 
 CITY_EN = {
     "320100": "Nanjing",
@@ -28,6 +28,7 @@ FACET_NAMES = {
     "industry": ("行业", "Industry"),
     "grade": ("信用等级", "Grade"),
     "tier": ("等次", "Tier"),
+    "severity": ("失信等级", "Severity"),
     "category": ("类别", "Category"),
 }
 TYPES = {
@@ -68,9 +69,9 @@ def facet_value(kind: str, facet: str, value: str) -> tuple[str, str]:
     if facet == "grade" and kind == "enterprise":
         zh, en = grade(value)
         return (f"{value} {zh}", f"{value} {en}")
+    if facet == "severity":
+        return SEVERITIES.get(value, (value, value))
     if facet == "tier":
-        if kind == "violation":
-            return TIERS.get(value, (value, value))
         zh, en = tier(value)
         return (f"{value} {zh}", f"{value} {en}")
     if facet == "category":

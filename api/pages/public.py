@@ -27,7 +27,7 @@ from credit.regions import JIANGSU_CITIES
 from credit.reports.service import ENTITY_TYPES_EN
 from credit.violations import registry
 from credit.violations import service as violations
-from credit.violations.vocab import CATEGORIES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES
 from search import queries
 from search.backend import BackendUnavailable, looks_like_uscc
 
@@ -47,7 +47,7 @@ def _vocabulary() -> dict[str, Any]:
 
 PAGE_SIZE = 20
 LATEST = 5
-FILTERS = ("city", "industry", "grade", "tier", "category")
+FILTERS = ("city", "industry", "grade", "tier", "severity", "category")
 SCALARS = ("q", "type", "date_from", "date_to", "sort", "page", "cursor")
 #: Deepest page reachable (PageArgs' window: 10,000 results).
 MAX_PAGE = 10_000 // PAGE_SIZE
@@ -73,7 +73,7 @@ def home():
             {
                 "uscc": v.enterprise.uscc,
                 "enterprise_name": v.enterprise.name,
-                "tier": v.tier,
+                "severity": v.severity,
                 "category": v.category,
                 "decision_number": v.decision_number,
                 "decision_date": v.decision_date,
@@ -270,7 +270,7 @@ def stats():
         "pledges_by_city": by_city(data["pledges_by_city"]),
         "violations_by_city": by_city(data["violations_by_city"]),
         "violations_by_category": data["violations_by_category"],
-        "violations_by_tier": data["violations_by_tier"],
+        "violations_by_severity": data["violations_by_severity"],
         "pledges_by_month": data["pledges_by_month"],
         "violations_by_month": data["violations_by_month"],
         "grades": data["grades"],
@@ -279,7 +279,7 @@ def stats():
         "pledges_by_city": lambda c: city_pairs.get(c, (c, c)),
         "violations_by_city": lambda c: city_pairs.get(c, (c, c)),
         "violations_by_category": lambda c: CATEGORIES.get(c, (c, c)),
-        "violations_by_tier": lambda c: TIERS.get(c, (c, c)),
+        "violations_by_severity": lambda c: SEVERITIES.get(c, (c, c)),
         "pledges_by_month": lambda m: (m, m),
         "violations_by_month": lambda m: (m, m),
         "grades": lambda g: (g, g),

@@ -19,7 +19,7 @@ from credit.pledges.vocab import PLEDGE_TYPES
 from credit.regions import JIANGSU_CITIES, city_name
 from credit.scoring.model import GRADES
 from credit.text import Text
-from credit.violations.vocab import CATEGORIES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES
 from search import queries
 from search.backend import SORTS
 
@@ -54,9 +54,11 @@ class SearchArgs(PageArgs):
     grade = fields.List(Text(validate=validate.OneOf(list(GRADES))))
     tier = fields.List(
         Text(),
-        metadata={
-            "description": "enterprise/pledge: A|B|C（等）; violation: minor|general|serious"
-        },
+        metadata={"description": "enterprise/pledge: A|B|C（信用等次 / the rating tier）"},
+    )
+    severity = fields.List(
+        Text(validate=validate.OneOf(list(SEVERITIES))),
+        metadata={"description": "violation: minor|general|serious（轻微 / 一般 / 严重）"},
     )
     category = fields.List(
         Text(),
@@ -83,10 +85,14 @@ class SearchArgs(PageArgs):
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
         kind = data.get("type", "enterprise")
         errors: dict[str, list[str]] = {}
-        tiers = {"violation": set(TIERS)}.get(kind, set(TIER_LABELS))
-        bad = [t for t in data.get("tier", []) if t not in tiers]
-        if bad:
-            errors["tier"] = [f"取值应为 {', '.join(sorted(tiers))} / must be one of them"]
+        if data.get("tier") and kind == "violation":
+            errors["tier"] = [
+                "违法失信信息按 severity（轻微/一般/严重）筛选 / filter violations by severity"
+            ]
+        elif any(t not in TIER_LABELS for t in data.get("tier", [])):
+            errors["tier"] = [f"取值应为 {', '.join(TIER_LABELS)} / must be one of them"]
+        if data.get("severity") and kind != "violation":
+            errors["severity"] = ["仅适用于 violation / only for violations"]
         categories = {"pledge": set(PLEDGE_TYPES), "violation": set(CATEGORIES)}.get(kind)
         if data.get("category") and categories is None:
             errors["category"] = ["仅适用于 pledge 与 violation / only for pledges and violations"]
@@ -155,7 +161,9 @@ def _label(kind: str, facet: str, value: str) -> str | None:
     if facet == "industry":
         return INDUSTRIES.get(value, (None,))[0]
     if facet == "tier":
-        return TIERS.get(value, (None,))[0] if kind == "violation" else TIER_LABELS.get(value)
+        return TIER_LABELS.get(value)
+    if facet == "severity":
+        return SEVERITIES.get(value, (None,))[0]
     if facet == "category":
         table = PLEDGE_TYPES if kind == "pledge" else CATEGORIES
         return table.get(value, (None,))[0]
@@ -172,6 +180,7 @@ def _fingerprint(args: dict[str, Any], backend: str) -> str:
         "industry",
         "grade",
         "tier",
+        "severity",
         "category",
         "date_from",
         "date_to",

@@ -23,7 +23,7 @@ from credit.violations.schemas import (
     ViolationInputSchema,
     ViolationSchema,
 )
-from credit.violations.vocab import CATEGORIES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES
 
 PREFIX = ""
 blp = Blueprint("violations", __name__, description="违法失信信息 / violations")
@@ -32,7 +32,7 @@ blp = Blueprint("violations", __name__, description="违法失信信息 / violat
 class ViolationListArgs(PageArgs):
     city = Text(validate=validate.OneOf(list(JIANGSU_CITIES)))
     category = Text(validate=validate.OneOf(list(CATEGORIES)))
-    tier = Text(validate=validate.OneOf(list(TIERS)))
+    severity = Text(validate=validate.OneOf(list(SEVERITIES)))
     status = Text(validate=validate.OneOf(["published", "under_objection", "corrected"]))
     decided_from = dates.BoundedDate(dates.FILTER)
     decided_to = dates.BoundedDate(dates.FILTER)
@@ -153,7 +153,7 @@ class StatisticsArgs(Schema):
 class StatisticsSchema(Schema):
     city = fields.List(fields.List(fields.Raw()))
     category = fields.List(fields.List(fields.Raw()))
-    tier = fields.List(fields.List(fields.Raw()))
+    severity = fields.List(fields.List(fields.Raw()))
 
 
 @blp.route("/violations/<string:violation_id>/corrections", methods=["POST"])
@@ -223,5 +223,5 @@ def standing(uscc: str) -> Any:
 @blp.arguments(StatisticsArgs, location="query")
 @blp.response(200, StatisticsSchema)
 def statistics(args: dict[str, Any]) -> Any:
-    """本机关管辖范围内的统计（按地市、类别、等级）/ Statistics in the jurisdiction"""
+    """本机关管辖范围内的统计（按地市、类别、严重程度）/ Statistics in the jurisdiction"""
     return registry.statistics(current_identity(), **args)

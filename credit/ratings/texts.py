@@ -2,7 +2,7 @@
 
 Contribution texts come from the model version (the published rules); the vocabulary
 labels come from the registries. A contribution that points at a record no longer public
-(a repaired or ended violation, a past listing) is redacted for the public: the tier stays,
+(a repaired or ended violation, a past listing) is redacted for the public: the severity stays,
 the decision number and the link go.
 """
 
@@ -14,7 +14,7 @@ from credit.enterprises.vocab import STATUSES
 from credit.scoring.engine import Contribution
 from credit.scoring.model import ScoringModel
 from credit.scoring.outlook import Action, Milestone
-from credit.violations.vocab import CATEGORIES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES
 
 FAMILIES = {
     "base": ("基础分", "base"),
@@ -60,8 +60,8 @@ class _Blank(dict):
 
 def _labels(params: dict[str, Any], lang: int) -> dict[str, Any]:
     out = _Blank(params)
-    if "tier" in params:
-        out["tier_label"] = TIERS.get(params["tier"], (params["tier"],) * 2)[lang]
+    if "severity" in params:
+        out["severity_label"] = SEVERITIES.get(params["severity"], (params["severity"],) * 2)[lang]
     if "category" in params:
         out["category_label"] = CATEGORIES.get(params["category"], (params["category"],) * 2)[lang]
     if "status" in params:
@@ -77,7 +77,7 @@ def describe(c: Contribution, model: ScoringModel, visible: set[str] | None) -> 
     redacted = False
     if visible is not None:
         if c.code in _RECORD_CODES and ref not in visible:
-            params = {k: v for k, v in params.items() if k in {"tier", "months"}}
+            params = {k: v for k, v in params.items() if k in {"severity", "months"}}
             ref, redacted = None, True
         if (
             c.code == "PLEDGE_BREACHED"
@@ -85,9 +85,9 @@ def describe(c: Contribution, model: ScoringModel, visible: set[str] | None) -> 
         ):
             params.pop("violations", None)
     texts = model.reasons[c.code]
-    if redacted and "tier" in params:
-        zh = "已不再公示的违法失信记录（{tier_label}）".format_map(_labels(params, 0))
-        en = "A record no longer public ({tier_label})".format_map(_labels(params, 1))
+    if redacted and "severity" in params:
+        zh = "已不再公示的违法失信记录（{severity_label}）".format_map(_labels(params, 0))
+        en = "A record no longer public ({severity_label})".format_map(_labels(params, 1))
     elif redacted:
         zh, en = "已不再公示的记录", "A record no longer public"
     else:

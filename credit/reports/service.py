@@ -36,7 +36,7 @@ from credit.reports.models import CreditReport
 from credit.uow import UnitOfWork
 from credit.violations import registry
 from credit.violations import service as violations
-from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, TIERS
+from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, SEVERITIES
 from credit.violations.vocab import STATUSES as VIOLATION_STATUSES
 
 #: Ratings shown in the history chart (the newest ones).
@@ -162,8 +162,8 @@ def _violation(v: Any, today: date) -> dict[str, Any]:
         "id": v.id,
         "category": v.category,
         "category_label": _pair(CATEGORIES, v.category),
-        "tier": v.tier,
-        "tier_label": _pair(TIERS, v.tier),
+        "severity": v.severity,
+        "severity_label": _pair(SEVERITIES, v.severity),
         "authority": v.authority.name,
         "decision_number": v.decision_number,
         "decision_date": _iso(v.decision_date),
@@ -309,9 +309,11 @@ def _records(profile: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _describe(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     if kind == "violation":
+        category = item["category_label"]
+        severity = item.get("severity_label") or item["tier_label"]  # a snapshot before 0013
         text = [
-            f"{item['decision_number']}（{item['category_label'][0]}，{item['tier_label'][0]}）",
-            f"{item['decision_number']} ({item['category_label'][1]}, {item['tier_label'][1]})",
+            f"{item['decision_number']}（{category[0]}，{severity[0]}）",
+            f"{item['decision_number']} ({category[1]}, {severity[1]})",
         ]
     elif kind == "pledge":
         text = item["title"]
@@ -326,6 +328,28 @@ def _describe(kind: str, item: dict[str, Any]) -> dict[str, Any]:
         "serious_list": ["严重失信主体名单", "serious list"],
     }
     return {"kind": kind, "kind_label": kinds[kind], "id": item["id"], "text": text}
+
+
+#: Keys of a profile's violation rows renamed since reports were first issued: a report's
+#: snapshot keeps the names it was issued with (its digest covers them).
+_RENAMED_VIOLATION_KEYS = {"severity": "tier", "severity_label": "tier_label"}
+
+
+def _as_issued_before_rename(profile: dict[str, Any]) -> dict[str, Any]:
+    """``profile`` with its violation rows under their names before migration 0013, so a
+    report issued then still reads as unchanged when the record is the same."""
+    rows = [
+        {_RENAMED_VIOLATION_KEYS.get(k, k): v for k, v in row.items()}
+        for row in profile.get("violations", [])
+    ]
+    return {**profile, "violations": rows}
+
+
+def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
+    return report.content_digest in {
+        digest_of(current),
+        digest_of(_as_issued_before_rename(current)),
+    }
 
 
 def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:
@@ -346,7 +370,7 @@ def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:
         "report": report,
         "genuine": genuine,
         "current": current,
-        "unchanged": digest_of(current) == report.content_digest,
+        "unchanged": _unchanged(report, current),
         "grade_then": was["grade"],
         "score_then": was["score"],
         "tier_then": was["tier"],

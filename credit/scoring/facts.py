@@ -9,17 +9,22 @@ the inputs stable across processes and machines.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from credit.publicity import public_on
 
+#: Fields renamed since ratings were first stored, by their name in the canonical form: the
+#: inputs digest of unchanged facts must not move (a moved digest reads as changed inputs
+#: and writes a history row for every firm), so the form keeps the name it was made with.
+_CANONICAL_NAMES = {"severity": "tier"}
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, repr=False)
 class ViolationFact:
     id: str
     ref: str  # the decision number: public, and how a person recognises the record
-    tier: str  # minor | general | serious
+    severity: str  # minor | general | serious (not the rating tier A/B/C)
     category: str
     decision_date: date
     published: bool
@@ -31,6 +36,14 @@ class ViolationFact:
     #: The first day it is public (None: the decision date; later where periods run from
     #: publication, as SAMR's do).
     public_from: date | None = None
+
+    def __repr__(self) -> str:
+        """The dataclass repr, with the field names of the canonical form (the digest)."""
+        shown = ", ".join(
+            f"{_CANONICAL_NAMES.get(f.name, f.name)}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"{type(self).__qualname__}({shown})"
 
     def counts_on(self, day: date) -> bool:
         """Public negative information on ``day``: published, inside its window, not yet

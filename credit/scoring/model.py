@@ -178,7 +178,8 @@ def _legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "signal": "violations",
             "monthly_decay": v["monthly_decay"],
-            "groups": [{"tiers": v["tier_weights"], "cap": v["cap"], "scale": v["scale"]}],
+            # 2026.1 says "tier_weights" for what is now a record's severity
+            "groups": [{"severities": v["tier_weights"], "cap": v["cap"], "scale": v["scale"]}],
         },
         {"signal": "pledges", **s["pledges"], "breaches": s["breaches"]},
         {"signal": "commendations", **s["commendations"]},
@@ -186,6 +187,18 @@ def _legacy(doc: dict[str, Any]) -> list[dict[str, Any]]:
         {"signal": "registration_inactive", **h["registration_inactive"]},
         {"signal": "serious_violation", **h["serious_violation"]},
     ]
+
+
+#: Reason placeholders renamed since a model was published: a published file is immutable,
+#: so its texts are read with the new names (2026.1 says ``{tier_label}`` for a record's
+#: severity, not the rating tier).
+RENAMED_PLACEHOLDERS = {"{tier_label}": "{severity_label}"}
+
+
+def _reason_text(text: str) -> str:
+    for old, new in RENAMED_PLACEHOLDERS.items():
+        text = text.replace(old, new)
+    return text
 
 
 def _words(entry: dict[str, Any], default: tuple[str, str]) -> tuple[str, str]:
@@ -213,6 +226,11 @@ def _build(doc: dict[str, Any]) -> ScoringModel:
         tier_words=MappingProxyType(
             {t: _words(tiers.get(t, {}), words) for t, words in TIER_WORDS.items()}
         ),
-        reasons=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in doc["reasons"].items()}),
+        reasons=MappingProxyType(
+            {
+                k: MappingProxyType({lang: _reason_text(t) for lang, t in v.items()})
+                for k, v in doc["reasons"].items()
+            }
+        ),
         changelog=tuple(doc.get("changelog", ())),
     )

@@ -1,4 +1,4 @@
-"""Demo regulators and records: violations of each tier and state, objections, repairs,
+"""Demo regulators and records: violations of each severity and state, objections, repairs,
 corrections, commendations and a few serious-list entries. Deterministic per seed; made
 through the real services so windows and due dates are computed as in production."""
 
@@ -122,7 +122,7 @@ def load_demo_violations(
             continue
         regulator = _regulator(authorities[f"JS-SAMR-{city[:4]}"])
         owner = Identity(IdentityKind.ENTERPRISE, "demo", enterprise_id=ent_id)
-        tier = rng.choices(("minor", "general", "serious"), (20, 65, 15))[0]
+        severity = rng.choices(("minor", "general", "serious"), (20, 65, 15))[0]
         category = rng.choice(list(_BASES)) if rng.random() < 0.8 else rng.choice(list(CATEGORIES))
         decided = today - timedelta(days=rng.randrange(5, 3 * 365))
         number = f"{JIANGSU_CITIES[city][:2]}市监处罚〔{decided.year}〕{rng.randrange(1, 9999)}号"
@@ -133,13 +133,13 @@ def load_demo_violations(
                 {
                     "uscc": uscc,
                     "category": category,
-                    "tier": tier,
+                    "severity": severity,
                     "decision_number": number,
                     "legal_basis": _BASES.get(category, "相关法律法规"),
                     "facts": "经查，当事人在网络店铺中存在违法行为，已责令改正。",
-                    "penalty_type": "fine" if tier != "minor" else "warning",
+                    "penalty_type": "fine" if severity != "minor" else "warning",
                     "penalty_amount": rng.choice((5000, 10000, 20000, 50000, 100000))
-                    if tier != "minor"
+                    if severity != "minor"
                     else None,
                     "decision_date": decided,
                     # published a week after the decision (SAMR's periods run from it)
@@ -184,7 +184,7 @@ def load_demo_violations(
                     "valid_until": today + timedelta(days=700),
                 },
             )
-        if tier == "serious" and rng.random() < 0.2 and v.status == "active":
+        if severity == "serious" and rng.random() < 0.2 and v.status == "active":
             registry.list_on_serious_list(
                 regulator,
                 uow,

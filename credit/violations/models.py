@@ -26,7 +26,9 @@ class Violation(db.Model):
     )
     authority_id: Mapped[str] = mapped_column(sa.ForeignKey("authority.id"), nullable=False)
     category: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)
-    tier: Mapped[str] = mapped_column(sa.String(16), nullable=False, index=True)
+    #: minor | general | serious (轻微 / 一般 / 严重): how grave the record is, which sets its
+    #: publicity and repair windows. Not the rating's tier (A/B/C, ``CurrentRating.tier``).
+    severity: Mapped[str] = mapped_column(sa.String(16), nullable=False, index=True)
     decision_number: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     legal_basis: Mapped[str] = mapped_column(sa.Text, nullable=False)
     facts: Mapped[str] = mapped_column(sa.Text, nullable=False)

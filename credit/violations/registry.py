@@ -336,7 +336,7 @@ def enterprise_standing(identity: Identity, code: str) -> dict[str, list]:
 def statistics(
     identity: Identity, decided_from: date | None = None, decided_to: date | None = None
 ) -> dict[str, list[tuple[str, int]]]:
-    """Counts of records in the caller's jurisdiction by city, category and tier."""
+    """Counts of records in the caller's jurisdiction by city, category and severity."""
     require(identity.kind == IdentityKind.REGULATOR, "只有监管机关可以查看统计")
     where = [Violation.status != "revoked", publicity.covers_clause(identity.jurisdiction)]
     if decided_from:
@@ -348,7 +348,7 @@ def statistics(
         for key, column in (
             ("city", Enterprise.city_code),
             ("category", Violation.category),
-            ("tier", Violation.tier),
+            ("severity", Violation.severity),
         )
     }
 
@@ -399,7 +399,7 @@ def clear_statistics_cache() -> None:
 
 def public_statistics(identity: Identity) -> dict[str, Any]:
     """What anyone may see in aggregate: pledges in force, records inside their publicity
-    window and current grades, by city, category, tier, grade and month (the last
+    window and current grades, by city, category, severity, grade and month (the last
     ``STATISTICS_MONTHS``). Cached for ``STATISTICS_MAX_AGE`` seconds."""
     require(can_read_public(identity))
     today = clock.today()
@@ -469,7 +469,7 @@ def _public_statistics(today: date) -> dict[str, Any]:
         ),
         "violations_by_city": _violation_counts(Enterprise.city_code, public),
         "violations_by_category": _violation_counts(Violation.category, public),
-        "violations_by_tier": _violation_counts(Violation.tier, public),
+        "violations_by_severity": _violation_counts(Violation.severity, public),
         "violations_by_month": by_month(
             [
                 (m, n)

@@ -5,7 +5,7 @@ use instead of producing a wrong date.
 Two layers (the README's "Publicity and repair rules" explains the choice):
 
 - **versions**: the national credit-repair windows (NDRC Order 58 until 2026-03-31, Order
-  36 from 2026-04-01) by tier, the version in force on the decision date applying;
+  36 from 2026-04-01) by severity, the version in force on the decision date applying;
 - **regimes**: what an authority of each kind follows on top of them. Market regulators
   (``SAMR``) publish their penalties under SAMR Order 45: periods run from publication, a
   warning alone is not published, 通报批评 and lower fines end after 3 months, everything
@@ -31,10 +31,10 @@ from credit import periods
 from credit.scoring.calendar import add_months, next_day
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES
 
-__all__ = ["TIERS", "Window", "add_months", "rule_for", "versions", "window"]
+__all__ = ["SEVERITIES", "Window", "add_months", "rule_for", "versions", "window"]
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "publicity_rules.json"
-TIERS = ("minor", "general", "serious")
+SEVERITIES = ("minor", "general", "serious")
 REGIMES = ("NDRC", "SAMR")
 START_EVENTS = ("decision", "publication")
 
@@ -67,7 +67,7 @@ class Citation:
 
 
 @dataclass(frozen=True)
-class TierRule:
+class SeverityRule:
     published: bool
     min_months: int
     max_months: int
@@ -95,7 +95,7 @@ class RuleVersion:
     effective_from: date
     effective_to: date | None
     start_event: str
-    tiers: dict[str, TierRule]
+    severities: dict[str, SeverityRule]
     exceptions: tuple[LongerMinimum, ...]
 
     def in_force(self, day: date) -> bool:
@@ -190,20 +190,22 @@ def _codes(values: Any, vocab: dict, where: str) -> frozenset[str]:
 
 def _version(v: dict[str, Any]) -> RuleVersion:
     where = f"version {v.get('code')}"
-    tiers: dict[str, TierRule] = {}
-    for tier, r in v["tiers"].items():
-        w = f"{where} tier {tier}"
+    severities: dict[str, SeverityRule] = {}
+    for severity, r in v["severities"].items():
+        w = f"{where} severity {severity}"
         lo, hi = _months(r["min_months"], w), _months(r["max_months"], w)
         on_request = r.get("publish_on_request_months")
         if on_request is not None:
             on_request = _months(on_request, w)
-            if tier != "minor" or r["published"] or not 0 < on_request <= hi:
+            if severity != "minor" or r["published"] or not 0 < on_request <= hi:
                 raise RulesError(f"{w}: publication on request is for unpublished minor rows")
         if lo > hi:
             raise RulesError(f"{w}: min_months > max_months")
-        tiers[tier] = TierRule(bool(r["published"]), lo, hi, on_request, _cite(r.get("cite"), w))
-    if set(tiers) != set(TIERS):
-        raise RulesError(f"{where}: tiers must be exactly {TIERS}")
+        severities[severity] = SeverityRule(
+            bool(r["published"]), lo, hi, on_request, _cite(r.get("cite"), w)
+        )
+    if set(severities) != set(SEVERITIES):
+        raise RulesError(f"{where}: severities must be exactly {SEVERITIES}")
     exceptions = []
     for e in v.get("exceptions", ()):
         w = f"{where} exception {e.get('code')}"
@@ -215,8 +217,10 @@ def _version(v: dict[str, Any]) -> RuleVersion:
                 _cite(e.get("cite"), w),
             )
         )
-        if any(exceptions[-1].min_months > t.max_months for t in tiers.values() if t.published):
-            raise RulesError(f"{w}: a minimum longer than a tier's maximum")
+        if any(
+            exceptions[-1].min_months > t.max_months for t in severities.values() if t.published
+        ):
+            raise RulesError(f"{w}: a minimum longer than a severity's maximum")
     start = v["start"]["event"]
     if start not in START_EVENTS:
         raise RulesError(f"{where}: start must be one of {START_EVENTS}")
@@ -227,7 +231,7 @@ def _version(v: dict[str, Any]) -> RuleVersion:
         _date(v["effective_from"], where),
         _date(v["effective_to"], where) if v["effective_to"] else None,
         start,
-        tiers,
+        severities,
         tuple(exceptions),
     )
 
@@ -373,7 +377,7 @@ def _short(regime: Regime, penalty_type: str | None, amount: Decimal | None) -> 
 
 
 def window(
-    tier: str,
+    severity: str,
     decision_date: date,
     *,
     regime: str = "NDRC",
@@ -383,7 +387,7 @@ def window(
     published_on: date | None = None,
     publish_minor: bool = False,
 ) -> Window:
-    """The dates of a record of ``tier`` decided on ``decision_date`` by an authority
+    """The dates of a record of ``severity`` decided on ``decision_date`` by an authority
     following ``regime``.
 
     ``published_on`` (when its authority published it; today if not given) starts SAMR's
@@ -394,11 +398,11 @@ def window(
     """
     version = rule_for(decision_date)
     rules = regimes()[regime]
-    row = version.tiers[tier]
-    basis = [f"{version.code}/{tier}"]
+    row = version.severities[severity]
+    basis = [f"{version.code}/{severity}"]
     published, max_months = row.published, row.max_months
     if publish_minor:
-        if tier != "minor":
+        if severity != "minor":
             raise WindowRefused(
                 "publish_minor",
                 "只有轻微失信信息需要决定是否公示 / only a minor record is published on request",

@@ -21,7 +21,7 @@ from credit.regions import city_name
 from credit.text import Text, text_value
 from credit.uscc_field import UsccCode
 from credit.violations import rules
-from credit.violations.vocab import CATEGORIES, PENALTY_AMOUNT, PENALTY_TYPES, STATUSES, TIERS
+from credit.violations.vocab import CATEGORIES, PENALTY_AMOUNT, PENALTY_TYPES, SEVERITIES, STATUSES
 
 
 class BreachedClauseSchema(Schema):
@@ -63,7 +63,11 @@ class ViolationInputSchema(Schema):
 
     uscc = UsccCode(required=True)
     category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
-    tier = Text(required=True, validate=validate.OneOf(list(TIERS)))
+    severity = Text(
+        required=True,
+        validate=validate.OneOf(list(SEVERITIES)),
+        metadata={"description": "minor | general | serious（轻微 / 一般 / 严重）"},
+    )
     decision_number = Text(required=True, validate=validate.Length(4, 100))
     legal_basis = Text(required=True, multiline=True, validate=validate.Length(2, 2000))
     facts = Text(required=True, multiline=True, validate=validate.Length(2, 4000))
@@ -240,8 +244,8 @@ class ViolationSchema(Schema):
     authority = fields.Function(lambda v: v.authority.name)
     category = fields.String()
     category_name = fields.Function(lambda v: CATEGORIES[v.category][0])
-    tier = fields.String(metadata={"description": "minor | general | serious"})
-    tier_name = fields.Function(lambda v: TIERS[v.tier][0])
+    severity = fields.String(metadata={"description": "minor | general | serious"})
+    severity_name = fields.Function(lambda v: SEVERITIES[v.severity][0])
     decision_number = fields.String()
     legal_basis = fields.String()
     facts = fields.String()

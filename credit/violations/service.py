@@ -75,7 +75,7 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     authority = db.session.get(Authority, identity.authority_id)
     try:
         window = rules.window(
-            data["tier"],
+            data["severity"],
             data["decision_date"],
             regime=rules.regime_of(authority.kind if authority else None),
             category=data["category"],
@@ -103,7 +103,7 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,
         category=data["category"],
-        tier=data["tier"],
+        severity=data["severity"],
         decision_number=data["decision_number"],
         legal_basis=data["legal_basis"],
         facts=data["facts"],
@@ -286,7 +286,7 @@ def list_violations(
     *,
     city: str | None = None,
     category: str | None = None,
-    tier: str | None = None,
+    severity: str | None = None,
     status: str | None = None,
     decided_from: date | None = None,
     decided_to: date | None = None,
@@ -302,8 +302,8 @@ def list_violations(
         )
     if category:
         stmt = stmt.where(Violation.category == category)
-    if tier:
-        stmt = stmt.where(Violation.tier == tier)
+    if severity:
+        stmt = stmt.where(Violation.severity == severity)
     if status == "under_objection":
         stmt = stmt.where(Violation.objection_pending.is_(True))
     elif status == "corrected":
@@ -422,7 +422,7 @@ def window_of(v: Violation, regime: str) -> rules.Window:
     """A recorded violation's window under the rules as they are now (its facts, the
     flag its authority set, and the day it was published or recorded)."""
     return rules.window(
-        v.tier,
+        v.severity,
         v.decision_date,
         regime=regime,
         category=v.category,

@@ -1,4 +1,4 @@
-"""Violation categories, tiers and penalty types, as data."""
+"""Violation categories, severities and penalty types, as data."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "other": ("其他", "other"),
 }
 
-TIERS: dict[str, tuple[str, str]] = {
+#: How grave a record is (轻微 / 一般 / 严重). Not the rating's tier (A/B/C).
+SEVERITIES: dict[str, tuple[str, str]] = {
     "minor": ("轻微", "minor"),
     "general": ("一般", "general"),
     "serious": ("严重", "serious"),

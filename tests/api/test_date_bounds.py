@@ -100,7 +100,7 @@ def _violation(parties, **overrides):
     return {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕901号",
         "legal_basis": "《电子商务法》第十七条",
         "facts": "组织虚假交易",

@@ -35,7 +35,12 @@ def test_pledges_and_violations_are_searchable_while_public(client, app_ctx) -> 
     found = _search(client, type="violation", q="4321")
     assert [i["id"] for i in found["items"]] == [v.id]
     item = found["items"][0]
-    assert item["decision_number"] == "苏市监罚〔2026〕4321号" and item["tier"] == "general"
+    assert item["decision_number"] == "苏市监罚〔2026〕4321号" and item["severity"] == "general"
+    assert item["severity_name"] == "一般" and "tier" not in item and "tier_name" not in item
+    assert found["facets"]["severity"] == [{"value": "general", "label": "一般", "count": 1}]
+    assert "tier" not in found["facets"]
+    assert _search(client, type="violation", q="4321", severity="general")["total"] == 1
+    assert _search(client, type="violation", q="4321", severity="serious")["total"] == 0
     assert "<em>4321</em>" in item["highlights"]["decision_number"][0]
     assert not any(k.startswith("t_") or k.endswith("_exact") for k in item)
     firm = _search(client, q=parties.owner_uscc)["items"][0]
@@ -109,6 +114,9 @@ def test_argument_errors_are_per_field(client) -> None:
         ({"type": "shop"}, "type"),
         ({"category": "pricing"}, "category"),
         ({"type": "violation", "tier": "A"}, "tier"),
+        ({"type": "violation", "tier": "general"}, "tier"),  # a violation's is its severity
+        ({"type": "violation", "severity": "A"}, "severity"),
+        ({"severity": "general"}, "severity"),  # enterprises have a rating tier, no severity
         ({"sort": "name"}, "sort"),
         ({"page": 51, "size": 20}, "page"),
         ({"cursor": "!!"}, "cursor"),

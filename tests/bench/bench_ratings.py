@@ -152,7 +152,7 @@ def freshness(
             body = {
                 "uscc": code,
                 "category": "pricing",
-                "tier": "general",
+                "severity": "general",
                 "decision_number": f"苏市监罚〔2026〕{tag}{i}号",
                 "legal_basis": "《价格法》第十四条",
                 "facts": "价格违法行为",

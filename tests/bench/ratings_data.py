@@ -108,15 +108,15 @@ def generate(seed: int = 1) -> dict[str, int]:
             authority = authorities[f"JS-SAMR-{city[:4]}"]
             for _ in range(rng.choices((0, 1, 2, 3), (70, 15, 10, 5))[0]):
                 serial += 1
-                tier = rng.choices(("minor", "general", "serious"), (20, 65, 15))[0]
+                severity = rng.choices(("minor", "general", "serious"), (20, 65, 15))[0]
                 decided = today - timedelta(days=rng.randrange(5, 3 * 365))
-                w = window(tier, decided)
+                w = window(severity, decided)
                 v = {
                     "id": new_id(),
                     "enterprise_id": ent_id,
                     "authority_id": authority.id,
                     "category": rng.choice(categories),
-                    "tier": tier,
+                    "severity": severity,
                     "decision_number": f"苏市监罚〔{decided.year}〕B{serial}号",
                     "legal_basis": "相关法律法规",
                     "facts": "基准测试数据",
@@ -183,7 +183,7 @@ def generate(seed: int = 1) -> dict[str, int]:
                                 "revoked_at": None,
                             }
                         )
-                if tier == "serious" and rng.random() < 0.1:
+                if severity == "serious" and rng.random() < 0.1:
                     rows["serious_list"].append(
                         {
                             "id": new_id(),

@@ -120,7 +120,7 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         page.select_option("#f-category", "false_advertising")  # the picker offers its clauses
         page.click("#find-firm")
         page.wait_for_selector("#record-violation")
-        page.select_option("#f-tier", "general")
+        page.select_option("#f-severity", "general")
         page.fill("#f-decision_number", decision)
         page.fill("#f-decision_date", today.isoformat())
         page.fill("#f-facts", "在网店页面对商品功效作虚假宣传，与承诺不符。")

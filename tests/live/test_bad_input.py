@@ -287,7 +287,7 @@ def test_concurrent_violations_with_one_decision_number(live, parties, watch) ->
     body = {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕8001号",
         "legal_basis": "《中华人民共和国电子商务法》第十七条",
         "facts": "组织虚假交易",

@@ -89,7 +89,7 @@ def test_a_poisoned_event_no_longer_stops_the_ratings(live, parties) -> None:
     violation = {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",
-        "tier": "serious",
+        "severity": "serious",
         "decision_number": "苏市监罚〔2026〕813号",
         "legal_basis": "《中华人民共和国电子商务法》第十七条",
         "facts": "组织虚假交易、编造用户评价",

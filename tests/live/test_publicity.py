@@ -50,7 +50,7 @@ def body(parties, number: str, **overrides) -> dict:
     out = {
         "uscc": parties.owner_uscc,
         "category": "consumer_rights",
-        "tier": "minor",
+        "severity": "minor",
         "decision_number": number,
         "legal_basis": "《中华人民共和国消费者权益保护法》第二十五条",
         "facts": "未按规定履行七日无理由退货义务",
@@ -114,7 +114,7 @@ def test_a_minor_record_published_on_request_is_shown_with_its_reason(live, part
     [
         ({"publish_minor": True}, "publish_minor_reason"),
         (
-            {"tier": "general", "publish_minor": True, "publish_minor_reason": REASON},
+            {"severity": "general", "publish_minor": True, "publish_minor_reason": REASON},
             "publish_minor",
         ),
     ],
@@ -141,7 +141,7 @@ def test_a_market_regulators_records_follow_samr(live, parties) -> None:
     lower_fine = body(
         parties,
         "苏市监罚〔2026〕7004号",
-        tier="general",
+        severity="general",
         penalty_type="fine",
         penalty_amount=2000,
         published_on=published,
@@ -155,7 +155,7 @@ def test_a_market_regulators_records_follow_samr(live, parties) -> None:
     assert v["publish_by"] > v["decision_date"]  # 20 working days after the decision
     warning = live.post(
         "/api/v1/violations",
-        json=body(parties, "苏市监罚〔2026〕7005号", tier="general"),
+        json=body(parties, "苏市监罚〔2026〕7005号", severity="general"),
         headers=reg,
     ).json()
     assert (warning["regime"], warning["status"]) == ("SAMR", "not_published")  # Art. 2(2)

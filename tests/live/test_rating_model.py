@@ -42,7 +42,7 @@ def test_a_serious_record_keeps_the_firm_in_tier_c_after_a_commendation(live, pa
         json={
             "uscc": parties.owner_uscc,
             "category": "counterfeit",
-            "tier": "serious",
+            "severity": "serious",
             "decision_number": "苏市监罚〔2026〕9901号",
             "legal_basis": "《中华人民共和国产品质量法》第三十二条",
             "facts": "销售假冒注册商标的商品",

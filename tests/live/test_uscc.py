@@ -159,7 +159,7 @@ def test_input_bodies_fold_codes_and_name_positions(live, app_ctx) -> None:
     body = {
         "uscc": full_width(parties.owner_uscc.lower()),
         "category": "false_advertising",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕1501号",
         "legal_basis": "《反不正当竞争法》第八条",
         "facts": "在商品详情页作虚假宣传",

@@ -123,7 +123,7 @@ def test_a_model_published_while_the_server_runs_is_used_at_once(live, parties, 
     violation = {
         "uscc": firm,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕9901号",
         "legal_basis": "《中华人民共和国电子商务法》第十七条",
         "facts": "组织虚假交易、编造用户评价",
@@ -156,7 +156,7 @@ def test_a_pricing_record_cannot_name_the_personal_information_clause(live, part
     body = {
         "uscc": parties.owner_uscc,
         "category": "pricing",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕9902号",
         "legal_basis": "《中华人民共和国价格法》",
         "facts": "虚构原价",

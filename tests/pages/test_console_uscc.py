@@ -17,7 +17,7 @@ def _violation(code: str) -> dict:
     return {
         "uscc": code,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕8901号",
         "decision_date": clock.today().isoformat(),
         "facts": "组织虚假交易、编造用户评价",

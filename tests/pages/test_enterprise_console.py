@@ -297,7 +297,7 @@ def test_another_firms_records_and_pledges_are_not_found(client, cp, clean_app):
     from tests.parties import make_pledge, make_violation
 
     with clean_app.app_context():
-        v = make_violation(cp.parties, tier="minor", days_ago=5)  # not public
+        v = make_violation(cp.parties, severity="minor", days_ago=5)  # not public
         draft = make_pledge(cp.owner_uscc)
         vid, did = v.id, draft.id
     sign_in(client, "firm-b")

@@ -271,7 +271,7 @@ def test_profile_shows_every_section(client, record) -> None:
     assert "加分因素" in html and "减分因素" in html
     assert rating["lowered"][0]["text"] in html  # the top reason that lowered it
     assert "评价历史" in html and "<table>" in html
-    # violation: tier, category, authority, decision number, dates, publicity end
+    # violation: severity, category, authority, decision number, dates, publicity end
     assert "苏市监罚〔2026〕7788号" in html and "刷单炒信" in html and "一般" in html
     assert "辖区内监管局" in html and violation.publish_until.isoformat() in html
     assert f"最晚于 {violation.publish_until.isoformat()} 结束" in html
@@ -311,7 +311,7 @@ def test_profile_of_an_invalid_or_unknown_code_is_404(client, record) -> None:
 
 def test_profile_hides_what_is_not_public(client, record) -> None:
     parties = record[0]
-    minor = make_violation(parties, tier="minor", decision_number="苏市监罚〔2026〕1111号")
+    minor = make_violation(parties, severity="minor", decision_number="苏市监罚〔2026〕1111号")
     html = _html(client.get(f"/enterprises/{parties.owner_uscc}"))
     assert minor.decision_number not in html
     assert "customer_service" not in html
@@ -350,7 +350,9 @@ def test_verify_confirms_and_shows_changes_since(client, record) -> None:
     html = _html(ok)
     assert "报告真实有效" in html and "没有变化" in html
     # A new violation after the report: the verification shows it and the new grade.
-    make_violation(parties, tier="serious", days_ago=2, decision_number="苏市监罚〔2026〕9900号")
+    make_violation(
+        parties, severity="serious", days_ago=2, decision_number="苏市监罚〔2026〕9900号"
+    )
     html = _html(client.get(f"/verify/{number}"))
     assert "报告真实有效" in html and "报告出具后的变化" in html
     assert "新增记录" in html and "苏市监罚〔2026〕9900号" in html
@@ -462,7 +464,7 @@ def test_violation_and_pledge_results(client, record) -> None:
     parties = record[0]
     html = _html(client.get("/search", query_string={"type": "violation", "q": "7788"}))
     assert "<em>7788</em>" in html and "刷单炒信" in html and "一般" in html
-    assert "category=fake_orders" in html and "tier=general" in html  # facet links
+    assert "category=fake_orders" in html and "severity=general" in html  # facet links
     assert "辖区内监管局" in html
     html = _html(client.get("/search", query_string={"type": "pledge", "q": parties.owner_uscc}))
     assert "电子商务经营者诚信经营承诺书" in html and "违诺" in html

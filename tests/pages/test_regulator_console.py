@@ -24,7 +24,7 @@ def _violation(cp, **overrides) -> dict:
     return {
         "uscc": cp.owner_uscc,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕8801号",
         "decision_date": clock.today().isoformat(),
         "facts": "组织虚假交易、编造用户评价",
@@ -79,12 +79,14 @@ def test_violation_form_errors_are_shown_per_field_and_kept(client, cp):
     r = post(
         client,
         path,
-        _violation(cp, tier="", decision_number="x", penalty_amount="", decision_date="2099-01-01"),
+        _violation(
+            cp, severity="", decision_number="x", penalty_amount="", decision_date="2099-01-01"
+        ),
         status=400,
         csrf_from=f"{path}?uscc={cp.owner_uscc}",
     )
     html = r.get_data(as_text=True)
-    assert 'id="tier-error"' in html and 'id="decision_number-error"' in html
+    assert 'id="severity-error"' in html and 'id="decision_number-error"' in html
     assert 'value="x"' in html and "组织虚假交易" in html
     # Field errors first, then the service's own checks (future date, fine without amount).
     r = post(

@@ -16,7 +16,7 @@ def _minor(cp, **overrides) -> dict:
     return {
         "uscc": cp.owner_uscc,
         "category": "consumer_rights",
-        "tier": "minor",
+        "severity": "minor",
         "decision_number": "苏市监罚〔2026〕8811号",
         "decision_date": clock.today().isoformat(),
         "facts": "未履行七日无理由退货义务",

@@ -39,7 +39,7 @@ def test_a_clause_outside_the_table_is_recorded_with_the_reason(client, cp, clea
         "uscc": cp.owner_uscc,
         "category": "pricing",
         "conduct_date": _today(),
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕8901号",
         "decision_date": _today(),
         "facts": "虚构原价并收集消费者手机号码",

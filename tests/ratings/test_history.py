@@ -55,7 +55,7 @@ def test_rerating_an_unchanged_firm_writes_no_history_and_each_change_one(
 ) -> None:
     seed_templates()
     make_pledge(parties.owner_uscc, publish=True)
-    serious = make_violation(parties, tier="serious", days_ago=40)
+    serious = make_violation(parties, severity="serious", days_ago=40)
     eid = _firm_id(parties.owner_uscc)
     first = _current(eid)
     assert (first.score, first.grade) == (449, "CCC")  # capped: the raw score is above it
@@ -87,7 +87,7 @@ def test_rerating_an_unchanged_firm_writes_no_history_and_each_change_one(
     assert len(_history(eid)) == rows
 
     # A real change of the inputs with the same score (a general record under the cap): one.
-    make_violation(parties, tier="general", days_ago=1)
+    make_violation(parties, severity="general", days_ago=1)
     assert len(_history(eid)) == rows + 1
     assert _current(eid).score == 449
 

@@ -35,7 +35,7 @@ def _violation_body(parties, pledge_id=None, **overrides):
     body = {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕777号",
         "legal_basis": "《电子商务法》第十七条",
         "facts": "组织虚假交易、编造用户评价",

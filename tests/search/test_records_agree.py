@@ -30,7 +30,7 @@ QUERIES = [
     ("violation", "", {}, "date"),
     ("violation", "网络店铺", {}, "relevance"),
     ("violation", "", {"category": ("false_advertising", "pricing")}, "date"),
-    ("violation", "", {"tier": ("general", "serious")}, "score"),
+    ("violation", "", {"severity": ("general", "serious")}, "score"),
     ("violation", "市场监督", {}, "date"),
     ("violation", "经查", {"city": ("320100",)}, "relevance"),
     ("violation", "有限", {}, "score"),

@@ -304,8 +304,8 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
     if kind.startswith("violation"):
         from tests.parties import make_violation
 
-        tier = "minor" if kind == "violation_minor" else "general"
-        return "", {"violation_id": make_violation(parties, tier).id}
+        severity = "minor" if kind == "violation_minor" else "general"
+        return "", {"violation_id": make_violation(parties, severity).id}
     if kind in {"draft", "published"}:
         return "", {"pledge_id": make_pledge(parties.owner_uscc, kind == "published").id}
     template = seed_templates()["ECOM-STD"]

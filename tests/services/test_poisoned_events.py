@@ -94,7 +94,7 @@ def test_far_dates_on_record_are_rated_and_stop_nothing(parties) -> None:
         )
     before = get_rating(SYSTEM, parties.owner_uscc)
     assert before.next_change is None or before.next_change.year < 9999
-    make_violation(parties, tier="serious", days_ago=3)  # the after-commit hooks run
+    make_violation(parties, severity="serious", days_ago=3)  # the after-commit hooks run
     after = get_rating(SYSTEM, parties.owner_uscc)
     assert "HARD_SERIOUS_VIOLATION" in after.hard_rules and after.score < before.score
     assert "COMMENDATION" in [f["code"] for f in after.factors]
@@ -111,7 +111,7 @@ def test_an_unreadable_row_is_set_aside_and_the_other_firm_is_still_rated(
     poisoned = db.session.scalar(sa.select(sa.func.max(changes.ChangeEvent.id)))
     before = get_rating(SYSTEM, parties.owner_uscc)
     with caplog.at_level(logging.WARNING, logger="credit.changes"):
-        make_violation(parties, tier="serious", days_ago=3)  # the after-commit hooks run
+        make_violation(parties, severity="serious", days_ago=3)  # the after-commit hooks run
 
     # The other firm is rated: the serious violation caps its score.
     after = get_rating(SYSTEM, parties.owner_uscc)
@@ -217,7 +217,7 @@ def test_a_failing_sweep_never_keeps_the_poller_from_the_consumers(
             {
                 "uscc": parties.owner_uscc,
                 "category": "fake_orders",
-                "tier": "serious",
+                "severity": "serious",
                 "decision_number": "苏市监罚〔2026〕4242号",
                 "legal_basis": "《中华人民共和国电子商务法》第十七条",
                 "facts": "组织虚假交易",

@@ -22,16 +22,20 @@ WINDOWS = {"minor": (0, 3), "general": (3, 12), "serious": (12, 36)}
 
 
 def violation(
-    vid: str = "v1", tier: str = "general", decided: date = AS_OF, category: str = "pricing", **kw
+    vid: str = "v1",
+    severity: str = "general",
+    decided: date = AS_OF,
+    category: str = "pricing",
+    **kw,
 ) -> ViolationFact:
-    lo, hi = WINDOWS[tier]
+    lo, hi = WINDOWS[severity]
     return ViolationFact(
         vid,
         f"苏市监处罚〔2026〕{vid}号",
-        tier,
+        severity,
         category,
         decided,
-        kw.pop("published", tier != "minor"),
+        kw.pop("published", severity != "minor"),
         add_months(decided, lo),
         add_months(decided, hi),
         **kw,
@@ -67,7 +71,7 @@ days = st.integers(min_value=-5 * 365, max_value=60)
 
 @st.composite
 def violations(draw, vid: str) -> ViolationFact:
-    tier = draw(st.sampled_from(("minor", "general", "serious")))
+    severity = draw(st.sampled_from(("minor", "general", "serious")))
     decided = AS_OF + timedelta(days=draw(days))
     status = draw(st.sampled_from(("active", "active", "revoked", "repaired")))
     ended = None
@@ -76,7 +80,7 @@ def violations(draw, vid: str) -> ViolationFact:
     category = draw(st.sampled_from(("pricing", "licence_display", "counterfeit")))
     return violation(
         vid,
-        tier,
+        severity,
         decided,
         category,
         status=status,

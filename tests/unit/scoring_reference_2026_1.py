@@ -2,7 +2,8 @@
 (commit 6dbad62), kept only as the reference for the regression test: under model 2026.1
 the refactored engine must give the same ratings, contribution for contribution.
 
-Do not edit: it is a frozen copy, not code to maintain.
+Do not edit: it is a frozen copy, not code to maintain. Only its interface follows renames
+(a violation fact's ``severity``, once ``tier``); never its numbers.
 """
 
 from __future__ import annotations
@@ -321,7 +322,7 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
         if not v.counts_on(as_of):
             continue
         months = months_between(v.decision_date, as_of)
-        weight = model.tier_weights.get(v.tier, 0.0) * model.monthly_decay**months
+        weight = model.tier_weights.get(v.severity, 0.0) * model.monthly_decay**months
         counted.append((v, weight, months))
     counted_ids = {v.id for v, _, _ in counted}
     v_total = saturated(model.violation_family, sum(w for _, w, _ in counted))
@@ -337,7 +338,7 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
                     v.id,
                     (
                         ("decision", v.ref),
-                        ("tier", v.tier),
+                        ("severity", v.severity),  # named "tier" before the rename
                         ("category", v.category),
                         ("months", months),
                         ("publish_until", v.publish_until.isoformat()),
@@ -436,7 +437,7 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
                 changes.append(d)
     if facts.status in model.inactive_statuses:
         rules.append((model.inactive_rule, None, (("status", facts.status),)))
-    serious = [v for v, _, _ in counted if v.tier == "serious"]
+    serious = [v for v, _, _ in counted if v.severity == "serious"]
     if serious:
         rules.append((model.serious_violation_rule, serious[0].id, (("decision", serious[0].ref),)))
     raw = sum(c.points for c in out)

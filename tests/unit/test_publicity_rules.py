@@ -64,10 +64,10 @@ def test_working_day_deadlines_do_not_count_the_event_day() -> None:
 
 
 # -- NDRC Order 58 (decisions to 2026-03-31) ----------------------------------------------
-@pytest.mark.parametrize("tier", ["general", "serious"])
-def test_order_58_gives_every_penalty_3_months_to_3_years(tier: str) -> None:
+@pytest.mark.parametrize("severity", ["general", "serious"])
+def test_order_58_gives_every_penalty_3_months_to_3_years(severity: str) -> None:
     """The old table had Order 36's split (general 3-12, serious 12-36) backwards in time."""
-    w = rules.window(tier, date(2026, 3, 31))
+    w = rules.window(severity, date(2026, 3, 31))
     assert w.rule_version == "NDRC-58-2023" and w.published
     edges(w, date(2026, 3, 31), date(2029, 3, 31), date(2026, 7, 1))
 
@@ -138,11 +138,11 @@ def test_no_rule_before_the_first_version() -> None:
 
 
 # -- SAMR (market regulators' penalties) --------------------------------------------------
-def samr(tier: str = "general", **kw) -> rules.Window:
+def samr(severity: str = "general", **kw) -> rules.Window:
     kw.setdefault("penalty_type", "fine")
     kw.setdefault("penalty_amount", Decimal("50000"))
     kw.setdefault("published_on", date(2026, 4, 10))
-    return rules.window(tier, date(2026, 4, 1), regime="SAMR", **kw)
+    return rules.window(severity, date(2026, 4, 1), regime="SAMR", **kw)
 
 
 def test_samr_periods_run_from_publication_inside_the_national_bounds() -> None:
@@ -248,7 +248,7 @@ def test_every_row_is_cited() -> None:
     rules.validate()
     raw = json.loads(rules.DATA.read_text(encoding="utf-8"))
     for v in raw["versions"]:
-        for row in v["tiers"].values():
+        for row in v["severities"].values():
             cite = row["cite"]
             assert cite["source"] in raw["sources"]
             assert cite.get("article") or cite.get("unverified")
@@ -284,11 +284,11 @@ def broken(monkeypatch, tmp_path):
 
 
 def _drop_article(d):
-    d["versions"][1]["tiers"]["general"]["cite"] = {"source": "NDRC-36", "says": "x"}
+    d["versions"][1]["severities"]["general"]["cite"] = {"source": "NDRC-36", "says": "x"}
 
 
 def _min_over_max(d):
-    d["versions"][1]["tiers"]["general"]["min_months"] = 13
+    d["versions"][1]["severities"]["general"]["min_months"] = 13
 
 
 def _gap(d):

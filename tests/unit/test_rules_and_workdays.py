@@ -13,7 +13,7 @@ from credit.violations import rules
 
 
 @pytest.mark.parametrize(
-    ("tier", "decided", "version", "published", "repairable", "until"),
+    ("severity", "decided", "version", "published", "repairable", "until"),
     [
         # Civil Code Arts. 201-202: the decision day is not counted (tests/unit/
         # test_publicity_rules.py has the day before and the day of every edge).
@@ -25,8 +25,8 @@ from credit.violations import rules
         ("general", date(2025, 11, 30), "NDRC-58-2023", True, date(2026, 3, 1), date(2028, 11, 30)),
     ],
 )
-def test_windows(tier, decided, version, published, repairable, until) -> None:
-    w = rules.window(tier, decided)
+def test_windows(severity, decided, version, published, repairable, until) -> None:
+    w = rules.window(severity, decided)
     assert (w.rule_version, w.published, w.repairable_from, w.publish_until) == (
         version,
         published,
@@ -41,10 +41,11 @@ def test_no_rule_before_the_first_version() -> None:
 
 
 @given(
-    st.dates(min_value=date(2023, 5, 1), max_value=date(2030, 12, 31)), st.sampled_from(rules.TIERS)
+    st.dates(min_value=date(2023, 5, 1), max_value=date(2030, 12, 31)),
+    st.sampled_from(rules.SEVERITIES),
 )
-def test_window_properties(decided: date, tier: str) -> None:
-    w = rules.window(tier, decided)
+def test_window_properties(decided: date, severity: str) -> None:
+    w = rules.window(severity, decided)
     assert decided <= w.repairable_from <= w.publish_until
     assert rules.rule_for(decided).in_force(decided)
 

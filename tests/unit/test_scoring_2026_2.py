@@ -21,7 +21,7 @@ FAST = settings(max_examples=300, deadline=None)
 
 
 def _serious_counts(facts) -> bool:
-    return any(v.tier == "serious" and v.counts_on(AS_OF) for v in facts.violations)
+    return any(v.severity == "serious" and v.counts_on(AS_OF) for v in facts.violations)
 
 
 def _listed(facts) -> bool:
@@ -50,7 +50,7 @@ def test_without_a_serious_finding_a_firm_stays_out_of_tier_c(facts) -> None:
 @FAST
 @given(enterprise_facts())
 def test_a_public_record_keeps_the_firm_out_of_tier_a(facts) -> None:
-    if any(v.tier in {"general", "serious"} and v.counts_on(AS_OF) for v in facts.violations):
+    if any(v.severity in {"general", "serious"} and v.counts_on(AS_OF) for v in facts.violations):
         assert rate(facts, AS_OF, MODEL).tier != "A"
 
 

@@ -137,6 +137,6 @@ def test_decay_and_next_change() -> None:
 def test_contributions_name_their_records_and_explain_in_both_languages() -> None:
     r = rate(CASES["CCC"][0], AS_OF, MODEL)
     v = next(c for c in r.contributions if c.code == "VIOLATION")
-    assert v.ref == "v1" and dict(v.params)["tier"] == "serious"
+    assert v.ref == "v1" and dict(v.params)["severity"] == "serious"
     for c in r.contributions:
         assert set(MODEL.reasons[c.code]) == {"zh", "en"}

@@ -41,7 +41,7 @@ def _body(parties, **overrides) -> dict:
     body = {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕7001号",
         "legal_basis": "《中华人民共和国电子商务法》第十七条",
         "facts": "组织虚假交易、编造用户评价",
@@ -297,7 +297,7 @@ def _listing(parties, **overrides) -> dict:
 
 
 def test_no_second_listing_on_the_same_basis_while_one_is_in_force(client, parties, reg_in) -> None:
-    v = make_violation(parties, tier="serious", decision_number="苏市监罚〔2026〕7301号")
+    v = make_violation(parties, severity="serious", decision_number="苏市监罚〔2026〕7301号")
     first = client.post(
         "/api/v1/serious-list", json=_listing(parties, violation_id=v.id), headers=reg_in
     )
@@ -307,7 +307,7 @@ def test_no_second_listing_on_the_same_basis_while_one_is_in_force(client, parti
     )
     assert again.status_code == 409 and first.get_json()["id"] in again.get_json()["detail"]
     # on another record it is a listing of its own
-    other = make_violation(parties, tier="serious", decision_number="苏市监罚〔2026〕7302号")
+    other = make_violation(parties, severity="serious", decision_number="苏市监罚〔2026〕7302号")
     assert (
         client.post(
             "/api/v1/serious-list", json=_listing(parties, violation_id=other.id), headers=reg_in
@@ -425,7 +425,7 @@ def test_a_listing_whose_basis_is_not_revoked_cannot_be_removed_on_that_ground(
 def test_revoking_the_basis_removes_the_listing_at_once(client, parties, reg_in) -> None:
     from credit.violations.models import SeriousListEntry
 
-    v = make_violation(parties, tier="serious", decision_number="苏市监罚〔2026〕7401号")
+    v = make_violation(parties, severity="serious", decision_number="苏市监罚〔2026〕7401号")
     client.post("/api/v1/serious-list", json=_listing(parties, violation_id=v.id), headers=reg_in)
     assert "HARD_SERIOUS_LIST" in _rating(client, parties.owner_uscc)["hard_rules"]
     r = client.post(

@@ -54,7 +54,7 @@ def _record(regulator: Identity, uscc: str, number: str, **kw) -> Violation:
     data = {
         "uscc": uscc,
         "category": "fake_orders",
-        "tier": "general",
+        "severity": "general",
         "decision_number": number,
         "legal_basis": "《中华人民共和国电子商务法》第十七条",
         "facts": "组织虚假交易、编造用户评价",
@@ -71,10 +71,10 @@ def _record(regulator: Identity, uscc: str, number: str, **kw) -> Violation:
 #: name -> what is recorded (on 2026-04-10, decided 2026-04-01)
 RECORDS = {
     "general": dict(regulator="IN"),
-    "minor": dict(regulator="IN", tier="minor", penalty_type="warning", penalty_amount=None),
+    "minor": dict(regulator="IN", severity="minor", penalty_type="warning", penalty_amount=None),
     "minor_flagged": dict(
         regulator="IN",
-        tier="minor",
+        severity="minor",
         penalty_type="warning",
         penalty_amount=None,
         publish_minor=True,

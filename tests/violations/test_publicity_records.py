@@ -37,7 +37,7 @@ def _body(parties, number: str = "苏市监罚〔2026〕501号", **overrides) ->
     body = {
         "uscc": parties.owner_uscc,
         "category": "false_advertising",
-        "tier": "general",
+        "severity": "general",
         "decision_number": number,
         "legal_basis": "《反不正当竞争法》第八条",
         "facts": "在商品详情页作虚假宣传",
@@ -74,7 +74,7 @@ def _market_regulator(app) -> None:
 def test_a_minor_record_is_published_on_request_for_3_months(client, reg_in, parties, on_day):
     reason = "涉及婴幼儿食品，确有必要公示"
     body = _body(
-        parties, tier="minor", penalty_type="warning", penalty_amount=None, publish_minor=True
+        parties, severity="minor", penalty_type="warning", penalty_amount=None, publish_minor=True
     )
     r = client.post(
         "/api/v1/violations", json={**body, "publish_minor_reason": reason}, headers=reg_in
@@ -96,7 +96,7 @@ def test_a_minor_record_is_published_on_request_for_3_months(client, reg_in, par
         json=_body(
             parties,
             "苏市监罚〔2026〕502号",
-            tier="minor",
+            severity="minor",
             penalty_type="warning",
             penalty_amount=None,
         ),
@@ -112,7 +112,7 @@ def test_a_minor_record_is_published_on_request_for_3_months(client, reg_in, par
         ({"publish_minor": True}, "publish_minor_reason", None),  # no reason
         ({"publish_minor_reason": "确有必要"}, "publish_minor_reason", None),  # no flag
         (
-            {"tier": "general", "publish_minor": True, "publish_minor_reason": "确有必要"},
+            {"severity": "general", "publish_minor": True, "publish_minor_reason": "确有必要"},
             "publish_minor",
             "not_minor",
         ),
@@ -132,7 +132,10 @@ def test_a_minor_record_is_published_on_request_for_3_months(client, reg_in, par
 def test_the_flag_and_the_publication_date_are_checked(
     client, reg_in, parties, on_day, extra, field, code
 ):
-    body = {**_body(parties, tier="minor", penalty_type="warning", penalty_amount=None), **extra}
+    body = {
+        **_body(parties, severity="minor", penalty_type="warning", penalty_amount=None),
+        **extra,
+    }
     r = client.post("/api/v1/violations", json=body, headers=reg_in)
     assert r.status_code == 400, r.get_data(as_text=True)
     assert field in _fields(r)
@@ -181,7 +184,7 @@ def test_samr_excludes_early_repair_and_gives_7_working_days(
     _market_regulator(app)
     excluded = client.post(
         "/api/v1/violations",
-        json=_body(parties, tier="serious", penalty_type="revocation", penalty_amount=None),
+        json=_body(parties, severity="serious", penalty_type="revocation", penalty_amount=None),
         headers=reg_in,
     ).get_json()
     assert excluded["repairable"] is False and excluded["repairable_from"] == "2029-04-02"
@@ -230,7 +233,7 @@ def test_the_rules_are_published_with_their_citations(client):
     assert rules["authority_kinds"]["market_regulation"]["regime"] == "SAMR"
     assert rules["regimes"]["SAMR"]["deadlines"]["publish_workdays"]["cite"]["article"] == "Art. 9"
     for v in rules["versions"]:
-        for row in v["tiers"].values():
+        for row in v["severities"].values():
             assert row["cite"]["source"] in rules["sources"]
 
 

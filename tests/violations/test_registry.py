@@ -74,26 +74,26 @@ def test_statistics_by_jurisdiction(client, parties, reg_in, reg_out) -> None:
             r for r in sample_records(60, seed=77) if r["city_code"] == parties.owner_city
         )
         import_records([neighbour])
-    make_violation(parties, tier="general")
-    make_violation(parties, tier="serious")
+    make_violation(parties, severity="general")
+    make_violation(parties, severity="serious")
     inside = client.get("/api/v1/regulator/statistics", headers=reg_in).get_json()
-    assert dict((k, n) for k, n in inside["tier"]) == {"general": 1, "serious": 1}
+    assert dict((k, n) for k, n in inside["severity"]) == {"general": 1, "serious": 1}
     assert inside["city"] == [[parties.owner_city, 2]]
     outside = client.get("/api/v1/regulator/statistics", headers=reg_out).get_json()
-    assert outside == {"city": [], "category": [], "tier": []}
+    assert outside == {"city": [], "category": [], "severity": []}
     owner = bearer(client_token(client, parties.clients["owner"]))
     assert client.get("/api/v1/regulator/statistics", headers=owner).status_code == 403
 
 
-def test_demo_records_cover_tiers_and_states(clean_app) -> None:
+def test_demo_records_cover_severities_and_states(clean_app) -> None:
     runner = clean_app.test_cli_runner()
     r = runner.invoke(args=["credit", "demo", "--enterprises", "3000", "--seed", "1"])
     assert r.exit_code == 0, r.output
     client = clean_app.test_client()
     listed = client.get("/api/v1/violations", query_string={"size": 100}).get_json()
     assert listed["total"] > 10
-    tiers = {v["tier"] for v in listed["items"]}
-    assert {"general", "serious"} <= tiers
+    severities = {v["severity"] for v in listed["items"]}
+    assert {"general", "serious"} <= severities
     import sqlalchemy as sa
 
     from credit.extensions import db

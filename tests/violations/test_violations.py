@@ -14,7 +14,7 @@ def _body(parties, **overrides) -> dict:
     body = {
         "uscc": parties.owner_uscc,
         "category": "false_advertising",
-        "tier": "general",
+        "severity": "general",
         "decision_number": "苏市监罚〔2026〕101号",
         "legal_basis": "《反不正当竞争法》第八条",
         "facts": "在商品详情页作虚假宣传",
@@ -30,14 +30,14 @@ def test_record_and_read(client, reg_in, parties) -> None:
     r = client.post("/api/v1/violations", json=_body(parties), headers=reg_in)
     assert r.status_code == 201, r.get_data(as_text=True)
     v = r.get_json()
-    assert v["tier"] == "general" and v["tier_name"] == "一般"
+    assert v["severity"] == "general" and v["severity_name"] == "一般"
     assert v["category_name"] == "虚假宣传" and v["status"] == "published"
     assert v["authority"] == "辖区内监管局" and v["penalty_amount"] == "20000.00"
     decided = date.fromisoformat(v["decision_date"])
     assert v["rule_version"] == ("NDRC-36-2026" if decided >= date(2026, 4, 1) else "NDRC-58-2023")
     public = client.get(f"/api/v1/violations/{v['id']}").get_json()
     assert public["decision_number"] == "苏市监罚〔2026〕101号"
-    listed = client.get("/api/v1/violations", query_string={"tier": "general"}).get_json()
+    listed = client.get("/api/v1/violations", query_string={"severity": "general"}).get_json()
     assert [x["id"] for x in listed["items"]] == [v["id"]]
     mine = client.get(f"/api/v1/enterprises/{parties.owner_uscc}/violations").get_json()
     assert [x["id"] for x in mine["items"]] == [v["id"]]
@@ -61,7 +61,7 @@ def test_enterprises_cannot_record(client, parties) -> None:
         ({"decision_date": "2099-01-01"}, "decision_date"),
         ({"penalty_amount": None}, "penalty_amount"),
         ({"penalty_amount": -5}, "penalty_amount"),
-        ({"tier": "fatal"}, "tier"),
+        ({"severity": "fatal"}, "severity"),
         ({"category": "murder"}, "category"),
         ({"decision_date": "2019-01-01"}, "decision_date"),
         ({"status": "revoked"}, "status"),
@@ -75,6 +75,27 @@ def test_invalid_records_are_refused(client, reg_in, parties, overrides, field) 
     assert field in [e["field"] for e in r.get_json()["errors"]]
 
 
+def test_the_old_tier_field_is_refused_and_severity_is_required(client, reg_in, parties) -> None:
+    """Migration 0013 renamed a record's ``tier`` to ``severity`` (the rating keeps tier):
+    a body still saying ``tier`` is a 400 naming it as unknown, and severity as missing."""
+    body = _body(parties)
+    body["tier"] = body.pop("severity")
+    r = client.post("/api/v1/violations", json=body, headers=reg_in)
+    assert r.status_code == 400 and r.content_type == "application/problem+json"
+    errors = {e["field"]: e for e in r.get_json()["errors"]}
+    assert set(errors) == {"tier", "severity"}, errors
+    assert errors["tier"]["location"] == "json" and "Unknown" in errors["tier"]["message"]
+    assert errors["severity"]["location"] == "json"
+    assert "Missing" in errors["severity"]["message"]
+    r = client.post("/api/v1/violations", json=_body(parties, severity="A"), headers=reg_in)
+    assert r.status_code == 400
+    assert [e["field"] for e in r.get_json()["errors"]] == ["severity"]
+    r = client.get("/api/v1/violations", query_string={"tier": "general"})
+    assert r.status_code == 400
+    assert [e["field"] for e in r.get_json()["errors"]] == ["tier"]
+    assert client.get("/api/v1/violations").get_json()["total"] == 0  # nothing was recorded
+
+
 def test_same_decision_number_twice_is_409(client, reg_in, parties) -> None:
     assert client.post("/api/v1/violations", json=_body(parties), headers=reg_in).status_code == 201
     assert client.post("/api/v1/violations", json=_body(parties), headers=reg_in).status_code == 409
@@ -83,7 +104,7 @@ def test_same_decision_number_twice_is_409(client, reg_in, parties) -> None:
 def test_minor_records_are_not_published(client, reg_in, parties) -> None:
     r = client.post(
         "/api/v1/violations",
-        json=_body(parties, tier="minor", penalty_type="warning", penalty_amount=None),
+        json=_body(parties, severity="minor", penalty_type="warning", penalty_amount=None),
         headers=reg_in,
     )
     v = r.get_json()

@@ -21,7 +21,7 @@ from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
 from credit.violations import service as violations
 from credit.violations import workflow
-from credit.violations.vocab import CATEGORIES, STATUSES, TIERS
+from credit.violations.vocab import CATEGORIES, SEVERITIES, STATUSES
 
 ENTERPRISE = "enterprise"
 PLEDGE_TEXT = (
@@ -54,7 +54,7 @@ def _vocab() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "PLEDGE_TYPES": PLEDGE_TYPES,
         "CATEGORIES": CATEGORIES,
-        "TIERS": TIERS,
+        "SEVERITIES": SEVERITIES,
         "VSTATUSES": STATUSES,
         "CASE_STATUS": CASE_STATUS,
         "today": clock.today(),

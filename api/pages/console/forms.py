@@ -69,7 +69,7 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "violation": ("记录", "record"),
     "uscc": ("统一社会信用代码", "USCC"),
     "category": ("违法类别", "category"),
-    "tier": ("失信等级", "tier"),
+    "severity": ("失信等级", "severity"),
     "decision_number": ("决定书文号", "decision number"),
     "decision_date": ("决定日期", "decision date"),
     "conduct_date": ("违法行为发生之日", "day of the conduct"),

@@ -26,13 +26,13 @@ from credit.violations.schemas import (
     SeriousListRemovalSchema,
     ViolationInputSchema,
 )
-from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, STATUSES, TIERS
+from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, SEVERITIES, STATUSES
 
 REGULATOR = "regulator"
 VIOLATION_TEXT = (
     "uscc",
     "category",
-    "tier",
+    "severity",
     "decision_number",
     "legal_basis",
     "facts",
@@ -60,7 +60,7 @@ CASE_STATUS = {
 def _vocab() -> dict[str, Any]:
     return {
         "CATEGORIES": CATEGORIES,
-        "TIERS": TIERS,
+        "SEVERITIES": SEVERITIES,
         "PENALTY_TYPES": PENALTY_TYPES,
         "VSTATUSES": STATUSES,
         "FIELD_LABELS": FIELD_LABELS,
@@ -190,8 +190,8 @@ def violation_create():
     typed["uscc"] = uscc.normalize(typed["uscc"])
     data = {k: typed[k].strip() for k in (*VIOLATION_TEXT, "conduct_date")}
     reason = typed["breach_reason"].strip()
-    typed["publish_minor"] = request.form.get("publish_minor") == "1"
-    data["publish_minor"] = typed["publish_minor"]
+    data["publish_minor"] = request.form.get("publish_minor") == "1"
+    typed["publish_minor"] = data["publish_minor"]  # a form shown again keeps the box ticked
     data["breached_clauses"] = [
         {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
         for item in typed["breached"]

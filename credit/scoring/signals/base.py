@@ -19,6 +19,8 @@ from credit.scoring.facts import EnterpriseFacts, PledgeFact, ViolationFact
 
 #: Families a contribution belongs to (the explanation groups factors by them).
 FAMILIES = ("base", "basic", "public", "market", "hard_rule")
+#: Codes whose params carry a record's severity (stored as ``tier`` before the rename).
+RECORD_SEVERITY_CODES = frozenset({"VIOLATION", "HARD_GENERAL_VIOLATION"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,11 @@ class Contribution:
 
     @classmethod
     def from_row(cls, row: list) -> Contribution:
+        """A stored contribution. Rows stored before the rename name a record's severity
+        ``tier``; they are read with today's name."""
         family, code, points, ref, params = row
+        if code in RECORD_SEVERITY_CODES:
+            params = {("severity" if k == "tier" else k): v for k, v in params.items()}
         return cls(family, code, int(points), ref, tuple(params.items()))
 
 

@@ -76,17 +76,19 @@ def serious_violation(s: Situation, p: HardRuleParams) -> Outcome:
 @signal("general_violation", params=HardRuleParams.parse, codes=("HARD_GENERAL_VIOLATION",))
 def general_violation(s: Situation, p: HardRuleParams) -> Outcome:
     """A published general (一般) record inside its publicity window (model 2026.2: such a
-    firm is not rated in tier A while the record is public)."""
-    return _record_cap(s, "general", "HARD_GENERAL_VIOLATION", p.max_score, (("tier", "general"),))
+    firm is not rated in rating tier A while the record is public)."""
+    return _record_cap(
+        s, "general", "HARD_GENERAL_VIOLATION", p.max_score, (("severity", "general"),)
+    )
 
 
-def _record_cap(s: Situation, tier: str, code: str, max_score: int, extra: tuple) -> Outcome:
+def _record_cap(s: Situation, severity: str, code: str, max_score: int, extra: tuple) -> Outcome:
     changes: list[date] = []
     for v in s.facts.violations:
-        if v.tier == tier:
+        if v.severity == severity:
             changes.extend(violation_dates(v, s.as_of, decays=False))
     for v in s.counted_violations:
-        if v.tier == tier:
+        if v.severity == severity:
             cap = Cap(code, max_score, v.id, (("decision", v.ref), *extra))
             return Outcome(caps=(cap,), changes=tuple(changes))
     return Outcome(changes=tuple(changes)) if changes else NOTHING

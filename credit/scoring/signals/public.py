@@ -1,9 +1,9 @@
 """Public credit (公共信用): published violation records inside their publicity window.
 
-Each counted record weighs its tier's weight, less by ``monthly_decay`` for every whole month
-since the decision. Tiers are grouped: each group saturates at its own cap, so a model can
-promise that records of one tier never cost more than a known number of points together
-(model 2026.2: general records alone never take a firm out of tier B).
+Each counted record weighs its severity's weight, less by ``monthly_decay`` for every whole
+month since the decision. Severities are grouped: each group saturates at its own cap, so a
+model can promise that records of one severity never cost more than a known number of points
+together (model 2026.2: general records alone never take a firm out of rating tier B).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from credit.scoring.signals.base import Contribution, Outcome, Situation, signal
 
 @dataclass(frozen=True)
 class Group:
-    tiers: MappingProxyType  # tier -> weight
+    severities: MappingProxyType  # severity -> weight
     family: Saturation
 
     @classmethod
     def parse(cls, doc: dict[str, Any]) -> Group:
-        tiers = MappingProxyType({str(k): float(v) for k, v in doc["tiers"].items()})
-        return cls(tiers, Saturation.parse(doc))
+        severities = MappingProxyType({str(k): float(v) for k, v in doc["severities"].items()})
+        return cls(severities, Saturation.parse(doc))
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class ViolationParams:
         return cls(float(doc["monthly_decay"]), tuple(Group.parse(g) for g in doc["groups"]))
 
     def group_of(self) -> dict[str, int]:
-        return {tier: i for i, g in enumerate(self.groups) for tier in g.tiers}
+        return {sev: i for i, g in enumerate(self.groups) for sev in g.severities}
 
     def problems(self) -> list[str]:
         out = []
@@ -49,11 +49,11 @@ class ViolationParams:
         seen: list[str] = []
         for g in self.groups:
             out += g.family.problems("violations")
-            if any(w < 0 for w in g.tiers.values()):
-                out.append("violations: tier weights must not be negative")
-            seen += list(g.tiers)
+            if any(w < 0 for w in g.severities.values()):
+                out.append("violations: severity weights must not be negative")
+            seen += list(g.severities)
         if len(seen) != len(set(seen)):
-            out.append("violations: a tier may be in one group only")
+            out.append("violations: a severity may be in one group only")
         return out
 
     def bounds(self) -> tuple[int, int]:
@@ -68,11 +68,11 @@ def violations(s: Situation, p: ViolationParams) -> Outcome:
     group_of = p.group_of()
     members: list[list[tuple[ViolationFact, float, int]]] = [[] for _ in p.groups]
     for v in s.counted_violations:
-        g = group_of.get(v.tier)
+        g = group_of.get(v.severity)
         if g is None:
-            continue  # a tier no group lists weighs nothing
+            continue  # a severity no group lists weighs nothing
         months = months_between(v.decision_date, s.as_of)
-        members[g].append((v, p.groups[g].tiers[v.tier] * p.monthly_decay**months, months))
+        members[g].append((v, p.groups[g].severities[v.severity] * p.monthly_decay**months, months))
     out: list[Contribution] = []
     for group, counted in zip(p.groups, members, strict=True):
         if not counted:
@@ -89,7 +89,7 @@ def violations(s: Situation, p: ViolationParams) -> Outcome:
                         v.id,
                         (
                             ("decision", v.ref),
-                            ("tier", v.tier),
+                            ("severity", v.severity),
                             ("category", v.category),
                             ("months", months),
                             ("publish_until", v.publish_until.isoformat()),
