@@ -62,7 +62,18 @@ def test_tampered_truncated_and_forged_cursors_are_400(client, firms) -> None:
     payload, _, signature = cursor.partition(".")
     other_payload = base64.urlsafe_b64encode(b'["zzz",1]').decode().rstrip("=")
     forged_old_format = base64.urlsafe_b64encode(b'{"f":"x","a":[1]}').decode().rstrip("=")
-    for bad in (flipped, cursor[:-5], payload, f"{other_payload}.{signature}", forged_old_format):
+    # The last character's spare bits changed: the same signature bytes, another spelling.
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(cursor[-1])
+    respelled = (
+        cursor[:-1]
+        + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[
+            last ^ 1 if len(signature) % 4 == 3 else last
+        ]
+    )
+    bads = [flipped, cursor[:-5], payload, f"{other_payload}.{signature}", forged_old_format]
+    if respelled != cursor:
+        bads.append(respelled)
+    for bad in bads:
         r = client.get("/api/v1/search", query_string={**QUERY, "cursor": bad})
         assert _cursor_error(r)["code"] == "invalid", bad
 
