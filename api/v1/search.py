@@ -16,6 +16,7 @@ from api.v1.common import Blueprint, PageArgs, PageMetaSchema
 from credit import dates
 from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES
+from credit.ratings.catalog import catalog
 from credit.regions import JIANGSU_CITIES, city_name
 from credit.scoring.model import GRADES
 from credit.text import Text
@@ -28,7 +29,8 @@ blp = Blueprint("search", __name__, description="信用搜索 / credit search")
 
 #: Offset paging reaches this deep; beyond it a cursor continues (search_after).
 MAX_OFFSET = 1000
-TIER_LABELS = {"A": "守信", "B": "关注", "C": "失信"}
+#: The rating tiers a search may filter on (their words come from the current model).
+TIERS = ("A", "B", "C")
 
 
 class SearchArgs(PageArgs):
@@ -89,8 +91,8 @@ class SearchArgs(PageArgs):
             errors["tier"] = [
                 "违法失信信息按 severity（轻微/一般/严重）筛选 / filter violations by severity"
             ]
-        elif any(t not in TIER_LABELS for t in data.get("tier", [])):
-            errors["tier"] = [f"取值应为 {', '.join(TIER_LABELS)} / must be one of them"]
+        elif any(t not in TIERS for t in data.get("tier", [])):
+            errors["tier"] = [f"取值应为 {', '.join(TIERS)} / must be one of them"]
         if data.get("severity") and kind != "violation":
             errors["severity"] = ["仅适用于 violation / only for violations"]
         categories = {"pledge": set(PLEDGE_TYPES), "violation": set(CATEGORIES)}.get(kind)
@@ -160,8 +162,8 @@ def _label(kind: str, facet: str, value: str) -> str | None:
         return city_name(value)
     if facet == "industry":
         return INDUSTRIES.get(value, (None,))[0]
-    if facet == "tier":
-        return TIER_LABELS.get(value)
+    if facet == "tier":  # a score's tier, in the current model's words (never 守信/失信)
+        return catalog().get().tier_words.get(value, (None,))[0]
     if facet == "severity":
         return SEVERITIES.get(value, (None,))[0]
     if facet == "category":

@@ -95,6 +95,10 @@ def test_filters_sorts_and_facets(client, app_ctx) -> None:
     assert set(body["facets"]) == {"city", "industry", "grade", "tier"}
     grades = {b["value"]: b["count"] for b in body["facets"]["grade"]}
     assert sum(grades.values()) == 60
+    # A tier is a score's, named as the model names it: never 守信 / 关注 / 失信.
+    words = {"A": "信用良好", "B": "信用一般", "C": "信用差"}
+    assert body["facets"]["tier"]
+    assert all(b["label"] == words[b["value"]] for b in body["facets"]["tier"])
     grade = next(iter(grades))
     only = _search(client, q="", grade=grade, size=100)
     assert only["total"] == grades[grade] and {i["grade"] for i in only["items"]} == {grade}
