@@ -38,6 +38,15 @@ class Live:
     def patch(self, path: str, **kwargs) -> requests.Response:
         return self.request("PATCH", path, **kwargs)
 
+    def bearer(self, client) -> dict[str, str]:
+        """An Authorization header for ``client`` (a tests.parties client), from the
+        server's own token endpoint (client credentials)."""
+        r = self.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, headers=client.basic()
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
 
 @pytest.fixture
 def live(clean_app, gunicorn_server: GunicornServer) -> Iterator[Live]:

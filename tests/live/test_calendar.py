@@ -26,12 +26,6 @@ def parties(app_ctx):
     return make_parties()
 
 
-def token(live, client) -> dict[str, str]:
-    r = live.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=client.basic())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def file_objection_on(parties, day: date) -> str:
     """An objection filed on ``day`` (the in-process clock only; the server keeps its own)."""
     from credit.violations import workflow
@@ -74,7 +68,7 @@ def test_the_queue_shows_provisional_and_unknown_due_dates_and_follows_a_load(
 ) -> None:
     provisional_id = file_objection_on(parties, date(2027, 9, 29))
     unknown_id = file_objection_on(parties, date(2027, 12, 28))
-    reg = token(live, parties.clients["reg_in"])
+    reg = live.bearer(parties.clients["reg_in"])
 
     first, second = queue(live, reg)
     assert (first["id"], first["due_date"]) == (provisional_id, "2027-10-07")

@@ -24,12 +24,6 @@ def parties(app_ctx):
     return p
 
 
-def token(live, client) -> dict[str, str]:
-    r = live.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=client.basic())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def assert_refused(r, field: str) -> None:
     assert r.status_code == 400, r.text
     assert r.headers["Content-Type"].startswith("application/problem+json")
@@ -42,7 +36,7 @@ def assert_refused(r, field: str) -> None:
 
 def test_a_pledge_valid_until_9999_is_refused(live, parties) -> None:
     body = pledge_body(parties.templates["ECOM-STD"], valid_until=FAR)
-    r = live.post("/api/v1/pledges", json=body, headers=token(live, parties.clients["owner"]))
+    r = live.post("/api/v1/pledges", json=body, headers=live.bearer(parties.clients["owner"]))
     assert_refused(r, "valid_until")
 
 
@@ -56,7 +50,7 @@ def test_a_commendation_valid_until_9999_is_refused(live, parties) -> None:
         "valid_until": FAR,
     }
     r = live.post(
-        "/api/v1/commendations", json=body, headers=token(live, parties.clients["reg_in"])
+        "/api/v1/commendations", json=body, headers=live.bearer(parties.clients["reg_in"])
     )
     assert_refused(r, "valid_until")
 
@@ -98,7 +92,7 @@ def test_a_poisoned_event_no_longer_stops_the_ratings(live, parties) -> None:
         "decision_date": (clock.today() - timedelta(days=2)).isoformat(),
     }
     r = live.post(
-        "/api/v1/violations", json=violation, headers=token(live, parties.clients["reg_in"])
+        "/api/v1/violations", json=violation, headers=live.bearer(parties.clients["reg_in"])
     )
     assert r.status_code == 201, r.text
 

@@ -33,12 +33,6 @@ def parties(app_ctx):
     return make_parties()
 
 
-def token(live, client) -> dict[str, str]:
-    r = live.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=client.basic())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def months_after(day: date, n: int) -> date:
     """The same day n months later, or that month's last day (Civil Code Art. 202)."""
     m = day.month - 1 + n
@@ -72,7 +66,7 @@ def _until(check, timeout: float = 20.0):
 
 
 def test_a_minor_record_published_on_request_is_shown_with_its_reason(live, parties) -> None:
-    reg = token(live, parties.clients["reg_in"])
+    reg = live.bearer(parties.clients["reg_in"])
     flagged = body(
         parties, "苏市监罚〔2026〕7001号", publish_minor=True, publish_minor_reason=REASON
     )
@@ -123,7 +117,7 @@ def test_a_refused_flag_names_the_field(live, parties, extra, field) -> None:
     r = live.post(
         "/api/v1/violations",
         json=body(parties, "苏市监罚〔2026〕7003号", **extra),
-        headers=token(live, parties.clients["reg_in"]),
+        headers=live.bearer(parties.clients["reg_in"]),
     )
     assert r.status_code == 400, r.text
     assert r.headers["Content-Type"].startswith("application/problem+json")
@@ -136,7 +130,7 @@ def test_a_market_regulators_records_follow_samr(live, parties) -> None:
     with unit_of_work() as uow:
         authority = uow.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
         authority.kind = "market_regulation"
-    reg = token(live, parties.clients["reg_in"])
+    reg = live.bearer(parties.clients["reg_in"])
     published = (clock.today() - timedelta(days=2)).isoformat()
     lower_fine = body(
         parties,

@@ -18,12 +18,6 @@ def parties(app_ctx):
     return p
 
 
-def token(live, client) -> dict[str, str]:
-    r = live.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=client.basic())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def rating(live, uscc: str) -> dict:
     r = live.get(f"/api/v1/enterprises/{uscc}/rating")
     assert r.status_code == 200, r.text
@@ -32,7 +26,7 @@ def rating(live, uscc: str) -> dict:
 
 
 def test_a_serious_record_keeps_the_firm_in_tier_c_after_a_commendation(live, parties) -> None:
-    regulator = token(live, parties.clients["reg_in"])
+    regulator = live.bearer(parties.clients["reg_in"])
     before = rating(live, parties.owner_uscc)
     assert before["model_version"] == "2026.2" and before["tier"] in {"A", "B"}
     today = clock.today().isoformat()

@@ -33,12 +33,6 @@ def parties(app_ctx):
     return p
 
 
-def _token(live, client) -> dict[str, str]:
-    r = live.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=client.basic())
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def _cli(live, *args: str) -> subprocess.CompletedProcess:
     """``flask --app wsgi credit ...`` on the server's database and search index."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
@@ -132,7 +126,7 @@ def test_a_model_published_while_the_server_runs_is_used_at_once(live, parties, 
         "decision_date": (clock.today() - timedelta(days=3)).isoformat(),
     }
     r = live.post(
-        "/api/v1/violations", json=violation, headers=_token(live, parties.clients["reg_in"])
+        "/api/v1/violations", json=violation, headers=live.bearer(parties.clients["reg_in"])
     )
     assert r.status_code == 201, r.text
     after = _until(
@@ -152,7 +146,7 @@ def test_a_pricing_record_cannot_name_the_personal_information_clause(live, part
     """The breach table, as deployed: a per-field 400 in problem+json with ASCII headers;
     with the authority's reason it is recorded and the reason is shown."""
     pledge = make_pledge(parties.owner_uscc, publish=True)
-    headers = _token(live, parties.clients["reg_in"])
+    headers = live.bearer(parties.clients["reg_in"])
     body = {
         "uscc": parties.owner_uscc,
         "category": "pricing",
