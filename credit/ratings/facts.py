@@ -347,6 +347,14 @@ def _amending(session: Session, enterprise_id: str) -> set[str]:
     }
 
 
+def _recorded_days(session: Session, model: Any, one: Selection) -> dict[str, date | None]:
+    """The day each of the selected enterprise's ``model`` rows was recorded."""
+    rows = _rows(
+        session, sa.select(model.id, model.recorded_at).where(one.where(model.enterprise_id))
+    )
+    return {row_id: _day(at) for row_id, at in rows}
+
+
 def view_facts(
     session: Session, enterprise_id: str, as_of: date, view: str
 ) -> tuple[EnterpriseFacts, list[RecordBasis]]:
@@ -359,24 +367,8 @@ def view_facts(
         raise ValueError(f"unknown view {view}")
     facts = load_facts(session, Selection(ids=[enterprise_id]))[enterprise_id]
     one = Selection(ids=[enterprise_id])
-    v_recorded = {
-        vid: _day(at)
-        for vid, at in _rows(
-            session,
-            sa.select(Violation.id, Violation.recorded_at).where(
-                one.where(Violation.enterprise_id)
-            ),
-        )
-    }
-    c_recorded = {
-        cid: _day(at)
-        for cid, at in _rows(
-            session,
-            sa.select(Commendation.id, Commendation.recorded_at).where(
-                one.where(Commendation.enterprise_id)
-            ),
-        )
-    }
+    v_recorded = _recorded_days(session, Violation, one)
+    c_recorded = _recorded_days(session, Commendation, one)
     s_rows = {
         sid: (_day(at), _date(removed_on))
         for sid, at, removed_on in _rows(
