@@ -139,6 +139,7 @@ def render_svg(standing: seal.SealStanding, theme: str, lang: str) -> str:
         eligible=standing.eligible,
         platform=PLATFORM[lang],
         state=state,
+        state_size=15 if standing.eligible else (12 if en else 13),
         firm=_shorten(standing.name),
         checked=f"Checked {checked}" if en else f"核验日期 {checked}",
         title=f"{PLATFORM[lang]}: {state} · {standing.name}",
