@@ -178,7 +178,10 @@ def embed_snippet(uscc: str, name: str, theme: str = "light", lang: str = "zh") 
     profile = urls.external_url("pages.enterprise", uscc=uscc)
     query = "" if (theme, lang) == ("light", "zh") else f"?theme={theme}&lang={lang}"
     image = urls.external_url("seal.svg", uscc=uscc) + query
-    alt = f"{name} 江苏省电子商务信用公共服务平台诚信标识"
+    if lang == "en":
+        alt = f"{name}: {PLATFORM['en']} credit seal"
+    else:
+        alt = f"{name} {PLATFORM['zh']}诚信标识"
     return (
         f'<a href="{escape(profile)}" target="_blank" rel="noopener">'
         f'<img src="{escape(image)}" width="{WIDTH}" height="{HEIGHT}" alt="{escape(alt)}">'
