@@ -40,6 +40,7 @@ bp = Blueprint("seal", __name__, template_folder="templates")
 MAX_AGE = 60
 MEDIA_TYPE = "image/svg+xml; charset=utf-8"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+ROUTE = "/seal/<string:uscc>.svg"
 #: Endpoints whose answers any site may read or embed.
 CROSS_ORIGIN = frozenset({"seal.svg", "violations.standing", "seal_api.seal_rules"})
 WIDTH, HEIGHT = 250, 90
@@ -152,7 +153,7 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@bp.get("/seal/<string:uscc>.svg")
+@bp.get(ROUTE)
 @public
 @same_for_everyone
 def svg(uscc: str) -> Response:

@@ -58,6 +58,7 @@ def init_api(app: Flask) -> Api:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     api.register_blueprint(calendar.blp, url_prefix=API_PREFIX + calendar.PREFIX)
     api.register_blueprint(seal.blp, url_prefix=API_PREFIX + seal.PREFIX)
+    seal.document_image(api)
     _document_problem(api)
     _document_security(api)
     return api

@@ -86,3 +86,74 @@ class SealRulesSchema(Schema):
 def seal_rules() -> Any:
     """诚信标识规则（逐条注明理由与依据）/ The credit seal's rules, each with its reason"""
     return seal.get_seal_rules(current_identity())
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def document_image(api: Any) -> None:
+    """Describe ``/seal/{uscc}.svg`` (served by ``api.pages.seal``, outside ``/api/v1``) in
+    the OpenAPI document, so platforms find it beside the standing and the fuzzers reach it."""
+    from werkzeug.routing import Map, Rule
+
+    from api.pages.seal import ROUTE
+
+    rule = Rule(ROUTE, endpoint="seal.svg", defaults={})
+    Map([rule])  # binds the rule: its converters name the path parameter
+    api.spec.path(
+        rule=rule,
+        parameters=[],
+        operations={
+            "get": {
+                "tags": ["seal_api"],
+                "summary": "诚信标识图片（实时）/ The credit seal image, live",
+                "description": "A static SVG showing the firm's current state (诚信经营 with "
+                "its grade, or the neutral 未获诚信标识 · 查看信用信息), read on every request; "
+                "Cache-Control: public, max-age=60, a strong ETag (If-None-Match gives 304), "
+                "CORS *, never a cookie. Embed it in a link to the firm's profile.",
+                "parameters": [
+                    {
+                        "name": "uscc",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "统一社会信用代码 / the firm's USCC",
+                    },
+                    {
+                        "name": "theme",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["light", "dark"]},
+                    },
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["zh", "en"]},
+                    },
+                    {
+                        "name": "If-None-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The seal (image/svg+xml; charset=utf-8)",
+                        "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                    },
+                    "304": {"description": "Unchanged since the ETag sent in If-None-Match"},
+                    "400": _problem("A bad parameter or an invalid code (each field named)"),
+                    "404": _problem("No firm with this code"),
+                    "429": _problem("Too many requests from this address"),
+                },
+            }
+        },
+    )

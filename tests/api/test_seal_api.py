@@ -116,6 +116,9 @@ def test_the_rules_are_published_with_reasons(client) -> None:
 def test_the_openapi_document_describes_the_seal(client) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/seal-rules" in spec["paths"]
+    image = spec["paths"]["/seal/{uscc}.svg"]["get"]
+    assert "image/svg+xml" in image["responses"]["200"]["content"]
+    assert {p["name"] for p in image["parameters"]} == {"uscc", "theme", "lang", "If-None-Match"}
     standing = spec["components"]["schemas"]["Standing"]["properties"]
     assert "seal" in standing and {"serious_list", "commendations"} <= set(standing)
     seal_schema = spec["components"]["schemas"]["Seal"]["properties"]
