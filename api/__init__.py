@@ -9,7 +9,7 @@ from flask import Flask
 
 import credit.database
 import credit.models  # noqa: F401  (every table registered on the metadata)
-from credit import changes, uow
+from credit import changes, seal, uow
 from credit.config import load_settings
 from credit.extensions import db, migrate
 from credit.ratings import catalog
@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.configure(settings["CREDIT_SCORING_MODELS_DIR"] or None)
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     publicity_rules.validate()  # so does an uncited or inconsistent publicity rules file
+    seal.validate()  # and a seal rules file out of step with its evaluators
     _init_search(app)
 
     from api import caching, errors, headers, health, inputs, limits, middleware, pages, proxies

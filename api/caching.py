@@ -15,16 +15,25 @@ Such a response (a firm's contacts, its drafts, regulator queues, rating explana
 with non-public records, console and consent pages, token answers) says
 ``Cache-Control: private, no-store``: no browser, proxy or CDN may keep a copy.
 
-Every other answer is public. Unless its view chose otherwise (static files), it says
+A view marked :func:`same_for_everyone` (the credit seal) gives the same answer whoever
+asks: a cookie or token that comes along does not make it private (only setting a cookie
+would).
+
+Every other answer is public. Unless its view chose otherwise (static files, the seal), it says
 ``no-cache``: anyone may keep it but must ask again before reusing it, since a rating or a
 publication changes within a second.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, Response, current_app, g, request
 
 from credit.identity import ANONYMOUS
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PRIVATE = "private, no-store"
 PUBLIC = "no-cache"
@@ -32,8 +41,25 @@ _PRIVATE_PATHS = ("/oauth/", "/console")
 _SIGN_IN_PATHS = {"/login", "/logout"}
 
 
+def same_for_everyone(view: F) -> F:
+    """Mark a view whose answer never depends on who asks (it reads no token, session or
+    cookie: the credit seal). Its own ``Cache-Control`` stands even when a signed-in
+    visitor's cookie or a token comes along; an answer that sets a cookie is still private."""
+    view._credit_same_for_everyone = True  # type: ignore[attr-defined]
+    return view
+
+
+def _same_for_everyone() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "_credit_same_for_everyone", False))
+
+
 def is_private(resp: Response) -> bool:
     """Whether this answer may carry non-public data."""
+    if "Set-Cookie" in resp.headers:
+        return True
+    if _same_for_everyone():
+        return False
     cookie = current_app.config["SESSION_COOKIE_NAME"]
     return bool(
         request.headers.get("Authorization")

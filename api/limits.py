@@ -8,7 +8,9 @@
   system, from its own address, is untouched. A looser count per address alone stops one
   address from escaping by naming a new client id each time.
 * ``/login`` (POST) counts per (address, username) and, looser, per address.
-* report pages count per address.
+* report pages count per address;
+* credit seal images (``/seal/{uscc}.svg``) count per address, generously: every shopper
+  who sees a seal asks from their own address.
 
 The client address is ``request.remote_addr``: the connecting address, or the one the
 configured number of trusted proxies put in ``X-Forwarded-For`` (``api.proxies``).
@@ -120,6 +122,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "oauth.revoke": (_TOKEN, _TOKEN_ADDRESS),
     "oauth.login": (_LOGIN, _LOGIN_ADDR),
     "pages.report": (Rule("CREDIT_RATELIMIT_REPORT", client_address, "report", "address"),),
+    # Shown on shop pages: each shopper's browser asks from its own address, so only one
+    # address asking far more often than any shopper would (a scraper) is stopped.
+    "seal.svg": (Rule("CREDIT_RATELIMIT_SEAL", client_address, "seal", "address"),),
 }
 
 

@@ -272,6 +272,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Rate limit of credit report pages (each may store a report) per client address.",
     ),
     Setting(
+        "RATELIMIT_SEAL",
+        _rate_limit,
+        "300 per minute",
+        "Rate limit of credit seal images (/seal/{uscc}.svg) per client address: generous, "
+        "since each shopper's browser asks from its own address and caches for 60 s.",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URL",
         _ratelimit_storage,
         "memory://",

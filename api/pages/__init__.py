@@ -44,6 +44,7 @@ def render_error(
 
 
 def register(app: Flask) -> None:
+    from api.pages import seal
     from api.pages.console import bp as console_bp
     from api.pages.public import bp as public_bp
 
@@ -52,4 +53,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
     app.register_blueprint(public_bp)
     app.register_blueprint(console_bp)
+    seal.register(app)
     errors.html_renderer = render_error

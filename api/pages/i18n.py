@@ -16,6 +16,9 @@ from flask import Flask, Response, g, request, url_for
 
 LANGS = ("zh", "en")
 COOKIE = "lang"
+#: Blueprints whose ``?lang=`` chooses one answer's language and is not remembered: the
+#: credit seal is embedded in other sites and never sets a cookie.
+NOT_REMEMBERED = frozenset({"seal"})
 _YEAR = 365 * 24 * 3600
 
 
@@ -62,7 +65,11 @@ def register(app: Flask) -> None:
     @app.after_request
     def _remember(resp: Response) -> Response:
         asked = request.args.get("lang", "")
-        if asked in LANGS and request.cookies.get(COOKIE) != asked:
+        if (
+            asked in LANGS
+            and request.cookies.get(COOKIE) != asked
+            and request.blueprint not in NOT_REMEMBERED
+        ):
             resp.set_cookie(
                 COOKIE,
                 asked,

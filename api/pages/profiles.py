@@ -11,7 +11,7 @@ from api import urls
 from api.auth import current_identity, public
 from api.pages import charts, labels
 from api.pages.public import bp
-from credit import clock
+from credit import clock, seal
 from credit import uscc as uscc_mod
 from credit.errors import NotFound
 from credit.reports import service as reports
@@ -48,7 +48,8 @@ def enterprise(uscc: str):
     if code != uscc:
         return redirect(url_for("pages.enterprise", uscc=code), 301)
     profile = reports.build_profile(current_identity(), code)
-    return render_template("public/enterprise.html", **_context(profile))
+    standing = seal.seal_standing(current_identity(), code)
+    return render_template("public/enterprise.html", seal=standing, **_context(profile))
 
 
 @bp.get("/enterprises/<uscc>/report")

@@ -46,6 +46,7 @@ def init_api(app: Flask) -> Api:
         enterprises,
         pledges,
         ratings,
+        seal,
         search,
         uscc,
         violations,
@@ -56,6 +57,8 @@ def init_api(app: Flask) -> Api:
     for module in (enterprises, pledges, violations, workflow, ratings, uscc, search, vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     api.register_blueprint(calendar.blp, url_prefix=API_PREFIX + calendar.PREFIX)
+    api.register_blueprint(seal.blp, url_prefix=API_PREFIX + seal.PREFIX)
+    seal.document_image(api)
     _document_problem(api)
     _document_security(api)
     return api

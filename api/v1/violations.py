@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import current_identity, optional_token, public, require_scope
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
+from api.v1.seal import SealSchema
 from credit import dates
 from credit.regions import JIANGSU_CITIES
 from credit.text import Text
@@ -123,6 +124,10 @@ class StandingItemSchema(Schema):
 class StandingSchema(Schema):
     serious_list = fields.List(fields.Nested(StandingItemSchema))
     commendations = fields.List(fields.Nested(StandingItemSchema))
+    seal = fields.Nested(
+        SealSchema,
+        metadata={"description": "诚信标识：是否可展示及原因 / the credit seal: may it be shown"},
+    )
 
 
 class PublicityRulesSchema(Schema):
@@ -214,7 +219,9 @@ def commend(body: dict[str, Any]) -> Any:
 @public
 @blp.response(200, StandingSchema)
 def standing(uscc: str) -> Any:
-    """严重失信名单与守信激励（有效期内）/ Serious-list entries and commendations in force"""
+    """严重失信名单、守信激励（有效期内）与诚信标识 / Serious-list entries and commendations in
+    force, and the credit seal (eligible, reasons, grade, pledge state, since; CORS: any
+    site may read it)"""
     return registry.enterprise_standing(current_identity(), uscc)
 
 

@@ -200,7 +200,7 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         for v in violations.list_enterprise_violations(identity, ent.uscc)
         if publicity.is_public(v, today)
     ]
-    standing = registry.enterprise_standing(identity, ent.uscc)
+    standing = registry.enterprise_standing(identity, ent.uscc, with_seal=False)
     listed = [
         {
             "id": s.id,

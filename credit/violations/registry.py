@@ -310,8 +310,11 @@ def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commen
     return item
 
 
-def enterprise_standing(identity: Identity, code: str) -> dict[str, list]:
-    """Current serious-list entries and commendations of an enterprise (public)."""
+def enterprise_standing(identity: Identity, code: str, with_seal: bool = True) -> dict[str, Any]:
+    """Current serious-list entries and commendations of an enterprise, and (unless
+    ``with_seal`` is false) whether it may show the credit seal (``credit.seal``) (public)."""
+    from credit import seal
+
     require(can_read_public(identity))
     enterprise = get_enterprise(identity, code)
     today = clock.today()
@@ -330,7 +333,10 @@ def enterprise_standing(identity: Identity, code: str) -> dict[str, list]:
             Commendation.valid_until >= today,
         )
     ).all()
-    return {"serious_list": list(listed), "commendations": list(commended)}
+    found: dict[str, Any] = {"serious_list": list(listed), "commendations": list(commended)}
+    if with_seal:
+        found["seal"] = seal.seal_standing(identity, enterprise.uscc)
+    return found
 
 
 def statistics(

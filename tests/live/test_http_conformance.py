@@ -219,6 +219,8 @@ def test_non_ascii_paths_and_queries(live, app_ctx) -> None:
     parties = make_parties()
     assert_problem(live.get("/api/v1/enterprises/苏州华润"), 400)
     assert_problem(live.get("/api/v1/无此路径"), 404)
+    assert_problem(live.get("/seal/苏州华润.svg"), 400)  # the credit seal names the code
+    assert_problem(live.get(f"/seal/{parties.owner_uscc}.svg", params={"lang": "中文"}), 400)
     r = live.get("/api/v1/search", params={"q": "苏州", "city": "320500"})
     assert r.status_code == 200 and "total" in r.json()
     r = live.get("/api/v1/search", params={"q": parties.owner_uscc})
@@ -233,6 +235,7 @@ HEADERS_TO_TRY = [
     "X-Request-ID",
     "Accept-Language",
     "If-Match",
+    "If-None-Match",
     "Authorization",
     "Idempotency-Key",
     "User-Agent",
@@ -254,6 +257,7 @@ def test_non_ascii_header_values_never_fail_the_server(live, app_ctx, header: st
         ("POST", "/api/v1/uscc/batch-check", b'{"codes": ["91110000600037341L"]}'),
         ("GET", "/", b""),
         ("GET", "/console/", b""),
+        ("GET", f"/seal/{parties.owner_uscc}.svg", b""),
     ]
     for method, path, body in targets:
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".encode()

@@ -137,6 +137,8 @@ MATRIX = {
         "enterprise",
         _expect(200, 200, 200, 200, 200),
     ),
+    # The credit seal: the same image for everyone, whoever asks and whatever they send.
+    ("GET", "/seal/<string:uscc>.svg"): ("enterprise", _expect(200, 200, 200, 200, 200)),
     ("GET", "/api/v1/enterprises/<string:uscc>/rating"): (
         "enterprise",
         _expect(200, 200, 200, 200, 200),
@@ -226,7 +228,7 @@ def test_matrix_covers_every_object_route(clean_app) -> None:
         for r, _ in _views(clean_app)
         for m in r.methods - {"HEAD", "OPTIONS"}
         if "<" in r.rule
-        and r.rule.startswith("/api/")
+        and r.rule.startswith(("/api/", "/seal/"))
         and ("uscc>" in r.rule or "id>" in r.rule)
         and not r.rule.startswith("/api/v1/uscc")
     }

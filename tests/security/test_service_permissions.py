@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from credit import failed_events
+from credit import failed_events, seal
 from credit.accounts import service as accounts
 from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
@@ -63,6 +63,8 @@ PUBLIC = {
     "calendar.list_calendar_years",
     "calendar.get_calendar_year",
     "calendar.compute_deadline",
+    "seal.seal_standing",
+    "seal.get_seal_rules",
 }
 MODULES = {
     "enterprises": enterprises,
@@ -75,6 +77,7 @@ MODULES = {
     "reports": reports,
     "failed_events": failed_events,
     "calendar": calendar,
+    "seal": seal,
 }
 
 # Functions that take a uow: called with these keyword arguments.

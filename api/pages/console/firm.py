@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from api.auth import current_identity
 from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
-from credit import clock
+from credit import clock, seal
 from credit.enterprises import service as enterprises
 from credit.errors import ValidationFailed
 from credit.pledges import service as pledges
@@ -71,6 +71,7 @@ def firm_home():
         ent=ent,
         pledges=pledges.list_enterprise_pledges(identity, ent.uscc),
         rating=ratings.get_rating(identity, ent.uscc),
+        seal=seal.seal_standing(identity, ent.uscc),
         records=violations.list_enterprise_violations(identity, ent.uscc),
         cases=workflow.enterprise_cases(identity),
         **_vocab(),
@@ -260,6 +261,30 @@ def firm_rating():
         "console/firm_rating.html",
         ent=ent,
         explained=ratings.explain_rating(identity, ent.uscc),
+        **_vocab(),
+    )
+
+
+# -- the credit seal ------------------------------------------------------------------------
+@bp.get("/firm/seal")
+@console_view("enterprises:read", ENTERPRISE)
+def firm_seal():
+    """The firm's seal: may it show it, the rules it fails, and the snippet to embed."""
+    from api.pages.seal import embed_snippet
+
+    identity = current_identity()
+    ent = enterprises.get_own_enterprise(identity)
+    snippets = [
+        (theme, lang, embed_snippet(ent.uscc, ent.name, theme, lang))
+        for theme in ("light", "dark")
+        for lang in ("zh", "en")
+    ]
+    return render_template(
+        "console/firm_seal.html",
+        ent=ent,
+        standing=seal.seal_standing(identity, ent.uscc),
+        rules=seal.rules(),
+        snippets=snippets,
         **_vocab(),
     )
 
