@@ -14,6 +14,7 @@ from api.pages.public import bp
 from credit import clock
 from credit import uscc as uscc_mod
 from credit.errors import NotFound
+from credit.keyfirms import service as keyfirms
 from credit.reports import service as reports
 from credit.uow import unit_of_work
 
@@ -48,7 +49,8 @@ def enterprise(uscc: str):
     if code != uscc:
         return redirect(url_for("pages.enterprise", uscc=code), 301)
     profile = reports.build_profile(current_identity(), code)
-    return render_template("public/enterprise.html", **_context(profile))
+    key = keyfirms.public_categories(current_identity(), code)
+    return render_template("public/enterprise.html", key_categories=key, **_context(profile))
 
 
 @bp.get("/enterprises/<uscc>/report")

@@ -44,6 +44,7 @@ def init_api(app: Flask) -> Api:
     from api.v1 import (
         calendar,
         enterprises,
+        key_enterprises,
         pledges,
         ratings,
         search,
@@ -56,6 +57,7 @@ def init_api(app: Flask) -> Api:
     for module in (enterprises, pledges, violations, workflow, ratings, uscc, search, vocabularies):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.PREFIX)
     api.register_blueprint(calendar.blp, url_prefix=API_PREFIX + calendar.PREFIX)
+    api.register_blueprint(key_enterprises.blp, url_prefix=API_PREFIX + key_enterprises.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

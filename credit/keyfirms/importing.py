@@ -60,6 +60,8 @@ def _header(reader: Any) -> tuple[list[str], dict[str, str]]:
         header = next(reader)
     except StopIteration:
         raise HeaderError("文件为空 (the file is empty)") from None
+    if header:  # a BOM left by a text path (the API's JSON body) is not part of a name
+        header[0] = header[0].removeprefix("\ufeff")
     names = [HEADER_ALIASES.get(h.strip(), h.strip()) for h in header]
     unknown = [h for h, n in zip(header, names, strict=True) if n not in COLUMNS]
     missing = [c for c in REQUIRED if c not in names]

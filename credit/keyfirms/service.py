@@ -9,12 +9,15 @@ jurisdiction covers (``credit.publicity.covers``).
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from credit import clock, publicity, uscc
 from credit.accounts.models import Authority
@@ -177,7 +180,11 @@ class UploadReport:
 
 
 def upload_listings(
-    identity: Identity, uow: UnitOfWork, text: TextIO, filename: str = "upload.csv"
+    identity: Identity,
+    uow: UnitOfWork,
+    text: TextIO,
+    filename: str = "upload.csv",
+    source: str = "api",
 ) -> UploadReport:
     """Add every row of a CSV file, or none: any bad line (a field, a duplicate code in
     the file, a firm not registered or outside the jurisdiction, already listed) fails the
@@ -188,6 +195,9 @@ def upload_listings(
         rows = list(importing.read_rows(text, errors))
     except importing.HeaderError as exc:
         raise ValidationFailed(str(exc), [FieldError("file", str(exc), "header")]) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        message = f"不是 UTF-8 编码的 CSV 文件 / not a UTF-8 CSV file ({type(exc).__name__})"
+        raise ValidationFailed(message, [FieldError("file", message, "encoding")]) from None
     firms: list[tuple[Enterprise, dict]] = []
     for line, record in rows:
         try:
@@ -210,9 +220,8 @@ def upload_listings(
         )
     if not firms:
         raise ValidationFailed("文件没有数据行", [FieldError("file", "no data rows", "empty")])
-    added = [
-        _add(identity, uow, authority, ent, rec, f"csv:{filename}"[:120]) for ent, rec in firms
-    ]
+    where = f"{source} csv:{filename}"[:120]
+    added = [_add(identity, uow, authority, ent, rec, where) for ent, rec in firms]
     return UploadReport(added, filename)
 
 
@@ -239,12 +248,7 @@ def _rows(where: list[Any], day: date, filters: dict[str, Any]) -> list[Row]:
     stmt = (
         sa.select(KeyListing)
         .join(Enterprise, KeyListing.enterprise_id == Enterprise.id)
-        .where(
-            KeyListing.removed_at.is_(None),
-            KeyListing.listed_from <= day,
-            sa.or_(KeyListing.listed_until.is_(None), KeyListing.listed_until >= day),
-            *where,
-        )
+        .where(listed_clause(day), *where)
     )
     if filters.get("city"):
         stmt = stmt.where(Enterprise.city_code == filters["city"])
@@ -373,15 +377,44 @@ def what_is_asked(identity: Identity, day: date | None = None) -> Asked:
     return Asked(rows, reminders)
 
 
-def key_categories(enterprise_id: str, day: date | None = None) -> list[str]:
-    """The categories a firm is listed in on ``day`` (public: the profile, search)."""
-    day = day or clock.today()
-    listings = db.session.scalars(
-        sa.select(KeyListing).where(
-            KeyListing.enterprise_id == enterprise_id, KeyListing.removed_at.is_(None)
+def listed_clause(day: date) -> sa.ColumnElement[bool]:
+    """Listings in force on ``day`` as SQL: not removed, ``day`` inside the period."""
+    return sa.and_(
+        KeyListing.removed_at.is_(None),
+        KeyListing.listed_from <= day,
+        sa.or_(KeyListing.listed_until.is_(None), KeyListing.listed_until >= day),
+    )
+
+
+def key_categories_of(
+    enterprise_ids: Sequence[str], day: date, session: Session | None = None
+) -> dict[str, list[str]]:
+    """Enterprise id -> the categories it is listed in on ``day`` (public: the profile and
+    the search documents read it), for the ids that are listed."""
+    session = session or db.session
+    out: dict[str, set[str]] = {}
+    for eid, category in session.execute(
+        sa.select(KeyListing.enterprise_id, KeyListing.category).where(
+            KeyListing.enterprise_id.in_(list(enterprise_ids)), listed_clause(day)
         )
-    ).all()
-    return sorted({x.category for x in listings if x.listed_on(day)})
+    ):
+        out.setdefault(eid, set()).add(category)
+    return {eid: sorted(c) for eid, c in out.items()}
+
+
+def key_categories(enterprise_id: str, day: date | None = None) -> list[str]:
+    """The categories one firm is listed in on ``day`` (default today)."""
+    return key_categories_of([enterprise_id], day or clock.today()).get(enterprise_id, [])
+
+
+def public_categories(identity: Identity, code: str) -> list[Any]:
+    """The categories (``vocab.Category``) a firm is listed in today, for its profile."""
+    from credit.enterprises.service import get_enterprise
+
+    require(can_read_public(identity))
+    ent = get_enterprise(identity, code)
+    known = categories()
+    return [known[c] for c in key_categories(ent.id) if c in known]
 
 
 def state_label(state: str) -> tuple[str, str]:

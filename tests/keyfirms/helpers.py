@@ -19,12 +19,14 @@ COMMERCE_SCOPES = ["enterprises:read", "keyfirms:write"]
 
 
 def make_department(city: str, code: str = "COM", kind: str = "commerce") -> Identity:
-    """A commerce department over ``city`` and the identity of its client."""
-    with unit_of_work() as uow:
-        accounts.create_authority(
-            SYSTEM, uow, code=code, name=f"{code} 商务局", jurisdiction=[city], kind=kind
-        )
+    """A commerce department over ``city`` (made once) and the identity of its client."""
     authority = db.session.scalar(sa.select(Authority).where(Authority.code == code))
+    if authority is None:
+        with unit_of_work() as uow:
+            accounts.create_authority(
+                SYSTEM, uow, code=code, name=f"{code} 商务局", jurisdiction=[city], kind=kind
+            )
+        authority = db.session.scalar(sa.select(Authority).where(Authority.code == code))
     return Identity(
         IdentityKind.REGULATOR,
         f"client:{code}",

@@ -143,7 +143,7 @@ def test_csv_upload_adds_every_row(parties, department) -> None:
         report = keyfirms.upload_listings(department, uow, text, "list.csv")
     assert len(report.added) == 3
     sources = set(db.session.scalars(sa.select(KeyListingEvent.source)))
-    assert sources == {"csv:list.csv"}
+    assert sources == {"api csv:list.csv"}
 
 
 def test_csv_upload_is_all_or_nothing_with_line_errors(parties, department) -> None:

@@ -65,6 +65,7 @@ PUBLIC = {
     "calendar.get_calendar_year",
     "calendar.compute_deadline",
     "keyfirms.list_key_enterprises",
+    "keyfirms.public_categories",
 }
 MODULES = {
     "enterprises": enterprises,
