@@ -38,6 +38,11 @@ class KeyListing(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     removed_by: Mapped[str | None] = mapped_column(sa.String(100))
     removal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Whether the firm was on the list when the last change event of this listing was
+    #: recorded: the sweep records one more when the period starts or ends (search).
+    listed_when_recorded: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, server_default=sa.false()
+    )
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")

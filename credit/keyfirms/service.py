@@ -30,7 +30,13 @@ from credit.keyfirms.coverage import coverage_states
 from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
 from credit.keyfirms.vocab import COVERAGE_STATES, COVERED, categories
 from credit.pagination import Page
-from credit.permissions import can_read_public, commerce_authority, is_owner, require
+from credit.permissions import (
+    can_manage_registry,
+    can_read_public,
+    commerce_authority,
+    is_owner,
+    require,
+)
 from credit.regions import city_name
 from credit.uow import UnitOfWork
 
@@ -132,6 +138,7 @@ def _add(
         added_by=identity.subject,
         created_at=now,
     )
+    listing.listed_when_recorded = listing.listed_on(clock.today())
     uow.session.add(listing)
     uow.session.flush()
     _history(uow, listing, "added", data["reason"], identity.subject, source)
@@ -223,6 +230,25 @@ def upload_listings(
     where = f"{source} csv:{filename}"[:120]
     added = [_add(identity, uow, authority, ent, rec, where) for ent, rec in firms]
     return UploadReport(added, filename)
+
+
+def record_due_listings(identity: Identity, uow: UnitOfWork) -> int:
+    """Record a ``key_listing`` event for every listing whose period started or ended
+    since its last event (the sweep runs this), so the firm's search document gains or
+    loses its category; idempotent."""
+    require(can_manage_registry(identity))
+    today = clock.today()
+    due = [
+        x
+        for x in db.session.scalars(sa.select(KeyListing).where(KeyListing.removed_at.is_(None)))
+        if x.listed_on(today) != x.listed_when_recorded
+    ]
+    for listing in due:
+        listing.listed_when_recorded = not listing.listed_when_recorded
+    uow.session.flush()
+    for listing in due:
+        uow.record("key_listing", listing.id, listing.version)
+    return len(due)
 
 
 def listing_history(identity: Identity, code: str | None = None) -> list[KeyListingEvent]:

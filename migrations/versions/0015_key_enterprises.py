@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('removed_by', sa.String(length=100), nullable=True),
     sa.Column('removal_reason', sa.Text(), nullable=True),
+    sa.Column('listed_when_recorded', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['authority_id'], ['authority.id'], name=op.f('fk_key_listing_authority_id_authority')),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_key_listing_enterprise_id_enterprise')),

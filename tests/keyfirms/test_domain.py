@@ -219,3 +219,27 @@ def test_figures_by_city_category_and_industry(parties, department) -> None:
         "cross_border_leader",
         "platform_operator",
     ]
+
+
+def test_the_sweep_records_a_listing_whose_period_starts(parties, department) -> None:
+    from credit import clock as clock_mod
+    from credit.keyfirms.service import key_categories, record_due_listings
+
+    start = clock.today() + timedelta(days=3)
+    listing = add(department, parties.owner_uscc, listed_from=start)
+    with unit_of_work() as uow:
+        assert record_due_listings(SYSTEM, uow) == 0
+    later = clock.now() + timedelta(days=3)
+    clock_mod.set_clock(lambda: later)
+    try:
+        assert key_categories(listing.enterprise_id) == ["platform_operator"]
+        with unit_of_work() as uow:
+            assert record_due_listings(SYSTEM, uow) == 1
+        with unit_of_work() as uow:
+            assert record_due_listings(SYSTEM, uow) == 0  # idempotent
+    finally:
+        clock_mod.set_clock(None)
+    events = db.session.scalars(
+        sa.select(ChangeEvent.entity_id).where(ChangeEvent.entity_type == "key_listing")
+    ).all()
+    assert events == [listing.id, listing.id]

@@ -116,6 +116,7 @@ DENIED = {
     "keyfirms.remove_listing": {"listing_id": "x", "reason": "移出"},
     "keyfirms.upload_listings": {"text": None},
     "keyfirms.send_reminders": {"data": {}},
+    "keyfirms.record_due_listings": {},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
