@@ -100,3 +100,38 @@ def test_other_regulators_and_firms_do_not_get_the_page(clean_app) -> None:
     sign_in(client, "reg-in")  # holds keyfirms:write, but its authority is not commerce
     r = client.get("/console/regulator/key-enterprises")
     assert r.status_code == 403
+
+
+def test_add_and_remove_one_firm_in_the_console(clean_app) -> None:
+    import sqlalchemy as sa
+
+    from credit.extensions import db
+    from credit.keyfirms.models import KeyListing, KeyListingEvent
+
+    cp = _arrange(clean_app)
+    client = clean_app.test_client()
+    sign_in(client, "com-staff")
+    token = csrf_of(page(client, "/console/regulator/key-enterprises"))
+    form = {
+        "csrf": token,
+        "uscc": cp.owner_uscc,
+        "category": "cross_border_leader",
+        "reason": "",
+        "listed_from": clock.today().isoformat(),
+    }
+    r = client.post("/console/regulator/key-enterprises/add", data=form)
+    assert r.status_code == 400 and 'id="reason-error"' in r.get_data(as_text=True)
+    r = client.post("/console/regulator/key-enterprises/add", data={**form, "reason": "跨境龙头"})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    r = client.post("/console/regulator/key-enterprises/add", data={**form, "reason": "跨境龙头"})
+    assert r.status_code == 409
+    with clean_app.app_context():
+        listing_id = db.session.scalar(sa.select(KeyListing.id))
+    url = f"/console/regulator/key-enterprises/{listing_id}/remove"
+    assert client.post(url, data={"csrf": token, "reason": ""}).status_code == 400
+    assert client.post(url, data={"csrf": token, "reason": "不再符合条件"}).status_code == 303
+    with clean_app.app_context():
+        sources = db.session.scalars(
+            sa.select(KeyListingEvent.source).order_by(KeyListingEvent.id)
+        ).all()
+    assert sources == ["console", "console"]

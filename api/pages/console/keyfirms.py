@@ -14,9 +14,14 @@ from api.pages import labels
 from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
 from credit import clock
-from credit.errors import FieldError, ValidationFailed
+from credit.errors import Conflict, FieldError, ValidationFailed
 from credit.keyfirms import importing, service
-from credit.keyfirms.schemas import FiguresSchema, ReminderInputSchema
+from credit.keyfirms.schemas import (
+    FiguresSchema,
+    ListingInputSchema,
+    ReminderInputSchema,
+    RemovalSchema,
+)
 from credit.keyfirms.vocab import COVERAGE_STATES, categories
 from credit.uow import unit_of_work
 
@@ -24,7 +29,14 @@ SCOPE = "keyfirms:write"
 REGULATOR = "regulator"
 
 
-def _page(upload_errors: list[FieldError] | None = None, remind_errors=None, status: int = 200):
+def _page(
+    upload_errors: list[FieldError] | None = None,
+    remind_errors: forms.Errors | None = None,
+    add_errors: forms.Errors | None = None,
+    added: dict | None = None,
+    remove_errors: forms.Errors | None = None,
+    status: int = 200,
+):
     rows, figures = service.department_coverage(current_identity())
     return render_template(
         "console/key_enterprises.html",
@@ -37,6 +49,9 @@ def _page(upload_errors: list[FieldError] | None = None, remind_errors=None, sta
         labels=labels,
         upload_errors=upload_errors or [],
         remind_errors=remind_errors or {},
+        add_errors=add_errors or {},
+        added=added or {"listed_from": clock.today().isoformat()},
+        remove_errors=remove_errors or {},
         due=(clock.today() + timedelta(days=14)).isoformat(),
     ), status
 
@@ -86,4 +101,41 @@ def key_enterprises_remind():
     except forms.INVALID as exc:
         return _page(remind_errors=forms.errors_of(exc), status=400)
     flash(("notice", f"已向 {len(sent)} 家企业发送提醒", f"{len(sent)} firms reminded"))
+    return redirect(url_for("console.key_enterprises"), 303)
+
+
+LISTING_TEXT = ("uscc", "category", "reason", "listed_from", "listed_until")
+
+
+@bp.post("/regulator/key-enterprises/add")
+@console_view(SCOPE, REGULATOR)
+def key_enterprises_add():
+    typed = forms.values(LISTING_TEXT)
+    try:
+        body = forms.load(ListingInputSchema(), {k: typed[k].strip() for k in LISTING_TEXT})
+        with unit_of_work() as uow:
+            listing = service.add_listing(current_identity(), uow, body, source="console")
+    except forms.INVALID as exc:
+        return _page(add_errors=forms.errors_of(exc), added=typed, status=400)
+    except Conflict as exc:
+        return _page(add_errors={"category": [exc.detail]}, added=typed, status=409)
+    flash(("notice", f"已列入：{listing.enterprise.name}", f"Added: {listing.enterprise.name}"))
+    return redirect(url_for("console.key_enterprises"), 303)
+
+
+@bp.post("/regulator/key-enterprises/<listing_id>/remove")
+@console_view(SCOPE, REGULATOR)
+def key_enterprises_remove(listing_id: str):
+    reason = request.form.get("reason", "").strip()
+    try:
+        body = forms.load(RemovalSchema(), {"reason": reason})
+        with unit_of_work() as uow:
+            listing = service.remove_listing(
+                current_identity(), uow, listing_id, body["reason"], source="console"
+            )
+    except forms.INVALID as exc:
+        return _page(remove_errors=forms.errors_of(exc), status=400)
+    except Conflict as exc:
+        return _page(remove_errors={"reason": [exc.detail]}, status=409)
+    flash(("notice", f"已移出：{listing.enterprise.name}", f"Removed: {listing.enterprise.name}"))
     return redirect(url_for("console.key_enterprises"), 303)
