@@ -25,9 +25,11 @@ SWEEP_SECONDS = 600
 
 
 def sweep() -> int:
-    """Record the events of pledges whose validity ended and of records whose publicity
-    window ended, then re-rate enterprises whose rating time has changed (idempotent)."""
+    """Record the events of pledges whose validity ended, of records whose publicity
+    window ended and of key-enterprise listings whose period started or ended, then
+    re-rate enterprises whose rating time has changed (idempotent)."""
     from credit.identity import SYSTEM
+    from credit.keyfirms.service import record_due_listings
     from credit.pledges.service import expire_due_pledges
     from credit.ratings.service import sweep_stale_ratings
     from credit.uow import unit_of_work
@@ -35,6 +37,7 @@ def sweep() -> int:
 
     with unit_of_work() as uow:
         changed = expire_due_pledges(SYSTEM, uow) + end_due_publicity(SYSTEM, uow)
+        changed += record_due_listings(SYSTEM, uow)
     return changed + sweep_stale_ratings(SYSTEM)
 
 

@@ -12,6 +12,7 @@ from credit.accounts.models import (
 from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
+from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.reports.models import CreditReport
@@ -40,6 +41,9 @@ __all__ = [
     "Enterprise",
     "FailedEvent",
     "IdempotencyRecord",
+    "KeyListing",
+    "KeyListingEvent",
+    "KeyReminder",
     "OAuthClient",
     "Objection",
     "PlatformMandate",

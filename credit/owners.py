@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from credit.changes import Change
+from credit.keyfirms.models import KeyListing, KeyReminder
 from credit.pledges.models import Pledge
 from credit.violations.models import Commendation, SeriousListEntry, Violation
 
@@ -21,6 +22,8 @@ _OWNERS = {
     "violation": Violation,
     "commendation": Commendation,
     "serious_list": SeriousListEntry,
+    "key_listing": KeyListing,
+    "key_reminder": KeyReminder,
 }
 
 

@@ -47,3 +47,22 @@ def can_manage_registry(identity: Identity) -> bool:
     return identity.kind in {IdentityKind.SYSTEM, IdentityKind.OPERATOR} and identity.has_scope(
         "admin"
     )
+
+
+def commerce_authority(identity: Identity) -> Any:
+    """The authority row of a commerce department (a regulator of kind ``commerce``)
+    holding ``keyfirms:write``, or None: only they keep the key-enterprise list."""
+    if identity.kind != IdentityKind.REGULATOR or not identity.has_scope("keyfirms:write"):
+        return None
+    if not identity.authority_id:
+        return None
+    from credit.accounts.models import Authority
+    from credit.extensions import db
+
+    authority = db.session.get(Authority, identity.authority_id)
+    return authority if authority is not None and authority.kind == "commerce" else None
+
+
+def can_keep_key_list(identity: Identity) -> bool:
+    """Whether ``identity`` keeps the key-enterprise list (the consoles show the pages)."""
+    return commerce_authority(identity) is not None

@@ -19,6 +19,11 @@ SCOPES: dict[str, tuple[str, str]] = {
     "repairs:write": ("申请信用修复", "apply for credit repair"),
     "repairs:review": ("审核信用修复申请", "review credit-repair applications"),
     "commendations:write": ("录入守信激励信息", "record commendations"),
+    "keyfirms:write": (
+        "维护重点电子商务企业名单、查看承诺覆盖、发送提醒（商务主管部门）",
+        "keep the key e-commerce enterprise list, see pledge coverage, send reminders "
+        "(commerce departments)",
+    ),
     "admin": ("平台运营管理", "platform administration"),
     "introspect": ("令牌内省（内部资源服务）", "token introspection (internal services)"),
 }
@@ -41,6 +46,7 @@ ALLOWED_BY_KIND: dict[str, frozenset[str]] = {
             "violations:review",
             "repairs:review",
             "commendations:write",
+            "keyfirms:write",
         }
     ),
     "operator": frozenset({"admin", "enterprises:read"}),

@@ -45,6 +45,7 @@ ENTERPRISES = IndexSpec(
         "grade",
         "tier",
         "flags",
+        "key_category",
     ),
     exact_field="name_exact",
     prefix_field="name_exact",
@@ -53,7 +54,7 @@ ENTERPRISES = IndexSpec(
     score_field="credit_score",
     date_field="registration_date",
     facet_fields=("city_code", "industry", "grade", "tier"),
-    version=3,  # v3: folded text fields, counts and flags, credit score sort
+    version=4,  # v4: key_category (重点电子商务企业 categories); v3: folded text, flags, score
 )
 
 PLEDGES = IndexSpec(
@@ -121,6 +122,8 @@ class EnterpriseStats:
     published_pledges: int = 0
     active_violations: int = 0
     flags: list[str] = field(default_factory=list)  # serious_list, under_objection, commended
+    #: Key-enterprise categories the firm is listed in today (credit/keyfirms).
+    key_categories: list[str] = field(default_factory=list)
 
 
 def _rating_fields(rating: CurrentRating | None) -> dict[str, Any]:
@@ -166,6 +169,7 @@ def enterprise_document(
         "published_pledges": stats.published_pledges,
         "active_violations": stats.active_violations,
         "flags": sorted(stats.flags),
+        "key_category": sorted(stats.key_categories),
     }
     return Document(id=e.id, version=version, source=source)
 

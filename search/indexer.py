@@ -26,6 +26,7 @@ from credit import clock, publicity
 from credit.accounts.models import Authority
 from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.enterprises.models import Enterprise
+from credit.keyfirms.service import key_categories_of
 from credit.owners import enterprises_touched
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
@@ -96,6 +97,8 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
     today = clock.today()
     stats = {i: EnterpriseStats() for i in ids}
     for chunk in _chunks(ids):
+        for eid, categories in key_categories_of(chunk, today, session).items():
+            stats[eid].key_categories = categories
         for eid, n in session.execute(
             sa.select(Pledge.enterprise_id, sa.func.count())
             .where(

@@ -29,7 +29,13 @@ from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
 TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
 #: API facet / filter name -> document field, per type.
 FIELDS: dict[str, dict[str, str]] = {
-    "enterprise": {"city": "city_code", "industry": "industry", "grade": "grade", "tier": "tier"},
+    "enterprise": {
+        "city": "city_code",
+        "industry": "industry",
+        "grade": "grade",
+        "tier": "tier",
+        "key_category": "key_category",
+    },
     "pledge": {
         "city": "city_code",
         "industry": "industry",

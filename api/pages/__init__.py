@@ -18,6 +18,7 @@ from api.pages import i18n, security
 #: are left out.
 NAV = [
     ("pages.search", "信用查询", "Search"),
+    ("pages.key_enterprises", "重点企业", "Key enterprises"),
     ("pages.stats", "统计", "Statistics"),
     ("pages.uscc_check", "代码校验", "USCC check"),
     ("console.home", "企业与监管登录", "Sign in"),
@@ -44,7 +45,10 @@ def render_error(
 
 
 def register(app: Flask) -> None:
-    from api.pages import seal
+    from api.pages import (
+        key_enterprises,  # noqa: F401  (adds /key-enterprises to public_bp)
+        seal,
+    )
     from api.pages.console import bp as console_bp
     from api.pages.public import bp as public_bp
 

@@ -30,6 +30,7 @@ FACET_NAMES = {
     "tier": ("等次", "Tier"),
     "severity": ("失信等级", "Severity"),
     "category": ("类别", "Category"),
+    "key_category": ("重点电子商务企业", "Key e-commerce enterprise"),
 }
 TYPES = {
     "enterprise": ("经营者", "Merchants"),
@@ -74,6 +75,11 @@ def facet_value(kind: str, facet: str, value: str) -> tuple[str, str]:
     if facet == "tier":
         zh, en = tier(value)
         return (f"{value} {zh}", f"{value} {en}")
+    if facet == "key_category":
+        from credit.keyfirms.vocab import categories
+
+        found = categories().get(value)
+        return (found.zh, found.en) if found else (value, value)
     if facet == "category":
         table = PLEDGE_TYPES if kind == "pledge" else CATEGORIES
         pair = table.get(value, (value, value))

@@ -14,6 +14,7 @@ from api.pages.public import bp
 from credit import clock, seal
 from credit import uscc as uscc_mod
 from credit.errors import NotFound
+from credit.keyfirms import service as keyfirms
 from credit.reports import service as reports
 from credit.uow import unit_of_work
 
@@ -49,7 +50,10 @@ def enterprise(uscc: str):
         return redirect(url_for("pages.enterprise", uscc=code), 301)
     profile = reports.build_profile(current_identity(), code)
     standing = seal.seal_standing(current_identity(), code)
-    return render_template("public/enterprise.html", seal=standing, **_context(profile))
+    key = keyfirms.public_categories(current_identity(), code)
+    return render_template(
+        "public/enterprise.html", seal=standing, key_categories=key, **_context(profile)
+    )
 
 
 @bp.get("/enterprises/<uscc>/report")

@@ -47,7 +47,7 @@ def _vocabulary() -> dict[str, Any]:
 
 PAGE_SIZE = 20
 LATEST = 5
-FILTERS = ("city", "industry", "grade", "tier", "severity", "category")
+FILTERS = ("city", "industry", "grade", "tier", "severity", "category", "key_category")
 SCALARS = ("q", "type", "date_from", "date_to", "sort", "page", "cursor")
 #: Deepest page reachable (PageArgs' window: 10,000 results).
 MAX_PAGE = 10_000 // PAGE_SIZE

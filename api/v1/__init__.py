@@ -44,6 +44,7 @@ def init_api(app: Flask) -> Api:
     from api.v1 import (
         calendar,
         enterprises,
+        key_enterprises,
         pledges,
         ratings,
         seal,
@@ -59,6 +60,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(calendar.blp, url_prefix=API_PREFIX + calendar.PREFIX)
     api.register_blueprint(seal.blp, url_prefix=API_PREFIX + seal.PREFIX)
     seal.document_image(api)
+    api.register_blueprint(key_enterprises.blp, url_prefix=API_PREFIX + key_enterprises.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

@@ -15,6 +15,7 @@ from api.auth import public
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema
 from credit import dates
 from credit.enterprises.vocab import INDUSTRIES
+from credit.keyfirms.vocab import categories as key_categories
 from credit.pledges.vocab import PLEDGE_TYPES
 from credit.ratings.catalog import catalog
 from credit.regions import JIANGSU_CITIES, city_name
@@ -68,6 +69,10 @@ class SearchArgs(PageArgs):
             "description": "pledge: 承诺类型; violation: 违法类别 (see /api/v1/vocabularies)"
         },
     )
+    key_category = fields.List(
+        Text(validate=validate.OneOf(list(key_categories()))),
+        metadata={"description": "enterprise: 重点电子商务企业类别 / key-enterprise category"},
+    )
     date_from = dates.BoundedDate(
         dates.FILTER,
         metadata={"description": "pledge: 公示日; violation: 决定日; enterprise: 成立日"},
@@ -93,6 +98,8 @@ class SearchArgs(PageArgs):
             ]
         elif any(t not in TIERS for t in data.get("tier", [])):
             errors["tier"] = [f"取值应为 {', '.join(TIERS)} / must be one of them"]
+        if data.get("key_category") and kind != "enterprise":
+            errors["key_category"] = ["仅适用于 enterprise / only for enterprises"]
         if data.get("severity") and kind != "violation":
             errors["severity"] = ["仅适用于 violation / only for violations"]
         categories = {"pledge": set(PLEDGE_TYPES), "violation": set(CATEGORIES)}.get(kind)
@@ -166,6 +173,9 @@ def _label(kind: str, facet: str, value: str) -> str | None:
         return catalog().get().tier_words.get(value, (None,))[0]
     if facet == "severity":
         return SEVERITIES.get(value, (None,))[0]
+    if facet == "key_category":
+        found = key_categories().get(value)
+        return found.zh if found else None
     if facet == "category":
         table = PLEDGE_TYPES if kind == "pledge" else CATEGORIES
         return table.get(value, (None,))[0]
@@ -184,6 +194,7 @@ def _fingerprint(args: dict[str, Any], backend: str) -> str:
         "tier",
         "severity",
         "category",
+        "key_category",
         "date_from",
         "date_to",
         "sort",

@@ -92,7 +92,7 @@ def test_filters_sorts_and_facets(client, app_ctx) -> None:
     import_records(records)
     _refresh(app_ctx)
     body = _search(client, q="", size=100)
-    assert set(body["facets"]) == {"city", "industry", "grade", "tier"}
+    assert set(body["facets"]) == {"city", "industry", "grade", "tier", "key_category"}
     grades = {b["value"]: b["count"] for b in body["facets"]["grade"]}
     assert sum(grades.values()) == 60
     # A tier is a score's, named as the model names it: never 守信 / 关注 / 失信.

@@ -183,6 +183,12 @@ MATRIX = {
         "listing",
         _expect(403, 403, 404, 200, 401),
     ),
+    # Only a commerce department holding keyfirms:write (none of these parties; see
+    # tests/keyfirms/test_api.py for the department inside and outside its jurisdiction).
+    ("DELETE", "/api/v1/key-enterprises/<string:listing_id>"): (
+        "key_listing",
+        _expect(403, 403, 403, 403, 401),
+    ),
 }
 
 BODIES = {
@@ -205,6 +211,7 @@ BODIES = {
         "accepted": True,
         "reason": "同意修复",
     },
+    "DELETE /api/v1/key-enterprises/<string:listing_id>": {"reason": "不再符合列入条件"},
     "POST /api/v1/serious-list/<string:item_id>/removal": {
         "ground": "error",
         "removed_on": clock.today().isoformat(),
@@ -290,6 +297,19 @@ def _listing(parties) -> str:
         ).id
 
 
+def _key_listing(parties) -> str:
+    """The owner on the key-enterprise list (made once per test by its city's commerce
+    department)."""
+    import sqlalchemy as sa
+
+    from credit.extensions import db
+    from credit.keyfirms.models import KeyListing
+    from tests.keyfirms.helpers import add, make_department
+
+    existing = db.session.scalar(sa.select(KeyListing.id))
+    return existing or add(make_department(parties.owner_city), parties.owner_uscc).id
+
+
 def _target(kind: str, parties) -> tuple[dict | str, dict]:
     """A fresh object of this kind; returns the URL parameters that name it."""
     from credit.identity import SYSTEM
@@ -301,6 +321,8 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
         return "", {"uscc": parties.owner_uscc}
     if kind == "listing":
         return "", {"item_id": _listing(parties)}
+    if kind == "key_listing":
+        return "", {"listing_id": _key_listing(parties)}
     if kind in {"objection", "repair", "violation_repairable"}:
         return _workflow_target(kind, parties)
     if kind.startswith("violation"):

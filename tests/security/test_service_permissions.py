@@ -12,6 +12,7 @@ from credit.accounts import service as accounts
 from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
+from credit.keyfirms import service as keyfirms
 from credit.pledges import service as pledges
 from credit.ratings import service as ratings
 from credit.reports import service as reports
@@ -65,6 +66,8 @@ PUBLIC = {
     "calendar.compute_deadline",
     "seal.seal_standing",
     "seal.get_seal_rules",
+    "keyfirms.list_key_enterprises",
+    "keyfirms.public_categories",
 }
 MODULES = {
     "enterprises": enterprises,
@@ -78,6 +81,7 @@ MODULES = {
     "failed_events": failed_events,
     "calendar": calendar,
     "seal": seal,
+    "keyfirms": keyfirms,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -111,6 +115,11 @@ DENIED = {
     "accounts.set_authority_kind": {"code": "X", "kind": "other"},
     "calendar.load_calendar_year": {"doc": {}},
     "ratings.publish_model": {"document": b"{}"},
+    "keyfirms.add_listing": {"data": {"uscc": "x", "category": "platform_operator"}},
+    "keyfirms.remove_listing": {"listing_id": "x", "reason": "移出"},
+    "keyfirms.upload_listings": {"text": None},
+    "keyfirms.send_reminders": {"data": {}},
+    "keyfirms.record_due_listings": {},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
@@ -125,6 +134,9 @@ DENIED_JOBS = {
     "failed_events.list_failed_events": {},
     "failed_events.retry_failed_event": {"failed_id": 1},
     "failed_events.retry_all": {},
+    "keyfirms.listing_history": {},
+    "keyfirms.department_coverage": {},
+    "keyfirms.what_is_asked": {},
 }
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {

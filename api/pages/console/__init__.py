@@ -46,4 +46,4 @@ def _field_names() -> dict:
     return {"FIELD_NAMES": FIELD_NAMES}
 
 
-from api.pages.console import firm, regulator, signin  # noqa: E402, F401
+from api.pages.console import firm, keyfirms, regulator, signin  # noqa: E402, F401

@@ -13,6 +13,8 @@ from api.pages.console.auth import console_view
 from credit import clock, seal
 from credit.enterprises import service as enterprises
 from credit.errors import ValidationFailed
+from credit.keyfirms import service as keyfirms
+from credit.keyfirms import vocab as key_vocab
 from credit.pledges import service as pledges
 from credit.pledges.schemas import PledgeInputSchema, PledgePatchSchema, WithdrawSchema
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
@@ -74,6 +76,9 @@ def firm_home():
         seal=seal.seal_standing(identity, ent.uscc),
         records=violations.list_enterprise_violations(identity, ent.uscc),
         cases=workflow.enterprise_cases(identity),
+        asked=keyfirms.what_is_asked(identity),
+        key_categories=key_vocab.categories(),
+        key_states=key_vocab.COVERAGE_STATES,
         **_vocab(),
     )
 
