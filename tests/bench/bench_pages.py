@@ -1,6 +1,6 @@
-"""Page benchmark: server time of the enterprise profile and the search results pages on
-the registry of ``bench_ratings`` (``--data``; 1,000,000 enterprises), for each search
-backend.
+"""Page benchmark: server time of the enterprise profile, the search results pages and the
+credit seal (the embeddable image and the standing API that platforms poll) on the registry
+of ``bench_ratings`` (``--data``; 1,000,000 enterprises), for each search backend.
 
 gunicorn with 2 workers over loopback; ``--clients`` keep-alive clients request a fixed
 list of pages: profiles of firms drawn from the registry, and results pages for the
@@ -24,18 +24,26 @@ from tests.bench.bench_search import clear_result_caches, drive, query_mix, serv
 
 
 def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
-    """(kind, path): half profiles of random firms, half results pages."""
+    """(kind, path): a third profiles of random firms, a third results pages, and a third
+    the seal of a random firm (the image and the standing API, half each): a seal is read
+    on every shop page that embeds it, so it is measured like a page."""
     db = sqlite3.connect(f"file:{Path(data) / 'credit.db'}?mode=ro", uri=True)
     total = db.execute("SELECT max(rowid) FROM enterprise").fetchone()[0]
     rng = random.Random(seed)
     codes = []
-    while len(codes) < n // 2:
+    while len(codes) < 2 * n // 3:
         row = db.execute(
             "SELECT uscc FROM enterprise WHERE rowid = ?", (rng.randrange(1, total + 1),)
         ).fetchone()
         if row:
             codes.append(row[0])
-    pages = [("profile", f"/enterprises/{c}") for c in codes]
+    third = len(codes) // 2
+    pages = [("profile", f"/enterprises/{c}") for c in codes[:third]]
+    for i, c in enumerate(codes[third:]):
+        if i % 2:
+            pages.append(("seal: standing API", f"/api/v1/enterprises/{c}/standing"))
+        else:
+            pages.append(("seal: image", f"/seal/{c}.svg"))
     for kind, path in query_mix(n - len(pages), seed=seed):
         if path.startswith("/api/v1/search?"):
             pages.append((f"results: {kind}", "/search?" + path.split("?", 1)[1]))
@@ -77,6 +85,8 @@ def main() -> None:
         "CREDIT_INSTANCE_DIR": args.data,
         "CREDIT_LOG_LEVEL": "WARNING",
         "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch",
+        # a seal is rate-limited per address; every bench client is one address
+        "CREDIT_RATELIMIT_SEAL": "1000000 per minute",
     }
     backends = [
         (
@@ -105,6 +115,8 @@ def main() -> None:
         n = sum(len(v) for v in found.values())
         groups = {
             "profile": found.get("profile", []),
+            "seal: image": found.get("seal: image", []),
+            "seal: standing API": found.get("seal: standing API", []),
             "results (all kinds)": [
                 x for k, v in found.items() if k.startswith("results") for x in v
             ],
