@@ -213,6 +213,25 @@ def owner_identity(uscc_code: str):
     )
 
 
+def regulator_identity(*scopes: str, code: str = "IN"):
+    """The Identity of authority ``code``'s client (the city regulator of make_parties by
+    default) holding ``scopes`` (``violations:write`` if none), for arranging data directly."""
+    import sqlalchemy as sa
+
+    from credit.accounts.models import Authority
+    from credit.extensions import db
+    from credit.identity import Identity, IdentityKind
+
+    authority = db.session.scalar(sa.select(Authority).where(Authority.code == code))
+    return Identity(
+        IdentityKind.REGULATOR,
+        "client:reg",
+        authority_id=authority.id,
+        scopes=frozenset(scopes or ("violations:write",)),
+        jurisdiction=frozenset(authority.jurisdiction),
+    )
+
+
 def seed_templates():
     from credit.pledges import service as pledges
 
@@ -268,22 +287,10 @@ def make_violation(
     """A violation of the owner enterprise recorded by the regulator over its city."""
     from datetime import timedelta
 
-    import sqlalchemy as sa
-
     from credit import clock
-    from credit.accounts.models import Authority
-    from credit.extensions import db
-    from credit.identity import Identity, IdentityKind
     from credit.violations import service as violations
 
-    authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
-    regulator = Identity(
-        IdentityKind.REGULATOR,
-        "client:reg",
-        authority_id=authority.id,
-        scopes=frozenset({"violations:write"}),
-        jurisdiction=frozenset(authority.jurisdiction),
-    )
+    regulator = regulator_identity()
     data = {
         "uscc": parties.owner_uscc,
         "category": "fake_orders",

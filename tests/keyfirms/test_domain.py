@@ -20,7 +20,7 @@ from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
 from credit.pledges import service as pledges
 from credit.uow import unit_of_work
 from tests.keyfirms.helpers import add, make_department, state_of
-from tests.parties import make_pledge, make_violation, owner_identity
+from tests.parties import make_pledge, make_violation, owner_identity, regulator_identity
 
 
 def test_department_adds_and_removes_with_history(parties, department) -> None:
@@ -103,24 +103,10 @@ def test_a_public_breach_shows_and_a_revoked_one_does_not(parties, department) -
     pledge = make_pledge(parties.owner_uscc, publish=True)
     v = make_violation(parties, days_ago=0, breached=[{"pledge_id": pledge.id, "clause": "C03"}])
     assert state_of(parties.owner_uscc) == "breached"
-    regulator = _regulator_in()
+    regulator = regulator_identity()
     with unit_of_work() as uow:
         violations.revoke_violation(regulator, uow, v.id, "复议撤销原决定", v.version)
     assert state_of(parties.owner_uscc) == "in_force"
-
-
-def _regulator_in():
-    from credit.accounts.models import Authority
-    from credit.identity import Identity, IdentityKind
-
-    authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
-    return Identity(
-        IdentityKind.REGULATOR,
-        "client:reg",
-        authority_id=authority.id,
-        scopes=frozenset({"violations:write"}),
-        jurisdiction=frozenset(authority.jurisdiction),
-    )
 
 
 def _csv(*lines: str) -> io.StringIO:

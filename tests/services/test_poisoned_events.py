@@ -27,7 +27,13 @@ from credit.identity import SYSTEM
 from credit.ratings.service import get_rating
 from credit.uow import unit_of_work
 from search.indexer import CONSUMER_NAME as INDEXER
-from tests.parties import make_parties, make_pledge, make_violation, seed_templates
+from tests.parties import (
+    make_parties,
+    make_pledge,
+    make_violation,
+    regulator_identity,
+    seed_templates,
+)
 
 RATINGS = "ratings"
 
@@ -54,20 +60,6 @@ def write_far_dates(pledge_id: str, valid_from: str, valid_until: str) -> None:
         uow.record("pledge", pledge_id, 99)
 
 
-def _regulator():
-    from credit.accounts.models import Authority
-    from credit.identity import Identity, IdentityKind
-
-    authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
-    return Identity(
-        IdentityKind.REGULATOR,
-        "client:reg",
-        authority_id=authority.id,
-        scopes=frozenset({"commendations:write", "violations:write"}),
-        jurisdiction=frozenset(authority.jurisdiction),
-    )
-
-
 def test_far_dates_on_record_are_rated_and_stop_nothing(parties) -> None:
     """The issue's case: 9995-01-01 .. 9999-12-31 (and a commendation valid until
     9999-12-31) once overflowed ``date + 1 day`` and froze every rating."""
@@ -78,7 +70,7 @@ def test_far_dates_on_record_are_rated_and_stop_nothing(parties) -> None:
     today = clock.today()
     with unit_of_work(run_hooks=False) as uow:
         item = registry.commend(
-            _regulator(),
+            regulator_identity("commendations:write", "violations:write"),
             uow,
             {
                 "uscc": parties.owner_uscc,
@@ -212,7 +204,7 @@ def test_a_failing_sweep_never_keeps_the_poller_from_the_consumers(
     before = get_rating(SYSTEM, parties.owner_uscc)
     with unit_of_work(run_hooks=False) as uow:  # only the poller will deliver it
         violation_id = violations.record_violation(
-            _regulator(),
+            regulator_identity("commendations:write", "violations:write"),
             uow,
             {
                 "uscc": parties.owner_uscc,

@@ -8,14 +8,13 @@ import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from credit import clock, seal
-from credit.identity import ANONYMOUS, Identity, IdentityKind
+from credit.identity import ANONYMOUS
 from credit.scoring.facts import PledgeFact, SeriousListFact, ViolationFact
 from credit.uow import unit_of_work
 from tests.helpers import import_records, sample_records
-from tests.parties import make_pledge, make_violation, owner_identity
+from tests.parties import make_pledge, make_violation, owner_identity, regulator_identity
 
 
 def _standing(parties) -> seal.SealStanding:
@@ -38,21 +37,6 @@ def reset_clock():
     clock.set_clock(None)
 
 
-def _regulator():
-    from credit.accounts.models import Authority
-    from credit.extensions import db
-
-    authority = db.session.scalar(sa.select(Authority).where(Authority.code == "IN"))
-    return Identity(
-        IdentityKind.REGULATOR,
-        "client:reg",
-        authority_id=authority.id,
-        scopes=frozenset({"violations:write"}),
-        jurisdiction=frozenset(authority.jurisdiction),
-    )
-
-
-# -- the rules file ---------------------------------------------------------------------------
 def test_every_rule_has_an_evaluator_a_reason_and_a_citation() -> None:
     doc = seal.table()
     assert [r["code"] for r in doc["rules"]] == [r.code for r in seal.rules()]
@@ -136,7 +120,9 @@ def test_a_revoked_record_restores_the_seal(parties) -> None:
     v = make_violation(parties, "serious", days_ago=0)
     assert "no_serious_record" in _failing(_standing(parties))
     with unit_of_work() as uow:
-        violations.revoke_violation(_regulator(), uow, v.id, "复议撤销原决定", v.version, None)
+        violations.revoke_violation(
+            regulator_identity(), uow, v.id, "复议撤销原决定", v.version, None
+        )
     s = _standing(parties)
     assert s.eligible, s.reasons
 
@@ -164,7 +150,7 @@ def test_on_the_serious_list(parties) -> None:
     make_pledge(parties.owner_uscc, publish=True)
     with unit_of_work() as uow:
         registry.list_on_serious_list(
-            _regulator(),
+            regulator_identity(),
             uow,
             {
                 "uscc": parties.owner_uscc,
