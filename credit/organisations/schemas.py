@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from credit import clock, dates
+from credit.keyfirms.vocab import COVERAGE_STATES
 from credit.organisations.vocab import (
     CONVENTION_STATUSES,
     MAX_CAMPAIGN_DAYS,
@@ -331,11 +332,16 @@ class MembershipSchema(Schema):
     version = fields.Integer()
 
 
-class MemberSchema(MembershipSchema):
+class MemberSchema(Schema):
     """A membership in the organisation's member list, with the member's public pledge
-    state (the best of its published pledges, credit/keyfirms/coverage.py)."""
+    state (the best of its published pledges, credit/keyfirms/coverage.py; null unless
+    confirmed)."""
 
-    pledge_state = fields.Function(lambda m: getattr(m, "pledge_state", None))
+    membership = fields.Nested(MembershipSchema)
+    pledge_state = fields.String(allow_none=True)
+    pledge_state_zh = fields.Function(
+        lambda r: COVERAGE_STATES[r.pledge_state][0] if r.pledge_state else None
+    )
 
 
 class ParticipationSchema(Schema):
