@@ -261,7 +261,7 @@ class ConventionSchema(Schema):
     version = fields.Integer()
 
 
-class FiguresSchema(Schema):
+class CampaignFiguresSchema(Schema):
     """Coverage counts of a campaign (public: counts of public facts only)."""
 
     members = fields.Integer(metadata={"description": "confirmed members now"})
@@ -291,7 +291,7 @@ class CampaignSchema(Schema):
 
 class CampaignWithFiguresSchema(Schema):
     campaign = fields.Nested(CampaignSchema)
-    figures = fields.Nested(FiguresSchema)
+    figures = fields.Nested(CampaignFiguresSchema)
 
 
 class MemberRowSchema(Schema):
@@ -310,7 +310,7 @@ class MemberRowSchema(Schema):
 
 class CoverageSchema(Schema):
     campaign = fields.Nested(CampaignSchema)
-    figures = fields.Nested(FiguresSchema)
+    figures = fields.Nested(CampaignFiguresSchema)
     members = fields.List(fields.Nested(MemberRowSchema))
 
 
