@@ -133,7 +133,16 @@ def pledge_new():
     templates = pledges.list_templates(identity)
     chosen = request.args.get("template")
     if not chosen:
-        return render_template("console/pledge_choose.html", templates=templates, **_vocab())
+        # From a key-enterprise reminder: the templates of the type asked for (all when
+        # none is published, or the type is unknown).
+        asked = request.args.get("type", "")
+        fitting = [x for x in templates if x.type == asked]
+        return render_template(
+            "console/pledge_choose.html",
+            templates=fitting or templates,
+            asked_type=asked if fitting else None,
+            **_vocab(),
+        )
     template = pledges.get_template(identity, chosen)
     return _pledge_form(template, _defaults(template), {})
 
