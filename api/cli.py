@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from api.cli_accounts import authorities_cli, clients_cli, users_cli
+from api.cli_accounts import authorities_cli, clients_cli, organisations_cli, users_cli
 from api.cli_calendar import calendar_cli
 from api.cli_console import console_cli
 from api.cli_events import events_cli
@@ -39,6 +39,7 @@ credit_cli.add_command(clients_cli)
 credit_cli.add_command(users_cli)
 credit_cli.add_command(console_cli)
 credit_cli.add_command(authorities_cli)
+credit_cli.add_command(organisations_cli)
 credit_cli.add_command(rescore_cmd)
 credit_cli.add_command(ratings_cli)
 credit_cli.add_command(events_cli)

@@ -11,6 +11,7 @@ class IdentityKind(StrEnum):
     ENTERPRISE = "enterprise"
     REGULATOR = "regulator"
     OPERATOR = "operator"
+    ORGANISATION = "organisation"  # an industry organisation (行业组织)
     INTERNAL = "internal"  # an internal resource server (token introspection only)
     SYSTEM = "system"  # the CLI and the change-feed consumers, acting for the operator
 
@@ -21,6 +22,8 @@ class Identity:
     subject: str
     enterprise_id: str | None = None
     authority_id: str | None = None
+    #: The industry organisation an organisation identity acts for.
+    organisation_id: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     #: Division codes a regulator covers (320000 = the whole province); whether they
     #: cover a firm is ``credit.publicity.covers``.

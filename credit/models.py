@@ -13,6 +13,14 @@ from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
 from credit.enterprises.models import Enterprise, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
+from credit.organisations.models import (
+    Campaign,
+    CampaignParticipation,
+    Convention,
+    Membership,
+    Organisation,
+    Referral,
+)
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.reports.models import CreditReport
@@ -32,9 +40,12 @@ __all__ = [
     "Authority",
     "AuthorizationCode",
     "CalendarYearRecord",
+    "Campaign",
+    "CampaignParticipation",
     "ChangeEvent",
     "Commendation",
     "ConsumerCursor",
+    "Convention",
     "Correction",
     "CreditReport",
     "CurrentRating",
@@ -44,13 +55,16 @@ __all__ = [
     "KeyListing",
     "KeyListingEvent",
     "KeyReminder",
+    "Membership",
     "OAuthClient",
     "Objection",
+    "Organisation",
     "PlatformMandate",
     "Pledge",
     "PledgeBreach",
     "PledgeTemplate",
     "RatingRecord",
+    "Referral",
     "RepairApplication",
     "SeriousListEntry",
     "Shop",

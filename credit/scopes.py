@@ -24,6 +24,11 @@ SCOPES: dict[str, tuple[str, str]] = {
         "keep the key e-commerce enterprise list, see pledge coverage, send reminders "
         "(commerce departments)",
     ),
+    "organisations:write": (
+        "发布自律公约、管理会员、开展承诺活动、转交违约线索（行业组织）",
+        "publish the self-discipline convention, keep members, run pledge campaigns, refer "
+        "breaches (industry organisations)",
+    ),
     "admin": ("平台运营管理", "platform administration"),
     "introspect": ("令牌内省（内部资源服务）", "token introspection (internal services)"),
 }
@@ -49,6 +54,7 @@ ALLOWED_BY_KIND: dict[str, frozenset[str]] = {
             "keyfirms:write",
         }
     ),
+    "organisation": frozenset({"organisations:write"}),
     "operator": frozenset({"admin", "enterprises:read"}),
     "internal": frozenset({"introspect"}),
 }

@@ -45,6 +45,7 @@ def init_api(app: Flask) -> Api:
         calendar,
         enterprises,
         key_enterprises,
+        organisations,
         pledges,
         ratings,
         seal,
@@ -61,6 +62,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(seal.blp, url_prefix=API_PREFIX + seal.PREFIX)
     seal.document_image(api)
     api.register_blueprint(key_enterprises.blp, url_prefix=API_PREFIX + key_enterprises.PREFIX)
+    api.register_blueprint(organisations.blp, url_prefix=API_PREFIX + organisations.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

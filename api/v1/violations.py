@@ -11,6 +11,7 @@ from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
 from api.v1.seal import SealSchema
 from credit import dates
+from credit.organisations.schemas import OrganisationSchema
 from credit.regions import JIANGSU_CITIES
 from credit.text import Text
 from credit.uow import unit_of_work
@@ -128,6 +129,10 @@ class StandingSchema(Schema):
         SealSchema,
         metadata={"description": "诚信标识：是否可展示及原因 / the credit seal: may it be shown"},
     )
+    organisations = fields.List(
+        fields.Nested(OrganisationSchema),
+        metadata={"description": "所属行业组织（已确认的会员关系）/ confirmed memberships"},
+    )
 
 
 class PublicityRulesSchema(Schema):
@@ -222,7 +227,12 @@ def standing(uscc: str) -> Any:
     """严重失信名单、守信激励（有效期内）与诚信标识 / Serious-list entries and commendations in
     force, and the credit seal (eligible, reasons, grade, pledge state, since; CORS: any
     site may read it)"""
-    return registry.enterprise_standing(current_identity(), uscc)
+    from credit.organisations.service import public_memberships
+
+    identity = current_identity()
+    found = registry.enterprise_standing(identity, uscc)
+    found["organisations"] = public_memberships(identity, uscc)
+    return found
 
 
 @blp.route("/regulator/statistics", methods=["GET"])

@@ -44,6 +44,9 @@ class OAuthClient(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     enterprise_id: Mapped[str | None] = mapped_column(sa.ForeignKey("enterprise.id"), index=True)
     authority_id: Mapped[str | None] = mapped_column(sa.ForeignKey("authority.id"), index=True)
+    organisation_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("organisation.id"), index=True
+    )
     scopes: Mapped[list] = mapped_column(sa.JSON, nullable=False)
     grant_types: Mapped[list] = mapped_column(sa.JSON, nullable=False)
     redirect_uris: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
@@ -96,7 +99,8 @@ class OAuthClient(db.Model):
 
 
 class UserAccount(db.Model):
-    """A person who signs in to a console (enterprise staff, regulator staff, operators)."""
+    """A person who signs in to a console (enterprise, regulator or organisation staff,
+    operators)."""
 
     __tablename__ = "user_account"
 
@@ -107,6 +111,7 @@ class UserAccount(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     enterprise_id: Mapped[str | None] = mapped_column(sa.ForeignKey("enterprise.id"))
     authority_id: Mapped[str | None] = mapped_column(sa.ForeignKey("authority.id"))
+    organisation_id: Mapped[str | None] = mapped_column(sa.ForeignKey("organisation.id"))
     scopes: Mapped[list] = mapped_column(sa.JSON, nullable=False)
     failed_logins: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())

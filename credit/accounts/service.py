@@ -6,6 +6,7 @@ Secrets are returned once, at creation or rotation, and only their hashes are st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
@@ -27,8 +28,8 @@ from credit.permissions import can_manage_registry, require
 from credit.regions import DISTRICTS, JIANGSU_CITIES, PROVINCE_CODE
 from credit.uow import UnitOfWork
 
-CLIENT_KINDS = ("enterprise", "regulator", "operator", "internal", "console")
-USER_KINDS = ("enterprise", "regulator", "operator")
+CLIENT_KINDS = ("enterprise", "regulator", "organisation", "operator", "internal", "console")
+USER_KINDS = ("enterprise", "regulator", "organisation", "operator")
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -113,6 +114,21 @@ def _authority_by_code(code: str) -> Authority:
     return authority
 
 
+def _organisation_by_code(code: str | None) -> Any:
+    """The organisation an organisation client or user acts for (required)."""
+    from credit.organisations.models import Organisation
+
+    if not code:
+        raise ValidationFailed(
+            "行业组织的客户端或账户必须绑定行业组织",
+            [FieldError("organisation", "required", "required")],
+        )
+    organisation = db.session.scalar(sa.select(Organisation).where(Organisation.code == code))
+    if organisation is None:
+        raise NotFound(f"未知的行业组织 {code}")
+    return organisation
+
+
 def _check_scopes(kind: str, requested: list[str]) -> list[str]:
     unknown = scopes.unknown(requested)
     if unknown:
@@ -143,15 +159,19 @@ def create_client(
     authority_code: str | None = None,
     redirect_uris: list[str] | None = None,
     public: bool = False,
+    organisation_code: str | None = None,
 ) -> IssuedClient:
     """Register a client. Enterprise clients are bound to one enterprise, regulator clients
-    to one authority; console clients sign people in (authorization_code + PKCE)."""
+    to one authority, organisation clients to one industry organisation; console clients
+    sign people in (authorization_code + PKCE)."""
     require(can_manage_registry(identity))
     if kind not in CLIENT_KINDS:
         raise ValidationFailed("未知的客户端类型", [FieldError("kind", kind)])
     scope_list = _check_scopes(kind, scopes.parse(scope_list))
-    enterprise_id = authority_id = None
-    if kind == "enterprise":
+    enterprise_id = authority_id = organisation_id = None
+    if kind == "organisation":
+        organisation_id = _organisation_by_code(organisation_code).id
+    elif kind == "enterprise":
         if not uscc_code:
             raise ValidationFailed(
                 "企业客户端必须绑定统一社会信用代码", [FieldError("uscc", "required", "required")]
@@ -186,6 +206,7 @@ def create_client(
         kind=kind,
         enterprise_id=enterprise_id,
         authority_id=authority_id,
+        organisation_id=organisation_id,
         scopes=scope_list,
         grant_types=grants,
         redirect_uris=uris,
@@ -199,7 +220,9 @@ def create_client(
 #: What the platform's own console may ask for on its users' behalf (the token then holds
 #: only what the signed-in user holds too).
 FIRST_PARTY_CONSOLE_SCOPES = (
-    scopes.ALLOWED_BY_KIND["enterprise"] | scopes.ALLOWED_BY_KIND["regulator"]
+    scopes.ALLOWED_BY_KIND["enterprise"]
+    | scopes.ALLOWED_BY_KIND["regulator"]
+    | scopes.ALLOWED_BY_KIND["organisation"]
 )
 
 
@@ -310,6 +333,7 @@ def create_user(
     scope_list: list[str],
     uscc_code: str | None = None,
     authority_code: str | None = None,
+    organisation_code: str | None = None,
 ) -> UserAccount:
     require(can_manage_registry(identity))
     errors = []
@@ -334,6 +358,9 @@ def create_user(
         raise ValidationFailed("企业账户必须绑定统一社会信用代码", [FieldError("uscc", "required")])
     if kind == "regulator" and not authority_id:
         raise ValidationFailed("监管账户必须绑定机关", [FieldError("authority", "required")])
+    organisation_id = (
+        _organisation_by_code(organisation_code).id if kind == "organisation" else None
+    )
     user = UserAccount(
         username=username,
         password_hash=hash_password(password),
@@ -341,6 +368,7 @@ def create_user(
         kind=kind,
         enterprise_id=enterprise_id,
         authority_id=authority_id,
+        organisation_id=organisation_id,
         scopes=scope_list,
         created_at=clock.now(),
     )

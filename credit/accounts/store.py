@@ -282,7 +282,7 @@ def revoke_family(family_or_code_id: str, reason: str) -> int:
 
 def identity_for(token: Token) -> Identity | None:
     """The acting party behind a valid token: an enterprise, a regulator (with its
-    jurisdiction), an operator or an internal service."""
+    jurisdiction), an industry organisation, an operator or an internal service."""
     client = query_client(token.client_id)
     if client is None:
         return None
@@ -292,10 +292,14 @@ def identity_for(token: Token) -> Identity | None:
         if user is None:
             return None
         kind, enterprise_id, authority_id = user.kind, user.enterprise_id, user.authority_id
+        organisation_id = user.organisation_id
         subject = f"user:{user.username}"
     else:
         kind, enterprise_id, authority_id = client.kind, client.enterprise_id, client.authority_id
+        organisation_id = client.organisation_id
         subject = f"client:{client.client_id}"
+    if organisation_id and not _organisation_active(organisation_id):
+        return None  # a disabled organisation's clients and users act no more
     jurisdiction: frozenset[str] = frozenset()
     if authority_id:
         authority = db.session.get(Authority, authority_id)
@@ -304,6 +308,7 @@ def identity_for(token: Token) -> Identity | None:
         "enterprise": IdentityKind.ENTERPRISE,
         "regulator": IdentityKind.REGULATOR,
         "operator": IdentityKind.OPERATOR,
+        "organisation": IdentityKind.ORGANISATION,
         "internal": IdentityKind.INTERNAL,
     }
     if kind not in kinds:
@@ -313,6 +318,14 @@ def identity_for(token: Token) -> Identity | None:
         subject,
         enterprise_id=enterprise_id,
         authority_id=authority_id,
+        organisation_id=organisation_id,
         scopes=token_scopes,
         jurisdiction=jurisdiction,
     )
+
+
+def _organisation_active(organisation_id: str) -> bool:
+    from credit.organisations.models import Organisation
+
+    organisation = db.session.get(Organisation, organisation_id)
+    return organisation is not None and organisation.active

@@ -69,6 +69,14 @@ def _public_violation_ids(pledges: list[Pledge], day: date) -> set[str]:
     return out
 
 
+def states_of(pledges: list[Pledge], day: date) -> dict[str, str | None]:
+    """Pledge id -> the state each pledge gives on ``day`` (None: it does not count), with
+    breaches counted while their violation is public: the one rule, for callers that pick
+    the pledges themselves (an organisation's campaign reads its members' this way)."""
+    public = _public_violation_ids(pledges, day)
+    return {p.id: pledge_state(p, day, public) for p in pledges}
+
+
 def coverage_states(pairs: Iterable[tuple[str, str]], day: date) -> dict[tuple[str, str], str]:
     """(enterprise id, category) -> coverage state on ``day``, for every pair given."""
     pairs = list(dict.fromkeys(pairs))

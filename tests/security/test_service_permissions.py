@@ -13,6 +13,8 @@ from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.keyfirms import service as keyfirms
+from credit.organisations import campaigns, referrals
+from credit.organisations import service as organisations
 from credit.pledges import service as pledges
 from credit.ratings import service as ratings
 from credit.reports import service as reports
@@ -68,6 +70,16 @@ PUBLIC = {
     "seal.get_seal_rules",
     "keyfirms.list_key_enterprises",
     "keyfirms.public_categories",
+    "organisations.list_organisations",
+    "organisations.get_organisation",
+    "organisations.current_convention",
+    "organisations.convention_versions",
+    "organisations.get_convention",
+    "organisations.public_memberships",
+    "campaigns.list_campaigns",
+    "campaigns.get_campaign",
+    "campaigns.campaign_figures",
+    "campaigns.public_campaigns",
 }
 MODULES = {
     "enterprises": enterprises,
@@ -82,6 +94,9 @@ MODULES = {
     "calendar": calendar,
     "seal": seal,
     "keyfirms": keyfirms,
+    "organisations": organisations,
+    "campaigns": campaigns,
+    "referrals": referrals,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -120,6 +135,20 @@ DENIED = {
     "keyfirms.upload_listings": {"text": None},
     "keyfirms.send_reminders": {"data": {}},
     "keyfirms.record_due_listings": {},
+    "organisations.ensure_self_discipline_template": {},
+    "organisations.create_organisation": {"data": {}},
+    "organisations.draft_convention": {"data": {}},
+    "organisations.replace_draft_convention": {
+        "convention_id": "x",
+        "data": {},
+        "expected_version": 1,
+    },
+    "organisations.publish_convention": {"convention_id": "x", "expected_version": 1},
+    "organisations.invite_member": {"data": {"uscc": "x"}},
+    "campaigns.create_campaign": {"data": {}},
+    "campaigns.join_campaign": {"campaign_id": "x"},
+    "campaigns.file_campaign_pledge": {"campaign_id": "x", "data": {}},
+    "referrals.refer_breach": {"data": {}},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
@@ -137,6 +166,10 @@ DENIED_JOBS = {
     "keyfirms.listing_history": {},
     "keyfirms.department_coverage": {},
     "keyfirms.what_is_asked": {},
+    "organisations.own_organisation": {},
+    "organisations.list_members": {},
+    "organisations.my_memberships": {},
+    "campaigns.my_campaigns": {},
 }
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {
@@ -170,6 +203,17 @@ OBJECT_LEVEL = {
     "violations.list_authority_violations",
     "workflow.enterprise_cases",
     "violations.get_publicity_rules",
+    # Organisations: object-level rules (tests/organisations/test_domain.py and the
+    # access matrix tests/security/test_organisation_access.py try each on real objects).
+    "organisations.acting_organisation",
+    "organisations.get_membership",
+    "organisations.confirm_membership",
+    "organisations.decline_membership",
+    "organisations.end_membership",
+    "campaigns.campaign_coverage",
+    "referrals.get_referral",
+    "referrals.list_referrals",
+    "referrals.decide_referral",
 }
 
 
