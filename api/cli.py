@@ -143,9 +143,21 @@ def import_enterprises_cmd(file: Path, report: Path | None, no_index: bool) -> N
     show_default=True,
     help="Also record demo violations, objections, repairs and commendations.",
 )
+@click.option(
+    "--organisations/--no-organisations",
+    default=True,
+    show_default=True,
+    help="Also create the demo industry organisation JS-ECA (members, convention, campaign).",
+)
 @with_appcontext
 def demo_cmd(
-    n: int, seed: int, if_empty: bool, no_index: bool, pledges: bool, violations: bool
+    n: int,
+    seed: int,
+    if_empty: bool,
+    no_index: bool,
+    pledges: bool,
+    violations: bool,
+    organisations: bool,
 ) -> None:
     """Generate deterministic, realistic Jiangsu demo enterprises (and their pledges)."""
     if if_empty and service.count_enterprises(SYSTEM) > 0:
@@ -180,9 +192,19 @@ def demo_cmd(
         with unit_of_work(run_hooks=False) as uow:
             pledge_service.seed_templates(SYSTEM, uow)
             made_violations = load_demo_violations(SYSTEM, uow, seed=seed)
+    organisation: dict = {}
+    if organisations:
+        from credit.organisations.demo import ensure_demo_organisation
+
+        with unit_of_work(run_hooks=False) as uow:
+            made = ensure_demo_organisation(SYSTEM, uow)
+        organisation = {"code": made.code, "members": made.members}
+        if made.client_secret:  # shown once, like every client secret
+            organisation.update(client_id=made.client_id, client_secret=made.client_secret)
     click.echo(
         json.dumps(
             {
+                "organisation": organisation,
                 "created": stats.created,
                 "updated": stats.updated,
                 "unchanged": stats.unchanged,

@@ -112,7 +112,7 @@ class ReferralArgs(Schema):
     status = Text(validate=validate.OneOf(list(REFERRAL_STATUSES)))
 
 
-class EmptySchema(Schema):
+class NoBodySchema(Schema):
     class Meta:
         unknown = RAISE
 
@@ -377,7 +377,7 @@ def my_membership(membership_id: str) -> Any:
 
 @blp.route("/memberships/<string:membership_id>/confirm", methods=["POST"])
 @require_scope("enterprises:write")
-@blp.arguments(EmptySchema)
+@blp.arguments(NoBodySchema)
 @blp.response(200, MembershipSchema)
 def confirm_membership(_: dict[str, Any], membership_id: str) -> Any:
     """确认入会 / Confirm an invitation"""
