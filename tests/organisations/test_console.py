@@ -84,6 +84,8 @@ def test_the_organisation_the_member_and_the_regulator_use_every_form(clean_app)
 
     # The firm confirms, joins and files from the campaign's template.
     sign_in(client, "firm-a")
+    home = page(client, "/console/firm")
+    assert 'id="invitations"' in home and "江苏省电子商务协会ECA：欢迎入会" in home
     mine = page(client, "/console/firm/organisations")
     assert "欢迎入会" in mine and "确认加入" in mine
     membership = _one(clean_app, Membership.id, Membership.status == "pending")

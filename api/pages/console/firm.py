@@ -15,6 +15,7 @@ from credit.enterprises import service as enterprises
 from credit.errors import ValidationFailed
 from credit.keyfirms import service as keyfirms
 from credit.keyfirms import vocab as key_vocab
+from credit.organisations import service as org_service
 from credit.pledges import service as pledges
 from credit.pledges.schemas import PledgeInputSchema, PledgePatchSchema, WithdrawSchema
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
@@ -77,6 +78,7 @@ def firm_home():
         records=violations.list_enterprise_violations(identity, ent.uscc),
         cases=workflow.enterprise_cases(identity),
         asked=keyfirms.what_is_asked(identity),
+        invitations=[m for m in org_service.my_memberships(identity) if m.status == "pending"],
         key_categories=key_vocab.categories(),
         key_states=key_vocab.COVERAGE_STATES,
         **_vocab(),
