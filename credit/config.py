@@ -336,6 +336,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Directory of published scoring model versions (index.json + files); empty: "
         "the versions shipped in credit/data/scoring.",
     ),
+    Setting(
+        "KEY_REMINDER_QUIET_DAYS",
+        _int_range(0, 365),
+        7,
+        "Days during which a key enterprise reminded of a pledge requirement is not "
+        "reminded of it again (a second run counts it as skipped); 0: no quiet period.",
+    ),
     Setting("LOG_LEVEL", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level."),
     Setting(
         "LOG_FORMAT",

@@ -19,6 +19,7 @@ from api.pages import i18n, security
 NAV = [
     ("pages.search", "信用查询", "Search"),
     ("pages.key_enterprises", "重点企业", "Key enterprises"),
+    ("pages.organisations", "行业组织", "Organisations"),
     ("pages.stats", "统计", "Statistics"),
     ("pages.uscc_check", "代码校验", "USCC check"),
     ("console.home", "企业与监管登录", "Sign in"),
@@ -47,6 +48,7 @@ def render_error(
 def register(app: Flask) -> None:
     from api.pages import (
         key_enterprises,  # noqa: F401  (adds /key-enterprises to public_bp)
+        organisations,  # noqa: F401  (adds /organisations to public_bp)
         seal,
     )
     from api.pages.console import bp as console_bp

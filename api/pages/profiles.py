@@ -15,6 +15,7 @@ from credit import clock, seal
 from credit import uscc as uscc_mod
 from credit.errors import NotFound
 from credit.keyfirms import service as keyfirms
+from credit.organisations import service as org_service
 from credit.reports import service as reports
 from credit.uow import unit_of_work
 
@@ -51,8 +52,13 @@ def enterprise(uscc: str):
     profile = reports.build_profile(current_identity(), code)
     standing = seal.seal_standing(current_identity(), code)
     key = keyfirms.public_categories(current_identity(), code)
+    bodies = org_service.public_memberships(current_identity(), code)
     return render_template(
-        "public/enterprise.html", seal=standing, key_categories=key, **_context(profile)
+        "public/enterprise.html",
+        seal=standing,
+        key_categories=key,
+        organisations=bodies,
+        **_context(profile),
     )
 
 

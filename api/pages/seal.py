@@ -43,6 +43,21 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 ROUTE = "/seal/<string:uscc>.svg"
 #: Endpoints whose answers any site may read or embed.
 CROSS_ORIGIN = frozenset({"seal.svg", "violations.standing", "seal_api.seal_rules"})
+#: JSON read by platforms: given an ETag of its bytes, so If-None-Match revalidates it.
+REVALIDATED = frozenset({"violations.standing", "seal_api.seal_rules"})
+#: A CORS preflight's answer for them: reads only, the request headers a platform or a
+#: shop page sends when it reads the standing or revalidates the image (Accept and
+#: Accept-Language are safelisted anyway; If-None-Match and If-Modified-Since are not),
+#: remembered for a day (browsers cap it: Chromium at two hours). No credentials: ``*``
+#: forbids them, and no Authorization header is ever needed to read these.
+PREFLIGHT = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "Accept, Accept-Language, Content-Language, If-None-Match, If-Modified-Since, Cache-Control"
+    ),
+    "Access-Control-Max-Age": "86400",
+}
 WIDTH, HEIGHT = 250, 90
 #: Room for the firm's name, in half-width units (a CJK character counts two).
 NAME_UNITS = 30
@@ -200,10 +215,34 @@ def seal_rules():
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
 
+    @app.before_request
+    def _preflight() -> Response | None:
+        # A browser's CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)
+        # for a cross-origin endpoint: 204 with what may be sent. Flask's own OPTIONS
+        # answer (200, Allow) stays for anything else.
+        if (
+            request.method == "OPTIONS"
+            and request.endpoint in CROSS_ORIGIN
+            and "Origin" in request.headers
+            and "Access-Control-Request-Method" in request.headers
+        ):
+            return Response(status=204, headers=PREFLIGHT)
+        return None
+
     @app.after_request
     def _cross_origin(resp: Response) -> Response:
         # Anyone may read these (no credentials are ever honoured: "*" forbids them).
         if request.endpoint in CROSS_ORIGIN:
             resp.headers["Access-Control-Allow-Origin"] = "*"
             resp.headers["Access-Control-Expose-Headers"] = "ETag"
+            if (
+                request.endpoint in REVALIDATED
+                and request.method in {"GET", "HEAD"}
+                and resp.status_code == 200
+                and "ETag" not in resp.headers
+            ):
+                # A platform polling the standing revalidates it: a strong tag of the bytes
+                # (``no-cache`` stays), and 304 when its If-None-Match still matches.
+                resp.set_etag(etag_of(resp.get_data()).strip('"'))
+                resp.make_conditional(request)
         return resp

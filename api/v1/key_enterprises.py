@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from flask import current_app
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.auth import current_identity, public, require_scope
@@ -85,9 +86,24 @@ class HistoryListSchema(Schema):
     items = fields.List(fields.Nested(HistorySchema))
 
 
+class SkippedReminderSchema(Schema):
+    uscc = fields.Function(lambda x: x.enterprise.uscc)
+    name = fields.Function(lambda x: x.enterprise.name)
+    category = fields.String()
+    last_sent = fields.DateTime(metadata={"description": "上次提醒时间 / reminded at"})
+
+
 class RemindersSentSchema(Schema):
-    sent = fields.Integer()
+    sent = fields.Integer(metadata={"description": "本次发送的提醒数 / reminders sent now"})
+    skipped = fields.Integer(
+        metadata={
+            "description": "近期已就同一要求提醒、本次未重复发送的数量 / not sent again: the "
+            "firm was reminded of the same requirement within quiet_days"
+        }
+    )
+    quiet_days = fields.Integer(metadata={"description": "CREDIT_KEY_REMINDER_QUIET_DAYS"})
     items = fields.List(fields.Nested(ReminderSchema))
+    skipped_items = fields.List(fields.Nested(SkippedReminderSchema))
 
 
 class AskedSchema(Schema):
@@ -200,10 +216,18 @@ def coverage(args: dict[str, Any]) -> Any:
 @blp.arguments(ReminderInputSchema)
 @blp.response(201, RemindersSentSchema)
 def remind(data: dict[str, Any]) -> Any:
-    """提醒未公示有效承诺的企业 / Remind every listed firm without a pledge in force"""
+    """提醒未公示有效承诺的企业（近期已提醒的不重复发送）/ Remind every listed firm without a
+    pledge in force (a firm reminded of the same requirement recently is skipped)"""
+    quiet = current_app.config["CREDIT_KEY_REMINDER_QUIET_DAYS"]
     with unit_of_work() as uow:
-        sent = service.send_reminders(current_identity(), uow, data)
-    return {"sent": len(sent), "items": sent}, 201
+        run = service.send_reminders(current_identity(), uow, data, quiet_days=quiet)
+    return {
+        "sent": len(run.sent),
+        "skipped": len(run.skipped),
+        "quiet_days": run.quiet_days,
+        "items": run.sent,
+        "skipped_items": run.skipped,
+    }, 201
 
 
 @blp.route("/key-enterprises/asked", methods=["GET"])

@@ -13,7 +13,7 @@ import csv
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 import sqlalchemy as sa
@@ -251,21 +251,63 @@ def record_due_listings(identity: Identity, uow: UnitOfWork) -> int:
     return len(due)
 
 
-def listing_history(identity: Identity, code: str | None = None) -> list[KeyListingEvent]:
-    """Every change to the list in the department's jurisdiction (one firm's with
-    ``code``), newest first."""
-    _department(identity)
+def _history_stmt(identity: Identity, code: str | None) -> sa.Select:
     stmt = (
-        sa.select(KeyListingEvent)
+        sa.select(KeyListingEvent, Enterprise)
         .join(Enterprise, KeyListingEvent.enterprise_id == Enterprise.id)
         .where(publicity.covers_clause(identity.jurisdiction))
     )
     if code:
         stmt = stmt.where(Enterprise.uscc == uscc.normalize(code))
+    return stmt
+
+
+_NEWEST_FIRST = (KeyListingEvent.occurred_at.desc(), KeyListingEvent.id.desc())
+
+
+def listing_history(identity: Identity, code: str | None = None) -> list[KeyListingEvent]:
+    """Every change to the list in the department's jurisdiction (one firm's with
+    ``code``), newest first."""
+    _department(identity)
+    stmt = _history_stmt(identity, code).order_by(*_NEWEST_FIRST)
+    return [event for event, _ in db.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One history row with its firm, for the console's history view."""
+
+    event: KeyListingEvent
+    enterprise: Enterprise
+
+
+def listing_history_page(
+    identity: Identity, page: int = 1, size: int = 20, code: str | None = None
+) -> Page:
+    """One page of the list's history (who, when, what, why), newest first."""
+    _department(identity)
+    stmt = _history_stmt(identity, code)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    found = db.session.execute(stmt.order_by(*_NEWEST_FIRST).limit(size).offset((page - 1) * size))
+    return Page([Change(e, ent) for e, ent in found], total, page, size)
+
+
+def scheduled_listings(identity: Identity, day: date | None = None) -> list[KeyListing]:
+    """The department's listings whose period has not started on ``day`` (default today):
+    not on the public list yet, and removable like any other."""
+    _department(identity)
+    day = day or clock.today()
     return list(
         db.session.scalars(
-            stmt.order_by(KeyListingEvent.occurred_at.desc(), KeyListingEvent.id.desc())
-        )
+            sa.select(KeyListing)
+            .join(Enterprise, KeyListing.enterprise_id == Enterprise.id)
+            .where(
+                KeyListing.removed_at.is_(None),
+                KeyListing.listed_from > day,
+                publicity.covers_clause(identity.jurisdiction),
+            )
+            .order_by(KeyListing.listed_from, Enterprise.uscc)
+        ).unique()
     )
 
 
@@ -338,22 +380,72 @@ def department_coverage(
     return rows, figures(rows)
 
 
-def send_reminders(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> list[KeyReminder]:
+@dataclass(frozen=True)
+class Skipped:
+    """A requirement not reminded again: the firm was reminded of it on ``last_sent``."""
+
+    enterprise: Enterprise
+    category: str
+    last_sent: datetime
+
+
+@dataclass(frozen=True)
+class ReminderRun:
+    """What one reminder run did: the reminders stored now, and the ones left out because
+    the same firm was reminded of the same requirement within ``quiet_days``."""
+
+    sent: list[KeyReminder]
+    skipped: list[Skipped]
+    quiet_days: int
+
+
+def _last_reminded(
+    enterprise_ids: list[str], since: datetime
+) -> dict[tuple[str, tuple[str, ...]], datetime]:
+    """(enterprise id, required pledge types) -> when the firm was last reminded of that
+    requirement since ``since`` (by any department: the firm hears it once)."""
+    out: dict[tuple[str, tuple[str, ...]], datetime] = {}
+    for r in db.session.scalars(
+        sa.select(KeyReminder)
+        .where(KeyReminder.enterprise_id.in_(enterprise_ids), KeyReminder.created_at >= since)
+        .order_by(KeyReminder.created_at)
+    ):
+        out[(r.enterprise_id, tuple(sorted(r.required_pledge_types)))] = r.created_at
+    return out
+
+
+def send_reminders(
+    identity: Identity, uow: UnitOfWork, data: dict[str, Any], quiet_days: int = 7
+) -> ReminderRun:
     """One reminder per listed firm in the jurisdiction (narrowed by ``city`` /
-    ``category``) whose coverage is not in force, each stored for the firm's console and
-    recorded as a ``key_reminder`` change event for the notification channels."""
+    ``category``) and requirement (the pledge types its category asks for) whose coverage
+    is not in force, each stored for the firm's console and recorded as a ``key_reminder``
+    change event for the notification channels.
+
+    A firm reminded of the same requirement within ``quiet_days``
+    (``CREDIT_KEY_REMINDER_QUIET_DAYS``) is not reminded again: it is counted as skipped,
+    so pressing the button twice never sends a firm two messages."""
     authority = _department(identity)
     filters = {k: data[k] for k in ("city", "category") if data.get(k)}
     rows, _ = department_coverage(identity, filters)
     known = categories()
-    reminders: list[KeyReminder] = []
-    seen: set[str] = set()
     now = clock.now()
+    uncovered = list({r.enterprise.id for r in rows if not r.covered})
+    recent = _last_reminded(uncovered, now - timedelta(days=quiet_days)) if quiet_days else {}
+    reminders: list[KeyReminder] = []
+    skipped: list[Skipped] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
     for r in rows:
-        if r.covered or r.enterprise.id in seen:
+        if r.covered:
             continue
-        seen.add(r.enterprise.id)
         category = known[r.listing.category]
+        key = (r.enterprise.id, tuple(sorted(category.required_pledge_types)))
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in recent:
+            skipped.append(Skipped(r.enterprise, r.listing.category, recent[key]))
+            continue
         reminder = KeyReminder(
             enterprise_id=r.enterprise.id,
             authority_id=authority.id,
@@ -374,7 +466,7 @@ def send_reminders(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) ->
     uow.session.flush()
     for reminder in reminders:
         uow.record("key_reminder", reminder.id, reminder.version)
-    return reminders
+    return ReminderRun(reminders, skipped, quiet_days)
 
 
 # -- the firm's side ---------------------------------------------------------------------

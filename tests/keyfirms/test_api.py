@@ -137,3 +137,19 @@ def test_jurisdiction_and_authority_kind(client, parties, dept) -> None:
     assert (
         client.get("/api/v1/regulator/key-enterprises/coverage", headers=owner).status_code == 403
     )
+
+
+def test_a_second_reminder_run_says_who_was_skipped(client, parties, dept, monkeypatch) -> None:
+    assert client.post(URL, json=_body(parties.owner_uscc), headers=dept).status_code == 201
+    due = (clock.today() + timedelta(days=10)).isoformat()
+    first = client.post(f"{URL}/reminders", json={"due_on": due}, headers=dept).get_json()
+    assert (first["sent"], first["skipped"], first["quiet_days"]) == (1, 0, 7)
+    second = client.post(f"{URL}/reminders", json={"due_on": due}, headers=dept).get_json()
+    assert (second["sent"], second["skipped"], second["items"]) == (0, 1, [])
+    skipped = second["skipped_items"][0]
+    assert (skipped["uscc"], skipped["category"]) == (parties.owner_uscc, "platform_operator")
+    assert skipped["last_sent"] == first["items"][0]["created_at"]
+    # The quiet period is the setting's: 0 reminds every time.
+    monkeypatch.setitem(client.application.config, "CREDIT_KEY_REMINDER_QUIET_DAYS", 0)
+    third = client.post(f"{URL}/reminders", json={"due_on": due}, headers=dept).get_json()
+    assert (third["sent"], third["skipped"], third["quiet_days"]) == (1, 0, 0)

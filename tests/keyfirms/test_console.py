@@ -58,7 +58,7 @@ def test_department_and_firm_journey(clean_app) -> None:
         client, f"uscc,category,reason,listed_from\n{cp.other_uscc},老字号企业,辖区外企业,{today}\n"
     )
     assert r.status_code == 400
-    assert "line 2: uscc" in r.get_data(as_text=True)
+    assert "第 2 行 · 统一社会信用代码" in r.get_data(as_text=True)
     r = _upload(
         client,
         f"统一社会信用代码,类别,列入理由,起始日期\n{cp.owner_uscc},老字号企业,江苏老字号,{today}\n",
@@ -135,3 +135,100 @@ def test_add_and_remove_one_firm_in_the_console(clean_app) -> None:
             sa.select(KeyListingEvent.source).order_by(KeyListingEvent.id)
         ).all()
     assert sources == ["console", "console"]
+
+
+def test_a_second_reminder_says_how_many_were_skipped(clean_app) -> None:
+    from tests.keyfirms.helpers import add
+
+    cp = _arrange(clean_app)
+    with clean_app.app_context():
+        add(make_department(cp.parties.owner_city), cp.owner_uscc)
+    client = clean_app.test_client()
+    sign_in(client, "com-staff")
+    html = page(client, "/console/regulator/key-enterprises")
+    assert "7 日内已就同一要求提醒过的企业不再重复提醒" in html
+    due = (clock.today() + timedelta(days=7)).isoformat()
+    data = {"csrf": csrf_of(html), "due_on": due}
+    url = "/console/regulator/key-enterprises/remind"
+    assert client.post(url, data=data).status_code == 303
+    assert "已发送 1 条提醒；0 条" in page(client, "/console/regulator/key-enterprises")
+    assert client.post(url, data=data).status_code == 303
+    html = page(client, "/console/regulator/key-enterprises")
+    assert "已发送 0 条提醒；1 条因 7 日内已就同一要求提醒而未重复发送" in html
+
+
+def test_the_firm_follows_its_reminder_to_the_template_of_the_type_asked(clean_app) -> None:
+    from tests.keyfirms.helpers import add
+
+    cp = _arrange(clean_app)
+    with clean_app.app_context():
+        dept = make_department(cp.parties.owner_city)
+        add(dept, cp.owner_uscc, category="time_honoured_brand")
+        from credit.keyfirms import service
+
+        due = clock.today() + timedelta(days=9)
+        with unit_of_work() as uow:
+            service.send_reminders(dept, uow, {"due_on": due})
+    client = clean_app.test_client()
+    sign_in(client, "firm-a")
+    html = page(client, "/console/firm")
+    assert f"请于 {due} 前公示" in html
+    assert "所需承诺类型（任一即可）：<strong>主动公示型</strong>" in html
+    link = "/console/firm/pledges/new?type=voluntary_public"
+    assert f'href="{link}"' in html
+    chosen = page(client, link)
+    assert 'id="asked-type"' in chosen and "主动公示型" in chosen
+    assert 'id="template-ECOM-STD"' in chosen and 'id="template-CREDIT-REPAIR"' not in chosen
+    # An unknown type offers every template.
+    every = page(client, "/console/firm/pledges/new?type=nonsense")
+    assert 'id="asked-type"' not in every and 'id="template-CREDIT-REPAIR"' in every
+
+
+def test_history_view_and_removing_a_listing_not_started(clean_app, monkeypatch) -> None:
+    import re
+
+    import sqlalchemy as sa
+
+    from credit.extensions import db
+    from credit.keyfirms.models import KeyListing
+    from tests.keyfirms.helpers import add
+
+    cp = _arrange(clean_app)
+    start = clock.today() + timedelta(days=30)
+    with clean_app.app_context():
+        dept = make_department(cp.parties.owner_city)
+        for i, category in enumerate(
+            ["platform_operator", "cross_border_leader", "provincial_demonstration"]
+        ):
+            add(dept, cp.owner_uscc, category=category, reason=f"理由{i}")
+        add(dept, cp.owner_uscc, category="time_honoured_brand", listed_from=start)
+        future = db.session.scalar(
+            sa.select(KeyListing.id).where(KeyListing.category == "time_honoured_brand")
+        )
+    client = clean_app.test_client()
+    sign_in(client, "com-staff")
+    html = page(client, "/console/regulator/key-enterprises")
+    scheduled = html[html.index('id="scheduled"') :]
+    assert "老字号企业" in scheduled and str(start) in scheduled
+    token = csrf_of(html)
+    url = f"/console/regulator/key-enterprises/{future}/remove"
+    assert client.post(url, data={"csrf": token, "reason": "认定尚未公布"}).status_code == 303
+    html = page(client, "/console/regulator/key-enterprises")
+    assert 'id="scheduled"' not in html and "没有尚未开始的列入" in html
+
+    import api.pages.console.keyfirms as console
+
+    history = page(client, "/console/regulator/key-enterprises/history")
+    rows = re.findall(r"<tr><td>([^<]+)</td>", history)
+    assert len(rows) == 5 and rows == sorted(rows, reverse=True)
+    first = history[history.index("<tbody>") :]
+    assert first.index("认定尚未公布") < first.index("理由2")  # newest first
+    assert "移出" in first and "列入" in first and "console" in first
+    assert "共 5 条，第 1 / 1 页" in history
+    monkeypatch.setattr(console, "HISTORY_PAGE_SIZE", 2)
+    one = page(client, "/console/regulator/key-enterprises/history")
+    assert "共 5 条，第 1 / 3 页" in one and 'rel="next"' in one and 'rel="prev"' not in one
+    three = page(client, "/console/regulator/key-enterprises/history?page=3")
+    assert "理由0" in three and 'rel="prev"' in three and 'rel="next"' not in three
+    junk = page(client, "/console/regulator/key-enterprises/history?page=x")
+    assert "第 1 / 3 页" in junk

@@ -174,7 +174,7 @@ def test_reminders_go_to_uncovered_firms_and_are_events(parties, department) -> 
     make_pledge(covered["uscc"], publish=True)
     due = clock.today() + timedelta(days=14)
     with unit_of_work() as uow:
-        sent = keyfirms.send_reminders(department, uow, {"due_on": due})
+        sent = keyfirms.send_reminders(department, uow, {"due_on": due}).sent
     assert [r.enterprise_id for r in sent] == [owner_identity(parties.owner_uscc).enterprise_id]
     events = db.session.scalars(
         sa.select(ChangeEvent.entity_id).where(ChangeEvent.entity_type == "key_reminder")

@@ -160,3 +160,63 @@ def test_the_rules_and_the_rules_page_over_http(live) -> None:
     page = live.get("/seal")
     assert page.status_code == 200 and "诚信标识规则" in page.text
     ascii_headers(page)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/enterprises/{uscc}/standing", "/seal/{uscc}.svg"])
+def test_a_browser_preflight_from_another_origin(live, eligible, path) -> None:
+    """What a shop page on another site sends before reading the standing with fetch():
+    OPTIONS with its origin, the method and the headers it means to send (a platform
+    revalidating with If-None-Match, asking JSON). The answer lets it, for a day, without
+    credentials, and neither the body nor a cookie comes with it."""
+    url = path.format(uscc=eligible.owner_uscc)
+    r = live.request(
+        "OPTIONS",
+        url,
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match, accept, accept-language",
+        },
+    )
+    assert r.status_code == 204, (r.status_code, r.text)
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert {m.strip() for m in r.headers["Access-Control-Allow-Methods"].split(",")} == {
+        "GET",
+        "HEAD",
+        "OPTIONS",
+    }
+    allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"if-none-match", "accept", "accept-language"} <= allowed
+    assert int(r.headers["Access-Control-Max-Age"]) == 86400
+    assert "Access-Control-Allow-Credentials" not in r.headers
+    assert "Set-Cookie" not in r.headers and r.content == b""
+    ascii_headers(r)
+
+    # The actual read that follows: readable cross-origin, its ETag exposed, and a
+    # revalidation with the tag gets 304 with the same CORS headers.
+    first = live.get(url, headers={"Origin": "https://shop.example.com"})
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in first.headers["Access-Control-Expose-Headers"]
+    again = live.get(
+        url, headers={"Origin": "https://shop.example.com", "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_preflight_asking_for_a_write_or_an_unknown_header_is_not_allowed(live, eligible):
+    url = f"/api/v1/enterprises/{eligible.owner_uscc}/standing"
+    origin = {"Origin": "https://shop.example.com"}
+    r = live.request("OPTIONS", url, headers={**origin, "Access-Control-Request-Method": "DELETE"})
+    assert "DELETE" not in r.headers.get("Access-Control-Allow-Methods", "")
+    r = live.request(
+        "OPTIONS",
+        url,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization, x-evil",
+        },
+    )
+    allowed = r.headers.get("Access-Control-Allow-Headers", "").lower()
+    assert "authorization" not in allowed and "x-evil" not in allowed

@@ -164,6 +164,8 @@ DENIED_JOBS = {
     "failed_events.retry_failed_event": {"failed_id": 1},
     "failed_events.retry_all": {},
     "keyfirms.listing_history": {},
+    "keyfirms.listing_history_page": {},
+    "keyfirms.scheduled_listings": {},
     "keyfirms.department_coverage": {},
     "keyfirms.what_is_asked": {},
     "organisations.own_organisation": {},

@@ -46,4 +46,12 @@ def _field_names() -> dict:
     return {"FIELD_NAMES": FIELD_NAMES}
 
 
-from api.pages.console import firm, keyfirms, regulator, signin  # noqa: E402, F401
+from api.pages.console import (  # noqa: E402, F401
+    firm,
+    firm_organisations,
+    keyfirms,
+    organisation,
+    referrals,
+    regulator,
+    signin,
+)

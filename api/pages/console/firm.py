@@ -15,6 +15,7 @@ from credit.enterprises import service as enterprises
 from credit.errors import ValidationFailed
 from credit.keyfirms import service as keyfirms
 from credit.keyfirms import vocab as key_vocab
+from credit.organisations import service as org_service
 from credit.pledges import service as pledges
 from credit.pledges.schemas import PledgeInputSchema, PledgePatchSchema, WithdrawSchema
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
@@ -77,6 +78,7 @@ def firm_home():
         records=violations.list_enterprise_violations(identity, ent.uscc),
         cases=workflow.enterprise_cases(identity),
         asked=keyfirms.what_is_asked(identity),
+        invitations=[m for m in org_service.my_memberships(identity) if m.status == "pending"],
         key_categories=key_vocab.categories(),
         key_states=key_vocab.COVERAGE_STATES,
         **_vocab(),
@@ -133,7 +135,16 @@ def pledge_new():
     templates = pledges.list_templates(identity)
     chosen = request.args.get("template")
     if not chosen:
-        return render_template("console/pledge_choose.html", templates=templates, **_vocab())
+        # From a key-enterprise reminder: the templates of the type asked for (all when
+        # none is published, or the type is unknown).
+        asked = request.args.get("type", "")
+        fitting = [x for x in templates if x.type == asked]
+        return render_template(
+            "console/pledge_choose.html",
+            templates=fitting or templates,
+            asked_type=asked if fitting else None,
+            **_vocab(),
+        )
     template = pledges.get_template(identity, chosen)
     return _pledge_form(template, _defaults(template), {})
 

@@ -22,6 +22,8 @@ def home():
             return redirect(url_for("console.firm_home"))
         if identity.kind == IdentityKind.REGULATOR:
             return redirect(url_for("console.regulator_home"))
+        if identity.kind == IdentityKind.ORGANISATION:
+            return redirect(url_for("console.organisation_home"))
     return render_template(
         "console/home.html",
         identity=identity,
