@@ -22,7 +22,7 @@ from credit.enterprises.models import Enterprise
 from credit.errors import Conflict, FieldError, NotFound, ValidationFailed, require_version
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
-from credit.organisations.models import Referral
+from credit.organisations.models import Membership, Referral
 from credit.organisations.service import (
     _current,
     _is_operator,
@@ -91,6 +91,29 @@ def refer_breach(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> R
     uow.session.flush()
     uow.record("referral", referral.id, referral.version)
     return referral
+
+
+def competent_authorities(identity: Identity) -> list[tuple[Authority, list[str]]]:
+    """The authorities the organisation may refer a breach to: each authority whose
+    jurisdiction covers at least one confirmed member, with the USCCs of the members it
+    covers (so a form offers a choice instead of asking for a code), by name."""
+    organisation = _own(identity)
+    members = list(
+        db.session.scalars(
+            sa.select(Enterprise)
+            .join(Membership, Membership.enterprise_id == Enterprise.id)
+            .where(
+                Membership.organisation_id == organisation.id,
+                Membership.status == "confirmed",
+            )
+        )
+    )
+    found = []
+    for authority in db.session.scalars(sa.select(Authority).order_by(Authority.name)):
+        covered = sorted(e.uscc for e in members if publicity.covers(authority, e))
+        if covered:
+            found.append((authority, covered))
+    return found
 
 
 def _deciding(identity: Identity, referral: Referral) -> bool:

@@ -147,7 +147,7 @@ def test_organisation_runs_a_campaign_refers_a_breach_and_nothing_public_changes
 
         # 5. It refers a breach of clause A1 to the regulator over the member's city.
         op.goto(f"/console/organisation/referrals/new?uscc={cp.owner_uscc}")
-        op.fill("#f-authority", "IN")
+        op.select_option("#f-authority", "IN")
         op.check("#clause-A1")
         op.fill("#f-facts", "会员在直播带货中组织刷单，违反公约 A1。")
         _both(op, shots, "referral form")

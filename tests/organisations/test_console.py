@@ -131,6 +131,10 @@ def test_the_organisation_the_member_and_the_regulator_use_every_form(clean_app)
     coverage = page(client, f"{HOME}/campaigns/{campaign}")
     assert "1 / 1" in coverage and "承诺有效" in coverage
     refer = f"{HOME}/referrals/new"
+    form = page(client, refer)
+    # A choice of the authorities covering a member, never a code to guess.
+    assert '<option value="IN"' in form and "辖区内监管局" in form
+    assert '<option value="OUT"' not in form
     report = {"uscc": cp.owner_uscc, "authority": "IN", "facts": "会员在直播中组织刷单，违反公约。"}
     r = _post(client, f"{HOME}/referrals", report, refer)
     assert r.status_code == 400 and 'id="clauses-error"' in r.get_data(as_text=True)

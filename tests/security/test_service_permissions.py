@@ -170,6 +170,7 @@ DENIED_JOBS = {
     "keyfirms.what_is_asked": {},
     "organisations.own_organisation": {},
     "organisations.list_members": {},
+    "referrals.competent_authorities": {},
     "organisations.my_memberships": {},
     "campaigns.my_campaigns": {},
 }

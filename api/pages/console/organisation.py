@@ -117,6 +117,7 @@ def _render(page: str, errors: forms.Errors | None = None, typed: dict | None = 
         ctx["referrals"] = referrals.list_referrals(identity)
     if page == "referral":
         ctx["members"] = service.list_members(identity)
+        ctx["authorities"] = referrals.competent_authorities(identity)
     return render_template(
         PAGES[page], values=typed or _defaults(page, ctx), errors=errors or {}, **ctx
     ), status
