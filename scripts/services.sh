@@ -873,6 +873,29 @@ browser_up() {
     echo "chromium: ready ($("$CHROMIUM" --version 2>/dev/null | head -1))"
 }
 
+# ============================================================ axe-core ===
+# The accessibility engine the browser tests inject into every page they check: npm's
+# axe-core at a pinned version, installed under the state directory (never the repo).
+AXE_VERSION="${CREDIT_AXE_VERSION:-4.14.1}"
+AXE_DIR="$SVC_DIR/npm"
+AXE_JS="$AXE_DIR/node_modules/axe-core/axe.min.js"
+
+axe_installed_version() {
+    sed -n 's/^  "version": "\(.*\)",$/\1/p' "$AXE_DIR/node_modules/axe-core/package.json" 2>/dev/null
+}
+
+axe_up() {
+    if [[ "$(axe_installed_version)" != "$AXE_VERSION" ]]; then
+        command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+        mkdir -p "$AXE_DIR"
+        npm install --prefix "$AXE_DIR" --no-audit --no-fund --save-exact \
+            "axe-core@$AXE_VERSION" >>"$QUIET_LOG" 2>&1 ||
+            die "npm install axe-core@$AXE_VERSION failed (see $QUIET_LOG)"
+    fi
+    [[ -f "$AXE_JS" ]] || die "axe-core was installed but $AXE_JS is missing"
+    echo "axe-core: ready ($(axe_installed_version)) $AXE_JS"
+}
+
 # ================================================================== main ===
 usage() {
     echo "usage: $0 up|down|status|env|es-stop|es-start" >&2
@@ -887,6 +910,7 @@ env)
     echo "export CREDIT_TEST_REDIS_URL=$REDIS_URL"
     if [[ -x "$NGINX" ]]; then echo "export CREDIT_TEST_NGINX=$NGINX"; fi
     if [[ -x "$CHROMIUM" ]]; then echo "export CREDIT_TEST_CHROMIUM=$CHROMIUM"; fi
+    if [[ -f "$AXE_JS" ]]; then echo "export CREDIT_TEST_AXE=$AXE_JS"; fi
     ;;
 up)
     command -v curl >/dev/null 2>&1 || { init_dirs; apt_install curl; }
@@ -900,6 +924,7 @@ up)
     redis_up
     nginx_up
     browser_up
+    axe_up
     ;;
 down)
     if [[ -d "$SVC_DIR" ]]; then
