@@ -397,9 +397,11 @@ def test_statistics_charts_with_tables_in_both_languages(client, record) -> None
 
     assert city_name(city) in html
     _assert_csp_clean(html)
+    assert "（北京时间）" in html and " UTC<" not in html
     en = _html(client.get("/stats?lang=en"))
     assert "Credit statistics" in en and "Merchants by grade" in en
     assert "fake orders and reviews" in en
+    assert "(Beijing time, UTC+8)" in en
 
 
 def test_statistics_are_cached_not_recomputed_per_request(client, record) -> None:
