@@ -18,6 +18,14 @@ def _today() -> str:
     return clock.today().isoformat()
 
 
+def _in_a_year() -> str:
+    from datetime import timedelta
+
+    from credit import clock
+
+    return (clock.today() + timedelta(days=365)).isoformat()
+
+
 def _violation_form(uscc: str, number: str) -> dict:
     return {
         "uscc": uscc,
@@ -210,3 +218,69 @@ def test_pledge_amend_withdraw_publish_refusals_stay_on_the_page(client, cp, cle
     assert 'id="form-refused"' in html and "停止经营该类目" in html
     r = post(client, f"{path}/publish", {"version": str(current)}, status=409, csrf_from=path)
     assert "只能发布草稿" in _text(r)
+
+
+def test_commending_a_firm_outside_or_twice_is_refused_on_the_form(client, cp, clean_app) -> None:
+    path = "/console/regulator/commendations/new"
+    form = {
+        "uscc": cp.owner_uscc,
+        "title": "江苏省电子商务示范企业",
+        "legal_basis": "江苏省商务厅示范企业认定通知",
+        "granted_on": _today(),
+        "valid_until": _in_a_year(),
+    }
+    sign_in(client, "reg-out")
+    html = _text(post(client, path, form, status=403))
+    assert 'id="form-refused"' in html and 'id="uscc-error"' in html
+    assert "不在本机关管辖范围内" in html and "辖区内监管局" in html
+    assert form["legal_basis"] in html and form["valid_until"] in html
+    # The authority over the firm, when the title is already held: marked at the title.
+    from datetime import date
+
+    from credit.uow import unit_of_work
+    from credit.violations import registry
+    from tests.parties import regulator_identity
+
+    with clean_app.app_context(), unit_of_work() as uow:
+        held = {**form, "granted_on": date.fromisoformat(form["granted_on"])}
+        held["valid_until"] = date.fromisoformat(form["valid_until"])
+        registry.commend(regulator_identity("commendations:write"), uow, held)
+    colleague = clean_app.test_client()  # another browser
+    sign_in(colleague, "reg-in")
+    html = _text(post(colleague, path, form, status=409))
+    assert 'id="form-refused"' in html and 'id="title-error"' in html and "不重复录入" in html
+    assert form["legal_basis"] in html
+
+
+def test_removing_a_listing_already_removed_is_a_409_on_the_page(client, cp, clean_app) -> None:
+    from datetime import timedelta
+
+    from credit import clock
+    from credit.uow import unit_of_work
+    from credit.violations import registry
+    from tests.parties import regulator_identity
+
+    with clean_app.app_context():
+        listed_on = clock.today() - timedelta(days=10)
+        data = {
+            "uscc": cp.owner_uscc,
+            "legal_basis": "《市场监督管理严重违法失信名单管理办法》第五条",
+            "reason": "一年内因刷单炒信两次受到较重行政处罚",
+            "listed_on": listed_on,
+            "remove_on": listed_on + timedelta(days=3 * 365),
+        }
+        with unit_of_work() as uow:
+            entry_id = registry.list_on_serious_list(regulator_identity(), uow, data).id
+        with unit_of_work() as uow:  # a colleague removes it first
+            registry.remove_from_serious_list(
+                regulator_identity(),
+                uow,
+                entry_id,
+                {"ground": "error", "removed_on": clock.today(), "reason": "列入有误"},
+            )
+    sign_in(client, "reg-in")
+    listing = "/console/regulator/serious-list"
+    form = {"ground": "error", "removed_on": _today(), "reason": "列入依据不足"}
+    r = post(client, f"{listing}/{entry_id}/remove", form, status=409, csrf_from=listing)
+    html = _text(r)
+    assert 'id="form-refused"' in html and "已移出" in html

@@ -503,6 +503,19 @@ def commendation_create():
         return _commendation_form(typed, forms.errors_of(exc), 400)
     except NotFound as exc:
         return _commendation_form(typed, {"uscc": [exc.detail]}, 400)
+    except forms.REFUSED as exc:
+        # Outside the jurisdiction (403): the code is marked with whom to ask instead; the
+        # title already held (409): marked at the title. Everything typed stays.
+        errors, status = forms.refusal(exc)
+        errors.update(forms.from_domain(ValidationFailed(exc.detail, exc.errors)))
+        errors.pop("_", None)
+        if status == 403:
+            from credit.enterprises import service as enterprises
+
+            firm = enterprises.get_enterprise(current_identity(), typed["uscc"])
+            errors["uscc"] = [_outside_jurisdiction(firm)]
+            errors["_next"] = [" ".join(_NEXT_ON_RECORD[403])]
+        return _commendation_form(typed, errors, status)
     flash(
         (
             "notice",
@@ -548,6 +561,9 @@ def serious_list_remove(item_id: str):
             entry = registry.remove_from_serious_list(current_identity(), uow, item_id, body)
     except forms.INVALID as exc:
         return _listings_page(typed, forms.errors_of(exc), item_id, 400)
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
+        return _listings_page(typed, errors, item_id, status)
     flash(
         (
             "notice",
