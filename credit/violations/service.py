@@ -38,6 +38,17 @@ from credit.violations.schemas import penalty_amount_problem
 ENTITY = "violation"
 
 
+def competent_authorities(identity: Identity, enterprise: Enterprise) -> list[Authority]:
+    """The authorities whose jurisdiction covers ``enterprise``, by name: what a regulator
+    outside it is told, so that it can hand the case to one of them instead of guessing."""
+    require(identity.kind == IdentityKind.REGULATOR, "只有监管机关可以查看管辖机关")
+    return [
+        a
+        for a in db.session.scalars(sa.select(Authority).order_by(Authority.name))
+        if publicity.covers(a, enterprise)
+    ]
+
+
 def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Violation:
     """A regulator records a violation of an enterprise inside its jurisdiction."""
     require(

@@ -67,6 +67,23 @@ def test_firm_pledges_regulator_flags_consumer_sees(
             )
         firm = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == cp.owner_uscc))
         name, uscc = firm.name, firm.uscc
+        # An older record of the firm with a repair application waiting (issue 17 item 5).
+        from dataclasses import replace
+
+        from credit.violations import workflow
+        from tests.parties import make_pledge, make_violation, owner_identity
+
+        old = make_violation(cp.parties, days_ago=120)
+        repair_pledge = make_pledge(uscc, publish=True, template_code="CREDIT-REPAIR")
+        with unit_of_work() as uow:
+            workflow.apply_for_repair(
+                replace(owner_identity(uscc), scopes=frozenset({"repairs:write"})),
+                uow,
+                old.id,
+                repair_pledge.id,
+                "已下架违规商品并完成整改",
+            )
+        old_id = old.id
     today = clock.today()
 
     # 1. The firm files and publishes a pledge.
@@ -105,6 +122,12 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         _check(page, shots, "pledge published", viewport)
         page.goto("/console/firm/rating")
         _check(page, shots, "firm rating explained", viewport)
+        # A repair application is pending: it is said, with no second form to fill.
+        page.goto(f"/console/firm/records/{old_id}")
+        pending = page.locator("#repair-pending")
+        assert pending.is_visible() and "信用修复申请处理中" in pending.inner_text()
+        assert page.locator("#apply-repair").count() == 0
+        _check(page, shots, "firm record with a pending repair", viewport)
     finally:
         context.close()
 
@@ -116,6 +139,17 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         page.goto("/console/regulator")
         _check(page, shots, "regulator console", viewport)
         page.goto("/console/regulator/violations/new")
+        # A firm outside the jurisdiction is refused on the form, naming whom to hand it to,
+        # with what was typed kept.
+        page.fill("#f-uscc", cp.other_uscc)
+        page.select_option("#f-category", "false_advertising")
+        page.click("#find-firm")
+        refusal = page.locator("#uscc-error")
+        assert "不在本机关管辖范围内" in refusal.inner_text()
+        assert page.locator("#record-violation").count() == 0
+        assert page.input_value("#f-uscc") == cp.other_uscc
+        assert page.input_value("#f-category") == "false_advertising"
+        _check(page, shots, "violation form refused outside the jurisdiction", viewport)
         page.fill("#f-uscc", uscc)
         page.select_option("#f-category", "false_advertising")  # the picker offers its clauses
         page.click("#find-firm")

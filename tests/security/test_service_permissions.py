@@ -187,6 +187,7 @@ OBJECT_LEVEL = {
     "pledges.file_for_merchant",
     "pledges.file_batch",
     "violations.record_violation",
+    "violations.competent_authorities",
     "violations.revoke_violation",
     "workflow.file_objection",
     "workflow.get_objection",
@@ -291,6 +292,12 @@ def test_object_level_functions(app_ctx) -> None:
     # Only regulators have review queues.
     with pytest.raises(PermissionDenied):
         workflow.authority_queue(ENTERPRISE, "objections")
+    # Only regulators are told which authorities cover a firm (the violation form's refusal).
+    from credit.enterprises.service import get_enterprise
+
+    for denied in (ANONYMOUS, ENTERPRISE):
+        with pytest.raises(PermissionDenied):
+            violations.competent_authorities(denied, get_enterprise(ANONYMOUS, rec["uscc"]))
     # Only regulators record violations.
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         violations.record_violation(ENTERPRISE, uow, {"uscc": rec["uscc"]})

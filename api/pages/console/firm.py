@@ -205,6 +205,14 @@ def pledge_update(pledge_id: str):
             pledges.update_draft(identity, uow, pledge_id, changes, _version())
     except forms.INVALID as exc:
         return _pledge_form(pledge.template, typed, forms.errors_of(exc), pledge, 400)
+    except forms.REFUSED as exc:
+        # Changed meanwhile (412) or no longer a draft (409): what was typed stays; the form
+        # carries the current version so that saving again is a deliberate choice.
+        errors, status = forms.refusal(exc)
+        pledge = pledges.get_pledge(identity, pledge_id)
+        if pledge.status != "draft":
+            return _pledge_view(pledge, errors, {}, status)
+        return _pledge_form(pledge.template, {**typed, "version": ""}, errors, pledge, status)
     flash(("notice", "草稿已保存。", "Draft saved."))
     return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
 
@@ -219,6 +227,12 @@ def pledge_publish(pledge_id: str):
     except ValidationFailed as exc:
         pledge = pledges.get_pledge(identity, pledge_id)
         return _pledge_form(pledge.template, _values_of(pledge), forms.errors_of(exc), pledge, 400)
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
+        pledge = pledges.get_pledge(identity, pledge_id)
+        if pledge.status != "draft":
+            return _pledge_view(pledge, errors, {}, status)
+        return _pledge_form(pledge.template, _values_of(pledge), errors, pledge, status)
     flash(("notice", "承诺已公示。", "The pledge is published."))
     return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
 
@@ -226,8 +240,13 @@ def pledge_publish(pledge_id: str):
 @bp.post("/firm/pledges/<pledge_id>/amend")
 @console_view("pledges:write", ENTERPRISE)
 def pledge_amend(pledge_id: str):
-    with unit_of_work() as uow:
-        draft = pledges.amend_pledge(current_identity(), uow, pledge_id)
+    identity = current_identity()
+    try:
+        with unit_of_work() as uow:
+            draft = pledges.amend_pledge(identity, uow, pledge_id)
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
+        return _pledge_view(pledges.get_pledge(identity, pledge_id), errors, {}, status)
     flash(
         (
             "notice",
@@ -248,7 +267,9 @@ def pledge_withdraw(pledge_id: str):
         with unit_of_work() as uow:
             pledges.withdraw_pledge(identity, uow, pledge_id, body["reason"], _version())
     except forms.INVALID as exc:
-        errors = forms.errors_of(exc)
+        errors, status = forms.errors_of(exc), 400
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
     else:
         flash(
             (
@@ -258,13 +279,14 @@ def pledge_withdraw(pledge_id: str):
             )
         )
         return redirect(url_for("console.pledge_view", pledge_id=pledge_id))
+    return _pledge_view(pledges.get_pledge(identity, pledge_id), errors, typed, status)
+
+
+def _pledge_view(pledge, errors: forms.Errors, values: dict[str, Any], status: int):
+    """A published (or withdrawn) pledge with a form's errors or a refusal, input kept."""
     return render_template(
-        "console/pledge_view.html",
-        pledge=pledges.get_pledge(identity, pledge_id),
-        errors=errors,
-        values=typed,
-        **_vocab(),
-    ), 400
+        "console/pledge_view.html", pledge=pledge, errors=errors, values=values, **_vocab()
+    ), status
 
 
 # -- rating -------------------------------------------------------------------------------
@@ -336,6 +358,15 @@ def firm_record(violation_id: str):
     return _record_page(violation_id)
 
 
+_NEXT_ON_RECORD = (
+    "该记录已有处理中的申请或状态已变化；请查看本页“处理情况”，等待机关答复（答复期限见上），"
+    "期间无需重复提交。",
+    "The record already has an application in progress or its state changed: see the status "
+    "of your applications on this page and wait for the authority's answer (due date shown); "
+    "there is no need to apply twice.",
+)
+
+
 @bp.post("/firm/records/<violation_id>/objection")
 @console_view("objections:write", ENTERPRISE)
 def file_objection(violation_id: str):
@@ -354,6 +385,11 @@ def file_objection(violation_id: str):
     except forms.INVALID as exc:
         return _record_page(
             violation_id, objection={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+        )
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc, _NEXT_ON_RECORD)
+        return _record_page(
+            violation_id, objection={"typed": typed, "errors": errors}, status=status
         )
     flash(
         (
@@ -384,5 +420,8 @@ def apply_for_repair(violation_id: str):
         return _record_page(
             violation_id, repair={"typed": typed, "errors": forms.errors_of(exc)}, status=400
         )
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc, _NEXT_ON_RECORD)
+        return _record_page(violation_id, repair={"typed": typed, "errors": errors}, status=status)
     flash(("notice", "信用修复申请已提交。", "Repair application filed."))
     return redirect(url_for("console.firm_record", violation_id=violation_id))

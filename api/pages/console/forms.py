@@ -12,7 +12,14 @@ from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError as MaValidationError
 
-from credit.errors import ValidationFailed
+from credit.errors import (
+    Conflict,
+    DomainError,
+    PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
 
 Errors = dict[str, list[str]]
 
@@ -156,3 +163,51 @@ def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
             for key, value in more.normalized_messages().items():
                 messages.setdefault(key, value)
         raise MaValidationError(messages) from None
+
+
+# -- refusals: the request was understood but may not be done now --------------------------
+#: What a console page catches besides bad input: the user may not do this (403), the
+#: record's state forbids it (409), or someone changed it meanwhile (412/428). The page is
+#: shown again with the reason, what to do next and everything typed; never a bare error page.
+REFUSED = (PermissionDenied, Conflict, PreconditionFailed, PreconditionRequired)
+
+#: The general next step per kind of refusal (a view may give a more precise one).
+NEXT_STEP: dict[type[DomainError], tuple[str, str]] = {
+    PermissionDenied: (
+        "此操作不在您的权限范围内；如确需办理，请联系有权限的机关或本单位管理员。",
+        "This is outside what your account may do; ask the competent authority or your "
+        "administrator.",
+    ),
+    Conflict: (
+        "记录的当前状态已不允许此操作；请查看本页显示的最新状态。",
+        "The record's current state no longer allows this; see its current state on this page.",
+    ),
+    PreconditionFailed: (
+        "有人在您打开页面后修改了这条记录；本页已显示最新内容，您填写的内容仍保留，核对后可重新提交。",
+        "Someone changed this record after you opened the page; the page now shows the "
+        "current version and keeps what you typed: check it and submit again.",
+    ),
+    PreconditionRequired: (
+        "页面已过期；本页已重新载入，您填写的内容仍保留，请重新提交。",
+        "The page was out of date; it is reloaded with what you typed kept: submit again.",
+    ),
+}
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status the API gives the same refusal (api/errors.py maps it once)."""
+    from api.errors import status_of as api_status
+
+    return api_status(exc)
+
+
+def refusal(exc: DomainError, next_step: tuple[str, str] | None = None) -> tuple[Errors, int]:
+    """A refusal as form errors (``_refused``: the reason; ``_next``: what to do next, as
+    ``zh (en)``) and the status to answer with."""
+    zh, en = next_step or next(
+        (NEXT_STEP[c] for c in type(exc).__mro__ if c in NEXT_STEP), NEXT_STEP[Conflict]
+    )
+    errors: Errors = {"_refused": [exc.detail, *(e.message for e in exc.errors)]}
+    errors["_refused"] = list(dict.fromkeys(errors["_refused"]))
+    errors["_next"] = [f"{zh} ({en})"]
+    return errors, status_of(exc)

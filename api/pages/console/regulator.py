@@ -12,7 +12,7 @@ from marshmallow import ValidationError as MaValidationError
 from api.auth import current_identity
 from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
-from credit import clock, dates, uscc
+from credit import clock, dates, publicity, regions, uscc
 from credit.errors import NotFound, ValidationFailed
 from credit.pledges import service as pledges
 from credit.pledges.versions import pledge_in_force_on
@@ -114,6 +114,23 @@ def _clause_choices(code: str, category: str, conduct: date) -> list[dict[str, A
     return out
 
 
+def _outside_jurisdiction(firm: Any) -> str:
+    """Why a firm is refused on the form, and whom to hand the case to instead."""
+    place = regions.city_name(firm.city_code) or firm.city_code or "?"
+    others = [a.name for a in violations.competent_authorities(current_identity(), firm)]
+    reason = (
+        f"{firm.name}（{place}）不在本机关管辖范围内，不能由本机关录入"
+        " (this firm is outside your authority's jurisdiction)。"
+    )
+    if others:
+        names = "、".join(others)
+        return reason + f"请将案件移送有管辖权的机关：{names} (hand the case to: {names})"
+    return reason + (
+        "平台上没有管辖该地的机关，请报省级主管部门处理"
+        " (no authority on the platform covers it; refer it to the provincial department)"
+    )
+
+
 def _first_step(values: dict[str, Any]) -> tuple[Any, date | None, forms.Errors]:
     """The firm and the conduct date of step one, or the errors that keep the user there."""
     from credit.enterprises import service as enterprises
@@ -125,6 +142,8 @@ def _first_step(values: dict[str, Any]) -> tuple[Any, date | None, forms.Errors]
         firm = enterprises.get_enterprise(current_identity(), code)
     except (ValidationFailed, NotFound) as exc:
         errors["uscc"] = [e.message for e in exc.errors] or [exc.detail]
+    if firm is not None and not publicity.covers(current_identity(), firm):
+        errors["uscc"] = [_outside_jurisdiction(firm)]
     if values.get("category") not in CATEGORIES:
         errors["category"] = ["请选择违法类别 (choose the category)"]
     conduct = None
@@ -143,7 +162,11 @@ def _violation_form(values: dict[str, Any], errors: forms.Errors, status: int = 
     firm, choices = None, []
     if values.get("uscc"):
         firm, conduct, step_errors = _first_step(values)
-        if step_errors:
+        if step_errors and firm is not None and set(step_errors) == {"uscc"} and "facts" in values:
+            # The whole form was posted for a firm outside the jurisdiction: the second step
+            # stays on screen with everything typed, the code becomes editable again.
+            errors = {**step_errors, **errors}
+        elif step_errors:
             firm, errors = None, {**step_errors, **errors}
         else:
             choices = _clause_choices(firm.uscc, values["category"], conduct)
@@ -179,6 +202,20 @@ def violation_new():
             **_vocab(),
         )
     return _violation_form(values, {})
+
+
+_NEXT_ON_RECORD = {
+    403: (
+        "请核对统一社会信用代码；管辖范围外的经营者请移送上面列出的有管辖权的机关。",
+        "Check the USCC; for a firm outside your jurisdiction hand the case to the competent "
+        "authority named at the code.",
+    ),
+    409: (
+        "请核对决定书文号；该决定已录入的，请在“本机关记录”中打开并更正，不要重复录入。",
+        "Check the decision number; if the decision is already recorded, open it under your "
+        "records and correct it instead of recording it twice.",
+    ),
+}
 
 
 @bp.post("/regulator/violations/new")
@@ -219,6 +256,11 @@ def violation_create():
         if "breached_clauses" in errors:
             errors["breached"] = errors.pop("breached_clauses")
         return _violation_form(typed, errors, 400)
+    except forms.REFUSED as exc:
+        # Outside the jurisdiction (403; the code is marked by the first step) or a decision
+        # number already recorded (409): said on the form, with everything typed kept.
+        errors, status = forms.refusal(exc, _NEXT_ON_RECORD.get(forms.status_of(exc)))
+        return _violation_form(typed, errors, status)
     flash(("notice", "已录入违法失信信息。", "The violation is recorded."))
     return redirect(url_for("console.violation_view", violation_id=v.id))
 
@@ -277,6 +319,11 @@ def violation_correct(violation_id: str):
         return _violation_page(
             violation_id, correction={"typed": typed, "errors": forms.errors_of(exc)}, status=400
         )
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
+        return _violation_page(
+            violation_id, correction={"typed": typed, "errors": errors}, status=status
+        )
     flash(
         (
             "notice",
@@ -300,6 +347,11 @@ def violation_revoke(violation_id: str):
     except forms.INVALID as exc:
         return _violation_page(
             violation_id, revocation={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+        )
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
+        return _violation_page(
+            violation_id, revocation={"typed": typed, "errors": errors}, status=status
         )
     flash(("notice", "记录已撤销，已退出公示。", "Revoked; the record has left public view."))
     return redirect(url_for("console.violation_view", violation_id=violation_id))
@@ -364,6 +416,13 @@ def repair_view(item_id: str):
     return _case_page("repairs", item_id)
 
 
+_NEXT_ON_DECIDE = (
+    "本案可能已由他人处理；请查看本页显示的当前状态，如需改变决定请联系作出决定的同事。",
+    "The case may have been decided by someone else; see its current state on this page and "
+    "ask the colleague who decided it if the decision must change.",
+)
+
+
 def _decide(kind: str, item_id: str):
     from api.v1.workflow import DecisionInputSchema
 
@@ -381,6 +440,9 @@ def _decide(kind: str, item_id: str):
             decide(current_identity(), uow, item_id, body["accepted"], body["reason"])
     except forms.INVALID as exc:
         return _case_page(kind, item_id, typed, forms.errors_of(exc), 400)
+    except forms.REFUSED as exc:
+        # Typically decided meanwhile by a colleague (409): the page shows the decision.
+        return _case_page(kind, item_id, typed, *forms.refusal(exc, _NEXT_ON_DECIDE))
     flash(("notice", "已作出决定。", "Decision recorded."))
     return redirect(
         url_for("console.objection_queue" if kind == "objections" else "console.repair_queue")
@@ -441,6 +503,19 @@ def commendation_create():
         return _commendation_form(typed, forms.errors_of(exc), 400)
     except NotFound as exc:
         return _commendation_form(typed, {"uscc": [exc.detail]}, 400)
+    except forms.REFUSED as exc:
+        # Outside the jurisdiction (403): the code is marked with whom to ask instead; the
+        # title already held (409): marked at the title. Everything typed stays.
+        errors, status = forms.refusal(exc)
+        errors.update(forms.from_domain(ValidationFailed(exc.detail, exc.errors)))
+        errors.pop("_", None)
+        if status == 403:
+            from credit.enterprises import service as enterprises
+
+            firm = enterprises.get_enterprise(current_identity(), typed["uscc"])
+            errors["uscc"] = [_outside_jurisdiction(firm)]
+            errors["_next"] = [" ".join(_NEXT_ON_RECORD[403])]
+        return _commendation_form(typed, errors, status)
     flash(
         (
             "notice",
@@ -486,6 +561,9 @@ def serious_list_remove(item_id: str):
             entry = registry.remove_from_serious_list(current_identity(), uow, item_id, body)
     except forms.INVALID as exc:
         return _listings_page(typed, forms.errors_of(exc), item_id, 400)
+    except forms.REFUSED as exc:
+        errors, status = forms.refusal(exc)
+        return _listings_page(typed, errors, item_id, status)
     flash(
         (
             "notice",
