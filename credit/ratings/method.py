@@ -9,6 +9,7 @@ from the model file, so a new model version changes the page without an edit her
 from __future__ import annotations
 
 import dataclasses
+import re
 from types import MappingProxyType
 from typing import Any
 
@@ -38,6 +39,11 @@ def _plain(value: Any) -> Any:
         items = [_plain(v) for v in value]
         return sorted(items) if isinstance(value, frozenset | set) else items
     return value
+
+
+def _general(text: str) -> str:
+    """A reason text with its placeholders ({years}, {decision}, ...) left open as "…"."""
+    return re.sub(r"\{[a-z_]+\}", "…", text)
 
 
 def _is_chinese(text: str) -> bool:
@@ -71,7 +77,11 @@ def describe(model: ScoringModel) -> dict[str, Any]:
         module = sig.run.__module__.rsplit(".", 1)[-1]
         family = _MODULE_FAMILY.get(module, module)
         reasons = [
-            {"code": code, "zh": model.reasons[code]["zh"], "en": model.reasons[code]["en"]}
+            {
+                "code": code,
+                "zh": _general(model.reasons[code]["zh"]),
+                "en": _general(model.reasons[code]["en"]),
+            }
             for code in sorted(sig.codes)
         ]
         max_score = getattr(params, "max_score", None)

@@ -44,13 +44,18 @@ def _pair(table: dict[str, tuple[str, str]], key: str | None) -> list[str]:
 
 
 def _cite(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A citation row of the rules file as the page shows it."""
+    """A citation row of the rules file as the page shows it: the document, its article
+    (None where it could not be verified), what it says, and whether it was checked."""
     if not raw:
         return None
-    cite = rules.Citation(
-        raw["source"], raw.get("article"), raw.get("says", ""), bool(raw.get("unverified"))
-    )
-    return {"label": cite.label(), "says": cite.says, "unverified": cite.unverified}
+    source = rules.table()["sources"].get(raw["source"], {})
+    return {
+        "document": source.get("title", raw["source"]),
+        "number": source.get("number"),
+        "article": raw.get("article"),
+        "says": raw.get("says", ""),
+        "unverified": bool(raw.get("unverified")) or not raw.get("article"),
+    }
 
 
 def _window_basis(v: Any) -> list[dict[str, Any]]:
