@@ -66,7 +66,10 @@ def _window_basis(v: Any) -> list[dict[str, Any]]:
     if version is not None:
         out.append(
             {
-                "rule": [version["title"], version["title"]],
+                "rule": [
+                    f"公示期限（决定日适用的规则版本 {version['code']}）",
+                    f"the period (rule version {version['code']}, in force on the decision date)",
+                ],
                 "cite": _cite(version["severities"][v.severity].get("cite")),
             }
         )
