@@ -49,6 +49,7 @@ def register(app: Flask) -> None:
     from api.pages import (
         key_enterprises,  # noqa: F401  (adds /key-enterprises to public_bp)
         organisations,  # noqa: F401  (adds /organisations to public_bp)
+        records,  # noqa: F401  (adds /violations/<id> and /about/rating to public_bp)
         seal,
     )
     from api.pages.console import bp as console_bp

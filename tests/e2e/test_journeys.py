@@ -204,6 +204,22 @@ def test_firm_pledges_regulator_flags_consumer_sees(
             )
         assert rating is not None and badge.startswith(rating.grade), (badge, rating.grade)
         assert "违反" in body or "breach" in body.lower() or "失信" in body
+        # The record's permalink, then the grade badge to the published method (issue 17).
+        page.get_by_role("link", name=decision).first.click()
+        page.wait_for_url("**/violations/**")
+        _check(page, shots, "violation record", viewport)
+        record = page.locator("main").inner_text()
+        assert decision in record and "状态：公示中" in record and "公示截止" in record
+        assert "✗ 已违反" in record, "the breached clause, in words"
+        assert page.locator("link[rel=canonical]").get_attribute("href").endswith(page.url[-36:])
+        page.go_back()
+        page.locator("a.grade-link").first.click()
+        page.wait_for_url("**/about/rating#grade-*")
+        _check(page, shots, "rating method", viewport)
+        method = page.locator("main").inner_text()
+        grade = badge.split()[0]
+        assert page.locator(f"#grade-{grade}").is_visible() and "封顶规则" in method
+        assert "异议与信用修复" in method
         page.goto(f"/enterprises/{uscc}/report")
         _check(page, shots, "credit report", viewport)
         verify = page.locator("a[href*='/verify/']").first.get_attribute("href")
