@@ -258,14 +258,23 @@ def pledge_body(template, **overrides) -> dict:
     return body
 
 
-def make_pledge(uscc_code: str, publish: bool = False, template_code: str = "ECOM-STD"):
-    """A pledge of this enterprise, made through the real services."""
+def make_pledge(
+    uscc_code: str,
+    publish: bool = False,
+    template_code: str = "ECOM-STD",
+    repair_for: str | None = None,
+):
+    """A pledge of this enterprise, made through the real services. A credit-repair pledge is
+    made for a record (``repair_for``; by default the firm's newest public active record,
+    which the test must have made first)."""
     from datetime import date
 
     from credit.pledges import service as pledges
 
     template = seed_templates()[template_code]
     data = pledge_body(template)
+    if template.type == "credit_repair":
+        data["repair_for"] = repair_for or newest_public_record(uscc_code)
     data["valid_from"] = date.fromisoformat(data["valid_from"])
     data["valid_until"] = date.fromisoformat(data["valid_until"])
     identity = owner_identity(uscc_code)
@@ -275,6 +284,29 @@ def make_pledge(uscc_code: str, publish: bool = False, template_code: str = "ECO
         with unit_of_work() as uow:
             pledge = pledges.publish_pledge(identity, uow, pledge.id, pledge.version)
     return pledge
+
+
+def newest_public_record(uscc_code: str) -> str:
+    """The id of the enterprise's newest public, active record (a repair pledge names one)."""
+    import sqlalchemy as sa
+
+    from credit.enterprises.models import Enterprise
+    from credit.extensions import db
+    from credit.violations.models import Violation
+
+    found = db.session.scalar(
+        sa.select(Violation.id)
+        .join(Enterprise, Violation.enterprise_id == Enterprise.id)
+        .where(
+            Enterprise.uscc == uscc_code,
+            Violation.status == "active",
+            Violation.published.is_(True),
+        )
+        .order_by(Violation.decision_date.desc(), Violation.id)
+        .limit(1)
+    )
+    assert found, "a credit-repair pledge is made for a record: make_violation first"
+    return found
 
 
 def make_violation(

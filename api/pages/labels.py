@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from credit.enterprises.vocab import INDUSTRIES
-from credit.pledges.vocab import PLEDGE_TYPES
+from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.ratings.catalog import catalog
 from credit.regions import JIANGSU_CITIES
 from credit.violations.vocab import CATEGORIES, SEVERITIES
@@ -43,6 +43,12 @@ SORTS = {
     "date": ("最新", "Newest"),
 }
 COMPLIANCE = {"kept": ("守诺", "kept"), "breached": ("违诺", "breached")}
+
+
+def pledge_status(status: str | None) -> tuple[str, str]:
+    """A pledge's state in words (已撤回, 已过期, ...): a pledge no longer in force shows this
+    instead of the kept mark."""
+    return STATUS_LABELS.get(status or "", (status or "", status or ""))
 
 
 def city(code: str | None) -> tuple[str, str]:

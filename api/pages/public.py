@@ -66,6 +66,7 @@ def home():
                 "title": (p.template.title, p.template.title_en),
                 "published_on": p.published_at.astimezone(clock.CHINA).date(),
                 "compliance": "breached" if p.breached_clauses() else "kept",
+                "repair": p.template.type == "credit_repair",
             }
             for p in pledges.latest_pledges(identity, LATEST)
         ],

@@ -101,6 +101,15 @@ class PledgeInputSchema(Schema):
     signer_name = Text(required=True, validate=validate.Length(2, 100))
     signer_title = Text(required=True, validate=validate.Length(2, 100))
     consent_to_publish = fields.Boolean(required=True)
+    repair_for = Text(
+        load_default=None,
+        validate=validate.Length(1, 36),
+        metadata={
+            "description": "信用修复承诺所针对的本企业失信记录 id；仅信用修复型模板需要且必填 / "
+            "the id of the firm's own record this credit-repair pledge is for: required with "
+            "a credit_repair template, refused with any other"
+        },
+    )
 
     @validates_schema
     def period(self, data: dict, **_: Any) -> None:
@@ -118,7 +127,7 @@ class PledgePatchSchema(PledgeInputSchema):
 
     class Meta:
         unknown = RAISE
-        exclude = ("template_id",)
+        exclude = ("template_id", "repair_for")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=True, **kwargs)

@@ -164,9 +164,65 @@ def _check_content(template: PledgeTemplate, data: dict[str, Any]) -> None:
         raise ValidationFailed("承诺内容不符合模板", errors)
 
 
+REPAIR_TYPE = "credit_repair"
+
+
+def _check_repair_route(identity: Identity, template: PledgeTemplate, data: dict[str, Any]) -> None:
+    """A credit-repair pledge (信用修复型) is made only when applying for repair: it names the
+    firm's own public record it is for (``repair_for``). Any other template refuses that field,
+    so a firm that never had a record cannot publish a 信用修复承诺书 by mistake."""
+    from credit.violations.models import Violation
+
+    target = data.get("repair_for")
+    if template.type != REPAIR_TYPE:
+        if target:
+            raise ValidationFailed(
+                "只有信用修复承诺针对失信记录",
+                [
+                    FieldError(
+                        "repair_for",
+                        "只有信用修复型承诺针对失信记录 / "
+                        "only a credit-repair pledge names a record",
+                        "not_repair_template",
+                    )
+                ],
+            )
+        return
+    if not target:
+        raise ValidationFailed(
+            "信用修复承诺只能在信用修复申请中填报",
+            [
+                FieldError(
+                    "template_id",
+                    "信用修复承诺只能在信用修复申请中填报，请选择其他模板 / the credit-repair "
+                    "pledge is filed only within a repair application: choose another template",
+                    "repair_only",
+                )
+            ],
+        )
+    record = db.session.get(Violation, target)
+    if (
+        record is None
+        or record.enterprise_id != identity.enterprise_id
+        or record.status != "active"
+        or not record.published
+    ):
+        raise ValidationFailed(
+            "信用修复承诺须针对本企业公示中的失信记录",
+            [
+                FieldError(
+                    "repair_for",
+                    "不是本企业公示中的失信记录 / not a public record of your firm",
+                    "repair_record",
+                )
+            ],
+        )
+
+
 def create_pledge(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Pledge:
     """An enterprise drafts a pledge from a published template. The enterprise is the
-    caller's own, never one named in the request."""
+    caller's own, never one named in the request. The credit-repair template is accepted
+    only with ``repair_for`` naming one of the firm's public records (the repair flow)."""
     require(
         identity.kind == IdentityKind.ENTERPRISE and identity.enterprise_id is not None,
         "只有企业可以填报承诺",
@@ -176,6 +232,7 @@ def create_pledge(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> 
         raise ValidationFailed(
             "模板不存在或未发布", [FieldError("template_id", "unknown or unpublished template")]
         )
+    _check_repair_route(identity, template, data)
     _check_content(template, data)
     now = clock.now()
     pledge = Pledge(

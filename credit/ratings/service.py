@@ -356,6 +356,36 @@ def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20)
     return Page([_record_view(ent, r, visible) for r in rows], total, page, size)
 
 
+def rating_trend(identity: Identity, code: str, points: int = 24) -> list[RatingView]:
+    """The rating over time for charts, oldest first: one point per day (that day's last
+    result) and no point for a re-rating that changed neither score nor grade, so many
+    recomputes in a day draw one point, not a row of identical ones. The full list of
+    results stays in ``rating_history``."""
+    require(can_read_public(identity))
+    ent = get_enterprise(identity, code)
+    visible = _visible(identity, ent)
+    rows = db.session.execute(
+        sa.select(RatingRecord.id, RatingRecord.as_of, RatingRecord.score, RatingRecord.grade)
+        .where(RatingRecord.enterprise_id == ent.id)
+        .order_by(RatingRecord.id)
+    ).all()
+    last_of_day: dict[date, tuple[int, int, str]] = {}
+    for rid, as_of, score, grade in rows:
+        last_of_day[as_of] = (rid, score, grade)
+    kept: list[int] = []
+    previous: tuple[int, str] | None = None
+    for day in sorted(last_of_day):
+        rid, score, grade = last_of_day[day]
+        if (score, grade) != previous:
+            kept.append(rid)
+            previous = (score, grade)
+    chosen = kept[-max(points, 1) :]
+    records = db.session.scalars(
+        sa.select(RatingRecord).where(RatingRecord.id.in_(chosen)).order_by(RatingRecord.id)
+    ).all()
+    return [_record_view(ent, r, visible) for r in records]
+
+
 def explain_rating(
     identity: Identity,
     code: str,

@@ -189,7 +189,7 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
     today = clock.today()
     ent = enterprises.get_enterprise(identity, code)
     rating = ratings.get_rating(identity, ent.uscc)
-    history = ratings.rating_history(identity, ent.uscc, 1, HISTORY_POINTS)
+    trend = ratings.rating_trend(identity, ent.uscc, HISTORY_POINTS)
     shown = [
         p
         for p in pledges.list_enterprise_pledges(identity, ent.uscc)
@@ -224,7 +224,7 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
                 "tier": r.tier,
                 "model_version": r.model_version,
             }
-            for r in reversed(history.items)
+            for r in trend
         ],
         "pledges": [_pledge(p, today) for p in shown[:MAX_LISTED]],
         "pledges_total": len(shown),

@@ -93,6 +93,7 @@ def _repair(
             "signer_name": "经营者",
             "signer_title": "法定代表人",
             "consent_to_publish": True,
+            "repair_for": v.id,
         },
     )
     pledge = pledges.publish_pledge(owner, uow, pledge.id, pledge.version)

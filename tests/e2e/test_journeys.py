@@ -84,6 +84,16 @@ def test_firm_pledges_regulator_flags_consumer_sees(
                 "已下架违规商品并完成整改",
             )
         old_id = old.id
+        # An earlier pledge the firm withdrew: shown by its state, never as kept (issue 17).
+        from credit.pledges import service as pledge_service
+        from tests.parties import make_pledge, owner_identity
+
+        gone = make_pledge(uscc, publish=True)
+        with unit_of_work() as uow:
+            pledge_service.withdraw_pledge(
+                owner_identity(uscc), uow, gone.id, "停止网店经营", gone.version
+            )
+        gone_id = gone.id
     today = clock.today()
 
     # 1. The firm files and publishes a pledge.
@@ -92,8 +102,22 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         _sign_in(page, shots, viewport, "firm-a", "firm")
         page.goto("/console/firm")
         _check(page, shots, "firm console", viewport)
+        page.goto(f"/console/firm/pledges/{gone_id}")
+        assert "已撤回" in page.locator("#pledge-status").inner_text()
+        assert page.locator("#pledge-compliance").count() == 0
+        assert "守诺" not in page.locator("main").inner_text()
+        _check(page, shots, "withdrawn pledge", viewport)
         page.goto("/console/firm/pledges/new")
+        # Nothing is preselected, and the repair template is not offered here.
+        assert page.locator("input[name=template]").count() >= 1
+        assert page.locator("input[name=template]:checked").count() == 0
+        assert page.locator("#template-CREDIT-REPAIR").count() == 0
         _check(page, shots, "choose template", viewport)
+        page.get_by_role("button", name="下一步：填写承诺").click()
+        page.wait_for_selector("#template-error")
+        assert "请先选择" in page.locator("#form-errors").inner_text()
+        _check(page, shots, "choose template error", viewport)
+        page.check("#template-ECOM-STD")
         page.get_by_role("button", name="下一步：填写承诺").click()
         page.wait_for_selector("#f-clauses")
         for box in page.locator("#f-clauses input[type=checkbox]").all():
@@ -204,6 +228,8 @@ def test_firm_pledges_regulator_flags_consumer_sees(
             )
         assert rating is not None and badge.startswith(rating.grade), (badge, rating.grade)
         assert "违反" in body or "breach" in body.lower() or "失信" in body
+        withdrawn = page.locator("article.record", has_text="已撤回")
+        assert withdrawn.count() == 1 and "守诺" not in withdrawn.inner_text()
         # The record's permalink, then the grade badge to the published method (issue 17).
         page.get_by_role("link", name=decision).first.click()
         page.wait_for_url("**/violations/**")

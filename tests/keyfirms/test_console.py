@@ -179,9 +179,11 @@ def test_the_firm_follows_its_reminder_to_the_template_of_the_type_asked(clean_a
     chosen = page(client, link)
     assert 'id="asked-type"' in chosen and "主动公示型" in chosen
     assert 'id="template-ECOM-STD"' in chosen and 'id="template-CREDIT-REPAIR"' not in chosen
-    # An unknown type offers every template.
+    # An unknown type offers every template but the repair one (offered only when applying
+    # for repair).
     every = page(client, "/console/firm/pledges/new?type=nonsense")
-    assert 'id="asked-type"' not in every and 'id="template-CREDIT-REPAIR"' in every
+    assert 'id="asked-type"' not in every and 'id="template-ECOM-STD"' in every
+    assert 'id="template-CREDIT-REPAIR"' not in every
 
 
 def test_history_view_and_removing_a_listing_not_started(clean_app, monkeypatch) -> None:

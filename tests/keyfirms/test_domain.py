@@ -92,6 +92,7 @@ def test_coverage_follows_the_pledge(parties, department) -> None:
 
 def test_a_pledge_of_another_kind_does_not_cover(parties, department) -> None:
     add(department, parties.owner_uscc)
+    make_violation(parties, days_ago=120)  # a repair pledge is made for a record
     make_pledge(parties.owner_uscc, publish=True, template_code="CREDIT-REPAIR")
     assert state_of(parties.owner_uscc) == "none"
 

@@ -290,9 +290,10 @@ def test_profile_shows_every_section(client, record) -> None:
     assert "fake orders and reviews" in en and "breached" in en
 
 
-def test_history_chart_is_accessible_svg(client, record) -> None:
+def test_history_chart_is_accessible_svg(client, frozen_clock, record) -> None:
     parties = record[0]
-    make_violation(parties, days_ago=5)  # a second rating result
+    frozen_clock.advance(86400)  # the chart draws one point per day
+    make_violation(parties, days_ago=5)  # a second rating result, the next day
     html = _html(client.get(f"/enterprises/{parties.owner_uscc}"))
     assert re.search(r'<svg viewBox="0 0 \d+ \d+" role="img" aria-labelledby="hist-t hist-d"', html)
     assert '<title id="hist-t">信用分变化</title>' in html and '<desc id="hist-d">' in html

@@ -222,7 +222,7 @@ def test_repairable_edge_under_each_rule_version(
         v.repairable_from.year, v.repairable_from.month, v.repairable_from.day, 4, tzinfo=UTC
     ) - timedelta(days=1)
     repair_template = seed_templates()["CREDIT-REPAIR"]
-    body = pledge_body(repair_template)
+    body = pledge_body(repair_template, repair_for=v.id)
     body["valid_from"] = date.fromisoformat(body["valid_from"])
     body["valid_until"] = date.fromisoformat(body["valid_until"])
     owner_id = owner_identity(parties.owner_uscc)

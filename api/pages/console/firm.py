@@ -35,6 +35,7 @@ PLEDGE_TEXT = (
     "extra_commitments",
     "consent_to_publish",
     "template_id",
+    "repair_for",
     "version",
 )
 CASE_STATUS = {
@@ -99,10 +100,11 @@ def _pledge_form(
     ), status
 
 
-def _defaults(template) -> dict[str, Any]:
+def _defaults(template, repair_for: str = "") -> dict[str, Any]:
     today = clock.today()
     return {
         "template_id": template.id,
+        "repair_for": repair_for,
         "clauses": template.required_codes(),
         "valid_from": today.isoformat(),
         "valid_until": add_months(today, 12).isoformat(),
@@ -124,29 +126,46 @@ def _pledge_data(typed: dict[str, Any], with_template: bool = True) -> dict[str,
     data["consent_to_publish"] = typed["consent_to_publish"] == "yes"
     if with_template:
         data["template_id"] = typed["template_id"]
+        if typed.get("repair_for"):
+            data["repair_for"] = typed["repair_for"]
     return data
 
 
 @bp.get("/firm/pledges/new")
 @console_view("pledges:write", ENTERPRISE)
 def pledge_new():
-    """Choose a published template, then fill it in."""
+    """Choose a published template (none is preselected), then fill it in. The credit-repair
+    template is offered only from a record's repair application (``repair_for``)."""
     identity = current_identity()
-    templates = pledges.list_templates(identity)
+    repair_for = request.args.get("repair_for", "")
+    templates = [
+        x
+        for x in pledges.list_templates(identity)
+        if (x.type == pledges.REPAIR_TYPE) == bool(repair_for)
+    ]
     chosen = request.args.get("template")
+    if repair_for and not chosen and len(templates) == 1:
+        chosen = templates[0].id
     if not chosen:
         # From a key-enterprise reminder: the templates of the type asked for (all when
         # none is published, or the type is unknown).
         asked = request.args.get("type", "")
         fitting = [x for x in templates if x.type == asked]
+        errors: forms.Errors = {}
+        if "step" in request.args:
+            errors["template"] = [
+                "请先选择一份承诺书模板 / choose a pledge template first",
+            ]
         return render_template(
             "console/pledge_choose.html",
             templates=fitting or templates,
             asked_type=asked if fitting else None,
+            repair_for=repair_for,
+            errors=errors,
             **_vocab(),
-        )
+        ), (400 if errors else 200)
     template = pledges.get_template(identity, chosen)
-    return _pledge_form(template, _defaults(template), {})
+    return _pledge_form(template, _defaults(template, repair_for), {})
 
 
 @bp.post("/firm/pledges/new")

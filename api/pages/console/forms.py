@@ -61,6 +61,8 @@ def friendly(text: str) -> str:
 #: Field names as the error summary shows them (the link goes to the field itself).
 FIELD_NAMES: dict[str, tuple[str, str]] = {
     "template_id": ("模板", "template"),
+    "template": ("承诺书模板", "pledge template"),
+    "repair_for": ("修复针对的记录", "record to repair"),
     "clauses": ("承诺条款", "clauses"),
     "extra_commitments": ("补充承诺", "further commitments"),
     "valid_from": ("有效期起", "valid from"),
