@@ -74,6 +74,8 @@ def test_suggestions_keyboard_and_focus_ring(browser, clean_app, live_server, sh
         assert page.is_hidden("#q-suggestions")
         assert page.input_value("#q") == uscc[:12]  # Esc closes; the query stays
         assert page.get_attribute("#q", "aria-expanded") == "false"
+        page.keyboard.press("Escape")  # again, with the list closed: still nothing wiped
+        assert page.input_value("#q") == uscc[:12]
         # Tab on to a link on a white card: the ring is 3 px of --focus
         for _ in range(12):
             page.keyboard.press("Tab")

@@ -79,11 +79,12 @@
     clearTimeout(timer); timer = setTimeout(ask, 150);
   });
   input.addEventListener("keydown", function (e) {
+    // Esc only closes the list (and drops a pending request); it never wipes the query,
+    // which a type=search box does by default, even before the list has appeared.
+    if (e.key === "Escape") { e.preventDefault(); clearTimeout(timer); seq++; close(); return; }
     if (list.hidden) { return; }
     if (e.key === "ArrowDown") { e.preventDefault(); mark(active + 1); }
     else if (e.key === "ArrowUp") { e.preventDefault(); mark(active - 1); }
-    // Esc only closes the list: without preventDefault a type=search box also clears itself.
-    else if (e.key === "Escape") { e.preventDefault(); close(); }
     else if (e.key === "Enter" && active >= 0) {
       e.preventDefault(); window.location.href = options()[active].querySelector("a").href;
     }
