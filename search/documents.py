@@ -115,13 +115,31 @@ VIOLATIONS = IndexSpec(
 SPECS: dict[str, IndexSpec] = {s.name: s for s in (ENTERPRISES, PLEDGES, VIOLATIONS)}
 
 
+#: The flags that warn a reader, in words (Chinese, English), most serious first: results,
+#: suggestions and the profile say them so, never as a bare code or a colour.
+WARNING_FLAGS: dict[str, tuple[str, str]] = {
+    "serious_list": ("列入严重失信主体名单", "on the serious-dishonesty list"),
+    "serious_violation": (
+        "有公示中的严重违法失信信息",
+        "has a serious violation in publicity",
+    ),
+}
+
+
+def warnings_of(flags: list[str] | None) -> list[tuple[str, str]]:
+    """The warnings a document's flags carry, in words, most serious first."""
+    present = set(flags or ())
+    return [words for flag, words in WARNING_FLAGS.items() if flag in present]
+
+
 @dataclass
 class EnterpriseStats:
     """Counts and flags of an enterprise's public records, for its document."""
 
     published_pledges: int = 0
     active_violations: int = 0
-    flags: list[str] = field(default_factory=list)  # serious_list, under_objection, commended
+    #: serious_list, serious_violation, under_objection, commended (FLAG_WORDS names them)
+    flags: list[str] = field(default_factory=list)
     #: Key-enterprise categories the firm is listed in today (credit/keyfirms).
     key_categories: list[str] = field(default_factory=list)
 

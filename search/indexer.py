@@ -111,11 +111,12 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
         ):
             stats[eid].published_pledges = n
         public = sa.and_(Violation.enterprise_id.in_(chunk), publicity.public_clause(today))
-        for eid, n, disputed in session.execute(
+        for eid, n, disputed, serious in session.execute(
             sa.select(
                 Violation.enterprise_id,
                 sa.func.count(),
                 sa.func.max(sa.case((Violation.objection_pending.is_(True), 1), else_=0)),
+                sa.func.max(sa.case((Violation.severity == "serious", 1), else_=0)),
             )
             .where(public)
             .group_by(Violation.enterprise_id)
@@ -123,6 +124,8 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
             stats[eid].active_violations = n
             if disputed:
                 stats[eid].flags.append("under_objection")
+            if serious:  # a public serious record: named in words beside the firm everywhere
+                stats[eid].flags.append("serious_violation")
         for (eid,) in session.execute(
             sa.select(SeriousListEntry.enterprise_id)
             .distinct()

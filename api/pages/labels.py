@@ -7,6 +7,7 @@ from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.ratings.catalog import catalog
 from credit.regions import JIANGSU_CITIES
 from credit.violations.vocab import CATEGORIES, SEVERITIES
+from search.documents import warnings_of
 
 CITY_EN = {
     "320100": "Nanjing",
@@ -66,6 +67,11 @@ def tier(code: str | None) -> tuple[str, str]:
 def grade(code: str | None) -> tuple[str, str]:
     """A grade (AAA ... C) in words: the common meanings of the nine levels (三等九级)."""
     return catalog().get().grade_words.get(code or "", ("未评级", "not rated"))
+
+
+def warnings(flags: list[str] | None) -> list[tuple[str, str]]:
+    """A search hit's warnings in words (the serious-dishonesty list, a serious record)."""
+    return warnings_of(flags)
 
 
 def facet_value(kind: str, facet: str, value: str) -> tuple[str, str]:

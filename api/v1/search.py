@@ -24,6 +24,7 @@ from credit.text import Text
 from credit.violations.vocab import CATEGORIES, SEVERITIES
 from search import queries
 from search.backend import SORTS
+from search.documents import WARNING_FLAGS
 
 PREFIX = ""
 blp = Blueprint("search", __name__, description="信用搜索 / credit search")
@@ -150,6 +151,12 @@ class SuggestArgs(Schema):
     size = fields.Integer(load_default=8, validate=validate.Range(1, 20))
 
 
+class WarningSchema(Schema):
+    flag = fields.String(metadata={"description": "serious_list | serious_violation"})
+    text = fields.String()
+    text_en = fields.String()
+
+
 class SuggestionSchema(Schema):
     uscc = fields.String()
     name = fields.String()
@@ -157,6 +164,12 @@ class SuggestionSchema(Schema):
     grade = fields.String(allow_none=True)
     tier = fields.String(allow_none=True)
     highlight = fields.String(allow_none=True)
+    grade_text = fields.String(allow_none=True, metadata={"description": "等级释义 / grade words"})
+    grade_text_en = fields.String(allow_none=True)
+    warnings = fields.List(
+        fields.Nested(WarningSchema),
+        metadata={"description": "名单与严重记录（文字）/ list membership, serious records"},
+    )
 
 
 class SuggestResultSchema(Schema):
@@ -293,6 +306,12 @@ def _decode(args: dict[str, Any], backend: str) -> tuple:
     return tuple(after)
 
 
+def _grade_words(grade: str | None) -> dict[str, str | None]:
+    """A grade's words in the model in force (a bare "CCC" tells a reader nothing)."""
+    zh, en = catalog().get().grade_words.get(grade or "", (None, None))
+    return {"grade_text": zh, "grade_text_en": en}
+
+
 def _public(source: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in source.items() if not k.startswith("t_") and not k.endswith("_exact")}
 
@@ -381,6 +400,12 @@ def suggest(args: dict[str, Any]) -> Any:
                 "grade": h.source.get("grade"),
                 "tier": h.source.get("tier"),
                 "highlight": marked,
+                **_grade_words(h.source.get("grade")),
+                "warnings": [
+                    {"flag": flag, "text": zh, "text_en": en}
+                    for flag, (zh, en) in WARNING_FLAGS.items()
+                    if flag in (h.source.get("flags") or ())
+                ],
             }
         )
     return {"q": args["q"], "items": items}

@@ -231,6 +231,8 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         "violations": [_violation(v, today) for v in records[:MAX_LISTED]],
         "violations_total": len(records),
         "serious_list": listed,
+        #: public serious records (all of them, not only the listed ones): the profile's top
+        "serious_violations": sum(1 for v in records if v.severity == "serious"),
         "commendations": [
             {
                 "id": c.id,

@@ -9,6 +9,7 @@
   var url = input.getAttribute("data-suggest");
   var profile = input.getAttribute("data-profile");
   var active = -1, timer = null, seq = 0;
+  var en = (document.documentElement.lang || "").toLowerCase().indexOf("en") === 0;
 
   function close() {
     list.hidden = true; list.textContent = ""; active = -1;
@@ -36,8 +37,24 @@
       var a = document.createElement("a");
       a.href = profile.replace("USCC", encodeURIComponent(item.uscc));
       a.tabIndex = -1;
-      a.textContent = item.name + (item.grade ? "  " + item.grade : "") +
-        (item.city_name ? " · " + item.city_name : "");
+      // A grade is said with its words ("CCC 信用很差"), never as a bare code, and a legal
+      // finding (the serious-dishonesty list, a serious record) in words, first.
+      a.appendChild(document.createTextNode(item.name));
+      (item.warnings || []).forEach(function (w) {
+        var warn = document.createElement("strong");
+        warn.className = "tag bad warning";
+        warn.textContent = "⚠ " + (en ? w.text_en : w.text);
+        a.appendChild(document.createTextNode(" "));
+        a.appendChild(warn);
+      });
+      if (item.grade) {
+        var words = en ? item.grade_text_en : item.grade_text;
+        var grade = document.createElement("span");
+        grade.className = "grade-words";
+        grade.textContent = " " + item.grade + (words ? " " + words : "");
+        a.appendChild(grade);
+      }
+      if (item.city_name) { a.appendChild(document.createTextNode(" · " + item.city_name)); }
       var code = document.createElement("span");
       code.className = "meta";
       code.textContent = " " + item.uscc;
@@ -62,10 +79,12 @@
     clearTimeout(timer); timer = setTimeout(ask, 150);
   });
   input.addEventListener("keydown", function (e) {
+    // Esc only closes the list (and drops a pending request); it never wipes the query,
+    // which a type=search box does by default, even before the list has appeared.
+    if (e.key === "Escape") { e.preventDefault(); clearTimeout(timer); seq++; close(); return; }
     if (list.hidden) { return; }
     if (e.key === "ArrowDown") { e.preventDefault(); mark(active + 1); }
     else if (e.key === "ArrowUp") { e.preventDefault(); mark(active - 1); }
-    else if (e.key === "Escape") { close(); }
     else if (e.key === "Enter" && active >= 0) {
       e.preventDefault(); window.location.href = options()[active].querySelector("a").href;
     }
