@@ -174,6 +174,10 @@ def test_department_uploads_reminds_and_sees_the_firm_covered(
             box.get_by_role("link", name="按要求填报承诺").click()
             fp.wait_for_url("**/console/firm/pledges/new?type=voluntary_public")
             assert "主动公示型" in fp.locator("#asked-type").inner_text()
+            # Only templates of the type asked are offered, and none is chosen for the firm.
+            offered = fp.locator("input[name=template]")
+            assert offered.count() >= 1 and fp.locator("input[name=template]:checked").count() == 0
+            offered.first.check()
             fp.get_by_role("button", name="下一步：填写承诺").click()
             fp.wait_for_selector("#f-clauses")
             for checkbox in fp.locator("#f-clauses input[type=checkbox]").all():
