@@ -54,6 +54,7 @@ PUBLIC = {
     "registry.enterprise_standing",
     "ratings.get_rating",
     "ratings.rating_history",
+    "ratings.rating_trend",
     "ratings.explain_rating",
     "ratings.list_models",
     "registry.public_statistics",
