@@ -8,7 +8,7 @@ PORT ?= 8000
 DEMO_ENTERPRISES ?= 3000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format services-up services-down services-status bench \
+.PHONY: run test install lint format services-up services-down services-status bench lighthouse \
         migrate demo clean
 
 $(STAMP): setup.cfg pyproject.toml
@@ -62,6 +62,10 @@ demo: install
 ## make bench: generate BENCH_ENTERPRISES (default 1,000,000) and measure, printing tables
 bench: install
 	bash scripts/bench.sh
+
+## make lighthouse: Lighthouse scores of home, search, a profile and a report (phone profile)
+lighthouse: install
+	bash scripts/lighthouse.sh
 
 clean:
 	rm -rf instance .pytest_cache .ruff_cache
