@@ -12,7 +12,8 @@
 # need it are skipped with a loud notice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTEST=(.venv/bin/pytest -q -p no:cacheprovider)
+# --durations: each log ends with its slowest tests, to keep the suite inside its time budget.
+PYTEST=(.venv/bin/pytest -q -p no:cacheprovider --durations=30)
 
 if bash scripts/services.sh up; then
     eval "$(bash scripts/services.sh env)"
