@@ -116,6 +116,16 @@ def _rating(view: Any) -> dict[str, Any]:
         "as_of": _iso(view.as_of),
         "next_change": _iso(view.next_change),
         "hard_rules": list(view.hard_rules),
+        "caps": [
+            {
+                "code": c["code"],
+                "binding": c["binding"],
+                "until": _iso(c["until"]),
+                "text": [c["text"], c["text_en"]],
+                "lift": [c["lift"], c["lift_en"]],
+            }
+            for c in view.caps
+        ],
         "raised": [_factor(f) for f in view.raised[:TOP_REASONS]],
         "lowered": [_factor(f) for f in view.lowered[:TOP_REASONS]],
         "families": [
