@@ -140,8 +140,10 @@ def _cap_words(
                 f"publicity ends on {ends}"
             )
         else:
-            start = max(record.repairable_from, as_of)
-            out["lift_from"] = start
+            # The record's own date, not today's: the words stay the same from day to day
+            # (a credit report's digest holds them).
+            start = record.repairable_from
+            out["lift_from"] = max(start, as_of)
             out["lift"] = (
                 f"自 {start} 起可申请信用修复，修复获准即解除；否则公示期于 {ends} 届满后解除"
             )

@@ -357,10 +357,19 @@ def _as_issued_before_rename(profile: dict[str, Any]) -> dict[str, Any]:
     return {**profile, "violations": rows}
 
 
+def _as_issued_before_caps(profile: dict[str, Any]) -> dict[str, Any]:
+    """``profile`` without the caps in words its rating carries since issue 17, so a report
+    issued before still reads as unchanged when nothing else changed."""
+    rating = {k: v for k, v in profile["rating"].items() if k != "caps"}
+    return {**profile, "rating": rating}
+
+
 def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
     return report.content_digest in {
         digest_of(current),
         digest_of(_as_issued_before_rename(current)),
+        digest_of(_as_issued_before_caps(current)),
+        digest_of(_as_issued_before_caps(_as_issued_before_rename(current))),
     }
 
 

@@ -87,3 +87,33 @@ def test_the_api_explanation_carries_the_words(client, capped) -> None:
     assert all(c["text"] and c["text_en"] and c["lift"] for c in body["caps"])
     repair = [a for a in body["actions"] if a["code"] == "REPAIR"]
     assert repair and repair[0]["available_from"] == str(clock.today())
+
+
+def test_a_report_issued_before_the_caps_still_verifies(app_ctx) -> None:
+    """Reports issued before the rating carried its caps in words read as unchanged while
+    nothing else changed (the digest is checked without them too)."""
+    import sqlalchemy as sa
+
+    from credit.extensions import db
+    from credit.identity import ANONYMOUS
+    from credit.reports import service as reports
+    from credit.reports.models import CreditReport
+    from tests.parties import make_parties
+
+    parties = make_parties()
+    make_violation(parties, severity="serious", days_ago=3)
+    with unit_of_work() as uow:
+        number = reports.issue_report(ANONYMOUS, uow, parties.owner_uscc).report_no
+    report = db.session.get(CreditReport, number)
+    assert report.snapshot["rating"]["caps"], "a public serious record caps the grade"
+    rating = {k: v for k, v in report.snapshot["rating"].items() if k != "caps"}
+    old = {**report.snapshot, "rating": rating}
+    db.session.execute(
+        sa.update(CreditReport)
+        .where(CreditReport.report_no == number)
+        .values(snapshot=old, content_digest=reports.digest_of(old))
+    )
+    db.session.commit()
+    db.session.expire_all()
+    checked = reports.verify_report(ANONYMOUS, number)
+    assert checked["genuine"] and checked["unchanged"], checked
