@@ -105,6 +105,7 @@ class RatingSchema(Schema):
     )
     inputs_digest = fields.String()
     hard_rules = fields.List(fields.String())
+    caps = fields.List(fields.Nested(lambda: CapSchema()))
     stored = fields.Boolean(metadata={"description": "false: 按请求重放计算，未发布 / a replay"})
     raised = fields.List(
         fields.Nested(FactorSchema),
@@ -144,8 +145,33 @@ class RatingPageSchema(PageMetaSchema):
 class GradeStepSchema(Schema):
     grade = fields.String()
     min_score = fields.Integer()
-    points_needed = fields.Integer()
+    points_needed = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "null 表示有上限低于该等级，加分无法达到 / null: a cap lies below "
+            "that grade, no points reach it (see held_by and caps)"
+        },
+    )
     points_margin = fields.Integer()
+    held_by = fields.List(fields.String())
+    text = fields.String()
+    text_en = fields.String()
+
+
+class CapSchema(Schema):
+    """A cap (hard rule) in force, in words: what it holds, until when, what lifts it."""
+
+    code = fields.String()
+    ref = fields.String(allow_none=True)
+    max_score = fields.Integer()
+    grade = fields.String()
+    binding = fields.Boolean()
+    until = fields.Date(allow_none=True)
+    lift_from = fields.Date(allow_none=True)
+    text = fields.String()
+    text_en = fields.String()
+    lift = fields.String()
+    lift_en = fields.String()
 
 
 class MilestoneSchema(Schema):
@@ -163,12 +189,16 @@ class OutlookSchema(Schema):
 
 
 class ActionSchema(Schema):
-    code = fields.String()
+    code = fields.String()  # REPAIR | OBJECT | RENEW_PLEDGE | PUBLISH_PLEDGE | DECLARE_*
     ref = fields.String(allow_none=True)
-    available_from = fields.Date()
-    score = fields.Integer()
-    grade = fields.String()
-    points = fields.Integer()
+    label = fields.String()
+    state = fields.String(metadata={"description": "available | later | pending"})
+    available_from = fields.Date(allow_none=True)
+    since = fields.Date(allow_none=True)
+    until = fields.Date(allow_none=True)
+    score = fields.Integer(allow_none=True)
+    grade = fields.String(allow_none=True)
+    points = fields.Integer(allow_none=True)
     text = fields.String()
     text_en = fields.String()
 
@@ -187,6 +217,10 @@ class ExplanationSchema(Schema):
     next_grade = fields.Nested(GradeStepSchema, allow_none=True)
     grade_floor = fields.Nested(GradeStepSchema)
     capped_by = fields.List(fields.String())
+    caps = fields.List(
+        fields.Nested(CapSchema),
+        metadata={"description": "生效的评级上限及解除方法 / caps in force and what lifts each"},
+    )
     outlook = fields.List(
         fields.Nested(OutlookSchema),
         metadata={

@@ -34,7 +34,7 @@ from credit.permissions import (
     require,
 )
 from credit.ratings import catalog as catalog_module
-from credit.ratings import texts
+from credit.ratings import guidance, texts
 from credit.ratings.batch import read_and_score, run_parallel, write_unless_changed
 from credit.ratings.catalog import catalog
 from credit.ratings.facts import (
@@ -49,9 +49,9 @@ from credit.ratings.models import CurrentRating, RatingRecord
 from credit.ratings.store import Stats, lock_ratings, rescore
 from credit.scoring.engine import Contribution, rate
 from credit.scoring.model import ModelError, ScoringModel
-from credit.scoring.outlook import actions, outlook
+from credit.scoring.outlook import outlook
 from credit.uow import UnitOfWork, run_after_commit_hooks, transaction_memo, unit_of_work
-from credit.violations.models import SeriousListEntry, Violation
+from credit.violations.models import Objection, RepairApplication, SeriousListEntry, Violation
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ class RatingView:
     view: str = "published"
     #: For a replay: each record with the date the view counted it from, and why.
     records: list[dict[str, Any]] = field(default_factory=list)
+    #: The caps (hard rules) in force today, in words with what lifts each
+    #: (``guidance.describe_caps``); filled for the published rating and explanations.
+    caps: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def view_note(self) -> str:
@@ -329,14 +332,48 @@ def get_rating(
         .limit(1)
     )
     if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
-        return _replay(ent, clock.today(), catalog().get(), visible, "published")
-    view = _record_view(ent, rec, visible)
-    # A re-rating that only time moved confirms the current rating without a history row:
-    # its next change date is the current one.
-    current = db.session.get(CurrentRating, ent.id)
-    if current is not None and current.model_version == rec.model_version:
-        view.next_change = current.next_change
+        view = _replay(ent, clock.today(), catalog().get(), visible, "published")
+    else:
+        view = _record_view(ent, rec, visible)
+        # A re-rating that only time moved confirms the current rating without a history
+        # row: its next change date is the current one.
+        current = db.session.get(CurrentRating, ent.id)
+        if current is not None and current.model_version == rec.model_version:
+            view.next_change = current.next_change
+    view.caps = _caps_today(ent, view, visible)
     return view
+
+
+def _caps_today(ent: Enterprise, view: RatingView, visible: set[str] | None) -> list[dict]:
+    """The caps in force on the published rating's facts, in words (only when it names a
+    hard rule: most firms have none, and then nothing more is read)."""
+    if not view.hard_rules:
+        return []
+    model = catalog().get(view.model_version)
+    facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
+    day = clock.today()
+    cases = _cases(ent) if visible is None else None
+    return guidance.describe_caps(facts, day, model, rate(facts, day, model), visible, cases)
+
+
+def _cases(ent: Enterprise) -> dict[str, guidance.RecordCase]:
+    """The firm's pending repairs and objections and its records excluded from repair (for
+    the firm itself, its regulators and operators)."""
+    rows = db.session.execute(
+        sa.select(Violation.id, Violation.repair_excluded).where(
+            Violation.enterprise_id == ent.id, Violation.status == "active"
+        )
+    ).all()
+    pending: dict[str, dict[str, Any]] = {vid: {"repair_excluded": ex} for vid, ex in rows}
+    for model, key in (
+        (RepairApplication, "repair_pending_since"),
+        (Objection, "objection_pending_since"),
+    ):
+        for case in db.session.scalars(
+            sa.select(model).where(model.violation_id.in_(list(pending)), model.status == "pending")
+        ):
+            pending[case.violation_id][key] = case.filed_on
+    return {vid: guidance.RecordCase(**fields) for vid, fields in pending.items()}
 
 
 def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20) -> Page:
@@ -393,8 +430,10 @@ def explain_rating(
     model_version: str | None = None,
     view: str | None = None,
 ) -> dict[str, Any]:
-    """Each signal's part, the distance to the grades around it, the dated milestones
-    ahead and what the firm can do (each scored); in ``view`` (default ``legal``)."""
+    """Each signal's part, the caps in words (what lifts each), the path to the grade above
+    computed with the caps, the dated milestones ahead and every action that exists for the
+    firm with its dates (scored where it moves the score); in ``view`` (default ``legal``).
+    Pending repairs and objections show to the firm, its regulators and operators only."""
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
     visible = _visible(identity, ent)
@@ -419,16 +458,9 @@ def explain_rating(
         stored=False,
     )
     view.view, view.records = chosen, _records(basis, visible)
-    grades = [g for g, _ in model.grade_floors]
-    i = grades.index(r.grade)
-    up = None
-    if i > 0:
-        above = grades[i - 1]
-        up = {
-            "grade": above,
-            "min_score": model.floor_of(above),
-            "points_needed": model.floor_of(above) - r.score,
-        }
+    cases = _cases(ent) if visible is None else None
+    view.caps = guidance.describe_caps(facts, day, model, r, visible, cases)
+    up = guidance.next_grade(facts, day, model, r, view.caps)
     floor = {
         "grade": r.grade,
         "min_score": model.floor_of(r.grade),
@@ -439,6 +471,7 @@ def explain_rating(
         "next_grade": up,
         "grade_floor": floor,
         "capped_by": [c.code for c in r.contributions if c.family == "hard_rule"],
+        "caps": view.caps,
         "outlook": [
             {
                 "date": p.day,
@@ -448,7 +481,7 @@ def explain_rating(
             }
             for p in outlook(facts, day, model)
         ],
-        "actions": [texts.describe_action(a) for a in actions(facts, day, model)],
+        "actions": guidance.firm_actions(facts, day, model, visible, cases),
         "model": {
             "version": model.version,
             "title": model.title,

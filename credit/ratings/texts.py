@@ -1,4 +1,5 @@
-"""Human-readable text for contributions, milestones and actions (zh and en).
+"""Human-readable text for contributions and milestones (zh and en; the caps and the
+actions are worded in ``credit.ratings.guidance``).
 
 Contribution texts come from the model version (the published rules); the vocabulary
 labels come from the registries. A contribution that points at a record no longer public
@@ -13,7 +14,7 @@ from typing import Any
 from credit.enterprises.vocab import STATUSES
 from credit.scoring.engine import Contribution
 from credit.scoring.model import ScoringModel
-from credit.scoring.outlook import Action, Milestone
+from credit.scoring.outlook import Milestone
 from credit.violations.vocab import CATEGORIES, SEVERITIES
 
 FAMILIES = {
@@ -44,12 +45,6 @@ _MILESTONES = {
     "PLEDGE_ENDS": ("信用承诺到期（{label}）", "a pledge ends ({label})"),
     "COMMENDATION_ENDS": ("表彰“{label}”到期", "commendation {label} ends"),
     "SERIOUS_LIST_ENDS": ("移出严重失信主体名单", "removal from the serious dishonesty list"),
-}
-_ACTIONS = {
-    "REPAIR": ("对违法失信记录 {label} 申请信用修复并获准", "have record {label} repaired"),
-    "PUBLISH_PLEDGE": ("作出并公示信用承诺", "publish an integrity pledge"),
-    "DECLARE_CONTACT": ("登记客服联系方式", "declare a customer-service contact"),
-    "DECLARE_SHOPS": ("登记所经营的网店", "declare the online shops"),
 }
 
 
@@ -124,18 +119,4 @@ def describe_milestone(m: Milestone, visible: set[str] | None) -> dict[str, Any]
         "ref": m.ref if label or not m.code.startswith("VIOLATION") else None,
         "text": zh.format(label=label),
         "text_en": en.format(label=label),
-    }
-
-
-def describe_action(a: Action) -> dict[str, Any]:
-    zh, en = _ACTIONS[a.code]
-    return {
-        "code": a.code,
-        "ref": a.ref,
-        "available_from": a.available_from,
-        "score": a.score,
-        "grade": a.grade,
-        "points": a.points,
-        "text": zh.format(label=a.label),
-        "text_en": en.format(label=a.label),
     }

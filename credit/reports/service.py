@@ -116,6 +116,16 @@ def _rating(view: Any) -> dict[str, Any]:
         "as_of": _iso(view.as_of),
         "next_change": _iso(view.next_change),
         "hard_rules": list(view.hard_rules),
+        "caps": [
+            {
+                "code": c["code"],
+                "binding": c["binding"],
+                "until": _iso(c["until"]),
+                "text": [c["text"], c["text_en"]],
+                "lift": [c["lift"], c["lift_en"]],
+            }
+            for c in view.caps
+        ],
         "raised": [_factor(f) for f in view.raised[:TOP_REASONS]],
         "lowered": [_factor(f) for f in view.lowered[:TOP_REASONS]],
         "families": [
@@ -347,10 +357,19 @@ def _as_issued_before_rename(profile: dict[str, Any]) -> dict[str, Any]:
     return {**profile, "violations": rows}
 
 
+def _as_issued_before_caps(profile: dict[str, Any]) -> dict[str, Any]:
+    """``profile`` without the caps in words its rating carries since issue 17, so a report
+    issued before still reads as unchanged when nothing else changed."""
+    rating = {k: v for k, v in profile["rating"].items() if k != "caps"}
+    return {**profile, "rating": rating}
+
+
 def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
     return report.content_digest in {
         digest_of(current),
         digest_of(_as_issued_before_rename(current)),
+        digest_of(_as_issued_before_caps(current)),
+        digest_of(_as_issued_before_caps(_as_issued_before_rename(current))),
     }
 
 

@@ -17,7 +17,7 @@ from credit.scoring.model import TIER_OF, ScoringModel
 from credit.scoring.shares import saturated, share_out
 from credit.scoring.signals import Cap, Contribution, Situation
 
-__all__ = ["Contribution", "Rating", "rate", "saturated", "share_out"]
+__all__ = ["Contribution", "Rating", "caps_on", "rate", "saturated", "share_out"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +33,23 @@ class Rating:
     inputs_digest: str
 
 
-def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool = True) -> Rating:
-    """Rate ``facts`` as of ``as_of`` under ``model``. Pure and deterministic."""
+def rate(
+    facts: EnterpriseFacts,
+    as_of: date,
+    model: ScoringModel,
+    digest: bool = True,
+    *,
+    extra_points: int = 0,
+) -> Rating:
+    """Rate ``facts`` as of ``as_of`` under ``model``. Pure and deterministic.
+
+    ``extra_points``: a what-if (never stored): that many points more before the caps, as
+    an ``EXTRA`` contribution; the explanation's "points to the next grade" is checked with
+    it (``credit.ratings.guidance``)."""
     situation = Situation(facts, as_of)
     out: list[Contribution] = [Contribution("base", "BASE", model.base)]
+    if extra_points:
+        out.append(Contribution("base", "EXTRA", extra_points))
     caps: list[Cap] = []
     changes: list[date] = []
     for sig, params in model.signals:
@@ -73,3 +86,16 @@ def rate(facts: EnterpriseFacts, as_of: date, model: ScoringModel, digest: bool 
         next_change=min(future) if future else None,
         inputs_digest=facts.digest() if digest else "",
     )
+
+
+def caps_on(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> tuple[Cap, ...]:
+    """Every cap (hard rule) that applies on ``as_of``, binding or not, lowest first (the
+    first of equal caps is the one ``rate`` names): the explanation says what each holds
+    down and what lifts it."""
+    situation = Situation(facts, as_of)
+    caps: list[Cap] = []
+    for sig, params in model.signals:
+        capped = sig.run(situation, params)[1]
+        if capped:
+            caps.extend(capped)
+    return tuple(sorted(caps, key=lambda c: c.max_score))

@@ -94,8 +94,12 @@ def outlook(
     return points
 
 
-def actions(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> list[Action]:
-    """What the firm itself can do, each scored on the day it becomes possible."""
+def actions(
+    facts: EnterpriseFacts, as_of: date, model: ScoringModel, scored_only: bool = True
+) -> list[Action]:
+    """What the firm itself can do, each scored on the day it becomes possible; with
+    ``scored_only`` only those that gain points (a cap may hold a repair's gain at 0: the
+    explanation still lists it, ``credit.ratings.guidance``)."""
     out: list[Action] = []
 
     def project(day: date, changed: EnterpriseFacts) -> tuple[Rating, Rating]:
@@ -173,4 +177,4 @@ def actions(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> list[Ac
                 after.score - before.score,
             )
         )
-    return [a for a in out if a.points > 0]
+    return [a for a in out if a.points > 0 or not scored_only]

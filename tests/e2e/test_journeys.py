@@ -84,6 +84,30 @@ def test_firm_pledges_regulator_flags_consumer_sees(
                 "已下架违规商品并完成整改",
             )
         old_id = old.id
+        # A serious record not yet repairable and a serious-list listing: two caps hold
+        # the grade, which the rating page says in words (issue 17 item 4).
+        from credit.violations import registry
+        from tests.parties import regulator_identity
+
+        serious = make_violation(
+            cp.parties,
+            severity="serious",
+            days_ago=200,
+            decision_number=f"苏市监罚〔2026〕S{viewport[:1]}200号",
+        )
+        serious_no, serious_repairable = serious.decision_number, serious.repairable_from
+        with unit_of_work() as uow:
+            registry.list_on_serious_list(
+                regulator_identity(),
+                uow,
+                {
+                    "uscc": uscc,
+                    "legal_basis": "《市场监督管理严重违法失信名单管理办法》",
+                    "reason": "一年内因刷单炒信两次受到较重行政处罚",
+                    "listed_on": clock.today() - timedelta(days=30),
+                    "remove_on": clock.today() + timedelta(days=3 * 365),
+                },
+            )
         # An earlier pledge the firm withdrew: shown by its state, never as kept (issue 17).
         from credit.pledges import service as pledge_service
         from tests.parties import make_pledge, owner_identity
@@ -146,6 +170,19 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         _check(page, shots, "pledge published", viewport)
         page.goto("/console/firm/rating")
         _check(page, shots, "firm rating explained", viewport)
+        # Capped: the caps in words, no points offered, each repair with its date.
+        main = page.locator("main").inner_text()
+        caps = page.locator("#caps").inner_text()
+        assert "列入严重失信主体名单" in caps and "如何解除" in caps and "HARD_" not in main
+        assert "还差" not in main and "加分不能" in page.locator("#next-grade").inner_text()
+        actions = page.locator("#actions").inner_text()
+        assert serious_no in actions and f"自 {serious_repairable} 起可申请信用修复" in actions
+        assert f"申请中（自 {today} 起）" in actions  # the pending repair, since when
+        # Figures ("+6", "C 120") stay on one line, also at 360 px.
+        wrapped = page.eval_on_selector_all(
+            "main .pts", "els => els.filter(e => e.getClientRects().length > 1).length"
+        )
+        assert wrapped == 0 and page.locator("main .pts").count() > 0
         # A repair application is pending: it is said, with no second form to fill.
         page.goto(f"/console/firm/records/{old_id}")
         pending = page.locator("#repair-pending")
