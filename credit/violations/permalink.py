@@ -13,6 +13,8 @@ check the dates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from credit import clock, publicity
@@ -115,23 +117,32 @@ def _window_basis(v: Any) -> list[dict[str, Any]]:
 
 
 def _breaches(v: Any) -> list[dict[str, Any]]:
+    return _breach_rows(
+        (db.session.get(Pledge, x.pledge_id), x.pledge_id, x.clause_code, x.breach_reason)
+        for x in v.clauses
+    )
+
+
+def _breach_rows(
+    links: Iterable[tuple[Pledge | None, str, str, str | None]],
+) -> list[dict[str, Any]]:
+    """(pledge, pledge id, clause code, reason) in words."""
     out = []
-    for link in v.clauses:
-        pledge = db.session.get(Pledge, link.pledge_id)
+    for pledge, pledge_id, code, reason in links:
         texts = {c["code"]: c for c in pledge.template.clauses} if pledge else {}
-        clause = texts.get(link.clause_code, {})
+        clause = texts.get(code, {})
         out.append(
             {
-                "pledge_id": link.pledge_id,
+                "pledge_id": pledge_id,
                 "pledge_title": [pledge.template.title, pledge.template.title_en]
                 if pledge
                 else ["", ""],
-                "clause": link.clause_code,
+                "clause": code,
                 "text": [
-                    clause.get("text", link.clause_code),
-                    clause.get("text_en") or clause.get("text", link.clause_code),
+                    clause.get("text", code),
+                    clause.get("text_en") or clause.get("text", code),
                 ],
-                "reason": link.breach_reason,
+                "reason": reason,
             }
         )
     return out
@@ -154,6 +165,18 @@ def public_record(identity: Identity, violation_id: str) -> dict[str, Any]:
     today = clock.today()
     if not publicity.is_public(v, today):
         raise NotFound(NOT_FOUND)
+    return _record(v, today, _breaches(v))
+
+
+def preview_record(v: Any, links: Iterable[tuple[Pledge, str, str | None]]) -> dict[str, Any]:
+    """A record not yet written (``credit.violations.service.preview_violation``) as its
+    permalink will show it, with whether the public will see it today (``public``)."""
+    today = clock.today()
+    rows = _breach_rows((pledge, pledge.id, clause, reason) for pledge, clause, reason in links)
+    return {**_record(v, today, rows), "public": publicity.is_public(v, today)}
+
+
+def _record(v: Any, today: date, breaches: list[dict[str, Any]]) -> dict[str, Any]:
     status = publicity.public_status(v, today)
     return {
         "id": v.id,
@@ -182,7 +205,7 @@ def public_record(identity: Identity, violation_id: str) -> dict[str, Any]:
         "window_basis": _window_basis(v),
         "status": status,
         "status_label": _pair(STATUSES, status),
-        "breaches": _breaches(v),
+        "breaches": breaches,
         "corrections": [
             {
                 "field": _pair(FIELD_WORDS, c.field),

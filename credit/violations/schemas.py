@@ -23,6 +23,16 @@ from credit.uscc_field import UsccCode
 from credit.violations import rules
 from credit.violations.vocab import CATEGORIES, PENALTY_AMOUNT, PENALTY_TYPES, SEVERITIES, STATUSES
 
+#: The record states the regulator's list filters by (``credit.violations.overview``).
+RECORD_STATE_KEYS = (
+    "published",
+    "under_objection",
+    "not_published",
+    "ended",
+    "repaired",
+    "revoked",
+)
+
 
 class BreachedClauseSchema(Schema):
     class Meta:
@@ -312,3 +322,26 @@ class ViolationSchema(Schema):
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
     version = fields.Integer()
+
+
+class RecordFiltersSchema(Schema):
+    """The regulator's records list (its search box and filters, kept in the page's URL)."""
+
+    class Meta:
+        unknown = RAISE
+
+    q = Text(validate=validate.Length(1, 100))
+    category = Text(validate=validate.OneOf(list(CATEGORIES)))
+    severity = Text(validate=validate.OneOf(list(SEVERITIES)))
+    status = Text(validate=validate.OneOf(list(RECORD_STATE_KEYS)))
+    decided_from = dates.BoundedDate(dates.DECISION)
+    decided_to = dates.BoundedDate(dates.DECISION)
+    page = fields.Integer(validate=validate.Range(1, 10_000))
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("decided_from"), data.get("decided_to")
+        if start and end and start > end:
+            raise ValidationError(
+                "结束日期不能早于开始日期 (the end is before the start)", "decided_to"
+            )

@@ -49,8 +49,19 @@ def competent_authorities(identity: Identity, enterprise: Enterprise) -> list[Au
     ]
 
 
-def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Violation:
-    """A regulator records a violation of an enterprise inside its jurisdiction."""
+def preview_violation(
+    identity: Identity, data: dict[str, Any]
+) -> tuple[Violation, list[tuple[Pledge, str, str | None]]]:
+    """The record ``data`` would make, checked exactly as :func:`record_violation` checks
+    it, but not written: a transient row (never added to the session) and the pledge
+    clauses it names, for the console's preview of what the public will see."""
+    return _prepare(identity, data)
+
+
+def _prepare(
+    identity: Identity, data: dict[str, Any]
+) -> tuple[Violation, list[tuple[Pledge, str, str | None]]]:
+    """Every check of a new record, and the row it would be (not added to the session)."""
     require(
         identity.kind == IdentityKind.REGULATOR and identity.authority_id is not None,
         "只有监管机关可以录入违法失信信息",
@@ -111,6 +122,9 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
     if duplicate:
         raise Conflict(f"决定书文号 {data['decision_number']} 已录入（{duplicate}）")
     violation = Violation(
+        enterprise=enterprise,
+        authority=authority,
+        objection_pending=False,
         enterprise_id=enterprise.id,
         authority_id=identity.authority_id,
         category=data["category"],
@@ -137,6 +151,20 @@ def record_violation(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) 
         recorded_by=identity.subject,
         recorded_at=clock.now(),
     )
+    return violation, links
+
+
+def record_violation(
+    identity: Identity, uow: UnitOfWork, data: dict[str, Any], violation_id: str | None = None
+) -> Violation:
+    """A regulator records a violation of an enterprise inside its jurisdiction.
+
+    ``violation_id`` (the console's confirm step) fixes the new row's id in advance, so a
+    confirm sent twice finds its record instead of making a second one."""
+    violation, links = _prepare(identity, data)
+    if violation_id is not None:
+        violation.id = violation_id
+    today = clock.today()
     uow.session.add(violation)
     uow.session.flush()
     uow.subject = (ENTITY, violation.id)  # the breached pledges are recorded first

@@ -37,6 +37,7 @@ NOT_PAGES = {
     "seal.svg": "an image (tests/live/test_seal.py checks it)",
     "console.callback": "redirects to the console",
     "console.login": "redirects to the authorization endpoint",
+    "console.regulator_records_csv": "CSV (tests/pages/test_regulator_overview.py)",
 }
 #: Pages with an id no journey here arranges: checked where they are arranged.
 ELSEWHERE = {

@@ -225,9 +225,24 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         breach.check()
         _check(page, shots, "record violation", viewport)
         page.click("#record-violation")
-        page.wait_for_load_state()
+        # The preview (issue 17 item 10): the record as the public will see it, not yet
+        # written; only "确认公示" writes it.
+        page.wait_for_selector("#confirm-publish")
+        assert "虚假宣传" in page.inner_text("#decision-h + dl")
+        assert page.locator("#back-to-edit").is_visible()
+        assert "只有“确认公示”会录入" in page.inner_text("#preview-note")
+        _check(page, shots, "violation preview", viewport)
+        page.click("#confirm-publish")
+        page.wait_for_url("**/console/regulator/violations/*")
         assert page.locator(f"text={decision}").first.is_visible()
         _check(page, shots, "violation recorded", viewport)
+        # The dashboard counts the older record arranged above and this one, and the
+        # older one's repair application waiting in the queue.
+        page.click("#nav-overview")
+        assert page.inner_text("#overview-total") == "2"
+        assert page.inner_text("#queue-repairs .pending") == "1"
+        assert page.inner_text("#queue-repairs .overdue") == "0"
+        _check(page, shots, "regulator overview", viewport)
         page.goto("/console/regulator/objections")
         _check(page, shots, "objection queue", viewport)
     finally:

@@ -148,3 +148,19 @@ def sign_out(client) -> None:
         token = csrf_of(client.get("/login").get_data(as_text=True))
     r = client.post("/console/logout", data={"csrf": token})
     assert r.status_code == 302
+
+
+def record_violation(client, data: dict, csrf_from: str | None = None):
+    """Record a violation through the console's two looks: the form's POST shows the
+    preview (nothing written), its "确认公示" button (``step=confirm`` with the preview's
+    signed token and the same values) writes. Returns the confirm's redirect."""
+    path = "/console/regulator/violations/new"
+    preview = post(client, path, data, status=200, csrf_from=csrf_from).get_data(as_text=True)
+    assert 'id="confirm-publish"' in preview, preview[:3000]
+    token = re.search(r'name="preview_token" value="([^"]+)"', preview).group(1)
+    r = client.post(
+        path,
+        data={**data, "csrf": csrf_of(preview), "preview_token": token, "step": "confirm"},
+    )
+    assert r.status_code == 302, (r.status_code, r.get_data(as_text=True)[:3000])
+    return r

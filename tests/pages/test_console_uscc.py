@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from credit import clock, uscc
-from tests.pages.console_parties import page, post, sign_in
+from tests.pages.console_parties import page, post, record_violation, sign_in
 
 WIDE = {ord(c): ord(c) + 0xFEE0 for c in uscc.CHARSET + uscc.CHARSET.lower()}
 PATH = "/console/regulator/violations/new"
@@ -32,7 +32,9 @@ def test_a_full_width_code_finds_the_firm_on_the_violation_form(client, cp) -> N
     wide = cp.owner_uscc.lower().translate(WIDE)
     html = page(client, f"{PATH}?uscc={wide}&category=fake_orders")
     assert f'<input type="hidden" name="uscc" value="{cp.owner_uscc}">' in html
-    r = post(client, PATH, _violation(wide), csrf_from=f"{PATH}?uscc={wide}&category=fake_orders")
+    r = record_violation(
+        client, _violation(wide), csrf_from=f"{PATH}?uscc={wide}&category=fake_orders"
+    )
     html = page(client, r.headers["Location"])
     assert cp.owner_uscc in html and "苏市监罚〔2026〕8901号" in html
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.pages.console_parties import page, post, sign_in, sign_out
+from tests.pages.console_parties import page, post, record_violation, sign_in, sign_out
 
 
 def _version(html: str, action: str) -> str:
@@ -56,9 +56,8 @@ def test_flag_a_violation_naming_a_clause_marks_the_pledge_breached(client, cp, 
     assert f'id="breach-{pledge_id}-C03"' in html and f'id="breach-{pledge_id}-C07"' not in html
     assert f'id="other-breach-{pledge_id}-C07"' in html
     path = "/console/regulator/violations/new"
-    r = post(
+    r = record_violation(  # the preview, then "确认公示"
         client,
-        path,
         {**_violation(cp), "breached": [f"{pledge_id}:C03"]},
         csrf_from=f"{path}?uscc={cp.owner_uscc}",
     )

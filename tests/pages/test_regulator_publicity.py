@@ -4,7 +4,7 @@ reason is an error on that field, the form kept as typed."""
 
 from __future__ import annotations
 
-from tests.pages.console_parties import page, post, sign_in
+from tests.pages.console_parties import page, post, record_violation, sign_in
 
 PATH = "/console/regulator/violations/new"
 REASON = "同类投诉集中，确有必要提示消费者"
@@ -31,9 +31,8 @@ def test_a_minor_record_published_on_request(client, cp):
     sign_in(client, "reg-in")
     form = page(client, f"{PATH}?uscc={cp.owner_uscc}&category=consumer_rights")
     assert 'name="publish_minor"' in form and 'name="publish_minor_reason"' in form
-    r = post(
+    r = record_violation(
         client,
-        PATH,
         _minor(cp, publish_minor="1", publish_minor_reason=REASON),
         csrf_from=f"{PATH}?uscc={cp.owner_uscc}&category=consumer_rights",
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.pages.console_parties import page, post, sign_in
+from tests.pages.console_parties import page, post, record_violation, sign_in
 
 NEW = "/console/regulator/violations/new"
 
@@ -52,7 +52,7 @@ def test_a_clause_outside_the_table_is_recorded_with_the_reason(client, cp, clea
     r = post(client, NEW, form, status=400, csrf_from=step_two)
     assert 'id="breached-error"' in r.get_data(as_text=True)  # no reason: refused
     form["breach_reason"] = "以虚构原价诱导消费者提交个人信息"
-    r = post(client, NEW, form, csrf_from=step_two)
+    r = record_violation(client, form, csrf_from=step_two)
     html = page(client, r.headers["Location"])
     assert "C05" in html and "以虚构原价诱导消费者提交个人信息" in html
 

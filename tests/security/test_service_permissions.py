@@ -19,7 +19,7 @@ from credit.pledges import service as pledges
 from credit.ratings import service as ratings
 from credit.reports import service as reports
 from credit.uow import unit_of_work
-from credit.violations import registry, workflow
+from credit.violations import overview, registry, workflow
 from credit.violations import service as violations
 from credit.workcalendar import service as calendar
 
@@ -88,6 +88,7 @@ MODULES = {
     "pledges": pledges,
     "violations": violations,
     "workflow": workflow,
+    "overview": overview,
     "registry": registry,
     "ratings": ratings,
     "reports": reports,
@@ -188,6 +189,7 @@ OBJECT_LEVEL = {
     "pledges.file_for_merchant",
     "pledges.file_batch",
     "violations.record_violation",
+    "violations.preview_violation",
     "violations.competent_authorities",
     "violations.revoke_violation",
     "workflow.file_objection",
@@ -198,6 +200,10 @@ OBJECT_LEVEL = {
     "workflow.decide_repair",
     "workflow.authority_queue",
     "workflow.extend_objection",
+    # The regulator's overview of its jurisdiction (regulators bound to an authority).
+    "overview.jurisdiction_overview",
+    "overview.search_records",
+    "overview.export_records",
     "registry.correct_violation",
     "registry.list_on_serious_list",
     "registry.remove_from_serious_list",
@@ -299,9 +305,21 @@ def test_object_level_functions(app_ctx) -> None:
     for denied in (ANONYMOUS, ENTERPRISE):
         with pytest.raises(PermissionDenied):
             violations.competent_authorities(denied, get_enterprise(ANONYMOUS, rec["uscc"]))
-    # Only regulators record violations.
+    # Only regulators record violations, or preview one.
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         violations.record_violation(ENTERPRISE, uow, {"uscc": rec["uscc"]})
+    for denied in (ANONYMOUS, ENTERPRISE):
+        with pytest.raises(PermissionDenied):
+            violations.preview_violation(denied, {"uscc": rec["uscc"]})
+    # Only a regulator of an authority has an overview of its jurisdiction.
+    unbound = Identity(IdentityKind.REGULATOR, "r", jurisdiction=frozenset({"320000"}))
+    for denied in (ANONYMOUS, ENTERPRISE, unbound):
+        with pytest.raises(PermissionDenied):
+            overview.jurisdiction_overview(denied)
+        with pytest.raises(PermissionDenied):
+            overview.search_records(denied, {})
+        with pytest.raises(PermissionDenied):
+            overview.export_records(denied, {})
     # Regulators and the anonymous public cannot file pledges (object-level: kind).
     with pytest.raises(PermissionDenied), unit_of_work() as uow:
         pledges.create_pledge(REGULATOR, uow, {"template_id": "x"})

@@ -53,5 +53,7 @@ from api.pages.console import (  # noqa: E402, F401
     organisation,
     referrals,
     regulator,
+    regulator_overview,
+    regulator_preview,
     signin,
 )

@@ -24,7 +24,6 @@ from credit.violations.schemas import (
     REMOVAL_GROUNDS,
     RevocationSchema,
     SeriousListRemovalSchema,
-    ViolationInputSchema,
 )
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, SEVERITIES, STATUSES
 
@@ -218,51 +217,8 @@ _NEXT_ON_RECORD = {
 }
 
 
-@bp.post("/regulator/violations/new")
-@console_view("violations:write", REGULATOR)
-def violation_create():
-    typed = forms.values(
-        (*VIOLATION_TEXT, "conduct_date", "breach_reason"), ["breached", "breached_other"]
-    )
-    typed["uscc"] = uscc.normalize(typed["uscc"])
-    data = {k: typed[k].strip() for k in (*VIOLATION_TEXT, "conduct_date")}
-    reason = typed["breach_reason"].strip()
-    data["publish_minor"] = request.form.get("publish_minor") == "1"
-    typed["publish_minor"] = data["publish_minor"]  # a form shown again keeps the box ticked
-    data["breached_clauses"] = [
-        {"pledge_id": item.split(":", 1)[0], "clause": item.split(":", 1)[1]}
-        for item in typed["breached"]
-        if ":" in item
-    ] + [
-        {
-            "pledge_id": item.split(":", 1)[0],
-            "clause": item.split(":", 1)[1],
-            **({"breach_reason": reason} if reason else {}),
-        }
-        for item in typed["breached_other"]
-        if ":" in item
-    ]
-    try:
-        loaded = forms.load(ViolationInputSchema(), data)
-        with unit_of_work() as uow:
-            v = violations.record_violation(current_identity(), uow, loaded)
-    except MaValidationError as exc:
-        errors = forms.from_marshmallow(exc)
-        if "breached_clauses" in errors:
-            errors["breached"] = errors.pop("breached_clauses")
-        return _violation_form(typed, errors, 400)
-    except ValidationFailed as exc:
-        errors = forms.from_domain(exc)
-        if "breached_clauses" in errors:
-            errors["breached"] = errors.pop("breached_clauses")
-        return _violation_form(typed, errors, 400)
-    except forms.REFUSED as exc:
-        # Outside the jurisdiction (403; the code is marked by the first step) or a decision
-        # number already recorded (409): said on the form, with everything typed kept.
-        errors, status = forms.refusal(exc, _NEXT_ON_RECORD.get(forms.status_of(exc)))
-        return _violation_form(typed, errors, status)
-    flash(("notice", "已录入违法失信信息。", "The violation is recorded."))
-    return redirect(url_for("console.violation_view", violation_id=v.id))
+# The POST of the form (preview, back to edit, confirm) is in
+# ``api.pages.console.regulator_preview``.
 
 
 # -- correcting and revoking ------------------------------------------------------------------
