@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from credit import clock, publicity
+from credit import clock, publicity, weblinks
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
-from credit.enterprises.schemas import public_legal_representative
+from credit.enterprises.schemas import public_business_contact, public_legal_representative
 from credit.enterprises.vocab import INDUSTRIES, OPERATOR_TYPES, PLATFORMS, STATUSES
 from credit.errors import NotFound
 from credit.extensions import db
@@ -89,16 +89,34 @@ def _enterprise(ent: Any) -> dict[str, Any]:
         "status": ent.status,
         "status_label": _pair(STATUSES, ent.status),
         "legal_representative": public_legal_representative(ent),
-        "shops": [
-            {
-                "platform": s.platform,
-                "platform_name": PLATFORMS.get(s.platform, s.platform),
-                "shop_name": s.shop_name,
-                "url": s.url,
-            }
-            for s in ent.shops
-        ],
+        "shops": [_shop(s) for s in ent.shops],
+        "business_contact": _business_contact(ent),
     }
+
+
+def _shop(s: Any) -> dict[str, Any]:
+    """A shop with its link only if the link passes the publishing rule (credit.weblinks),
+    and the host it goes to, in ASCII and as people read it."""
+    try:
+        link = weblinks.check_shop_url(s.url) if s.url else None
+    except weblinks.LinkError:
+        link = None
+    return {
+        "platform": s.platform,
+        "platform_name": PLATFORMS.get(s.platform, s.platform),
+        "shop_name": s.shop_name,
+        "url": link.url if link else None,
+        "host": link.host if link else None,
+        "host_unicode": link.host_unicode if link else None,
+    }
+
+
+def _business_contact(ent: Any) -> dict[str, Any] | None:
+    """The business contact, only while the firm has marked it public."""
+    contact = public_business_contact(ent)
+    if contact is None:
+        return None
+    return {"phone": contact.phone, "email": contact.email, "address": contact.address}
 
 
 def _factor(f: dict[str, Any]) -> dict[str, Any]:
