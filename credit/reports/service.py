@@ -365,10 +365,26 @@ def _as_issued_before_rename(profile: dict[str, Any]) -> dict[str, Any]:
     return {**profile, "violations": rows}
 
 
+def _as_issued_before_shop_links(profile: dict[str, Any]) -> dict[str, Any]:
+    """``profile`` as reports were issued before migration 0016: shops without their host
+    and no ``business_contact`` key while the firm publishes none, so a report issued then
+    still reads as unchanged when the record is the same."""
+    ent = dict(profile["enterprise"])
+    if ent.get("business_contact") is None:
+        ent.pop("business_contact", None)
+    ent["shops"] = [
+        {k: v for k, v in shop.items() if k not in ("host", "host_unicode")}
+        for shop in ent.get("shops", [])
+    ]
+    return {**profile, "enterprise": ent}
+
+
 def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
+    older = _as_issued_before_shop_links(current)
     return report.content_digest in {
         digest_of(current),
-        digest_of(_as_issued_before_rename(current)),
+        digest_of(older),
+        digest_of(_as_issued_before_rename(older)),
     }
 
 

@@ -181,3 +181,37 @@ def test_every_change_is_audited(client, parties) -> None:
         "business_contact": {"phone": None, "email": "a@b.cn", "address": None, "public": True},
     }
     assert all(r.changed_by for r in rows)
+
+
+def test_a_report_issued_before_shop_links_still_verifies(client, parties) -> None:
+    """Reports issued before migration 0016 hold shops without their host and no
+    business_contact: while the record is the same they still read as unchanged."""
+    from credit.identity import ANONYMOUS
+    from credit.reports import service as reports
+    from credit.reports.models import CreditReport
+    from credit.uow import unit_of_work
+
+    assert _patch(client, parties, {"shops": [GOOD]}).status_code == 200
+    with unit_of_work() as uow:
+        number = reports.issue_report(ANONYMOUS, uow, parties.owner_uscc).report_no
+    report = db.session.get(CreditReport, number)
+    ent = report.snapshot["enterprise"]
+    assert ent["shops"][0]["host"] == "huatong.tmall.com" and ent["business_contact"] is None
+    old_ent = {k: v for k, v in ent.items() if k != "business_contact"}
+    old_ent["shops"] = [
+        {k: v for k, v in s.items() if k not in ("host", "host_unicode")} for s in ent["shops"]
+    ]
+    old = {**report.snapshot, "enterprise": old_ent}
+    db.session.execute(
+        sa.update(CreditReport)
+        .where(CreditReport.report_no == number)
+        .values(snapshot=old, content_digest=reports.digest_of(old))
+    )
+    db.session.commit()
+    db.session.expire_all()
+    checked = reports.verify_report(ANONYMOUS, number)
+    assert checked["genuine"] and checked["unchanged"]
+    # Publishing a contact is a change.
+    body = {"business_contact": {"email": "biz@huatong.example.com", "public": True}}
+    assert _patch(client, parties, body).status_code == 200
+    assert not reports.verify_report(ANONYMOUS, number)["unchanged"]
