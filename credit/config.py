@@ -129,6 +129,27 @@ def _str(value: str) -> str:
     return value
 
 
+def _site_text(limit: int) -> Callable[[str], str]:
+    """A line of text shown on every page (footer, /about): no control characters."""
+
+    def parse(value: str) -> str:
+        value = value.strip()
+        if len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("no control characters (one line of text)")
+        return value
+
+    return parse
+
+
+def _site_email(value: str) -> str:
+    value = _site_text(254)(value)
+    if value and (value.count("@") != 1 or " " in value or "." not in value.split("@")[1]):
+        raise ValueError("must be empty or an e-mail address")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -367,6 +388,63 @@ SETTINGS: tuple[Setting, ...] = (
         "request gets 408 and its worker thread is freed.",
     ),
     Setting("SQL_ECHO", _bool, False, "Log every SQL statement (debugging only)."),
+    # -- who runs the site: the footer of every page and /about (api/pages/about.py) --
+    Setting(
+        "SITE_OPERATOR",
+        _site_text(100),
+        "江苏省商务厅",
+        "主办单位 shown in the footer and on /about (Chinese).",
+    ),
+    Setting(
+        "SITE_OPERATOR_EN",
+        _site_text(200),
+        "Department of Commerce of Jiangsu Province",
+        "The operator's name in English pages.",
+    ),
+    Setting(
+        "SITE_CONTACT_ADDRESS",
+        _site_text(200),
+        "",
+        "Postal address on /about; empty: the page says it is not configured (demo).",
+    ),
+    Setting(
+        "SITE_CONTACT_PHONE",
+        _site_text(40),
+        "",
+        "Contact phone on /about; empty: not configured (demo).",
+    ),
+    Setting(
+        "SITE_CONTACT_EMAIL",
+        _site_email,
+        "",
+        "Contact e-mail on /about; empty: not configured (demo).",
+    ),
+    Setting(
+        "SITE_ID_CODE",
+        _site_text(32),
+        "",
+        "网站标识码 issued for a government site; empty: the footer says none was issued (demo).",
+    ),
+    Setting(
+        "SITE_ICP_FILING",
+        _site_text(64),
+        "",
+        "ICP 备案号 (e.g. 苏ICP备…号), linked to beian.miit.gov.cn; empty: 'not filed' (demo).",
+    ),
+    Setting(
+        "SITE_PSB_FILING",
+        _site_text(64),
+        "",
+        "公安机关备案号 (e.g. 苏公网安备…号), linked to beian.mps.gov.cn with its digits; "
+        "empty: 'not filed' (demo).",
+    ),
+    Setting(
+        "SITE_LOG_RETENTION_MONTHS",
+        _int_range(6, 120),
+        12,
+        "How long /about says server logs and sign-in records are kept, in months (at "
+        "least 6: 网络安全法 Art. 21(3)); the operator's log rotation must keep to it.",
+    ),
 )
 
 

@@ -10,7 +10,7 @@ from credit.accounts.models import (
     WebSession,
 )
 from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
-from credit.enterprises.models import Enterprise, Shop
+from credit.enterprises.models import BusinessContact, Enterprise, ProfileChange, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
 from credit.organisations.models import (
@@ -39,6 +39,7 @@ __all__ = [
     "AuthEvent",
     "Authority",
     "AuthorizationCode",
+    "BusinessContact",
     "CalendarYearRecord",
     "Campaign",
     "CampaignParticipation",
@@ -63,6 +64,7 @@ __all__ = [
     "Pledge",
     "PledgeBreach",
     "PledgeTemplate",
+    "ProfileChange",
     "RatingRecord",
     "Referral",
     "RepairApplication",

@@ -1,4 +1,5 @@
-"""Enterprise and Shop rows. The USCC is the public key; ids are random UUIDs."""
+"""Enterprise and Shop rows, the public business contact, and the audit trail of the
+firm's own profile changes. The USCC is the public key; ids are random UUIDs."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class Enterprise(db.Model):
         order_by="Shop.position",
         lazy="selectin",
     )
+    business_contact: Mapped[BusinessContact | None] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", uselist=False
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
@@ -70,3 +74,42 @@ class Shop(db.Model):
     url: Mapped[str | None] = mapped_column(sa.String(500))
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="shops")
+
+
+class BusinessContact(db.Model):
+    """A public business contact the enterprise declares: phone, e-mail and/or address.
+
+    Kept apart from the customer-service contact on ``enterprise`` (never public): these
+    are shown on the profile only while ``public`` is true, a choice the firm makes itself
+    (it may be a person's number: publishing it rests on that choice, PIPL Art. 25).
+    """
+
+    __tablename__ = "business_contact"
+
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    public: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    updated_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+
+
+class ProfileChange(db.Model):
+    """One change a firm made to its shops or contact data: who, when, which version, and
+    the values before and after (the audit trail of these writes; rows are only added)."""
+
+    __tablename__ = "profile_change"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    enterprise_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    enterprise_version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    changed_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    fields: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    before: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    after: Mapped[dict] = mapped_column(sa.JSON, nullable=False)

@@ -20,7 +20,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from credit import dates
+from credit import dates, weblinks
 from credit import uscc as uscc_mod
 from credit.enterprises.vocab import (
     INDUSTRIES,
@@ -31,7 +31,7 @@ from credit.enterprises.vocab import (
 )
 from credit.masking import mask_person_name
 from credit.regions import city_name, district_name
-from credit.text import Email, Text, Url
+from credit.text import Email, Text
 
 # Registry exports label values in Chinese; accept both the code and its Chinese label.
 _LABEL_TO_CODE = {
@@ -53,18 +53,26 @@ _LABEL_TO_CODE = {
 _PLATFORM_BY_NAME = {name: code for code, name in PLATFORMS.items()}
 
 
+class ShopUrl(Text):
+    """A shop's address: http(s) to a real domain name (credit.weblinks), normalised."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return weblinks.check_shop_url(text).url
+        except weblinks.LinkError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class ShopSchema(Schema):
+    """A shop as the registry import supplies it (its address may be unknown)."""
+
     class Meta:
         unknown = RAISE
 
     platform = Text(required=True, validate=validate.OneOf(list(PLATFORMS)))
     shop_name = Text(required=True, validate=validate.Length(1, 200))
-    url = Url(
-        load_default=None,
-        allow_none=True,
-        schemes={"http", "https"},
-        validate=validate.Length(max=500),
-    )
+    url = ShopUrl(load_default=None, allow_none=True)
 
     @pre_load
     def platform_label(self, data: Any, **_: Any) -> Any:
@@ -72,6 +80,47 @@ class ShopSchema(Schema):
         if isinstance(platform, str) and platform in _PLATFORM_BY_NAME:
             data = {**data, "platform": _PLATFORM_BY_NAME[data["platform"]]}
         return data
+
+
+#: How many shops a firm may declare (the profile lists them all).
+MAX_SHOPS = 10
+
+
+class ShopDeclarationSchema(ShopSchema):
+    """A shop the firm declares itself: platform, shop name and its http(s) address."""
+
+    url = ShopUrl(required=True)
+
+
+_PHONE = validate.Regexp(
+    r"^\+?[0-9][0-9\- ()]{4,30}$",
+    error="电话号码格式不正确（数字，可含 + - 空格和括号）/ not a phone number "
+    "(digits, with + - spaces and brackets)",
+)
+
+
+class BusinessContactSchema(Schema):
+    """The business contact a firm declares for its public profile.
+
+    ``public`` must be given: the firm says in so many words whether the contact is shown
+    to everyone (it may be a person's number; publishing it is the firm's decision)."""
+
+    class Meta:
+        unknown = RAISE
+
+    phone = Text(load_default=None, allow_none=True, validate=_PHONE)
+    email = Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    address = Text(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    public = fields.Boolean(required=True)
+
+    @validates_schema
+    def something(self, data: dict, **_: Any) -> None:
+        if not any(data.get(k) for k in ("phone", "email", "address")):
+            raise ValidationError(
+                "至少填写电话、邮箱或地址中的一项；要删除联系方式请传 null / give a phone, "
+                "an e-mail or an address; send null to remove the contact",
+                "_schema",
+            )
 
 
 class EnterpriseRecordSchema(Schema):
@@ -135,7 +184,8 @@ class EnterpriseRecordSchema(Schema):
 
 
 class EnterpriseProfilePatchSchema(Schema):
-    """What an enterprise may change about itself: its shops and its contact data.
+    """What an enterprise may change about itself: its shops, its public business contact
+    and its (non-public) customer-service contact.
 
     Everything else (name, code, status ...) comes from the registration authority;
     sending it is an error, not silently ignored.
@@ -144,7 +194,14 @@ class EnterpriseProfilePatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    shops = fields.List(fields.Nested(ShopSchema), validate=validate.Length(max=50))
+    shops = fields.List(
+        fields.Nested(ShopDeclarationSchema),
+        validate=validate.Length(
+            max=MAX_SHOPS,
+            error=f"最多登记 {MAX_SHOPS} 家网店 / at most {MAX_SHOPS} shops",
+        ),
+    )
+    business_contact = fields.Nested(BusinessContactSchema, allow_none=True)
     customer_service_phone = Text(
         allow_none=True,
         validate=validate.Regexp(r"^[0-9+\-() ]{5,32}$", error="电话号码格式不正确"),
@@ -157,6 +214,15 @@ class EnterpriseProfilePatchSchema(Schema):
             raise ValidationError("至少提供一个要修改的字段", "_schema")
 
 
+class OwnBusinessContactSchema(Schema):
+    """The business contact with its ``public`` flag (the firm and its regulators)."""
+
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    public = fields.Boolean()
+
+
 class EnterpriseContactSchema(Schema):
     """Non-public contact data, for the enterprise itself and its regulators."""
 
@@ -164,6 +230,7 @@ class EnterpriseContactSchema(Schema):
     name = fields.String()
     customer_service_phone = fields.String(allow_none=True)
     customer_service_email = fields.String(allow_none=True)
+    business_contact = fields.Nested(OwnBusinessContactSchema, allow_none=True)
     version = fields.Integer()
 
 
@@ -174,11 +241,39 @@ def public_legal_representative(enterprise: Any) -> str | None:
     return enterprise.legal_representative
 
 
+def shop_host(shop: Any) -> str | None:
+    """The host a shop's link goes to (ASCII form), for people to see before they click."""
+    if not shop.url:
+        return None
+    try:
+        return weblinks.check_shop_url(shop.url).host
+    except weblinks.LinkError:
+        return None  # stored before the rule: not shown as a link (see public_url)
+
+
+def public_url(shop: Any) -> str | None:
+    """A shop's URL if it may be printed as a link (it passes today's rule)."""
+    return shop.url if shop_host(shop) else None
+
+
 class PublicShopSchema(Schema):
     platform = fields.String()
     platform_name = fields.Function(lambda s: PLATFORMS.get(s.platform))
     shop_name = fields.String()
-    url = fields.String(allow_none=True)
+    url = fields.Function(public_url)
+    host = fields.Function(shop_host)
+
+
+class PublicBusinessContactSchema(Schema):
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
+def public_business_contact(enterprise: Any) -> Any:
+    """The business contact, only while the firm has marked it public."""
+    contact = enterprise.business_contact
+    return contact if contact is not None and contact.public else None
 
 
 class PublicEnterpriseSchema(Schema):
@@ -202,5 +297,10 @@ class PublicEnterpriseSchema(Schema):
     status_name = fields.Function(lambda e: STATUSES[e.status][0])
     legal_representative = fields.Function(lambda e: public_legal_representative(e))
     shops = fields.List(fields.Nested(PublicShopSchema))
+    business_contact = fields.Method("_business_contact")
     version = fields.Integer()
     updated_at = fields.DateTime()
+
+    def _business_contact(self, enterprise: Any) -> dict | None:
+        contact = public_business_contact(enterprise)
+        return PublicBusinessContactSchema().dump(contact) if contact is not None else None

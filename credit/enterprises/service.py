@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from credit import clock, uscc
-from credit.enterprises.models import Enterprise, Shop, new_id
+from credit.enterprises.models import (
+    BusinessContact,
+    Enterprise,
+    ProfileChange,
+    Shop,
+    new_id,
+)
 from credit.errors import (
     FieldError,
     NotFound,
@@ -131,19 +137,91 @@ def update_enterprise_profile(
     """An enterprise updates its own shops and contact data (optimistic concurrency).
 
     ``expected_version`` comes from ``If-Match``: missing is 428, stale is 412, so two
-    editors never silently overwrite each other.
+    editors never silently overwrite each other. ``business_contact`` None removes the
+    public business contact. Each change is audited (``ProfileChange``: who, when, the
+    values before and after) in the same commit as the change itself.
     """
     ent = get_enterprise(identity, code)
     require(can_update_enterprise_profile(identity, ent), "只能修改本企业的信息")
     require_version(ent.version, expected_version, "信息")
+    changes = dict(changes)
+    fields = sorted(changes)
+    before = {k: v for k, v in _profile_snapshot(ent).items() if k in changes}
+    now = clock.now()
     if "shops" in changes:
         ent.shops = [Shop(**row) for row in _shop_rows(ent.id, changes.pop("shops"))]
+    if "business_contact" in changes:
+        _set_business_contact(ent, changes.pop("business_contact"), identity.subject, now)
     for key, value in changes.items():
         setattr(ent, key, value)
-    ent.updated_at = clock.now()
+    ent.updated_at = now
     uow.session.flush()  # bumps the version; a concurrent commit makes this fail (stale)
+    after = {k: v for k, v in _profile_snapshot(ent).items() if k in fields}
+    uow.session.add(
+        ProfileChange(
+            enterprise_id=ent.id,
+            enterprise_version=ent.version,
+            changed_at=now,
+            changed_by=identity.subject,
+            fields=fields,
+            before=before,
+            after=after,
+        )
+    )
     uow.record(ENTITY, ent.id, ent.version)
     return ent
+
+
+def _set_business_contact(
+    ent: Enterprise, data: dict[str, Any] | None, subject: str, now: Any
+) -> None:
+    if data is None:
+        ent.business_contact = None
+        return
+    contact = ent.business_contact or BusinessContact(enterprise_id=ent.id)
+    contact.phone = data.get("phone")
+    contact.email = data.get("email")
+    contact.address = data.get("address")
+    contact.public = bool(data["public"])
+    contact.updated_at = now
+    contact.updated_by = subject
+    ent.business_contact = contact
+
+
+def _profile_snapshot(ent: Enterprise) -> dict[str, Any]:
+    """What a firm may change about itself, as plain values (for the audit trail)."""
+    contact = ent.business_contact
+    return {
+        "shops": [
+            {"platform": s.platform, "shop_name": s.shop_name, "url": s.url} for s in ent.shops
+        ],
+        "business_contact": None
+        if contact is None
+        else {
+            "phone": contact.phone,
+            "email": contact.email,
+            "address": contact.address,
+            "public": contact.public,
+        },
+        "customer_service_phone": ent.customer_service_phone,
+        "customer_service_email": ent.customer_service_email,
+    }
+
+
+def profile_changes(identity: Identity, code: str, limit: int = 20) -> list[ProfileChange]:
+    """The audit trail of a firm's profile changes, newest first: the firm itself and the
+    authorities that may see its non-public data."""
+    ent = get_enterprise(identity, code)
+    if not can_read_enterprise_private(identity, ent):
+        raise NotFound(f"未找到统一社会信用代码为 {ent.uscc} 的经营者联系信息")
+    return list(
+        db.session.scalars(
+            sa.select(ProfileChange)
+            .where(ProfileChange.enterprise_id == ent.id)
+            .order_by(ProfileChange.changed_at.desc(), ProfileChange.enterprise_version.desc())
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from credit import clock, publicity
+from credit import clock, publicity, weblinks
 from credit import uscc as uscc_mod
 from credit.enterprises import service as enterprises
-from credit.enterprises.schemas import public_legal_representative
+from credit.enterprises.schemas import public_business_contact, public_legal_representative
 from credit.enterprises.vocab import INDUSTRIES, OPERATOR_TYPES, PLATFORMS, STATUSES
 from credit.errors import NotFound
 from credit.extensions import db
@@ -89,16 +89,34 @@ def _enterprise(ent: Any) -> dict[str, Any]:
         "status": ent.status,
         "status_label": _pair(STATUSES, ent.status),
         "legal_representative": public_legal_representative(ent),
-        "shops": [
-            {
-                "platform": s.platform,
-                "platform_name": PLATFORMS.get(s.platform, s.platform),
-                "shop_name": s.shop_name,
-                "url": s.url,
-            }
-            for s in ent.shops
-        ],
+        "shops": [_shop(s) for s in ent.shops],
+        "business_contact": _business_contact(ent),
     }
+
+
+def _shop(s: Any) -> dict[str, Any]:
+    """A shop with its link only if the link passes the publishing rule (credit.weblinks),
+    and the host it goes to, in ASCII and as people read it."""
+    try:
+        link = weblinks.check_shop_url(s.url) if s.url else None
+    except weblinks.LinkError:
+        link = None
+    return {
+        "platform": s.platform,
+        "platform_name": PLATFORMS.get(s.platform, s.platform),
+        "shop_name": s.shop_name,
+        "url": link.url if link else None,
+        "host": link.host if link else None,
+        "host_unicode": link.host_unicode if link else None,
+    }
+
+
+def _business_contact(ent: Any) -> dict[str, Any] | None:
+    """The business contact, only while the firm has marked it public."""
+    contact = public_business_contact(ent)
+    if contact is None:
+        return None
+    return {"phone": contact.phone, "email": contact.email, "address": contact.address}
 
 
 def _factor(f: dict[str, Any]) -> dict[str, Any]:
@@ -360,17 +378,39 @@ def _as_issued_before_rename(profile: dict[str, Any]) -> dict[str, Any]:
 def _as_issued_before_caps(profile: dict[str, Any]) -> dict[str, Any]:
     """``profile`` without the caps in words its rating carries since issue 17, so a report
     issued before still reads as unchanged when nothing else changed."""
-    rating = {k: v for k, v in profile["rating"].items() if k != "caps"}
-    return {**profile, "rating": rating}
+    rating = profile.get("rating")
+    if not isinstance(rating, dict) or "caps" not in rating:
+        return profile
+    return {**profile, "rating": {k: v for k, v in rating.items() if k != "caps"}}
+
+
+def _as_issued_before_shop_links(profile: dict[str, Any]) -> dict[str, Any]:
+    """``profile`` as reports were issued before migration 0016: shops without their host
+    and no ``business_contact`` key while the firm publishes none, so a report issued then
+    still reads as unchanged when the record is the same."""
+    ent = dict(profile["enterprise"])
+    if ent.get("business_contact") is None:
+        ent.pop("business_contact", None)
+    ent["shops"] = [
+        {k: v for k, v in shop.items() if k not in ("host", "host_unicode")}
+        for shop in ent.get("shops", [])
+    ]
+    return {**profile, "enterprise": ent}
+
+
+#: How the snapshot a report keeps changed shape, newest change first: each function turns a
+#: profile into the shape reports had before that change. Applied one after the other, so a
+#: report issued in any earlier era still reads as unchanged while the record is the same.
+_EARLIER_SHAPES = (_as_issued_before_caps, _as_issued_before_shop_links, _as_issued_before_rename)
 
 
 def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
-    return report.content_digest in {
-        digest_of(current),
-        digest_of(_as_issued_before_rename(current)),
-        digest_of(_as_issued_before_caps(current)),
-        digest_of(_as_issued_before_caps(_as_issued_before_rename(current))),
-    }
+    digests = {digest_of(current)}
+    shape = current
+    for earlier in _EARLIER_SHAPES:
+        shape = earlier(shape)
+        digests.add(digest_of(shape))
+    return report.content_digest in digests
 
 
 def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:

@@ -471,6 +471,7 @@ def test_bad_contact_values_are_listed(client, parties) -> None:
 def test_a_shop_platform_of_the_wrong_type_is_a_field_error(client, parties, platform) -> None:
     """Found by schemathesis over HTTP: an object as the platform was looked up in a dict
     of platform names and failed with a 500."""
-    r = _owner_patch(client, parties, {"shops": [{"platform": platform, "shop_name": "某店"}]})
+    shop = {"platform": platform, "shop_name": "某店", "url": "https://shop.example.com/"}
+    r = _owner_patch(client, parties, {"shops": [shop]})
     assert r.status_code == 400, r.get_data(as_text=True)
     assert [e["field"] for e in r.get_json()["errors"]] == ["shops.0.platform"]

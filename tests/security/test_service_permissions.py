@@ -180,6 +180,7 @@ DENIED_JOBS = {
 OBJECT_LEVEL = {
     "enterprises.get_enterprise_contact",
     "enterprises.update_enterprise_profile",
+    "enterprises.profile_changes",
     "accounts.list_clients",
     "pledges.create_pledge",
     "pledges.update_draft",
@@ -283,6 +284,8 @@ def test_object_level_functions(app_ctx) -> None:
 
     with pytest.raises(NotFound):  # not public: denied as if it did not exist
         enterprises.get_enterprise_contact(ENTERPRISE, rec["uscc"])
+    with pytest.raises(NotFound):  # another firm's audit trail: as if it did not exist
+        enterprises.profile_changes(ENTERPRISE, rec["uscc"])
     # Only regulators see statistics or commend.
     with pytest.raises(PermissionDenied):
         registry.statistics(ENTERPRISE)

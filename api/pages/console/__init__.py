@@ -49,6 +49,7 @@ def _field_names() -> dict:
 from api.pages.console import (  # noqa: E402, F401
     firm,
     firm_organisations,
+    firm_shops,
     keyfirms,
     organisation,
     referrals,
