@@ -108,3 +108,27 @@ def test_a_repair_filed_at_1730_utc_shows_the_next_beijing_day_in_the_firm_conso
     assert cell and cell.group(1) == "2026-03-02", cell and cell.group(1)
     record = page(client, f"/console/firm/records/{vid}")
     assert "2026-03-02" in record and "2026-03-01" not in record
+
+
+def test_every_cell_of_a_card_table_is_labelled_and_no_template_prints_a_utc_day() -> None:
+    """On a phone a console table is one card per row, each value under its column's name
+    (data-label): a cell without one would be a bare value. And no page template prints
+    ``.date()`` of a stored (UTC) time: they use the Beijing filters."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    templates = [
+        *sorted((root / "api" / "pages" / "templates").rglob("*.html")),
+        *sorted((root / "api" / "oauth" / "templates").rglob("*.html")),
+    ]
+    card_tables = 0
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"_at\.date\(\)", text), f"{path.name} prints a UTC day"
+        for table in re.findall(r'<table[^>]*class="cards"[^>]*>.*?</table>', text, re.S):
+            card_tables += 1
+            cells = re.findall(r"<td\b[^>]*>", table)
+            assert cells, path.name
+            unlabelled = [c for c in cells if "data-label=" not in c]
+            assert unlabelled == [], (path.name, unlabelled)
+    assert card_tables >= 6, card_tables
