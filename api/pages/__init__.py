@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, current_app, render_template
 
 from api import errors
-from api.pages import i18n, moments, security
+from api.pages import display, i18n, moments, security
 
 #: The main navigation: (endpoint, Chinese, English); entries whose view is not registered
 #: are left out.
@@ -57,6 +57,7 @@ def register(app: Flask) -> None:
     from api.pages.public import bp as public_bp
 
     i18n.register(app)
+    display.register(app)
     moments.register(app)
     security.register(app)
     app.jinja_env.globals["nav_links"] = nav_links

@@ -2,6 +2,12 @@
 
 Templates draw the shapes these return; every chart also gets a data table, so the
 numbers are there for screen readers, keyboard users and print.
+
+An SVG scales with its box, and its texts with it: a 400-unit-wide chart shown 296 px wide
+in a card on a 360 px phone printed its 12-unit labels at about 9 px. The charts are
+therefore drawn about as wide as a phone's card (300 units) and site.css sets their texts
+at 14 units, so a label is at least 12 px on the narrowest screen (and larger when the chart
+grows on a desktop).
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ class BarChart:
 
 def bars(
     rows: list[tuple[str, int]],
-    width: int = 360,
-    row: int = 22,
-    label_width: int = 112,
+    width: int = 300,
+    row: int = 24,
+    label_width: int = 104,
     value_room: int = 44,
 ) -> BarChart:
     """Horizontal bars for (label, value) rows, scaled to the largest value: one row per
@@ -39,7 +45,7 @@ def bars(
     maximum = max([v for _, v in rows] + [1])
     plot = width - label_width - value_room
     out = [
-        Bar(label, value, i * row + 4, round(plot * value / maximum, 1), i * row + 17)
+        Bar(label, value, i * row + 4, round(plot * value / maximum, 1), i * row + 18)
         for i, (label, value) in enumerate(rows)
     ]
     return BarChart(width, max(len(rows), 1) * row + 8, out, label_width, maximum)
@@ -65,7 +71,7 @@ class LineChart:
 
 def line(
     rows: list[tuple[str, int, str]],
-    width: int = 400,
+    width: int = 300,
     height: int = 190,
     lowest: int = 0,
     highest: int = 1000,

@@ -1,6 +1,6 @@
 """Every page, checked by axe-core in headless Chromium: no serious or critical violation
 (WCAG 2.x A/AA and best-practice rules as axe-core ships them), in Chinese and in English,
-on a phone and on a desktop screen.
+on a phone and on a desktop screen, and on the phone in 大字版 (the large-text mode).
 
 The pages are the app's own routes, not a hand-kept list: every HTML ``GET`` route of the
 public pages, the OAuth sign-in and the consoles is visited, as the visitor it is for
@@ -52,6 +52,13 @@ VISITORS = (
     ("/console/firm", "firm-a"),
 )
 SERIOUS = ("serious", "critical")
+#: (language, display mode) passes per viewport: every page in Chinese and English, and on
+#: the phone once more in 大字版 (large text, high contrast), in Chinese.
+PASSES = {
+    "phone": (("zh", "standard"), ("en", "standard"), ("zh", "large")),
+    "desktop": (("zh", "standard"), ("en", "standard")),
+}
+LARGE = "document.documentElement.classList.contains('large-text')"
 
 
 @pytest.fixture(scope="session")
@@ -198,12 +205,15 @@ def test_no_serious_accessibility_violation_on_any_page(
         try:
             if visitor:
                 _sign_in(page, visitor)
-            for lang in ("zh", "en"):
-                page.goto(f"/?lang={lang}")  # remembered in the lang cookie
+            for lang, display in PASSES[viewport]:
+                # both remembered in cookies (lang, display)
+                page.goto(f"/?lang={lang}&display={display}")
+                assert page.evaluate(LARGE) == (display == "large")
                 for path in sorted(paths):
-                    problems += _check(page, axe_source, path, f"{visitor or 'public'}/{lang}")
+                    where = f"{visitor or 'public'}/{lang}/{display}"
+                    problems += _check(page, axe_source, path, where)
                     checked += 1
         finally:
             context.close()
-    assert checked >= 2 * 30, checked
+    assert checked >= len(PASSES[viewport]) * 30, checked
     assert problems == [], "\n".join(problems)

@@ -221,7 +221,7 @@ def test_history_view_and_removing_a_listing_not_started(clean_app, monkeypatch)
     import api.pages.console.keyfirms as console
 
     history = page(client, "/console/regulator/key-enterprises/history")
-    rows = re.findall(r"<tr><td>([^<]+)</td>", history)
+    rows = re.findall(r"<tr><td[^>]*>([^<]+)</td>", history)  # cells carry data-label
     assert len(rows) == 5 and rows == sorted(rows, reverse=True)
     first = history[history.index("<tbody>") :]
     assert first.index("认定尚未公布") < first.index("理由2")  # newest first

@@ -154,6 +154,7 @@ def test_deciding_a_case_decided_meanwhile_is_a_409_with_the_reason_kept(
 def test_a_pending_repair_shows_no_second_form_and_a_second_post_is_a_409(
     client, cp, clean_app
 ) -> None:
+    from credit import clock
     from credit.uow import unit_of_work
     from credit.violations import workflow
     from tests.parties import make_pledge, make_violation
@@ -170,7 +171,7 @@ def test_a_pending_repair_shows_no_second_form_and_a_second_post_is_a_409(
         filed = workflow.apply_for_repair(
             _owner(cp.owner_uscc, "repairs:write"), uow, vid, pid, "已下架违规商品"
         )
-        filed_on = filed.filed_at.date().isoformat()
+        filed_on = filed.filed_at.astimezone(clock.CHINA).date().isoformat()  # as shown
     html = htmllib.unescape(page(client, path))
     assert 'id="repair-pending"' in html and 'id="apply-repair"' not in html
     assert "信用修复申请处理中" in html and filed_on in html and "作出决定的机关审核" in html
