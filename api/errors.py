@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
+from api import messages as texts
 from credit import errors as de
 from search.backend import BackendUnavailable
 
@@ -31,25 +32,8 @@ STATUS_OF: dict[type[de.DomainError], int] = {
     de.ServiceUnavailable: 503,
 }
 
-#: Chinese titles for the HTTP errors users meet most (English stays in ``title_en``).
-HTTP_TITLES_ZH = {
-    400: "请求有误",
-    401: "需要身份认证",
-    403: "禁止访问",
-    404: "未找到",
-    405: "不支持该请求方法",
-    406: "无法提供所需格式",
-    408: "请求超时",
-    409: "冲突",
-    412: "版本已变更",
-    413: "请求体过大",
-    415: "不支持的媒体类型",
-    422: "输入有误",
-    428: "需要 If-Match 请求头",
-    429: "请求过于频繁",
-    500: "服务器内部错误",
-    503: "服务暂不可用",
-}
+#: Chinese titles for the HTTP errors users meet most (English titles: ``messages``).
+HTTP_TITLES_ZH = {status: zh for status, (zh, _en) in texts.HTTP_TITLES.items()}
 
 
 #: Set by ``api.pages``: renders an error as an HTML page for requests made by a browser
@@ -70,6 +54,16 @@ def _wants_html() -> bool:
     )
 
 
+def request_lang() -> str:
+    """The language of an error answer: a page's own language (``?lang=``, cookie, then
+    Accept-Language); for the API and OAuth endpoints Accept-Language alone. Chinese by
+    default."""
+    if _wants_html() and g.get("lang") in texts.LANGS:
+        return str(g.lang)
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"], default="zh")
+    return "en" if best and best.startswith("en") else "zh"
+
+
 def problem(
     status: int,
     title: str,
@@ -80,12 +74,17 @@ def problem(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
+    lang = request_lang()
+    detail = texts.in_lang(detail, lang)
+    if errors:
+        errors = [{**e, "message": texts.in_lang(e["message"], lang)} for e in errors]
     if _wants_html():
         resp = html_renderer(status, title, detail, title_en, errors)
         for k, v in (headers or {}).items():
             resp.headers[k] = v
         return resp
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    shown = title_en if lang == "en" and title_en else title
+    body: dict[str, Any] = {"type": "about:blank", "title": shown, "status": status}
     if title_en:
         body["title_en"] = title_en
     if detail:
@@ -98,6 +97,8 @@ def problem(
     resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIME)
     for k, v in (headers or {}).items():
         resp.headers[k] = v
+    resp.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
+    resp.headers.add("Vary", "Accept-Language")
     return resp
 
 
@@ -144,16 +145,17 @@ def handle_http_exception(exc: HTTPException) -> Response:
             status = 400
     # Keep what the exception says in headers (Allow on 405, Retry-After on 429 ...).
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-    title = HTTP_TITLES_ZH.get(status, exc.name)
-    detail = exc.description if status != 400 or not errors else "请求参数未通过校验"
-    return problem(
-        status,
-        title,
-        detail,
-        title_en=exc.name if status != 400 else "Bad Request",
-        errors=errors,
-        headers=headers,
-    )
+    title, title_en = texts.HTTP_TITLES.get(status, (exc.name, exc.name))
+    if status == 400 and errors:
+        detail = "请求参数未通过校验 / the request did not pass validation"
+    elif exc.description != type(exc).description:
+        detail = exc.description  # the application's own words (bilingual or Chinese)
+    elif status in texts.HTTP_DETAILS:
+        zh, en = texts.HTTP_DETAILS[status](request.method)
+        detail = f"{zh} / {en}"
+    else:
+        detail = exc.description
+    return problem(status, title, detail, title_en=title_en, errors=errors, headers=headers)
 
 
 def handle_unavailable(exc: BackendUnavailable) -> Response:
@@ -161,7 +163,7 @@ def handle_unavailable(exc: BackendUnavailable) -> Response:
     return problem(
         503,
         "搜索服务暂不可用",
-        "请稍后再试 (search is temporarily unavailable)",
+        "请稍后再试 / search is temporarily unavailable; try again later",
         title_en="Service Unavailable",
         headers={"Retry-After": "5"},
     )
@@ -174,7 +176,8 @@ def handle_unexpected(exc: Exception) -> Response:
     return problem(
         500,
         "服务器内部错误",
-        "请稍后再试；如持续出现，请附上 request_id 联系我们",
+        "请稍后再试；如持续出现，请附上 request_id 联系我们 / "
+        "please try again later; if it persists, contact us with the request_id",
         title_en="Internal Server Error",
     )
 

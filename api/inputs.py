@@ -150,7 +150,7 @@ class CreditRequest(Request):
         if isinstance(e, BodyError):
             raise ValidationFailed(e.detail, e.errors)
         raise ValidationFailed(
-            "请求体不是有效的 JSON",
+            "请求体不是有效的 JSON / the body is not valid JSON",
             [FieldError("body", f"无法解析的 JSON / invalid JSON: {e}", "malformed", "body")],
         )
 
@@ -212,7 +212,9 @@ def check_request() -> Response | None:
     if request.mimetype in _FORM_TYPES:
         errors += _texts("form", request.form.items(multi=True), multiline=True)
     if errors:
-        raise ValidationFailed("请求含有不允许的控制字符", errors[:MAX_ERRORS])
+        raise ValidationFailed(
+            "请求含有不允许的控制字符 / the request holds control characters", errors[:MAX_ERRORS]
+        )
     if has_json_body(request):
         request.get_json()  # parsed once, checked, cached for the view
     return None

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,10 @@ from urllib.parse import quote, unquote
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException
+
+from api.messages import rate_limit_text
 
 #: Longest client id or username that goes into a key (longer ones are cut there).
 MAX_KEY_PART = 64
@@ -134,11 +138,16 @@ def _limit_of(rule: Rule) -> Callable[[], str]:
 
 
 def _message_of(rule: Rule) -> Callable[[], str]:
+    """The 429's detail in words, both languages ("每分钟最多 20 次请求，请 N 秒后重试"), never
+    the limit's notation ("20 per 1 minute"). Called while the breach is raised, when the
+    limiter already knows when the window frees a request (what Retry-After will say)."""
+
     def message() -> str:
-        limit = current_app.config[rule.setting]
-        return (
-            f"请求过于频繁，请在 Retry-After 所示秒数后再试 (too many requests for this "
-            f"{rule.per}: at most {limit}; retry after Retry-After seconds)"
+        item = parse_limit(current_app.config[rule.setting])
+        current = limiter_of().current_limit
+        wait = int(current.reset_at - time.time()) if current is not None else 0
+        return rate_limit_text(
+            item.amount, item.multiples, item.GRANULARITY.name, max(wait, 1), rule.per
         )
 
     return message

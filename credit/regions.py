@@ -25,6 +25,23 @@ JIANGSU_CITIES: dict[str, str] = {
     "321300": "宿迁市",
 }
 
+#: The cities' names in English pages (pinyin, as the cities themselves write them).
+JIANGSU_CITIES_EN: dict[str, str] = {
+    "320100": "Nanjing",
+    "320200": "Wuxi",
+    "320300": "Xuzhou",
+    "320400": "Changzhou",
+    "320500": "Suzhou",
+    "320600": "Nantong",
+    "320700": "Lianyungang",
+    "320800": "Huai'an",
+    "320900": "Yancheng",
+    "321000": "Yangzhou",
+    "321100": "Zhenjiang",
+    "321200": "Taizhou",
+    "321300": "Suqian",
+}
+
 #: A few current districts per city: enough for realistic demo data and display.
 DISTRICTS: dict[str, dict[str, str]] = {
     "320100": {
@@ -106,3 +123,32 @@ def district_name(code: str | None) -> str | None:
     if not code:
         return None
     return DISTRICTS.get(city_code_of(code) or "", {}).get(code)
+
+
+#: Kinds of authority by the end of their Chinese name, and their English names
+#: ({place} is the city or province). Longest ending first.
+_AUTHORITY_KINDS: tuple[tuple[str, str], ...] = (
+    ("市场监督管理局", "{place} Administration for Market Regulation"),
+    ("互联网信息办公室", "{place} Cyberspace Administration"),
+    ("网信办", "{place} Cyberspace Administration"),
+    ("商务厅", "{place} Department of Commerce"),
+    ("商务局", "{place} Bureau of Commerce"),
+    ("税务局", "{place} Tax Service"),
+    ("发展和改革委员会", "{place} Development and Reform Commission"),
+)
+
+
+def authority_name_en(name: str | None) -> str | None:
+    """The English name of a Jiangsu authority named in Chinese ("苏州市市场监督管理局" ->
+    "Suzhou Administration for Market Regulation"), from the regions table and the kinds
+    above; None when the name is not one of those (the Chinese name is shown then)."""
+    if not name:
+        return None
+    places = {zh: en for code, zh in JIANGSU_CITIES.items() for en in [JIANGSU_CITIES_EN[code]]}
+    places[PROVINCE_NAME] = "Jiangsu"
+    for ending, template in _AUTHORITY_KINDS:
+        if name.endswith(ending):
+            place = name[: -len(ending)]
+            if place in places:
+                return template.format(place=places[place])
+    return None

@@ -149,7 +149,7 @@ def authorize() -> Response | str:
     user = sign_in.current_user()  # a live server-side sign-in, not just a cookie
     if user is None:
         if request.method == "POST":
-            abort(400, description="请先登录")
+            abort(400, description="请先登录 / sign in first")
         return redirect(url_for("oauth.login", next=request.full_path))
     if request.method == "GET":
         grant, refused = _consent_grant(server, user)
@@ -163,7 +163,10 @@ def authorize() -> Response | str:
             user=user,
             csrf=csrf_token(),
             scopes=[(s, *scopes.SCOPES[s]) for s in granted if s in scopes.SCOPES],
-            refused=[s for s in requested if s not in granted],
+            refused=[
+                scopes.SCOPES[s] for s in requested if s not in granted and s in scopes.SCOPES
+            ],
+            unknown=len([s for s in requested if s not in granted and s not in scopes.SCOPES]),
         )
     check_csrf()
     with unit_of_work():

@@ -14,6 +14,9 @@ from typing import Any
 
 from flask import Flask, Response, g, request, url_for
 
+from credit.enterprises.vocab import PLATFORMS, PLATFORMS_EN
+from credit.regions import authority_name_en
+
 LANGS = ("zh", "en")
 COOKIE = "lang"
 #: Blueprints whose ``?lang=`` chooses one answer's language and is not remembered: the
@@ -50,6 +53,19 @@ def label(pair: Sequence[str] | None, default: str = "") -> str:
     return pair[1] if lang() == "en" and len(pair) > 1 and pair[1] else pair[0]
 
 
+def authority(name: str | None) -> str:
+    """An authority's name in the page's language (its English name where one is known)."""
+    if lang() == "en":
+        return authority_name_en(name) or name or ""
+    return name or ""
+
+
+def platform(code: str | None, fallback: str = "") -> str:
+    """A platform's name (淘宝 / Taobao) in the page's language."""
+    names = PLATFORMS_EN if lang() == "en" else PLATFORMS
+    return names.get(code or "") or fallback or code or ""
+
+
 def url_in(other: str) -> str:
     """This page in another language (the switch link)."""
     args = request.args.to_dict(flat=False)
@@ -82,6 +98,9 @@ def register(app: Flask) -> None:
             resp.headers.add("Vary", "Cookie")
             resp.headers.add("Vary", "Accept-Language")
         return resp
+
+    app.add_template_filter(authority, "authority")
+    app.add_template_filter(platform, "platform")
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

@@ -5,25 +5,11 @@ from __future__ import annotations
 from credit.enterprises.vocab import INDUSTRIES
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.ratings.catalog import catalog
-from credit.regions import JIANGSU_CITIES
+from credit.regions import JIANGSU_CITIES, JIANGSU_CITIES_EN
 from credit.violations.vocab import CATEGORIES, SEVERITIES
 from search.documents import warnings_of
 
-CITY_EN = {
-    "320100": "Nanjing",
-    "320200": "Wuxi",
-    "320300": "Xuzhou",
-    "320400": "Changzhou",
-    "320500": "Suzhou",
-    "320600": "Nantong",
-    "320700": "Lianyungang",
-    "320800": "Huai'an",
-    "320900": "Yancheng",
-    "321000": "Yangzhou",
-    "321100": "Zhenjiang",
-    "321200": "Taizhou",
-    "321300": "Suqian",
-}
+CITY_EN = JIANGSU_CITIES_EN
 FACET_NAMES = {
     "city": ("地市", "City"),
     "industry": ("行业", "Industry"),

@@ -27,6 +27,7 @@ from credit.enterprises.vocab import (
     LEGAL_REP_KINDS,
     OPERATOR_TYPES,
     PLATFORMS,
+    PLATFORMS_EN,
     STATUSES,
 )
 from credit.masking import mask_person_name
@@ -259,6 +260,7 @@ def public_url(shop: Any) -> str | None:
 class PublicShopSchema(Schema):
     platform = fields.String()
     platform_name = fields.Function(lambda s: PLATFORMS.get(s.platform))
+    platform_name_en = fields.Function(lambda s: PLATFORMS_EN.get(s.platform))
     shop_name = fields.String()
     url = fields.Function(public_url)
     host = fields.Function(shop_host)

@@ -54,4 +54,20 @@ PLATFORMS: dict[str, str] = {
     "own_site": "自建网站",
 }
 
+#: The platforms' names in English pages (the brands' own English or pinyin names).
+PLATFORMS_EN: dict[str, str] = {
+    "taobao": "Taobao",
+    "tmall": "Tmall",
+    "jd": "JD.com",
+    "pinduoduo": "Pinduoduo",
+    "douyin": "Douyin",
+    "kuaishou": "Kuaishou",
+    "meituan": "Meituan",
+    "xiaohongshu": "Xiaohongshu (RED)",
+    "vip": "Vipshop",
+    "suning": "Suning.com",
+    "wechat": "WeChat Shop",
+    "own_site": "own website",
+}
+
 LEGAL_REP_KINDS = ("natural_person", "organisation")

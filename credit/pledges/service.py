@@ -598,11 +598,18 @@ def record_breach(
     if pledge is None or pledge.status == "draft":
         raise NotFound("未找到该信用承诺")
     if clause_code not in pledge.clauses:
-        raise ValidationFailed("该承诺不包含此条款", [FieldError("clause", clause_code)])
+        message = f"该承诺不包含条款 {clause_code} / the pledge has no clause {clause_code}"
+        raise ValidationFailed(message, [FieldError("clause", message)])
     if not pledge_in_force_on(pledge, decided_on):
         raise ValidationFailed(
-            "违法行为发生之日该承诺版本不在有效期内",
-            [FieldError("conduct_date", decided_on.isoformat())],
+            "违法行为发生之日该承诺版本不在有效期内 / the pledge was not in force then",
+            [
+                FieldError(
+                    "conduct_date",
+                    f"该承诺 {decided_on.isoformat()} 不在有效期内 / "
+                    f"not in force on {decided_on.isoformat()}",
+                )
+            ],
         )
     uow.session.add(
         PledgeBreach(

@@ -148,6 +148,13 @@ def _breach_rows(
     return out
 
 
+def breached_clauses(v: Any) -> list[dict[str, Any]]:
+    """The clauses a record breaches, each with its words (zh, en) and its pledge's title:
+    the consoles show these, never the clause codes. ``v`` was read by a service that
+    checked the reader may see it."""
+    return _breaches(v)
+
+
 def _value(field: str, value: str | None) -> list[str]:
     if value is None:
         return ["—", "—"]

@@ -47,9 +47,17 @@ def test_oversized_body(client, clean_app) -> None:
 def test_unknown_body_field_is_listed(client) -> None:
     r = client.post("/api/v1/uscc/batch-check", json={"codes": ["1"], "enterprise_id": "x"})
     body = _is_problem(r, 400)
-    assert {"field": "enterprise_id", "location": "json", "message": "Unknown field."} in body[
+    assert {"field": "enterprise_id", "location": "json", "message": "不接受此字段"} in body[
         "errors"
     ]
+    english = client.post(
+        "/api/v1/uscc/batch-check",
+        json={"codes": ["1"], "enterprise_id": "x"},
+        headers={"Accept-Language": "en"},
+    )
+    assert {"field": "enterprise_id", "location": "json", "message": "Unknown field."} in (
+        _is_problem(english, 400)["errors"]
+    )
 
 
 def test_missing_field_is_listed(client) -> None:

@@ -108,4 +108,4 @@ def test_uscc_batch_check(client) -> None:
 def test_vocabularies(client) -> None:
     body = client.get("/api/v1/vocabularies").get_json()
     assert len(body["cities"]) == 13
-    assert {"code": "320500", "name": "苏州市", "name_en": None} in body["cities"]
+    assert {"code": "320500", "name": "苏州市", "name_en": "Suzhou"} in body["cities"]

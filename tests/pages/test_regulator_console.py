@@ -63,7 +63,8 @@ def test_flag_a_violation_naming_a_clause_marks_the_pledge_breached(client, cp, 
     )
     vid = r.headers["Location"].rsplit("/", 1)[-1]
     html = page(client, f"/console/regulator/violations/{vid}")
-    assert "苏市监罚〔2026〕8801号" in html and "C03" in html
+    # The breached clause by its words, not its code.
+    assert "苏市监罚〔2026〕8801号" in html and "不虚构交易、不编造用户评价、不刷单炒信。" in html
     public = client.get(f"/api/v1/pledges/{pledge_id}").get_json()
     assert public["compliance"] == "breached" and public["breached_clauses"] == ["C03"]
     # The firm sees it too.

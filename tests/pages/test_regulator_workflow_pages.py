@@ -54,7 +54,9 @@ def test_a_clause_outside_the_table_is_recorded_with_the_reason(client, cp, clea
     form["breach_reason"] = "以虚构原价诱导消费者提交个人信息"
     r = record_violation(client, form, csrf_from=step_two)
     html = page(client, r.headers["Location"])
-    assert "C05" in html and "以虚构原价诱导消费者提交个人信息" in html
+    # Clauses by their words (C05 here), the one outside the table with its reason.
+    assert "明码标价，不实施价格违法行为，不搭售商品或服务。" in html and "C05" not in html
+    assert "以虚构原价诱导消费者提交个人信息" in html
 
 
 def test_the_listing_authority_removes_a_listing(client, cp, clean_app) -> None:

@@ -58,7 +58,7 @@ def test_one_address_guessing_one_clients_secret_is_stopped_alone(tight) -> None
     assert [token(tight, f"jsc_{n}").status_code for n in "bc"] == [401, 401]
     r = token(tight, "jsc_d")
     assert r.status_code == 429 and r.content_type == "application/problem+json"
-    assert "this address" in r.get_json()["detail"] and int(r.headers["Retry-After"]) > 0
+    assert "同一地址每分钟" in r.get_json()["detail"] and int(r.headers["Retry-After"]) > 0
     assert token(tight, "jsc_d", addr="10.0.0.3").status_code == 401
 
 

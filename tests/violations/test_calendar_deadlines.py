@@ -205,7 +205,7 @@ def test_the_public_calendar_and_deadline_calculator(client) -> None:
     ],
 )
 def test_a_deadline_past_the_calendar_is_refused(client, query, field, year) -> None:
-    r = client.get(f"/api/v1/calendar/deadline?{query}")
+    r = client.get(f"/api/v1/calendar/deadline?{query}", headers={"Accept-Language": "en"})
     assert r.status_code == 409 and r.mimetype == "application/problem+json"
     (error,) = r.get_json()["errors"]
     assert (error["field"], error["location"], error["code"]) == (

@@ -92,6 +92,8 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "breached": ("违反的承诺条款", "clauses breached"),
     "field": ("更正的字段", "field"),
     "new_value": ("新值", "new value"),
+    "new_category": ("新的违法类别", "new category"),
+    "new_penalty_type": ("新的处罚种类", "new penalty type"),
     "accepted": ("决定", "decision"),
     "title": ("激励名称", "title"),
     "granted_on": ("授予日期", "granted on"),

@@ -20,6 +20,7 @@ from credit.scoring.calendar import add_months
 from credit.uow import unit_of_work
 from credit.violations import breaches, registry, workflow
 from credit.violations import service as violations
+from credit.violations.permalink import breached_clauses
 from credit.violations.schemas import (
     REMOVAL_GROUNDS,
     RevocationSchema,
@@ -48,6 +49,8 @@ FIELD_LABELS = {
     "penalty_amount": ("罚款金额（元）", "fine (yuan)"),
     "category": ("违法类别", "category"),
 }
+#: Corrected fields whose new value is a code, chosen from its words (field -> form input).
+CODED_FIELDS = {"category": "new_category", "penalty_type": "new_penalty_type"}
 CASE_STATUS = {
     "pending": ("待处理", "pending"),
     "upheld": ("异议成立", "upheld"),
@@ -232,6 +235,7 @@ def _violation_page(
     return render_template(
         "console/violation_view.html",
         v=v,
+        breaches=breached_clauses(v),
         correction=correction or {"typed": {}, "errors": {}},
         revocation=revocation or {"typed": {}, "errors": {}},
         **_vocab(),
@@ -249,15 +253,14 @@ def violation_view(violation_id: str):
 def violation_correct(violation_id: str):
     from credit.violations.schemas import CorrectionInputSchema
 
-    typed = forms.values(["field", "new_value", "reason", "version"])
+    typed = forms.values(["field", "new_value", "new_category", "new_penalty_type", "reason"])
+    # A category or a penalty type is chosen from its words; other fields are typed.
+    chosen = CODED_FIELDS.get(typed["field"])
+    new_value = (typed[chosen] if chosen else typed["new_value"]).strip() or None
     try:
         body = forms.load(
             CorrectionInputSchema(),
-            {
-                "field": typed["field"],
-                "new_value": typed["new_value"].strip() or None,
-                "reason": typed["reason"].strip(),
-            },
+            {"field": typed["field"], "new_value": new_value, "reason": typed["reason"].strip()},
         )
         if "new_value" not in body:
             raise MaValidationError({"new_value": ["此项必填 (required)"]})
@@ -272,8 +275,11 @@ def violation_correct(violation_id: str):
                 _version(),
             )
     except forms.INVALID as exc:
+        errors = forms.errors_of(exc)
+        if chosen and "new_value" in errors:
+            errors[chosen] = errors.pop("new_value")
         return _violation_page(
-            violation_id, correction={"typed": typed, "errors": forms.errors_of(exc)}, status=400
+            violation_id, correction={"typed": typed, "errors": errors}, status=400
         )
     except forms.REFUSED as exc:
         errors, status = forms.refusal(exc)

@@ -58,8 +58,8 @@
       var ul = el("ul", null, "faults");
       (r.faults || []).forEach(function (f) {
         var li = el("li");
-        li.appendChild(el("strong", (f.position ? tr("第 " + f.position + " 位", "Position " +
-          f.position) + " · " : "") + f.code));
+        li.appendChild(el("strong", f.position ? tr("第 " + f.position + " 位", "Position " +
+          f.position) : tr("整个代码", "The whole code")));
         li.appendChild(document.createTextNode("：" + (en ? f.message_en : f.message)));
         ul.appendChild(li);
       });
