@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from credit.pledges.vocab import STANDARD_CLAUSES
 from credit.violations.vocab import CATEGORIES
-from tests.pages.console_parties import authorize_url, page, post, sign_in
+from tests.pages.console_parties import authorize_url, page, post, record_violation, sign_in
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -72,9 +72,8 @@ def _record_breaching_c03(client, cp, clean_app) -> str:
     path = "/console/regulator/violations/new"
     from credit import clock
 
-    r = post(
+    r = record_violation(  # the preview, then "确认公示"
         client,
-        path,
         {
             "uscc": cp.owner_uscc,
             "category": "fake_orders",
