@@ -146,5 +146,11 @@ def test_phone_search_filters_charts_console_cards_and_large_text(
         page.wait_for_load_state()
         assert page.evaluate(size) == standard
         assert not page.evaluate("document.documentElement.classList.contains('large-text')")
+        # In English the placeholder fits too, and the switch says so in English.
+        page.goto("/?lang=en")
+        fits = page.locator("#q").evaluate(PLACEHOLDER_FITS)
+        assert fits["text"] <= fits["room"], f"English placeholder cut off: {fits}"
+        assert page.get_by_role("link", name="Large text").is_visible()
+        _check(page, shots, "home english", "phone")
     finally:
         context.close()
