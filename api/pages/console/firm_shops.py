@@ -32,10 +32,9 @@ CONTACT = {"phone": "bc_phone", "email": "bc_email", "address": "bc_address"}
 
 
 def _rows_from(ent: Any) -> list[dict[str, str]]:
-    rows = [
+    return [
         {"platform": s.platform, "shop_name": s.shop_name, "url": s.url or ""} for s in ent.shops
     ]
-    return rows
 
 
 def _padded(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -110,8 +109,9 @@ def _field_errors(messages: dict[str, Any], origin: list[int]) -> forms.Errors:
                 continue
             row = origin[index] if index < len(origin) else index
             for name, text in fields.items():
-                field = {"shop_name": "name"}.get(name, name)
-                put(f"shop-{row}-{field if field in ('platform', 'name', 'url') else 'url'}", text)
+                # shop_name is the form's "name"; an unknown key cannot come from the form
+                field = {"platform": "platform", "shop_name": "name"}.get(name, "url")
+                put(f"shop-{row}-{field}", text)
     contact = messages.get("business_contact", {})
     if isinstance(contact, dict):
         for name, text in contact.items():
