@@ -10,6 +10,8 @@ power to publish a penalty: Art. 86 records violations in credit files "依照�
 
 from __future__ import annotations
 
+from credit.pledges.vocab import STANDARD_CLAUSES
+
 #: kind -> (Chinese, English)
 ORGANISATION_KINDS: dict[str, tuple[str, str]] = {
     "association": ("行业协会", "industry association"),
@@ -68,6 +70,8 @@ MAX_EVIDENCE = 10
 MAX_CAMPAIGN_DAYS = 5 * 366
 
 SELF_DISCIPLINE_CODE = "INDUSTRY-SELF"
+#: The standard template's clauses the self-discipline pledge repeats, in the standard's order.
+_SHARED_CLAUSES = frozenset({"C02", "C03", "C04", "C06", "C07", "C10", "C11", "C12"})
 SELF_DISCIPLINE_TEMPLATE = {
     "code": SELF_DISCIPLINE_CODE,
     "type": "industry_self_discipline",
@@ -76,7 +80,8 @@ SELF_DISCIPLINE_TEMPLATE = {
     "preamble": "作为行业组织会员，本经营者响应行业自律倡议，郑重承诺：",
     "preamble_en": "As a member of an industry organisation, we solemnly pledge:",
     # Clause codes shared with the standard template keep their meaning (and the breach
-    # table's categories, credit/data/breach_rules.json); S01 is this template's own.
+    # table's categories, credit/data/breach_rules.json), so they are taken from it word for
+    # word; S01 is this template's own.
     "clauses": [
         (
             "S01",
@@ -85,43 +90,6 @@ SELF_DISCIPLINE_TEMPLATE = {
             "its self-regulation.",
             True,
         ),
-        ("C02", "依法依规开展经营活动，依法办理市场主体登记。", "Operate lawfully.", True),
-        (
-            "C03",
-            "不虚构交易、不编造用户评价、不刷单炒信。",
-            "No fake transactions, fabricated reviews or fake orders.",
-            True,
-        ),
-        (
-            "C04",
-            "销售的商品或提供的服务真实合法，不售假、不销售假冒伪劣商品，不作虚假宣传。",
-            "Genuine, lawful goods and services; no counterfeits; honest advertising.",
-            True,
-        ),
-        (
-            "C06",
-            "履行七日无理由退货及售后服务义务，依法保护消费者权益。",
-            "Honour 7-day returns and after-sales duties; protect consumer rights.",
-            True,
-        ),
-        ("C07", "依法收集、使用和保护个人信息。", "Protect personal information lawfully.", True),
-        (
-            "C10",
-            "自觉接受政府部门、行业组织、社会公众和新闻媒体的监督。",
-            "Accept supervision by authorities, associations, the public and the press.",
-            True,
-        ),
-        (
-            "C11",
-            "违背承诺的，愿意依法承担相应责任，并同意将违诺信息记入信用记录、依法公开。",
-            "If the pledge is broken, accept liability and its entry in the credit record.",
-            True,
-        ),
-        (
-            "C12",
-            "同意本承诺在江苏省电子商务信用公共服务平台公开。",
-            "Consent to publish this pledge on the platform.",
-            True,
-        ),
+        *(clause for clause in STANDARD_CLAUSES if clause[0] in _SHARED_CLAUSES),
     ],
 }
