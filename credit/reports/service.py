@@ -384,15 +384,19 @@ def _as_issued_before_caps(profile: dict[str, Any]) -> dict[str, Any]:
     return {**profile, "rating": {k: v for k, v in rating.items() if k != "caps"}}
 
 
+_SHOP_KEYS_SINCE_ISSUE_17 = ("host", "host_unicode", "platform_name_en")
+
+
 def _as_issued_before_shop_links(profile: dict[str, Any]) -> dict[str, Any]:
-    """``profile`` as reports were issued before migration 0016: shops without their host
-    and no ``business_contact`` key while the firm publishes none, so a report issued then
-    still reads as unchanged when the record is the same."""
+    """``profile`` as reports were issued before migration 0016 (issue 17): shops without
+    their host and English platform name, and no ``business_contact`` key while the firm
+    publishes none, so a report issued then still reads as unchanged when the record is the
+    same."""
     ent = dict(profile["enterprise"])
     if ent.get("business_contact") is None:
         ent.pop("business_contact", None)
     ent["shops"] = [
-        {k: v for k, v in shop.items() if k not in ("host", "host_unicode")}
+        {k: v for k, v in shop.items() if k not in _SHOP_KEYS_SINCE_ISSUE_17}
         for shop in ent.get("shops", [])
     ]
     return {**profile, "enterprise": ent}

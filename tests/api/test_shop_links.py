@@ -24,9 +24,11 @@ def parties(app_ctx):
 GOOD = {"platform": "tmall", "shop_name": "华通食品官方旗舰店", "url": "https://huatong.tmall.com/"}
 
 
-def _patch(client, parties, body: dict, who: str = "owner", uscc: str | None = None):
+def _patch(
+    client, parties, body: dict, who: str = "owner", uscc: str | None = None, lang: str = "zh"
+):
     url = f"/api/v1/enterprises/{uscc or parties.owner_uscc}"
-    headers = {"If-Match": client.get(url).headers["ETag"]}
+    headers = {"If-Match": client.get(url).headers["ETag"], "Accept-Language": lang}
     if who != "anonymous":
         headers.update(bearer(client_token(client, parties.clients[who])))
     return client.patch(url, json=body, headers=headers)
@@ -59,7 +61,8 @@ def _errors(r) -> list[tuple[str, str]]:
     ],
 )
 def test_a_bad_shop_address_is_a_field_error(client, parties, url: str, says: str) -> None:
-    r = _patch(client, parties, {"shops": [GOOD, {**GOOD, "url": url}]})
+    # In English (the request's language): each refusal says why in words.
+    r = _patch(client, parties, {"shops": [GOOD, {**GOOD, "url": url}]}, lang="en")
     errors = _errors(r)
     assert [f for f, _ in errors] == ["shops.1.url"], errors
     assert says in errors[0][1], errors
@@ -184,8 +187,9 @@ def test_every_change_is_audited(client, parties) -> None:
 
 
 def test_a_report_issued_before_shop_links_still_verifies(client, parties) -> None:
-    """Reports issued before migration 0016 hold shops without their host and no
-    business_contact: while the record is the same they still read as unchanged."""
+    """Reports issued before migration 0016 hold shops without their host or English
+    platform name and no business_contact: while the record is the same they still read as
+    unchanged."""
     from credit.identity import ANONYMOUS
     from credit.reports import service as reports
     from credit.reports.models import CreditReport
@@ -199,9 +203,13 @@ def test_a_report_issued_before_shop_links_still_verifies(client, parties) -> No
     assert ent["shops"][0]["host"] == "huatong.tmall.com" and ent["business_contact"] is None
     old_ent = {k: v for k, v in ent.items() if k != "business_contact"}
     old_ent["shops"] = [
-        {k: v for k, v in s.items() if k not in ("host", "host_unicode")} for s in ent["shops"]
+        {k: v for k, v in s.items() if k not in ("host", "host_unicode", "platform_name_en")}
+        for s in ent["shops"]
     ]
-    old = {**report.snapshot, "enterprise": old_ent}
+    # Reports issued before issue 17 also had no caps in words on the rating.
+    rating = report.snapshot["rating"]
+    old_rating = {k: v for k, v in rating.items() if k != "caps"} if rating else rating
+    old = {**report.snapshot, "enterprise": old_ent, "rating": old_rating}
     db.session.execute(
         sa.update(CreditReport)
         .where(CreditReport.report_no == number)

@@ -236,10 +236,10 @@ def test_firm_pledges_regulator_flags_consumer_sees(
         page.wait_for_url("**/console/regulator/violations/*")
         assert page.locator(f"text={decision}").first.is_visible()
         _check(page, shots, "violation recorded", viewport)
-        # The dashboard counts the older record arranged above and this one, and the
-        # older one's repair application waiting in the queue.
+        # The dashboard counts the two older records arranged above (the one with a repair
+        # application waiting in the queue, the serious one) and this one.
         page.click("#nav-overview")
-        assert page.inner_text("#overview-total") == "2"
+        assert page.inner_text("#overview-total") == "3"
         assert page.inner_text("#queue-repairs .pending") == "1"
         assert page.inner_text("#queue-repairs .overdue") == "0"
         _check(page, shots, "regulator overview", viewport)

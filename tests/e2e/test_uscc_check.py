@@ -29,7 +29,9 @@ def test_the_in_page_check_folds_and_names_positions(browser, clean_app, live_se
         page.click("#uscc-form button[type=submit]")
         page.wait_for_selector("#uscc-result .alert")
         shown = page.inner_text("#uscc-result")
-        assert "第 9 位 · charset" in shown and "U+FB00" in shown
+        # The position and the rule in words, never the rule's code (issue 17 item 6).
+        assert "第 9 位：含有不允许的字符" in shown and "U+FB00" in shown
+        assert "charset" not in shown
         shots.take(page, "uscc check ligature", "desktop")
         assert page.js_errors == []
     finally:

@@ -295,7 +295,9 @@ def test_invalid_scope_over_gunicorn(live, parties, app_ctx) -> None:
     )
     assert r.status_code == 200 and r.json()["scope"] == "enterprises:read"
     db.session.remove()
-    events = db.session.scalars(sa.select(AuthEvent).where(AuthEvent.event == "token")).all()
+    events = db.session.scalars(
+        sa.select(AuthEvent).where(AuthEvent.event == "token").order_by(AuthEvent.id)
+    ).all()
     assert [(e.outcome, e.detail) for e in events] == [
         ("failure", "grant_type=client_credentials error=invalid_scope"),
         ("success", "grant_type=client_credentials"),

@@ -132,7 +132,9 @@ def test_each_position_is_named_on_the_api_and_the_pages(
     errors = _problem(live.get(f"/api/v1/enterprises/{code}"), fault)
     assert f"第 {position.split('-')[0]}" in errors[0]["message"]
     page = live.get("/uscc", params={"code": code}).text
-    assert "代码无效" in page and f"第 {position} 位 · {fault}" in page
+    # The position in words, never the fault's code (issue 17 item 6).
+    assert "代码无效" in page and f"第 {position} 位</strong>：" in page
+    assert f"· {fault}" not in page
     hint = live.get("/search", params={"q": code}).text
     assert "这像是统一社会信用代码，但未通过校验" in hint and f"第 {position} 位" in hint
 
