@@ -402,19 +402,18 @@ def _as_issued_before_shop_links(profile: dict[str, Any]) -> dict[str, Any]:
     return {**profile, "enterprise": ent}
 
 
-#: How the snapshot a report keeps changed shape, newest change first: each function turns a
-#: profile into the shape reports had before that change. Applied one after the other, so a
-#: report issued in any earlier era still reads as unchanged while the record is the same.
+#: How the snapshot a report keeps changed shape: each function turns a profile into the
+#: shape reports had before one change. A report issued in any earlier era still reads as
+#: unchanged while the record is the same: its digest is one of the current profile's with
+#: any of these applied (eight digests at most, computed only on verification).
 _EARLIER_SHAPES = (_as_issued_before_caps, _as_issued_before_shop_links, _as_issued_before_rename)
 
 
 def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
-    digests = {digest_of(current)}
-    shape = current
+    shapes = [current]
     for earlier in _EARLIER_SHAPES:
-        shape = earlier(shape)
-        digests.add(digest_of(shape))
-    return report.content_digest in digests
+        shapes += [earlier(shape) for shape in shapes]
+    return report.content_digest in {digest_of(shape) for shape in shapes}
 
 
 def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:

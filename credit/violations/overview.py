@@ -182,7 +182,7 @@ def _state_clause(state: str, today: date) -> sa.ColumnElement[bool]:
         "published": publicity.public_clause(today),
         "under_objection": sa.and_(active, Violation.objection_pending.is_(True)),
         "not_published": sa.and_(active, Violation.published.is_(False)),
-        "ended": sa.and_(active, Violation.published.is_(True), Violation.publish_until < today),
+        "ended": publicity.ended_clause(today),
         "repaired": Violation.status == "repaired",
         "revoked": Violation.status == "revoked",
     }[state]

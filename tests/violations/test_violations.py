@@ -80,7 +80,8 @@ def test_the_old_tier_field_is_refused_and_severity_is_required(client, reg_in, 
     a body still saying ``tier`` is a 400 naming it as unknown, and severity as missing."""
     body = _body(parties)
     body["tier"] = body.pop("severity")
-    r = client.post("/api/v1/violations", json=body, headers=reg_in)
+    # Messages in English (the request's language; Chinese by default).
+    r = client.post("/api/v1/violations", json=body, headers={**reg_in, "Accept-Language": "en"})
     assert r.status_code == 400 and r.content_type == "application/problem+json"
     errors = {e["field"]: e for e in r.get_json()["errors"]}
     assert set(errors) == {"tier", "severity"}, errors
