@@ -215,7 +215,9 @@ BODIES = {
     "DELETE /api/v1/key-enterprises/<string:listing_id>": {"reason": "不再符合列入条件"},
     "POST /api/v1/serious-list/<string:item_id>/removal": {
         "ground": "error",
-        "removed_on": clock.today().isoformat(),
+        # Read when the request is made: a run crossing midnight in Beijing (16:00 UTC)
+        # lists the firm on the new day, and a removal dated the day before is refused.
+        "removed_on": lambda: clock.today().isoformat(),
         "reason": "列入对象错误",
     },
 }
@@ -368,7 +370,11 @@ def test_authorization_matrix(any_client, parties, route) -> None:
         headers = (
             {} if party == "anonymous" else bearer(client_token(client, parties.clients[party]))
         )
-        body = {**BODIES.get(f"{method} {rule}", {}), **(extra if isinstance(extra, dict) else {})}
+        body = {
+            name: value() if callable(value) else value
+            for name, value in BODIES.get(f"{method} {rule}", {}).items()
+        }
+        body.update(extra if isinstance(extra, dict) else {})
         kwargs: dict = {"json": body} if method != "GET" else {}
         if method in {"PATCH", "POST"}:
             base = url
