@@ -29,12 +29,8 @@ from credit.scoring.facts import EnterpriseFacts, SeriousListFact, ViolationFact
 from credit.scoring.model import ScoringModel
 from credit.scoring.outlook import actions as scored_actions
 from credit.scoring.signals import Cap
-from credit.violations.vocab import SEVERITIES
+from credit.violations.vocab import EARLY_REMOVAL_MIN_MONTHS, SEVERITIES
 
-#: The shortest time on the serious list before early removal after credit repair
-#: (提前移出), as ``credit.violations.registry.EARLY_REMOVAL_MIN_MONTHS`` enforces it (the
-#: domain layer of ratings does not import the registry's service module).
-EARLY_REMOVAL_MIN_MONTHS = 12
 #: A pledge in force that ends within this many days is offered for renewal.
 RENEW_WITHIN_DAYS = 60
 

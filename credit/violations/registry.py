@@ -22,7 +22,7 @@ from credit.violations import breaches
 from credit.violations.models import Commendation, Correction, SeriousListEntry, Violation
 from credit.violations.schemas import CORRECTABLE, penalty_amount_problem
 from credit.violations.service import ENTITY, get_violation
-from credit.violations.vocab import CATEGORIES, PENALTY_TYPES
+from credit.violations.vocab import CATEGORIES, EARLY_REMOVAL_MIN_MONTHS, PENALTY_TYPES
 
 
 def correct_violation(
@@ -169,14 +169,6 @@ def list_on_serious_list(
     uow.session.flush()
     uow.record("serious_list", entry.id, 1)
     return entry
-
-
-#: The shortest time on the list before early removal after credit repair (提前移出):
-#: one year, per 《市场监督管理严重违法失信名单管理办法》 (SAMR Order 44, 2021) as its
-#: implementing rules and guides describe it (article number unverified: the primary text is
-#: not in the corpus). Removal because the basis was revoked, or because the listing was
-#: wrong, has no minimum.
-EARLY_REMOVAL_MIN_MONTHS = 12
 
 
 def remove_from_serious_list(

@@ -60,3 +60,10 @@ STATUSES: dict[str, tuple[str, str]] = {
     "revoked": ("已撤销", "revoked"),
     "ended": ("公示期满", "publicity ended"),
 }
+
+#: The shortest time on the list before early removal after credit repair (提前移出):
+#: one year, per 《市场监督管理严重违法失信名单管理办法》 (SAMR Order 44, 2021) as its
+#: implementing rules and guides describe it (article number unverified: the primary text is
+#: not in the corpus). Removal because the basis was revoked, or because the listing was
+#: wrong, has no minimum.
+EARLY_REMOVAL_MIN_MONTHS = 12
