@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, g, request
+
+from api.pages.choices import remember, url_with
 
 MODES = ("standard", "large")
 COOKIE = "display"
 #: Blueprints whose ``?display=`` is not remembered: the embeddable credit seal never sets
 #: a cookie (as for the language).
 NOT_REMEMBERED = frozenset({"seal"})
-_YEAR = 365 * 24 * 3600
 
 
 def select_display() -> str:
@@ -37,9 +38,7 @@ def display() -> str:
 
 def url_display(mode: str) -> str:
     """This page in another mode (the header's switch link), keeping its query."""
-    args = request.args.to_dict(flat=False)
-    args[COOKIE] = [mode]
-    return url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)
+    return url_with(COOKIE, mode)
 
 
 def register(app: Flask) -> None:
@@ -49,20 +48,7 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _remember(resp: Response) -> Response:
-        asked = request.args.get(COOKIE, "")
-        if (
-            asked in MODES
-            and request.cookies.get(COOKIE, "standard") != asked
-            and request.blueprint not in NOT_REMEMBERED
-        ):
-            resp.set_cookie(
-                COOKIE,
-                asked,
-                max_age=_YEAR,
-                samesite="Lax",
-                httponly=True,
-                secure=app.config.get("SESSION_COOKIE_SECURE", False),
-            )
+        remember(app, resp, COOKIE, MODES, kept_default="standard", not_remembered=NOT_REMEMBERED)
         return resp
 
     @app.context_processor

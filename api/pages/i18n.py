@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, g, request
 
+from api.pages.choices import remember, url_with
 from credit.enterprises.vocab import PLATFORMS, PLATFORMS_EN
 from credit.regions import authority_name_en
 
@@ -22,7 +23,6 @@ COOKIE = "lang"
 #: Blueprints whose ``?lang=`` chooses one answer's language and is not remembered: the
 #: credit seal is embedded in other sites and never sets a cookie.
 NOT_REMEMBERED = frozenset({"seal"})
-_YEAR = 365 * 24 * 3600
 
 
 def select_lang() -> str:
@@ -68,9 +68,7 @@ def platform(code: str | None, fallback: str = "") -> str:
 
 def url_in(other: str) -> str:
     """This page in another language (the switch link)."""
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [other]
-    return url_for(request.endpoint or "pages.home", **(request.view_args or {}), **args)
+    return url_with(COOKIE, other)
 
 
 def register(app: Flask) -> None:
@@ -80,20 +78,7 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _remember(resp: Response) -> Response:
-        asked = request.args.get("lang", "")
-        if (
-            asked in LANGS
-            and request.cookies.get(COOKIE) != asked
-            and request.blueprint not in NOT_REMEMBERED
-        ):
-            resp.set_cookie(
-                COOKIE,
-                asked,
-                max_age=_YEAR,
-                samesite="Lax",
-                httponly=True,
-                secure=app.config.get("SESSION_COOKIE_SECURE", False),
-            )
+        remember(app, resp, COOKIE, LANGS, kept_default=None, not_remembered=NOT_REMEMBERED)
         if resp.mimetype == "text/html":
             resp.headers.add("Vary", "Cookie")
             resp.headers.add("Vary", "Accept-Language")
