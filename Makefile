@@ -8,7 +8,7 @@ PORT ?= 8000
 DEMO_ENTERPRISES ?= 3000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format services-up services-down services-status bench lighthouse \
+.PHONY: run test test-deploy install lint format services-up services-down services-status bench lighthouse \
         migrate demo clean
 
 $(STAMP): setup.cfg pyproject.toml
@@ -36,6 +36,11 @@ run: install
 ## run the suite on both databases
 test: install lint
 	bash scripts/test.sh
+
+## make test-deploy: the deployment topology tests (worker takeover, nginx in front of two
+## instances, a 3-node Elasticsearch cluster, a PostgreSQL restart, the restore drill)
+test-deploy: install
+	bash scripts/test_deploy.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -34,13 +34,14 @@ fi
 # the engine from under pass 2. CREDIT_TEST_SERIAL=true runs them one after the other.
 mkdir -p build
 ES_OPS=tests/search/test_elastic_operations.py
-PASS1=("${PYTEST[@]}" --db=sqlite --search=embedded tests --ignore="$ES_OPS")
+PASS1=("${PYTEST[@]}" --db=sqlite --search=embedded tests --ignore="$ES_OPS" --ignore=tests/deploy)
 # Everything that touches the app's database or search (the pure unit tests and the
 # backend contract suite run in pass 1 and do not depend on the app's backends; the
 # README test runs `make run`, which is SQLite and the embedded backend whatever --db says).
 # The accessibility sweep checks markup, which does not depend on the backends: pass 1 only.
 PASS2=("${PYTEST[@]}" --db=postgresql --search=elasticsearch tests
     --ignore=tests/unit --ignore=tests/search --ignore=tests/bench --ignore=tests/readme
+    --ignore=tests/deploy
     --ignore=tests/e2e/test_accessibility.py)
 
 run_pass() {  # name, command...: run, log to build/<name>.log, print the log, return its code
