@@ -371,8 +371,24 @@ def mandate_cmd(platform_code: str, merchants: tuple[str, ...]) -> None:
 @credit_cli.command("sweep")
 @with_appcontext
 def sweep_cmd() -> None:
-    """Expire pledges and end publicity windows that are due (the poller does this every
-    10 minutes under make run; run it from cron when the poller is off)."""
-    from api.poller import sweep
+    """Expire pledges and end publicity windows that are due (the worker does this every
+    CREDIT_WORKER_SWEEP_SECONDS; run it from cron when no worker runs)."""
+    from credit.sweeps import sweep
 
     click.echo(json.dumps({"changed": sweep()}))
+
+
+@credit_cli.command("worker")
+@with_appcontext
+def worker_cmd() -> None:
+    """Run the change-feed consumers and the sweeps until SIGTERM/SIGINT (several may run:
+    each consumer is held by one worker at a time; docs/deploying/worker.md)."""
+    from credit.worker import Worker, WorkerSettings
+
+    cfg = current_app.config
+    settings = WorkerSettings(
+        lease_seconds=cfg["CREDIT_WORKER_LEASE_SECONDS"],
+        poll_seconds=cfg["CREDIT_WORKER_POLL_SECONDS"],
+        sweep_seconds=cfg["CREDIT_WORKER_SWEEP_SECONDS"],
+    )
+    Worker(db.engine, settings).run()

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify
 
 from api.auth import public
 from api.errors import problem
-from credit import database, failed_events
+from credit import database, failed_events, worker
 
 bp = Blueprint("health", __name__)
 
@@ -24,7 +24,9 @@ def readyz():
     """Ready while the database answers (503 otherwise). An unreachable search service, or
     change events a consumer set aside (``failed_events``: how many, see ``flask credit
     events failed``), make the app *degraded*, not unready: every page still serves, so a
-    load balancer must keep sending traffic (search itself answers 503)."""
+    load balancer must keep sending traffic (search itself answers 503). ``worker``: each
+    consumer's lease holder, lease expiry and backlog; where consumers run only in a worker
+    (``CREDIT_INDEX_AFTER_COMMIT`` off), a backlog nobody holds is *degraded* too."""
     checks: dict = {}
     error = database.ping()
     checks["database"] = "ok" if error is None else f"error: {error}"
@@ -33,7 +35,14 @@ def readyz():
     checks["search_backend"] = backend.name
     if checks["database"] == "ok":
         checks["failed_events"] = failed_events.count_unresolved()
+        checks["worker"] = worker.report()
         degraded = checks["search"] != "ok" or checks["failed_events"] > 0
+        if not current_app.config["CREDIT_INDEX_AFTER_COMMIT"]:
+            # Consumers run only in a worker: one with work waiting and nobody holding it
+            # means no worker is running (the web keeps serving, with stale ratings).
+            degraded = degraded or any(
+                c.get("backlog", 0) > 0 and c["lease_expired"] for c in checks["worker"].values()
+            )
         return jsonify(status="degraded" if degraded else "ready", checks=checks)
     return problem(
         503,

@@ -1,9 +1,10 @@
 """A background thread that catches the change-feed consumers up at an interval, and runs
-the time-driven sweeps (pledge expiry) every few minutes.
+the time-driven sweeps (credit/sweeps.py) every few minutes, inside one process.
 
-After-commit hooks give freshness; this covers what they cannot: writes by other processes
-(CLI imports), recovery after the search service was down, and changes no request makes
-(a pledge's validity ending at midnight).
+Deployments run ``flask --app wsgi credit worker`` (credit/worker.py) instead, and web
+processes run no consumer at all. This thread (``CREDIT_INDEXER_POLL_SECONDS`` > 0, off
+by default) remains for tests and single-process experiments: it takes no lease, so it
+must never run beside a worker.
 """
 
 from __future__ import annotations
@@ -17,28 +18,12 @@ from flask import Flask
 from credit import changes
 from credit.errors import Conflict, PreconditionFailed
 from credit.extensions import db
+from credit.sweeps import sweep
 
 log = logging.getLogger(__name__)
 
 
 SWEEP_SECONDS = 600
-
-
-def sweep() -> int:
-    """Record the events of pledges whose validity ended, of records whose publicity
-    window ended and of key-enterprise listings whose period started or ended, then
-    re-rate enterprises whose rating time has changed (idempotent)."""
-    from credit.identity import SYSTEM
-    from credit.keyfirms.service import record_due_listings
-    from credit.pledges.service import expire_due_pledges
-    from credit.ratings.service import sweep_stale_ratings
-    from credit.uow import unit_of_work
-    from credit.violations.service import end_due_publicity
-
-    with unit_of_work() as uow:
-        changed = expire_due_pledges(SYSTEM, uow) + end_due_publicity(SYSTEM, uow)
-        changed += record_due_listings(SYSTEM, uow)
-    return changed + sweep_stale_ratings(SYSTEM)
 
 
 def start_poller(app: Flask, interval: float) -> threading.Thread:

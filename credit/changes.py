@@ -217,9 +217,19 @@ def _mark_resolved(session: Session, name: str, first: int, last: int) -> None:
     )
 
 
-def run_consumer(session: Session, consumer: Consumer, max_batches: int | None = None) -> int:
+#: Told of each batch a consumer committed: (consumer name, first id, last id, events).
+BatchListener = Callable[[str, int, int, int], None]
+
+
+def run_consumer(
+    session: Session,
+    consumer: Consumer,
+    max_batches: int | None = None,
+    on_batch: BatchListener | None = None,
+) -> int:
     """Deliver pending events to one consumer in batches; returns how many were delivered
-    (events set aside included: the cursor moved past them).
+    (events set aside included: the cursor moved past them). ``on_batch`` is called after
+    each committed batch with the range of event ids the cursor moved over.
 
     The cursor row is locked (``FOR UPDATE`` on PostgreSQL) while a batch is handled, so two
     processes never run the same consumer at once; the cursor advances only after the
@@ -249,12 +259,15 @@ def run_consumer(session: Session, consumer: Consumer, max_batches: int | None =
                 _short(exc),
             )
             try:
-                delivered += _deliver_in_parts(session, consumer, position, changes, exc)
+                done = _deliver_in_parts(session, consumer, position, changes, exc)
             except _CursorMoved:
                 session.rollback()
                 session.expire_all()
                 continue
+            delivered += done
             batches += 1
+            if on_batch is not None and done:
+                on_batch(consumer.name, changes[0].id, changes[done - 1].id, done)
             continue
         # Compare-and-set: if the cursor moved meanwhile (a rebuild rewound it, or SQLite,
         # which takes no lock on the read, let another process advance it), this batch is
@@ -271,6 +284,8 @@ def run_consumer(session: Session, consumer: Consumer, max_batches: int | None =
             continue
         delivered += len(changes)
         batches += 1
+        if on_batch is not None:
+            on_batch(consumer.name, changes[0].id, changes[-1].id, len(changes))
     return delivered
 
 

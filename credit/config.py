@@ -219,13 +219,37 @@ SETTINGS: tuple[Setting, ...] = (
         "INDEX_AFTER_COMMIT",
         _bool,
         True,
-        "Run the change-feed consumers right after each commit (freshness within 1 s).",
+        "Run the change-feed consumers in the web process right after each commit (the "
+        "one-process mode of tests and `flask` commands). Set false where a worker runs "
+        "(`make run`, deploy/): web requests then run no consumer.",
     ),
     Setting(
         "INDEXER_POLL_SECONDS",
         _float_range(0, 3600),
         0,
-        "If > 0, a background thread catches the consumers up at this interval.",
+        "If > 0, a thread of each web process catches the consumers up at this interval "
+        "(tests only; it takes no lease: deployments run `flask --app wsgi credit worker`).",
+    ),
+    Setting(
+        "WORKER_LEASE_SECONDS",
+        _float_range(2, 600),
+        10,
+        "How long a worker's hold on a consumer lasts unless renewed (every third of it); "
+        "a dead worker's consumers are taken over within this time.",
+    ),
+    Setting(
+        "WORKER_POLL_SECONDS",
+        _float_range(0.01, 60),
+        0.05,
+        "How often the worker looks for new change events on SQLite (PostgreSQL wakes it "
+        "by LISTEN/NOTIFY, and polls only while that connection is down).",
+    ),
+    Setting(
+        "WORKER_SWEEP_SECONDS",
+        _float_range(1, 86400),
+        600,
+        "Interval of the time-driven sweeps (pledge expiry, publicity ending, stale "
+        "ratings), run by the worker holding the sweep lease.",
     ),
     Setting(
         "EVENT_MAX_ATTEMPTS",

@@ -13,6 +13,7 @@ from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
 from credit.enterprises.models import BusinessContact, Enterprise, ProfileChange, Shop
 from credit.idempotency import IdempotencyRecord
 from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
+from credit.leases import ConsumerLease
 from credit.organisations.models import (
     Campaign,
     CampaignParticipation,
@@ -46,6 +47,7 @@ __all__ = [
     "ChangeEvent",
     "Commendation",
     "ConsumerCursor",
+    "ConsumerLease",
     "Convention",
     "Correction",
     "CreditReport",

@@ -34,6 +34,10 @@ _after_commit_hooks: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]]
 
 # Any constant: the key of the PostgreSQL advisory lock that orders outbox appends.
 _OUTBOX_LOCK_KEY = 7_320_000
+#: The PostgreSQL channel notified by every transaction that appends change events; the
+#: worker (credit/worker.py) LISTENs on it. NOTIFY is delivered at commit, never on
+#: rollback, and repeats within one transaction are folded into one.
+CHANGES_CHANNEL = "credit_changes"
 
 
 _MEMOS = "credit.transaction_memos"
@@ -72,6 +76,12 @@ def add_after_commit_hook(engine: Engine, hook: Callable[[], None]) -> None:
     _after_commit_hooks.setdefault(engine, []).append(hook)
 
 
+def clear_after_commit_hooks(engine: Engine) -> None:
+    """Run no hook after commits on ``engine`` (the worker: it runs the consumers itself,
+    under its leases, and never from inside a sweep's commit)."""
+    _after_commit_hooks.pop(engine, None)
+
+
 class UnitOfWork:
     """Collects change events for the current transaction and commits them with it."""
 
@@ -104,6 +114,8 @@ class UnitOfWork:
             self.session.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OUTBOX_LOCK_KEY}
             )
+            # Wake the workers when (and only if) this transaction commits.
+            self.session.execute(sa.text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
         now = clock.now()
         # Core, not the ORM's bulk path: nothing is read back, and it is several times
         # faster for the hundreds of thousands of events of a bulk load or rescore.

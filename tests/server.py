@@ -148,6 +148,77 @@ class GunicornServer:
         return self.proc is not None and self.proc.poll() is None
 
 
+class WorkerProcess:
+    """``flask --app wsgi credit worker`` as deployed (the systemd unit's command), on the
+    test's database and search index; ``holder`` once it has started."""
+
+    def __init__(
+        self, config: Mapping[str, Any], log_path: Path, extra_env: Mapping[str, str] | None = None
+    ) -> None:
+        self.config = dict(config)
+        self.log_path = log_path
+        self.extra_env = dict(extra_env or {})
+        self.proc: subprocess.Popen | None = None
+        self.holder: str | None = None
+
+    def start(self, timeout: float = 60) -> WorkerProcess:
+        import re
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
+        env.update(env_for(self.config))
+        env.update(PYTHONUNBUFFERED="1", **self.extra_env)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self._log_start = self.log_path.stat().st_size
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "credit", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"the worker exited with {self.proc.returncode}:\n" + self.log_text()
+                )
+            match = re.search(r"worker (\S+) starting", self.log_text())
+            if match:
+                self.holder = match.group(1)
+                return self
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"the worker did not start within {timeout}s:\n" + self.log_text())
+
+    def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM, as systemd and honcho stop it; its exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies without releasing anything."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self) -> str:
+        with open(self.log_path, "rb") as fh:
+            fh.seek(self._log_start)
+            return fh.read().decode("utf-8", "replace")
+
+
 @dataclass
 class RawResponse:
     status: int

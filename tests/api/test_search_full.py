@@ -75,7 +75,7 @@ def test_pledges_and_violations_are_searchable_while_public(client, app_ctx) -> 
 
 
 def test_publicity_end_removes_the_record(client, app_ctx, frozen_clock) -> None:
-    from api.poller import sweep
+    from credit.sweeps import sweep
 
     parties = make_parties()
     v = make_violation(parties, days_ago=10)

@@ -1,0 +1,129 @@
+"""Leases and the change-feed worker, in-process, on the run's database (SQLite or
+PostgreSQL with ``--db``). The worker as a process, beside gunicorn, is tested in
+tests/live/test_worker.py and tests/deploy/test_worker_takeover.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from credit import changes, leases, uow
+from credit.extensions import db
+from credit.ratings.consumer import CONSUMER_NAME as RATINGS
+from credit.worker import Worker, WorkerSettings, report
+from search.indexer import CONSUMER_NAME as INDEXER
+from tests.parties import make_parties, make_violation
+
+
+@pytest.fixture
+def engine(app_ctx):
+    return db.engine
+
+
+def test_a_free_lease_is_taken_and_renewed_by_its_holder(engine) -> None:
+    assert leases.acquire(engine, "c", "a", ttl=30)
+    with engine.connect() as conn:
+        first = leases.states(conn)["c"]
+    assert first.holder == "a" and not first.expired
+    assert leases.acquire(engine, "c", "a", ttl=60)  # a renewal moves the expiry on
+    with engine.connect() as conn:
+        renewed = leases.states(conn)["c"]
+    assert renewed.holder == "a" and renewed.expires_at > first.expires_at
+
+
+def test_a_held_lease_is_refused_to_another_until_it_expires(engine) -> None:
+    assert leases.acquire(engine, "c", "a", ttl=2)
+    assert not leases.acquire(engine, "c", "b", ttl=2)
+    deadline = time.monotonic() + 10
+    while not leases.acquire(engine, "c", "b", ttl=30):  # b steals it once it expired
+        assert time.monotonic() < deadline, "an expired lease was never given to b"
+        time.sleep(0.2)
+    with engine.connect() as conn:
+        assert leases.states(conn)["c"].holder == "b"
+    assert not leases.acquire(engine, "c", "a", ttl=30)  # a cannot take it back
+
+
+def test_a_released_lease_is_free_at_once(engine) -> None:
+    assert leases.acquire(engine, "c", "a", ttl=600)
+    leases.release(engine, "c", "b")  # not b's to release
+    assert not leases.acquire(engine, "c", "b", ttl=600)
+    leases.release(engine, "c", "a")
+    with engine.connect() as conn:
+        assert leases.states(conn)["c"].expired
+    assert leases.acquire(engine, "c", "b", ttl=600)
+
+
+def test_racing_takers_of_one_lease_never_both_win(engine) -> None:
+    """Eight threads race for one free lease, again and again: one wins each round."""
+    for round_ in range(5):
+        name = f"race-{round_}"
+        barrier = threading.Barrier(8)
+        won: list[str] = []
+
+        def take(
+            me: str, name: str = name, barrier: threading.Barrier = barrier, won: list = won
+        ) -> None:
+            barrier.wait()
+            try:
+                if leases.acquire(engine, name, me, ttl=60):
+                    won.append(me)
+            except sa.exc.OperationalError:  # SQLite "database is locked": not a win
+                pass
+
+        threads = [threading.Thread(target=take, args=(f"h{i}",)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(won) == 1, won
+
+
+def _run_worker(app, worker: Worker) -> threading.Thread:
+    def target() -> None:
+        with app.app_context():
+            worker.run(install_signals=False)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_worker_delivers_a_write_and_lets_go_on_stop(app_ctx) -> None:
+    """A worker (a thread here) takes every lease, delivers a violation committed with no
+    after-commit hook to the ratings and the index, logs the batch, and on stop releases
+    its leases; /readyz's report shows the holder, then the lapsed leases."""
+    parties = make_parties()
+    engine = db.engine
+    hooks = uow._after_commit_hooks.pop(engine, None)  # as a web process with a worker
+    try:
+        changes.run_all(db.session, raise_errors=True)  # the parties' own events
+        violation_id = make_violation(parties).id
+        assert changes.backlog(db.session, RATINGS) > 0
+        db.session.remove()
+        worker = Worker(engine, WorkerSettings(lease_seconds=3, poll_seconds=0.05))
+        thread = _run_worker(app_ctx, worker)
+        deadline = time.monotonic() + 20
+        while changes.backlog(db.session, INDEXER) or changes.backlog(db.session, RATINGS):
+            assert time.monotonic() < deadline, "the worker never caught up"
+            db.session.rollback()
+            time.sleep(0.05)
+        status = report()
+        assert status[RATINGS]["holder"] == worker.holder
+        assert status[INDEXER]["backlog"] == 0 and not status[INDEXER]["lease_expired"]
+        worker.stop.set()
+        thread.join(10)
+        assert not thread.is_alive()
+        status = report()
+        assert all(entry["lease_expired"] for entry in status.values()), status
+        assert status["sweep"]["holder"] is None
+    finally:
+        if hooks is not None:
+            uow._after_commit_hooks[engine] = hooks
+    from search.documents import VIOLATIONS as spec
+
+    backend = app_ctx.extensions["credit.search"]
+    backend.refresh(spec)
+    assert backend.get(spec, violation_id) is not None
