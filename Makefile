@@ -19,18 +19,20 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-## make run: migrate, load demo data when empty, serve at http://127.0.0.1:$(PORT)
+## make run: migrate, load demo data when empty, serve at http://127.0.0.1:$(PORT) with the
+## change-feed worker beside it (Procfile, honcho; Ctrl-C stops both)
 # Links, the OAuth issuer and the console's redirect URI are built on CREDIT_PUBLIC_URL;
-# the console sends a visit to http://localhost:$(PORT) there first.
+# the console sends a visit to http://localhost:$(PORT) there first. Web requests run no
+# consumer: the worker delivers every change (docs/deploying/worker.md).
 run: export CREDIT_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+run: export CREDIT_INDEX_AFTER_COMMIT ?= false
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) credit pledges seed-templates
 	$(FLASK) credit demo --enterprises $(DEMO_ENTERPRISES) --seed 1 --if-empty
 	$(FLASK) credit console setup --demo-accounts > /dev/null  # <CREDIT_PUBLIC_URL>/console/callback
 	$(FLASK) search check > /dev/null  # indices of a new mapping version are filled here
-	CREDIT_INDEXER_POLL_SECONDS=$${CREDIT_INDEXER_POLL_SECONDS:-2} PORT=$(PORT) \
-	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 ## make test: lint, start PostgreSQL, Elasticsearch and Redis (nginx for the proxy tests),
 ## run the suite on both databases

@@ -17,5 +17,6 @@ export CREDIT_SERVER_TIMING=true
 DATA="$(mktemp -d -t credit-bench-data-XXXXXX)"
 trap 'rm -rf "$DATA"' EXIT
 .venv/bin/python -m tests.bench.bench_ratings --enterprises "$N" --data "$DATA"
+.venv/bin/python -m tests.bench.bench_worker --data "$DATA"  # freshness through the worker
 .venv/bin/python -m tests.bench.bench_search --data "$DATA" --keep-indices
 .venv/bin/python -m tests.bench.bench_pages --data "$DATA" --drop-indices

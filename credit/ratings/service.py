@@ -544,7 +544,7 @@ def rescore_enterprises(
     and for repairs. ``workers`` processes read and score (default: one per core for a
     large registry); this process writes, one unit of work per chunk, serialised with the
     ratings consumer. ``catch_up``: run the change-feed consumers afterwards (the search
-    indexer picks up the changed grades), else leave them to the server's poller."""
+    indexer picks up the changed grades), else leave them to the change-feed worker."""
     require(can_manage_registry(identity))
     model = _model(model_version)
     today = clock.today()
@@ -618,7 +618,7 @@ def _ranges(chunk: int) -> Iterator[tuple[str | None, str | None]]:
 
 
 #: Failures of a sweep that are no firm's data: the database unavailable, a concurrent
-#: sweep (the poller retries those).
+#: sweep (the worker's next sweep retries those).
 _NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
 
 

@@ -169,3 +169,31 @@ def test_readme_commands_run_as_written(make_run, tmp_path: Path) -> None:
         answer = json.loads(answer_file.read_text(encoding="utf-8"))
         assert answer["items"], f"this README example finds nothing:\n{args}"
     assert searches >= 3 and errors >= 1
+    # `make run` runs no consumer in its web server: the worker beside it (Procfile) put
+    # the violations the README's commands recorded into search.
+    recorded = []
+    for args_file in sorted(out_dir.glob("*.args")):
+        args = args_file.read_text(encoding="utf-8").split("\n")
+        answer_file = args_file.with_suffix("")
+        if "POST" not in args or f"{url}/api/v1/violations" not in args:
+            continue
+        if answer_file.with_suffix(".errors").exists():
+            continue
+        answer = json.loads(answer_file.read_text(encoding="utf-8"))
+        # Public now (a later command may have repaired or revoked it: then not searchable)
+        now = requests.get(f"{url}/api/v1/violations/{answer['id']}", timeout=10)
+        if now.status_code == 200 and now.json()["status"] in {"published", "corrected"}:
+            recorded.append(answer)
+    assert recorded, "the README records no violation that stays public"
+    for violation in recorded:
+        params = {"type": "violation", "q": violation["decision_number"]}
+        deadline = time.monotonic() + 10
+        while True:
+            items = requests.get(url + "/api/v1/search", params=params, timeout=10).json()
+            if violation["id"] in [i["id"] for i in items["items"]]:
+                break
+            assert time.monotonic() < deadline, f"not in search: {violation['decision_number']}"
+            time.sleep(0.1)
+    run_log = log.read_text()
+    assert re.search(r"worker\.1 .*consumer search-indexer delivered events", run_log)
+    assert not re.search(r"web\.1 .*delivered events", run_log)

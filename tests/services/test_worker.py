@@ -127,3 +127,49 @@ def test_the_worker_delivers_a_write_and_lets_go_on_stop(app_ctx) -> None:
     backend = app_ctx.extensions["credit.search"]
     backend.refresh(spec)
     assert backend.get(spec, violation_id) is not None
+
+
+def _waiter(engine):
+    from credit.worker import _Listener, _Poller
+
+    if engine.dialect.name == "postgresql":
+        return _Listener(engine, poll_interval=0.5)
+    return _Poller(engine, interval=0.05)
+
+
+def test_a_commit_with_events_wakes_the_worker_and_a_rollback_does_not(app_ctx) -> None:
+    """The worker's wait ends on a commit that appended change events (PostgreSQL: the
+    NOTIFY sent in that transaction; SQLite: the poll sees a new event id), long before
+    its timeout; a transaction that rolls back wakes nobody."""
+    from credit.uow import UnitOfWork
+
+    parties = make_parties()
+    engine = db.engine
+    waiter = _waiter(engine)
+    never = threading.Event()
+    try:
+        waiter.wait(0.5, never)  # the first look (or the LISTEN's start) counts as news
+        assert not waiter.wait(0.5, never)  # nothing committed: the wait times out
+
+        def commit_later(rollback: bool) -> None:
+            time.sleep(0.3)
+            with app_ctx.app_context():
+                work = UnitOfWork(db.session)
+                work.record("enterprise", parties.owner_uscc, 1)
+                if rollback:
+                    work.flush_events()
+                    db.session.rollback()
+                else:
+                    work.commit()
+                db.session.remove()
+
+        writer = threading.Thread(target=commit_later, args=(True,))
+        writer.start()
+        assert not waiter.wait(2.0, never)  # rolled back: no wake-up
+        writer.join()
+        writer = threading.Thread(target=commit_later, args=(False,))
+        writer.start()
+        assert waiter.wait(60.0, never)  # committed: woken, not timed out
+        writer.join()
+    finally:
+        waiter.close()

@@ -1,0 +1,94 @@
+"""Freshness through the change-feed worker, as deployed (issue 18's goal: p99 < 1 s).
+
+On the data ``bench_ratings`` generated (``--data``), gunicorn (2 workers) runs with
+``CREDIT_INDEX_AFTER_COMMIT=false``, so web requests run no consumer, and one
+``flask --app wsgi credit worker`` process beside it delivers every change. A regulator
+publishes ``--events`` violations through the API; for each, the time from sending the
+request until both the rating endpoint and search show the new rating (the same
+measurement as ``bench_ratings``' in-request freshness, whose table it sits beside). Once
+per search backend (embedded; Elasticsearch when ``CREDIT_TEST_SEARCH_URL`` is set). The
+data is SQLite, so the worker wakes by its short poll (``CREDIT_WORKER_POLL_SECONDS``).
+
+Prints a table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.bench.bench_ratings import freshness, prepare_freshness
+from tests.bench.bench_registry import FLASK, ROOT, table
+
+
+def through_worker(
+    env: dict[str, str], codes: list[str], cred: tuple, label: str, tag: str
+) -> list[object]:
+    """``bench_ratings.freshness`` with the consumers in a worker process."""
+    env = {**env, "CREDIT_INDEX_AFTER_COMMIT": "false", "CREDIT_INDEXER_POLL_SECONDS": "0"}
+    with tempfile.TemporaryFile() as log:
+        worker = subprocess.Popen(
+            [*FLASK, "worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            row = freshness(env, codes, cred, label, tag)
+        finally:
+            worker.terminate()  # SIGTERM: finishes its batch and releases its leases
+            status = worker.wait(timeout=60)
+        if status != 0:
+            log.seek(0)
+            raise SystemExit(f"the worker exited with {status}:\n{log.read()[-3000:].decode()}")
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True, help="the directory bench_ratings generated into")
+    ap.add_argument("--events", type=int, default=200)
+    args = ap.parse_args()
+    work = Path(args.data)
+    es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
+    env = {
+        **os.environ,
+        "CREDIT_INSTANCE_DIR": str(work),
+        "CREDIT_SEARCH_URL": "",
+        "CREDIT_SEARCH_INDEX_PREFIX": "benchratings",
+        "CREDIT_LOG_LEVEL": "WARNING",
+        "CREDIT_RATELIMIT_TOKEN": "100000 per minute",
+        "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
+    }
+    codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
+    rows = [through_worker(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "W")]
+    if es_url:
+        rows.append(
+            through_worker(
+                {**env, "CREDIT_SEARCH_URL": es_url},
+                codes[args.events :],
+                cred,
+                "Elasticsearch",
+                "X",
+            )
+        )
+    table(
+        "Freshness through the worker: violation POSTed -> new score in the rating endpoint "
+        "and in search (gunicorn 2 workers with no consumer + 1 `credit worker`, ms; goal "
+        "p99 < 1000)",
+        [
+            "search backend",
+            "events",
+            "POST p50 / p99",
+            "p50",
+            "p95",
+            "p99",
+            "max",
+            "within 1 s",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
