@@ -391,4 +391,4 @@ def worker_cmd() -> None:
         poll_seconds=cfg["CREDIT_WORKER_POLL_SECONDS"],
         sweep_seconds=cfg["CREDIT_WORKER_SWEEP_SECONDS"],
     )
-    Worker(db.engine, settings).run()
+    Worker(db.engine, settings, context=current_app.app_context).run()

@@ -15,6 +15,8 @@ change events. Several workers may run, on several hosts:
   a connection of its own and wakes within milliseconds. When that connection drops it
   polls, and reconnects. On SQLite it polls ``max(change_event.id)`` every
   ``CREDIT_WORKER_POLL_SECONDS``.
+- **Sweeps.** The worker holding the ``sweep`` lease runs them every
+  ``CREDIT_WORKER_SWEEP_SECONDS``, in a thread of their own, beside the deliveries.
 - **Shutdown.** SIGTERM or SIGINT: the batch in hand is finished and committed, the leases
   are released at once (another worker takes over without waiting for them to expire),
   and the process exits 0.
@@ -31,6 +33,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -166,11 +169,16 @@ class Worker:
         settings: WorkerSettings,
         holder: str | None = None,
         sweep: Callable[[], int] = sweeps.sweep,
+        context: Callable[[], AbstractContextManager] | None = None,
     ) -> None:
+        """``context``: makes the context the consumers run in (the Flask app's
+        ``app_context``); given, the sweeps run in a thread of their own in one, so a long
+        sweep never holds up deliveries. Without it they run between batches."""
         self.engine = engine
         self.settings = settings
         self.holder = holder or leases.new_holder_id()
         self.sweep = sweep
+        self.context = context
         self.stop = threading.Event()
         self.kick = threading.Event()  # a lease was just taken: work at once
         self._valid_until: dict[str, float] = {}
@@ -263,9 +271,18 @@ class Worker:
                 self.stop.wait(1.0)  # the service behind it may be down: do not spin
             finally:
                 db.session.remove()
-        if self.holds(sweeps.LEASE_NAME) and not self.stop.is_set():
+        if self.context is None and self.holds(sweeps.LEASE_NAME) and not self.stop.is_set():
             self._maybe_sweep()
         return delivered
+
+    def _sweeper(self) -> None:
+        """The sweeps' own thread (with ``context``): whenever this worker holds the
+        ``sweep`` lease and a sweep is due."""
+        assert self.context is not None
+        while not self.stop.wait(0.5):
+            if self.holds(sweeps.LEASE_NAME):
+                with self.context():
+                    self._maybe_sweep()
 
     def _maybe_sweep(self) -> None:
         if time.monotonic() - self._last_sweep < self.settings.sweep_seconds:
@@ -298,6 +315,10 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
+        sweeper = None
+        if self.context is not None:
+            sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
+            sweeper.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -309,6 +330,8 @@ class Worker:
         finally:
             self.stop.set()
             heartbeat.join(timeout=self.settings.lease_seconds)
+            if sweeper is not None:
+                sweeper.join(timeout=60)  # a sweep in hand commits its chunk first
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

@@ -104,8 +104,8 @@ def test_reindex_rebuilds_from_database(clean_app) -> None:
 def test_poller_sweeps_expired_pledges_and_catches_up(
     app_config: dict, clean_app, frozen_clock
 ) -> None:
-    """The background poller, started the way `make run` starts it, expires pledges no
-    request touches and delivers their events."""
+    """The background poller (a thread of one process; deployments run the worker)
+    expires pledges no request touches and delivers their events."""
     import time as _time
     from datetime import timedelta
 

@@ -173,3 +173,40 @@ def test_a_commit_with_events_wakes_the_worker_and_a_rollback_does_not(app_ctx) 
         writer.join()
     finally:
         waiter.close()
+
+
+def test_the_worker_holding_the_sweep_lease_expires_pledges(app_ctx, frozen_clock) -> None:
+    """The sweeps moved from the web's poller into the worker: a pledge whose validity
+    ended, which no request touches, is expired by the worker and the change delivered."""
+    from credit import clock
+    from credit.pledges.models import Pledge
+    from tests.parties import make_pledge, seed_templates
+
+    parties = make_parties()
+    seed_templates()
+    pledge = make_pledge(parties.owner_uscc, publish=True)
+    pledge_id = pledge.id
+    frozen_clock.advance((pledge.valid_until - clock.today()).days * 86400 + 2 * 86400)
+    db.session.remove()
+    engine = db.engine
+    hooks = uow._after_commit_hooks.pop(engine, None)
+    # As `flask credit worker` runs it: the sweeps in a thread of their own.
+    worker = Worker(
+        engine, WorkerSettings(lease_seconds=3, poll_seconds=0.05), context=app_ctx.app_context
+    )
+    thread = _run_worker(app_ctx, worker)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            db.session.remove()
+            expired_at = db.session.get(Pledge, pledge_id).expired_at
+            if expired_at is not None and changes.backlog(db.session, INDEXER) == 0:
+                break
+            assert time.monotonic() < deadline, "the worker never swept the pledge"
+            time.sleep(0.1)
+    finally:
+        worker.stop.set()
+        thread.join(10)
+        if hooks is not None:
+            uow._after_commit_hooks[engine] = hooks
+    assert report()["sweep"]["holder"] is None  # released on stop
