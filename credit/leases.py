@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,15 +82,16 @@ def acquire(engine: Engine, name: str, holder: str, ttl: float) -> bool:
         ).rowcount
         if taken:
             return True
-    # No row yet (the first worker ever), or held by another: try to create it.
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.insert(table).values(name=name, holder=holder, expires_at=until, acquired_at=now)
-            )
-        return True
-    except sa.exc.IntegrityError:
-        return False
+    # No row yet (the first worker ever), or held by another: create it unless it exists
+    # (ON CONFLICT DO NOTHING: a held lease is no error in the database's log).
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with engine.begin() as conn:
+        created = conn.execute(
+            insert(table)
+            .values(name=name, holder=holder, expires_at=until, acquired_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        ).rowcount
+    return created == 1
 
 
 def release(engine: Engine, name: str, holder: str) -> None:
