@@ -90,8 +90,9 @@ def acquire(engine: Engine, name: str, holder: str, ttl: float) -> bool:
             insert(table)
             .values(name=name, holder=holder, expires_at=until, acquired_at=now)
             .on_conflict_do_nothing(index_elements=["name"])
-        ).rowcount
-    return created == 1
+            .returning(table.c.name)  # rowcount is -1 here on psycopg
+        ).first()
+    return created is not None
 
 
 def release(engine: Engine, name: str, holder: str) -> None:
