@@ -128,6 +128,7 @@ def test_killing_the_holding_worker_loses_nothing_and_applies_nothing_twice(topo
     takeover = time.monotonic() - killed_at
     assert taken, f"no takeover after {takeover:.1f} s:\n{second.log_text()}"
     assert takeover < LEASE + 10  # a bounded wait: the lease time and some scheduling
+    print(f"takeover {takeover:.1f} s after the kill (lease {LEASE:.0f} s)")  # -s shows it
     writer.join(120)
     assert not failures and len(created) == WRITES, failures
 
