@@ -235,7 +235,8 @@ def test_losing_a_node_under_load(es_cluster: Cluster, app_config: dict, tmp_pat
         for t in threads:
             t.start()
         try:
-            time.sleep(5)  # load before the failure
+            # Load before the failure (counts, bounded in time: the machine may be busy).
+            _wait_until(lambda: searches.ok >= 40 and writes.ok >= 5, 60)
             victim = _node_of_primary(es_cluster, backend.alias(ENTERPRISES))
             before = searches.ok + len(searches.failed)
             writes_before = writes.ok + len(writes.failed)
@@ -244,7 +245,8 @@ def test_losing_a_node_under_load(es_cluster: Cluster, app_config: dict, tmp_pat
             assert es_cluster.pid(victim) is None
             health = es_cluster.health(wait_for_nodes="2", timeout="30s")
             assert health["number_of_nodes"] == 2 and health["status"] in {"yellow", "green"}
-            time.sleep(5)  # load on two nodes
+            # Load on two nodes: a few hundred searches and some writes, or 60 s.
+            _wait_until(lambda: searches.ok - before >= 200 and writes.ok - writes_before >= 10, 60)
             window = searches.ok + len(searches.failed) - before
             writes_window = writes.ok + len(writes.failed) - writes_before
         finally:
@@ -254,7 +256,7 @@ def test_losing_a_node_under_load(es_cluster: Cluster, app_config: dict, tmp_pat
         assert not any(t.is_alive() for t in threads)
         print(
             f"\nfailover: node {victim} stopped; {window} searches and {writes_window} writes "
-            "from the stop to 5 s after it; "
+            "from the stop to the end of the load; "
             f"searches {searches.ok} ok / {len(searches.failed)} failed; "
             f"writes {writes.ok} ok / {len(writes.failed)} failed"
         )
@@ -289,6 +291,13 @@ def test_losing_a_node_under_load(es_cluster: Cluster, app_config: dict, tmp_pat
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def _wait_until(condition, timeout: float) -> None:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass (either way on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.2)
 
 
 def _node_of_primary(cluster: Cluster, alias: str) -> int:

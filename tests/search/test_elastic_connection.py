@@ -236,3 +236,14 @@ def test_https_with_api_key_and_private_ca(tls_gate: TlsGate, es_prefix: str, de
             wrong.count(ENTERPRISES)
     finally:
         b.drop(ENTERPRISES)
+
+
+def test_search_check_reports_the_cluster(clean_app, search_kind: str) -> None:
+    result = clean_app.test_cli_runner().invoke(args=["search", "check", "--no-repair"])
+    assert result.exit_code == 0, result.output
+    if search_kind == "elasticsearch":
+        line = next(x for x in result.stderr.splitlines() if x.startswith("search cluster: "))
+        status = line.split()[2].rstrip(",")
+        assert status in {"green", "yellow"} and "node(s)" in line
+    else:  # the embedded backend has no cluster to report on
+        assert "search cluster" not in result.stderr
