@@ -1103,8 +1103,8 @@ es_cluster_cmd() {
         return 0
         ;;
     status)
-        esc_status
-        return
+        esc_status || exit 3  # 3: a node is down or none answers (like `status`)
+        return 0
         ;;
     up | down | stop-node | start-node) ;;
     *)
