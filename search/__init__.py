@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from search.backend import SearchBackend
+from search.cluster import ElasticOptions
 
 
 def create_backend(
@@ -12,12 +11,12 @@ def create_backend(
     prefix: str,
     embedded_path: str,
     cache_size: int = 2048,
-    elastic: Any = None,
+    elastic: ElasticOptions | None = None,
 ) -> SearchBackend:
     """Elasticsearch when node URLs are configured (comma-separated), otherwise the
     embedded backend (which keeps up to ``cache_size`` results; Elasticsearch has its own
-    shard request cache). ``elastic``: a ``search.elastic.ElasticOptions`` (cluster
-    layout, retries, authentication, CA)."""
+    shard request cache). ``elastic``: the cluster layout, retries, authentication and
+    CA (``CREDIT_SEARCH_*``)."""
     if search_url:
         from search.elastic import ElasticBackend
 

@@ -105,7 +105,7 @@ class ElasticBackend:
         """The cluster's health in a few figures (status green/yellow/red, nodes, shards
         not assigned); None when no node answers."""
         try:
-            h = self.client.options(max_retries=0).cluster.health(timeout="2s")
+            h = self.client.cluster.health(timeout="2s")
         except Exception:
             return None
         return {
