@@ -72,7 +72,7 @@ def test_client_carries_api_key_or_basic_auth_and_the_ca(tmp_path: Path) -> None
     assert b.client._headers["authorization"] == "Basic dTpw"  # base64("u:p")
 
 
-def test_app_builds_its_backend_from_the_settings(app_config: dict, tmp_path: Path) -> None:
+def test_app_builds_its_backend_from_the_settings() -> None:
     from search.cluster import elastic_options
 
     opts = elastic_options(
