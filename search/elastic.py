@@ -11,6 +11,7 @@ late, older write never overwrites a newer document.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -65,6 +66,26 @@ def mapping_for(spec: IndexSpec) -> dict[str, Any]:
 
 def _unavailable(exc: Exception) -> BackendUnavailable:
     return BackendUnavailable(str(exc))
+
+
+class _RetryOnOneLine(logging.Filter):
+    """The client logs each retry on another node as a warning with the whole traceback
+    (some forty lines): with a node of the cluster down, every search would write one.
+    Keep the warning and the error on one line; the node pool's own warning already says
+    which node failed and for how long it is set aside."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Retrying request"):
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_RETRY_FILTER = _RetryOnOneLine()
+logging.getLogger("elastic_transport.transport").addFilter(_RETRY_FILTER)
 
 
 class ElasticBackend:

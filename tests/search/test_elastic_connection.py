@@ -96,9 +96,12 @@ def es_prefix() -> str:
     return f"c{uuid.uuid4().hex[:10]}"
 
 
-def test_a_dead_node_in_the_list_is_skipped(es_url: str, es_prefix: str, demo_records) -> None:
+def test_a_dead_node_in_the_list_is_skipped(
+    es_url: str, es_prefix: str, demo_records, caplog: pytest.LogCaptureFixture
+) -> None:
     """Two of three listed nodes refuse connections: every call still succeeds, on the
-    live one (the client marks a failed node dead and retries on the next)."""
+    live one (the client marks a failed node dead and retries on the next). Each retry
+    is logged on one line, not with a forty-line traceback."""
     from search.elastic import ElasticBackend
 
     b = ElasticBackend([dead_url(), es_url, dead_url()], es_prefix)
@@ -108,6 +111,10 @@ def test_a_dead_node_in_the_list_is_skipped(es_url: str, es_prefix: str, demo_re
         for _ in range(40):
             assert b.count(ENTERPRISES) == 50
         assert b.ping()
+        retries = [r for r in caplog.records if r.getMessage().startswith("Retrying request")]
+        assert retries, "a dead node was never tried"
+        for r in retries:
+            assert r.exc_info is None and "ConnectionError" in r.getMessage()
     finally:
         ElasticBackend(es_url, es_prefix).drop(ENTERPRISES)
 
