@@ -16,6 +16,7 @@ from credit.ratings import catalog
 from credit.ratings.consumer import make_consumer as make_ratings_consumer
 from credit.violations import rules as publicity_rules
 from search import create_backend
+from search.cluster import elastic_options
 from search.documents import SPECS
 from search.indexer import make_consumer
 
@@ -85,6 +86,7 @@ def _init_search(app: Flask) -> None:
         app.config["CREDIT_SEARCH_INDEX_PREFIX"],
         app.config["CREDIT_EMBEDDED_SEARCH_PATH"],
         app.config["CREDIT_SEARCH_CACHE_SIZE"],
+        elastic_options(app.config),
     )
     app.extensions["credit.search"] = backend
     with app.app_context():

@@ -294,10 +294,18 @@ def search_reindex(workers: int | None) -> None:
 )
 @with_appcontext
 def search_check(repair: bool) -> None:
-    """Compare the indices with the database; report (and repair) differences."""
+    """Compare the indices with the database; report (and repair) differences. Reports
+    the Elasticsearch cluster's health first (on stderr); a red cluster fails the check."""
     from search.indexer import check
 
     backend = current_app.extensions["credit.search"]
+    cluster = backend.health()
+    if cluster is not None:
+        click.echo(
+            f"search cluster: {cluster['status']}, {cluster['nodes']} node(s), "
+            f"{cluster['unassigned_shards']} unassigned shard(s)",
+            err=True,
+        )
     reports = check(db.session, backend, repair=repair)
     out = [
         {
@@ -315,6 +323,8 @@ def search_check(repair: bool) -> None:
     click.echo(json.dumps(out, ensure_ascii=False))
     if not repair and any(r.missing or r.extra or r.stale for r in reports):
         sys.exit(1)
+    if cluster is not None and cluster["status"] == "red":
+        sys.exit(1)  # a primary shard is missing: some documents cannot be searched
 
 
 @credit_cli.command("settings")

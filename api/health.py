@@ -33,6 +33,9 @@ def readyz():
     backend = current_app.extensions["credit.search"]
     checks["search"] = "ok" if backend.ping() else "unreachable"
     checks["search_backend"] = backend.name
+    cluster = backend.health() if checks["search"] == "ok" else None
+    if cluster is not None:  # Elasticsearch: green, or yellow while a replica is missing
+        checks["search_cluster"] = cluster
     if checks["database"] == "ok":
         checks["failed_events"] = failed_events.count_unresolved()
         checks["worker"] = worker.report()

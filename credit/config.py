@@ -70,11 +70,41 @@ def _database_url(value: str) -> str:
 
 
 def _search_url(value: str) -> str:
-    if value == "":
-        return value
-    parsed = urlparse(value)
-    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
-        raise ValueError("must be empty (embedded backend) or an http(s):// URL")
+    """Empty, or one or more Elasticsearch node URLs separated by commas, all http or all
+    https (the client spreads requests over them and retries on another); credentials
+    belong in CREDIT_SEARCH_API_KEY or _USERNAME/_PASSWORD, never in a URL (it is logged)."""
+    if value.strip() == "":
+        return ""
+    nodes = [n.strip() for n in value.split(",")]
+    schemes = set()
+    for node in nodes:
+        parsed = urlparse(node)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise ValueError(
+                "must be empty (embedded backend) or http(s):// node URLs separated by "
+                f"commas; {node!r} is not one"
+            )
+        if parsed.username or parsed.password:
+            raise ValueError(
+                "credentials do not belong in the URL: use CREDIT_SEARCH_API_KEY or "
+                "CREDIT_SEARCH_USERNAME and CREDIT_SEARCH_PASSWORD"
+            )
+        schemes.add(parsed.scheme)
+    if len(schemes) > 1:
+        raise ValueError("the node URLs must be all http or all https")
+    if len(set(nodes)) != len(nodes):
+        raise ValueError("a node URL is listed twice")
+    return ",".join(nodes)
+
+
+def search_nodes(value: str) -> list[str]:
+    """The node URLs of a parsed CREDIT_SEARCH_URL (empty: the embedded backend)."""
+    return value.split(",") if value else []
+
+
+def _ca_file(value: str) -> str:
+    if value and not Path(value).is_file():
+        raise ValueError("must be empty or the path of a readable PEM file")
     return value
 
 
@@ -181,7 +211,63 @@ SETTINGS: tuple[Setting, ...] = (
         "SEARCH_URL",
         _search_url,
         "",
-        "Empty for the embedded search backend, or the Elasticsearch http(s) URL.",
+        "Empty for the embedded search backend, or the Elasticsearch node URLs separated "
+        "by commas (all http or all https): the client spreads requests over them and "
+        "retries a failed one on another node.",
+    ),
+    Setting(
+        "SEARCH_SHARDS",
+        _int_range(1, 64),
+        1,
+        "Primary shards of each Elasticsearch index generation (fixed when a generation is "
+        "created: `flask search reindex` applies a change).",
+    ),
+    Setting(
+        "SEARCH_REPLICAS",
+        _int_range(0, 10),
+        0,
+        "Replica copies of each shard (Elasticsearch): 0 on one node; 1 on a cluster of "
+        "three, so a node can be lost. Applied when a generation is created.",
+    ),
+    Setting(
+        "SEARCH_TIMEOUT",
+        _float_range(1, 600),
+        30.0,
+        "Seconds one Elasticsearch request may take on a node before it is retried on "
+        "another (retry on timeout is on).",
+    ),
+    Setting(
+        "SEARCH_MAX_RETRIES",
+        _int_range(0, 10),
+        2,
+        "How many times a failed Elasticsearch request (connection refused, timeout, "
+        "502/503/504) is tried again on another node.",
+    ),
+    Setting(
+        "SEARCH_API_KEY",
+        _str,
+        "",
+        "Elasticsearch API key (the base64 'encoded' value the create-API-key call "
+        "returns); exclusive with CREDIT_SEARCH_USERNAME/_PASSWORD.",
+    ),
+    Setting(
+        "SEARCH_USERNAME",
+        _str,
+        "",
+        "Elasticsearch user for HTTP basic authentication (with CREDIT_SEARCH_PASSWORD).",
+    ),
+    Setting(
+        "SEARCH_PASSWORD",
+        _str,
+        "",
+        "Password of CREDIT_SEARCH_USERNAME.",
+    ),
+    Setting(
+        "SEARCH_CA_CERTS",
+        _ca_file,
+        "",
+        "PEM file of the CA that signed the Elasticsearch nodes' certificates (https URLs); "
+        "empty: the system's trusted CAs. Certificates are always verified.",
     ),
     Setting(
         "SEARCH_INDEX_PREFIX",
@@ -533,9 +619,43 @@ def load_settings(
             "count alone, letting through one limit per worker; set it to the Redis every "
             "worker shares (redis://127.0.0.1:6379/0)"
         )
+    errors += _search_errors(values, production)
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return values
+
+
+def _search_errors(values: Mapping[str, Any], production: bool) -> list[str]:
+    """Combinations of the Elasticsearch settings that cannot work."""
+    url = values["CREDIT_SEARCH_URL"]
+    api_key, user, password = (
+        values["CREDIT_SEARCH_API_KEY"],
+        values["CREDIT_SEARCH_USERNAME"],
+        values["CREDIT_SEARCH_PASSWORD"],
+    )
+    ca = values["CREDIT_SEARCH_CA_CERTS"]
+    errors = []
+    if not url and (api_key or user or password or ca):
+        errors.append(
+            "CREDIT_SEARCH_API_KEY/_USERNAME/_PASSWORD/_CA_CERTS are for Elasticsearch, "
+            "but CREDIT_SEARCH_URL is empty (the embedded backend)"
+        )
+    if api_key and (user or password):
+        errors.append(
+            "set either CREDIT_SEARCH_API_KEY or CREDIT_SEARCH_USERNAME and "
+            "CREDIT_SEARCH_PASSWORD, not both"
+        )
+    if bool(user) != bool(password):
+        errors.append("CREDIT_SEARCH_USERNAME and CREDIT_SEARCH_PASSWORD go together")
+    https = url.startswith("https://")
+    if ca and url and not https:
+        errors.append("CREDIT_SEARCH_CA_CERTS is set but CREDIT_SEARCH_URL is http, not https")
+    if production and url and not https and (api_key or user):
+        errors.append(
+            "Elasticsearch credentials over plain http in production: use https:// node "
+            "URLs (and CREDIT_SEARCH_CA_CERTS for a private CA)"
+        )
+    return errors
 
 
 def _development_secret(instance: Path) -> str:

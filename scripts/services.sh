@@ -8,12 +8,15 @@
 #     on a loopback port; it is never started as a daemon here)
 #
 # Usage: scripts/services.sh up|down|status|env
+#        scripts/services.sh es-cluster up|down|status|env|stop-node N|start-node N
 #
 #   up      ensure the services are provisioned and running (idempotent;
 #           only checks when they already run). One line per service.
 #   down    stop PostgreSQL, Elasticsearch and Redis (data is kept).
 #   status  print the state of the services; exit 0 only if all run.
 #   env     print `export NAME=value` lines with the test URLs.
+#   es-cluster  a three-node Elasticsearch cluster on loopback, apart from the shared
+#           node (block "Elasticsearch cluster" below; docs/deploying/elasticsearch.md).
 #
 # Knobs (environment):
 #   CREDIT_SERVICES_DIR   state directory   (default $HOME/.cache/credit-platform)
@@ -23,6 +26,10 @@
 #   CREDIT_ES_TRANSPORT_PORT  Elasticsearch transport  (default CREDIT_ES_PORT+100)
 #   CREDIT_ES_VERSION     Elasticsearch version        (default 9.2.0)
 #   CREDIT_ES_HEAP        heap size for -Xms/-Xmx      (default 512m)
+#   CREDIT_ES_CLUSTER_PORT   first HTTP port of the 3-node cluster (default 59210;
+#                            transport ports from +100)
+#   CREDIT_ES_CLUSTER_HEAP   heap of each cluster node (default 384m)
+#   CREDIT_ES_CLUSTER_DIR    the cluster's state (default $CREDIT_SERVICES_DIR/es-cluster-<version>)
 #   CREDIT_SERVICES_USER  OS user the services run as when invoked as root
 #                         (default creditsvc; created if missing)
 #   CREDIT_ES_JAVA_HOME   force a JDK (>= 21) for Elasticsearch
@@ -896,9 +903,245 @@ axe_up() {
     echo "axe-core: ready ($(axe_installed_version)) $AXE_JS"
 }
 
+# ===================================================== Elasticsearch cluster ===
+# `services.sh es-cluster up|down|status|env|stop-node N|start-node N`: a three-node
+# cluster on loopback from the same integration-test zip, for the failover test
+# (tests/deploy/test_es_cluster.py) and for trying a multi-node CREDIT_SEARCH_URL by hand.
+# It has its own state directory, lock, cluster name and ports (HTTP base..base+2, transport
+# base+100..base+102), and never touches the shared single node on CREDIT_ES_PORT. Each node
+# gets its own config directory (ES_PATH_CONF, a copy of the zip's config plus a generated
+# elasticsearch.yml), data, logs and pid file.
+ESC_NODES=3
+ESC_PORT="${CREDIT_ES_CLUSTER_PORT:-59210}"
+ESC_TRANSPORT_PORT="$((ESC_PORT + 100))"
+ESC_HEAP="${CREDIT_ES_CLUSTER_HEAP:-384m}"
+ESC_DIR="${CREDIT_ES_CLUSTER_DIR:-$SVC_DIR/es-cluster-$ES_VERSION}"
+ESC_NAME="credit-platform-cluster"
+ESC_WAIT_SECONDS="${CREDIT_ES_CLUSTER_WAIT:-180}"
+
+esc_node_dir() { echo "$ESC_DIR/node$1"; }
+esc_http_port() { echo $((ESC_PORT + $1 - 1)); }
+esc_pidfile() { echo "$ESC_DIR/node$1/run/elasticsearch.pid"; }
+esc_urls() {
+    local i out=""
+    for ((i = 1; i <= ESC_NODES; i++)); do out+="${out:+,}http://127.0.0.1:$(esc_http_port "$i")"; done
+    echo "$out"
+}
+
+esc_check_knobs() {
+    is_port "$ESC_PORT" && is_port "$((ESC_TRANSPORT_PORT + ESC_NODES))" ||
+        die "CREDIT_ES_CLUSTER_PORT='$ESC_PORT' is not a valid port base"
+    local shared
+    for shared in "$ES_PORT" "$ES_TRANSPORT_PORT"; do
+        if ((shared >= ESC_PORT && shared < ESC_PORT + ESC_NODES)) ||
+            ((shared >= ESC_TRANSPORT_PORT && shared < ESC_TRANSPORT_PORT + ESC_NODES)); then
+            die "CREDIT_ES_CLUSTER_PORT=$ESC_PORT overlaps the shared node's port $shared"
+        fi
+    done
+    [[ "$ESC_HEAP" =~ ^[0-9]+[mg]$ ]] || die "CREDIT_ES_CLUSTER_HEAP='$ESC_HEAP' is not like 384m"
+    [[ "$ESC_DIR" == /* ]] || ESC_DIR="$PWD/$ESC_DIR"
+    [[ "$ESC_DIR" != "$ES_STATE" ]] || die "CREDIT_ES_CLUSTER_DIR must not be the shared node's $ES_STATE"
+}
+
+esc_take_lock() {
+    mkdir -p "$ESC_DIR"
+    exec 8>>"$ESC_DIR/.lock"
+    command -v flock >/dev/null 2>&1 || return 0
+    flock -w 600 8 || die "timed out after 600s waiting for lock $ESC_DIR/.lock"
+}
+
+esc_write_config() {
+    local i="$1" d seeds="" masters="" k
+    d="$(esc_node_dir "$i")"
+    for ((k = 1; k <= ESC_NODES; k++)); do
+        seeds+="${seeds:+, }\"127.0.0.1:$((ESC_TRANSPORT_PORT + k - 1))\""
+        masters+="${masters:+, }\"credit-es-$k\""
+    done
+    mkdir -p "$d/config" "$d/data" "$d/logs" "$d/tmp" "$d/run"
+    # the zip's jvm.options, log4j2.properties, ...; our elasticsearch.yml replaces its own
+    cp -R "$ES_HOME/config/." "$d/config/"
+    cat >"$d/config/elasticsearch.yml" <<YML
+# Managed by scripts/services.sh es-cluster -- regenerated on every start.
+cluster.name: $ESC_NAME
+node.name: credit-es-$i
+network.host: 127.0.0.1
+http.port: $(esc_http_port "$i")
+transport.port: $((ESC_TRANSPORT_PORT + i - 1))
+discovery.seed_hosts: [$seeds]
+# Only read when the cluster forms for the first time (empty data directories).
+cluster.initial_master_nodes: [$masters]
+path.data: $d/data
+path.logs: $d/logs
+# Three JVMs on a small machine: size the thread pools for one processor each.
+node.processors: 1
+cluster.routing.allocation.disk.threshold_enabled: false
+xpack.security.enabled: false
+indices.requests.cache.size: 10%
+YML
+    if ((IS_ROOT)); then chown -R "$SVC_USER:" "$ESC_DIR"; fi
+}
+
+# Launch node $1 (returns once its launcher has detached; it joins the others later).
+esc_launch() {
+    local i="$1" d java_home="$2"
+    d="$(esc_node_dir "$i")"
+    if port_answers_http "$(esc_http_port "$i")"; then
+        die "something already answers on 127.0.0.1:$(esc_http_port "$i"); set CREDIT_ES_CLUSTER_PORT"
+    fi
+    esc_write_config "$i"
+    rm -f "$(esc_pidfile "$i")"
+    : >"$d/logs/startup.out"
+    if ((IS_ROOT)); then chown "$SVC_USER:" "$d/logs/startup.out"; fi
+    spawn_daemon "$d/logs" "$d/logs/startup.out" HOME="$d" ES_PATH_CONF="$d/config" \
+        ES_JAVA_HOME="$java_home" ES_TMPDIR="$d/tmp" \
+        ES_JAVA_OPTS="-Xms$ESC_HEAP -Xmx$ESC_HEAP" \
+        "$ES_HOME/bin/elasticsearch" -d -p "$(esc_pidfile "$i")" 8>&-   # nor the cluster lock
+}
+
+esc_node_log_tail() {
+    local d
+    d="$(esc_node_dir "$1")"
+    echo "---- node $1: last lines of $d/logs/$ESC_NAME.log (or startup.out) ----" >&2
+    if [[ -s "$d/logs/$ESC_NAME.log" ]]; then
+        tail -n 12 "$d/logs/$ESC_NAME.log" | cut -c1-400 >&2 || true
+    else
+        tail -n 12 "$d/logs/startup.out" 2>/dev/null | cut -c1-400 >&2 || true
+    fi
+}
+
+# Start the nodes in $@ that are not running (in parallel: a lone node waits for a quorum),
+# then wait until the cluster has all $ESC_NODES nodes and is at least yellow.
+esc_start_nodes() {
+    local java_home i rc=0 t
+    local -a pids=() started=()
+    java_home="$(find_java_home)" || exit 1
+    es_install
+    for i in "$@"; do
+        es_pid "$(esc_pidfile "$i")" >/dev/null && continue
+        esc_launch "$i" "$java_home" &
+        pids+=($!)
+        started+=("$i")
+    done
+    for i in "${pids[@]}"; do wait "$i" || rc=$?; done
+    if ((rc != 0)); then
+        echo "$PROG: ERROR: an Elasticsearch cluster node failed to start (JDK $java_home)." >&2
+        for i in "${started[@]}"; do esc_node_log_tail "$i"; done
+        exit 1
+    fi
+    for ((t = 0; t < ESC_WAIT_SECONDS; t += 2)); do
+        if esc_health_ok; then return 0; fi
+        sleep 2
+    done
+    echo "$PROG: ERROR: the cluster did not reach $ESC_NODES nodes and yellow within ${ESC_WAIT_SECONDS}s." >&2
+    for i in "${started[@]}"; do esc_node_log_tail "$i"; done
+    exit 1
+}
+
+# The first answering node's view of the cluster: all nodes joined and at least yellow.
+esc_health() {
+    local i out
+    for ((i = 1; i <= ESC_NODES; i++)); do
+        out="$(curl_local -m 5 "http://127.0.0.1:$(esc_http_port "$i")/_cluster/health?${1:-timeout=1s}" 2>/dev/null)" || continue
+        [[ "$out" == *'"status"'* ]] && { echo "$out"; return 0; }
+    done
+    return 1
+}
+
+esc_health_ok() {
+    local out
+    out="$(esc_health "wait_for_nodes=$ESC_NODES&wait_for_status=yellow&timeout=1s")" || return 1
+    [[ "$out" == *"\"number_of_nodes\":$ESC_NODES,"* ]] &&
+        [[ "$out" == *'"status":"green"'* || "$out" == *'"status":"yellow"'* ]]
+}
+
+esc_stop_node() {
+    local i="$1" pid t
+    pid="$(es_pid "$(esc_pidfile "$i")")" || { rm -f "$(esc_pidfile "$i")"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((t = 0; t < 40; t++)); do
+        pid_alive "$pid" || { rm -f "$(esc_pidfile "$i")"; return 0; }
+        sleep 0.5
+    done
+    warn "cluster node $i (pid $pid) did not stop within 20s of SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((t = 0; t < 20; t++)); do
+        pid_alive "$pid" || break
+        sleep 0.5
+    done
+    rm -f "$(esc_pidfile "$i")"
+}
+
+esc_node_arg() {
+    [[ "${1:-}" =~ ^[1-9]$ ]] && (($1 <= ESC_NODES)) || die "expected a node number 1-$ESC_NODES, got '${1:-}'"
+}
+
+esc_status() {
+    local i pid rc=0 health
+    for ((i = 1; i <= ESC_NODES; i++)); do
+        if pid="$(es_pid "$(esc_pidfile "$i")")"; then
+            echo "es-cluster node $i: running (pid $pid) http://127.0.0.1:$(esc_http_port "$i")"
+        else
+            echo "es-cluster node $i: stopped"
+            rc=3
+        fi
+    done
+    if health="$(esc_health)"; then
+        echo "es-cluster: $(sed -n 's/.*"status":"\([a-z]*\)".*"number_of_nodes":\([0-9]*\),.*/\1, \2 nodes/p' <<<"$health") ($ESC_NAME)"
+    else
+        echo "es-cluster: no node answers"
+        rc=3
+    fi
+    return "$rc"
+}
+
+es_cluster_cmd() {
+    local sub="${1:-}" i t0=$SECONDS
+    esc_check_knobs
+    case "$sub" in
+    env)
+        echo "export CREDIT_TEST_ES_CLUSTER_URL=$(esc_urls)"
+        return 0
+        ;;
+    status)
+        esc_status || exit 3  # 3: a node is down or none answers (like `status`)
+        return 0
+        ;;
+    up | down | stop-node | start-node) ;;
+    *)
+        echo "usage: $0 es-cluster up|down|status|env|stop-node N|start-node N" >&2
+        exit 2
+        ;;
+    esac
+    init_dirs
+    ensure_svc_user
+    ensure_traversable
+    esc_take_lock
+    case "$sub" in
+    up)
+        esc_start_nodes $(seq 1 "$ESC_NODES")
+        echo "es-cluster: running ($ESC_NODES nodes, $ES_VERSION, $((SECONDS - t0))s) $(esc_urls)"
+        ;;
+    down)
+        for ((i = 1; i <= ESC_NODES; i++)); do esc_stop_node "$i" & done
+        wait
+        echo "es-cluster: stopped (data kept in $ESC_DIR)"
+        ;;
+    stop-node)
+        esc_node_arg "${2:-}"
+        esc_stop_node "$2"
+        echo "es-cluster node $2: stopped"
+        ;;
+    start-node)
+        esc_node_arg "${2:-}"
+        esc_start_nodes "$2"
+        echo "es-cluster node $2: running, cluster has $ESC_NODES nodes ($((SECONDS - t0))s)"
+        ;;
+    esac
+}
+
 # ================================================================== main ===
 usage() {
-    echo "usage: $0 up|down|status|env|es-stop|es-start" >&2
+    echo "usage: $0 up|down|status|env|es-stop|es-start|es-cluster ..." >&2
     exit 2
 }
 
@@ -949,6 +1192,10 @@ es-start)  # ... and starts it again
     take_lock
     ensure_svc_user
     es_up
+    ;;
+es-cluster)  # a three-node cluster beside the shared node (tests/deploy)
+    shift
+    es_cluster_cmd "$@"
     ;;
 status)
     rc=0

@@ -168,6 +168,10 @@ class SearchBackend(Protocol):
 
     def ping(self) -> bool: ...
 
+    def health(self) -> dict[str, Any] | None:
+        """A cluster's health (status green/yellow/red, nodes, unassigned shards), or None
+        when there is no cluster to report on (embedded) or no node answers."""
+
     def drop(self, spec: IndexSpec) -> None:
         """Remove the index and alias (tests and operators)."""
 

@@ -11,6 +11,7 @@ late, older write never overwrites a newer document.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -31,6 +32,7 @@ from search.backend import (
     query_terms,
     uscc_of,
 )
+from search.cluster import ElasticOptions
 
 #: This backend's mapping layout, part of every alias (like the embedded backend's table
 #: layout): a new one starts empty beside the old and ``flask search check`` fills it.
@@ -66,21 +68,46 @@ def _unavailable(exc: Exception) -> BackendUnavailable:
     return BackendUnavailable(str(exc))
 
 
+class _RetryOnOneLine(logging.Filter):
+    """The client logs each retry on another node as a warning with the whole traceback
+    (some forty lines): with a node of the cluster down, every search would write one.
+    Keep the warning and the error on one line; the node pool's own warning already says
+    which node failed and for how long it is set aside."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Retrying request"):
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_RETRY_FILTER = _RetryOnOneLine()
+logging.getLogger("elastic_transport.transport").addFilter(_RETRY_FILTER)
+
+
 class ElasticBackend:
     name = "elasticsearch"
 
-    def __init__(self, url: str, prefix: str = "credit", **client_kwargs: Any):
-        self.url = url
+    def __init__(
+        self,
+        url: str | list[str],
+        prefix: str = "credit",
+        options: ElasticOptions | None = None,
+        **client_kwargs: Any,
+    ):
+        self.nodes = url.split(",") if isinstance(url, str) else list(url)
+        self.url = ",".join(self.nodes)
         self.prefix = prefix
+        self.options = options or ElasticOptions()
         # orjson parses a search response (twenty sources) several times faster than the
         # standard library, which is most of this side's cost of a search.
         self.client = Elasticsearch(
-            url,
-            request_timeout=30,
-            retry_on_timeout=True,
-            max_retries=2,
+            self.nodes,
             serializer=OrjsonSerializer(),
-            **client_kwargs,
+            **{**self.options.client_kwargs(), **client_kwargs},
         )
 
     def alias(self, spec: IndexSpec) -> str:
@@ -95,11 +122,28 @@ class ElasticBackend:
             return False
         return status in {"green", "yellow"}
 
+    def health(self) -> dict[str, Any] | None:
+        """The cluster's health in a few figures (status green/yellow/red, nodes, shards
+        not assigned); None when no node answers."""
+        try:
+            h = self.client.cluster.health(timeout="2s")
+        except Exception:
+            return None
+        return {
+            "status": h["status"],
+            "nodes": h["number_of_nodes"],
+            "unassigned_shards": h["unassigned_shards"],
+        }
+
     def _create(self, spec: IndexSpec, alias: bool) -> str:
         name = f"{self.alias(spec)}-g{time.time_ns() // 1000}"
         self.client.indices.create(
             index=name,
-            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+            settings={
+                "number_of_shards": self.options.shards,
+                "number_of_replicas": self.options.replicas,
+                "refresh_interval": "1s",
+            },
             mappings=mapping_for(spec),
             aliases={self.alias(spec): {"is_write_index": True}} if alias else None,
         )

@@ -217,6 +217,9 @@ class EmbeddedBackend:
         except sqlite3.Error:
             return False
 
+    def health(self) -> dict[str, Any] | None:
+        return None  # one file, no cluster
+
     def ensure_index(self, spec: IndexSpec) -> None:
         if self._physical(spec) is not None:
             return

@@ -14,6 +14,11 @@ def test_readyz_when_everything_is_up(client, search_kind: str) -> None:
     body = r.get_json()
     assert body["checks"]["database"] == "ok" and body["checks"]["search"] == "ok"
     assert body["checks"]["search_backend"] == search_kind
+    if search_kind == "elasticsearch":  # the cluster's health, for monitoring
+        cluster = body["checks"]["search_cluster"]
+        assert cluster["status"] in {"green", "yellow"} and cluster["nodes"] >= 1
+    else:
+        assert "search_cluster" not in body["checks"]
 
 
 def test_readyz_is_degraded_when_search_is_unreachable(app_config: dict) -> None:
