@@ -134,7 +134,7 @@ class NginxProxy:
             "events { worker_connections 256; }\n"
             "http {\n"
             "    log_format upstreams '$request_method $uri $status "
-            "upstream=$upstream_addr upstream_status=$upstream_status';\n"
+            "upstream=$upstream_addr upstream_status=$upstream_status id=$request_id';\n"
             f"    access_log {d}/access.log upstreams;\n"
             f"    client_body_temp_path {d}/client_body;\n"
             f"    proxy_temp_path {d}/proxy;\n"
@@ -165,7 +165,8 @@ class NginxProxy:
 
     def access_lines(self) -> list[str]:
         """nginx's access log so far: method, path, status, the instance(s) tried
-        (``upstream=127.0.0.1:P1, 127.0.0.1:P2`` after a failover) and their statuses."""
+        (``upstream=127.0.0.1:P1, 127.0.0.1:P2`` after a failover), their statuses and
+        nginx's request id (``id=``)."""
         path = self.dir / "access.log" if self.dir is not None else None
         return path.read_text(errors="replace").splitlines() if path and path.exists() else []
 
