@@ -7,11 +7,13 @@ What is proved over the real processes:
   (a too-large body never reaches gunicorn) in the app's problem+json format, gzip on a
   page, static files from nginx with cache headers, an OAuth token and a write, and the
   client's own address reaching the app (audit, rate-limit key);
+* a slow upload reaches an instance only once complete (nginx buffers it);
 * the sign-in rate limit counts once across both instances (Redis), and a console sign-in
   made through one instance is honoured by the other (sign-ins live in the database);
 * one instance is killed (SIGKILL of its whole process group) during a write load whose
   client retries with the same Idempotency-Key: the other instance serves, and every write
-  is in the database exactly once (0 lost, 0 duplicated).
+  is in the database exactly once (0 lost, 0 duplicated); restarted, it is back in
+  rotation; with no instance left nginx answers 503 problem+json.
 
 Which instance answered is read from nginx's access log (``upstream=`` names the
 instance's port), so "both instances served" is observed, not assumed.
@@ -19,10 +21,13 @@ instance's port), so "both instances served" is observed, not assumed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import threading
 import time
 import uuid
@@ -59,7 +64,14 @@ KILL_AFTER = 40
 #: the claim's lease (credit.idempotency.LEASE, 60 s) runs out: the client keeps retrying
 #: with the same key for at most this long.
 WRITE_DEADLINE = 100.0
-RETRY_STATUSES = {502, 503, 504}
+#: Answers after which the write was certainly not applied, or may have been: the client
+#: sends it again with the same key. (408: the body deadline below, counted from the
+#: request's arrival, ran out while it queued for a thread.)
+RETRY_STATUSES = {408, 502, 503, 504}
+#: The instances' CREDIT_REQUEST_BODY_TIMEOUT (seconds), and how long the slow client
+#: takes to send its body (longer than that).
+SLOW_BODY_DEADLINE = 2.0
+SLOW_BODY_SECONDS = 4.0
 
 
 @dataclass
@@ -116,7 +128,8 @@ def site(app, app_config: dict, nginx_bin: str, tmp_path_factory) -> Iterator[Si
     """Two instances (2 workers each) trusting one proxy, sharing database, index, Redis,
     secret key and public URL (nginx's), behind nginx."""
     logs = tmp_path_factory.mktemp("two_instances")
-    config = {**app_config, "TRUSTED_PROXIES": 1}
+    # A short body deadline, so that a slow upload's fate is seen within seconds.
+    config = {**app_config, "TRUSTED_PROXIES": 1, "REQUEST_BODY_TIMEOUT": SLOW_BODY_DEADLINE}
     a = GunicornServer(config, logs / "a.log", workers=2)
     b = GunicornServer(config, logs / "b.log", workers=2)
     proxy = NginxProxy(nginx_bin, [a.port, b.port])
@@ -267,6 +280,56 @@ def test_a_console_sign_in_holds_on_both_instances(app_ctx, site: Site) -> None:
     served = site.served_until("GET", "/console/firm", lambda c: sum(c.values()) >= 7)
     assert served[("a", 200)] > 0 and served[("b", 200)] > 0, served
     assert sum(n for (_, status), n in served.items() if status != 200) == 0, served
+
+
+def trickle(url: str, path: str, headers: dict[str, str], body: bytes, cafile: str | None) -> str:
+    """POST ``body`` in 8 pieces spread over SLOW_BODY_SECONDS, as a slow client on a bad
+    line would; returns the answer's status line."""
+    host, port = url.split("://", 1)[1].split(":")
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines += [f"Content-Length: {len(body)}", "", ""]
+    raw = socket.create_connection((host, int(port)), timeout=30)
+    if url.startswith("https://"):
+        raw = ssl.create_default_context(cafile=cafile).wrap_socket(raw, server_hostname=host)
+    with raw as sock:
+        sock.sendall("\r\n".join(lines).encode())
+        step = -(-len(body) // 8)
+        for start in range(0, len(body), step):
+            time.sleep(SLOW_BODY_SECONDS / 8)
+            try:
+                sock.sendall(body[start : start + step])
+            except OSError:  # the server gave up on the body and closed
+                break
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def test_a_slow_upload_reaches_an_instance_only_whole(app_ctx, site: Site) -> None:
+    """A body sent over 4 s: straight to an instance, its 2 s body deadline refuses it
+    (408: the thread was held that long); through nginx, which reads the whole body first,
+    the instance gets it complete at once and creates the record."""
+    parties = make_parties()
+    reg = bearer(site.http(), site.url, parties.clients["reg_in"])
+    headers = {**reg, "Content-Type": "application/json"}
+
+    def body(number: str) -> bytes:
+        return json.dumps(violation(parties, number), ensure_ascii=False).encode()
+
+    first, second = body("苏市监罚〔2026〕9201号"), body("苏市监罚〔2026〕9202号")
+    direct = trickle(site.b.url, "/api/v1/violations", headers, first, None)
+    assert direct.split()[1] == "408", direct
+    cert = str(site.proxy.cert)
+    proxied = trickle(site.url, "/api/v1/violations", headers, second, cert)
+    assert proxied.split()[1] == "201", proxied
+    db.session.remove()
+    stored = db.session.scalars(sa.select(Violation.decision_number)).all()
+    assert stored == ["苏市监罚〔2026〕9202号"]
 
 
 @dataclass
