@@ -1,8 +1,10 @@
-"""Debian's nginx running ``deploy/nginx.conf`` in front of a test server, on loopback.
+"""Debian's nginx running ``deploy/nginx/credit-platform.conf`` in front of test servers,
+on loopback.
 
 The production example itself is used, with only what a test must change substituted:
-the upstream port, the listening addresses (127.0.0.1 and free ports, never beyond
-loopback) and a test certificate made here. A substitution that no longer matches the
+the two upstream ports (one test server may stand for both), the listening addresses
+(127.0.0.1 and free ports, never beyond loopback), the static directory (this checkout's)
+and a test certificate made here. A substitution that no longer matches the
 file fails loudly, so the example and its test cannot drift apart.
 
 Run as root, the workers run as ``nobody`` (nginx's usual split); the files live in a
@@ -20,11 +22,13 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.server import ROOT, free_port
 
-SITE = ROOT / "deploy" / "nginx.conf"
+SITE = ROOT / "deploy" / "nginx" / "credit-platform.conf"
+STATIC = ROOT / "api" / "pages" / "static"
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
@@ -71,11 +75,17 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def render_site(upstream_port: int, http_port: int, https_port: int, cert: Path, key: Path) -> str:
-    """``deploy/nginx.conf`` with the test's ports, loopback addresses and certificate."""
+def render_site(
+    upstream_ports: Sequence[int], http_port: int, https_port: int, cert: Path, key: Path
+) -> str:
+    """``deploy/nginx/credit-platform.conf`` with the test's ports, loopback addresses,
+    static directory and certificate. One upstream port stands for both instances."""
+    first, second = (upstream_ports[0], upstream_ports[-1])
     text = SITE.read_text()
     substitutions = {
-        "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream_port};",
+        "server 127.0.0.1:8000 ": f"server 127.0.0.1:{first} ",
+        "server 127.0.0.1:8001 ": f"server 127.0.0.1:{second} ",
+        "/opt/credit-platform/api/pages/static/": f"{STATIC}/",
         "    listen 80;\n    listen [::]:80;\n": f"    listen 127.0.0.1:{http_port};\n",
         "    listen 443 ssl http2;\n    listen [::]:443 ssl http2;\n": (
             f"    listen 127.0.0.1:{https_port} ssl http2;\n"
@@ -85,7 +95,7 @@ def render_site(upstream_port: int, http_port: int, https_port: int, cert: Path,
     }
     for old, new in substitutions.items():
         if text.count(old) != 1:
-            raise AssertionError(f"deploy/nginx.conf no longer contains {old!r} once")
+            raise AssertionError(f"{SITE.name} no longer contains {old!r} once")
         text = text.replace(old, new)
     listens = [line.split() for line in text.splitlines() if line.strip().startswith("listen")]
     assert listens and all(words[1].startswith("127.0.0.1:") for words in listens), listens
@@ -96,9 +106,11 @@ class NginxProxy:
     """``nginx -c <generated main config>`` including the rendered site; ``url`` (https)
     and ``http_url`` once started."""
 
-    def __init__(self, nginx: str, upstream_port: int) -> None:
+    def __init__(self, nginx: str, upstream_ports: int | Sequence[int]) -> None:
         self.nginx = nginx
-        self.upstream_port = upstream_port
+        ports = [upstream_ports] if isinstance(upstream_ports, int) else list(upstream_ports)
+        assert 1 <= len(ports) <= 2, ports
+        self.upstream_ports = ports
         self.https_port = free_port()
         self.http_port = free_port()
         self.url = f"https://127.0.0.1:{self.https_port}"
@@ -112,7 +124,7 @@ class NginxProxy:
         self.dir = Path(tempfile.mkdtemp(prefix="credit-nginx-"))
         self.dir.chmod(0o755)  # the workers (nobody, under root) create temp files here
         self.cert, key = make_certificate(self.dir)
-        site = render_site(self.upstream_port, self.http_port, self.https_port, self.cert, key)
+        site = render_site(self.upstream_ports, self.http_port, self.https_port, self.cert, key)
         (self.dir / "site.conf").write_text(site)
         d = self.dir
         user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
@@ -121,7 +133,9 @@ class NginxProxy:
             f"error_log {d}/error.log info;\n"
             "events { worker_connections 256; }\n"
             "http {\n"
-            f"    access_log {d}/access.log;\n"
+            "    log_format upstreams '$request_method $uri $status "
+            "upstream=$upstream_addr upstream_status=$upstream_status id=$request_id';\n"
+            f"    access_log {d}/access.log upstreams;\n"
             f"    client_body_temp_path {d}/client_body;\n"
             f"    proxy_temp_path {d}/proxy;\n"
             f"    fastcgi_temp_path {d}/fastcgi;\n"
@@ -148,6 +162,13 @@ class NginxProxy:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"nginx did not listen within {timeout}s:\n{self.errors()}")
+
+    def access_lines(self) -> list[str]:
+        """nginx's access log so far: method, path, status, the instance(s) tried
+        (``upstream=127.0.0.1:P1, 127.0.0.1:P2`` after a failover), their statuses and
+        nginx's request id (``id=``)."""
+        path = self.dir / "access.log" if self.dir is not None else None
+        return path.read_text(errors="replace").splitlines() if path and path.exists() else []
 
     def errors(self) -> str:
         if self.dir is None:

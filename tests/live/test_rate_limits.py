@@ -115,7 +115,8 @@ def nginx_bin() -> str:
 
 @pytest.fixture(scope="module")
 def proxied(app, shared_config: dict, nginx_bin: str, tmp_path_factory) -> Iterator[NginxProxy]:
-    """gunicorn behind Debian's nginx running deploy/nginx.conf; the app trusts 1 proxy."""
+    """gunicorn behind Debian's nginx running deploy/nginx/credit-platform.conf (this one
+    server standing for both instances); the app trusts 1 proxy."""
     log = tmp_path_factory.mktemp("proxied") / "server.log"
     server = GunicornServer({**shared_config, "TRUSTED_PROXIES": 1}, log, workers=2).start()
     proxy = NginxProxy(nginx_bin, server.port)
