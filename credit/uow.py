@@ -159,7 +159,10 @@ def unit_of_work(session: Session | None = None, run_hooks: bool = True) -> Iter
 def run_after_commit_hooks(session: Session | None = None) -> None:
     """Run the after-commit hooks now (once, after several ``run_hooks=False`` commits)."""
     session = session or db.session
-    for hook in list(_after_commit_hooks.get(session.get_bind(), [])):
+    hooks = list(_after_commit_hooks.get(session.get_bind(), []))
+    if not hooks:
+        return
+    for hook in hooks:
         try:
             hook()
         except Exception:
