@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 import credit.database
-import credit.models  # noqa: F401  (every table registered on the metadata)
+import credit.models  # every table registered on the metadata
 from credit import changes, seal, uow
 from credit.config import load_settings
 from credit.extensions import db, migrate
@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings["CREDIT_SECRET_KEY"],
         SQLALCHEMY_DATABASE_URI=settings["CREDIT_DATABASE_URL"],
         SQLALCHEMY_ECHO=settings["CREDIT_SQL_ECHO"],
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=credit.database.engine_options(settings),
         MAX_CONTENT_LENGTH=settings["CREDIT_MAX_CONTENT_LENGTH"],
         TESTING=settings["CREDIT_ENV"] == "testing",
         SESSION_COOKIE_HTTPONLY=True,
@@ -45,10 +45,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from api import logs
+    from api import dbsession, logs
 
     logs.configure(app)
     db.init_app(app)
+    dbsession.register(app)  # after db.init_app: its teardown runs first
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     catalog.configure(settings["CREDIT_SCORING_MODELS_DIR"] or None)
     catalog.catalog()  # a bad or edited model file stops start-up with its reason

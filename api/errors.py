@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, json, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from api import messages as texts
@@ -169,6 +170,26 @@ def handle_unavailable(exc: BackendUnavailable) -> Response:
     )
 
 
+#: The database could not be reached or did not answer in time: connection refused or
+#: dropped (a restart), connect, pool or statement timeout. Pre-ping replaces the dead
+#: connections on the next request, so the client is told to retry, not that it failed.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def handle_database_unavailable(exc: Exception) -> Response:
+    first_line = (str(exc).splitlines() or [""])[0]
+    log.warning("database unavailable: %s: %s", type(exc).__name__, first_line)
+    return problem(
+        503,
+        "数据库暂不可用",
+        "请稍后再试；写入请求可能未生效，请带同一 Idempotency-Key 重试 / the database is "
+        "temporarily unavailable; try again later (repeat a write with the same "
+        "Idempotency-Key: it is applied once)",
+        title_en="Service Unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
 def handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
@@ -186,4 +207,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(de.DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(BackendUnavailable, handle_unavailable)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -498,6 +498,27 @@ SETTINGS: tuple[Setting, ...] = (
         "request gets 408 and its worker thread is freed.",
     ),
     Setting("SQL_ECHO", _bool, False, "Log every SQL statement (debugging only)."),
+    Setting(
+        "DATABASE_CONNECT_TIMEOUT",
+        _int_range(1, 60),
+        5,
+        "PostgreSQL: seconds to wait for a new connection (libpq connect_timeout); a "
+        "database that does not answer gives 503 after this, not a hung request.",
+    ),
+    Setting(
+        "DATABASE_POOL_TIMEOUT",
+        _float_range(0.5, 60),
+        5.0,
+        "PostgreSQL: seconds a request waits for a free pooled connection before it gets 503.",
+    ),
+    Setting(
+        "DATABASE_STATEMENT_TIMEOUT",
+        _float_range(0, 3600),
+        0,
+        "PostgreSQL: longest a single statement may run, in seconds (statement_timeout; "
+        "past it the request gets 503); 0: no limit. Production: 25, below gunicorn's "
+        "30 s timeout; one-off commands (a migration of a large table) may run with 0.",
+    ),
     # -- who runs the site: the footer of every page and /about (api/pages/about.py) --
     Setting(
         "SITE_OPERATOR",

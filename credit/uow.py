@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from credit import clock
@@ -171,8 +171,21 @@ def unit_of_work(session: Session | None = None, run_hooks: bool = True) -> Iter
 def run_after_commit_hooks(session: Session | None = None) -> None:
     """Run the after-commit hooks now (once, after several ``run_hooks=False`` commits)."""
     session = session or db.session
-    for hook in list(_after_commit_hooks.get(session.get_bind(), [])):
+    hooks = list(_after_commit_hooks.get(session.get_bind(), []))
+    if not hooks:
+        return
+    for hook in hooks:
         try:
             hook()
         except Exception:
             log.exception("after-commit hook failed; consumers will catch up later")
+    plain = session() if isinstance(session, scoped_session) else session
+    if plain.in_transaction():
+        # A hook that failed part-way (the database went away just after the commit) may
+        # leave the session's transaction on a dead connection; end it, so the request can
+        # still read what it committed (reconnecting, or a 503 if the database is down)
+        # instead of failing with PendingRollbackError.
+        try:
+            session.rollback()
+        except Exception:
+            log.warning("rollback after the after-commit hooks failed", exc_info=True)

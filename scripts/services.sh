@@ -518,8 +518,20 @@ find_java_home() {
         [[ "$m" =~ ^[0-9]+$ ]] || continue
         if ((m >= 21 && m > bestm)); then best="$real"; bestm=$m; fi
     done
-    [[ -n "$best" ]] || die "Elasticsearch $ES_VERSION needs a JDK >= 21 under /usr/lib/jvm (none found;" \
-        "found: $(ls /usr/lib/jvm 2>/dev/null | tr '\n' ' ')). Install e.g. temurin-21-jdk or set CREDIT_ES_JAVA_HOME."
+    if [[ -z "$best" ]]; then
+        local found=""
+        for d in /usr/lib/jvm/*/; do
+            d="${d%/}"
+            [[ -x "$d/bin/java" ]] && found+=" ${d##*/} (Java $(java_major "$d" 2>/dev/null || echo '?'))"
+        done
+        die "Elasticsearch $ES_VERSION needs Java 21 or newer, and no such JDK is under /usr/lib/jvm" \
+            "(found:${found:- none}). The integration-test zip this script runs bundles no JDK" \
+            "(Elastic's own packages do). Debian 12 (bookworm) ships Java 17 only (openjdk-17):" \
+            "install Eclipse Temurin 21 or newer from Adoptium's apt repository (apt-get install" \
+            "temurin-21-jdk, see https://adoptium.net/installation/linux/), or on Debian 13 (trixie)" \
+            "apt-get install openjdk-21-jdk-headless; or point CREDIT_ES_JAVA_HOME at any JDK >= 21" \
+            "(README, \"Deploying\")."
+    fi
     echo "$best"
 }
 
