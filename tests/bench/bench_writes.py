@@ -235,7 +235,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--enterprises", type=int, default=200_000)
     ap.add_argument("--clients", type=int, default=8, help="concurrent enterprise clients")
-    ap.add_argument("--rounds", type=int, default=60, help="pledges each client files")
+    ap.add_argument("--rounds", type=int, default=30, help="pledges each client files")
     ap.add_argument(
         "--in-request",
         action="store_true",

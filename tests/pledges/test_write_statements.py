@@ -152,3 +152,24 @@ def test_violation_answer_is_what_was_committed_and_read_once(web_app):
     assert read.status_code == 200
     assert read.get_json() == posted.get_json()
     assert read.headers["ETag"] == posted.headers["ETag"]
+
+
+def test_keep_loaded_is_for_one_commit_only(app_ctx):
+    """``keep_loaded`` leaves that commit's objects loaded; the session's next commit
+    expires them as usual (a later read in the request sees the database again)."""
+    from sqlalchemy import inspect
+
+    from credit.enterprises.service import get_enterprise
+    from credit.identity import SYSTEM
+    from credit.uow import unit_of_work
+
+    parties = make_parties()
+    firm = get_enterprise(SYSTEM, parties.owner_uscc)
+    # run_hooks=False: the consumers this app runs after a commit commit again themselves
+    with unit_of_work(keep_loaded=True, run_hooks=False):
+        firm.name = firm.name  # a no-op write inside the commit
+    assert "name" not in inspect(firm).expired_attributes
+    assert db.session().expire_on_commit is True
+    with unit_of_work(run_hooks=False):
+        pass
+    assert "name" in inspect(firm).expired_attributes
