@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -243,6 +244,8 @@ def main() -> None:
     )
     ap.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     args = ap.parse_args()
+    # a SIGTERM (an interrupted make bench) still drops the database and the directory
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     pg_admin = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
     redis = os.environ.get("CREDIT_TEST_REDIS_URL", "")
