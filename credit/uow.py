@@ -85,8 +85,9 @@ def clear_after_commit_hooks(engine: Engine) -> None:
 class UnitOfWork:
     """Collects change events for the current transaction and commits them with it."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, keep_loaded: bool = False):
         self.session = session
+        self.keep_loaded = keep_loaded
         self._events: list[dict] = []
         #: What this unit of work is about: the first entity recorded, unless a service
         #: names another (``subject = ...``). Stored with an Idempotency-Key in the commit.
@@ -131,18 +132,35 @@ class UnitOfWork:
         self.flush_events()
         # An Idempotency-Key request: applied in this commit, with what it is about.
         mark_applied(self.session, self.subject)
-        self.session.commit()
+        if not self.keep_loaded:
+            self.session.commit()
+            return
+        # What was flushed is what was committed: keep it loaded, so the response is
+        # written from it without reading every row back (a write request's answer).
+        session = self.session
+        if isinstance(session, sa.orm.scoped_session):
+            session = session()  # the request's own session behind the registry
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
 
 
 @contextmanager
-def unit_of_work(session: Session | None = None, run_hooks: bool = True) -> Iterator[UnitOfWork]:
+def unit_of_work(
+    session: Session | None = None, run_hooks: bool = True, keep_loaded: bool = False
+) -> Iterator[UnitOfWork]:
     """``with unit_of_work() as uow:`` ... commits on success, rolls back on any error.
 
     ``run_hooks=False`` skips the after-commit hooks (bulk loads that catch the consumers
-    up themselves, or leave it to ``credit index catch-up``).
+    up themselves, or leave it to ``credit index catch-up``). ``keep_loaded=True`` leaves
+    the objects loaded after the commit instead of expiring them: a write request that
+    answers with what it wrote then reads nothing back (columns the database fills in
+    and never flushed back still load on first access).
     """
     session = session or db.session
-    uow = UnitOfWork(session)
+    uow = UnitOfWork(session, keep_loaded)
     try:
         yield uow
         uow.commit()

@@ -14,6 +14,10 @@ N="${BENCH_ENTERPRISES:-1000000}"
 export CREDIT_SERVER_TIMING=true
 .venv/bin/python -m tests.bench.bench_registry --enterprises "$N"
 .venv/bin/python -m tests.bench.bench_pledges
+# Writes as deployed with a worker process, on SQLite and PostgreSQL: at most 200,000 firms
+# (BENCH_WRITES_ENTERPRISES overrides), consumers out of the web, and once in it to compare.
+.venv/bin/python -m tests.bench.bench_writes --in-request \
+    --enterprises "${BENCH_WRITES_ENTERPRISES:-$((N < 200000 ? N : 200000))}"
 DATA="$(mktemp -d -t credit-bench-data-XXXXXX)"
 trap 'rm -rf "$DATA"' EXIT
 .venv/bin/python -m tests.bench.bench_ratings --enterprises "$N" --data "$DATA"

@@ -121,7 +121,7 @@ def publish_template(_: dict[str, Any], template_id: str) -> Any:
 @blp.response(201, PledgeSchema)
 def create_pledge(data: dict[str, Any]) -> Any:
     """填报承诺（草稿）/ File a pledge (draft) from a published template"""
-    with unit_of_work() as uow:
+    with unit_of_work(keep_loaded=True) as uow:
         pledge = service.create_pledge(current_identity(), uow, data)
     return _with_etag(pledge, 201)
 
@@ -164,7 +164,7 @@ def update_pledge(changes: dict[str, Any], pledge_id: str) -> Any:
 @blp.response(200, PledgeSchema)
 def publish_pledge(_: dict[str, Any], pledge_id: str) -> Any:
     """发布（公示）承诺（需 If-Match）/ Publish (If-Match)"""
-    with unit_of_work() as uow:
+    with unit_of_work(keep_loaded=True) as uow:
         pledge = service.publish_pledge(current_identity(), uow, pledge_id, expected_version())
     return _with_etag(pledge)
 

@@ -55,7 +55,7 @@ class ViolationListSchema(Schema):
 @blp.response(201, ViolationSchema)
 def record(data: dict[str, Any]) -> Any:
     """录入违法失信信息（管辖范围内）/ Record a violation (inside the jurisdiction)"""
-    with unit_of_work() as uow:
+    with unit_of_work(keep_loaded=True) as uow:
         v = service.record_violation(current_identity(), uow, data)
     return v, 201, {"ETag": etag_of(v.version)}
 

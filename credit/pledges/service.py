@@ -127,10 +127,24 @@ def _visible(identity: Identity, pledge: Pledge) -> bool:
     return identity.kind == IdentityKind.OPERATOR
 
 
+#: How one pledge is loaded: with its enterprise (joined) but not the enterprise's shops
+#: and business contact, which a pledge never shows (they still load if read).
+_ONE_PLEDGE = (
+    sa.orm.defaultload(Pledge.enterprise).lazyload(Enterprise.shops),
+    sa.orm.defaultload(Pledge.enterprise).lazyload(Enterprise.business_contact),
+)
+
+
+_ENTERPRISE_ONLY = (
+    sa.orm.lazyload(Enterprise.shops),
+    sa.orm.lazyload(Enterprise.business_contact),
+)
+
+
 def get_pledge(identity: Identity, pledge_id: str) -> Pledge:
     """Drafts are their owner's alone: anyone else is told they do not exist."""
     require(can_read_public(identity))
-    pledge = db.session.get(Pledge, pledge_id)
+    pledge = db.session.get(Pledge, pledge_id, options=_ONE_PLEDGE)
     if pledge is None or not _visible(identity, pledge):
         raise NotFound("未找到该信用承诺")
     return pledge
@@ -235,11 +249,13 @@ def create_pledge(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> 
     _check_repair_route(identity, template, data)
     _check_content(template, data)
     now = clock.now()
+    enterprise = db.session.get(Enterprise, identity.enterprise_id, options=_ENTERPRISE_ONLY)
     pledge = Pledge(
+        enterprise=enterprise,
+        template=template,
+        breaches=[],  # a new pledge has none: nothing to read back
         series_id=new_id(),
         series_version=1,
-        enterprise_id=identity.enterprise_id,
-        template_id=template.id,
         status="draft",
         clauses=sorted(set(data["clauses"])),
         extra_commitments=data["extra_commitments"],
@@ -295,9 +311,13 @@ def publish_pledge(
     if pledge.valid_until < clock.today():
         raise ValidationFailed("有效期已过，不能发布", [FieldError("valid_until", "已过期")])
     now = clock.now()
-    previous = db.session.scalar(
-        sa.select(Pledge).where(Pledge.series_id == pledge.series_id, Pledge.status == "published")
-    )
+    previous = None
+    if pledge.series_version > 1:  # a first version has no earlier one to supersede
+        previous = db.session.scalar(
+            sa.select(Pledge).where(
+                Pledge.series_id == pledge.series_id, Pledge.status == "published"
+            )
+        )
     pledge.status = "published"
     pledge.published_at = now
     pledge.updated_at = now

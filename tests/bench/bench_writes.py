@@ -1,0 +1,306 @@
+"""Write throughput over HTTP as deployed: the change-feed consumers out of the web.
+
+A registry of ``--enterprises`` firms (the demo generator; ``make bench`` passes
+BENCH_ENTERPRISES) on SQLite and, when ``CREDIT_TEST_DATABASE_URL`` names a PostgreSQL
+server, on a database of its own there. gunicorn runs ``deploy/gunicorn.conf.py`` with 2
+workers and the web settings of a deployment with a worker process
+(``CREDIT_INDEX_AFTER_COMMIT=false``, ``CREDIT_INDEXER_POLL_SECONDS=0``: requests never run
+the consumers), rate limits counted in the shared Redis when one is configured.
+``--clients`` threads, each an enterprise with its own OAuth token, file a pledge and
+publish it (If-Match) in a loop; every tenth round a regulator thread records a violation.
+Every 201/200 means the transaction committed (the unit of work commits before the
+response is written).
+
+``--in-request`` adds the same run with the consumers in the request (the old default) for
+comparison. Prints a table: writes per second, p50/p95/p99 per kind of request, peak RSS
+of the web workers. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from tests.bench.bench_pledges import ROOT, Http, _cli, _free_port, _pledge, _token
+from tests.bench.bench_registry import table
+
+PROVINCE = "320000"  # an authority's jurisdiction over the whole of Jiangsu
+
+
+def _violation(uscc: str, n: int) -> dict:
+    return {
+        "uscc": uscc,
+        "category": "fake_orders",
+        "severity": "general",
+        "decision_number": f"苏市监罚〔2026〕{900000 + n}号",
+        "legal_basis": "《中华人民共和国电子商务法》第十七条",
+        "facts": "组织虚假交易、编造用户评价",
+        "penalty_type": "fine",
+        "penalty_amount": 50000,
+        "decision_date": date.today().isoformat(),
+    }
+
+
+def prepare(env: dict, n: int, clients: int) -> tuple[list, tuple, list[str]]:
+    """Migrate, generate ``n`` firms, seed templates; OAuth clients for ``clients`` firms
+    and one province-wide regulator. Returns (firm credentials, regulator credentials,
+    the USCCs a regulator records violations against)."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    _cli(env, "demo", "--enterprises", str(n), "--seed", "5", "--no-index", "--no-pledges")
+    _cli(env, "pledges", "seed-templates")
+    sys.path.insert(0, str(ROOT))
+    from credit.demo import generate
+
+    records = list(generate(min(n, 2000), seed=5))
+    firms = [r["uscc"] for r in records[: clients + 50]]
+    creds = []
+    for uscc in firms[:clients]:
+        out = json.loads(
+            _cli(
+                env,
+                *("clients", "create", "--kind", "enterprise", "--name", "bench"),
+                *("--uscc", uscc, "--scopes", "pledges:write"),
+            )
+        )
+        creds.append((out["client_id"], out["client_secret"]))
+    _cli(
+        env,
+        *("authorities", "create", "--code", "BENCH", "--name", "江苏省市场监督管理局"),
+        *("--jurisdiction", PROVINCE, "--kind", "market_regulation"),
+    )
+    out = json.loads(
+        _cli(
+            env,
+            *("clients", "create", "--kind", "regulator", "--name", "bench regulator"),
+            *("--authority", "BENCH", "--scopes", "violations:write"),
+        )
+    )
+    return creds, (out["client_id"], out["client_secret"]), firms[clients:]
+
+
+def _rss_mib(server: subprocess.Popen) -> float:
+    """Sum of the peak RSS of the gunicorn workers (children of the master)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process(server.pid).children():
+        try:
+            with open(f"/proc/{child.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
+
+def run(
+    env: dict, creds: list, regulator: tuple, targets: list[str], rounds: int, first: int = 0
+) -> dict:
+    """Start gunicorn on ``env``, drive the write mix, stop it. Returns the samples.
+    ``first``: the first decision number of this run's violations (each is unique)."""
+    port = _free_port()
+    env = {**env, "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if Http(port).call("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        template = next(
+            t
+            for t in Http(port).call("GET", "/api/v1/pledge-templates")[2]["items"]
+            if t["code"] == "ECOM-STD"
+        )
+        samples: dict[str, list[float]] = {"create": [], "publish": [], "violation": []}
+        errors: list[int] = []
+        lock = threading.Lock()
+        tokens = [_token(port, *c) for c in creds]
+        reg_token = _token(port, *regulator)
+
+        def timed(h: Http, kind: str, *call) -> tuple[int, dict, dict]:
+            t = time.perf_counter()
+            status, headers, body = h.call(*call)
+            ms = (time.perf_counter() - t) * 1000
+            with lock:
+                if status in (200, 201):
+                    samples[kind].append(ms)
+                else:
+                    errors.append(status)
+            return status, headers, body
+
+        def firm(token: str) -> None:
+            h = Http(port)
+            auth = {"Authorization": f"Bearer {token}"}
+            for _ in range(rounds):
+                status, headers, body = timed(
+                    h, "create", "POST", "/api/v1/pledges", _pledge(template), auth
+                )
+                if status == 201:
+                    timed(
+                        h,
+                        "publish",
+                        "POST",
+                        f"/api/v1/pledges/{body['id']}/publish",
+                        {},
+                        {**auth, "If-Match": headers["ETag"]},
+                    )
+
+        def regulator_thread() -> None:
+            h = Http(port)
+            auth = {"Authorization": f"Bearer {reg_token}"}
+            for i in range(max(1, rounds * len(creds) // 10)):
+                uscc = targets[i % len(targets)]
+                body = _violation(uscc, first + i)
+                timed(h, "violation", "POST", "/api/v1/violations", body, auth)
+
+        threads = [threading.Thread(target=firm, args=(t,)) for t in tokens]
+        threads.append(threading.Thread(target=regulator_thread))
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        return {"samples": samples, "errors": errors, "seconds": elapsed, "rss": _rss_mib(server)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _pct(values: list[float]) -> list[str]:
+    if len(values) < 2:
+        return ["-", "-", "-"]
+    q = statistics.quantiles(values, n=100)
+    return [f"{q[49]:.1f}", f"{q[94]:.1f}", f"{q[98]:.1f}"]
+
+
+def rows_of(label: str, result: dict) -> list[list[object]]:
+    samples = result["samples"]
+    every = [x for v in samples.values() for x in v]
+    rows = [
+        [
+            label,
+            "all writes",
+            len(every),
+            f"{len(every) / result['seconds']:.0f}",
+            *_pct(every),
+            len(result["errors"]),
+            f"{result['rss']:.0f}",
+        ]
+    ]
+    for kind, values in samples.items():
+        rows.append([label, kind, len(values), "", *_pct(values), "", ""])
+    return rows
+
+
+def _postgres_database(admin_url: str, name: str, drop: bool) -> str:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not drop:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--enterprises", type=int, default=200_000)
+    ap.add_argument("--clients", type=int, default=8, help="concurrent enterprise clients")
+    ap.add_argument("--rounds", type=int, default=30, help="pledges each client files")
+    ap.add_argument(
+        "--in-request",
+        action="store_true",
+        help="also run with the consumers in the request (the old default), for comparison",
+    )
+    ap.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
+    args = ap.parse_args()
+    # a SIGTERM (an interrupted make bench) still drops the database and the directory
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    pg_admin = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
+    redis = os.environ.get("CREDIT_TEST_REDIS_URL", "")
+    work = Path(tempfile.mkdtemp(prefix="credit-bench-writes-"))
+    base = {
+        **os.environ,
+        "CREDIT_INSTANCE_DIR": str(work),
+        "CREDIT_SEARCH_URL": "",
+        "CREDIT_LOG_LEVEL": "WARNING",
+        "CREDIT_RATELIMIT_TOKEN": "100000 per minute",
+        "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
+        "CREDIT_RATELIMIT_STORAGE_URL": redis or "memory://",
+        "CREDIT_RATELIMIT_KEY_PREFIX": f"benchwrites{os.getpid()}",
+        "WEB_CONCURRENCY": "2",
+    }
+    databases = []
+    if args.only != "postgresql":
+        databases.append(("SQLite", f"sqlite:///{work / 'credit.db'}"))
+    pg_name = f"credit_bench_writes_{os.getpid()}"
+    if pg_admin and args.only != "sqlite":
+        databases.append(("PostgreSQL", _postgres_database(pg_admin, pg_name, drop=False)))
+    modes = [("consumers in worker", "false")]
+    if args.in_request:
+        modes.append(("consumers in request", "true"))
+    rows: list[list[object]] = []
+    try:
+        for label, url in databases:
+            env = {**base, "CREDIT_DATABASE_URL": url}
+            creds, regulator, targets = prepare(env, args.enterprises, args.clients)
+            for m, (mode, after_commit) in enumerate(modes):
+                result = run(
+                    {
+                        **env,
+                        "CREDIT_INDEX_AFTER_COMMIT": after_commit,
+                        "CREDIT_INDEXER_POLL_SECONDS": "0",
+                    },
+                    creds,
+                    regulator,
+                    targets,
+                    args.rounds,
+                    first=m * 10_000,
+                )
+                rows.extend(rows_of(f"{label}, {mode}", result))
+        table(
+            f"Writes over HTTP, {args.enterprises:,} enterprises: gunicorn 2 workers x 4 "
+            f"threads, {args.clients} firm clients (create + publish) and a regulator "
+            f"(violation POST); latency in ms, peak RSS of the 2 workers",
+            ["database", "request", "count", "writes/s", "p50", "p95", "p99", "errors", "RSS MiB"],
+            rows,
+        )
+    finally:
+        if pg_admin and args.only != "sqlite":
+            _postgres_database(pg_admin, pg_name, drop=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
