@@ -112,11 +112,11 @@ class UnitOfWork:
         if self.session.get_bind().dialect.name == "postgresql":
             # Serialise outbox appends until commit so event ids become visible in commit
             # order: a consumer reading "id > cursor" then never skips a slower transaction.
+            # In the same round trip: wake the workers when (and only if) this commits.
             self.session.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OUTBOX_LOCK_KEY}
+                sa.text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')"),
+                {"k": _OUTBOX_LOCK_KEY, "c": CHANGES_CHANNEL},
             )
-            # Wake the workers when (and only if) this transaction commits.
-            self.session.execute(sa.text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
         now = clock.now()
         # Core, not the ORM's bulk path: nothing is read back, and it is several times
         # faster for the hundreds of thousands of events of a bulk load or rescore.

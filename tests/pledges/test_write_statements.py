@@ -17,7 +17,8 @@ from tests.parties import bearer, client_token, make_parties, pledge_body, seed_
 #: Statements of each request: token and its client (2), then for a create the template,
 #: the enterprise, the pledge INSERT and its change event; for a publish the pledge (with
 #: enterprise and template joined), its breaches, the UPDATE and the change event.
-#: PostgreSQL adds the advisory lock that orders outbox appends (credit/uow.py).
+#: PostgreSQL adds the advisory lock that orders outbox appends and wakes the workers
+#: (one statement, credit/uow.py).
 CREATE_BUDGET = 6
 PUBLISH_BUDGET = 6
 
