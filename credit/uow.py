@@ -25,6 +25,10 @@ from credit.changes import ChangeEvent
 from credit.errors import Conflict, PreconditionFailed
 from credit.extensions import db
 
+#: Built once: the statement keeps its SQLAlchemy cache key across requests (every write
+#: appends its change events through it).
+_INSERT_EVENTS = ChangeEvent.__table__.insert()
+
 log = logging.getLogger(__name__)
 
 # Hooks are kept per database engine, so two apps in one process never run each other's.
@@ -121,7 +125,7 @@ class UnitOfWork:
         # Core, not the ORM's bulk path: nothing is read back, and it is several times
         # faster for the hundreds of thousands of events of a bulk load or rescore.
         self.session.connection().execute(
-            ChangeEvent.__table__.insert(), [{**e, "occurred_at": now} for e in self._events]
+            _INSERT_EVENTS, [{**e, "occurred_at": now} for e in self._events]
         )
         self._events.clear()
 
