@@ -102,10 +102,7 @@ def authenticate() -> Identity | None:
 def identity_for_access_token(value: str) -> Identity | None:
     """The identity behind an access token that is live (not expired, not revoked); the
     API (bearer header) and the consoles (token kept in the session) both use this."""
-    token = store.find_access_token(value)
-    if token is None or token.is_revoked() or token.is_expired():
-        return None
-    return store.identity_for(token)
+    return store.identity_for_access_token(value)
 
 
 def require_scope(scope: str) -> Callable[[F], F]:

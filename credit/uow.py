@@ -25,6 +25,11 @@ from credit.changes import ChangeEvent
 from credit.errors import Conflict, PreconditionFailed
 from credit.extensions import db
 
+#: Built once: the statements keep their SQLAlchemy cache keys across requests (every
+#: write appends its change events through them).
+_INSERT_EVENTS = ChangeEvent.__table__.insert()
+_LOCK_AND_NOTIFY = sa.text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')")
+
 log = logging.getLogger(__name__)
 
 # Hooks are kept per database engine, so two apps in one process never run each other's.
@@ -113,15 +118,12 @@ class UnitOfWork:
             # Serialise outbox appends until commit so event ids become visible in commit
             # order: a consumer reading "id > cursor" then never skips a slower transaction.
             # In the same round trip: wake the workers when (and only if) this commits.
-            self.session.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')"),
-                {"k": _OUTBOX_LOCK_KEY, "c": CHANGES_CHANNEL},
-            )
+            self.session.execute(_LOCK_AND_NOTIFY, {"k": _OUTBOX_LOCK_KEY, "c": CHANGES_CHANNEL})
         now = clock.now()
         # Core, not the ORM's bulk path: nothing is read back, and it is several times
         # faster for the hundreds of thousands of events of a bulk load or rescore.
         self.session.connection().execute(
-            ChangeEvent.__table__.insert(), [{**e, "occurred_at": now} for e in self._events]
+            _INSERT_EVENTS, [{**e, "occurred_at": now} for e in self._events]
         )
         self._events.clear()
 

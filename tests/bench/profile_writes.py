@@ -1,0 +1,114 @@
+"""Where a write's CPU goes: cProfile over the whole WSGI stack of one process.
+
+Builds the app the way ``wsgi.py`` does for a web host next to a worker process
+(``CREDIT_INDEX_AFTER_COMMIT=false``, ``CREDIT_INDEXER_POLL_SECONDS=0``) on a fresh SQLite
+database with two firms, then drives ``--rounds`` pledge creates and publishes through
+``app.wsgi_app`` (every middleware, OAuth, schemas, ETags, logging; only gunicorn's socket
+handling is missing) with Flask's test client. Prints requests per CPU second and the top
+functions by cumulative and by own time, for creates and publishes together.
+
+    .venv/bin/python -m tests.bench.profile_writes --rounds 2000
+
+Light: one process, one thread, no server; safe on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+def build(work: Path, redis_url: str):
+    """The app as deployed with a worker, migrated, with two firms and the templates."""
+    os.environ.update(
+        {
+            "CREDIT_INSTANCE_DIR": str(work),
+            "CREDIT_DATABASE_URL": f"sqlite:///{work / 'credit.db'}",
+            "CREDIT_SEARCH_URL": "",
+            "CREDIT_LOG_LEVEL": "WARNING",
+            "CREDIT_RATELIMIT_TOKEN": "100000000 per minute",
+            "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000000 per minute",
+            "CREDIT_RATELIMIT_STORAGE_URL": redis_url or "memory://",
+            "CREDIT_RATELIMIT_KEY_PREFIX": f"profwrites{os.getpid()}",
+            "CREDIT_INDEX_AFTER_COMMIT": "false",
+            "CREDIT_INDEXER_POLL_SECONDS": "0",
+        }
+    )
+    from flask_migrate import upgrade
+
+    from api import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=2000, help="create + publish pairs")
+    ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--no-profile", action="store_true", help="only time, no cProfile")
+    ap.add_argument("--save", help="also write the raw profile here (pstats format)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="credit-profile-writes-"))
+    app = None
+    try:
+        app = build(work, os.environ.get("CREDIT_TEST_REDIS_URL", ""))
+        from tests.parties import bearer, client_token, make_parties, pledge_body, seed_templates
+
+        client = app.test_client()
+        with app.app_context():
+            parties = make_parties()
+            body = pledge_body(seed_templates()["ECOM-STD"])
+            token = client_token(client, parties.clients["owner"])
+        auth = bearer(token)
+
+        def one_round() -> None:
+            created = client.post("/api/v1/pledges", json=body, headers=auth)
+            assert created.status_code == 201, created.get_data(as_text=True)
+            url = f"/api/v1/pledges/{created.get_json()['id']}/publish"
+            match = {**auth, "If-Match": created.headers["ETag"]}
+            published = client.post(url, json={}, headers=match)
+            assert published.status_code == 200, published.get_data(as_text=True)
+
+        for _ in range(50):  # warm caches, as a busy server has them
+            one_round()
+        profiler = None if args.no_profile else cProfile.Profile()
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.rounds):
+            one_round()
+        if profiler:
+            profiler.disable()
+        cpu = time.process_time() - cpu
+        print(
+            f"{2 * args.rounds} writes in {cpu:.2f} s CPU: {2 * args.rounds / cpu:.0f} "
+            f"writes per CPU second ({1000 * cpu / (2 * args.rounds):.2f} ms each)"
+            + ("" if profiler is None else " (under cProfile)")
+        )
+        if profiler and args.save:
+            profiler.dump_stats(args.save)
+        if profiler:
+            for key in ("cumulative", "tottime"):
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(args.top)
+                print(out.getvalue())
+    finally:
+        if app is not None:
+            from api import limits
+
+            limits.reset(app)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
