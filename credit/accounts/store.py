@@ -306,7 +306,8 @@ def identity_for_access_token(value: str) -> Identity | None:
     """The identity behind an access token that is live (not expired, not revoked) and
     whose client is active: the same checks as ``find_access_token`` then
     ``identity_for``, with the token and its client read in one statement."""
-    row = db.session.connection().execute(_BEARER, {"token_hash": digest(value)}).one_or_none()
+    # Through the session, so a token refreshed earlier in this request is flushed first.
+    row = db.session.execute(_BEARER, {"token_hash": digest(value)}).one_or_none()
     if row is None or row.revoked_at is not None or row.disabled_at is not None:
         return None
     if clock.now() >= row.issued_at + timedelta(seconds=row.expires_in):
