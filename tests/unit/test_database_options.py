@@ -5,7 +5,7 @@ work against a restarted and a stalled server)."""
 from __future__ import annotations
 
 from credit.config import load_settings
-from credit.database import engine_options
+from credit.database import WriterQueueConnection, engine_options
 
 
 def test_postgresql_gets_each_bound_from_its_setting() -> None:
@@ -25,11 +25,16 @@ def test_postgresql_gets_each_bound_from_its_setting() -> None:
     }
 
 
-def test_no_statement_timeout_by_default_and_sqlite_only_pre_pings(tmp_path) -> None:
+def test_no_statement_timeout_by_default_and_sqlite_pre_pings_and_queues_writers(
+    tmp_path,
+) -> None:
     pg = load_settings(
         env={"CREDIT_DATABASE_URL": "postgresql+psycopg://credit@127.0.0.1/credit"},
         overrides={"SECRET_KEY": "x" * 40},
     )
     assert engine_options(pg)["connect_args"] == {"connect_timeout": 5}
     lite = load_settings(env={}, overrides={"INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "x"})
-    assert engine_options(lite) == {"pool_pre_ping": True}
+    assert engine_options(lite) == {
+        "pool_pre_ping": True,
+        "connect_args": {"factory": WriterQueueConnection},
+    }
