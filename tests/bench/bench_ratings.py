@@ -177,6 +177,14 @@ def freshness(
                     break
                 if time.perf_counter() - started > 10:
                     late += 1
+                    top = items[0] if items else {}
+                    print(
+                        f"late: {code}: inputs changed {rating['inputs_digest'] != digest}, "
+                        f"first hit {top.get('uscc')}, active_violations "
+                        f"{top.get('active_violations')} (expected {count + 1}), score in "
+                        f"search {top.get('credit_score')}, rating {rating['score']}",
+                        file=sys.stderr,
+                    )
                     break
                 time.sleep(0.01)
             fresh_ms.append((time.perf_counter() - started) * 1000)
@@ -238,7 +246,7 @@ def main() -> None:
                     )
                 )
             table(
-                f"Freshness at {n:,} enterprises (ms)",
+                "Freshness on the data in --data (ms)",
                 [
                     "search backend",
                     "events",

@@ -25,12 +25,13 @@ import time
 from pathlib import Path
 
 
-def build(work: Path, redis_url: str):
-    """The app as deployed with a worker, migrated, with two firms and the templates."""
+def build(work: Path, redis_url: str, database_url: str = ""):
+    """The app as deployed with a worker, migrated, with two firms and the templates
+    (on ``database_url``, an empty database, or else a fresh SQLite file in ``work``)."""
     os.environ.update(
         {
             "CREDIT_INSTANCE_DIR": str(work),
-            "CREDIT_DATABASE_URL": f"sqlite:///{work / 'credit.db'}",
+            "CREDIT_DATABASE_URL": database_url or f"sqlite:///{work / 'credit.db'}",
             "CREDIT_SEARCH_URL": "",
             "CREDIT_LOG_LEVEL": "WARNING",
             "CREDIT_RATELIMIT_TOKEN": "100000000 per minute",
@@ -57,11 +58,16 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--no-profile", action="store_true", help="only time, no cProfile")
     ap.add_argument("--save", help="also write the raw profile here (pstats format)")
+    ap.add_argument(
+        "--database-url",
+        default="",
+        help="an empty database to profile on (PostgreSQL); default a fresh SQLite file",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="credit-profile-writes-"))
     app = None
     try:
-        app = build(work, os.environ.get("CREDIT_TEST_REDIS_URL", ""))
+        app = build(work, os.environ.get("CREDIT_TEST_REDIS_URL", ""), args.database_url)
         from tests.parties import bearer, client_token, make_parties, pledge_body, seed_templates
 
         client = app.test_client()
