@@ -28,7 +28,25 @@ from credit.extensions import db
 #: Built once: the statements keep their SQLAlchemy cache keys across requests (every
 #: write appends its change events through them).
 _INSERT_EVENTS = ChangeEvent.__table__.insert()
-_LOCK_AND_NOTIFY = sa.text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')")
+#: PostgreSQL: the outbox lock, the wake-up and the events in one round trip. No row
+#: reaches the INSERT (which draws each event's id from the sequence) before the
+#: materialised ``outbox_lock`` row exists, so every id is drawn under the lock; the
+#: events keep the order they were recorded in (``n``).
+_PG_APPEND_EVENTS = sa.text(
+    """
+    WITH outbox_lock AS MATERIALIZED (
+        SELECT pg_advisory_xact_lock(:lock_key) AS locked, pg_notify(:channel, '') AS woken
+    )
+    INSERT INTO change_event (entity_type, entity_id, entity_version, op, occurred_at)
+    SELECT e.entity_type, e.entity_id, e.entity_version, e.op, :occurred_at
+    FROM outbox_lock
+    CROSS JOIN unnest(
+        CAST(:entity_types AS varchar[]), CAST(:entity_ids AS varchar[]),
+        CAST(:entity_versions AS integer[]), CAST(:ops AS varchar[])
+    ) WITH ORDINALITY AS e(entity_type, entity_id, entity_version, op, n)
+    ORDER BY e.n
+    """
+).bindparams(sa.bindparam("occurred_at", type_=ChangeEvent.__table__.c.occurred_at.type))
 
 log = logging.getLogger(__name__)
 
@@ -114,26 +132,40 @@ class UnitOfWork:
         """Write the events collected so far (used by long imports to bound memory)."""
         if not self._events:
             return
-        if self.session.get_bind().dialect.name == "postgresql":
+        now = clock.now()
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
             # Serialise outbox appends until commit so event ids become visible in commit
             # order: a consumer reading "id > cursor" then never skips a slower transaction.
-            # In the same round trip: wake the workers when (and only if) this commits.
-            self.session.execute(_LOCK_AND_NOTIFY, {"k": _OUTBOX_LOCK_KEY, "c": CHANGES_CHANNEL})
-        now = clock.now()
-        # Core, not the ORM's bulk path: nothing is read back, and it is several times
-        # faster for the hundreds of thousands of events of a bulk load or rescore.
-        self.session.connection().execute(
-            _INSERT_EVENTS, [{**e, "occurred_at": now} for e in self._events]
-        )
+            # In the same round trip: wake the workers when (and only if) this commits. The
+            # lock is held from here to the commit, so nothing else is sent in between.
+            events = self._events
+            connection.execute(
+                _PG_APPEND_EVENTS,
+                {
+                    "lock_key": _OUTBOX_LOCK_KEY,
+                    "channel": CHANGES_CHANNEL,
+                    "occurred_at": now,
+                    "entity_types": [e["entity_type"] for e in events],
+                    "entity_ids": [e["entity_id"] for e in events],
+                    "entity_versions": [e["entity_version"] for e in events],
+                    "ops": [e["op"] for e in events],
+                },
+            )
+        else:
+            # Core, not the ORM's bulk path: nothing is read back, and it is several times
+            # faster for the hundreds of thousands of events of a bulk load or rescore.
+            connection.execute(_INSERT_EVENTS, [{**e, "occurred_at": now} for e in self._events])
         self._events.clear()
 
     def commit(self) -> None:
         from credit.idempotency import mark_applied
 
         self.session.flush()
-        self.flush_events()
-        # An Idempotency-Key request: applied in this commit, with what it is about.
+        # An Idempotency-Key request: applied in this commit, with what it is about. Before
+        # the events: on PostgreSQL their append holds the outbox lock until the commit.
         mark_applied(self.session, self.subject)
+        self.flush_events()
         if not self.keep_loaded:
             self.session.commit()
             return

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from credit import changes
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.extensions import db
+from credit.uow import UnitOfWork
 from search.documents import ENTERPRISES
 from search.indexer import CONSUMER_NAME
 from tests.conftest import make_app
@@ -19,6 +23,48 @@ def test_events_are_appended_with_rows(app_ctx) -> None:
     # five enterprises, then (from the ratings consumer) their first five ratings
     assert [r.entity_type for r in rows] == ["enterprise"] * 5 + ["rating"] * 5
     assert all(r.entity_version == 1 for r in rows)
+
+
+def test_event_ids_become_visible_in_commit_order(app_ctx) -> None:
+    """A transaction that appends change events while another one that appended is still
+    open waits for it to commit and gets the larger ids, so a consumer reading "id >
+    cursor" never skips a slower transaction's event (PostgreSQL: the outbox lock the
+    INSERT takes; SQLite: one writer at a time). Events keep the order they were recorded
+    in."""
+    engine = db.engine
+    key = "91320000ORDER0000X"
+    first = Session(engine)
+    work = UnitOfWork(first)
+    for version in (1, 2, 3):
+        work.record("enterprise", key, version)
+    work.flush_events()
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        session = Session(engine)
+        try:
+            later = UnitOfWork(session)
+            later.record("enterprise", key, 4)
+            later.commit()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+        finally:
+            session.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # waiting for the first transaction's commit
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and failures == []
+    rows = db.session.execute(
+        sa.select(ChangeEvent.id, ChangeEvent.entity_version)
+        .where(ChangeEvent.entity_id == key)
+        .order_by(ChangeEvent.id)
+    ).all()
+    assert [version for _, version in rows] == [1, 2, 3, 4]
 
 
 def test_indexer_runs_after_commit(app_ctx) -> None:
