@@ -15,18 +15,7 @@ cd "$(dirname "$0")/.."
 # --durations: each log ends with its slowest tests, to keep the suite inside its time budget.
 PYTEST=(.venv/bin/pytest -q -p no:cacheprovider --durations=30)
 
-if bash scripts/services.sh up; then
-    eval "$(bash scripts/services.sh env)"
-else
-    if [[ "${CI:-}" == "true" ]]; then
-        echo "FATAL: PostgreSQL, Elasticsearch, Redis or nginx could not be started (CI=true)." >&2
-        exit 1
-    fi
-    echo "WARNING: services unavailable: PostgreSQL/Elasticsearch/Redis/nginx tests will be SKIPPED." >&2
-fi
-if [[ "${CI:-}" == "true" ]]; then
-    export CREDIT_TEST_REQUIRE_SERVICES=true
-fi
+source scripts/require_services.sh
 
 # The two passes run side by side (the machine has 2 cores and each pass is mostly one
 # process waiting on servers), each into its own log, printed when it ends. The one file

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,64 @@ def env_for(config: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-class GunicornServer:
+class _LoggedProcess:
+    """A process the test starts on its database and search index (the ``CREDIT_*``
+    variables of ``config``, none inherited), writing into ``log_path``, in a session of its
+    own so a signal reaches every process it starts."""
+
+    config: dict[str, Any]
+    log_path: Path
+    proc: subprocess.Popen | None
+
+    def _spawn(self, argv: list[str], env: Mapping[str, str]) -> None:
+        full = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
+        full.update(env_for(self.config))
+        full.update(env)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self._log_start = self.log_path.stat().st_size
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=full,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _wait_until(
+        self,
+        ready: Callable[[], bool],
+        timeout: float,
+        interval: float,
+        give_up: Callable[[], None],
+    ) -> None:
+        """Until ``ready()``; the log's tail in the error if the process exits first or
+        ``timeout`` passes (then ``give_up()`` stops it)."""
+        name = self.__class__.__name__
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if ready():
+                return
+            time.sleep(interval)
+        give_up()
+        raise RuntimeError(f"{name} was not ready within {timeout}s:\n{self.log_tail()}")
+
+    def log_text(self) -> str:
+        """What the process wrote since it started (its log lines and errors)."""
+        with open(self.log_path, "rb") as fh:
+            fh.seek(self._log_start)
+            return fh.read().decode("utf-8", "replace")
+
+    def log_tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+class GunicornServer(_LoggedProcess):
     """One gunicorn master with its workers; ``url`` once started."""
 
     def __init__(
@@ -69,46 +126,29 @@ class GunicornServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> GunicornServer:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
-        env.update(env_for(self.config))
         # The server's public URL is its own (links, issuer, console redirect URI), unless
         # extra_env names another one.
-        env["CREDIT_PUBLIC_URL"] = self.url
-        env.update(
-            HOST="127.0.0.1",
-            PORT=str(self.port),
-            WEB_CONCURRENCY=str(self.workers),
-            GUNICORN_THREADS=str(self.threads),
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(self.extra_env)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
-        self._log_start = self.log_path.stat().st_size
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), self.app_spec],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited with {self.proc.returncode}:\n" + self.log_tail()
-                )
+        env = {
+            "CREDIT_PUBLIC_URL": self.url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": str(self.workers),
+            "GUNICORN_THREADS": str(self.threads),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), self.app_spec]
+        self._spawn(argv, env)
+
+        def answers() -> bool:
             try:
-                if (
-                    requests.get(self.url + "/healthz", timeout=2).status_code == 200
-                    and self._all_workers_up()
-                ):
-                    return self
+                healthy = requests.get(self.url + "/healthz", timeout=2).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer within {timeout}s:\n" + self.log_tail())
+                return False
+            return healthy and self._all_workers_up()
+
+        self._wait_until(answers, timeout, 0.2, self.stop)
+        return self
 
     def _all_workers_up(self) -> bool:
         """Every worker has loaded the app (each logs 'Booting worker' before loading)."""
@@ -135,20 +175,8 @@ class GunicornServer:
         self.proc = None
         self._log.close()
 
-    def log_text(self) -> str:
-        """What the server wrote since it started (its log lines and errors)."""
-        with open(self.log_path, "rb") as fh:
-            fh.seek(self._log_start)
-            return fh.read().decode("utf-8", "replace")
 
-    def log_tail(self, n: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-n:])
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-
-class WorkerProcess:
+class WorkerProcess(_LoggedProcess):
     """``flask --app wsgi credit worker`` as deployed (the systemd unit's command), on the
     test's database and search index; ``holder`` once it has started."""
 
@@ -164,32 +192,19 @@ class WorkerProcess:
     def start(self, timeout: float = 60) -> WorkerProcess:
         import re
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CREDIT_")}
-        env.update(env_for(self.config))
-        env.update(PYTHONUNBUFFERED="1", **self.extra_env)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
-        self._log_start = self.log_path.stat().st_size
-        self.proc = subprocess.Popen(
+        self._spawn(
             [sys.executable, "-m", "flask", "--app", "wsgi", "credit", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            {"PYTHONUNBUFFERED": "1", **self.extra_env},
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"the worker exited with {self.proc.returncode}:\n" + self.log_text()
-                )
+
+        def started() -> bool:
             match = re.search(r"worker (\S+) starting", self.log_text())
             if match:
                 self.holder = match.group(1)
-                return self
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"the worker did not start within {timeout}s:\n" + self.log_text())
+            return match is not None
+
+        self._wait_until(started, timeout, 0.1, self.kill)
+        return self
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM, as systemd and honcho stop it; its exit status."""
@@ -209,14 +224,6 @@ class WorkerProcess:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_text(self) -> str:
-        with open(self.log_path, "rb") as fh:
-            fh.seek(self._log_start)
-            return fh.read().decode("utf-8", "replace")
 
 
 @dataclass
