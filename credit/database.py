@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,20 +106,10 @@ class _QueuedCursor(sqlite3.Cursor):
     transaction."""
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        self.connection._before(sql)
-        try:
-            return super().execute(sql, parameters)
-        except BaseException:
-            self.connection._after_failure()
-            raise
+        return self.connection._run_queued(super().execute, sql, parameters)
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> sqlite3.Cursor:
-        self.connection._before(sql)
-        try:
-            return super().executemany(sql, seq_of_parameters)
-        except BaseException:
-            self.connection._after_failure()
-            raise
+        return self.connection._run_queued(super().executemany, sql, seq_of_parameters)
 
 
 class WriterQueueConnection(sqlite3.Connection):
@@ -136,21 +126,26 @@ class WriterQueueConnection(sqlite3.Connection):
     def cursor(self, factory: Any = _QueuedCursor) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory)
 
-    def _before(self, sql: str) -> None:
-        if self._queue is None or self._queued or self.in_transaction:
-            return
-        if sql.lstrip()[:7].upper().startswith(_DML):
+    def _run_queued(self, run: Callable[[str, Any], Any], sql: str, arg: Any) -> Any:
+        """``run(sql, arg)``, first joining the queue if ``sql`` opens a write transaction.
+        A write that failed before its transaction began (no BEGIN was run) leaves the
+        queue at once; one inside a transaction leaves at its rollback."""
+        if (
+            self._queue is not None
+            and not self._queued
+            and not self.in_transaction
+            and sql.lstrip()[:7].upper().startswith(_DML)
+        ):
             self._queue.acquire()
             self._queued = True
+        try:
+            return run(sql, arg)
+        except BaseException:
+            self._leave_if_ended()
+            raise
 
-    def _after_failure(self) -> None:
-        # A write that failed before its transaction began (no BEGIN was run) leaves the
-        # queue now; one inside a transaction leaves at its rollback.
+    def _leave_if_ended(self) -> None:
         if self._queued and not self.in_transaction:
-            self._leave()
-
-    def _leave(self) -> None:
-        if self._queued:
             self._queued = False
             self._queue.release()
 
@@ -158,21 +153,21 @@ class WriterQueueConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            if not self.in_transaction:
-                self._leave()
+            self._leave_if_ended()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            if not self.in_transaction:
-                self._leave()
+            self._leave_if_ended()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self._leave()
+            if self._queued:
+                self._queued = False
+                self._queue.release()
 
 
 @event.listens_for(Engine, "connect")

@@ -133,13 +133,13 @@ class UnitOfWork:
         if not self._events:
             return
         now = clock.now()
+        events = self._events
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
             # Serialise outbox appends until commit so event ids become visible in commit
             # order: a consumer reading "id > cursor" then never skips a slower transaction.
             # In the same round trip: wake the workers when (and only if) this commits. The
             # lock is held from here to the commit, so nothing else is sent in between.
-            events = self._events
             connection.execute(
                 _PG_APPEND_EVENTS,
                 {
@@ -155,7 +155,7 @@ class UnitOfWork:
         else:
             # Core, not the ORM's bulk path: nothing is read back, and it is several times
             # faster for the hundreds of thousands of events of a bulk load or rescore.
-            connection.execute(_INSERT_EVENTS, [{**e, "occurred_at": now} for e in self._events])
+            connection.execute(_INSERT_EVENTS, [{**e, "occurred_at": now} for e in events])
         self._events.clear()
 
     def commit(self) -> None:
