@@ -9,8 +9,19 @@ the worker that holds the ``sweep`` lease runs it every ``CREDIT_WORKER_SWEEP_SE
 
 from __future__ import annotations
 
+import time
+
 #: The lease name under which one worker runs the sweeps.
 LEASE_NAME = "sweep"
+
+#: Most rows one sweep transaction changes. A catch-up (days offline, a bulk load, a
+#: rules revision) can find a hundred thousand due at once; committed in steps, it never
+#: holds the write lock for long (on SQLite, a write waiting more than
+#: ``BUSY_TIMEOUT_SECONDS`` fails with 503), and the consumers deliver as it goes.
+CHUNK = 500
+
+#: Pause after each step, so writers queued behind it take the lock before the next step.
+PAUSE_SECONDS = 0.01
 
 
 def sweep() -> int:
@@ -25,7 +36,13 @@ def sweep() -> int:
     from credit.uow import unit_of_work
     from credit.violations.service import end_due_publicity
 
-    with unit_of_work() as uow:
-        changed = expire_due_pledges(SYSTEM, uow) + end_due_publicity(SYSTEM, uow)
-        changed += record_due_listings(SYSTEM, uow)
-    return changed + sweep_stale_ratings(SYSTEM)
+    changed = 0
+    for step in (expire_due_pledges, end_due_publicity, record_due_listings):
+        while True:
+            with unit_of_work() as uow:
+                done = step(SYSTEM, uow, limit=CHUNK)
+            changed += done
+            if done < CHUNK:
+                break
+            time.sleep(PAUSE_SECONDS)
+    return changed + sweep_stale_ratings(SYSTEM, chunk=CHUNK, pause=PAUSE_SECONDS)

@@ -232,17 +232,18 @@ def upload_listings(
     return UploadReport(added, filename)
 
 
-def record_due_listings(identity: Identity, uow: UnitOfWork) -> int:
+def record_due_listings(identity: Identity, uow: UnitOfWork, limit: int | None = None) -> int:
     """Record a ``key_listing`` event for every listing whose period started or ended
     since its last event (the sweep runs this), so the firm's search document gains or
-    loses its category; idempotent."""
+    loses its category; idempotent. With ``limit``, for the first that many only."""
     require(can_manage_registry(identity))
     today = clock.today()
+    listings = sa.select(KeyListing).where(KeyListing.removed_at.is_(None))
     due = [
         x
-        for x in db.session.scalars(sa.select(KeyListing).where(KeyListing.removed_at.is_(None)))
+        for x in db.session.scalars(listings.order_by(KeyListing.id))
         if x.listed_on(today) != x.listed_when_recorded
-    ]
+    ][:limit]
     for listing in due:
         listing.listed_when_recorded = not listing.listed_when_recorded
     uow.session.flush()

@@ -498,17 +498,21 @@ def list_enterprise_pledges(identity: Identity, code: str) -> list[Pledge]:
     return [p for p in pledges if _visible(identity, p)]
 
 
-def expire_due_pledges(identity: Identity, uow: UnitOfWork) -> int:
+def expire_due_pledges(identity: Identity, uow: UnitOfWork, limit: int | None = None) -> int:
     """Record the change event for pledges whose validity has ended (read-time status is
-    already ``expired``; this tells search and rating)."""
+    already ``expired``; this tells search and rating): all of them, or the first
+    ``limit`` (the sweep commits a long catch-up in steps)."""
     require(can_manage_registry(identity))
     due = (
         db.session.scalars(
-            sa.select(Pledge).where(
+            sa.select(Pledge)
+            .where(
                 Pledge.status == "published",
                 Pledge.valid_until < clock.today(),
                 Pledge.expired_at.is_(None),
             )
+            .order_by(Pledge.id)
+            .limit(limit)
         )
         .unique()
         .all()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -622,10 +623,12 @@ def _ranges(chunk: int) -> Iterator[tuple[str | None, str | None]]:
 _NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
 
 
-def sweep_stale_ratings(identity: Identity) -> int:
+def sweep_stale_ratings(identity: Identity, chunk: int = 2000, pause: float = 0.0) -> int:
     """Re-rate enterprises whose rating time alone has changed (decay, a record leaving
-    publicity, a pledge ending) and any not rated yet. Idempotent. Returns how many were
-    re-rated: a new result (a history row), or the current one confirmed."""
+    publicity, a pledge ending) and any not rated yet, ``chunk`` firms per transaction
+    with ``pause`` seconds between them (so writers waiting for the lock get it).
+    Idempotent. Returns how many were re-rated: a new result (a history row), or the
+    current one confirmed."""
     require(can_manage_registry(identity))
     session = db.session
     today = clock.today()
@@ -643,16 +646,18 @@ def sweep_stale_ratings(identity: Identity) -> int:
     )
     ids = stale + unrated
     done = 0
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
+    for start in range(0, len(ids), chunk):
+        if start and pause:
+            time.sleep(pause)
+        part = ids[start : start + chunk]
         try:
-            done += _sweep(session, chunk)
+            done += _sweep(session, part)
         except _NOT_THE_DATA:
             raise
         except Exception:
             # One firm's bad data must not keep every other firm's rating stale: rate the
             # chunk firm by firm, skipping (and naming) those that fail.
-            for eid in chunk:
+            for eid in part:
                 try:
                     done += _sweep(session, [eid])
                 except _NOT_THE_DATA:

@@ -412,17 +412,19 @@ def list_authority_violations(
     )
 
 
-def end_due_publicity(identity: Identity, uow: UnitOfWork) -> int:
+def end_due_publicity(identity: Identity, uow: UnitOfWork, limit: int | None = None) -> int:
     """Record the change event of records whose publicity window has ended (they already
-    read as ended; this tells search and rating)."""
+    read as ended; this tells search and rating): all of them, or the first ``limit``
+    (the sweep commits a long catch-up in steps)."""
     from credit.permissions import can_manage_registry
 
     require(can_manage_registry(identity))
     due = (
         db.session.scalars(
-            sa.select(Violation).where(
-                publicity.ended_clause(clock.today()), Violation.publicity_ended_at.is_(None)
-            )
+            sa.select(Violation)
+            .where(publicity.ended_clause(clock.today()), Violation.publicity_ended_at.is_(None))
+            .order_by(Violation.id)
+            .limit(limit)
         )
         .unique()
         .all()

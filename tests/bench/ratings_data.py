@@ -97,9 +97,12 @@ def generate(seed: int = 1) -> dict[str, int]:
                     "expired_at": None,
                     "version": 1,
                 }
+                if end < today:  # the daily sweep recorded its end the next midnight
+                    p["expired_at"] = _at(end + timedelta(days=1))
                 if rng.random() < 0.05:
                     p.update(
                         status="withdrawn",
+                        expired_at=None,
                         withdrawn_at=_at(start + timedelta(days=30)),
                         withdrawal_reason="停止经营",
                     )
