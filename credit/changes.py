@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from credit import clock
+from credit.database import HostLock, host_lock
 from credit.extensions import db
 from credit.types import UtcDateTime
 
@@ -536,17 +537,48 @@ def is_transient(session: Session, consumer_name: str, exc: BaseException) -> bo
     return consumer.is_transient(exc) if consumer else False
 
 
+#: How long ``run_all`` waits for another process of this host to finish delivering.
+DELIVERY_WAIT_SECONDS = 5.0
+
+
+def _deliveries_lock(engine: Engine) -> HostLock | None:
+    """SQLite: the host-wide lock of this database's deliveries (the file
+    ``<database>-deliveries.lock``). SQLite takes no row lock on a read, so without it two
+    processes could deliver the same events at once, and the one that read the firm
+    earlier could write its older search document last; the cursor's compare-and-set
+    would not deliver that event again, so the document stayed stale. PostgreSQL locks the
+    cursor row (``FOR UPDATE``) instead, and the worker holds a lease per consumer."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return host_lock(engine.url.database, "-deliveries.lock")
+
+
 def run_all(session: Session, raise_errors: bool = False) -> dict[str, int]:
     """Catch every registered consumer up. Failures are logged (the consumer retries on the
-    next run) unless ``raise_errors``."""
+    next run) unless ``raise_errors``. On SQLite, processes deliver one at a time: one
+    that waited ``DELIVERY_WAIT_SECONDS`` for another leaves the backlog to it (the other
+    delivers until it finds nothing pending) and returns ``{}``."""
     results: dict[str, int] = {}
+    shared = _deliveries_lock(session.get_bind())
     with _lock:
-        for consumer in registered(session.get_bind()):
-            try:
-                results[consumer.name] = run_consumer(session, consumer)
-            except Exception:
-                if raise_errors:
-                    raise
-                log.exception("consumer %s failed; it will retry from its cursor", consumer.name)
-                results[consumer.name] = -1
+        if shared is not None and not shared.acquire(DELIVERY_WAIT_SECONDS):
+            log.warning(
+                "consumers: another process has been delivering for %.0f s; leaving it the backlog",
+                DELIVERY_WAIT_SECONDS,
+            )
+            return results
+        try:
+            for consumer in registered(session.get_bind()):
+                try:
+                    results[consumer.name] = run_consumer(session, consumer)
+                except Exception:
+                    if raise_errors:
+                        raise
+                    log.exception(
+                        "consumer %s failed; it will retry from its cursor", consumer.name
+                    )
+                    results[consumer.name] = -1
+        finally:
+            if shared is not None:
+                shared.release()
     return results

@@ -45,48 +45,29 @@ BUSY_TIMEOUT_SECONDS = 10.0
 _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-class WriterQueue:
-    """The writers of one SQLite database file, one at a time and handed over at once.
-
-    SQLite lets one transaction write at a time; the others wait in its busy handler,
-    which sleeps and retries on a fixed schedule (1, 2, 5, 10 ... 100 ms). Under a burst of
-    writes from several threads and processes the sleeps, not the work, make the slow
-    tail: a write that lost a few rounds waited hundreds of milliseconds while the
-    database sat idle. Here a writer waits on a thread lock (woken the moment it is
-    released) and, across processes, on an ``flock`` of a file beside the database,
-    polled every half millisecond; SQLite then finds its write lock free. Bounded like
-    the busy handler: after ``BUSY_TIMEOUT_SECONDS`` the write fails with SQLite's own
-    "database is locked" error."""
+class HostLock:
+    """One holder at a time among the threads and processes of one host: a thread lock,
+    then an ``flock`` of ``path`` polled every half millisecond (so a waiter gets it
+    within a millisecond of its release, with no busy handler's sleeps)."""
 
     def __init__(self, path: str):
         self._thread = threading.Lock()
-        self._fd = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
-    @classmethod
-    def of(cls, database: str) -> WriterQueue | None:
-        """The queue of a database file (one per process: a forked worker opens its own),
-        or None for an in-memory or URI database, which has no file to lock beside."""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        key = (os.getpid(), os.path.realpath(database))
-        with _QUEUES_GUARD:
-            queue = _QUEUES.get(key)
-            if queue is None:
-                queue = _QUEUES[key] = cls(key[1])
-            return queue
-
-    def acquire(self) -> None:
-        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-        if not self._thread.acquire(timeout=BUSY_TIMEOUT_SECONDS):
-            raise sqlite3.OperationalError("database is locked")
+    def acquire(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds; True once held."""
+        deadline = time.monotonic() + timeout
+        if not self._thread.acquire(timeout=max(timeout, 0.0)):
+            return False
         try:
             while True:
                 try:
                     fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
+                    return True
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise sqlite3.OperationalError("database is locked") from None
+                        self._thread.release()
+                        return False
                     time.sleep(0.0005)
         except BaseException:
             self._thread.release()
@@ -97,8 +78,50 @@ class WriterQueue:
         self._thread.release()
 
 
-_QUEUES: dict[tuple[int, str], WriterQueue] = {}
-_QUEUES_GUARD = threading.Lock()
+def host_lock(database: str | None, suffix: str) -> HostLock | None:
+    """The ``HostLock`` of the file ``<database><suffix>`` (one per process: a forked
+    worker opens its own), or None for an in-memory or URI database, which has no file
+    to lock beside."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (os.getpid(), os.path.realpath(database) + suffix)
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(key)
+        if lock is None:
+            lock = _LOCKS[key] = HostLock(key[1])
+        return lock
+
+
+_LOCKS: dict[tuple[int, str], HostLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class WriterQueue:
+    """The writers of one SQLite database file, one at a time and handed over at once.
+
+    SQLite lets one transaction write at a time; the others wait in its busy handler,
+    which sleeps and retries on a fixed schedule (1, 2, 5, 10 ... 100 ms). Under a burst of
+    writes from several threads and processes the sleeps, not the work, make the slow
+    tail: a write that lost a few rounds waited hundreds of milliseconds while the
+    database sat idle. Here a writer waits in the ``HostLock`` of the file
+    ``<database>-writers.lock``; SQLite then finds its write lock free. Bounded like the
+    busy handler: after ``BUSY_TIMEOUT_SECONDS`` the write fails with SQLite's own
+    "database is locked" error."""
+
+    def __init__(self, lock: HostLock):
+        self._lock = lock
+
+    @classmethod
+    def of(cls, database: str) -> WriterQueue | None:
+        lock = host_lock(database, "-writers.lock")
+        return None if lock is None else cls(lock)
+
+    def acquire(self) -> None:
+        if not self._lock.acquire(BUSY_TIMEOUT_SECONDS):
+            raise sqlite3.OperationalError("database is locked")
+
+    def release(self) -> None:
+        self._lock.release()
 
 
 class _QueuedCursor(sqlite3.Cursor):

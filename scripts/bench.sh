@@ -16,7 +16,7 @@ export CREDIT_SERVER_TIMING=true
 .venv/bin/python -m tests.bench.bench_pledges
 # Writes as deployed with a worker process, on SQLite and PostgreSQL: at most 200,000 firms
 # (BENCH_WRITES_ENTERPRISES overrides), consumers out of the web, and once in it to compare.
-.venv/bin/python -m tests.bench.bench_writes --in-request \
+.venv/bin/python -m tests.bench.bench_writes --in-request --rate 200 \
     --enterprises "${BENCH_WRITES_ENTERPRISES:-$((N < 200000 ? N : 200000))}"
 DATA="$(mktemp -d -t credit-bench-data-XXXXXX)"
 trap 'rm -rf "$DATA"' EXIT

@@ -25,13 +25,20 @@ from tests.bench.bench_registry import FLASK, ROOT, table
 
 
 def through_worker(
-    env: dict[str, str], codes: list[str], cred: tuple, label: str, tag: str
+    env: dict[str, str],
+    codes: list[str],
+    cred: tuple,
+    label: str,
+    tag: str,
+    log_path: str = "",
 ) -> list[object]:
-    """``bench_ratings.freshness`` with the consumers in a worker process."""
+    """``bench_ratings.freshness`` with the consumers in a worker process (its log, at
+    INFO, kept in ``log_path`` when given: one line per delivered batch and sweep)."""
     env = {**env, "CREDIT_INDEX_AFTER_COMMIT": "false", "CREDIT_INDEXER_POLL_SECONDS": "0"}
-    with tempfile.TemporaryFile() as log:
+    worker_env = {**env, "CREDIT_LOG_LEVEL": "INFO"} if log_path else env
+    with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         worker = subprocess.Popen(
-            [*FLASK, "worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            [*FLASK, "worker"], env=worker_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             row = freshness(env, codes, cred, label, tag)
@@ -48,6 +55,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="the directory bench_ratings generated into")
     ap.add_argument("--events", type=int, default=200)
+    ap.add_argument(
+        "--worker-log",
+        default="",
+        help="keep the worker's log (INFO) in this file, with the backend's tag appended",
+    )
     args = ap.parse_args()
     work = Path(args.data)
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
@@ -61,7 +73,13 @@ def main() -> None:
         "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
     }
     codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
-    rows = [through_worker(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "W")]
+
+    def log_of(tag: str) -> str:
+        return f"{args.worker_log}.{tag}" if args.worker_log else ""
+
+    rows = [
+        through_worker(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "W", log_of("W"))
+    ]
     if es_url:
         rows.append(
             through_worker(
@@ -70,6 +88,7 @@ def main() -> None:
                 cred,
                 "Elasticsearch",
                 "X",
+                log_of("X"),
             )
         )
     table(

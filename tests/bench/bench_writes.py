@@ -11,6 +11,11 @@ publish it (If-Match) in a loop; every tenth round a regulator thread records a 
 Every 201/200 means the transaction committed (the unit of work commits before the
 response is written).
 
+``--rate R`` adds a run of the same mix offered at R writes per second on a fixed schedule
+(an open loop, as users arrive, each write's latency counted from its due time): the
+closed loop above measures the most the server can take, where the latency is mostly the
+clients' own queue; the open loop measures the latency a user meets at a given load.
+
 ``--in-request`` adds the same run with the consumers in the request (the old default) for
 comparison. Prints a table: writes per second, p50/p95/p99 per kind of request, peak RSS
 of the web workers. Asserts nothing.
@@ -19,8 +24,10 @@ of the web workers. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import queue
 import shutil
 import signal
 import statistics
@@ -112,10 +119,18 @@ def _rss_mib(server: subprocess.Popen) -> float:
 
 
 def run(
-    env: dict, creds: list, regulator: tuple, targets: list[str], rounds: int, first: int = 0
+    env: dict,
+    creds: list,
+    regulator: tuple,
+    targets: list[str],
+    rounds: int,
+    first: int = 0,
+    rate: float = 0.0,
 ) -> dict:
     """Start gunicorn on ``env``, drive the write mix, stop it. Returns the samples.
-    ``first``: the first decision number of this run's violations (each is unique)."""
+    ``first``: the first decision number of this run's violations (each is unique);
+    ``rate``: offer that many writes per second (an open loop) instead of clients writing
+    back to back."""
     port = _free_port()
     env = {**env, "PORT": str(port)}
     server = subprocess.Popen(
@@ -138,60 +153,153 @@ def run(
             for t in Http(port).call("GET", "/api/v1/pledge-templates")[2]["items"]
             if t["code"] == "ECOM-STD"
         )
-        samples: dict[str, list[float]] = {"create": [], "publish": [], "violation": []}
-        errors: list[int] = []
-        lock = threading.Lock()
         tokens = [_token(port, *c) for c in creds]
         reg_token = _token(port, *regulator)
-
-        def timed(h: Http, kind: str, *call) -> tuple[int, dict, dict]:
-            t = time.perf_counter()
-            status, headers, body = h.call(*call)
-            ms = (time.perf_counter() - t) * 1000
-            with lock:
-                if status in (200, 201):
-                    samples[kind].append(ms)
-                else:
-                    errors.append(status)
-            return status, headers, body
-
-        def firm(token: str) -> None:
-            h = Http(port)
-            auth = {"Authorization": f"Bearer {token}"}
-            for _ in range(rounds):
-                status, headers, body = timed(
-                    h, "create", "POST", "/api/v1/pledges", _pledge(template), auth
-                )
-                if status == 201:
-                    timed(
-                        h,
-                        "publish",
-                        "POST",
-                        f"/api/v1/pledges/{body['id']}/publish",
-                        {},
-                        {**auth, "If-Match": headers["ETag"]},
-                    )
-
-        def regulator_thread() -> None:
-            h = Http(port)
-            auth = {"Authorization": f"Bearer {reg_token}"}
-            for i in range(max(1, rounds * len(creds) // 10)):
-                uscc = targets[i % len(targets)]
-                body = _violation(uscc, first + i)
-                timed(h, "violation", "POST", "/api/v1/violations", body, auth)
-
-        threads = [threading.Thread(target=firm, args=(t,)) for t in tokens]
-        threads.append(threading.Thread(target=regulator_thread))
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
-        return {"samples": samples, "errors": errors, "seconds": elapsed, "rss": _rss_mib(server)}
+        drive = _open_loop if rate else _closed_loop
+        result = drive(port, template, tokens, reg_token, targets, rounds, first, rate)
+        return {**result, "rss": _rss_mib(server)}
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class _Tally:
+    """Latencies per kind of write (answered 200/201) and the statuses of the others."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = {"create": [], "publish": [], "violation": []}
+        self.errors: list[int] = []
+        self.lock = threading.Lock()
+
+    def add(self, kind: str, status: int, ms: float) -> None:
+        with self.lock:
+            if status in (200, 201):
+                self.samples[kind].append(ms)
+            else:
+                self.errors.append(status)
+
+
+def _closed_loop(
+    port: int,
+    template: dict,
+    tokens: list,
+    reg_token: str,
+    targets: list,
+    rounds: int,
+    first: int,
+    rate: float,
+) -> dict:
+    """Each firm client files and publishes ``rounds`` pledges back to back, the regulator
+    records a violation per ten rounds: the server's saturation throughput (the latency
+    then is mostly the queue of these clients)."""
+    tally = _Tally()
+
+    def timed(h: Http, kind: str, *call) -> tuple[int, dict, dict]:
+        t = time.perf_counter()
+        status, headers, body = h.call(*call)
+        tally.add(kind, status, (time.perf_counter() - t) * 1000)
+        return status, headers, body
+
+    def firm(token: str) -> None:
+        h = Http(port)
+        auth = {"Authorization": f"Bearer {token}"}
+        for _ in range(rounds):
+            status, headers, body = timed(
+                h, "create", "POST", "/api/v1/pledges", _pledge(template), auth
+            )
+            if status == 201:
+                timed(
+                    h,
+                    "publish",
+                    "POST",
+                    f"/api/v1/pledges/{body['id']}/publish",
+                    {},
+                    {**auth, "If-Match": headers["ETag"]},
+                )
+
+    def regulator_thread() -> None:
+        h = Http(port)
+        auth = {"Authorization": f"Bearer {reg_token}"}
+        for i in range(max(1, rounds * len(tokens) // 10)):
+            uscc = targets[i % len(targets)]
+            timed(h, "violation", "POST", "/api/v1/violations", _violation(uscc, first + i), auth)
+
+    threads = [threading.Thread(target=firm, args=(t,)) for t in tokens]
+    threads.append(threading.Thread(target=regulator_thread))
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {
+        "samples": tally.samples,
+        "errors": tally.errors,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _open_loop(
+    port: int,
+    template: dict,
+    tokens: list,
+    reg_token: str,
+    targets: list,
+    rounds: int,
+    first: int,
+    rate: float,
+) -> dict:
+    """The same mix offered at ``rate`` writes per second on a fixed schedule, whatever the
+    answers take (an open loop, as users arrive): every write has its due time, and its
+    latency counts from then, so time a write waits for a free client connection counts
+    too (no coordinated omission). The slots go, in turn: a violation every 21st, else the
+    publish of a pledge already created, else a new pledge of the next firm."""
+    tally = _Tally()
+    jobs: queue.Queue = queue.Queue()
+    created: collections.deque = collections.deque()  # (token, pledge id, ETag)
+    total = rounds * len(tokens) * 2 + max(1, rounds * len(tokens) // 10)
+
+    def sender() -> None:
+        h = Http(port)
+        while (job := jobs.get()) is not None:
+            kind, due, token, call = job
+            status, headers, body = h.call(*call)
+            tally.add(kind, status, (time.perf_counter() - due) * 1000)
+            if kind == "create" and status == 201:
+                created.append((token, body["id"], headers["ETag"]))
+
+    senders = [threading.Thread(target=sender) for _ in range(4 * len(tokens))]
+    for t in senders:
+        t.start()
+    started = time.perf_counter()
+    violations = 0
+    for k in range(total):
+        due = started + k / rate
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        if k % 21 == 20:
+            auth = {"Authorization": f"Bearer {reg_token}"}
+            body = _violation(targets[violations % len(targets)], first + violations)
+            violations += 1
+            jobs.put(("violation", due, reg_token, ("POST", "/api/v1/violations", body, auth)))
+        elif created:
+            token, pledge_id, etag = created.popleft()
+            auth = {"Authorization": f"Bearer {token}", "If-Match": etag}
+            path = f"/api/v1/pledges/{pledge_id}/publish"
+            jobs.put(("publish", due, token, ("POST", path, {}, auth)))
+        else:
+            token = tokens[k % len(tokens)]
+            auth = {"Authorization": f"Bearer {token}"}
+            jobs.put(("create", due, token, ("POST", "/api/v1/pledges", _pledge(template), auth)))
+    for _ in senders:
+        jobs.put(None)
+    for t in senders:
+        t.join()
+    return {
+        "samples": tally.samples,
+        "errors": tally.errors,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def _pct(values: list[float]) -> list[str]:
@@ -242,6 +350,13 @@ def main() -> None:
         action="store_true",
         help="also run with the consumers in the request (the old default), for comparison",
     )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="also offer this many writes per second on a fixed schedule (an open loop): "
+        "the latency a user meets at that load",
+    )
     ap.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
     args = ap.parse_args()
     # a SIGTERM (an interrupted make bench) still drops the database and the directory
@@ -267,15 +382,17 @@ def main() -> None:
     pg_name = f"credit_bench_writes_{os.getpid()}"
     if pg_admin and args.only != "sqlite":
         databases.append(("PostgreSQL", _postgres_database(pg_admin, pg_name, drop=False)))
-    modes = [("consumers in worker", "false")]
+    modes = [("consumers in worker", "false", 0.0)]
+    if args.rate:
+        modes.append((f"consumers in worker, {args.rate:g}/s offered", "false", args.rate))
     if args.in_request:
-        modes.append(("consumers in request", "true"))
+        modes.append(("consumers in request", "true", 0.0))
     rows: list[list[object]] = []
     try:
         for label, url in databases:
             env = {**base, "CREDIT_DATABASE_URL": url}
             creds, regulator, targets = prepare(env, args.enterprises, args.clients)
-            for m, (mode, after_commit) in enumerate(modes):
+            for m, (mode, after_commit, rate) in enumerate(modes):
                 result = run(
                     {
                         **env,
@@ -287,6 +404,7 @@ def main() -> None:
                     targets,
                     args.rounds,
                     first=m * 10_000,
+                    rate=rate,
                 )
                 rows.extend(rows_of(f"{label}, {mode}", result))
         table(

@@ -204,3 +204,60 @@ def test_parallel_reindex_builds_the_same_documents(clean_app) -> None:
         for report in check(db.session, backend, repair=False):
             assert report.expected == report.indexed, report
             assert not (report.missing or report.extra or report.stale), report
+
+
+def test_processes_of_one_host_deliver_one_at_a_time(app_ctx, monkeypatch) -> None:
+    """SQLite takes no row lock on a read, so two processes could deliver the same events
+    at once and the slower could write an older search document last. Deliveries take a
+    host-wide lock: a process waits for the other's delivery to end, then delivers what is
+    left; one that waited past the bound leaves the backlog to the other."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    engine = db.engine
+    lock = changes._deliveries_lock(engine)
+    if engine.dialect.name != "sqlite":
+        assert lock is None  # the cursor row's FOR UPDATE serialises deliveries instead
+        return
+    assert lock is not None
+    path = os.path.realpath(engine.url.database) + "-deliveries.lock"
+
+    def hold(seconds: float) -> subprocess.Popen:
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import fcntl, os, sys, time\n"
+                "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+                "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                "print('held', flush=True)\n"
+                "time.sleep(float(sys.argv[2]))\n",
+                path,
+                str(seconds),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout.readline().strip() == "held"
+        return holder
+
+    holder = hold(30)
+    try:
+        monkeypatch.setattr(changes, "DELIVERY_WAIT_SECONDS", 0.3)
+        import_records(sample_records(3, seed=77))  # its after-commit delivery gives up
+        assert changes.backlog(db.session, CONSUMER_NAME) > 0
+    finally:
+        holder.kill()
+        holder.wait()
+
+    holder = hold(1.0)
+    monkeypatch.setattr(changes, "DELIVERY_WAIT_SECONDS", 30)
+    started = time.monotonic()
+    results = changes.run_all(db.session, raise_errors=True)
+    waited = time.monotonic() - started
+    holder.wait()
+    assert waited >= 0.5  # it waited for the other process's delivery to end
+    assert results[CONSUMER_NAME] > 0
+    assert changes.backlog(db.session, CONSUMER_NAME) == 0
