@@ -9,6 +9,7 @@ the worker that holds the ``sweep`` lease runs it every ``CREDIT_WORKER_SWEEP_SE
 
 from __future__ import annotations
 
+import threading
 import time
 
 #: The lease name under which one worker runs the sweeps.
@@ -24,11 +25,12 @@ CHUNK = 500
 PAUSE_SECONDS = 0.01
 
 
-def sweep() -> int:
+def sweep(stop: threading.Event | None = None) -> int:
     """Record the events of pledges whose validity ended, of records whose publicity
     window ended and of key-enterprise listings whose period started or ended, then
     re-rate enterprises whose rating time has changed (idempotent). Returns how many
-    things changed."""
+    things changed. ``stop`` set (the worker is shutting down): it returns after the step
+    in hand; the next sweep goes on from there."""
     from credit.identity import SYSTEM
     from credit.keyfirms.service import record_due_listings
     from credit.pledges.service import expire_due_pledges
@@ -42,7 +44,9 @@ def sweep() -> int:
             with unit_of_work() as uow:
                 done = step(SYSTEM, uow, limit=CHUNK)
             changed += done
+            if stop is not None and stop.is_set():
+                return changed
             if done < CHUNK:
                 break
             time.sleep(PAUSE_SECONDS)
-    return changed + sweep_stale_ratings(SYSTEM, chunk=CHUNK, pause=PAUSE_SECONDS)
+    return changed + sweep_stale_ratings(SYSTEM, chunk=CHUNK, pause=PAUSE_SECONDS, stop=stop)

@@ -168,7 +168,7 @@ class Worker:
         engine: Engine,
         settings: WorkerSettings,
         holder: str | None = None,
-        sweep: Callable[[], int] = sweeps.sweep,
+        sweep: Callable[[threading.Event], int] = sweeps.sweep,
         context: Callable[[], AbstractContextManager] | None = None,
     ) -> None:
         """``context``: makes the context the consumers run in (the Flask app's
@@ -288,7 +288,7 @@ class Worker:
         if time.monotonic() - self._last_sweep < self.settings.sweep_seconds:
             return
         try:
-            changed = self.sweep()
+            changed = self.sweep(self.stop)  # a stop ends it after the step in hand
             self._last_sweep = time.monotonic()
             log.info("worker %s: sweep recorded %d changes", self.holder, changed)
         except (PreconditionFailed, Conflict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -623,10 +624,16 @@ def _ranges(chunk: int) -> Iterator[tuple[str | None, str | None]]:
 _NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
 
 
-def sweep_stale_ratings(identity: Identity, chunk: int = 2000, pause: float = 0.0) -> int:
+def sweep_stale_ratings(
+    identity: Identity,
+    chunk: int = 2000,
+    pause: float = 0.0,
+    stop: threading.Event | None = None,
+) -> int:
     """Re-rate enterprises whose rating time alone has changed (decay, a record leaving
     publicity, a pledge ending) and any not rated yet, ``chunk`` firms per transaction
-    with ``pause`` seconds between them (so writers waiting for the lock get it).
+    with ``pause`` seconds between them (so writers waiting for the lock get it), until
+    ``stop`` is set.
     Idempotent. Returns how many were re-rated: a new result (a history row), or the
     current one confirmed."""
     require(can_manage_registry(identity))
@@ -647,6 +654,8 @@ def sweep_stale_ratings(identity: Identity, chunk: int = 2000, pause: float = 0.
     ids = stale + unrated
     done = 0
     for start in range(0, len(ids), chunk):
+        if stop is not None and stop.is_set():
+            break
         if start and pause:
             time.sleep(pause)
         part = ids[start : start + chunk]

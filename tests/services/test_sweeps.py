@@ -46,7 +46,9 @@ def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatc
     monkeypatch.setattr(
         rating_service,
         "sweep_stale_ratings",
-        lambda identity, chunk, pause: swept.append(chunk) or real_ratings(identity, chunk, pause),
+        lambda identity, chunk, pause, stop: (
+            swept.append(chunk) or real_ratings(identity, chunk, pause, stop)
+        ),
     )
 
     assert sweeps.sweep() >= 5
@@ -55,6 +57,27 @@ def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatc
     assert _expired_elsewhere() == 5
     assert swept == [2]  # the re-rating goes in the same steps
     assert sweeps.sweep() == 0  # idempotent
+
+
+def test_a_stop_ends_a_sweep_after_the_step_in_hand(app_ctx, frozen_clock, monkeypatch) -> None:
+    """The worker shutting down does not wait for a long catch-up: the sweep returns after
+    the step in hand (committed), and the next sweep goes on from there."""
+    import threading
+
+    parties = make_parties()
+    seed_templates()
+    pledges = [make_pledge(parties.owner_uscc, publish=True) for _ in range(5)]
+    last_day = max(p.valid_until for p in pledges)
+    frozen_clock.advance(((last_day - clock.today()).days + 2) * 86400)
+    db.session.remove()
+    monkeypatch.setattr(sweeps, "CHUNK", 2)
+    stop = threading.Event()
+    stop.set()
+
+    assert sweeps.sweep(stop) == 2
+    assert _expired_elsewhere() == 2
+    assert sweeps.sweep() >= 3  # the next sweep goes on
+    assert _expired_elsewhere() == 5
 
 
 def test_stale_ratings_are_swept_chunk_by_chunk(app_ctx, frozen_clock, monkeypatch) -> None:
