@@ -22,13 +22,18 @@ def _expired_elsewhere() -> int:
         )
 
 
-def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatch) -> None:
+def _five_pledges_ended(frozen_clock) -> None:
+    """Five published pledges of one firm, and the clock moved past the end of them all."""
     parties = make_parties()
     seed_templates()
     pledges = [make_pledge(parties.owner_uscc, publish=True) for _ in range(5)]
     last_day = max(p.valid_until for p in pledges)
     frozen_clock.advance(((last_day - clock.today()).days + 2) * 86400)
     db.session.remove()
+
+
+def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatch) -> None:
+    _five_pledges_ended(frozen_clock)
 
     steps: list[tuple[int, int]] = []  # (committed before the step, expired by the step)
     real = pledge_service.expire_due_pledges
@@ -64,12 +69,7 @@ def test_a_stop_ends_a_sweep_after_the_step_in_hand(app_ctx, frozen_clock, monke
     the step in hand (committed), and the next sweep goes on from there."""
     import threading
 
-    parties = make_parties()
-    seed_templates()
-    pledges = [make_pledge(parties.owner_uscc, publish=True) for _ in range(5)]
-    last_day = max(p.valid_until for p in pledges)
-    frozen_clock.advance(((last_day - clock.today()).days + 2) * 86400)
-    db.session.remove()
+    _five_pledges_ended(frozen_clock)
     monkeypatch.setattr(sweeps, "CHUNK", 2)
     stop = threading.Event()
     stop.set()
