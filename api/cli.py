@@ -385,7 +385,7 @@ def sweep_cmd() -> None:
     CREDIT_WORKER_SWEEP_SECONDS; run it from cron when no worker runs)."""
     from credit.sweeps import sweep
 
-    click.echo(json.dumps({"changed": sweep()}))
+    click.echo(json.dumps({"changed": sweep(give_way=True)}))
 
 
 @credit_cli.command("worker")

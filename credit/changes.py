@@ -166,6 +166,29 @@ def backlog(session: Session, name: str) -> int:
     return session.scalar(sa.select(sa.func.count()).where(ChangeEvent.id > position)) or 0
 
 
+def slowest_position(conn: sa.Connection | Session, engine: Engine) -> int | None:
+    """The cursor of the consumer furthest behind among those registered on ``engine``
+    (0 for one that has none yet); None when there are none."""
+    names = [c.name for c in registered(engine)]
+    if not names:
+        return None
+    positions = dict(
+        conn.execute(
+            sa.select(ConsumerCursor.name, ConsumerCursor.position).where(
+                ConsumerCursor.name.in_(names)
+            )
+        ).all()
+    )
+    return min(positions.get(name, 0) for name in names)
+
+
+def count_after(conn: sa.Connection | Session, position: int, cap: int) -> int:
+    """How many events follow ``position``, counted up to ``cap`` (a bounded read however
+    long the backlog)."""
+    upto = sa.select(ChangeEvent.id).where(ChangeEvent.id > position).limit(cap).subquery()
+    return conn.scalar(sa.select(sa.func.count()).select_from(upto)) or 0
+
+
 def _position(session: Session, name: str) -> int:
     return (
         session.scalar(sa.select(ConsumerCursor.position).where(ConsumerCursor.name == name)) or 0

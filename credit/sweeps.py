@@ -10,27 +10,25 @@ the worker that holds the ``sweep`` lease runs it every ``CREDIT_WORKER_SWEEP_SE
 from __future__ import annotations
 
 import threading
-import time
+
+from credit.steps import Steps
 
 #: The lease name under which one worker runs the sweeps.
 LEASE_NAME = "sweep"
 
-#: Most rows one sweep transaction changes. A catch-up (days offline, a bulk load, a
-#: rules revision) can find a hundred thousand due at once; committed in steps, it never
-#: holds the write lock for long (on SQLite, a write waiting more than
-#: ``BUSY_TIMEOUT_SECONDS`` fails with 503), and the consumers deliver as it goes.
-CHUNK = 500
 
-#: Pause after each step, so writers queued behind it take the lock before the next step.
-PAUSE_SECONDS = 0.01
-
-
-def sweep(stop: threading.Event | None = None) -> int:
+def sweep(stop: threading.Event | None = None, *, give_way: bool = False) -> int:
     """Record the events of pledges whose validity ended, of records whose publicity
     window ended and of key-enterprise listings whose period started or ended, then
     re-rate enterprises whose rating time has changed (idempotent). Returns how many
-    things changed. ``stop`` set (the worker is shutting down): it returns after the step
-    in hand; the next sweep goes on from there."""
+    things changed. Commits in steps (``credit.steps``): ``stop`` set (the worker is
+    shutting down), it returns after the step in hand and the next sweep goes on from
+    there. ``give_way`` (the worker's sweep thread and ``flask credit sweep``, where the
+    consumers run elsewhere; never where they run in the same thread, as in the web's
+    poller): each step waits for the consumers to deliver the last one's events, so a
+    change recorded during a long catch-up reaches the rating and search about as fast as
+    on a quiet day."""
+    from credit.extensions import db
     from credit.identity import SYSTEM
     from credit.keyfirms.service import record_due_listings
     from credit.pledges.service import expire_due_pledges
@@ -38,15 +36,16 @@ def sweep(stop: threading.Event | None = None) -> int:
     from credit.uow import unit_of_work
     from credit.violations.service import end_due_publicity
 
+    steps = Steps(stop, give_way=db.engine if give_way else None)
     changed = 0
     for step in (expire_due_pledges, end_due_publicity, record_due_listings):
-        while True:
+        while size := steps.size():
             with unit_of_work() as uow:
-                done = step(SYSTEM, uow, limit=CHUNK)
+                done = step(SYSTEM, uow, limit=size)
+            steps.took(done)
             changed += done
-            if stop is not None and stop.is_set():
-                return changed
-            if done < CHUNK:
+            if done < size:
                 break
-            time.sleep(PAUSE_SECONDS)
-    return changed + sweep_stale_ratings(SYSTEM, chunk=CHUNK, pause=PAUSE_SECONDS, stop=stop)
+    if steps.stopped:
+        return changed
+    return changed + sweep_stale_ratings(SYSTEM, steps)

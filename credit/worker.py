@@ -27,6 +27,7 @@ Runs inside an application context (the CLI gives one): consumers use ``db.sessi
 
 from __future__ import annotations
 
+import functools
 import logging
 import select
 import signal
@@ -168,16 +169,18 @@ class Worker:
         engine: Engine,
         settings: WorkerSettings,
         holder: str | None = None,
-        sweep: Callable[[threading.Event], int] = sweeps.sweep,
+        sweep: Callable[[threading.Event], int] | None = None,
         context: Callable[[], AbstractContextManager] | None = None,
     ) -> None:
         """``context``: makes the context the consumers run in (the Flask app's
         ``app_context``); given, the sweeps run in a thread of their own in one, so a long
-        sweep never holds up deliveries. Without it they run between batches."""
+        sweep never holds up deliveries, and a long one gives way to them (each step waits
+        for the last one's events to be delivered). Without it they run between batches.
+        ``sweep``: what a sweep runs (default ``credit.sweeps.sweep``)."""
         self.engine = engine
         self.settings = settings
         self.holder = holder or leases.new_holder_id()
-        self.sweep = sweep
+        self.sweep = sweep or functools.partial(sweeps.sweep, give_way=context is not None)
         self.context = context
         self.stop = threading.Event()
         self.kick = threading.Event()  # a lease was just taken: work at once

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -52,6 +50,7 @@ from credit.ratings.store import Stats, lock_ratings, rescore
 from credit.scoring.engine import Contribution, rate
 from credit.scoring.model import ModelError, ScoringModel
 from credit.scoring.outlook import outlook
+from credit.steps import Steps
 from credit.uow import UnitOfWork, run_after_commit_hooks, transaction_memo, unit_of_work
 from credit.violations.models import Objection, RepairApplication, SeriousListEntry, Violation
 
@@ -624,19 +623,14 @@ def _ranges(chunk: int) -> Iterator[tuple[str | None, str | None]]:
 _NOT_THE_DATA = (*TRANSIENT, PreconditionFailed, Conflict)
 
 
-def sweep_stale_ratings(
-    identity: Identity,
-    chunk: int = 2000,
-    pause: float = 0.0,
-    stop: threading.Event | None = None,
-) -> int:
+def sweep_stale_ratings(identity: Identity, steps: Steps | None = None) -> int:
     """Re-rate enterprises whose rating time alone has changed (decay, a record leaving
-    publicity, a pledge ending) and any not rated yet, ``chunk`` firms per transaction
-    with ``pause`` seconds between them (so writers waiting for the lock get it), until
-    ``stop`` is set.
+    publicity, a pledge ending) and any not rated yet, one transaction per step of
+    ``steps`` (default: 2,000 firms a step, no pause), until it stops.
     Idempotent. Returns how many were re-rated: a new result (a history row), or the
     current one confirmed."""
     require(can_manage_registry(identity))
+    steps = steps or Steps(chunk=2000, pause=0.0)
     session = db.session
     today = clock.today()
     stale = list(
@@ -653,12 +647,10 @@ def sweep_stale_ratings(
     )
     ids = stale + unrated
     done = 0
-    for start in range(0, len(ids), chunk):
-        if stop is not None and stop.is_set():
-            break
-        if start and pause:
-            time.sleep(pause)
-        part = ids[start : start + chunk]
+    start = 0
+    while start < len(ids) and (size := steps.size()):
+        part = ids[start : start + size]
+        start += len(part)
         try:
             done += _sweep(session, part)
         except _NOT_THE_DATA:
@@ -679,6 +671,7 @@ def sweep_stale_ratings(
                         ent.name if ent else "",
                         describe_error(exc),
                     )
+        steps.took(len(part))
     if done:
         run_after_commit_hooks(session)
     return done

@@ -1,16 +1,24 @@
 """The time-driven sweeps commit a long catch-up in steps, on the run's database (SQLite or
 PostgreSQL with ``--db``): a hundred thousand pledges ending on one day must not hold the
-write lock for minutes (other writers would fail with 503 after the busy timeout)."""
+write lock for minutes (other writers would fail with 503 after the busy timeout), nor put
+a day's worth of events ahead of a regulator's violation recorded meanwhile (a sweep that
+gives way waits for the consumers between steps)."""
 
 from __future__ import annotations
 
+import logging
+import threading
+
+import pytest
 import sqlalchemy as sa
 
-from credit import clock, sweeps
+from credit import changes, clock, sweeps, uow
+from credit import steps as steps_module
 from credit.extensions import db
 from credit.pledges import service as pledge_service
 from credit.pledges.models import Pledge
 from credit.ratings import service as rating_service
+from credit.steps import Steps
 from tests.parties import make_parties, make_pledge, seed_templates
 
 
@@ -44,16 +52,14 @@ def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatc
         steps.append((before, done))
         return done
 
-    monkeypatch.setattr(sweeps, "CHUNK", 2)
+    monkeypatch.setattr(steps_module, "CHUNK", 2)
     monkeypatch.setattr(pledge_service, "expire_due_pledges", observed)
     swept: list[int] = []
     real_ratings = rating_service.sweep_stale_ratings
     monkeypatch.setattr(
         rating_service,
         "sweep_stale_ratings",
-        lambda identity, chunk, pause, stop: (
-            swept.append(chunk) or real_ratings(identity, chunk, pause, stop)
-        ),
+        lambda identity, steps: swept.append(steps.chunk) or real_ratings(identity, steps),
     )
 
     assert sweeps.sweep() >= 5
@@ -67,16 +73,21 @@ def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatc
 def test_a_stop_ends_a_sweep_after_the_step_in_hand(app_ctx, frozen_clock, monkeypatch) -> None:
     """The worker shutting down does not wait for a long catch-up: the sweep returns after
     the step in hand (committed), and the next sweep goes on from there."""
-    import threading
-
     _five_pledges_ended(frozen_clock)
-    monkeypatch.setattr(sweeps, "CHUNK", 2)
+    monkeypatch.setattr(steps_module, "CHUNK", 2)
     stop = threading.Event()
-    stop.set()
+    real = pledge_service.expire_due_pledges
 
+    def stopped_meanwhile(identity, uow, limit=None):
+        stop.set()  # SIGTERM arrives during the first step
+        return real(identity, uow, limit=limit)
+
+    monkeypatch.setattr(pledge_service, "expire_due_pledges", stopped_meanwhile)
     assert sweeps.sweep(stop) == 2
+    monkeypatch.setattr(pledge_service, "expire_due_pledges", real)
+    assert sweeps.sweep(stop) == 0  # stopped before it began: it begins nothing
     assert _expired_elsewhere() == 2
-    assert sweeps.sweep() >= 3  # the next sweep goes on
+    assert sweeps.sweep() >= 3  # the next sweep (after a restart) goes on
     assert _expired_elsewhere() == 5
 
 
@@ -104,7 +115,7 @@ def test_stale_ratings_are_swept_chunk_by_chunk(app_ctx, frozen_clock, monkeypat
         rating_service, "_sweep", lambda session, ids: calls.append(len(ids)) or real(session, ids)
     )
 
-    assert rating_service.sweep_stale_ratings(SYSTEM, chunk=1) >= 1
+    assert rating_service.sweep_stale_ratings(SYSTEM, Steps(chunk=1, pause=0)) >= 1
     assert calls == [1] * stale
     db.session.remove()
     left = db.session.scalar(
@@ -113,3 +124,103 @@ def test_stale_ratings_are_swept_chunk_by_chunk(app_ctx, frozen_clock, monkeypat
         .where(CurrentRating.next_change <= clock.today())
     )
     assert left == 0
+
+
+def _backlog_elsewhere() -> int:
+    """Events the slowest consumer has not delivered, as another connection sees them."""
+    with db.engine.connect() as conn:
+        return changes.count_after(conn, changes.slowest_position(conn, db.engine), 1000)
+
+
+@pytest.fixture
+def consumers_elsewhere(app_ctx):
+    """As a web process beside a worker: commits run no consumer (a test starts one)."""
+    engine = db.engine
+    changes.run_all(db.session, raise_errors=True)  # the setup's own events
+    db.session.remove()
+    hooks = uow._after_commit_hooks.pop(engine, None)
+    yield
+    if hooks is not None:
+        uow._after_commit_hooks[engine] = hooks
+
+
+def _deliver_until(app, stop: threading.Event) -> threading.Thread:
+    """A worker's consumers, in a thread: deliver whatever is committed, every 20 ms."""
+
+    def loop() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                changes.run_all(db.session)
+                db.session.remove()
+                stop.wait(0.02)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_sweep_giving_way_starts_each_step_once_the_last_is_delivered(
+    app_ctx, frozen_clock, monkeypatch, consumers_elsewhere
+) -> None:
+    """A violation recorded during a long catch-up waits behind about one step of events,
+    not behind the whole catch-up: each step starts only once the consumers delivered the
+    last one's events."""
+    _five_pledges_ended(frozen_clock)
+    changes.run_all(db.session, raise_errors=True)
+    db.session.remove()
+    monkeypatch.setattr(steps_module, "CHUNK", 2)
+    monkeypatch.setattr(steps_module, "BACKLOG_LIMIT", 0)
+    seen: list[tuple[int, int]] = []  # (undelivered events when the step began, its rows)
+    real = pledge_service.expire_due_pledges
+
+    def observed(identity, uow, limit=None):
+        before = _backlog_elsewhere()
+        done = real(identity, uow, limit=limit)
+        seen.append((before, done))
+        return done
+
+    monkeypatch.setattr(pledge_service, "expire_due_pledges", observed)
+    stop = threading.Event()
+    consumer = _deliver_until(app_ctx, stop)
+    try:
+        assert sweeps.sweep(give_way=True) >= 5
+    finally:
+        stop.set()
+        consumer.join(10)
+    assert seen == [(0, 2), (0, 2), (0, 1)]
+    assert _expired_elsewhere() == 5
+
+
+def test_a_sweep_does_not_wait_for_consumers_that_do_not_run(
+    app_ctx, frozen_clock, monkeypatch, consumers_elsewhere, caplog
+) -> None:
+    """No worker delivers (a sweep from cron with nothing else up): once the slowest
+    consumer has not moved for STALL_SECONDS, the sweep goes on at full pace and ends."""
+    _five_pledges_ended(frozen_clock)
+    monkeypatch.setattr(steps_module, "CHUNK", 2)
+    monkeypatch.setattr(steps_module, "BACKLOG_LIMIT", 0)
+    monkeypatch.setattr(steps_module, "STALL_SECONDS", 0.2)
+    with caplog.at_level(logging.INFO, logger="credit.steps"):
+        assert sweeps.sweep(give_way=True) >= 5
+    assert _expired_elsewhere() == 5
+    assert _backlog_elsewhere() > 0  # nobody delivered: the sweep did not wait for it
+    assert sum("no consumer has delivered" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_stop_ends_a_sweep_that_waits_for_the_consumers(
+    app_ctx, frozen_clock, monkeypatch, consumers_elsewhere
+) -> None:
+    """The worker shutting down while its sweep waits for the consumers: the sweep
+    returns at once with the steps it committed."""
+    _five_pledges_ended(frozen_clock)
+    monkeypatch.setattr(steps_module, "CHUNK", 2)
+    monkeypatch.setattr(steps_module, "BACKLOG_LIMIT", 0)
+    monkeypatch.setattr(steps_module, "STALL_SECONDS", 600)  # only the stop can end it
+    stop = threading.Event()
+    timer = threading.Timer(0.3, stop.set)
+    timer.start()
+    try:
+        assert sweeps.sweep(stop, give_way=True) == 2
+    finally:
+        timer.cancel()
+    assert _expired_elsewhere() == 2
