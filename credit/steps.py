@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -35,14 +36,14 @@ MIN_CHUNK = 10
 #: Pause after each step, so writers queued behind it take the lock before the next step.
 PAUSE_SECONDS = 0.01
 #: When giving way: how long one step's events may take the consumers to deliver.
-TARGET_SECONDS = 0.25
+TARGET_SECONDS = 0.15
 #: When giving way: the backlog at or below which the next step may start (the consumers
 #: keep up with the web's own writes, so the backlog under load is rarely zero).
 BACKLOG_LIMIT = 20
 #: When giving way: a slowest consumer that has not moved for this long is not running.
 STALL_SECONDS = 3.0
 #: How often the backlog is looked at while waiting.
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.01
 
 
 class Steps:
@@ -56,14 +57,18 @@ class Steps:
         chunk: int | None = None,
         pause: float | None = None,
         give_way: Engine | None = None,
+        on_step: Callable[[], None] | None = None,
     ) -> None:
         """``stop``: set, the job ends after the step in hand; ``chunk``: the most rows a
         step changes (default ``CHUNK``); ``pause``: after each step (default
-        ``PAUSE_SECONDS``); ``give_way``: the database whose consumers the job waits for."""
+        ``PAUSE_SECONDS``); ``give_way``: the database whose consumers the job waits for;
+        ``on_step``: called after each step commits (the worker wakes its consumers at
+        once rather than at its next poll)."""
         self.stop = stop
         self.chunk = max(1, CHUNK if chunk is None else chunk)
         self.pause = PAUSE_SECONDS if pause is None else pause
         self.engine = give_way
+        self.on_step = on_step
         self._size = min(self.chunk, 50) if give_way is not None else self.chunk
         self._committed_at: float | None = None
         self._rows = 0
@@ -86,6 +91,8 @@ class Steps:
         """A step committed ``rows`` rows (its events are now in the feed)."""
         self._committed_at = time.monotonic()
         self._rows = rows
+        if self.on_step is not None:
+            self.on_step()
 
     def _give_way(self) -> None:
         """Wait until the consumers have delivered the last step's events; size the next

@@ -10,6 +10,7 @@ the worker that holds the ``sweep`` lease runs it every ``CREDIT_WORKER_SWEEP_SE
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from credit.steps import Steps
 
@@ -17,7 +18,12 @@ from credit.steps import Steps
 LEASE_NAME = "sweep"
 
 
-def sweep(stop: threading.Event | None = None, *, give_way: bool = False) -> int:
+def sweep(
+    stop: threading.Event | None = None,
+    *,
+    give_way: bool = False,
+    on_step: Callable[[], None] | None = None,
+) -> int:
     """Record the events of pledges whose validity ended, of records whose publicity
     window ended and of key-enterprise listings whose period started or ended, then
     re-rate enterprises whose rating time has changed (idempotent). Returns how many
@@ -27,7 +33,7 @@ def sweep(stop: threading.Event | None = None, *, give_way: bool = False) -> int
     consumers run elsewhere; never where they run in the same thread, as in the web's
     poller): each step waits for the consumers to deliver the last one's events, so a
     change recorded during a long catch-up reaches the rating and search about as fast as
-    on a quiet day."""
+    on a quiet day. ``on_step``: called after each step commits."""
     from credit.extensions import db
     from credit.identity import SYSTEM
     from credit.keyfirms.service import record_due_listings
@@ -36,7 +42,7 @@ def sweep(stop: threading.Event | None = None, *, give_way: bool = False) -> int
     from credit.uow import unit_of_work
     from credit.violations.service import end_due_publicity
 
-    steps = Steps(stop, give_way=db.engine if give_way else None)
+    steps = Steps(stop, give_way=db.engine if give_way else None, on_step=on_step)
     changed = 0
     for step in (expire_due_pledges, end_due_publicity, record_due_listings):
         while size := steps.size():

@@ -180,10 +180,12 @@ class Worker:
         self.engine = engine
         self.settings = settings
         self.holder = holder or leases.new_holder_id()
-        self.sweep = sweep or functools.partial(sweeps.sweep, give_way=context is not None)
+        self.kick = threading.Event()  # a lease was just taken, or a sweep step committed
+        self.sweep = sweep or functools.partial(
+            sweeps.sweep, give_way=context is not None, on_step=self.kick.set
+        )
         self.context = context
         self.stop = threading.Event()
-        self.kick = threading.Event()  # a lease was just taken: work at once
         self._valid_until: dict[str, float] = {}
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
