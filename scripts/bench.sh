@@ -22,5 +22,7 @@ DATA="$(mktemp -d -t credit-bench-data-XXXXXX)"
 trap 'rm -rf "$DATA"' EXIT
 .venv/bin/python -m tests.bench.bench_ratings --enterprises "$N" --data "$DATA"
 .venv/bin/python -m tests.bench.bench_worker --data "$DATA"  # freshness through the worker
+# ... and while the worker catches up on 20,000 pledge ends (its sweep gives way)
+.venv/bin/python -m tests.bench.bench_worker --data "$DATA" --catch-up 20000
 .venv/bin/python -m tests.bench.bench_search --data "$DATA" --keep-indices
 .venv/bin/python -m tests.bench.bench_pages --data "$DATA" --drop-indices

@@ -47,8 +47,11 @@ from search.documents import (
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "search-indexer"
-#: Up to this many documents a write is made searchable at once (a request's changes).
-VISIBLE_AT_ONCE = 50
+#: Up to this many documents a write is made searchable at once (Elasticsearch: refresh):
+#: a whole delivery batch, so a violation delivered beside a sweep step's events is found
+#: when the batch returns rather than at the next periodic refresh (up to 1 s later).
+#: Larger writes (rebuilds, bulk loads) are left to the refresh interval.
+VISIBLE_AT_ONCE = 500
 _CHUNK = 500
 #: "Published", written so no database uses the index on the few-valued status: SQLite
 #: without statistics would prefer it to the firm's and read every published pledge.
