@@ -11,12 +11,19 @@ and id, the first entity the unit of work recorded). If the process dies between
 domain commit and storing the response, the key stays *applied* without a response: a
 retry gets 409 and never a second effect, and the 409 names that resource so the client
 can fetch it (the HTTP layer maps the type and id to its URL).
+
+A claim names the process that holds it (host, pid and the process's start time). A
+duplicate that finds the key claimed by a process of the same host that no longer runs (a
+gunicorn worker killed mid-request, an instance restarted) takes the claim over at once;
+a claim held by another host's process is taken over when its lease (60 s) ends.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +56,8 @@ class IdempotencyRecord(db.Model):
     resource_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     locked_until: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    #: The process holding the claim: "host:pid:start" (``this_process``).
+    holder: Mapped[str | None] = mapped_column(sa.String(200))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
 
 
@@ -61,6 +70,43 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     except ValueError:
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux ``/proc``); None when
+    no such process runs."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The fields after the command name, which is in parentheses and may hold anything.
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return fields[19].decode()  # field 22, starttime
+
+
+_this: tuple[int, str] | None = None
+
+
+def this_process() -> str:
+    """This process as a claim's holder: host, pid and start time (a pid is reused)."""
+    global _this
+    pid = os.getpid()
+    if _this is None or _this[0] != pid:  # computed again in a forked child
+        _this = (pid, f"{socket.gethostname()}:{pid}:{_started(pid) or '-'}")
+    return _this[1]
+
+
+def holder_gone(holder: str | None) -> bool:
+    """True when ``holder`` is a process of this host that no longer runs (where this host
+    can tell: Linux ``/proc``). A holder on another host is never known gone."""
+    if not holder or not os.path.isdir("/proc/self"):
+        return False
+    host, _, rest = holder.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit() or started == "-":
+        return False
+    return _started(int(pid)) != started
 
 
 @dataclass(frozen=True)
@@ -95,6 +141,7 @@ def claim(client_id: str, key: str, fingerprint: str) -> Claim:
                 created_at=now,
                 locked_until=now + LEASE,
                 expires_at=now + RETENTION,
+                holder=this_process(),
             )
         )
         session.commit()
@@ -110,16 +157,20 @@ def claim(client_id: str, key: str, fingerprint: str) -> Claim:
         return Claim("replay", record)
     if record.state == "applied":
         return Claim("unknown_result", record)
-    # Claimed by a request still running, or by one that died before applying anything.
+    # Claimed by a request still running, or by one that died before applying anything:
+    # its lease has ended, or its process (on this host) is gone.
+    free = IdempotencyRecord.locked_until <= now
+    if holder_gone(record.holder):
+        free = sa.or_(free, IdempotencyRecord.holder == record.holder)
     taken = session.execute(
         sa.update(IdempotencyRecord)
         .where(
             IdempotencyRecord.client_id == client_id,
             IdempotencyRecord.key == key,
             IdempotencyRecord.state == "claimed",
-            IdempotencyRecord.locked_until <= now,
+            free,
         )
-        .values(locked_until=now + LEASE)
+        .values(locked_until=now + LEASE, holder=this_process())
         .execution_options(synchronize_session=False)
     ).rowcount
     session.commit()
