@@ -40,20 +40,27 @@ def _five_pledges_ended(frozen_clock) -> None:
     db.session.remove()
 
 
-def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatch) -> None:
-    _five_pledges_ended(frozen_clock)
-
-    steps: list[tuple[int, int]] = []  # (committed before the step, expired by the step)
+def _observe_steps(monkeypatch, look) -> list[tuple[int, int]]:
+    """Each step of the pledge sweep, as it runs: (``look()`` when it began, rows it did)."""
+    seen: list[tuple[int, int]] = []
     real = pledge_service.expire_due_pledges
 
     def observed(identity, uow, limit=None):
-        before = _expired_elsewhere()
+        before = look()
         done = real(identity, uow, limit=limit)
-        steps.append((before, done))
+        seen.append((before, done))
         return done
 
-    monkeypatch.setattr(steps_module, "CHUNK", 2)
     monkeypatch.setattr(pledge_service, "expire_due_pledges", observed)
+    return seen
+
+
+def test_a_long_catch_up_is_committed_in_steps(app_ctx, frozen_clock, monkeypatch) -> None:
+    _five_pledges_ended(frozen_clock)
+
+    monkeypatch.setattr(steps_module, "CHUNK", 2)
+    # (committed before the step, expired by the step)
+    steps = _observe_steps(monkeypatch, _expired_elsewhere)
     swept: list[int] = []
     real_ratings = rating_service.sweep_stale_ratings
     monkeypatch.setattr(
@@ -170,16 +177,8 @@ def test_a_sweep_giving_way_starts_each_step_once_the_last_is_delivered(
     db.session.remove()
     monkeypatch.setattr(steps_module, "CHUNK", 2)
     monkeypatch.setattr(steps_module, "BACKLOG_LIMIT", 0)
-    seen: list[tuple[int, int]] = []  # (undelivered events when the step began, its rows)
-    real = pledge_service.expire_due_pledges
-
-    def observed(identity, uow, limit=None):
-        before = _backlog_elsewhere()
-        done = real(identity, uow, limit=limit)
-        seen.append((before, done))
-        return done
-
-    monkeypatch.setattr(pledge_service, "expire_due_pledges", observed)
+    # (undelivered events when the step began, its rows)
+    seen = _observe_steps(monkeypatch, _backlog_elsewhere)
     stop = threading.Event()
     consumer = _deliver_until(app_ctx, stop)
     try:
