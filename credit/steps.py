@@ -27,12 +27,16 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
+from credit import changes
+
 log = logging.getLogger(__name__)
 
 #: Most rows one step changes.
 CHUNK = 500
 #: Fewest rows one step changes when giving way (a slow consumer still lets it progress).
 MIN_CHUNK = 10
+#: When giving way: the first step's rows, before the consumers' pace is known.
+FIRST_CHUNK = 50
 #: Pause after each step, so writers queued behind it take the lock before the next step.
 PAUSE_SECONDS = 0.01
 #: When giving way: how long one step's events may take the consumers to deliver.
@@ -69,7 +73,7 @@ class Steps:
         self.pause = PAUSE_SECONDS if pause is None else pause
         self.engine = give_way
         self.on_step = on_step
-        self._size = min(self.chunk, 50) if give_way is not None else self.chunk
+        self._size = min(self.chunk, FIRST_CHUNK) if give_way is not None else self.chunk
         self._committed_at: float | None = None
         self._rows = 0
 
@@ -97,36 +101,37 @@ class Steps:
     def _give_way(self) -> None:
         """Wait until the consumers have delivered the last step's events; size the next
         step by how long that took."""
-        from credit import changes
-
         assert self.engine is not None and self._committed_at is not None
         moved_at, position = time.monotonic(), None
-        while not self.stopped:
-            with self.engine.connect() as conn:
+        # One connection for the whole wait (no pool checkout and pre-ping every poll);
+        # each look ends its transaction, so SQLite shows the consumers' latest commits.
+        with self.engine.connect() as conn:
+            while not self.stopped:
                 slowest = changes.slowest_position(conn, self.engine)
                 backlog = (
                     None
                     if slowest is None
                     else changes.count_after(conn, slowest, BACKLOG_LIMIT + 1)
                 )
-            now = time.monotonic()
-            if backlog is None or backlog <= BACKLOG_LIMIT:
-                took = max(now - self._committed_at, POLL_SECONDS)
-                rate = max(self._rows, 1) / took
-                self._size = min(self.chunk, max(MIN_CHUNK, int(rate * TARGET_SECONDS)))
-                return
-            if slowest != position:
-                moved_at, position = now, slowest
-            elif now - moved_at > STALL_SECONDS:
-                log.info(
-                    "steps: no consumer has delivered for %.0f s; the job goes on without "
-                    "waiting for them",
-                    STALL_SECONDS,
-                )
-                self.engine = None
-                self._size = self.chunk
-                return
-            self._sleep(POLL_SECONDS)
+                conn.rollback()
+                now = time.monotonic()
+                if backlog is None or backlog <= BACKLOG_LIMIT:
+                    took = max(now - self._committed_at, POLL_SECONDS)
+                    rate = max(self._rows, 1) / took
+                    self._size = min(self.chunk, max(MIN_CHUNK, int(rate * TARGET_SECONDS)))
+                    return
+                if slowest != position:
+                    moved_at, position = now, slowest
+                elif now - moved_at > STALL_SECONDS:
+                    log.info(
+                        "steps: no consumer has delivered for %.0f s; the job goes on "
+                        "without waiting for them",
+                        STALL_SECONDS,
+                    )
+                    self.engine = None
+                    self._size = self.chunk
+                    return
+                self._sleep(POLL_SECONDS)
 
     def _sleep(self, seconds: float) -> None:
         if self.stop is not None:
