@@ -13,14 +13,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from credit.extensions import db
 
 
 def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """SQLAlchemy engine options for the configured database: every pooled connection is
+    """SQLAlchemy engine options for the configured database: a pooled connection is
     tested before use (pre-ping), so after a PostgreSQL restart the dead connections are
-    replaced on the next request without restarting the app; on PostgreSQL, connecting,
+    replaced on the next request without restarting the app; on PostgreSQL only when it
+    has been idle for ``PING_AFTER_IDLE_SECONDS`` (``_ping_if_idle``), and connecting,
     waiting for a pooled connection and running a statement are each bounded, so a
     database that is down or stuck answers 503 quickly instead of holding the request."""
     options: dict[str, Any] = {"pool_pre_ping": True}
@@ -29,6 +31,7 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
         return options
     if not str(settings["CREDIT_DATABASE_URL"]).startswith("postgresql"):
         return options
+    options["pool_pre_ping"] = False  # tested when idle instead: _ping_if_idle
     connect_args: dict[str, Any] = {"connect_timeout": settings["CREDIT_DATABASE_CONNECT_TIMEOUT"]}
     statement_ms = round(settings["CREDIT_DATABASE_STATEMENT_TIMEOUT"] * 1000)
     if statement_ms:
@@ -36,6 +39,45 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     options["pool_timeout"] = settings["CREDIT_DATABASE_POOL_TIMEOUT"]
     options["connect_args"] = connect_args
     return options
+
+
+#: A pooled PostgreSQL connection checked in less than this long ago is handed out
+#: untested; one idle for longer is tested first (a ``SELECT 1``). A busy server reuses its
+#: connections within milliseconds, and testing each one cost a round trip on every request
+#: (one of eight on a write); the same bypass window as HikariCP's ``aliveBypassWindowMs``.
+#: A connection that died within the window (the server restarted under load) fails its
+#: statement instead: the request answers 503 and SQLAlchemy, seeing the disconnect,
+#: retires every connection of the pool opened before it.
+PING_AFTER_IDLE_SECONDS = 0.5
+_IDLE_SINCE = "credit_idle_since"
+
+
+def _pings_when_idle(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__.startswith("psycopg")
+
+
+@event.listens_for(Pool, "checkin")
+def _note_idle(dbapi_connection: Any, record: Any) -> None:
+    if record is not None and dbapi_connection is not None and _pings_when_idle(dbapi_connection):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Test a PostgreSQL connection that has been idle past ``PING_AFTER_IDLE_SECONDS``
+    (as SQLAlchemy's pre-ping does: ``SELECT 1`` outside a transaction). A dead one raises
+    ``DisconnectionError``, on which the pool discards it and checks out another."""
+    since = record.info.get(_IDLE_SINCE)
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.autocommit = autocommit
+    except Exception as exc:  # any driver error: the connection is not usable
+        raise sa.exc.DisconnectionError(f"idle connection failed its test: {exc}") from exc
 
 
 #: How long a write waits for the database (SQLite's busy_timeout, and the writer queue).

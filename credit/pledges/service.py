@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from credit import clock, publicity
@@ -132,7 +133,8 @@ def _visible(identity: Identity, pledge: Pledge) -> bool:
 #: and business contact, which a pledge never shows (they still load if read). Its
 #: breaches come by a lazy load, which SQLAlchemy caches whole, where the ``selectin``
 #: default builds its query again for every pledge (a few percent of a publish's CPU);
-#: ``get_pledge`` reads them at once, so they are still read inside the transaction.
+#: ``get_pledge`` reads them at once, so they are still read inside the transaction (or,
+#: for a draft, which has none, sets them empty without a query).
 _ONE_PLEDGE = (
     sa.orm.defaultload(Pledge.enterprise).lazyload(Enterprise.shops),
     sa.orm.defaultload(Pledge.enterprise).lazyload(Enterprise.business_contact),
@@ -171,7 +173,13 @@ def get_pledge(identity: Identity, pledge_id: str) -> Pledge:
     pledge = _by_id(Pledge, _PLEDGE_BY_ID, pledge_id)
     if pledge is None or not _visible(identity, pledge):
         raise NotFound("未找到该信用承诺")
-    pledge.breaches  # noqa: B018  (loaded now, in this transaction: see _ONE_PLEDGE)
+    if pledge.status == "draft":
+        # A draft has no breaches (record_breach refuses drafts, and no pledge returns to
+        # draft): known without a query, one round trip fewer for a publish or an edit.
+        if "breaches" not in pledge.__dict__:
+            set_committed_value(pledge, "breaches", [])
+    else:
+        pledge.breaches  # noqa: B018  (loaded now, in this transaction: see _ONE_PLEDGE)
     return pledge
 
 

@@ -361,6 +361,13 @@ def main() -> None:
         "the latency a user meets at that load",
     )
     ap.add_argument("--only", choices=["sqlite", "postgresql"], help="one database only")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn worker processes (0: deploy/gunicorn.conf.py's default for this machine)",
+    )
+    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = ap.parse_args()
     # a SIGTERM (an interrupted make bench) still drops the database and the directory
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -377,8 +384,13 @@ def main() -> None:
         "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
         "CREDIT_RATELIMIT_STORAGE_URL": redis or "memory://",
         "CREDIT_RATELIMIT_KEY_PREFIX": f"benchwrites{os.getpid()}",
-        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": str(args.threads),
     }
+    if args.workers:
+        base["WEB_CONCURRENCY"] = str(args.workers)
+    else:
+        base.pop("WEB_CONCURRENCY", None)
+    workers = args.workers or min(4, (os.cpu_count() or 1) * 2)  # as gunicorn.conf.py
     databases = []
     if args.only != "postgresql":
         databases.append(("SQLite", f"sqlite:///{work / 'credit.db'}"))
@@ -411,9 +423,9 @@ def main() -> None:
                 )
                 rows.extend(rows_of(f"{label}, {mode}", result))
         table(
-            f"Writes over HTTP, {args.enterprises:,} enterprises: gunicorn 2 workers x 4 "
-            f"threads, {args.clients} firm clients (create + publish) and a regulator "
-            f"(violation POST); latency in ms, peak RSS of the 2 workers",
+            f"Writes over HTTP, {args.enterprises:,} enterprises: gunicorn {workers} workers x "
+            f"{args.threads} threads, {args.clients} firm clients (create + publish) and a "
+            f"regulator (violation POST); latency in ms, peak RSS of the {workers} workers",
             ["database", "request", "count", "writes/s", "p50", "p95", "p99", "errors", "RSS MiB"],
             rows,
         )

@@ -6,7 +6,8 @@ gunicorn (2 workers): readers and writers run while the database is restarted
 answer in that window is either a success or a 503 problem+json with ``Retry-After``,
 each within the bound the timeouts set (connect, pool, statement; see
 ``credit.database.engine_options``); no request hangs; afterwards reads and writes succeed
-again on the same gunicorn workers (the pool's pre-ping replaces the dead connections), and
+again on the same gunicorn workers (the pool replaces the dead connections: those idle are
+tested before use, and a failure on a busy one retires the rest), and
 every write answered 201 is in the database. A statement stuck behind a lock is cancelled
 by the statement timeout and answered 503 as well.
 """

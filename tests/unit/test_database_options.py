@@ -1,6 +1,8 @@
-"""Engine options from the settings: every connection pre-pinged; on PostgreSQL connect,
-pool wait and statement are bounded (tests/deploy/test_postgres_restart.py shows them at
-work against a restarted and a stalled server)."""
+"""Engine options from the settings: SQLite pre-pings every connection, PostgreSQL tests
+one idle past ``PING_AFTER_IDLE_SECONDS`` instead (tests/services/test_idle_connection_test.py);
+on PostgreSQL connect, pool wait and statement are bounded
+(tests/deploy/test_postgres_restart.py shows them at work against a restarted and a stalled
+server)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def test_postgresql_gets_each_bound_from_its_setting() -> None:
         overrides={"SECRET_KEY": "x" * 40},
     )
     assert engine_options(settings) == {
-        "pool_pre_ping": True,
+        "pool_pre_ping": False,
         "pool_timeout": 2.5,
         "connect_args": {"connect_timeout": 3, "options": "-c statement_timeout=25000"},
     }
