@@ -466,6 +466,25 @@ def gb32100_check_char(first17: str) -> str:
     return CHARSET[(31 - total % 31) % 31]
 
 
+def near_misses(code: str) -> list[str]:
+    """The valid codes that differ from ``code`` (18 characters of ``CHARSET``, upper case)
+    in exactly one character: what a user meant who mistyped one. A single substitution
+    always breaks the GB 32100 check character (its weights are non-zero modulo the prime
+    31), so a valid code has none; an invalid one has about seventeen, fewer once the
+    organisation-code check and the division are checked too."""
+    if len(code) != LENGTH or any(ch not in _VALUE for ch in code):
+        return []
+    found = []
+    for i in range(LENGTH):
+        for ch in CHARSET:
+            if ch == code[i]:
+                continue
+            candidate = code[:i] + ch + code[i + 1 :]
+            if gb32100_check_char(candidate[:17]) == candidate[17] and is_valid(candidate):
+                found.append(candidate)
+    return found
+
+
 def complete(first16: str) -> str:
     """Append both check characters to a 16-character prefix (used by the demo generator)."""
     with_17 = first16 + gb11714_check_char(first16[8:16])

@@ -25,6 +25,7 @@ from search.backend import (
     query_terms,
 )
 from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
+from search.variants import meant_codes, simplified
 
 TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
 #: API facet / filter name -> document field, per type.
@@ -67,7 +68,9 @@ class Found:
 
 
 def clean(text: str) -> str:
-    return " ".join(text.split())[:MAX_QUERY_LENGTH]
+    """The query as matched: white space collapsed, bounded, traditional characters in
+    simplified (search.variants)."""
+    return simplified(" ".join(text.split())[:MAX_QUERY_LENGTH])
 
 
 def search(
@@ -85,10 +88,15 @@ def search(
 ) -> Found:
     spec = TYPES[kind]
     fields = FIELDS[kind]
+    text = clean(text)
+    keywords = {fields[k]: tuple(v) for k, v in (filters or {}).items() if v}
+    if codes := meant_codes(text):  # a mistyped code: the codes it may have meant
+        keywords[spec.id_field] = codes
+        text = ""
     query = SearchQuery(
         index=spec.name,
-        text=clean(text),
-        filters={fields[k]: tuple(v) for k, v in (filters or {}).items() if v},
+        text=text,
+        filters=keywords,
         facets=tuple(fields.values()),
         page=page,
         size=size,

@@ -215,3 +215,27 @@ def test_search_dates_filter_violations(client, app_ctx) -> None:
     latest = _search(client, type="violation", q="", sort="date")["items"]
     assert [i["id"] for i in latest] == [new.id, old.id]
     assert {b["value"] for b in body["facets"]["category"]} == {"fake_orders"}
+
+
+def test_traditional_characters_and_a_mistyped_code_find_the_firm(client, app_ctx) -> None:
+    """A name typed in traditional characters is matched as simplified (OpenCC t2s); a
+    code with one wrong character fails its check and finds the firms one character away
+    (the one meant), on the search API, pledge and violation search alike."""
+    from credit import uscc
+
+    rec = {**sample_records(1, seed=13)[0], "name": "苏州市吴江区丝绸发展有限公司"}
+    import_records([rec, *sample_records(30, seed=14)])
+    _refresh(app_ctx)
+    for q in ("蘇州市吳江區絲綢發展有限公司", "絲綢發展", "吳江 絲綢"):
+        found = _search(client, q=q)
+        assert found["items"] and found["items"][0]["uscc"] == rec["uscc"], q
+    code = rec["uscc"]
+    i = 9  # inside the organisation code
+    typo = code[:i] + next(c for c in uscc.CHARSET if c != code[i]) + code[i + 1 :]
+    assert not uscc.is_valid(typo)
+    found = _search(client, q=typo)
+    assert [item["uscc"] for item in found["items"]] == [code]
+    assert found["total"] == 1
+    # a code that is valid (and unknown) is looked up as typed, never widened
+    other = uscc.complete(code[:9] + "AAAAAAA")
+    assert uscc.is_valid(other) and _search(client, q=other)["total"] == 0

@@ -317,3 +317,18 @@ def test_a_mistyped_code_says_which_position_is_wrong(client, app_ctx):
     assert "检查错别字" not in tips
     en = client.get("/search", query_string={"q": wrong_check, "lang": "en"})
     assert "Position 18" in en.get_data(as_text=True)
+
+
+def test_a_code_with_one_wrong_character_lists_the_firm_meant(client, app_ctx):
+    from search.documents import ENTERPRISES
+    from tests.helpers import import_records, sample_records
+
+    rec = sample_records(1, seed=31)[0]
+    import_records([rec])
+    app_ctx.extensions["credit.search"].refresh(ENTERPRISES)
+    code = rec["uscc"]
+    typo = code[:10] + next(c for c in uscc.CHARSET if c != code[10]) + code[11:]
+    html = client.get("/search", query_string={"q": typo}).get_data(as_text=True)
+    assert "这像是统一社会信用代码，但未通过校验" in html
+    assert "下面是与它只差一个字符的有效代码" in html
+    assert rec["name"] in html and "没有找到符合条件的记录" not in html

@@ -1,0 +1,44 @@
+"""Query variants brought to the registry's form: traditional characters and mistyped
+codes (search.variants, credit.uscc.near_misses)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credit import uscc
+from credit.demo import generate
+from search.variants import meant_codes, simplified
+
+CODES = [r["uscc"] for r in generate(200, seed=21)]
+
+
+def test_traditional_becomes_simplified_and_simplified_stays() -> None:
+    assert simplified("蘇州市吳江區絲綢發展有限公司") == "苏州市吴江区丝绸发展有限公司"
+    assert simplified("乾隆") == "乾隆"  # phrase-aware: not 干隆
+    for r in generate(2000, seed=22):
+        assert simplified(r["name"]) == r["name"]
+    assert simplified("wang ji 3c") == "wang ji 3c"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(CODES), st.integers(0, 17), st.sampled_from(uscc.CHARSET))
+def test_one_wrong_character_is_always_caught_and_the_meant_code_offered(
+    code: str, position: int, ch: str
+) -> None:
+    typo = code[:position] + ch + code[position + 1 :]
+    if typo == code:
+        assert meant_codes(typo) == ()  # a valid code is looked up as typed
+        return
+    assert not uscc.is_valid(typo)  # GB 32100 catches every single substitution
+    near = uscc.near_misses(typo)
+    assert code in near
+    assert all(uscc.is_valid(c) for c in near)
+    assert all(sum(a != b for a, b in zip(c, typo, strict=True)) == 1 for c in near)
+    assert meant_codes(typo) == (typo, *near)
+
+
+def test_not_a_code_has_no_near_misses() -> None:
+    assert uscc.near_misses("short") == []
+    assert uscc.near_misses("91320000" + "IIIIIIIIII") == []  # I is not in the charset
+    assert meant_codes("苏州华鑫") == ()
