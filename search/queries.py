@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from credit import uscc
 from search.backend import (
@@ -25,7 +25,7 @@ from search.backend import (
     query_terms,
 )
 from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
-from search.variants import meant_codes, simplified
+from search.variants import city_variant, meant_codes, simplified
 
 TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
 #: API facet / filter name -> document field, per type.
@@ -65,6 +65,9 @@ FRAGMENT = 40  # characters of context around a match in long text
 class Found:
     result: SearchResult
     highlights: list[dict[str, list[str]]]
+    #: The text searched instead of the query's, when the query found nothing and a
+    #: variant of it did (search.variants.city_variant); else None.
+    searched_as: str | None = None
 
 
 def clean(text: str) -> str:
@@ -106,7 +109,12 @@ def search(
         after=after,
     )
     result = backend.search(spec, query)
-    return Found(result, [highlight(kind, h, query.text) for h in result.hits])
+    searched_as = None
+    if result.total == 0 and query.text and (variant := city_variant(query.text)):
+        again = backend.search(spec, replace(query, text=variant))
+        if again.total:
+            query, result, searched_as = replace(query, text=variant), again, variant
+    return Found(result, [highlight(kind, h, query.text) for h in result.hits], searched_as)
 
 
 def search_enterprises(

@@ -6,6 +6,9 @@
   demo names changed).
 - A code with one mistyped character: it fails its check character, and the valid codes
   one character away are what the user meant (``credit.uscc.near_misses``).
+- A city written with or without its 市: firms are registered as 宿迁市顺俊… or as 宿迁顺俊…
+  and users type either. A query that finds nothing is searched again with the city's
+  市 added or left out (``city_variant``), and the answer says what was searched.
 
 Both are applied by ``search.queries`` before a backend sees the query, so both backends
 serve them alike.
@@ -17,6 +20,7 @@ import threading
 from functools import lru_cache
 
 from credit import uscc
+from credit.regions import JIANGSU_CITIES
 from search.backend import uscc_of
 
 _LOCK = threading.Lock()
@@ -46,3 +50,24 @@ def meant_codes(text: str) -> tuple[str, ...]:
         return ()
     near = uscc.near_misses(code)
     return (code, *near) if near else ()
+
+
+#: Each city's name without its 市 (宿迁), longest first so 连云港 is never read as 连云.
+_CITY_SHORT = sorted((name[:-1] for name in JIANGSU_CITIES.values()), key=len, reverse=True)
+
+
+def city_variant(text: str) -> str | None:
+    """``text`` with the first city name's 市 added where it has none, or left out where it
+    has one (宿迁顺俊 <-> 宿迁市顺俊); None when it names no city or the city ends it."""
+    for short in _CITY_SHORT:
+        at = text.find(short)
+        if at < 0:
+            continue
+        end = at + len(short)
+        if text[end : end + 1] == "市":
+            rest = text[end + 1 :]
+            return text[:end] + rest if rest and not rest[0].isspace() else None
+        if end < len(text) and not text[end].isspace():
+            return text[:end] + "市" + text[end:]
+        return None
+    return None

@@ -141,6 +141,13 @@ class SearchResultSchema(PageMetaSchema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "继续下一页 / pass as cursor for the next page"}
     )
+    searched_as = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "q 无结果时改搜的写法（城市名加或去“市”）/ what was searched instead "
+            "when q found nothing (the city with or without 市); null otherwise"
+        },
+    )
 
 
 class SuggestArgs(Schema):
@@ -378,6 +385,7 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
             for api, field in fields_.items()
         },
         "next_cursor": _encode(args, backend.name, hits[-1].sort) if more and hits else None,
+        "searched_as": found.searched_as,
     }
 
 

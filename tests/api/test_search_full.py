@@ -239,3 +239,26 @@ def test_traditional_characters_and_a_mistyped_code_find_the_firm(client, app_ct
     # a code that is valid (and unknown) is looked up as typed, never widened
     other = uscc.complete(code[:9] + "AAAAAAA")
     assert uscc.is_valid(other) and _search(client, q=other)["total"] == 0
+
+
+def test_a_name_typed_without_or_with_its_citys_shi_finds_the_firm(client, app_ctx) -> None:
+    """Firms are registered as 宿迁市X… or 宿迁X…, and users type either: a query that
+    finds nothing is searched again with the city's 市 added or left out, and the answer
+    says so (``searched_as``); a query that finds something is never widened."""
+    with_shi = {**sample_records(1, seed=15)[0], "name": "宿迁市顺俊农业发展有限公司"}
+    without = {**sample_records(1, seed=16)[0], "name": "南京云弘贸易有限公司"}
+    import_records([with_shi, without, *sample_records(20, seed=17)])
+    _refresh(app_ctx)
+    found = _search(client, q="宿迁顺俊农业发展有限公司")
+    assert [i["uscc"] for i in found["items"]] == [with_shi["uscc"]]
+    assert found["searched_as"] == "宿迁市顺俊农业发展有限公司"
+    assert found["items"][0]["highlights"]["name"] == ["<em>宿迁市顺俊农业发展有限公司</em>"]
+    found = _search(client, q="南京市云弘贸易有限公司")
+    assert [i["uscc"] for i in found["items"]] == [without["uscc"]]
+    assert found["searched_as"] == "南京云弘贸易有限公司"
+    found = _search(client, q="宿迁市顺俊农业发展有限公司")
+    assert found["searched_as"] is None and found["items"][0]["uscc"] == with_shi["uscc"]
+    nothing = _search(client, q="宿迁市不存在的公司")
+    assert nothing["total"] == 0 and nothing["searched_as"] is None
+    page = client.get("/search", query_string={"q": "宿迁顺俊农业发展有限公司"})
+    assert "以下是“宿迁市顺俊农业发展有限公司”的结果" in page.get_data(as_text=True)

@@ -26,12 +26,12 @@ MIN_NDCG: dict[str, float | None] = {
     "traditional": 0.95,
     "uscc_typo": 0.95,
     "shop_brand": 0.95,
+    "former_name": 0.95,
     "wrong_char": None,
     "missing_char": None,
     "pinyin": None,
     "pinyin_initials": None,
     "address": None,
-    "former_name": None,
 }
 
 

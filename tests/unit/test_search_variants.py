@@ -42,3 +42,13 @@ def test_not_a_code_has_no_near_misses() -> None:
     assert uscc.near_misses("short") == []
     assert uscc.near_misses("91320000" + "IIIIIIIIII") == []  # I is not in the charset
     assert meant_codes("苏州华鑫") == ()
+
+
+def test_a_city_gains_or_loses_its_shi_only_before_more_text() -> None:
+    from search.variants import city_variant
+
+    assert city_variant("宿迁顺俊农业发展有限公司") == "宿迁市顺俊农业发展有限公司"
+    assert city_variant("宿迁市顺俊农业发展有限公司") == "宿迁顺俊农业发展有限公司"
+    assert city_variant("连云港源美食品") == "连云港市源美食品"  # not 连云
+    for q in ("宿迁", "宿迁市", "宿迁 食品", "宿迁市 食品", "顺俊农业", "wang记"):
+        assert city_variant(q) is None, q
