@@ -66,3 +66,18 @@ def demo_records() -> list[dict]:
 def load(backend: SearchBackend, records: list[dict]) -> None:
     backend.write(ENTERPRISES, [enterprise_document(transient_enterprise(r)) for r in records])
     backend.refresh(ENTERPRISES)
+
+
+def loaded_pair(request: pytest.FixtureRequest, tmp_path, records: list[dict]) -> Iterator[list]:
+    """The embedded backend and Elasticsearch, each with an enterprise index of
+    ``records``; the indices are dropped afterwards (``yield from`` in a fixture)."""
+    pair = [
+        make_backend("embedded", request, tmp_path),
+        make_backend("elasticsearch", request, tmp_path),
+    ]
+    for b in pair:
+        b.ensure_index(ENTERPRISES)
+        load(b, records)
+    yield pair
+    for b in pair:
+        b.drop(ENTERPRISES)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from search.documents import ENTERPRISES
 from search.queries import search_enterprises
-from tests.search.conftest import load, make_backend
+from tests.search.conftest import loaded_pair
 from tests.search.test_relevance import ndcg_at_10
 
 SET = json.loads(Path(__file__).with_name("hard_relevance_set.json").read_text(encoding="utf-8"))
@@ -56,14 +55,7 @@ def backends(request: pytest.FixtureRequest, tmp_path_factory, demo_records):
         }
         for r in demo_records
     ]
-    tmp = tmp_path_factory.mktemp("hard-relevance")
-    pair = [make_backend("embedded", request, tmp), make_backend("elasticsearch", request, tmp)]
-    for b in pair:
-        b.ensure_index(ENTERPRISES)
-        load(b, records)
-    yield pair
-    for b in pair:
-        b.drop(ENTERPRISES)
+    yield from loaded_pair(request, tmp_path_factory.mktemp("hard-relevance"), records)
 
 
 def test_the_set_has_a_hundred_judged_queries_of_every_kind() -> None:

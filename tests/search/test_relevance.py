@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from search.documents import ENTERPRISES
 from search.queries import search_enterprises
-from tests.search.conftest import load, make_backend
+from tests.search.conftest import loaded_pair
 
 SET = json.loads(Path(__file__).with_name("relevance_set.json").read_text(encoding="utf-8"))
 #: The floor each backend must reach; the figures are printed for the closing note.
@@ -38,14 +37,7 @@ def ndcg_at_10(ranked: list[str], judged: dict[str, int]) -> float:
 
 @pytest.fixture(scope="module")
 def backends(request: pytest.FixtureRequest, tmp_path_factory, demo_records):
-    tmp = tmp_path_factory.mktemp("relevance")
-    pair = [make_backend("embedded", request, tmp), make_backend("elasticsearch", request, tmp)]
-    for b in pair:
-        b.ensure_index(ENTERPRISES)
-        load(b, demo_records)
-    yield pair
-    for b in pair:
-        b.drop(ENTERPRISES)
+    yield from loaded_pair(request, tmp_path_factory.mktemp("relevance"), demo_records)
 
 
 def test_the_set_is_big_enough_and_judged() -> None:
