@@ -78,6 +78,14 @@ class IndexSpec:
     #: Single-valued keyword fields counted as facets (the embedded backend keeps them
     #: together per document, so all facets of a search take one pass).
     facet_fields: tuple[str, ...] = ()
+    #: Text fields indexed like ``text_fields`` but matched only by a query that names them
+    #: (``SearchQuery.fields``): the pinyin spellings, which a plain query must not match.
+    named_text_fields: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def indexed_text_fields(self) -> dict[str, float]:
+        """Every text field the index holds, in the order its columns are made."""
+        return {**self.text_fields, **self.named_text_fields}
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,15 @@ class SearchQuery:
     #: Deep paging: the ``sort`` values of the last hit of the previous page (search_after);
     #: when given, ``page`` is ignored.
     after: tuple | None = None
+    #: Match the text in these text fields only (default: the spec's ``text_fields``).
+    fields: tuple[str, ...] = ()
+
+    def text_fields_of(self, spec: IndexSpec) -> dict[str, float]:
+        """The text fields this query matches in, with their boosts."""
+        if not self.fields:
+            return spec.text_fields
+        every = spec.indexed_text_fields
+        return {f: every[f] for f in self.fields}
 
 
 @dataclass(frozen=True)

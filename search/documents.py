@@ -24,10 +24,11 @@ from credit.enterprises.schemas import public_legal_representative
 from credit.enterprises.vocab import INDUSTRIES, PLATFORMS
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
-from credit.regions import city_name
+from credit.regions import city_name, district_name
 from credit.violations.models import Violation
 from credit.violations.vocab import CATEGORIES, SEVERITIES
 from search.backend import Document, IndexSpec, fold
+from search.pinyin import spelled
 
 ENTERPRISES = IndexSpec(
     name="enterprises",
@@ -54,7 +55,12 @@ ENTERPRISES = IndexSpec(
     score_field="credit_score",
     date_field="registration_date",
     facet_fields=("city_code", "industry", "grade", "tier"),
-    version=4,  # v4: key_category (重点电子商务企业 categories); v3: folded text, flags, score
+    # The name in pinyin and its initials (search.pinyin), matched only when a query that
+    # found nothing as typed is read as pinyin.
+    named_text_fields={"t_pinyin": 1.0, "t_initials": 1.0},
+    # v5: t_pinyin, t_initials; v4: key_category (重点电子商务企业 categories); v3: folded
+    # text, flags, score
+    version=5,
 )
 
 PLEDGES = IndexSpec(
@@ -152,6 +158,21 @@ def _rating_fields(rating: CurrentRating | None) -> dict[str, Any]:
     }
 
 
+def _as_said(e: Enterprise) -> str:
+    """The name as people say it: without the 市 after its city and without its district
+    (宿迁市沭阳县顺俊… -> 宿迁顺俊…), for the pinyin fields (a query in pinyin names the
+    city and the trade name)."""
+    name = fold(e.name)
+    city = city_name(e.city_code) or ""
+    if city and name.startswith(city):
+        name = city[:-1] + name[len(city) :]
+    district = district_name(e.district_code) or ""
+    short = city[:-1]
+    if district and short and name.startswith(short + district):
+        name = short + name[len(short) + len(district) :]
+    return name
+
+
 def enterprise_document(
     e: Enterprise,
     rating: CurrentRating | None = None,
@@ -161,6 +182,7 @@ def enterprise_document(
     """The public search document of an enterprise, with its rating and record counts."""
     stats = stats or EnterpriseStats()
     shops = [s.shop_name for s in e.shops]
+    pinyin = [spelled(n) for n in dict.fromkeys([fold(e.name), _as_said(e)])]
     source: dict[str, Any] = {
         "uscc": e.uscc,
         "name": e.name,
@@ -170,6 +192,8 @@ def enterprise_document(
         "t_name": fold(e.name),
         "t_former": [fold(n) for n in e.former_names or []],
         "t_shops": [fold(n) for n in shops],
+        "t_pinyin": [p[0] for p in pinyin],
+        "t_initials": [p[1] for p in pinyin],
         "platforms": sorted({s.platform for s in e.shops}),
         "platform_names": sorted({PLATFORMS.get(s.platform, s.platform) for s in e.shops}),
         "city_code": e.city_code,

@@ -53,7 +53,7 @@ def mapping_for(spec: IndexSpec) -> dict[str, Any]:
             "position_increment_gap": 100,
             "index_phrases": True,
         }
-        for f in spec.text_fields
+        for f in spec.indexed_text_fields
     }
     props.update({f: {"type": "keyword"} for f in spec.keyword_fields})
     if spec.score_field:
@@ -363,7 +363,7 @@ class ElasticBackend:
                         "bool": {
                             "should": [
                                 {"match_phrase": {f: {"query": " ".join(phrase), "boost": w}}}
-                                for f, w in spec.text_fields.items()
+                                for f, w in query.text_fields_of(spec).items()
                             ],
                             "minimum_should_match": 1,
                         }

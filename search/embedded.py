@@ -163,7 +163,7 @@ class EmbeddedBackend:
 
     def _create(self, spec: IndexSpec, physical: str, indexes: bool = True) -> None:
         docs, fts, kw, src = self._tables(physical)
-        cols = ", ".join(f'"{f}"' for f in spec.text_fields)
+        cols = ", ".join(f'"{f}"' for f in spec.indexed_text_fields)
         facet_cols = "".join(f", f{i} TEXT" for i in range(len(spec.facet_fields)))
         self._conn().executescript(f"""
             CREATE TABLE IF NOT EXISTS {docs} (
@@ -283,8 +283,8 @@ class EmbeddedBackend:
         """Bulk insert into a generation being rebuilt, where each id arrives once."""
         c = self._conn()
         table, fts, kw, src_table = tables
-        names = ", ".join(f'"{f}"' for f in spec.text_fields)
-        marks = ", ".join("?" for _ in spec.text_fields)
+        names = ", ".join(f'"{f}"' for f in spec.indexed_text_fields)
+        marks = ", ".join("?" for _ in spec.indexed_text_fields)
         c.execute("BEGIN IMMEDIATE")
         try:
             first = c.execute(f"SELECT COALESCE(max(rowid), 0) + 1 FROM {table}").fetchone()[0]
@@ -293,7 +293,7 @@ class EmbeddedBackend:
                 src = d.source
                 rows.append((rowid, d.id, d.version, *_keys(spec, src)))
                 sources.append((rowid, json.dumps(src, ensure_ascii=False)))
-                texts.append((rowid, *(_text_value(src.get(f)) for f in spec.text_fields)))
+                texts.append((rowid, *(_text_value(src.get(f)) for f in spec.indexed_text_fields)))
                 keywords.extend(
                     (rowid, f, v) for f in spec.keyword_fields for v in _keyword_values(src.get(f))
                 )
@@ -324,8 +324,8 @@ class EmbeddedBackend:
         c = self._conn()
         docs, fts, kw, src = tables
         written = skipped = 0
-        names = ", ".join(f'"{f}"' for f in spec.text_fields)
-        marks = ", ".join("?" for _ in spec.text_fields)
+        names = ", ".join(f'"{f}"' for f in spec.indexed_text_fields)
+        marks = ", ".join("?" for _ in spec.indexed_text_fields)
         c.execute("BEGIN IMMEDIATE")
         try:
             for doc_id, version, source in items:
@@ -366,7 +366,7 @@ class EmbeddedBackend:
                     )
                     c.execute(
                         f"INSERT INTO {fts} (rowid, {names}) VALUES (?, {marks})",
-                        (rowid, *(_text_value(source.get(f)) for f in spec.text_fields)),
+                        (rowid, *(_text_value(source.get(f)) for f in spec.indexed_text_fields)),
                     )
                     c.executemany(
                         f"INSERT INTO {kw} (doc, field, value) VALUES (?,?,?)",
@@ -676,7 +676,7 @@ class EmbeddedBackend:
         the total and the facets are the same either way.
         """
         docs, fts, kw, src = tables
-        cols = " ".join(f'"{f}"' for f in spec.text_fields)
+        cols = " ".join(f'"{f}"' for f in query.text_fields_of(spec))
         expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
         match_params = [expr, *filter_params]
         wanted = fold(query.text.strip())
@@ -687,7 +687,7 @@ class EmbeddedBackend:
             )
         }
         offset, size = self._offset(query), query.size
-        weights = ", ".join(str(w) for w in spec.text_fields.values())
+        weights = ", ".join(str(w) for w in spec.indexed_text_fields.values())
         # The text table holds live documents only (a delete removes the text and keeps
         # the tombstone row), so without filters the matches need no look at their rows.
         matches = (
@@ -796,6 +796,7 @@ def _query_key(query: SearchQuery) -> tuple:
         query.date_from,
         query.date_to,
         query.after,
+        query.fields,
     )
 
 

@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass, replace
 
 from credit import uscc
+from search import pinyin
 from search.backend import (
     _TOKEN,
     MAX_QUERY_LENGTH,
+    IndexSpec,
     SearchBackend,
     SearchHit,
     SearchQuery,
@@ -66,7 +68,8 @@ class Found:
     result: SearchResult
     highlights: list[dict[str, list[str]]]
     #: The text searched instead of the query's, when the query found nothing and a
-    #: variant of it did (search.variants.city_variant); else None.
+    #: variant of it did (the city's 市 added or left out, or the query read as pinyin:
+    #: ``su qian shun jun``); else None.
     searched_as: str | None = None
 
 
@@ -110,11 +113,25 @@ def search(
     )
     result = backend.search(spec, query)
     searched_as = None
-    if result.total == 0 and query.text and (variant := city_variant(query.text)):
-        again = backend.search(spec, replace(query, text=variant))
+    for retry in _retries(spec, query) if result.total == 0 and query.text else ():
+        again = backend.search(spec, retry)
         if again.total:
-            query, result, searched_as = replace(query, text=variant), again, variant
+            query, result = retry, again
+            searched_as = retry.text.replace("-", " ")
+            break
     return Found(result, [highlight(kind, h, query.text) for h in result.hits], searched_as)
+
+
+def _retries(spec: IndexSpec, query: SearchQuery) -> list[SearchQuery]:
+    """What a query that found nothing is searched as next, in turn: with its city's 市
+    added or left out, then, where the index spells names in pinyin, read as pinyin."""
+    out = []
+    if variant := city_variant(query.text):
+        out.append(replace(query, text=variant))
+    if spec.named_text_fields:
+        fields = tuple(spec.named_text_fields)
+        out += [replace(query, text=t, fields=fields) for t in pinyin.query_forms(query.text)]
+    return out
 
 
 def search_enterprises(

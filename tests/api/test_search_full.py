@@ -262,3 +262,20 @@ def test_a_name_typed_without_or_with_its_citys_shi_finds_the_firm(client, app_c
     assert nothing["total"] == 0 and nothing["searched_as"] is None
     page = client.get("/search", query_string={"q": "宿迁顺俊农业发展有限公司"})
     assert "以下是“宿迁市顺俊农业发展有限公司”的结果" in page.get_data(as_text=True)
+
+
+def test_a_name_typed_in_pinyin_or_its_initials_finds_the_firm(client, app_ctx) -> None:
+    """A query of letters that finds nothing as typed is read as pinyin (city and trade
+    name, as people say them) or as initials; the answer says what was searched."""
+    rec = {**sample_records(1, seed=18)[0], "name": "宿迁市顺俊农业发展有限公司"}
+    rec = {**rec, "city_code": "321300", "district_code": "321302"}
+    import_records([rec, *sample_records(20, seed=19)])
+    _refresh(app_ctx)
+    found = _search(client, q="suqianshunjun")
+    assert found["items"][0]["uscc"] == rec["uscc"]
+    assert found["searched_as"] == "su qian shun jun"
+    found = _search(client, q="SQSJ")
+    assert rec["uscc"] in [i["uscc"] for i in found["items"]]
+    assert found["searched_as"] == "s q s j"
+    page = client.get("/search", query_string={"q": "suqianshunjun"}).get_data(as_text=True)
+    assert "以下是“su qian shun jun”的结果" in page and rec["name"] in page

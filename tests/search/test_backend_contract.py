@@ -102,6 +102,31 @@ def test_every_term_must_match(loaded) -> None:
     assert search_enterprises(loaded, "苏州 不存在").total == 0
 
 
+def test_named_fields_match_only_when_named(loaded) -> None:
+    """The pinyin fields are indexed like any text field but matched only by a query that
+    names them (``SearchQuery.fields``); a plain query never reaches them."""
+    pinyin = ("t_pinyin", "t_initials")
+
+    def found(text: str, fields: tuple[str, ...] = ()) -> list[str]:
+        query = SearchQuery(index=ENTERPRISES.name, text=text, fields=fields)
+        return ids(loaded.search(ENTERPRISES, query))
+
+    assert found("su-ning") == []
+    assert found("su-ning", pinyin) == ["91320102MA1XXXXXXX"]
+    assert found("s-z-n-y", pinyin) == ["91320505MA1YYYYYYY"]  # 苏州宁远: the initials
+    assert found("wang-ji", pinyin) == ["92320508MA1ZZZZZZZ"]  # as said: 苏州王记, no 市 区
+    assert found("苏宁", pinyin) == []  # the characters are in other fields
+    assert found("苏宁", ("t_name",)) == ["91320102MA1XXXXXXX"]
+
+
+def test_a_query_typed_in_pinyin_finds_the_firm_when_nothing_matches_as_typed(loaded) -> None:
+    result = search_enterprises(loaded, "suzhouningyuan")
+    assert ids(result) == ["91320505MA1YYYYYYY"]
+    assert ids(search_enterprises(loaded, "szny")) == ["91320505MA1YYYYYYY"]
+    # a word that matches as typed is never read as pinyin: Wang Ji 3C is a shop's name
+    assert ids(search_enterprises(loaded, "wang ji")) == ["92320508MA1ZZZZZZZ"]
+
+
 def test_uscc_lookup_exact(loaded) -> None:
     assert ids(search_enterprises(loaded, "91320505ma1yyyyyyy")) == ["91320505MA1YYYYYYY"]
     assert search_enterprises(loaded, "91320505MA1YYYYYY0").total == 0

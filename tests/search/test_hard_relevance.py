@@ -26,10 +26,10 @@ MIN_NDCG: dict[str, float | None] = {
     "uscc_typo": 0.95,
     "shop_brand": 0.95,
     "former_name": 0.95,
+    "pinyin": 0.9,
+    "pinyin_initials": 0.9,
     "wrong_char": None,
     "missing_char": None,
-    "pinyin": None,
-    "pinyin_initials": None,
     "address": None,
 }
 
