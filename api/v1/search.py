@@ -144,8 +144,9 @@ class SearchResultSchema(PageMetaSchema):
     searched_as = fields.String(
         allow_none=True,
         metadata={
-            "description": "q 无结果时改搜的写法（城市名加或去“市”）/ what was searched instead "
-            "when q found nothing (the city with or without 市); null otherwise"
+            "description": "q 无结果时改搜的写法（城市名加或去“市”，或按拼音、首字母）/ what was "
+            "searched instead when q found nothing (the city with or without 市, or q read as "
+            "pinyin or initials); null otherwise"
         },
     )
 
