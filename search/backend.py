@@ -114,6 +114,11 @@ class SearchQuery:
     after: tuple | None = None
     #: Match the text in these text fields only (default: the spec's ``text_fields``).
     fields: tuple[str, ...] = ()
+    #: A near-miss search (``search.variants.one_off``): the text matches as any of these
+    #: instead, each one or two phrases (split on white space) that lie in one field at
+    #: most one token apart, in either order; a document ranks higher the more of them it
+    #: matches. ``text`` stays the query as typed (its exact-name tier matches nothing).
+    near_misses: tuple[str, ...] = ()
 
     def text_fields_of(self, spec: IndexSpec) -> dict[str, float]:
         """The text fields this query matches in, with their boosts."""

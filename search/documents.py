@@ -21,7 +21,7 @@ from credit import publicity
 from credit.clock import CHINA
 from credit.enterprises.models import Enterprise
 from credit.enterprises.schemas import public_legal_representative
-from credit.enterprises.vocab import INDUSTRIES, PLATFORMS
+from credit.enterprises.vocab import INDUSTRIES, INDUSTRY_TERMS, PLATFORMS
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.regions import city_name, district_name
@@ -32,7 +32,10 @@ from search.pinyin import spelled
 
 ENTERPRISES = IndexSpec(
     name="enterprises",
-    text_fields={"t_name": 3.0, "t_former": 1.5, "t_shops": 2.0},
+    # t_place: where a firm is and what it trades in, in words (city, district, industry
+    # and its terms), so 南京 鼓楼 食品 finds the food firms of 鼓楼区 whatever their names say;
+    # weighted least, so a name that says it ranks first.
+    text_fields={"t_name": 3.0, "t_former": 1.5, "t_shops": 2.0, "t_place": 0.5},
     keyword_fields=(
         "uscc",
         "name_exact",
@@ -58,9 +61,9 @@ ENTERPRISES = IndexSpec(
     # The name in pinyin and its initials (search.pinyin), matched only when a query that
     # found nothing as typed is read as pinyin.
     named_text_fields={"t_pinyin": 1.0, "t_initials": 1.0},
-    # v5: t_pinyin, t_initials; v4: key_category (重点电子商务企业 categories); v3: folded
-    # text, flags, score
-    version=5,
+    # v6: t_place; v5: t_pinyin, t_initials; v4: key_category (重点电子商务企业 categories);
+    # v3: folded text, flags, score
+    version=6,
 )
 
 PLEDGES = IndexSpec(
@@ -194,6 +197,7 @@ def enterprise_document(
         "t_shops": [fold(n) for n in shops],
         "t_pinyin": [p[0] for p in pinyin],
         "t_initials": [p[1] for p in pinyin],
+        "t_place": _place_words(e),
         "platforms": sorted({s.platform for s in e.shops}),
         "platform_names": sorted({PLATFORMS.get(s.platform, s.platform) for s in e.shops}),
         "city_code": e.city_code,
@@ -214,6 +218,13 @@ def enterprise_document(
         "key_category": sorted(stats.key_categories),
     }
     return Document(id=e.id, version=version, source=source)
+
+
+def _place_words(e: Enterprise) -> list[str]:
+    """Where a firm is and what it trades in: its city, district, industry and the words
+    consumers search that industry by (``INDUSTRY_TERMS``)."""
+    words = [city_name(e.city_code), district_name(e.district_code), INDUSTRIES[e.industry][0]]
+    return [w for w in (*words, *INDUSTRY_TERMS.get(e.industry, ())) if w]
 
 
 def is_indexed_pledge(p: Pledge) -> bool:

@@ -357,7 +357,9 @@ class ElasticBackend:
             phrases = query_terms(text)
             if not phrases:
                 return None
-            for phrase in phrases:
+            if query.near_misses:
+                must.append(self._near_misses(spec, query))
+            for phrase in phrases if not query.near_misses else ():
                 must.append(
                     {
                         "bool": {
@@ -374,6 +376,37 @@ class ElasticBackend:
             if spec.prefix_field:
                 should.append({"prefix": {spec.prefix_field: {"value": wanted, "boost": 100}}})
         return {"bool": {"must": must or [{"match_all": {}}], "should": should, "filter": filters}}
+
+    @staticmethod
+    def _near_misses(spec: IndexSpec, query: SearchQuery) -> dict[str, Any]:
+        """Any near miss in any text field: one phrase (``match_phrase``), or two within one
+        position in either order (``span_near``, slop 1; the values of a field lie 100
+        positions apart). Each one matched adds to the score."""
+        should: list[dict[str, Any]] = []
+        for alt in query.near_misses:
+            phrases = query_terms(alt)
+            for f, w in query.text_fields_of(spec).items():
+                if len(phrases) == 1:
+                    should.append(
+                        {"match_phrase": {f: {"query": " ".join(phrases[0]), "boost": w}}}
+                    )
+                    continue
+                spans = [
+                    {
+                        "span_near": {
+                            "clauses": [{"span_term": {f: t}} for t in p],
+                            "slop": 0,
+                            "in_order": True,
+                        }
+                    }
+                    if len(p) > 1
+                    else {"span_term": {f: p[0]}}
+                    for p in phrases
+                ]
+                should.append(
+                    {"span_near": {"clauses": spans, "slop": 1, "in_order": False, "boost": w}}
+                )
+        return {"bool": {"should": should, "minimum_should_match": 1}}
 
     @staticmethod
     def _sort(spec: IndexSpec, query: SearchQuery) -> list[Any]:

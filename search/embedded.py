@@ -4,7 +4,8 @@ Text is stored pre-analysed (``backend.analyze``: one token per CJK character, l
 alphanumeric words) separated by spaces, so FTS5's ``unicode61`` tokenizer sees exactly the
 tokens Elasticsearch's standard analyzer produces, and a query term is an FTS5 phrase: the
 same adjacency semantics as ``match_phrase``. Values of a multi-valued field are joined with
-a gap token so a phrase never spans two values (Elasticsearch's position_increment_gap).
+two gap tokens so neither a phrase nor a near miss's two phrases span two values
+(Elasticsearch's position_increment_gap).
 Keyword fields live in a side table for filters and facets. Writes are versioned like
 Elasticsearch's ``external_gte``: an older version never overwrites a newer one.
 
@@ -42,13 +43,16 @@ from search.backend import (
 )
 from search.result_cache import ResultCache
 
-_GAP = "qqgapqq"
+#: Between the values of a multi-valued field: two tokens, so that neither a phrase nor a
+#: near miss (two phrases at most one token apart) spans two values.
+_GAP = "qqgapqq qqgapqq"
 #: The table layout; part of every table name, so a new layout starts empty beside the
 #: old one and ``flask search check`` (run by ``make run``) fills it.
 #: 2: narrow docs rows (keys and the facet tuple), sources in a table of their own.
 #: 3: the facet fields as columns of the docs row (f0, f1, ...): filters on them cost
 #:    nothing once the row is read, and all facets take one GROUP BY.
-LAYOUT = 3
+#: 4: two gap tokens between values (near misses, see ``_GAP``).
+LAYOUT = 4
 #: Above this many matches, results after the exact-name ones are listed in code order.
 RANK_LIMIT = 20_000
 #: A query phrase of this many tokens is scored in the pass that finds its matches.
@@ -677,7 +681,11 @@ class EmbeddedBackend:
         """
         docs, fts, kw, src = tables
         cols = " ".join(f'"{f}"' for f in query.text_fields_of(spec))
-        expr = " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
+        expr = (
+            " OR ".join(f"{{{cols}}} : {_near(alt)}" for alt in query.near_misses)
+            if query.near_misses
+            else " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
+        )
         match_params = [expr, *filter_params]
         wanted = fold(query.text.strip())
         exact = {
@@ -783,6 +791,13 @@ def _keys(spec: IndexSpec, source: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def _near(text: str) -> str:
+    """A near-miss alternative as an FTS5 expression: its phrases at most one token apart
+    (the values of a multi-valued field lie two tokens apart: ``_GAP``)."""
+    phrases = [f'"{" ".join(p)}"' for p in query_terms(text)]
+    return f"NEAR({' '.join(phrases)}, 1)" if len(phrases) > 1 else phrases[0]
+
+
 def _query_key(query: SearchQuery) -> tuple:
     """A hashable form of everything in a query that shapes its result."""
     return (
@@ -797,6 +812,7 @@ def _query_key(query: SearchQuery) -> tuple:
         query.date_to,
         query.after,
         query.fields,
+        query.near_misses,
     )
 
 

@@ -27,7 +27,7 @@ from search.backend import (
     query_terms,
 )
 from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
-from search.variants import city_variant, meant_codes, simplified
+from search.variants import city_variant, meant_codes, one_off, simplified
 
 TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
 #: API facet / filter name -> document field, per type.
@@ -71,6 +71,9 @@ class Found:
     #: variant of it did (the city's 市 added or left out, or the query read as pinyin:
     #: ``su qian shun jun``); else None.
     searched_as: str | None = None
+    #: The query found nothing as typed or in any variant, and these are the names one
+    #: character off it (wrong, missing or extra: search.variants.one_off).
+    near_miss: bool = False
 
 
 def clean(text: str) -> str:
@@ -112,25 +115,33 @@ def search(
         after=after,
     )
     result = backend.search(spec, query)
-    searched_as = None
+    searched_as, near_miss, marked = None, False, query.text
     for retry in _retries(spec, query) if result.total == 0 and query.text else ():
         again = backend.search(spec, retry)
         if again.total:
-            query, result = retry, again
-            searched_as = retry.text.replace("-", " ")
+            result, near_miss = again, bool(retry.near_misses)
+            if near_miss:  # every part of a near miss is marked where it matched
+                marked = " ".join(retry.near_misses)
+            else:
+                marked = retry.text
+                searched_as = retry.text.replace("-", " ")
             break
-    return Found(result, [highlight(kind, h, query.text) for h in result.hits], searched_as)
+    return Found(result, [highlight(kind, h, marked) for h in result.hits], searched_as, near_miss)
 
 
 def _retries(spec: IndexSpec, query: SearchQuery) -> list[SearchQuery]:
     """What a query that found nothing is searched as next, in turn: with its city's 市
-    added or left out, then, where the index spells names in pinyin, read as pinyin."""
+    added or left out; where the index spells names in pinyin, read as pinyin; last, as
+    its near misses (one character wrong, missing or extra)."""
     out = []
-    if variant := city_variant(query.text):
+    variant = city_variant(query.text)
+    if variant:
         out.append(replace(query, text=variant))
     if spec.named_text_fields:
         fields = tuple(spec.named_text_fields)
         out += [replace(query, text=t, fields=fields) for t in pinyin.query_forms(query.text)]
+    if near := one_off(query.text):
+        out.append(replace(query, near_misses=near))
     return out
 
 

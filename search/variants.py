@@ -10,18 +10,23 @@
   and users type either. A query that finds nothing is searched again with the city's
   市 added or left out (``city_variant``), and the answer says what was searched.
 
-Both are applied by ``search.queries`` before a backend sees the query, so both backends
+- A name with one character wrong, missing or extra (南京云河科技 for 南京云海科技): a query
+  that finds nothing in any other way is searched as its near misses (``one_off``), each
+  the query's characters in two parts that lie at most one character apart.
+
+All are applied by ``search.queries`` before a backend sees the query, so both backends
 serve them alike.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 
 from credit import uscc
 from credit.regions import JIANGSU_CITIES
-from search.backend import uscc_of
+from search.backend import _CJK, query_terms, uscc_of
 
 _LOCK = threading.Lock()
 
@@ -71,3 +76,30 @@ def city_variant(text: str) -> str | None:
             return text[:end] + "市" + text[end:]
         return None
     return None
+
+
+#: The shortest and longest query (in characters) searched for its near misses: with
+#: fewer than four, one character off leaves two that match nearly anything; past thirty,
+#: nobody is typing a name any more and each character adds two alternatives.
+ONE_OFF_MIN, ONE_OFF_MAX = 4, 30
+_HAN = re.compile(f"[{_CJK}]")
+
+
+def one_off(text: str) -> tuple[str, ...]:
+    """The near misses of a name typed with one character wrong, missing or extra, as
+    ``SearchQuery.near_misses`` takes them: texts of one or two parts (space-separated
+    phrases) whose parts must lie at most one character apart. For 南京云河科技:
+    ``南京 云河科技`` (a character missing between them), ``南京 河科技`` (云 typed wrong or
+    extra), ..., and ``京云河科技`` / ``南京云河科`` (the first or last one wrong). () for a
+    query that is not one run of 4 to 30 Chinese characters."""
+    phrases = query_terms(text)
+    if len(phrases) != 1:
+        return ()
+    chars = phrases[0]
+    n = len(chars)
+    if not ONE_OFF_MIN <= n <= ONE_OFF_MAX or not all(_HAN.fullmatch(c) for c in chars):
+        return ()
+    split = [f"{''.join(chars[:i])} {''.join(chars[i:])}" for i in range(1, n)]
+    dropped = [f"{''.join(chars[:i])} {''.join(chars[i + 1 :])}" for i in range(1, n - 1)]
+    ends = ["".join(chars[1:]), "".join(chars[:-1])]
+    return tuple(dict.fromkeys([*split, *dropped, *ends]))

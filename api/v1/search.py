@@ -149,6 +149,13 @@ class SearchResultSchema(PageMetaSchema):
             "pinyin or initials); null otherwise"
         },
     )
+    near_miss = fields.Boolean(
+        metadata={
+            "description": "q 及其各种写法都无结果时，列出与 q 相差一个字（错字、漏字或多字）的"
+            "名称 / true when q found nothing in any form and the items are names one "
+            "character off it (a wrong, missing or extra character)"
+        },
+    )
 
 
 class SuggestArgs(Schema):
@@ -387,6 +394,7 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
         },
         "next_cursor": _encode(args, backend.name, hits[-1].sort) if more and hits else None,
         "searched_as": found.searched_as,
+        "near_miss": found.near_miss,
     }
 
 

@@ -38,6 +38,27 @@ INDUSTRIES: dict[str, tuple[str, str]] = {
     "general": ("综合零售", "general retail"),
 }
 
+#: The words consumers search a trade by, per industry (search: an address-like query such
+#: as 南京 鼓楼 食品 finds the firms of that trade in that district whatever their names
+#: say). Each word belongs to one industry only, so a query names one trade; words every
+#: e-commerce firm shares (电子商务, 网店) are in none.
+INDUSTRY_TERMS: dict[str, tuple[str, ...]] = {
+    "apparel": ("服装", "服饰", "鞋帽", "鞋业", "纺织品", "女装", "男装", "童装"),
+    "food": ("食品", "饮料", "茶叶", "粮油", "零食", "酒水", "生鲜"),
+    "electronics": ("数码", "电子产品", "电子科技", "家电", "电器", "手机", "电脑"),
+    "cosmetics": ("美妆", "化妆品", "个护", "日化用品", "护肤品"),
+    "home": ("家居", "家纺", "家具", "床上用品", "厨具"),
+    "maternal": ("母婴", "婴童", "孕婴", "奶粉", "玩具"),
+    "agriculture": ("农产品", "农业", "种植", "养殖", "果蔬", "合作社"),
+    "health": ("医药", "药品", "健康", "保健品", "医疗器械"),
+    "books": ("图书", "文具", "文化用品", "书店", "办公用品"),
+    "sports": ("运动", "户外", "体育用品", "健身器材"),
+    "jewelry": ("珠宝", "饰品", "首饰", "黄金", "玉器"),
+    "services": ("生活服务", "网络科技", "信息科技", "家政", "维修", "本地生活"),
+    "auto": ("汽车用品", "汽配", "汽车配件", "车品"),
+    "general": ("综合零售", "商贸", "贸易", "百货", "供应链"),
+}
+
 #: Where shops are run (platform code -> name).
 PLATFORMS: dict[str, str] = {
     "taobao": "淘宝",

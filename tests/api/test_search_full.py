@@ -3,6 +3,7 @@ types, filters, sorting, highlights, cursors, suggestions, normalisation, public
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from credit import clock
@@ -279,3 +280,37 @@ def test_a_name_typed_in_pinyin_or_its_initials_finds_the_firm(client, app_ctx) 
     assert found["searched_as"] == "s q s j"
     page = client.get("/search", query_string={"q": "suqianshunjun"}).get_data(as_text=True)
     assert "以下是“su qian shun jun”的结果" in page and rec["name"] in page
+
+
+def test_a_name_one_character_off_finds_the_firm_and_says_so(client, app_ctx) -> None:
+    """A name typed with one character wrong, missing or extra finds nothing as typed and
+    is searched as its near misses: the firm comes first, ``near_miss`` says so and the
+    page tells the user; a name typed right is never widened."""
+    rec = {**sample_records(1, seed=23)[0], "name": "南京云海科技有限公司"}
+    import_records([rec, *sample_records(20, seed=24)])
+    _refresh(app_ctx)
+    for typed in ("南京云河科技有限公司", "南京云科技有限公司", "南京云海海科技有限公司"):
+        found = _search(client, q=typed)
+        assert found["items"][0]["uscc"] == rec["uscc"], typed
+        assert found["near_miss"] is True and found["searched_as"] is None
+        assert "<em>" in found["items"][0]["highlights"]["name"][0]
+    exact = _search(client, q="南京云海科技有限公司")
+    assert exact["near_miss"] is False and exact["items"][0]["uscc"] == rec["uscc"]
+    page = client.get("/search", query_string={"q": "南京云河科技有限公司"}).get_data(as_text=True)
+    assert "没有找到“南京云河科技有限公司”，以下是与它相差一个字的名称" in page
+    assert rec["name"] in re.sub(r"<[^>]+>", "", page)  # the name, its matches marked
+
+
+def test_an_address_like_query_finds_the_trade_in_the_district(client, app_ctx) -> None:
+    """City, district and trade (南京 鼓楼 食品) find that trade's firms in that district,
+    whatever their names say."""
+    base = sample_records(1, seed=25)[0]
+    food = {**base, "name": "南京远航商贸有限公司", "city_code": "320100"}
+    food = {**food, "district_code": "320106", "industry": "food"}
+    elsewhere = {**sample_records(1, seed=26)[0], "city_code": "320100"}
+    elsewhere = {**elsewhere, "district_code": "320102", "industry": "food"}
+    import_records([food, elsewhere, *sample_records(20, seed=27)])
+    _refresh(app_ctx)
+    found = _search(client, q="南京 鼓楼 食品")
+    codes = [i["uscc"] for i in found["items"]]
+    assert food["uscc"] in codes and elsewhere["uscc"] not in codes

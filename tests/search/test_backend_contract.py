@@ -6,7 +6,7 @@ import pytest
 
 from search.backend import Document, SearchQuery, analyze, query_terms
 from search.documents import ENTERPRISES, enterprise_document
-from search.queries import search_enterprises
+from search.queries import search, search_enterprises
 from tests.search.conftest import load, transient_enterprise
 
 RECORDS = [
@@ -125,6 +125,62 @@ def test_a_query_typed_in_pinyin_finds_the_firm_when_nothing_matches_as_typed(lo
     assert ids(search_enterprises(loaded, "szny")) == ["91320505MA1YYYYYYY"]
     # a word that matches as typed is never read as pinyin: Wang Ji 3C is a shop's name
     assert ids(search_enterprises(loaded, "wang ji")) == ["92320508MA1ZZZZZZZ"]
+
+
+def test_near_misses_lie_at_most_one_token_apart_in_one_value(loaded) -> None:
+    """A near miss is one phrase, or two whose matches lie at most one token apart (either
+    order) in one value of one field: never across two values of a multi-valued field,
+    never in two fields."""
+
+    def found(*near: str) -> list[str]:
+        query = SearchQuery(index=ENTERPRISES.name, text="x", near_misses=near)
+        return ids(loaded.search(ENTERPRISES, query))
+
+    assert found("苏州宁 食品") == ["91320505MA1YYYYYYY"]  # 远 between them
+    assert found("苏州 宁远") == ["91320505MA1YYYYYYY"]  # adjacent
+    assert found("宁远 苏州") == ["91320505MA1YYYYYYY"]  # either order
+    assert found("苏州 食品") == []  # two tokens apart
+    assert found("南京市 玄武") == []  # two values of t_place: 南京市, 玄武区
+    assert found("易购 旗舰") == []  # name and shop: two fields
+    assert sorted(found("苏州宁 食品", "王记服装")) == ["91320505MA1YYYYYYY", "92320508MA1ZZZZZZZ"]
+
+
+def test_a_name_one_character_off_finds_the_firm(loaded) -> None:
+    """When nothing matches as typed or in another form, the names one character off the
+    query (wrong, missing or extra) are found, the closest first."""
+    for typed in (
+        "南京苏宁易够电子商务有限公司",  # 购 typed as 够
+        "苏州宁食品有限公司",  # 远 missing
+        "苏州宁远远食品有限公司",  # 远 typed twice
+        "芬州宁远食品有限公司",  # the first character wrong
+    ):
+        found = search(loaded, "enterprise", typed)
+        assert found.near_miss and found.searched_as is None, typed
+        assert ids(found.result)[:1] == [
+            "91320102MA1XXXXXXX" if "苏宁" in typed else "91320505MA1YYYYYYY"
+        ], typed
+    exact = search(loaded, "enterprise", "苏州宁远食品有限公司")
+    assert not exact.near_miss and exact.result.total == 1
+    assert search(loaded, "enterprise", "苏宁易够").near_miss  # four characters: the shortest
+    assert search(loaded, "enterprise", "苏宁够").result.total == 0  # three: too loose to try
+    assert search(loaded, "enterprise", "完全不同的名称").result.total == 0
+
+
+def test_an_address_like_query_finds_the_trade_in_the_district(loaded) -> None:
+    """City, district and trade words find the firms of that trade there, whatever their
+    names say (t_place: the district and the industry's terms)."""
+    assert ids(search_enterprises(loaded, "苏州 姑苏 服饰")) == ["92320508MA1ZZZZZZZ"]
+    assert ids(search_enterprises(loaded, "南京 玄武 百货")) == ["91320102MA1XXXXXXX"]
+    assert ids(search_enterprises(loaded, "苏州 零食")) == ["91320505MA1YYYYYYY"]
+    assert search_enterprises(loaded, "苏州 姑苏 食品").total == 0
+    assert ids(search_enterprises(loaded, "玄武")) == ["91320102MA1XXXXXXX"]  # no name says it
+
+
+def test_a_name_that_says_the_trade_ranks_before_a_firm_only_in_that_trade(backend) -> None:
+    only_there = {**RECORDS[1], "uscc": "91320505MA1WWWWWWW", "name": "苏州远方商行有限公司"}
+    says_it = {**RECORDS[0], "uscc": "91320102MA1VVVVVVV", "name": "南京零食小铺有限公司"}
+    load(backend, [only_there, says_it])
+    assert ids(search_enterprises(backend, "零食")) == [says_it["uscc"], only_there["uscc"]]
 
 
 def test_uscc_lookup_exact(loaded) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from search.backend import SearchBackend
-from search.documents import ENTERPRISES
+from search.documents import ENTERPRISES, enterprise_document
 from search.embedded import EmbeddedBackend
 from search.queries import search_enterprises
-from tests.search.conftest import load, make_backend
+from tests.search.conftest import load, make_backend, transient_enterprise
 
 FIXED_QUERIES = [
     ("苏州", {}),
@@ -86,11 +86,18 @@ def test_two_character_fragment_finds_every_match(
         _, found = _all(backend, frag, {})
         expected = {r["uscc"] for r in demo_records if frag in r["name"]}
         assert expected <= found, frag
-        # Nothing matches without the fragment somewhere public and searchable.
+        # Nothing matches without the fragment somewhere public and searchable: a name,
+        # a shop, or where the firm is and what it trades in (太仓 is a district).
         by_code = {r["uscc"]: r for r in demo_records}
         for code in found:
             rec = by_code[code]
-            texts = [rec["name"], *rec["former_names"], *(s["shop_name"] for s in rec["shops"])]
+            place = enterprise_document(transient_enterprise(rec)).source["t_place"]
+            texts = [
+                rec["name"],
+                *rec["former_names"],
+                *(s["shop_name"] for s in rec["shops"]),
+                *place,
+            ]
             assert any(frag in t for t in texts), (frag, rec["name"])
 
 

@@ -28,9 +28,9 @@ MIN_NDCG: dict[str, float | None] = {
     "former_name": 0.95,
     "pinyin": 0.9,
     "pinyin_initials": 0.9,
-    "wrong_char": None,
-    "missing_char": None,
-    "address": None,
+    "wrong_char": 0.95,
+    "missing_char": 0.95,
+    "address": 0.9,
 }
 
 

@@ -1,5 +1,5 @@
-"""Query variants brought to the registry's form: traditional characters and mistyped
-codes (search.variants, credit.uscc.near_misses)."""
+"""Query variants brought to the registry's form: traditional characters, mistyped codes
+and names one character off (search.variants, credit.uscc.near_misses)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from credit import uscc
 from credit.demo import generate
-from search.variants import meant_codes, simplified
+from search.variants import ONE_OFF_MAX, ONE_OFF_MIN, meant_codes, one_off, simplified
 
 CODES = [r["uscc"] for r in generate(200, seed=21)]
 
@@ -52,3 +52,62 @@ def test_a_city_gains_or_loses_its_shi_only_before_more_text() -> None:
     assert city_variant("连云港源美食品") == "连云港市源美食品"  # not 连云
     for q in ("宿迁", "宿迁市", "宿迁 食品", "宿迁市 食品", "顺俊农业", "wang记"):
         assert city_variant(q) is None, q
+
+
+def _near(name: str, alternative: str) -> bool:
+    """The near-miss rule the backends apply (SearchQuery.near_misses), on one value: one
+    part anywhere, or two parts at most one character apart in either order."""
+    parts = alternative.split()
+    if len(parts) == 1:
+        return parts[0] in name
+    a, b = parts
+    for first, second in ((a, b), (b, a)):
+        for i in range(len(name)):
+            if name.startswith(first, i):
+                end = i + len(first)
+                if name.startswith(second, end) or name.startswith(second, end + 1):
+                    return True
+    return False
+
+
+HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(HAN, min_size=ONE_OFF_MIN + 1, max_size=ONE_OFF_MAX - 1),
+    st.sampled_from(["wrong", "missing", "extra"]),
+    st.integers(0, 1000),
+    HAN,
+)
+def test_a_name_one_character_off_is_always_among_the_near_misses(
+    name: str, edit: str, at: int, ch: str
+) -> None:
+    i = at % len(name)
+    typed = {
+        "wrong": name[:i] + ch + name[i + 1 :],
+        "missing": name[:i] + name[i + 1 :],
+        "extra": name[:i] + ch + name[i:],
+    }[edit]
+    assert any(_near(name, alt) for alt in one_off(typed)), (name, typed)
+
+
+def test_near_misses_are_made_only_for_a_run_of_four_to_thirty_chinese_characters() -> None:
+    assert one_off("南京云河科技") == (
+        "南 京云河科技",
+        "南京 云河科技",
+        "南京云 河科技",
+        "南京云河 科技",
+        "南京云河科 技",
+        "南 云河科技",
+        "南京 河科技",
+        "南京云 科技",
+        "南京云河 技",
+        "京云河科技",
+        "南京云河科",
+    )
+    assert one_off("苏宁易够") and not one_off("苏宁够")
+    assert len(one_off("苏" * 30)) > 0 and one_off("苏" * 31) == ()
+    assert one_off("南京 云河科技") == ()  # two words: each is matched as typed
+    assert one_off("苏宁3c数码") == ()  # a word of letters is no character
+    assert one_off("suqianshunjun") == ()
