@@ -119,6 +119,18 @@ class SearchQuery:
     #: most one token apart, in either order; a document ranks higher the more of them it
     #: matches. ``text`` stays the query as typed (its exact-name tier matches nothing).
     near_misses: tuple[str, ...] = ()
+    #: Words of the text that also match as other phrases (a trade word as its industry's
+    #: name: 零食 -> 食品饮料, ``search.variants.trade_words``): the word matches where any
+    #: of them does. Expanded when searched, so a new word needs no reindex.
+    also_as: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def phrase_choices(self) -> list[list[list[str]]]:
+        """Each phrase of the text (``query_terms``) with the phrases it also matches as."""
+        out = []
+        for part in self.text.split():
+            if phrase := analyze(part):
+                out.append([phrase, *(analyze(a) for a in self.also_as.get(part, ()))])
+        return out
 
     def text_fields_of(self, spec: IndexSpec) -> dict[str, float]:
         """The text fields this query matches in, with their boosts."""

@@ -21,7 +21,7 @@ from credit import publicity
 from credit.clock import CHINA
 from credit.enterprises.models import Enterprise
 from credit.enterprises.schemas import public_legal_representative
-from credit.enterprises.vocab import INDUSTRIES, INDUSTRY_TERMS, PLATFORMS
+from credit.enterprises.vocab import INDUSTRIES, PLATFORMS
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.regions import city_name, district_name
@@ -33,8 +33,9 @@ from search.pinyin import spelled
 ENTERPRISES = IndexSpec(
     name="enterprises",
     # t_place: where a firm is and what it trades in, in words (city, district, industry
-    # and its terms), so 南京 鼓楼 食品 finds the food firms of 鼓楼区 whatever their names say;
-    # weighted least, so a name that says it ranks first.
+    # name; a query's trade words also match as the industry name: search.variants), so
+    # 南京 鼓楼 零食 finds the food firms of 鼓楼区 whatever their names say; weighted least,
+    # so a name that says it ranks first.
     text_fields={"t_name": 3.0, "t_former": 1.5, "t_shops": 2.0, "t_place": 0.5},
     keyword_fields=(
         "uscc",
@@ -61,9 +62,10 @@ ENTERPRISES = IndexSpec(
     # The name in pinyin and its initials (search.pinyin), matched only when a query that
     # found nothing as typed is read as pinyin.
     named_text_fields={"t_pinyin": 1.0, "t_initials": 1.0},
-    # v6: t_place; v5: t_pinyin, t_initials; v4: key_category (重点电子商务企业 categories);
-    # v3: folded text, flags, score
-    version=6,
+    # v7: t_place holds the industry's name only (trade words are matched when searched);
+    # v6: t_place; v5: t_pinyin, t_initials; v4: key_category (重点电子商务企业
+    # categories); v3: folded text, flags, score
+    version=7,
 )
 
 PLEDGES = IndexSpec(
@@ -221,10 +223,9 @@ def enterprise_document(
 
 
 def _place_words(e: Enterprise) -> list[str]:
-    """Where a firm is and what it trades in: its city, district, industry and the words
-    consumers search that industry by (``INDUSTRY_TERMS``)."""
+    """Where a firm is and what it trades in: its city, district and industry, by name."""
     words = [city_name(e.city_code), district_name(e.district_code), INDUSTRIES[e.industry][0]]
-    return [w for w in (*words, *INDUSTRY_TERMS.get(e.industry, ())) if w]
+    return [w for w in words if w]
 
 
 def is_indexed_pledge(p: Pledge) -> bool:

@@ -359,12 +359,13 @@ class ElasticBackend:
                 return None
             if query.near_misses:
                 must.append(self._near_misses(spec, query))
-            for phrase in phrases if not query.near_misses else ():
+            for choices in query.phrase_choices() if not query.near_misses else ():
                 must.append(
                     {
                         "bool": {
                             "should": [
-                                {"match_phrase": {f: {"query": " ".join(phrase), "boost": w}}}
+                                {"match_phrase": {f: {"query": " ".join(p), "boost": w}}}
+                                for p in choices
                                 for f, w in query.text_fields_of(spec).items()
                             ],
                             "minimum_should_match": 1,

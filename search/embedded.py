@@ -684,7 +684,10 @@ class EmbeddedBackend:
         expr = (
             " OR ".join(f"{{{cols}}} : {_near(alt)}" for alt in query.near_misses)
             if query.near_misses
-            else " AND ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in phrases)
+            else " AND ".join(
+                "(" + " OR ".join(f'{{{cols}}} : "{" ".join(p)}"' for p in choices) + ")"
+                for choices in query.phrase_choices()
+            )
         )
         match_params = [expr, *filter_params]
         wanted = fold(query.text.strip())
@@ -813,6 +816,7 @@ def _query_key(query: SearchQuery) -> tuple:
         query.after,
         query.fields,
         query.near_misses,
+        tuple(sorted(query.also_as.items())),
     )
 
 

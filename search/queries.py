@@ -27,7 +27,7 @@ from search.backend import (
     query_terms,
 )
 from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
-from search.variants import city_variant, meant_codes, one_off, simplified
+from search.variants import city_variant, meant_codes, one_off, simplified, trade_words
 
 TYPES = {"enterprise": ENTERPRISES, "pledge": PLEDGES, "violation": VIOLATIONS}
 #: API facet / filter name -> document field, per type.
@@ -113,6 +113,7 @@ def search(
         date_from=date_from,
         date_to=date_to,
         after=after,
+        also_as=trade_words(text),
     )
     result = backend.search(spec, query)
     searched_as, near_miss, marked = None, False, query.text

@@ -14,6 +14,11 @@
   that finds nothing in any other way is searched as its near misses (``one_off``), each
   the query's characters in two parts that lie at most one character apart.
 
+- A trade word (零食, 女装, 汽配): firms are indexed by their industry's name (食品饮料,
+  服装鞋帽, 汽车用品), and a query word that is one of the words consumers search that
+  industry by also matches as its name (``trade_words``), so 南京 鼓楼 零食 finds the food
+  firms of 鼓楼区 whatever their names say.
+
 All are applied by ``search.queries`` before a backend sees the query, so both backends
 serve them alike.
 """
@@ -25,6 +30,7 @@ import threading
 from functools import lru_cache
 
 from credit import uscc
+from credit.enterprises.vocab import INDUSTRIES, INDUSTRY_TERMS
 from credit.regions import JIANGSU_CITIES
 from search.backend import _CJK, query_terms, uscc_of
 
@@ -103,3 +109,18 @@ def one_off(text: str) -> tuple[str, ...]:
     dropped = [f"{''.join(chars[:i])} {''.join(chars[i + 1 :])}" for i in range(1, n - 1)]
     ends = ["".join(chars[1:]), "".join(chars[:-1])]
     return tuple(dict.fromkeys([*split, *dropped, *ends]))
+
+
+#: Each trade word's industry name (INDUSTRY_TERMS: each word names one industry).
+_TRADE_NAME = {
+    term: INDUSTRIES[industry][0]
+    for industry, terms in INDUSTRY_TERMS.items()
+    for term in terms
+    if term != INDUSTRIES[industry][0]
+}
+
+
+def trade_words(text: str) -> dict[str, tuple[str, ...]]:
+    """The words of ``text`` that name a trade, each with its industry's name, as
+    ``SearchQuery.also_as`` takes them: ``{"零食": ("食品饮料",)}``."""
+    return {w: (_TRADE_NAME[w],) for w in text.split() if w in _TRADE_NAME}

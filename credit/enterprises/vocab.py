@@ -38,10 +38,11 @@ INDUSTRIES: dict[str, tuple[str, str]] = {
     "general": ("综合零售", "general retail"),
 }
 
-#: The words consumers search a trade by, per industry (search: an address-like query such
-#: as 南京 鼓楼 食品 finds the firms of that trade in that district whatever their names
-#: say). Each word belongs to one industry only, so a query names one trade; words every
-#: e-commerce firm shares (电子商务, 网店) are in none.
+#: The words consumers search a trade by, per industry: a query word among them also
+#: matches as the industry's name, which every enterprise is indexed by (search.variants),
+#: so 南京 鼓楼 零食 finds the food firms of 鼓楼区 whatever their names say. Expanded when
+#: searched: a word added here needs no reindex. Each word belongs to one industry only, so
+#: a query names one trade; words every e-commerce firm shares (电子商务, 网店) are in none.
 INDUSTRY_TERMS: dict[str, tuple[str, ...]] = {
     "apparel": ("服装", "服饰", "鞋帽", "鞋业", "纺织品", "女装", "男装", "童装"),
     "food": ("食品", "饮料", "茶叶", "粮油", "零食", "酒水", "生鲜"),

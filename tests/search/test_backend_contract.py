@@ -166,6 +166,21 @@ def test_a_name_one_character_off_finds_the_firm(loaded) -> None:
     assert search(loaded, "enterprise", "完全不同的名称").result.total == 0
 
 
+def test_a_word_also_matches_as_its_other_phrases(loaded) -> None:
+    """``also_as``: a query word matches where it or any of its other phrases does; the
+    other words of the query must still match."""
+
+    def found(text: str, also_as: dict[str, tuple[str, ...]]) -> list[str]:
+        query = SearchQuery(index=ENTERPRISES.name, text=text, also_as=also_as)
+        return sorted(ids(loaded.search(ENTERPRISES, query)))
+
+    assert found("宁远", {}) == ["91320505MA1YYYYYYY"]
+    assert found("宁远", {"宁远": ("王记",)}) == ["91320505MA1YYYYYYY", "92320508MA1ZZZZZZZ"]
+    assert found("苏州 宁远", {"宁远": ("易购",)}) == ["91320505MA1YYYYYYY"]  # 苏州 still
+    assert found("姑苏 宁远", {"宁远": ("易购",)}) == []
+    assert found("零食", {"零食": ("食品饮料",)}) == ["91320505MA1YYYYYYY"]
+
+
 def test_an_address_like_query_finds_the_trade_in_the_district(loaded) -> None:
     """City, district and trade words find the firms of that trade there, whatever their
     names say (t_place: the district and the industry's terms)."""
@@ -178,6 +193,7 @@ def test_an_address_like_query_finds_the_trade_in_the_district(loaded) -> None:
 
 def test_a_name_that_says_the_trade_ranks_before_a_firm_only_in_that_trade(backend) -> None:
     only_there = {**RECORDS[1], "uscc": "91320505MA1WWWWWWW", "name": "苏州远方商行有限公司"}
+    only_there["shops"] = []  # (its 宁远零食铺 says 零食 too)
     says_it = {**RECORDS[0], "uscc": "91320102MA1VVVVVVV", "name": "南京零食小铺有限公司"}
     load(backend, [only_there, says_it])
     assert ids(search_enterprises(backend, "零食")) == [says_it["uscc"], only_there["uscc"]]

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from credit import uscc
 from credit.demo import generate
-from search.variants import ONE_OFF_MAX, ONE_OFF_MIN, meant_codes, one_off, simplified
+from search.variants import (
+    ONE_OFF_MAX,
+    ONE_OFF_MIN,
+    meant_codes,
+    one_off,
+    simplified,
+    trade_words,
+)
 
 CODES = [r["uscc"] for r in generate(200, seed=21)]
 
@@ -111,3 +118,10 @@ def test_near_misses_are_made_only_for_a_run_of_four_to_thirty_chinese_character
     assert one_off("南京 云河科技") == ()  # two words: each is matched as typed
     assert one_off("苏宁3c数码") == ()  # a word of letters is no character
     assert one_off("suqianshunjun") == ()
+
+
+def test_a_trade_word_also_matches_as_its_industrys_name() -> None:
+    assert trade_words("南京 鼓楼 零食") == {"零食": ("食品饮料",)}
+    assert trade_words("女装 汽配") == {"女装": ("服装鞋帽",), "汽配": ("汽车用品",)}
+    assert trade_words("南京零食") == {}  # only a whole word names a trade
+    assert trade_words("食品饮料") == {}  # the name itself needs nothing more
