@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 from search.cluster import ElasticOptions
-from search.documents import ENTERPRISES
+from search.documents import ENTERPRISES, enterprise_document
 from tests.conftest import unavailable
 from tests.live.nginx import make_certificate
-from tests.search.conftest import load
+from tests.search.conftest import load, transient_enterprise
 from tests.server import free_port
 
 
@@ -254,3 +254,33 @@ def test_search_check_reports_the_cluster(clean_app, search_kind: str) -> None:
         assert status in {"green", "yellow"} and "node(s)" in line
     else:  # the embedded backend has no cluster to report on
         assert "search cluster" not in result.stderr
+
+
+def test_a_new_generation_is_warmed_before_it_serves(
+    es_url: str, es_prefix: str, demo_records, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rebuilt generation is searched before the swap, the way users will search it
+    (facets, sorts, fragments and names from its own documents), and leaves nothing in
+    the request cache: the first searches after a swap find it read, not cold."""
+    from search.elastic import ElasticBackend
+
+    b = ElasticBackend(es_url, es_prefix)
+    try:
+        b.ensure_index(ENTERPRISES)
+        target = b.begin_rebuild(ENTERPRISES)
+        docs = [enterprise_document(transient_enterprise(r)) for r in demo_records[:300]]
+        b.write(ENTERPRISES, docs, target=target)
+        with caplog.at_level("INFO", logger="search.elastic"):
+            b.finish_rebuild(ENTERPRISES, target)  # refresh, merge, warm, swap
+        said = [
+            r.getMessage() for r in caplog.records if "warmed before the swap" in r.getMessage()
+        ]
+        assert len(said) == 1 and target in said[0]
+        stats = b.client.indices.stats(index=target, metric="search,request_cache")
+        totals = stats["indices"][target]["total"]
+        assert totals["search"]["query_total"] > 100  # nobody else has searched it yet
+        assert totals["request_cache"]["memory_size_in_bytes"] == 0
+        assert list(b.client.indices.get_alias(name=b.alias(ENTERPRISES))) == [target]
+        assert b.count(ENTERPRISES) == 300
+    finally:
+        b.drop(ENTERPRISES)
