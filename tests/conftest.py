@@ -196,8 +196,10 @@ def reset_state(app) -> None:
     counters (only this run's keys in the shared Redis)."""
     from api import limits
     from credit.extensions import db
+    from credit.ratings import catalog
     from search.documents import SPECS
 
+    catalog.forget_labels()  # its labels were read from the tables emptied here
     with app.app_context():
         limits.reset(app)
         db.session.remove()

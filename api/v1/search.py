@@ -17,7 +17,7 @@ from credit import dates
 from credit.enterprises.vocab import INDUSTRIES
 from credit.keyfirms.vocab import categories as key_categories
 from credit.pledges.vocab import PLEDGE_TYPES
-from credit.ratings.catalog import catalog
+from credit.ratings.catalog import catalog_for_labels
 from credit.regions import JIANGSU_CITIES, city_name
 from credit.scoring.model import GRADES
 from credit.text import Text
@@ -198,7 +198,7 @@ def _label(kind: str, facet: str, value: str) -> str | None:
     if facet == "industry":
         return INDUSTRIES.get(value, (None,))[0]
     if facet == "tier":  # a score's tier, in the current model's words (never 守信/失信)
-        return catalog().get().tier_words.get(value, (None,))[0]
+        return catalog_for_labels().get().tier_words.get(value, (None,))[0]
     if facet == "severity":
         return SEVERITIES.get(value, (None,))[0]
     if facet == "key_category":
@@ -323,7 +323,7 @@ def _decode(args: dict[str, Any], backend: str) -> tuple:
 
 def _grade_words(grade: str | None) -> dict[str, str | None]:
     """A grade's words in the model in force (a bare "CCC" tells a reader nothing)."""
-    zh, en = catalog().get().grade_words.get(grade or "", (None, None))
+    zh, en = catalog_for_labels().get().grade_words.get(grade or "", (None, None))
     return {"grade_text": zh, "grade_text_en": en}
 
 

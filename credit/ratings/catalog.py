@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -114,6 +115,7 @@ def publish(
     with _lock:
         _files.pop(directory, None)
         _merged.pop(directory, None)
+    forget_labels()
     return model
 
 
@@ -160,6 +162,7 @@ def publish_to_database(
     from credit.uow import transaction_memo
 
     transaction_memo(_STAMP_MEMO, session).clear()  # this transaction sees it too
+    forget_labels()
     return model
 
 
@@ -233,6 +236,39 @@ def _merge(session: Session, base: Catalog, stamp: str, current: str) -> Catalog
     if current not in models:
         raise ModelError(f"current model {current} is not published")
     return Catalog(base.directory, current, models, stamp)
+
+
+#: How stale a catalog read for public labels may be (a grade's or tier's words on a search
+#: result): the search index behind those results is refreshed each second too, so a model
+#: publication in another process shows in labels within the same second, and a search
+#: costs no database round trip for its labels.
+LABELS_MAX_AGE = 1.0
+#: (read at, models directory, catalog) of the last read for labels, per process.
+_for_labels: tuple[float, Path, Catalog] | None = None
+
+
+def catalog_for_labels() -> Catalog:
+    """The catalog for words shown beside search results: this process's last read when
+    it is under ``LABELS_MAX_AGE`` old, else read again (``catalog``). A publication in
+    this process is seen at once; one in another process within ``LABELS_MAX_AGE``."""
+    global _for_labels
+    now = time.monotonic()
+    with _lock:
+        hit = _for_labels
+    if hit is not None and hit[1] == _directory and now - hit[0] < LABELS_MAX_AGE:
+        return hit[2]
+    found = catalog()
+    with _lock:
+        _for_labels = (now, _directory, found)
+    return found
+
+
+def forget_labels() -> None:
+    """Drop this process's catalog for labels (a publication here; tests that empty the
+    database)."""
+    global _for_labels
+    with _lock:
+        _for_labels = None
 
 
 def catalog(session: Session | None = None) -> Catalog:

@@ -69,3 +69,27 @@ def test_a_row_edited_after_publication_is_refused(app_ctx) -> None:
     db.session.rollback()
     with pytest.raises(ModelError, match="changed in the database"):
         catalog.catalog()
+
+
+def test_labels_see_a_publication_here_at_once_and_elsewhere_within_a_second(
+    app_ctx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The words beside search results come from a catalog each process reads at most once
+    a second (``catalog_for_labels``): a search costs no database round trip for them. A
+    publication in this process is seen at once; one in another process (here: the
+    catalog row changed behind this process's back) once ``LABELS_MAX_AGE`` has passed."""
+    before = catalog.catalog_for_labels()
+    with unit_of_work() as uow:
+        ratings.publish_model(SYSTEM, uow, _document("2099.5"))
+    assert catalog.catalog_for_labels().current == "2099.5"  # published here: at once
+    with unit_of_work() as uow:
+        ratings.publish_model(SYSTEM, uow, _document("2099.6"), make_current=False)
+    monkeypatch.setattr(catalog, "LABELS_MAX_AGE", 3600.0)  # "within": however slow the run
+    seen = catalog.catalog_for_labels()
+    with db.engine.begin() as conn:  # another process makes 2099.6 current
+        conn.execute(sa.update(CatalogState).values(current="2099.6", stamp="elsewhere"))
+    db.session.rollback()
+    assert catalog.catalog_for_labels() is seen  # within the second: this process's read
+    monkeypatch.setattr(catalog, "LABELS_MAX_AGE", 0.0)
+    assert catalog.catalog_for_labels().current == "2099.6"  # past it: read again
+    assert before.current != "2099.6"
