@@ -551,6 +551,32 @@ class EmbeddedBackend:
         c.execute("DELETE FROM temp.m")
 
     @staticmethod
+    def _score_near_misses(
+        c: sqlite3.Connection, spec: IndexSpec, fts: str, query: SearchQuery
+    ) -> None:
+        """Score the matches of a near-miss search in ``temp.m``: per field, its weight for
+        each near miss found in it (what Elasticsearch's sum of clause scores amounts to),
+        so the name that matches the most of them, the closest, comes first.
+
+        FTS5's bm25 would count every phrase's documents over the whole index first, some
+        forty phrases of common characters (有限公司) per search: measured at 200,000 firms,
+        260-590 ms against 110-190 ms for the matches alone. Matches are few; their text
+        is read back and checked here instead."""
+        fields = query.text_fields_of(spec)
+        alternatives = [query_terms(alt) for alt in query.near_misses]
+        cols = ", ".join(f'f."{name}"' for name in fields)
+        scores = []
+        for doc, *texts in c.execute(
+            f"SELECT m.doc, {cols} FROM temp.m m CROSS JOIN {fts} f ON f.rowid = m.doc"
+        ).fetchall():
+            score = 0.0
+            for weight, text in zip(fields.values(), texts, strict=True):
+                tokens = (text or "").split()
+                score += weight * sum(_near_in(tokens, alt) for alt in alternatives)
+            scores.append((score, doc))
+        c.executemany("UPDATE temp.m SET score = ? WHERE doc = ?", scores)
+
+    @staticmethod
     def _order(
         query: SearchQuery, tier: str | None, score: str | None
     ) -> tuple[str, str, str, list]:
@@ -712,7 +738,7 @@ class EmbeddedBackend:
         scored = f"INSERT INTO temp.m SELECT {fts}.rowid, 0, -bm25({fts}, {weights}) FROM {matches}"
         self._reset_matches(c)
         ranked = False
-        if max(len(p) for p in phrases) >= LONG_PHRASE:
+        if max(len(p) for p in phrases) >= LONG_PHRASE and not query.near_misses:
             # A long phrase (a whole name, typically) rarely matches more than can be
             # ranked: read the matches with their scores at once, not counted first and
             # read again; only past the limit is it counted as below.
@@ -726,7 +752,9 @@ class EmbeddedBackend:
             ).rowcount
         facets = self._match_facets(c, spec, docs, kw, query)
         if total <= RANK_LIMIT:
-            if not ranked:
+            if query.near_misses:
+                self._score_near_misses(c, spec, fts, query)
+            elif not ranked:
                 c.execute("DELETE FROM temp.m")
                 c.execute(scored, match_params)
             if spec.prefix_field:
@@ -799,6 +827,25 @@ def _near(text: str) -> str:
     (the values of a multi-valued field lie two tokens apart: ``_GAP``)."""
     phrases = [f'"{" ".join(p)}"' for p in query_terms(text)]
     return f"NEAR({' '.join(phrases)}, 1)" if len(phrases) > 1 else phrases[0]
+
+
+def _near_in(tokens: list[str], phrases: list[list[str]]) -> bool:
+    """Whether a near miss (one phrase, or two at most one token apart in either order)
+    is in one field's tokens, as ``_near`` matches it (the gap tokens between values are
+    tokens here too, so two values are never near)."""
+    n = len(tokens)
+
+    def at(phrase: list[str]) -> list[int]:
+        k = len(phrase)
+        return [i for i in range(n - k + 1) if tokens[i : i + k] == phrase]
+
+    if len(phrases) == 1:
+        return bool(at(phrases[0]))
+    a, b = phrases
+    starts_a, starts_b = at(a), at(b)
+    return any(
+        0 <= j - (i + len(a)) <= 1 or 0 <= i - (j + len(b)) <= 1 for i in starts_a for j in starts_b
+    )
 
 
 def _query_key(query: SearchQuery) -> tuple:
