@@ -23,6 +23,11 @@ _CJK = (
 _TOKEN = re.compile(rf"[{_CJK}]|[0-9a-z]+")
 
 MAX_QUERY_LENGTH = 100
+#: A near-miss search (``SearchQuery.near_misses``) that takes the backend longer than this
+#: is given up: it finds nothing. Its alternatives are phrases of common characters
+#: (有限公司) that one query of them can make cost seconds; it is a last resort for a
+#: query that found nothing, never a way to make a search expensive.
+NEAR_MISS_SECONDS = 0.3
 
 
 def fold(text: str) -> str:
@@ -81,6 +86,9 @@ class IndexSpec:
     #: Text fields indexed like ``text_fields`` but matched only by a query that names them
     #: (``SearchQuery.fields``): the pinyin spellings, which a plain query must not match.
     named_text_fields: dict[str, float] = field(default_factory=dict)
+    #: The text fields a near-miss search looks in (names, where a typo is worth
+    #: forgiving; not long text, where it would cost the most): () for all.
+    near_miss_fields: tuple[str, ...] = ()
 
     @property
     def indexed_text_fields(self) -> dict[str, float]:
@@ -118,6 +126,7 @@ class SearchQuery:
     #: instead, each one or two phrases (split on white space) that lie in one field at
     #: most one token apart, in either order; a document ranks higher the more of them it
     #: matches. ``text`` stays the query as typed (its exact-name tier matches nothing).
+    #: Given up after ``NEAR_MISS_SECONDS``: then nothing is found.
     near_misses: tuple[str, ...] = ()
     #: Words of the text that also match as other phrases (a trade word as its industry's
     #: name: 零食 -> 食品饮料, ``search.variants.trade_words``): the word matches where any

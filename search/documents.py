@@ -62,6 +62,7 @@ ENTERPRISES = IndexSpec(
     # The name in pinyin and its initials (search.pinyin), matched only when a query that
     # found nothing as typed is read as pinyin.
     named_text_fields={"t_pinyin": 1.0, "t_initials": 1.0},
+    near_miss_fields=("t_name", "t_former", "t_shops"),
     # v7: t_place holds the industry's name only (trade words are matched when searched);
     # v6: t_place; v5: t_pinyin, t_initials; v4: key_category (重点电子商务企业
     # categories); v3: folded text, flags, score
@@ -89,6 +90,7 @@ PLEDGES = IndexSpec(
     sort_field="id",
     score_field="credit_score",
     date_field="published_on",
+    near_miss_fields=("t_enterprise", "t_title"),
     facet_fields=("city_code", "industry", "grade", "tier", "category"),
 )
 
@@ -119,6 +121,7 @@ VIOLATIONS = IndexSpec(
     sort_field="id",
     score_field="credit_score",
     date_field="decision_date",
+    near_miss_fields=("t_enterprise",),
     facet_fields=("city_code", "industry", "grade", "severity", "category"),
     version=2,  # v2: a record's severity (was "tier", a word the rating tier keeps)
 )

@@ -20,6 +20,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch.serializer import OrjsonSerializer
 
 from search.backend import (
+    NEAR_MISS_SECONDS,
     SORTS,
     BackendUnavailable,
     Document,
@@ -514,6 +515,8 @@ class ElasticBackend:
                 # refresh that changed the shard drops its entries, so nothing is stale.
                 request_cache=True,
                 source_excludes=INDEX_ONLY,
+                # a near-miss search is given up past NEAR_MISS_SECONDS (search.backend)
+                timeout=f"{int(NEAR_MISS_SECONDS * 1000)}ms" if query.near_misses else None,
                 **paging,
             )
         except EsConnectionError as exc:
@@ -522,6 +525,8 @@ class ElasticBackend:
             if exc.meta.status >= 500:
                 raise _unavailable(exc) from exc
             raise
+        if r.get("timed_out") and query.near_misses:
+            return SearchResult(0, [], {f: [] for f in query.facets})
         hits = [
             SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"], tuple(h.get("sort", ())))
             for h in r["hits"]["hits"]

@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from search.backend import (
+    NEAR_MISS_SECONDS,
     Document,
     IndexSpec,
     SearchHit,
@@ -55,6 +57,9 @@ _GAP = "qqgapqq qqgapqq"
 LAYOUT = 4
 #: Above this many matches, results after the exact-name ones are listed in code order.
 RANK_LIMIT = 20_000
+#: How often (in SQLite virtual-machine steps, about a millisecond) a near-miss search
+#: checks its time budget.
+PROGRESS_STEPS = 20_000
 #: A query phrase of this many tokens is scored in the pass that finds its matches.
 LONG_PHRASE = 5
 
@@ -450,12 +455,35 @@ class EmbeddedBackend:
                 cached = self._cache.get(key)
                 if cached is not None:
                     return replace(cached, cached=True)
-            result = self._search(c, spec, self._tables(physical), query)
+            result = self._bounded_search(c, spec, self._tables(physical), query)
         finally:
-            c.execute("ROLLBACK")
+            if c.in_transaction:  # an interrupted statement has rolled it back already
+                c.execute("ROLLBACK")
         if self._cache is not None:
             self._cache.put(key, result)
         return result
+
+    def _bounded_search(
+        self,
+        c: sqlite3.Connection,
+        spec: IndexSpec,
+        tables: tuple[str, str, str, str],
+        query: SearchQuery,
+    ) -> SearchResult:
+        """``_search``, given up after ``NEAR_MISS_SECONDS`` for a near-miss search (SQLite
+        interrupts the statement from its progress handler): then nothing is found."""
+        if not query.near_misses:
+            return self._search(c, spec, tables, query)
+        deadline = time.monotonic() + NEAR_MISS_SECONDS
+        c.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        try:
+            return self._search(c, spec, tables, query)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc):
+                raise
+            return SearchResult(0, [], {f: [] for f in query.facets})
+        finally:
+            c.set_progress_handler(None, 0)
 
     def _search(
         self,

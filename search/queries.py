@@ -142,7 +142,7 @@ def _retries(spec: IndexSpec, query: SearchQuery) -> list[SearchQuery]:
         fields = tuple(spec.named_text_fields)
         out += [replace(query, text=t, fields=fields) for t in pinyin.query_forms(query.text)]
     if near := one_off(query.text):
-        out.append(replace(query, near_misses=near))
+        out.append(replace(query, near_misses=near, fields=spec.near_miss_fields))
     return out
 
 

@@ -97,13 +97,20 @@ def one_off(text: str) -> tuple[str, ...]:
     phrases) whose parts must lie at most one character apart. For 南京云河科技:
     ``南京 云河科技`` (a character missing between them), ``南京 河科技`` (云 typed wrong or
     extra), ..., and ``京云河科技`` / ``南京云河科`` (the first or last one wrong). () for a
-    query that is not one run of 4 to 30 Chinese characters."""
+    query that is not one run of 4 to 30 Chinese characters, or that repeats three of
+    them."""
     phrases = query_terms(text)
     if len(phrases) != 1:
         return ()
     chars = phrases[0]
     n = len(chars)
     if not ONE_OFF_MIN <= n <= ONE_OFF_MAX or not all(_HAN.fullmatch(c) for c in chars):
+        return ()
+    # A run of three characters typed twice (有限公司有限公司, 南京市南京市) is no name one
+    # character off, and its near misses cost an engine seconds: measured on
+    # Elasticsearch at 200,000 firms, 有限公司 four times took 1.5 s even with its timeout.
+    triples = ["".join(chars[i : i + 3]) for i in range(n - 2)]
+    if len(set(triples)) < len(triples):
         return ()
     split = [f"{''.join(chars[:i])} {''.join(chars[i:])}" for i in range(1, n)]
     dropped = [f"{''.join(chars[:i])} {''.join(chars[i + 1 :])}" for i in range(1, n - 1)]
