@@ -168,6 +168,11 @@ class SearchResult:
     #: Served from a result cache (embedded backend), not computed for this request.
     cached: bool = field(default=False, compare=False)
 
+    @classmethod
+    def nothing(cls, query: SearchQuery) -> SearchResult:
+        """No match: total 0, no hits, each facet the query asked for empty."""
+        return cls(0, [], {f: [] for f in query.facets})
+
 
 @dataclass(frozen=True)
 class WriteResult:

@@ -71,6 +71,12 @@ def mapping_for(spec: IndexSpec) -> dict[str, Any]:
     return {"dynamic": False, "properties": props}
 
 
+def _facet_aggs(fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """Terms aggregations counting each facet field (the 50 largest values, ties by value)."""
+    order = [{"_count": "desc"}, {"_key": "asc"}]
+    return {f: {"terms": {"field": f, "size": 50, "order": order}} for f in fields} or None
+
+
 def _unavailable(exc: Exception) -> BackendUnavailable:
     return BackendUnavailable(str(exc))
 
@@ -221,8 +227,8 @@ class ElasticBackend:
         ``WARM_QUERIES`` of them or ``WARM_SECONDS``. Nothing goes to the request cache.
         Returns what was done (queries, seconds), for the log."""
         started = time.monotonic()
-        facets = {f: {"terms": {"field": f, "size": 50}} for f in spec.facet_fields}
-        self.client.search(index=target, size=0, aggs=facets or None, request_cache=False)
+        aggs = _facet_aggs(spec.facet_fields)
+        self.client.search(index=target, size=0, aggs=aggs, request_cache=False)
         for sort in SORTS:
             self.client.search(
                 index=target,
@@ -251,19 +257,9 @@ class ElasticBackend:
             if time.monotonic() - started > WARM_SECONDS:
                 break
             query = SearchQuery(index=spec.name, text=text, facets=tuple(spec.facet_fields))
-            es_query = self.build_query(spec, query)
-            if es_query is not None:
-                self.client.search(
-                    index=target,
-                    query=es_query,
-                    track_total_hits=True,
-                    size=20,
-                    sort=self._sort(spec, query),
-                    track_scores=True,
-                    aggs=facets or None,
-                    request_cache=False,
-                    source_excludes=INDEX_ONLY,
-                )
+            request = self._request(spec, query)
+            if request is not None:
+                self.client.search(index=target, request_cache=False, **request)
                 done += 1
         return {"queries": done, "seconds": round(time.monotonic() - started, 2)}
 
@@ -488,37 +484,39 @@ class ElasticBackend:
             ]
         return ["_score", {spec.sort_field: "asc"}]
 
-    def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
+    def _request(self, spec: IndexSpec, query: SearchQuery) -> dict[str, Any] | None:
+        """The search request for a neutral query (what ``client.search`` takes besides
+        the index and the request cache); None when the text has no searchable token."""
         es_query = self.build_query(spec, query)
         if es_query is None:
-            return SearchResult(0, [], {f: [] for f in query.facets})
-        aggs = {
-            f: {"terms": {"field": f, "size": 50, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
-            for f in query.facets
-        }
+            return None
         paging: dict[str, Any] = (
             {"search_after": list(query.after)}
             if query.after
             else {"from_": (query.page - 1) * query.size}
         )
+        return {
+            "query": es_query,
+            "track_total_hits": True,
+            "size": query.size,
+            "sort": self._sort(spec, query),
+            "track_scores": query.sort == "relevance",
+            "aggs": _facet_aggs(query.facets),
+            "source_excludes": INDEX_ONLY,
+            # a near-miss search is given up past NEAR_MISS_SECONDS (search.backend)
+            "timeout": f"{int(NEAR_MISS_SECONDS * 1000)}ms" if query.near_misses else None,
+            **paging,
+        }
+
+    def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
+        request = self._request(spec, query)
+        if request is None:
+            return SearchResult.nothing(query)
         try:
-            r = self.client.search(
-                index=self.alias(spec),
-                query=es_query,
-                track_total_hits=True,
-                size=query.size,
-                sort=self._sort(spec, query),
-                track_scores=query.sort == "relevance",
-                aggs=aggs or None,
-                # The shard request cache (Elasticsearch caches only size=0 by default):
-                # the same search of an unchanged shard is answered from memory, and a
-                # refresh that changed the shard drops its entries, so nothing is stale.
-                request_cache=True,
-                source_excludes=INDEX_ONLY,
-                # a near-miss search is given up past NEAR_MISS_SECONDS (search.backend)
-                timeout=f"{int(NEAR_MISS_SECONDS * 1000)}ms" if query.near_misses else None,
-                **paging,
-            )
+            # The shard request cache (Elasticsearch caches only size=0 by default): the
+            # same search of an unchanged shard is answered from memory, and a refresh
+            # that changed the shard drops its entries, so nothing is stale.
+            r = self.client.search(index=self.alias(spec), request_cache=True, **request)
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc
         except ApiError as exc:
@@ -526,7 +524,7 @@ class ElasticBackend:
                 raise _unavailable(exc) from exc
             raise
         if r.get("timed_out") and query.near_misses:
-            return SearchResult(0, [], {f: [] for f in query.facets})
+            return SearchResult.nothing(query)
         hits = [
             SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"], tuple(h.get("sort", ())))
             for h in r["hits"]["hits"]

@@ -449,7 +449,7 @@ class EmbeddedBackend:
         try:
             physical, seq = self._state(c, spec)
             if physical is None:  # never created (or dropped): nothing indexed
-                return SearchResult(0, [], {f: [] for f in query.facets})
+                return SearchResult.nothing(query)
             key = (physical, seq, _query_key(query))
             if self._cache is not None:
                 cached = self._cache.get(key)
@@ -481,7 +481,7 @@ class EmbeddedBackend:
         except sqlite3.OperationalError as exc:
             if "interrupted" not in str(exc):
                 raise
-            return SearchResult(0, [], {f: [] for f in query.facets})
+            return SearchResult.nothing(query)
         finally:
             c.set_progress_handler(None, 0)
 
@@ -498,7 +498,7 @@ class EmbeddedBackend:
         if text and not looks_like_uscc(text):
             phrases = query_terms(text)
             if not phrases:
-                return SearchResult(0, [], {f: [] for f in query.facets})
+                return SearchResult.nothing(query)
             return self._full_text(c, spec, tables, query, phrases, filters, filter_params)
         cond, params = "d.deleted = 0" + filters, list(filter_params)
         if text:  # a USCC: exact keyword lookup

@@ -135,8 +135,7 @@ def _retries(spec: IndexSpec, query: SearchQuery) -> list[SearchQuery]:
     added or left out; where the index spells names in pinyin, read as pinyin; last, as
     its near misses (one character wrong, missing or extra)."""
     out = []
-    variant = city_variant(query.text)
-    if variant:
+    if variant := city_variant(query.text):
         out.append(replace(query, text=variant))
     if spec.named_text_fields:
         fields = tuple(spec.named_text_fields)
