@@ -29,6 +29,20 @@ REQUIRE_SERVICES = (
 RUN_ID = uuid.uuid4().hex[:8]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Passwords hashed and checked in this process use argon2's cheapest parameters: the
+    production ones (``secrets.PASSWORD_PARAMETERS``, about 0.2 s a hash, on purpose) cost
+    a third of a second in every test that creates the console users, and as much again at
+    each sign-in. What a hash protects is not under test here; the parameters are
+    (tests/unit/test_password_hashing.py), and the live servers keep them."""
+    from argon2 import PasswordHasher, profiles
+
+    from credit.accounts import secrets, store
+
+    secrets._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    secrets.DUMMY_PASSWORD_HASH = store.DUMMY_PASSWORD_HASH = secrets._hasher.hash("unknown")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--db",
@@ -207,9 +221,43 @@ def reset_state(app) -> None:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         backend = app.extensions["credit.search"]
+        untouched = _untouched_indexes(backend, list(SPECS.values()))
         for spec in SPECS.values():
+            if spec.name in untouched:
+                continue
             backend.drop(spec)
             backend.ensure_index(spec)
+
+
+def _untouched_indexes(backend, specs: list) -> set[str]:
+    """The Elasticsearch indexes that are as ``ensure_index`` made them: one generation,
+    under its alias, never written to or deleted from since it was created (its shards'
+    indexing counters are 0, whichever process wrote). Dropping and recreating the three
+    indexes costs about half a second a test on Elasticsearch; most tests leave some
+    untouched. Other backends: none (dropping an embedded index costs milliseconds)."""
+    if backend.name != "elasticsearch":
+        return set()
+    aliases = {backend.alias(spec): spec.name for spec in specs}
+    stats = backend.client.indices.stats(
+        index=",".join(f"{a}-g*" for a in aliases), metric="indexing,docs"
+    )["indices"]
+    held = backend.client.indices.get_alias(
+        index=",".join(f"{a}-g*" for a in aliases), ignore_unavailable=True
+    )
+    untouched = set()
+    for alias, name in aliases.items():
+        generations = [g for g in stats if g.startswith(f"{alias}-g")]
+        if len(generations) != 1 or alias not in held.get(generations[0], {}).get("aliases", {}):
+            continue
+        total = stats[generations[0]]["total"]
+        if (
+            total["indexing"]["index_total"] == 0
+            and total["indexing"]["delete_total"] == 0
+            and total["docs"]["count"] == 0
+            and total["docs"]["deleted"] == 0
+        ):
+            untouched.add(name)
+    return untouched
 
 
 @pytest.fixture
