@@ -27,8 +27,9 @@
     input.setAttribute("aria-activedescendant", opts[active].id);
     opts[active].scrollIntoView({block: "nearest"});
   }
-  function render(items) {
+  function render(items, q) {
     list.textContent = "";
+    list.setAttribute("data-for", q);  // the query these suggestions answer
     items.forEach(function (item, i) {
       var li = document.createElement("li");
       li.id = "q-opt-" + i;
@@ -72,7 +73,7 @@
     var mine = ++seq;
     fetch(url + "?q=" + encodeURIComponent(q) + "&size=8", {headers: {Accept: "application/json"}})
       .then(function (r) { return r.ok ? r.json() : {items: []}; })
-      .then(function (body) { if (mine === seq) { render(body.items || []); } })
+      .then(function (body) { if (mine === seq) { render(body.items || [], q); } })
       .catch(function () { close(); });
   }
   input.addEventListener("input", function () {
