@@ -78,6 +78,7 @@ def loaded_pair(request: pytest.FixtureRequest, tmp_path, records: list[dict]) -
     pair = [
         make_backend("embedded", request, tmp_path),
         make_backend("elasticsearch", request, tmp_path),
+        make_backend("tantivy", request, tmp_path),
     ]
     for b in pair:
         b.ensure_index(ENTERPRISES)
