@@ -60,7 +60,9 @@ RANK_LIMIT = 20_000
 #: Order-preserving 8-byte chunks of a document's sort key: the tie-break of equal scores,
 #: read from fast fields (tantivy reads no text fast field back).
 SORT_CHUNKS = 5  # 40 bytes: a UUID (36) whole
-_WRITER_HEAP = 64_000_000
+_WRITER_HEAP = 32_000_000
+#: A rebuild's writer: two indexing threads of 128 MB each.
+_LOAD_HEAP = 256_000_000
 _LOCK_WAIT_SECONDS = 30.0
 _TIER_EXACT, _TIER_PREFIX = 2, 1
 
@@ -153,6 +155,8 @@ class TantivyBackend:
         self._live: dict[str, _Live] = {}
         self._seqs: dict[str, mmap.mmap] = {}
         self._schemas: dict[str, tantivy.Schema] = {}
+        #: Generations being rebuilt by this process: their index and open writer.
+        self._loading: dict[str, tuple[tantivy.Index, Any]] = {}
 
     # -- plumbing ---------------------------------------------------------------------
     def _dir(self, spec: IndexSpec) -> Path:
@@ -268,9 +272,12 @@ class TantivyBackend:
         return generation
 
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
-        index = self._open(spec, target)
-        with self._writer(index) as writer:
-            writer.wait_merging_threads()
+        with self._write_lock:
+            loading = self._loading.pop(str(self._dir(spec) / target), None)
+            if loading is not None:
+                _, writer = loading
+                writer.commit()
+                writer.wait_merging_threads()  # the merges it started: fewer segments
         old = self._current(spec)
         self._set_current(spec, target)
         self._bump(spec)
@@ -296,12 +303,12 @@ class TantivyBackend:
         """Writes are searchable once committed; nothing to do."""
 
     # -- contract: writes -------------------------------------------------------------
-    def _writer(self, index: tantivy.Index):
+    def _writer(self, index: tantivy.Index, heap: int = _WRITER_HEAP, threads: int = 1):
         """The index's writer, waiting while another process holds tantivy's lock."""
         deadline = time.monotonic() + _LOCK_WAIT_SECONDS
         while True:
             try:
-                return index.writer(_WRITER_HEAP, 1)
+                return index.writer(heap, threads)
             except ValueError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise
@@ -383,10 +390,27 @@ class TantivyBackend:
         target: str | None = None,
     ) -> WriteResult:
         # A commit is searchable at once here (the counter tells every process).
-        if target is None:
-            self.ensure_index(spec)
-        generation = target or self._current(spec)
+        if target is not None:
+            return self._load(spec, target, docs)
+        self.ensure_index(spec)
+        generation = self._current(spec)
         return self._apply(spec, generation, [(d.id, d.version, d.source) for d in docs])
+
+    def _load(self, spec: IndexSpec, target: str, docs: list[Document]) -> WriteResult:
+        """Add to a generation being rebuilt, through one writer held until
+        ``finish_rebuild`` commits it (a rebuild reads each id once; a repeated one
+        replaces the first)."""
+        key = str(self._dir(spec) / target)
+        with self._write_lock:
+            loading = self._loading.get(key)
+            if loading is None:
+                index = self._open(spec, target)
+                loading = self._loading[key] = (index, self._writer(index, _LOAD_HEAP, 2))
+            _, writer = loading
+            for d in docs:
+                writer.delete_documents_by_term("id", d.id)
+                writer.add_document(self._document(spec, d.id, d.version, d.source))
+        return WriteResult(len(docs), 0)
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         self.ensure_index(spec)
@@ -610,7 +634,10 @@ class TantivyBackend:
             else:
                 first = query.after[0]
                 if field == "by_score":
-                    num, kind = (-1 if first in (None, "") else int(first)), tantivy.FieldType.Integer
+                    num, kind = (
+                        (-1 if first in (None, "") else int(first)),
+                        tantivy.FieldType.Integer,
+                    )
                     name = "score_num"
                 else:
                     num, kind, name = _date_num(first), tantivy.FieldType.Unsigned, "date_num"
@@ -732,7 +759,8 @@ class TantivyBackend:
             rows += [(0, key, a) for key, a in hits]
         docs = self._documents(searcher, [r[2] for r in rows])
         return [
-            SearchHit(d.id, 0.0, d.source, (r[0], 0.0, r[1])) for r, d in zip(rows, docs, strict=True)
+            SearchHit(d.id, 0.0, d.source, (r[0], 0.0, r[1]))
+            for r, d in zip(rows, docs, strict=True)
         ]
 
 
