@@ -24,6 +24,7 @@ waiting while another process holds it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import os
@@ -155,6 +156,7 @@ class TantivyBackend:
         self._live: dict[str, _Live] = {}
         self._seqs: dict[str, mmap.mmap] = {}
         self._schemas: dict[str, tantivy.Schema] = {}
+        self._indexes: dict[str, tantivy.Index] = {}
         #: Generations being rebuilt by this process: their index and open writer.
         self._loading: dict[str, tuple[tantivy.Index, Any]] = {}
 
@@ -204,9 +206,27 @@ class TantivyBackend:
         os.replace(tmp, path)
 
     def _open(self, spec: IndexSpec, generation: str) -> tantivy.Index:
-        index = tantivy.Index(self._schema(spec), path=str(self._dir(spec) / generation))
-        index.config_reader("Manual")
+        """The generation's index, opened once per process (readers reload it)."""
+        path = str(self._dir(spec) / generation)
+        index = self._indexes.get(path)
+        if index is None:
+            index = tantivy.Index(self._schema(spec), path=path)
+            index.config_reader("Manual")
+            self._indexes[path] = index
         return index
+
+    def _forget(self, spec: IndexSpec, generation: str | None = None) -> None:
+        """Close what this process holds of the index (one generation, or all)."""
+        base = str(self._dir(spec))
+        with self._lock:
+            if generation is None:
+                self._live.pop(base, None)
+                seq = self._seqs.pop(base, None)
+                if seq is not None:
+                    seq.close()
+            for path in [p for p in self._indexes if p.startswith(base + os.sep)]:
+                if generation is None or path.endswith(os.sep + generation):
+                    del self._indexes[path]
 
     def _view(self, spec: IndexSpec) -> _Live | None:
         """The live generation as of the latest commit or swap of any process."""
@@ -284,16 +304,13 @@ class TantivyBackend:
         if old and old != target:
             import shutil
 
+            self._forget(spec, old)
             shutil.rmtree(self._dir(spec) / old, ignore_errors=True)
 
     def drop(self, spec: IndexSpec) -> None:
         import shutil
 
-        with self._lock:
-            self._live.pop(str(self._dir(spec)), None)
-            seq = self._seqs.pop(str(self._dir(spec)), None)
-            if seq is not None:
-                seq.close()
+        self._forget(spec)
         base = self._dir(spec)
         if base.exists():
             (base / "CURRENT").unlink(missing_ok=True)
@@ -373,13 +390,16 @@ class TantivyBackend:
                     stored[doc_id] = version
                     written += 1
                 writer.commit()
-                writer.wait_merging_threads()
+                # Still holding tantivy's lock: the counter's increments are serialised.
+                self._bump(spec)
+                index.reload()
+                writer.wait_merging_threads()  # merges this commit started (small ones)
             except BaseException:
-                writer.rollback()
+                with contextlib.suppress(ValueError, RuntimeError):
+                    writer.rollback()  # unless already committed or consumed
                 raise
             finally:
                 del writer
-        self._bump(spec)
         return WriteResult(written, skipped)
 
     def write(
