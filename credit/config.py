@@ -276,10 +276,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Prefix of every index name and alias (tests use a per-run prefix).",
     ),
     Setting(
+        "EMBEDDED_SEARCH_ENGINE",
+        _choice("fts5", "tantivy"),
+        "fts5",
+        "The embedded search backend's engine (without CREDIT_SEARCH_URL): SQLite FTS5, or "
+        "tantivy (being measured against it).",
+    ),
+    Setting(
         "EMBEDDED_SEARCH_PATH",
         _str,
         None,
-        "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db.",
+        "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db "
+        "(tantivy: a directory, default <INSTANCE_DIR>/search-tantivy).",
     ),
     Setting(
         "SEARCH_CACHE_SIZE",
@@ -616,7 +624,14 @@ def load_settings(
     if values["CREDIT_SERVER_TIMING"] is None:
         values["CREDIT_SERVER_TIMING"] = values["CREDIT_ENV"] != "production"
     if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
-        values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search.db")
+        values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(
+            instance
+            / (
+                "search-tantivy"
+                if values["CREDIT_EMBEDDED_SEARCH_ENGINE"] == "tantivy"
+                else "search.db"
+            )
+        )
     production = values["CREDIT_ENV"] == "production"
     if production and not values["CREDIT_PUBLIC_URL"]:
         errors.append(

@@ -123,6 +123,8 @@ def clear_result_caches(env: dict[str, str]) -> None:
         )
         urllib.request.urlopen(req).read()
         return
+    if env.get("CREDIT_EMBEDDED_SEARCH_ENGINE") == "tantivy":
+        return  # no result cache
     for suffix in ("", "-wal", "-shm"):
         Path(f"{env['CREDIT_EMBEDDED_SEARCH_PATH']}-results{suffix}").unlink(missing_ok=True)
 
@@ -267,6 +269,13 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     raise SystemExit("gunicorn did not start")
 
 
+def _key(label: str) -> str:
+    """A backend's name in --backends and --reindex."""
+    return (
+        "elasticsearch" if "Elastic" in label else "tantivy" if "tantivy" in label else "embedded"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
@@ -292,7 +301,11 @@ def main() -> None:
         help="the backends to rebuild before the load (others reuse the "
         "indices a previous run kept)",
     )
-    ap.add_argument("--backends", default="embedded,elasticsearch", help="the backends to measure")
+    ap.add_argument(
+        "--backends",
+        default="embedded,elasticsearch",
+        help="the backends to measure: embedded (FTS5), tantivy, elasticsearch",
+    )
     ap.add_argument(
         "--keep-indices",
         action="store_true",
@@ -316,21 +329,27 @@ def main() -> None:
             },
         )
     ]
+    backends.append(
+        (
+            "embedded (tantivy)",
+            {
+                **base,
+                "CREDIT_SEARCH_URL": "",
+                "CREDIT_EMBEDDED_SEARCH_ENGINE": "tantivy",
+                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-tantivy"),
+            },
+        )
+    )
     if es_url:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
-    backends = [
-        (label, env)
-        for label, env in backends
-        if ("elasticsearch" if "Elastic" in label else "embedded") in args.backends
-    ]
+    backends = [(label, env) for label, env in backends if _key(label) in args.backends]
     sys.path.insert(0, str(ROOT))
     paths = query_mix(args.queries)
     # Enough never-repeated requests for the cold run: more than it can make in its time.
     cold = fresh_mix(args.cold_queries, paths)
     index_rows, load_rows, kind_rows, cache_rows = [], [], [], []
     for label, env in backends:
-        key = "elasticsearch" if "Elastic" in label else "embedded"
-        if not args.load_only and key in args.reindex.split(","):
+        if not args.load_only and _key(label) in args.reindex.split(","):
             secs, mib, done = measured_json([*FLASK[:-1], "search", "reindex"], env)
             docs = sum(done["indexed"].values())
             es = f" (+ ES JVM {es_rss_mib():.0f})" if "Elastic" in label and es_rss_mib() else ""

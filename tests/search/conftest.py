@@ -20,12 +20,16 @@ def make_backend(kind: str, request: pytest.FixtureRequest, tmp_path) -> SearchB
         from search.embedded import EmbeddedBackend
 
         return EmbeddedBackend(str(tmp_path / "search.db"), prefix)
+    if kind == "tantivy":
+        from search.tantivy_index import TantivyBackend
+
+        return TantivyBackend(str(tmp_path / "tantivy"), prefix)
     from search.elastic import ElasticBackend
 
     return ElasticBackend(request.getfixturevalue("es_url"), prefix)
 
 
-@pytest.fixture(params=["embedded", "elasticsearch"])
+@pytest.fixture(params=["embedded", "tantivy", "elasticsearch"])
 def backend(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchBackend]:
     b = make_backend(request.param, request, tmp_path)
     b.ensure_index(ENTERPRISES)
@@ -74,6 +78,7 @@ def loaded_pair(request: pytest.FixtureRequest, tmp_path, records: list[dict]) -
     pair = [
         make_backend("embedded", request, tmp_path),
         make_backend("elasticsearch", request, tmp_path),
+        make_backend("tantivy", request, tmp_path),
     ]
     for b in pair:
         b.ensure_index(ENTERPRISES)

@@ -36,12 +36,13 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory, demo_records: list[di
     tmp = tmp_path_factory.mktemp("agree")
     embedded = make_backend("embedded", request, tmp)
     elastic = make_backend("elasticsearch", request, tmp)
-    for b in (embedded, elastic):
+    engine = make_backend("tantivy", request, tmp)
+    for b in (embedded, elastic, engine):
         b.ensure_index(ENTERPRISES)
         load(b, demo_records)
-    yield embedded, elastic
-    elastic.drop(ENTERPRISES)
-    embedded.drop(ENTERPRISES)
+    yield embedded, elastic, engine
+    for b in (embedded, elastic, engine):
+        b.drop(ENTERPRISES)
 
 
 def _all(backend: SearchBackend, q: str, filters: dict) -> tuple[int, set[str]]:
@@ -57,15 +58,15 @@ def _all(backend: SearchBackend, q: str, filters: dict) -> tuple[int, set[str]]:
 
 @pytest.mark.parametrize(("q", "filters"), FIXED_QUERIES)
 def test_backends_agree(pair, q: str, filters: dict) -> None:
-    embedded, elastic = pair
-    total_e, hits_e = _all(embedded, q, filters)
+    embedded, elastic, engine = pair
     total_s, hits_s = _all(elastic, q, filters)
-    assert total_e == total_s
-    assert hits_e == hits_s
-    assert len(hits_e) == total_e
-    r_e = search_enterprises(embedded, q, **filters)
     r_s = search_enterprises(elastic, q, **filters)
-    assert r_e.facets == r_s.facets
+    for backend in (embedded, engine):
+        total_e, hits_e = _all(backend, q, filters)
+        assert total_e == total_s, backend.name
+        assert hits_e == hits_s, backend.name
+        assert len(hits_e) == total_e
+        assert search_enterprises(backend, q, **filters).facets == r_s.facets, backend.name
 
 
 def test_exact_name_first_on_both(pair, demo_records: list[dict]) -> None:
@@ -75,11 +76,11 @@ def test_exact_name_first_on_both(pair, demo_records: list[dict]) -> None:
             assert r.hits[0].source["uscc"] == rec["uscc"], backend.name
 
 
-@pytest.mark.parametrize("which", ["embedded", "elasticsearch"])
+@pytest.mark.parametrize("which", ["embedded", "elasticsearch", "tantivy"])
 def test_two_character_fragment_finds_every_match(
     pair, demo_records: list[dict], which: str
 ) -> None:
-    backend = pair[0] if which == "embedded" else pair[1]
+    backend = {b.name: b for b in pair}[which]
     # Trade-name fragments: two characters taken from inside real names.
     fragments = sorted({r["name"][3:5] for r in demo_records[:40]})
     for frag in fragments:
@@ -112,24 +113,30 @@ def test_backends_agree_when_results_are_too_many_to_rank(
     """The embedded backend lists very broad matches in code order instead of scoring
     them all; the set, the total and the facets must still be Elasticsearch's."""
     import search.embedded
+    import search.tantivy_index
 
     monkeypatch.setattr(search.embedded, "RANK_LIMIT", 5)
-    embedded, elastic = pair
-    assert _all(embedded, q, filters) == _all(elastic, q, filters)
-    assert (
-        search_enterprises(embedded, q, **filters).facets
-        == search_enterprises(elastic, q, **filters).facets
-    )
+    monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", 5)
+    embedded, elastic, engine = pair
+    for backend in (embedded, engine):
+        assert _all(backend, q, filters) == _all(elastic, q, filters), backend.name
+        assert (
+            search_enterprises(backend, q, **filters).facets
+            == search_enterprises(elastic, q, **filters).facets
+        ), backend.name
 
 
 def test_exact_name_first_when_results_are_too_many_to_rank(
     pair, demo_records, monkeypatch
 ) -> None:
     import search.embedded
+    import search.tantivy_index
 
     monkeypatch.setattr(search.embedded, "RANK_LIMIT", 0)
-    for rec in demo_records[:10]:
-        r = search_enterprises(pair[0], rec["name"])
-        assert r.hits[0].source["uscc"] == rec["uscc"]
-        second = search_enterprises(pair[0], rec["name"], page=2, size=1)
-        assert all(h.source["uscc"] != rec["uscc"] for h in second.hits)
+    monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", 0)
+    for backend in (pair[0], pair[2]):
+        for rec in demo_records[:10]:
+            r = search_enterprises(backend, rec["name"])
+            assert r.hits[0].source["uscc"] == rec["uscc"], backend.name
+            second = search_enterprises(backend, rec["name"], page=2, size=1)
+            assert all(h.source["uscc"] != rec["uscc"] for h in second.hits)

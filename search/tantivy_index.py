@@ -1,0 +1,840 @@
+"""The embedded search backend on tantivy (the Rust search library, PyPI ``tantivy``).
+
+Work in progress beside ``search.embedded`` (SQLite FTS5): the same contract, to be
+measured against it at a million firms before either is kept.
+
+Layout: one directory per logical index (``<root>/<prefix>-<name>-v<version>-t<LAYOUT>``),
+holding one tantivy index per generation (``g1``, ``g2`` ...) and ``CURRENT``, the name of
+the live one (Elasticsearch's alias; replaced atomically by a rebuild's swap). A counter
+file beside it (``SEQ``, 8 bytes, memory-mapped) counts commits and swaps: a search
+compares it with what its process last saw, a read of shared memory, and reopens or
+reloads only when it changed. So a write by any process is searchable at once, without a
+file-system check per search.
+
+Text is indexed pre-analysed (``backend.analyze``: one token per CJK character, lower-cased
+alphanumeric words) with the ``whitespace`` tokenizer, values of a multi-valued field two
+gap tokens apart, so a query phrase is a tantivy phrase query: the adjacency semantics of
+Elasticsearch's ``match_phrase``. Keyword fields are raw, indexed and fast (filters,
+facets as terms aggregations). Writes are versioned like ``external_gte``; a delete
+leaves a tombstone (``live`` 0) so a late older write loses.
+
+One writer at a time (tantivy locks an index): a write takes the lock for its commit,
+waiting while another process holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mmap
+import os
+import struct
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from search.backend import (
+    Document,
+    IndexSpec,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    WriteResult,
+    analyze,
+    fold,
+    looks_like_uscc,
+    query_terms,
+    uscc_of,
+)
+
+#: The on-disk layout; part of each logical directory's name, so a new layout starts empty
+#: beside the old one.
+LAYOUT = 1
+#: Between the values of a multi-valued text field (see ``search.embedded._GAP``).
+_GAP = ["qqgapqq", "qqgapqq"]
+#: Above this many matches, results after the exact-name ones are listed in code order
+#: (as ``search.embedded``): relevance says little about most of the registry.
+RANK_LIMIT = 20_000
+#: Order-preserving 8-byte chunks of a document's sort key: the tie-break of equal scores,
+#: read from fast fields (tantivy reads no text fast field back).
+SORT_CHUNKS = 5  # 40 bytes: a UUID (36) whole
+_WRITER_HEAP = 32_000_000
+#: A rebuild's writer: two indexing threads of 128 MB each.
+_LOAD_HEAP = 256_000_000
+_LOCK_WAIT_SECONDS = 30.0
+_TIER_EXACT, _TIER_PREFIX = 2, 1
+
+
+def _kw(field: str) -> str:
+    return f"kw_{field}"
+
+
+def _chunks(key: str) -> list[int]:
+    raw = key.encode("utf-8")[: 8 * SORT_CHUNKS].ljust(8 * SORT_CHUNKS, b"\0")
+    return [int.from_bytes(raw[i : i + 8], "big") for i in range(0, 8 * SORT_CHUNKS, 8)]
+
+
+_DIGITS_DOWN = str.maketrans("0123456789", "9876543210")
+
+
+def _descending(value: Any) -> str:
+    """A text that sorts ascending as ``value`` sorts descending (scores, ISO dates);
+    absent values last."""
+    if value is None or value == "":
+        return "~"
+    if isinstance(value, int | float):
+        return f"{10**12 - int(value):013d}"
+    return str(value).translate(_DIGITS_DOWN)
+
+
+def _text_tokens(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for v in values:
+        if not v:
+            continue
+        tokens = analyze(str(v))
+        if tokens:
+            if out:
+                out += _GAP
+            out += tokens
+    return out
+
+
+def _keyword_values(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if v is not None and v != ""]
+
+
+def schema_for(spec: IndexSpec) -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_unsigned_field("version", stored=True, indexed=True, fast=True)
+    sb.add_unsigned_field("live", indexed=True, fast=True)
+    sb.add_bytes_field("source", stored=True)
+    for field in spec.indexed_text_fields:
+        sb.add_text_field(field, tokenizer_name="whitespace", index_option="position")
+    for field in spec.keyword_fields:
+        sb.add_text_field(_kw(field), tokenizer_name="raw", fast=True)
+    sb.add_text_field("sort_key", stored=True, tokenizer_name="raw", fast=True)
+    for i in range(SORT_CHUNKS):
+        sb.add_unsigned_field(f"sort_c{i}", indexed=True, fast=True)
+    # Orders (ascending text: descending value, then code) and, for cursors and date
+    # ranges, the values as numbers (tantivy has no range query on text).
+    sb.add_text_field("by_score", tokenizer_name="raw", fast=True)
+    sb.add_text_field("by_date", tokenizer_name="raw", fast=True)
+    sb.add_integer_field("score_num", indexed=True, fast=True)
+    sb.add_unsigned_field("date_num", indexed=True, fast=True)
+    return sb.build()
+
+
+class _Live:
+    """A process's view of one logical index: the generation open for search and the
+    commit counter value it reflects."""
+
+    def __init__(self, generation: str, index: tantivy.Index, seq: int):
+        self.generation = generation
+        self.index = index
+        self.seq = seq
+
+
+class TantivyBackend:
+    """SearchBackend on tantivy. Thread-safe: searches share the process's readers;
+    writes of one process are serialised, and across processes by tantivy's lock."""
+
+    name = "tantivy"
+
+    def __init__(self, path: str, prefix: str = "credit"):
+        self.root = Path(path)
+        self.prefix = prefix
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._live: dict[str, _Live] = {}
+        self._seqs: dict[str, mmap.mmap] = {}
+        self._schemas: dict[str, tantivy.Schema] = {}
+        self._indexes: dict[str, tantivy.Index] = {}
+        #: Generations being rebuilt by this process: their index and open writer.
+        self._loading: dict[str, tuple[tantivy.Index, Any]] = {}
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _dir(self, spec: IndexSpec) -> Path:
+        return self.root / f"{self.prefix}-{spec.name}-v{spec.version}-t{LAYOUT}"
+
+    def _schema(self, spec: IndexSpec) -> tantivy.Schema:
+        key = f"{spec.name}-v{spec.version}"
+        if key not in self._schemas:
+            self._schemas[key] = schema_for(spec)
+        return self._schemas[key]
+
+    def _seq_map(self, spec: IndexSpec) -> mmap.mmap | None:
+        key = str(self._dir(spec))
+        seq = self._seqs.get(key)
+        if seq is None:
+            path = self._dir(spec) / "SEQ"
+            if not path.exists():
+                return None
+            with open(path, "r+b") as f:
+                seq = mmap.mmap(f.fileno(), 8)
+            self._seqs[key] = seq
+        return seq
+
+    def _seq(self, spec: IndexSpec) -> int:
+        seq = self._seq_map(spec)
+        return struct.unpack_from("<Q", seq, 0)[0] if seq is not None else -1
+
+    def _bump(self, spec: IndexSpec) -> None:
+        seq = self._seq_map(spec)
+        if seq is None:
+            return
+        # Writers are serialised (tantivy's lock, or the swap's): a plain add suffices.
+        struct.pack_into("<Q", seq, 0, struct.unpack_from("<Q", seq, 0)[0] + 1)
+
+    def _current(self, spec: IndexSpec) -> str | None:
+        try:
+            return (self._dir(spec) / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _set_current(self, spec: IndexSpec, generation: str) -> None:
+        path = self._dir(spec) / "CURRENT"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(generation)
+        os.replace(tmp, path)
+
+    def _open(self, spec: IndexSpec, generation: str) -> tantivy.Index:
+        """The generation's index, opened once per process (readers reload it)."""
+        path = str(self._dir(spec) / generation)
+        index = self._indexes.get(path)
+        if index is None:
+            index = tantivy.Index(self._schema(spec), path=path)
+            index.config_reader("Manual")
+            self._indexes[path] = index
+        return index
+
+    def _forget(self, spec: IndexSpec, generation: str | None = None) -> None:
+        """Close what this process holds of the index (one generation, or all)."""
+        base = str(self._dir(spec))
+        with self._lock:
+            if generation is None:
+                self._live.pop(base, None)
+                seq = self._seqs.pop(base, None)
+                if seq is not None:
+                    seq.close()
+            for path in [p for p in self._indexes if p.startswith(base + os.sep)]:
+                if generation is None or path.endswith(os.sep + generation):
+                    del self._indexes[path]
+
+    def _view(self, spec: IndexSpec) -> _Live | None:
+        """The live generation as of the latest commit or swap of any process."""
+        key = str(self._dir(spec))
+        seq = self._seq(spec)
+        live = self._live.get(key)
+        if live is not None and live.seq == seq:
+            return live
+        with self._lock:
+            live = self._live.get(key)
+            if live is not None and live.seq == seq:
+                return live
+            generation = self._current(spec)
+            if generation is None:
+                self._live.pop(key, None)
+                return None
+            if live is not None and live.generation == generation:
+                live.index.reload()
+                live.seq = seq
+                return live
+            live = _Live(generation, self._open(spec, generation), seq)
+            self._live[key] = live
+            return live
+
+    def _generations(self, spec: IndexSpec) -> list[str]:
+        base = self._dir(spec)
+        if not base.exists():
+            return []
+        return sorted(
+            (p.name for p in base.iterdir() if p.is_dir() and p.name.startswith("g")),
+            key=lambda g: int(g[1:]),
+        )
+
+    # -- contract: lifecycle ----------------------------------------------------------
+    def ping(self) -> bool:
+        return self.root.is_dir()
+
+    def health(self) -> dict[str, Any] | None:
+        return None  # files on one host, no cluster
+
+    def ensure_index(self, spec: IndexSpec) -> None:
+        if self._current(spec) is not None:
+            return
+        base = self._dir(spec)
+        base.mkdir(parents=True, exist_ok=True)
+        seq = base / "SEQ"
+        if not seq.exists():
+            tmp = base / f"SEQ.{os.getpid()}.tmp"
+            tmp.write_bytes(b"\0" * 8)
+            os.replace(tmp, seq)
+        (base / "g1").mkdir(exist_ok=True)
+        self._open(spec, "g1")  # creates the index files
+        if self._current(spec) is None:
+            self._set_current(spec, "g1")
+        self._bump(spec)
+
+    def begin_rebuild(self, spec: IndexSpec) -> str:
+        self.ensure_index(spec)
+        numbers = [int(g[1:]) for g in self._generations(spec)]
+        generation = f"g{max(numbers, default=0) + 1}"
+        (self._dir(spec) / generation).mkdir()
+        self._open(spec, generation)
+        return generation
+
+    def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
+        with self._write_lock:
+            loading = self._loading.pop(str(self._dir(spec) / target), None)
+            if loading is not None:
+                _, writer = loading
+                writer.commit()
+                writer.wait_merging_threads()  # the merges it started: fewer segments
+        old = self._current(spec)
+        self._set_current(spec, target)
+        self._bump(spec)
+        if old and old != target:
+            import shutil
+
+            self._forget(spec, old)
+            shutil.rmtree(self._dir(spec) / old, ignore_errors=True)
+
+    def drop(self, spec: IndexSpec) -> None:
+        import shutil
+
+        self._forget(spec)
+        base = self._dir(spec)
+        if base.exists():
+            (base / "CURRENT").unlink(missing_ok=True)
+            shutil.rmtree(base, ignore_errors=True)
+
+    def refresh(self, spec: IndexSpec) -> None:
+        """Writes are searchable once committed; nothing to do."""
+
+    # -- contract: writes -------------------------------------------------------------
+    def _writer(self, index: tantivy.Index, heap: int = _WRITER_HEAP, threads: int = 1):
+        """The index's writer, waiting while another process holds tantivy's lock."""
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return index.writer(heap, threads)
+            except ValueError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
+    def _document(self, spec: IndexSpec, doc_id: str, version: int, source: dict | None):
+        doc = tantivy.Document()
+        doc.add_text("id", doc_id)
+        doc.add_unsigned("version", version)
+        doc.add_unsigned("live", 0 if source is None else 1)
+        if source is None:
+            return doc
+        doc.add_bytes("source", json.dumps(source, ensure_ascii=False).encode())
+        for field in spec.indexed_text_fields:
+            tokens = _text_tokens(source.get(field))
+            if tokens:
+                doc.add_text(field, " ".join(tokens))
+        for field in spec.keyword_fields:
+            for value in _keyword_values(source.get(field)):
+                doc.add_text(_kw(field), value)
+        key = str(source.get(spec.sort_field) or "")
+        doc.add_text("sort_key", key)
+        for i, chunk in enumerate(_chunks(key)):
+            doc.add_unsigned(f"sort_c{i}", chunk)
+        score = source.get(spec.score_field) if spec.score_field else None
+        date = source.get(spec.date_field) if spec.date_field else None
+        doc.add_text("by_score", f"{_descending(score)}\x00{key}")
+        doc.add_text("by_date", f"{_descending(date)}\x00{key}")
+        doc.add_integer("score_num", -1 if score is None else int(score))
+        doc.add_unsigned("date_num", _date_num(date))
+        return doc
+
+    def _stored_versions(self, index: tantivy.Index, ids: list[str]) -> dict[str, int]:
+        """The versions ``index`` holds for ``ids`` (tombstones included)."""
+        if not ids:
+            return {}
+        searcher = index.searcher()
+        query = tantivy.Query.term_set_query(index.schema, "id", ids)
+        out = {}
+        for _, address in searcher.search(query, len(ids) * 2 + 10, count=False).hits:
+            doc = searcher.doc(address)
+            out[doc["id"][0]] = doc["version"][0]
+        return out
+
+    def _apply(
+        self, spec: IndexSpec, generation: str, items: list[tuple[str, int, dict | None]]
+    ) -> WriteResult:
+        index = self._open(spec, generation)
+        written = skipped = 0
+        with self._write_lock:
+            writer = self._writer(index)
+            try:
+                index.reload()  # under the lock: the versions as last committed
+                stored = self._stored_versions(index, list({i for i, _, _ in items}))
+                for doc_id, version, source in items:
+                    if stored.get(doc_id, -1) > version:
+                        skipped += 1  # external_gte: never regress a newer document
+                        continue
+                    if doc_id in stored:
+                        writer.delete_documents_by_term("id", doc_id)
+                    writer.add_document(self._document(spec, doc_id, version, source))
+                    stored[doc_id] = version
+                    written += 1
+                writer.commit()
+                # Still holding tantivy's lock: the counter's increments are serialised.
+                self._bump(spec)
+                index.reload()
+                writer.wait_merging_threads()  # merges this commit started (small ones)
+            except BaseException:
+                with contextlib.suppress(ValueError, RuntimeError):
+                    writer.rollback()  # unless already committed or consumed
+                raise
+            finally:
+                del writer
+        return WriteResult(written, skipped)
+
+    def write(
+        self,
+        spec: IndexSpec,
+        docs: list[Document],
+        visible: bool = False,
+        target: str | None = None,
+    ) -> WriteResult:
+        # A commit is searchable at once here (the counter tells every process).
+        if target is not None:
+            return self._load(spec, target, docs)
+        self.ensure_index(spec)
+        generation = self._current(spec)
+        return self._apply(spec, generation, [(d.id, d.version, d.source) for d in docs])
+
+    def _load(self, spec: IndexSpec, target: str, docs: list[Document]) -> WriteResult:
+        """Add to a generation being rebuilt, through one writer held until
+        ``finish_rebuild`` commits it (a rebuild reads each id once; a repeated one
+        replaces the first)."""
+        key = str(self._dir(spec) / target)
+        with self._write_lock:
+            loading = self._loading.get(key)
+            if loading is None:
+                index = self._open(spec, target)
+                loading = self._loading[key] = (index, self._writer(index, _LOAD_HEAP, 2))
+            _, writer = loading
+            for d in docs:
+                writer.delete_documents_by_term("id", d.id)
+                writer.add_document(self._document(spec, d.id, d.version, d.source))
+        return WriteResult(len(docs), 0)
+
+    def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
+        self.ensure_index(spec)
+        self._apply(spec, self._current(spec), [(i, v, None) for i, v in ids])
+
+    # -- contract: reads --------------------------------------------------------------
+    def _searcher(self, spec: IndexSpec) -> tuple[tantivy.Searcher, tantivy.Schema] | None:
+        live = self._view(spec)
+        if live is None:
+            return None
+        return live.index.searcher(), live.index.schema
+
+    @staticmethod
+    def _live_q(schema: tantivy.Schema) -> tantivy.Query:
+        return tantivy.Query.term_query(schema, "live", 1)
+
+    def _documents(self, searcher: tantivy.Searcher, addresses: list) -> list[Document]:
+        out = []
+        for address in addresses:
+            doc = searcher.doc(address)
+            out.append(
+                Document(doc["id"][0], doc["version"][0], json.loads(doc["source"][0].decode()))
+            )
+        return out
+
+    def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
+        return self.get_many(spec, [doc_id]).get(doc_id)
+
+    def get_many(self, spec: IndexSpec, ids: list[str]) -> dict[str, Document]:
+        view = self._searcher(spec)
+        if view is None or not ids:
+            return {}
+        searcher, schema = view
+        out: dict[str, Document] = {}
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i : i + 1000]
+            query = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "id", chunk)),
+                    (tantivy.Occur.Must, self._live_q(schema)),
+                ]
+            )
+            hits = searcher.search(query, len(chunk) + 1, count=False).hits
+            for d in self._documents(searcher, [a for _, a in hits]):
+                out[d.id] = d
+        return out
+
+    def versions(self, spec: IndexSpec) -> dict[str, int]:
+        view = self._searcher(spec)
+        if view is None:
+            return {}
+        searcher, schema = view
+        live = self._live_q(schema)
+        n = searcher.search(live, 1, count=True).count
+        out = {}
+        for _, address in searcher.search(live, max(1, n), count=False).hits:
+            doc = searcher.doc(address)
+            out[doc["id"][0]] = doc["version"][0]
+        return out
+
+    def count(self, spec: IndexSpec) -> int:
+        view = self._searcher(spec)
+        if view is None:
+            return 0
+        searcher, schema = view
+        return searcher.search(self._live_q(schema), 1, count=True).count
+
+    def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
+        view = self._searcher(spec)
+        if view is None:
+            return []
+        searcher, schema = view
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, self._starting(schema, field, value)),
+                (tantivy.Occur.Must, self._live_q(schema)),
+            ]
+        )
+        hits = searcher.search(
+            query, size, count=False, order_by_field=_kw(field), order=tantivy.Order.Asc
+        ).hits
+        # Equal values (two firms of one name) in code order, as the other backends.
+        docs = self._documents(searcher, [a for _, a in hits])
+        rows = sorted(
+            zip([v for v, _ in hits], docs, strict=True),
+            key=lambda vd: (vd[0], str(vd[1].source.get(spec.sort_field) or "")),
+        )
+        return [SearchHit(d.id, 0.0, d.source, (v,)) for v, d in rows]
+
+    @staticmethod
+    def _starting(schema: tantivy.Schema, field: str, value: str) -> tantivy.Query:
+        """The keyword ``field`` starts with ``value`` (a regular expression over the term
+        dictionary: tantivy has no range query on text)."""
+        return tantivy.Query.regex_query(schema, _kw(field), _regex_escape(value) + "(?s:.*)")
+
+    # -- contract: search -------------------------------------------------------------
+    def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
+        view = self._searcher(spec)
+        if view is None:
+            return SearchResult.nothing(query)
+        searcher, schema = view
+        text = query.text.strip()
+        must = [self._live_q(schema), *self._filters(spec, schema, query)]
+        text_q = None
+        if text and looks_like_uscc(text):
+            must.append(tantivy.Query.term_query(schema, _kw(spec.id_field), uscc_of(text)))
+        elif text:
+            if not query_terms(text):
+                return SearchResult.nothing(query)
+            text_q = self._text_query(spec, schema, query)
+            if text_q is None:
+                return SearchResult.nothing(query)
+        base = self._all(must)
+        matched = self._all([*must, text_q]) if text_q is not None else base
+        total = searcher.search(matched, 1, count=True).count
+        facets = self._facets(searcher, matched, query) if query.facets else {}
+        if total == 0:
+            return SearchResult(0, [], {f: [] for f in query.facets})
+        if query.sort in {"score", "date"} or text_q is None:
+            hits = self._by_key(spec, searcher, schema, matched, query)
+        elif total <= RANK_LIMIT:
+            hits = self._ranked(spec, searcher, schema, matched, query, total)
+        else:
+            hits = self._exact_then_code(spec, searcher, schema, matched, query)
+        return SearchResult(total, hits, facets)
+
+    @staticmethod
+    def _all(queries: list) -> tantivy.Query:
+        if len(queries) == 1:
+            return queries[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
+
+    @staticmethod
+    def _any(queries: list) -> tantivy.Query:
+        if len(queries) == 1:
+            return queries[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    def _filters(self, spec: IndexSpec, schema: tantivy.Schema, query: SearchQuery) -> list:
+        out = []
+        for field, values in query.filters.items():
+            if values:
+                out.append(tantivy.Query.term_set_query(schema, _kw(field), list(values)))
+        if spec.date_field and (query.date_from or query.date_to):
+            out.append(
+                _range(
+                    schema,
+                    "date_num",
+                    tantivy.FieldType.Unsigned,
+                    max(1, _date_num(query.date_from)),
+                    _date_num(query.date_to) if query.date_to else 99_999_999,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _phrase(schema: tantivy.Schema, field: str, words: list) -> tantivy.Query:
+        if len(words) == 1 and isinstance(words[0], str):
+            return tantivy.Query.term_query(schema, field, words[0], index_option="freq")
+        return tantivy.Query.phrase_query(schema, field, words)
+
+    def _text_query(
+        self, spec: IndexSpec, schema: tantivy.Schema, query: SearchQuery
+    ) -> tantivy.Query | None:
+        fields = query.text_fields_of(spec)
+        if query.near_misses:
+            names = [f for f in fields if not spec.near_miss_fields or f in spec.near_miss_fields]
+            should = []
+            for alt in query.near_misses:
+                parts = query_terms(alt)
+                for f in names:
+                    for words in _near_words(parts):
+                        should.append(
+                            tantivy.Query.boost_query(self._phrase(schema, f, words), fields[f])
+                        )
+            return self._any(should) if should else None
+        groups = []
+        for choices in query.phrase_choices():
+            groups.append(
+                self._any(
+                    [
+                        tantivy.Query.boost_query(self._phrase(schema, f, p), w)
+                        for p in choices
+                        for f, w in fields.items()
+                    ]
+                )
+            )
+        return self._all(groups) if groups else None
+
+    def _facets(
+        self, searcher: tantivy.Searcher, matched: tantivy.Query, query: SearchQuery
+    ) -> dict[str, list[tuple[str, int]]]:
+        aggs = {f: {"terms": {"field": _kw(f), "size": 10_000}} for f in query.facets}
+        result = searcher.aggregate(matched, aggs)
+        out = {}
+        for f in query.facets:
+            buckets = [(str(b["key"]), int(b["doc_count"])) for b in result[f]["buckets"]]
+            out[f] = sorted(buckets, key=lambda vn: (-vn[1], vn[0]))[:50]
+        return out
+
+    def _page(self, query: SearchQuery) -> tuple[int, int]:
+        return (0 if query.after is not None else (query.page - 1) * query.size), query.size
+
+    def _by_key(
+        self,
+        spec: IndexSpec,
+        searcher: tantivy.Searcher,
+        schema: tantivy.Schema,
+        matched: tantivy.Query,
+        query: SearchQuery,
+    ) -> list[SearchHit]:
+        """Sorted by score or date (descending, absent last) or, with no text, by code;
+        ties by code. The sort values are the embedded backend's (a cursor of either
+        reads the same)."""
+        field = {"score": "by_score", "date": "by_date"}.get(query.sort, "sort_key")
+        offset, size = self._page(query)
+        if query.after is not None:
+            key = str(query.after[-1])
+            if field == "sort_key":
+                beyond = _key_after(schema, key)
+            else:
+                first = query.after[0]
+                if field == "by_score":
+                    num, kind = (
+                        (-1 if first in (None, "") else int(first)),
+                        tantivy.FieldType.Integer,
+                    )
+                    name = "score_num"
+                else:
+                    num, kind, name = _date_num(first), tantivy.FieldType.Unsigned, "date_num"
+                lower = -(2**62) if kind == tantivy.FieldType.Integer else 0
+                beyond = self._any(
+                    [
+                        _range(schema, name, kind, lower, num, include_upper=False),
+                        self._all([_range(schema, name, kind, num, num), _key_after(schema, key)]),
+                    ]
+                )
+            matched = self._all([matched, beyond])
+        hits = searcher.search(
+            matched, size, count=False, order_by_field=field, offset=offset, order=tantivy.Order.Asc
+        ).hits
+        out = []
+        for d in self._documents(searcher, [a for _, a in hits]):
+            key = str(d.source.get(spec.sort_field) or "")
+            if field == "by_score":
+                value = d.source.get(spec.score_field)
+                sort = (-1 if value is None else value, key)
+            elif field == "by_date":
+                sort = (d.source.get(spec.date_field) or "", key)
+            else:
+                sort = (0, 0.0, key)
+            out.append(SearchHit(d.id, 0.0, d.source, sort))
+        return out
+
+    def _ranked(
+        self,
+        spec: IndexSpec,
+        searcher: tantivy.Searcher,
+        schema: tantivy.Schema,
+        matched: tantivy.Query,
+        query: SearchQuery,
+        total: int,
+    ) -> list[SearchHit]:
+        """Every match scored (BM25 over the boosted phrases), raised a tier for a name
+        prefix and another for the exact name, then ordered (tier, score, code)."""
+        scored = searcher.search(matched, total, count=False).hits
+        addresses = [a for _, a in scored]
+        wanted = fold(query.text.strip())
+        tiers = {}
+        if spec.prefix_field:
+            prefix_q = self._all([matched, self._starting(schema, spec.prefix_field, wanted)])
+            for _, a in searcher.search(prefix_q, total, count=False).hits:
+                tiers[(a.segment_ord, a.doc)] = _TIER_PREFIX
+        exact_q = self._all(
+            [matched, tantivy.Query.term_query(schema, _kw(spec.exact_field), wanted)]
+        )
+        for _, a in searcher.search(exact_q, total, count=False).hits:
+            tiers[(a.segment_ord, a.doc)] = _TIER_EXACT
+        chunks = [searcher.fast_field_values(f"sort_c{i}", addresses) for i in range(SORT_CHUNKS)]
+        rows = [
+            (
+                tiers.get((a.segment_ord, a.doc), 0),
+                round(score, 5),
+                tuple(c[n] for c in chunks),
+                a,
+            )
+            for n, (score, a) in enumerate(scored)
+        ]
+        rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+        offset, size = self._page(query)
+        if query.after is not None:
+            tier, score, key = query.after
+            mark = (-tier, -round(score, 5), tuple(_chunks(key)))
+            rows = [r for r in rows if (-r[0], -r[1], r[2]) > mark]
+        page = rows[offset : offset + size]
+        docs = self._documents(searcher, [r[3] for r in page])
+        return [
+            SearchHit(d.id, r[1], d.source, (r[0], r[1], str(d.source.get(spec.sort_field) or "")))
+            for r, d in zip(page, docs, strict=True)
+        ]
+
+    def _exact_then_code(
+        self,
+        spec: IndexSpec,
+        searcher: tantivy.Searcher,
+        schema: tantivy.Schema,
+        matched: tantivy.Query,
+        query: SearchQuery,
+    ) -> list[SearchHit]:
+        """Too many to rank: the exact-name matches first, the rest in code order."""
+        wanted = fold(query.text.strip())
+        exact_term = tantivy.Query.term_query(schema, _kw(spec.exact_field), wanted)
+        exact_hits = searcher.search(
+            self._all([matched, exact_term]),
+            1000,
+            count=False,
+            order_by_field="sort_key",
+            order=tantivy.Order.Asc,
+        ).hits
+        first = [(2, key, a) for key, a in exact_hits]
+        offset, size = self._page(query)
+        after = query.after
+        if after is None:
+            rows = first[offset : offset + size]
+            rest_offset = max(0, offset - len(first))
+        else:
+            rows = [r for r in first if after[0] == 2 and r[1] > after[2]][:size]
+            rest_offset = 0
+        if len(rows) < size:
+            rest = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, matched),
+                    (tantivy.Occur.MustNot, exact_term),
+                ]
+            )
+            if after is not None and after[0] == 0:
+                rest = self._all([rest, _key_after(schema, str(after[2]))])
+            hits = searcher.search(
+                rest,
+                size - len(rows),
+                count=False,
+                order_by_field="sort_key",
+                offset=rest_offset,
+                order=tantivy.Order.Asc,
+            ).hits
+            rows += [(0, key, a) for key, a in hits]
+        docs = self._documents(searcher, [r[2] for r in rows])
+        return [
+            SearchHit(d.id, 0.0, d.source, (r[0], 0.0, r[1]))
+            for r, d in zip(rows, docs, strict=True)
+        ]
+
+
+def _near_words(parts: list[list[str]]) -> list[list]:
+    """The positional phrases of a near miss: one phrase as it is, or two at most one token
+    apart in either order (``(position, token)`` pairs leave the gap)."""
+    if len(parts) == 1:
+        return [parts[0]]
+    a, b = parts
+    out = []
+    for first, second in ((a, b), (b, a)):
+        for gap in (0, 1):
+            words = [(i, t) for i, t in enumerate(first)]
+            words += [(len(first) + gap + i, t) for i, t in enumerate(second)]
+            out.append(words)
+    return out
+
+
+def _date_num(value: Any) -> int:
+    """An ISO date as a number (20260410), 0 when absent."""
+    digits = "".join(ch for ch in str(value or "")[:10] if ch.isdigit())
+    return int(digits) if len(digits) == 8 else 0
+
+
+def _range(
+    schema: tantivy.Schema,
+    field: str,
+    kind: tantivy.FieldType,
+    lower: int,
+    upper: int,
+    include_upper: bool = True,
+) -> tantivy.Query:
+    return tantivy.Query.range_query(
+        schema, field, kind, lower, upper, include_lower=True, include_upper=include_upper
+    )
+
+
+def _key_after(schema: tantivy.Schema, key: str) -> tantivy.Query:
+    """Documents whose sort key comes after ``key``: compared chunk by chunk."""
+    chunks = _chunks(key)
+    top = 2**64 - 1
+    options = []
+    for i, chunk in enumerate(chunks):
+        if chunk == top:
+            continue
+        same = [
+            _range(schema, f"sort_c{j}", tantivy.FieldType.Unsigned, c, c)
+            for j, c in enumerate(chunks[:i])
+        ]
+        greater = _range(schema, f"sort_c{i}", tantivy.FieldType.Unsigned, chunk + 1, top)
+        options.append(TantivyBackend._all([*same, greater]))
+    return TantivyBackend._any(options) if options else tantivy.Query.empty_query()
+
+
+def _regex_escape(text: str) -> str:
+    """``text`` literally in tantivy's regular expressions (Rust ``regex`` syntax)."""
+    return "".join(f"\\{ch}" if ch.isascii() and not ch.isalnum() else ch for ch in text)
