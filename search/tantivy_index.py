@@ -65,7 +65,14 @@ _WRITER_HEAP = 32_000_000
 #: A rebuild's writer: two indexing threads of 128 MB each.
 _LOAD_HEAP = 256_000_000
 _LOCK_WAIT_SECONDS = 30.0
-_TIER_EXACT, _TIER_PREFIX = 2, 1
+#: Added to the BM25 score of an exact-name match and of a name-prefix match (an exact
+#: match has both): far above any BM25 score, so they rank first (Elasticsearch's boosts).
+EXACT_BONUS, PREFIX_BONUS = 10_000.0, 1_000.0
+
+
+def _tier(score: float) -> int:
+    """2 for an exact-name match, 1 for a name prefix, else 0 (from the bonuses)."""
+    return 2 if score >= EXACT_BONUS else 1 if score >= PREFIX_BONUS else 0
 
 
 def _kw(field: str) -> str:
@@ -694,41 +701,52 @@ class TantivyBackend:
         query: SearchQuery,
         total: int,
     ) -> list[SearchHit]:
-        """Every match scored (BM25 over the boosted phrases), raised a tier for a name
-        prefix and another for the exact name, then ordered (tier, score, code)."""
-        scored = searcher.search(matched, total, count=False).hits
-        addresses = [a for _, a in scored]
+        """Ordered by tier (exact name, then name prefix, then the rest), BM25 score over
+        the boosted phrases, then code. The tiers are constant scores added to BM25, so
+        tantivy's top-k collector ranks them together: only the page (and the hits that
+        tie with its last one, to order them by code) ever reaches Python."""
         wanted = fold(query.text.strip())
-        tiers = {}
-        if spec.prefix_field:
-            prefix_q = self._all([matched, self._starting(schema, spec.prefix_field, wanted)])
-            for _, a in searcher.search(prefix_q, total, count=False).hits:
-                tiers[(a.segment_ord, a.doc)] = _TIER_PREFIX
-        exact_q = self._all(
-            [matched, tantivy.Query.term_query(schema, _kw(spec.exact_field), wanted)]
-        )
-        for _, a in searcher.search(exact_q, total, count=False).hits:
-            tiers[(a.segment_ord, a.doc)] = _TIER_EXACT
-        chunks = [searcher.fast_field_values(f"sort_c{i}", addresses) for i in range(SORT_CHUNKS)]
-        rows = [
-            (
-                tiers.get((a.segment_ord, a.doc), 0),
-                round(score, 5),
-                tuple(c[n] for c in chunks),
-                a,
+        should = [
+            tantivy.Query.const_score_query(
+                tantivy.Query.term_query(schema, _kw(spec.exact_field), wanted), EXACT_BONUS
             )
-            for n, (score, a) in enumerate(scored)
         ]
-        rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+        if spec.prefix_field:
+            should.append(
+                tantivy.Query.const_score_query(
+                    self._starting(schema, spec.prefix_field, wanted), PREFIX_BONUS
+                )
+            )
+        ranked = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, matched), *((tantivy.Occur.Should, q) for q in should)]
+        )
         offset, size = self._page(query)
+        # Past a cursor: everything down to its score is needed to find where it stands.
+        need = total if query.after is not None else min(total, offset + size)
+        limit = min(total, max(64, need + 1))
+        while True:
+            hits = searcher.search(ranked, limit, count=False).hits
+            if limit >= total or hits[-1][0] < hits[need - 1][0]:
+                break  # every hit that ties with the last one needed is here
+            limit = min(total, limit * 4)
+        addresses = [a for _, a in hits]
+        chunks = [searcher.fast_field_values(f"sort_c{i}", addresses) for i in range(SORT_CHUNKS)]
+        rows = sorted(
+            ((score, tuple(c[n] for c in chunks), a) for n, (score, a) in enumerate(hits)),
+            key=lambda r: (-r[0], r[1]),
+        )
         if query.after is not None:
-            tier, score, key = query.after
-            mark = (-tier, -round(score, 5), tuple(_chunks(key)))
-            rows = [r for r in rows if (-r[0], -r[1], r[2]) > mark]
+            mark = (-float(query.after[1]), tuple(_chunks(str(query.after[2]))))
+            rows = [r for r in rows if (-r[0], r[1]) > mark]
         page = rows[offset : offset + size]
-        docs = self._documents(searcher, [r[3] for r in page])
+        docs = self._documents(searcher, [r[2] for r in page])
         return [
-            SearchHit(d.id, r[1], d.source, (r[0], r[1], str(d.source.get(spec.sort_field) or "")))
+            SearchHit(
+                d.id,
+                r[0],
+                d.source,
+                (_tier(r[0]), r[0], str(d.source.get(spec.sort_field) or "")),
+            )
             for r, d in zip(page, docs, strict=True)
         ]
 
