@@ -25,6 +25,7 @@ waiting while another process holds it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import mmap
 import os
@@ -52,7 +53,7 @@ from search.backend import (
 
 #: The on-disk layout; part of each logical directory's name, so a new layout starts empty
 #: beside the old one.
-LAYOUT = 1
+LAYOUT = 2  # 2: token pairs beside the tokens
 #: Between the values of a multi-valued text field (see ``search.embedded._GAP``).
 _GAP = ["qqgapqq", "qqgapqq"]
 #: Above this many matches, results after the exact-name ones are listed in code order
@@ -111,6 +112,18 @@ def _text_tokens(value: Any) -> list[str]:
     return out
 
 
+def _pairs(field: str) -> str:
+    """The field holding ``field``'s token pairs."""
+    return f"{field}__2"
+
+
+def _bigrams(tokens: list[str]) -> list[str]:
+    """Each token with the next (``有_限``), at the first one's position: a phrase of n
+    tokens is the phrase of its n-1 pairs. A pair never spans the gap between two values
+    (the gap's own pairs hold its token)."""
+    return [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
+
+
 def _keyword_values(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
     return [str(v) for v in values if v is not None and v != ""]
@@ -124,6 +137,7 @@ def schema_for(spec: IndexSpec) -> tantivy.Schema:
     sb.add_bytes_field("source", stored=True)
     for field in spec.indexed_text_fields:
         sb.add_text_field(field, tokenizer_name="whitespace", index_option="position")
+        sb.add_text_field(_pairs(field), tokenizer_name="whitespace", index_option="position")
     for field in spec.keyword_fields:
         sb.add_text_field(_kw(field), tokenizer_name="raw", fast=True)
     sb.add_text_field("sort_key", stored=True, tokenizer_name="raw", fast=True)
@@ -350,6 +364,7 @@ class TantivyBackend:
             tokens = _text_tokens(source.get(field))
             if tokens:
                 doc.add_text(field, " ".join(tokens))
+                doc.add_text(_pairs(field), " ".join(_bigrams(tokens)))
         for field in spec.keyword_fields:
             for value in _keyword_values(source.get(field)):
                 doc.add_text(_kw(field), value)
@@ -595,8 +610,19 @@ class TantivyBackend:
 
     @staticmethod
     def _phrase(schema: tantivy.Schema, field: str, words: list) -> tantivy.Query:
-        if len(words) == 1 and isinstance(words[0], str):
-            return tantivy.Query.term_query(schema, field, words[0], index_option="freq")
+        """``words`` (tokens, or (position, token) pairs) as a phrase in ``field``. A plain
+        phrase of two tokens or more is matched on the field's token pairs: one term for
+        two characters (有限, a quarter of the registry, costs a posting list, not
+        positions), a phrase of fewer, rarer terms for more."""
+        if all(isinstance(w, str) for w in words):
+            if len(words) == 1:
+                return tantivy.Query.term_query(schema, field, words[0], index_option="freq")
+            pairs = _bigrams(words)
+            if len(pairs) == 1:
+                return tantivy.Query.term_query(
+                    schema, _pairs(field), pairs[0], index_option="freq"
+                )
+            return tantivy.Query.phrase_query(schema, _pairs(field), pairs)
         return tantivy.Query.phrase_query(schema, field, words)
 
     def _text_query(
