@@ -25,10 +25,12 @@ waiting while another process holds it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import json
 import mmap
 import os
+import shutil
 import struct
 import threading
 import time
@@ -268,6 +270,8 @@ class TantivyBackend:
                 live.index.reload()
                 live.seq = seq
                 return live
+            if live is not None:  # swapped or dropped elsewhere: let its files go
+                self._indexes.pop(str(self._dir(spec) / live.generation), None)
             live = _Live(generation, self._open(spec, generation), seq)
             self._live[key] = live
             return live
@@ -278,7 +282,7 @@ class TantivyBackend:
             return []
         return sorted(
             (p.name for p in base.iterdir() if p.is_dir() and p.name.startswith("g")),
-            key=lambda g: int(g[1:]),
+            key=lambda g: int(g[1:]) if g[1:].isdigit() else 0,
         )
 
     # -- contract: lifecycle ----------------------------------------------------------
@@ -288,26 +292,44 @@ class TantivyBackend:
     def health(self) -> dict[str, Any] | None:
         return None  # files on one host, no cluster
 
+    @contextlib.contextmanager
+    def _lifecycle(self, spec: IndexSpec):
+        """Held while an index is created, swapped or dropped: one process at a time."""
+        base = self._dir(spec)
+        base.mkdir(parents=True, exist_ok=True)
+        with open(base / "LOCK", "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield base
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _new_generation() -> str:
+        """A name never used before (a dropped index's name is never reused: a process
+        that still holds it open would take the new files for the old)."""
+        return f"g{time.time_ns() // 1000}"
+
     def ensure_index(self, spec: IndexSpec) -> None:
         if self._current(spec) is not None:
             return
-        base = self._dir(spec)
-        base.mkdir(parents=True, exist_ok=True)
-        seq = base / "SEQ"
-        if not seq.exists():
-            tmp = base / f"SEQ.{os.getpid()}.tmp"
-            tmp.write_bytes(b"\0" * 8)
-            os.replace(tmp, seq)
-        (base / "g1").mkdir(exist_ok=True)
-        self._open(spec, "g1")  # creates the index files
-        if self._current(spec) is None:
-            self._set_current(spec, "g1")
-        self._bump(spec)
+        with self._lifecycle(spec) as base:
+            if self._current(spec) is not None:
+                return  # another process made it
+            seq = base / "SEQ"
+            if not seq.exists():
+                tmp = base / f"SEQ.{os.getpid()}.tmp"
+                tmp.write_bytes(b"\0" * 8)
+                os.replace(tmp, seq)
+            generation = self._new_generation()
+            (base / generation).mkdir()
+            self._open(spec, generation)  # creates the index files
+            self._set_current(spec, generation)
+            self._bump(spec)
 
     def begin_rebuild(self, spec: IndexSpec) -> str:
         self.ensure_index(spec)
-        numbers = [int(g[1:]) for g in self._generations(spec)]
-        generation = f"g{max(numbers, default=0) + 1}"
+        generation = self._new_generation()
         (self._dir(spec) / generation).mkdir()
         self._open(spec, generation)
         return generation
@@ -319,23 +341,25 @@ class TantivyBackend:
                 _, writer = loading
                 writer.commit()
                 writer.wait_merging_threads()  # the merges it started: fewer segments
-        old = self._current(spec)
-        self._set_current(spec, target)
-        self._bump(spec)
+        with self._lifecycle(spec):
+            old = self._current(spec)
+            self._set_current(spec, target)
+            self._bump(spec)
         if old and old != target:
-            import shutil
-
             self._forget(spec, old)
             shutil.rmtree(self._dir(spec) / old, ignore_errors=True)
 
     def drop(self, spec: IndexSpec) -> None:
-        import shutil
-
-        self._forget(spec)
-        base = self._dir(spec)
-        if base.exists():
+        """Remove every generation. The counter file stays (bumped), so processes that
+        had the index open see it go at their next search."""
+        if not self._dir(spec).exists():
+            return
+        with self._lifecycle(spec) as base:
             (base / "CURRENT").unlink(missing_ok=True)
-            shutil.rmtree(base, ignore_errors=True)
+            for generation in self._generations(spec):
+                shutil.rmtree(base / generation, ignore_errors=True)
+            self._bump(spec)
+        self._forget(spec)
 
     def refresh(self, spec: IndexSpec) -> None:
         """Writes are searchable once committed; nothing to do."""
