@@ -25,10 +25,12 @@ waiting while another process holds it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import json
 import mmap
 import os
+import shutil
 import struct
 import threading
 import time
@@ -53,7 +55,7 @@ from search.backend import (
 
 #: The on-disk layout; part of each logical directory's name, so a new layout starts empty
 #: beside the old one.
-LAYOUT = 2  # 2: token pairs beside the tokens
+LAYOUT = 3  # 2: token pairs beside the tokens; 3: prefixes of the name and code
 #: Between the values of a multi-valued text field (see ``search.embedded._GAP``).
 _GAP = ["qqgapqq", "qqgapqq"]
 #: Above this many matches, results after the exact-name ones are listed in code order
@@ -112,6 +114,20 @@ def _text_tokens(value: Any) -> list[str]:
     return out
 
 
+#: Keyword values are indexed by their starts up to this many characters (a name prefix,
+#: a code typed so far); a longer start is looked for by a regular expression.
+MAX_PREFIX = 40
+
+
+def _prefixed(spec: IndexSpec) -> list[str]:
+    """The keyword fields searched by their start: the name prefix tier, the code."""
+    return sorted({f for f in (spec.prefix_field, spec.id_field) if f in spec.keyword_fields})
+
+
+def _pre(field: str) -> str:
+    return f"pre_{field}"
+
+
 def _pairs(field: str) -> str:
     """The field holding ``field``'s token pairs."""
     return f"{field}__2"
@@ -140,6 +156,8 @@ def schema_for(spec: IndexSpec) -> tantivy.Schema:
         sb.add_text_field(_pairs(field), tokenizer_name="whitespace", index_option="position")
     for field in spec.keyword_fields:
         sb.add_text_field(_kw(field), tokenizer_name="raw", fast=True)
+    for field in _prefixed(spec):
+        sb.add_text_field(_pre(field), tokenizer_name="raw", index_option="basic")
     sb.add_text_field("sort_key", stored=True, tokenizer_name="raw", fast=True)
     for i in range(SORT_CHUNKS):
         sb.add_unsigned_field(f"sort_c{i}", indexed=True, fast=True)
@@ -268,7 +286,11 @@ class TantivyBackend:
                 live.index.reload()
                 live.seq = seq
                 return live
-            live = _Live(generation, self._open(spec, generation), seq)
+            if live is not None:  # swapped or dropped elsewhere: let its files go
+                self._indexes.pop(str(self._dir(spec) / live.generation), None)
+            index = self._open(spec, generation)
+            index.reload()  # opened earlier for a write, perhaps: as of now, not then
+            live = _Live(generation, index, seq)
             self._live[key] = live
             return live
 
@@ -278,7 +300,7 @@ class TantivyBackend:
             return []
         return sorted(
             (p.name for p in base.iterdir() if p.is_dir() and p.name.startswith("g")),
-            key=lambda g: int(g[1:]),
+            key=lambda g: int(g[1:]) if g[1:].isdigit() else 0,
         )
 
     # -- contract: lifecycle ----------------------------------------------------------
@@ -288,26 +310,44 @@ class TantivyBackend:
     def health(self) -> dict[str, Any] | None:
         return None  # files on one host, no cluster
 
+    @contextlib.contextmanager
+    def _lifecycle(self, spec: IndexSpec):
+        """Held while an index is created, swapped or dropped: one process at a time."""
+        base = self._dir(spec)
+        base.mkdir(parents=True, exist_ok=True)
+        with open(base / "LOCK", "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield base
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _new_generation() -> str:
+        """A name never used before (a dropped index's name is never reused: a process
+        that still holds it open would take the new files for the old)."""
+        return f"g{time.time_ns() // 1000}"
+
     def ensure_index(self, spec: IndexSpec) -> None:
         if self._current(spec) is not None:
             return
-        base = self._dir(spec)
-        base.mkdir(parents=True, exist_ok=True)
-        seq = base / "SEQ"
-        if not seq.exists():
-            tmp = base / f"SEQ.{os.getpid()}.tmp"
-            tmp.write_bytes(b"\0" * 8)
-            os.replace(tmp, seq)
-        (base / "g1").mkdir(exist_ok=True)
-        self._open(spec, "g1")  # creates the index files
-        if self._current(spec) is None:
-            self._set_current(spec, "g1")
-        self._bump(spec)
+        with self._lifecycle(spec) as base:
+            if self._current(spec) is not None:
+                return  # another process made it
+            seq = base / "SEQ"
+            if not seq.exists():
+                tmp = base / f"SEQ.{os.getpid()}.tmp"
+                tmp.write_bytes(b"\0" * 8)
+                os.replace(tmp, seq)
+            generation = self._new_generation()
+            (base / generation).mkdir()
+            self._open(spec, generation)  # creates the index files
+            self._set_current(spec, generation)
+            self._bump(spec)
 
     def begin_rebuild(self, spec: IndexSpec) -> str:
         self.ensure_index(spec)
-        numbers = [int(g[1:]) for g in self._generations(spec)]
-        generation = f"g{max(numbers, default=0) + 1}"
+        generation = self._new_generation()
         (self._dir(spec) / generation).mkdir()
         self._open(spec, generation)
         return generation
@@ -319,23 +359,25 @@ class TantivyBackend:
                 _, writer = loading
                 writer.commit()
                 writer.wait_merging_threads()  # the merges it started: fewer segments
-        old = self._current(spec)
-        self._set_current(spec, target)
-        self._bump(spec)
+        with self._lifecycle(spec):
+            old = self._current(spec)
+            self._set_current(spec, target)
+            self._bump(spec)
         if old and old != target:
-            import shutil
-
             self._forget(spec, old)
             shutil.rmtree(self._dir(spec) / old, ignore_errors=True)
 
     def drop(self, spec: IndexSpec) -> None:
-        import shutil
-
-        self._forget(spec)
-        base = self._dir(spec)
-        if base.exists():
+        """Remove every generation. The counter file stays (bumped), so processes that
+        had the index open see it go at their next search."""
+        if not self._dir(spec).exists():
+            return
+        with self._lifecycle(spec) as base:
             (base / "CURRENT").unlink(missing_ok=True)
-            shutil.rmtree(base, ignore_errors=True)
+            for generation in self._generations(spec):
+                shutil.rmtree(base / generation, ignore_errors=True)
+            self._bump(spec)
+        self._forget(spec)
 
     def refresh(self, spec: IndexSpec) -> None:
         """Writes are searchable once committed; nothing to do."""
@@ -368,6 +410,14 @@ class TantivyBackend:
         for field in spec.keyword_fields:
             for value in _keyword_values(source.get(field)):
                 doc.add_text(_kw(field), value)
+        for field in _prefixed(spec):
+            starts = {
+                v[:n]
+                for v in _keyword_values(source.get(field))
+                for n in range(1, 1 + min(len(v), MAX_PREFIX))
+            }
+            for start in sorted(starts):
+                doc.add_text(_pre(field), start)
         key = str(source.get(spec.sort_field) or "")
         doc.add_text("sort_key", key)
         for i, chunk in enumerate(_chunks(key)):
@@ -527,7 +577,7 @@ class TantivyBackend:
         searcher, schema = view
         query = tantivy.Query.boolean_query(
             [
-                (tantivy.Occur.Must, self._starting(schema, field, value)),
+                (tantivy.Occur.Must, self._starting(spec, schema, field, value)),
                 (tantivy.Occur.Must, self._live_q(schema)),
             ]
         )
@@ -543,9 +593,12 @@ class TantivyBackend:
         return [SearchHit(d.id, 0.0, d.source, (v,)) for v, d in rows]
 
     @staticmethod
-    def _starting(schema: tantivy.Schema, field: str, value: str) -> tantivy.Query:
-        """The keyword ``field`` starts with ``value`` (a regular expression over the term
-        dictionary: tantivy has no range query on text)."""
+    def _starting(spec: IndexSpec, schema: tantivy.Schema, field: str, value: str) -> tantivy.Query:
+        """The keyword ``field`` starts with ``value``: one term of its prefixes where they
+        are indexed (a regular expression over the names would open the posting list of
+        every name it matches: 苏州 took 385 ms at 200,000 firms), else that expression."""
+        if field in _prefixed(spec) and len(value) <= MAX_PREFIX:
+            return tantivy.Query.term_query(schema, _pre(field), value, index_option="basic")
         return tantivy.Query.regex_query(schema, _kw(field), _regex_escape(value) + "(?s:.*)")
 
     # -- contract: search -------------------------------------------------------------
@@ -635,10 +688,13 @@ class TantivyBackend:
             for alt in query.near_misses:
                 parts = query_terms(alt)
                 for f in names:
-                    for words in _near_words(parts):
-                        should.append(
-                            tantivy.Query.boost_query(self._phrase(schema, f, words), fields[f])
+                    for on_pairs, words in _near_words(parts):
+                        phrase = (
+                            tantivy.Query.phrase_query(schema, _pairs(f), words)
+                            if on_pairs
+                            else self._phrase(schema, f, words)
                         )
+                        should.append(tantivy.Query.boost_query(phrase, fields[f]))
             return self._any(should) if should else None
         groups = []
         for choices in query.phrase_choices():
@@ -740,7 +796,7 @@ class TantivyBackend:
         if spec.prefix_field:
             should.append(
                 tantivy.Query.const_score_query(
-                    self._starting(schema, spec.prefix_field, wanted), PREFIX_BONUS
+                    self._starting(spec, schema, spec.prefix_field, wanted), PREFIX_BONUS
                 )
             )
         ranked = tantivy.Query.boolean_query(
@@ -828,18 +884,27 @@ class TantivyBackend:
         ]
 
 
-def _near_words(parts: list[list[str]]) -> list[list]:
-    """The positional phrases of a near miss: one phrase as it is, or two at most one token
-    apart in either order (``(position, token)`` pairs leave the gap)."""
+def _near_words(parts: list[list[str]]) -> list[tuple[bool, list]]:
+    """The positional phrases of a near miss, each with whether it is on the token pairs:
+    one phrase as it is, or two at most one token apart in either order (``(position,
+    term)`` pairs leave the gap). Two parts of two tokens or more are matched on the pairs
+    (a pair at its first token's position), where their terms are rare and quick; a part of
+    one token has no pair of its own, so those stay on the tokens."""
     if len(parts) == 1:
-        return [parts[0]]
+        return [(False, parts[0])]
     a, b = parts
+    on_pairs = len(a) > 1 and len(b) > 1
     out = []
     for first, second in ((a, b), (b, a)):
         for gap in (0, 1):
-            words = [(i, t) for i, t in enumerate(first)]
-            words += [(len(first) + gap + i, t) for i, t in enumerate(second)]
-            out.append(words)
+            start = len(first) + gap
+            if on_pairs:
+                words = list(enumerate(_bigrams(first)))
+                words += [(start + i, t) for i, t in enumerate(_bigrams(second))]
+            else:
+                words = list(enumerate(first))
+                words += [(start + i, t) for i, t in enumerate(second)]
+            out.append((on_pairs, words))
     return out
 
 

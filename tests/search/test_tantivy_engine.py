@@ -1,0 +1,82 @@
+"""What the tantivy engine adds to the backend contract: processes that share one index
+directory see each other's commits, swaps and drops at their next search (the counter file
+every process maps), and a rebuild or a second writer never loses a write."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from search.backend import Document, SearchQuery
+from search.documents import ENTERPRISES
+from search.tantivy_index import TantivyBackend
+
+
+def _doc(n: int, version: int = 1, name: str = "苏州宁远食品有限公司") -> Document:
+    return Document(
+        id=f"e{n}",
+        version=version,
+        source={"uscc": f"9132050{n:011d}", "name_exact": name, "t_name": name},
+    )
+
+
+def _found(backend: TantivyBackend, text: str) -> set[str]:
+    result = backend.search(ENTERPRISES, SearchQuery(index="enterprises", text=text, size=50))
+    return {h.id for h in result.hits}
+
+
+def _write_in_another_process(path: str, prefix: str, docs: list[Document]) -> None:
+    TantivyBackend(path, prefix).write(ENTERPRISES, docs, visible=True)
+
+
+def _run(target, *args) -> None:
+    process = multiprocessing.get_context("spawn").Process(target=target, args=args)
+    process.start()
+    process.join(60)
+    assert process.exitcode == 0
+
+
+def test_a_write_by_another_process_is_searched_at_once(tmp_path) -> None:
+    path = str(tmp_path / "engine")
+    reader = TantivyBackend(path, "p1")
+    reader.ensure_index(ENTERPRISES)
+    assert _found(reader, "宁远") == set()  # the reader has the index open, empty
+    _run(_write_in_another_process, path, "p1", [_doc(1), _doc(2, name="南京苏宁易购")])
+    assert _found(reader, "宁远") == {"e1"}
+    assert _found(reader, "苏宁") == {"e2"}
+
+
+def test_a_swap_and_a_drop_elsewhere_are_seen(tmp_path) -> None:
+    path = str(tmp_path / "engine")
+    reader, writer = TantivyBackend(path, "p2"), TantivyBackend(path, "p2")
+    writer.write(ENTERPRISES, [_doc(1)], visible=True)
+    assert _found(reader, "宁远") == {"e1"}
+
+    target = writer.begin_rebuild(ENTERPRISES)
+    writer.write(ENTERPRISES, [_doc(3, name="无锡宁远服饰")], target=target)
+    assert _found(reader, "宁远") == {"e1"}  # the old generation until the swap
+    writer.finish_rebuild(ENTERPRISES, target)
+    assert _found(reader, "宁远") == {"e3"}
+
+    writer.drop(ENTERPRISES)
+    assert _found(reader, "宁远") == set()
+    writer.write(ENTERPRISES, [_doc(4)], visible=True)  # made again, under a new name
+    assert _found(reader, "宁远") == {"e4"}
+    assert reader.count(ENTERPRISES) == 1
+
+
+def test_two_writers_lose_nothing_and_keep_the_newest_version(tmp_path) -> None:
+    path = str(tmp_path / "engine")
+    mine = TantivyBackend(path, "p3")
+    mine.ensure_index(ENTERPRISES)
+    others = [_doc(n, version=2) for n in range(100, 160)]
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(target=_write_in_another_process, args=(path, "p3", others))
+    process.start()
+    for n in range(100, 160, 2):  # the same firms, older versions, meanwhile
+        mine.write(ENTERPRISES, [_doc(n, version=1, name="旧名称")], visible=True)
+    process.join(60)
+    assert process.exitcode == 0
+    versions = mine.versions(ENTERPRISES)
+    assert len(versions) == 60
+    assert set(versions.values()) == {2}  # an older version never overwrote a newer one
+    assert _found(mine, "旧名") == set()
