@@ -49,6 +49,35 @@ def analyze(text: str) -> list[str]:
     return _TOKEN.findall(fold(text).lower())
 
 
+#: Between the values of a multi-valued text field in the embedded engines: two tokens, so
+#: that neither a phrase nor a near miss (two phrases at most one token apart) spans two
+#: values (Elasticsearch's position_increment_gap).
+GAP_TOKENS = ("qqgapqq", "qqgapqq")
+#: Above this many matches, the embedded engines list the results after the exact-name
+#: ones in code order: relevance says little about most of the registry, and ranking every
+#: match costs seconds in SQLite.
+RANK_LIMIT = 20_000
+
+
+def text_tokens(value: Any) -> list[str]:
+    """The tokens of a text field's value or values, ``GAP_TOKENS`` between values."""
+    values = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for v in values:
+        tokens = analyze(str(v)) if v else []
+        if tokens:
+            if out:
+                out += GAP_TOKENS
+            out += tokens
+    return out
+
+
+def keyword_values(value: Any) -> list[str]:
+    """A keyword field's value or values as text, leaving out the absent ones."""
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if v is not None and v != ""]
+
+
 def query_terms(text: str) -> list[list[str]]:
     """Split a user query on white space; each part becomes one phrase of tokens."""
     phrases = [analyze(part) for part in text.split()]
@@ -140,6 +169,11 @@ class SearchQuery:
             if phrase := analyze(part):
                 out.append([phrase, *(analyze(a) for a in self.also_as.get(part, ()))])
         return out
+
+    @property
+    def offset(self) -> int:
+        """How many hits the page skips (0 after a cursor: ``after`` says where to go on)."""
+        return 0 if self.after is not None else (self.page - 1) * self.size
 
     def text_fields_of(self, spec: IndexSpec) -> dict[str, float]:
         """The text fields this query matches in, with their boosts."""

@@ -491,9 +491,7 @@ class ElasticBackend:
         if es_query is None:
             return None
         paging: dict[str, Any] = (
-            {"search_after": list(query.after)}
-            if query.after
-            else {"from_": (query.page - 1) * query.size}
+            {"search_after": list(query.after)} if query.after else {"from_": query.offset}
         )
         return {
             "query": es_query,

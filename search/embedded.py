@@ -31,6 +31,7 @@ from typing import Any
 
 from search.backend import (
     NEAR_MISS_SECONDS,
+    RANK_LIMIT,
     Document,
     IndexSpec,
     SearchHit,
@@ -39,24 +40,21 @@ from search.backend import (
     WriteResult,
     analyze,
     fold,
+    keyword_values,
     looks_like_uscc,
     query_terms,
+    text_tokens,
     uscc_of,
 )
 from search.result_cache import ResultCache
 
-#: Between the values of a multi-valued field: two tokens, so that neither a phrase nor a
-#: near miss (two phrases at most one token apart) spans two values.
-_GAP = "qqgapqq qqgapqq"
 #: The table layout; part of every table name, so a new layout starts empty beside the
 #: old one and ``flask search check`` (run by ``make run``) fills it.
 #: 2: narrow docs rows (keys and the facet tuple), sources in a table of their own.
 #: 3: the facet fields as columns of the docs row (f0, f1, ...): filters on them cost
 #:    nothing once the row is read, and all facets take one GROUP BY.
-#: 4: two gap tokens between values (near misses, see ``_GAP``).
+#: 4: two gap tokens between values (near misses, see ``backend.GAP_TOKENS``).
 LAYOUT = 4
-#: Above this many matches, results after the exact-name ones are listed in code order.
-RANK_LIMIT = 20_000
 #: How often (in SQLite virtual-machine steps, about a millisecond) a near-miss search
 #: checks its time budget.
 PROGRESS_STEPS = 20_000
@@ -65,14 +63,7 @@ LONG_PHRASE = 5
 
 
 def _text_value(value: Any) -> str:
-    values = value if isinstance(value, list) else [value]
-    parts = [" ".join(analyze(str(v))) for v in values if v]
-    return f" {_GAP} ".join(p for p in parts if p)
-
-
-def _keyword_values(value: Any) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values if v is not None and v != ""]
+    return " ".join(text_tokens(value))
 
 
 class EmbeddedBackend:
@@ -304,7 +295,7 @@ class EmbeddedBackend:
                 sources.append((rowid, json.dumps(src, ensure_ascii=False)))
                 texts.append((rowid, *(_text_value(src.get(f)) for f in spec.indexed_text_fields)))
                 keywords.extend(
-                    (rowid, f, v) for f in spec.keyword_fields for v in _keyword_values(src.get(f))
+                    (rowid, f, v) for f in spec.keyword_fields for v in keyword_values(src.get(f))
                 )
             c.executemany(
                 f"INSERT INTO {table} (rowid, id, version, deleted, sort_key, "
@@ -382,7 +373,7 @@ class EmbeddedBackend:
                         [
                             (rowid, f, v)
                             for f in spec.keyword_fields
-                            for v in _keyword_values(source.get(f))
+                            for v in keyword_values(source.get(f))
                         ],
                     )
                 written += 1
@@ -510,7 +501,7 @@ class EmbeddedBackend:
             rows = c.execute(
                 f"SELECT d.rowid, d.id, 0.0, {key} FROM {docs} d WHERE {cond}{after_sql} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
-                [*after_params, query.size, self._offset(query)],
+                [*after_params, query.size, query.offset],
             ).fetchall()
             total = c.execute(f"SELECT count(*) FROM {docs} d WHERE {cond}").fetchone()[0]
             facets = self._facets(c, kw, query, "1", [])
@@ -536,7 +527,7 @@ class EmbeddedBackend:
             rows = c.execute(
                 f"SELECT d.rowid, d.id, 0.0, {key} FROM temp.m CROSS JOIN {docs} d "
                 f"ON d.rowid = m.doc WHERE 1{after_sql} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*after_params, query.size, self._offset(query)],
+                [*after_params, query.size, query.offset],
             ).fetchall()
             facets = self._match_facets(c, spec, docs, kw, query)
         hits = self._hits(c, src, rows)
@@ -552,10 +543,6 @@ class EmbeddedBackend:
             return spec.id_field, (uscc_of(text) or "",)
         filters = [(f, tuple(v)) for f, v in query.filters.items() if v]
         return min(filters, key=lambda fv: len(fv[1])) if filters else None
-
-    @staticmethod
-    def _offset(query: SearchQuery) -> int:
-        return 0 if query.after is not None else (query.page - 1) * query.size
 
     @staticmethod
     def _hits(c: sqlite3.Connection, src: str, rows: list[tuple]) -> list[SearchHit]:
@@ -759,7 +746,7 @@ class EmbeddedBackend:
                 f"SELECT doc FROM {kw} WHERE field = ? AND value = ?", (spec.exact_field, wanted)
             )
         }
-        offset, size = self._offset(query), query.size
+        offset, size = query.offset, query.size
         weights = ", ".join(str(w) for w in spec.indexed_text_fields.values())
         # The text table holds live documents only (a delete removes the text and keeps
         # the tombstone row), so without filters the matches need no look at their rows.
@@ -854,13 +841,13 @@ def _keys(spec: IndexSpec, source: dict[str, Any]) -> tuple[Any, ...]:
         str(source.get(spec.sort_field) or ""),
         source.get(spec.score_field) if spec.score_field else None,
         source.get(spec.date_field) if spec.date_field else None,
-        *(next(iter(_keyword_values(source.get(f))), None) for f in spec.facet_fields),
+        *(next(iter(keyword_values(source.get(f))), None) for f in spec.facet_fields),
     )
 
 
 def _near(text: str) -> str:
     """A near-miss alternative as an FTS5 expression: its phrases at most one token apart
-    (the values of a multi-valued field lie two tokens apart: ``_GAP``)."""
+    (the values of a multi-valued field lie two tokens apart: ``backend.GAP_TOKENS``)."""
     phrases = [f'"{" ".join(p)}"' for p in query_terms(text)]
     return f"NEAR({' '.join(phrases)}, 1)" if len(phrases) > 1 else phrases[0]
 

@@ -40,27 +40,24 @@ from typing import Any
 import tantivy
 
 from search.backend import (
+    RANK_LIMIT,
     Document,
     IndexSpec,
     SearchHit,
     SearchQuery,
     SearchResult,
     WriteResult,
-    analyze,
     fold,
+    keyword_values,
     looks_like_uscc,
     query_terms,
+    text_tokens,
     uscc_of,
 )
 
 #: The on-disk layout; part of each logical directory's name, so a new layout starts empty
 #: beside the old one.
 LAYOUT = 3  # 2: token pairs beside the tokens; 3: prefixes of the name and code
-#: Between the values of a multi-valued text field (see ``search.embedded._GAP``).
-_GAP = ["qqgapqq", "qqgapqq"]
-#: Above this many matches, results after the exact-name ones are listed in code order
-#: (as ``search.embedded``): relevance says little about most of the registry.
-RANK_LIMIT = 20_000
 #: Order-preserving 8-byte chunks of a document's sort key: the tie-break of equal scores,
 #: read from fast fields (tantivy reads no text fast field back).
 SORT_CHUNKS = 5  # 40 bytes: a UUID (36) whole
@@ -100,20 +97,6 @@ def _descending(value: Any) -> str:
     return str(value).translate(_DIGITS_DOWN)
 
 
-def _text_tokens(value: Any) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    out: list[str] = []
-    for v in values:
-        if not v:
-            continue
-        tokens = analyze(str(v))
-        if tokens:
-            if out:
-                out += _GAP
-            out += tokens
-    return out
-
-
 #: Keyword values are indexed by their starts up to this many characters (a name prefix,
 #: a code typed so far); a longer start is looked for by a regular expression.
 MAX_PREFIX = 40
@@ -138,11 +121,6 @@ def _bigrams(tokens: list[str]) -> list[str]:
     tokens is the phrase of its n-1 pairs. A pair never spans the gap between two values
     (the gap's own pairs hold its token)."""
     return [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
-
-
-def _keyword_values(value: Any) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values if v is not None and v != ""]
 
 
 def schema_for(spec: IndexSpec) -> tantivy.Schema:
@@ -196,8 +174,8 @@ class TantivyBackend:
         self._seqs: dict[str, mmap.mmap] = {}
         self._schemas: dict[str, tantivy.Schema] = {}
         self._indexes: dict[str, tantivy.Index] = {}
-        #: Generations being rebuilt by this process: their index and open writer.
-        self._loading: dict[str, tuple[tantivy.Index, Any]] = {}
+        #: Generations being rebuilt by this process: their open writer.
+        self._loading: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------------------
     def _dir(self, spec: IndexSpec) -> Path:
@@ -354,9 +332,8 @@ class TantivyBackend:
 
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
         with self._write_lock:
-            loading = self._loading.pop(str(self._dir(spec) / target), None)
-            if loading is not None:
-                _, writer = loading
+            writer = self._loading.pop(str(self._dir(spec) / target), None)
+            if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()  # the merges it started: fewer segments
         with self._lifecycle(spec):
@@ -403,17 +380,17 @@ class TantivyBackend:
             return doc
         doc.add_bytes("source", json.dumps(source, ensure_ascii=False).encode())
         for field in spec.indexed_text_fields:
-            tokens = _text_tokens(source.get(field))
+            tokens = text_tokens(source.get(field))
             if tokens:
                 doc.add_text(field, " ".join(tokens))
                 doc.add_text(_pairs(field), " ".join(_bigrams(tokens)))
         for field in spec.keyword_fields:
-            for value in _keyword_values(source.get(field)):
+            for value in keyword_values(source.get(field)):
                 doc.add_text(_kw(field), value)
         for field in _prefixed(spec):
             starts = {
                 v[:n]
-                for v in _keyword_values(source.get(field))
+                for v in keyword_values(source.get(field))
                 for n in range(1, 1 + min(len(v), MAX_PREFIX))
             }
             for start in sorted(starts):
@@ -494,11 +471,9 @@ class TantivyBackend:
         replaces the first)."""
         key = str(self._dir(spec) / target)
         with self._write_lock:
-            loading = self._loading.get(key)
-            if loading is None:
-                index = self._open(spec, target)
-                loading = self._loading[key] = (index, self._writer(index, _LOAD_HEAP, 2))
-            _, writer = loading
+            writer = self._loading.get(key)
+            if writer is None:
+                writer = self._loading[key] = self._writer(self._open(spec, target), _LOAD_HEAP, 2)
             for d in docs:
                 writer.delete_documents_by_term("id", d.id)
                 writer.add_document(self._document(spec, d.id, d.version, d.source))
@@ -720,9 +695,6 @@ class TantivyBackend:
             out[f] = sorted(buckets, key=lambda vn: (-vn[1], vn[0]))[:50]
         return out
 
-    def _page(self, query: SearchQuery) -> tuple[int, int]:
-        return (0 if query.after is not None else (query.page - 1) * query.size), query.size
-
     def _by_key(
         self,
         spec: IndexSpec,
@@ -735,7 +707,7 @@ class TantivyBackend:
         ties by code. The sort values are the embedded backend's (a cursor of either
         reads the same)."""
         field = {"score": "by_score", "date": "by_date"}.get(query.sort, "sort_key")
-        offset, size = self._page(query)
+        offset, size = query.offset, query.size
         if query.after is not None:
             key = str(query.after[-1])
             if field == "sort_key":
@@ -802,7 +774,7 @@ class TantivyBackend:
         ranked = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, matched), *((tantivy.Occur.Should, q) for q in should)]
         )
-        offset, size = self._page(query)
+        offset, size = query.offset, query.size
         # Past a cursor: everything down to its score is needed to find where it stands.
         need = total if query.after is not None else min(total, offset + size)
         limit = min(total, max(64, need + 1))
@@ -851,7 +823,7 @@ class TantivyBackend:
             order=tantivy.Order.Asc,
         ).hits
         first = [(2, key, a) for key, a in exact_hits]
-        offset, size = self._page(query)
+        offset, size = query.offset, query.size
         after = query.after
         if after is None:
             rows = first[offset : offset + size]
