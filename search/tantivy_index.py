@@ -20,10 +20,17 @@ leaves a tombstone (``live`` 0) so a late older write loses.
 
 One writer at a time (tantivy locks an index): a write takes the lock for its commit,
 waiting while another process holds it.
+
+A near-miss search is given up after ``NEAR_MISS_SECONDS`` (it then finds nothing, as on
+the other backends). tantivy cannot interrupt a search, so near-miss searches run on one
+thread per process, which the request waits for until the deadline: one given up keeps
+that thread busy until it ends, and the next waits its turn within its own deadline, so
+abandoned work never takes more than one core of a process.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import itertools
@@ -40,6 +47,7 @@ from typing import Any
 import tantivy
 
 from search.backend import (
+    NEAR_MISS_SECONDS,
     RANK_LIMIT,
     Document,
     IndexSpec,
@@ -578,6 +586,16 @@ class TantivyBackend:
 
     # -- contract: search -------------------------------------------------------------
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
+        if not query.near_misses:
+            return self._search(spec, query)
+        future = _near_miss_runner().submit(self._search, spec, query)
+        try:
+            return future.result(timeout=NEAR_MISS_SECONDS)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # one still waiting for the thread never starts
+            return SearchResult.nothing(query)
+
+    def _search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         view = self._searcher(spec)
         if view is None:
             return SearchResult.nothing(query)
@@ -854,6 +872,20 @@ class TantivyBackend:
             SearchHit(d.id, 0.0, d.source, (r[0], 0.0, r[1]))
             for r, d in zip(rows, docs, strict=True)
         ]
+
+
+_near_miss_pool: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
+_near_miss_pool_lock = threading.Lock()
+
+
+def _near_miss_runner() -> concurrent.futures.ThreadPoolExecutor:
+    """This process's one near-miss thread (made after a fork: a thread is not inherited)."""
+    global _near_miss_pool
+    with _near_miss_pool_lock:
+        if _near_miss_pool is None or _near_miss_pool[0] != os.getpid():
+            pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="near-miss")
+            _near_miss_pool = (os.getpid(), pool)
+        return _near_miss_pool[1]
 
 
 def _near_words(parts: list[list[str]]) -> list[tuple[bool, list]]:
