@@ -21,11 +21,13 @@ leaves a tombstone (``live`` 0) so a late older write loses.
 One writer at a time (tantivy locks an index): a write takes the lock for its commit,
 waiting while another process holds it.
 
-A near-miss search is given up after ``NEAR_MISS_SECONDS`` (it then finds nothing, as on
-the other backends). tantivy cannot interrupt a search, so near-miss searches run on one
-thread per process, which the request waits for until the deadline: one given up keeps
-that thread busy until it ends, and the next waits its turn within its own deadline, so
-abandoned work never takes more than one core of a process.
+A near-miss search is given up after ``NEAR_MISS_SECONDS`` of CPU time (it then finds
+nothing, as on the other backends). tantivy cannot interrupt a search, so near-miss
+searches run on one thread per process, whose CPU clock the request watches: one given up
+keeps that thread busy until it ends, and the next waits its turn (at most
+``NEAR_MISS_WAIT_SECONDS``), so abandoned work never takes more than one core of a
+process. CPU time, not the wall clock: what is found must not depend on how busy the host
+is.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import fcntl
+import functools
 import itertools
 import json
 import mmap
@@ -41,6 +44,7 @@ import shutil
 import struct
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -588,12 +592,20 @@ class TantivyBackend:
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         if not query.near_misses:
             return self._search(spec, query)
-        future = _near_miss_runner().submit(self._search, spec, query)
-        try:
-            return future.result(timeout=NEAR_MISS_SECONDS)
-        except concurrent.futures.TimeoutError:
-            future.cancel()  # one still waiting for the thread never starts
-            return SearchResult.nothing(query)
+        task = _Timed(functools.partial(self._search, spec, query))
+        future = _near_miss_runner().submit(task)
+        waited_until = time.monotonic() + NEAR_MISS_WAIT_SECONDS
+        while True:
+            # The thread's CPU time never runs ahead of the wall clock: waiting out the
+            # budget still left can only end early, never overshoot it.
+            left = NEAR_MISS_SECONDS - task.cpu_seconds()
+            if left <= 0 or time.monotonic() >= waited_until:
+                future.cancel()  # one still waiting for the thread never starts
+                return SearchResult.nothing(query)
+            try:
+                return future.result(timeout=max(left, 0.005))
+            except concurrent.futures.TimeoutError:
+                continue
 
     def _search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         view = self._searcher(spec)
@@ -872,6 +884,33 @@ class TantivyBackend:
             SearchHit(d.id, 0.0, d.source, (r[0], 0.0, r[1]))
             for r, d in zip(rows, docs, strict=True)
         ]
+
+
+#: How long a request waits for a near-miss search at most, whatever its CPU time: a bound
+#: on the wait for the thread's earlier work on a host that is busy with other things.
+NEAR_MISS_WAIT_SECONDS = 10 * NEAR_MISS_SECONDS
+
+
+class _Timed:
+    """A call that measures its own thread's CPU time from when it starts, so the request
+    waiting for it can stop at a CPU budget: the same search is given up, or not, on an
+    idle and on a loaded host (a wall-clock deadline made relevance depend on the load)."""
+
+    def __init__(self, call: Callable[[], SearchResult]) -> None:
+        self._call = call
+        self._clock: int | None = None
+        self._start = 0.0
+
+    def __call__(self) -> SearchResult:
+        clock = time.pthread_getcpuclockid(threading.get_ident())
+        self._start = time.clock_gettime(clock)
+        self._clock = clock
+        return self._call()
+
+    def cpu_seconds(self) -> float:
+        """CPU time spent so far (0 before it starts)."""
+        clock = self._clock
+        return 0.0 if clock is None else time.clock_gettime(clock) - self._start
 
 
 _near_miss_pool: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None

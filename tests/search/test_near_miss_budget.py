@@ -1,7 +1,7 @@
 """A near-miss search is a last resort, never a way to make search expensive: past
 ``NEAR_MISS_SECONDS`` the embedded backend interrupts it (SQLite's progress handler; on
-tantivy the request stops waiting for it) and it finds nothing, and the backend goes on
-serving (issue 19)."""
+tantivy the request stops waiting for it, the budget being the search thread's CPU time)
+and it finds nothing, and the backend goes on serving (issue 19)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ def test_a_near_miss_search_past_its_budget_finds_nothing_and_search_goes_on(
 def test_tantivy_gives_up_a_near_miss_search_at_its_deadline_and_serves_on(
     tmp_path, demo_records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """tantivy cannot interrupt a search: the request stops waiting at the deadline (the
-    search ends on the backend's one near-miss thread) and finds nothing."""
+    """tantivy cannot interrupt a search: the request stops waiting when the search
+    thread's CPU time reaches the budget (the search ends on that thread) and finds
+    nothing."""
     from search import tantivy_index
     from search.tantivy_index import TantivyBackend
 
@@ -64,3 +65,30 @@ def test_tantivy_gives_up_a_near_miss_search_at_its_deadline_and_serves_on(
     assert backend.search(ENTERPRISES, SearchQuery(index=ENTERPRISES.name, text=name)).total >= 1
     monkeypatch.setattr(tantivy_index, "NEAR_MISS_SECONDS", 5.0)
     assert backend.search(ENTERPRISES, query).total >= 1
+
+
+def test_the_budget_is_cpu_time_so_a_busy_host_finds_the_same() -> None:
+    """Waiting (for the disk, or for a core another process holds) spends no budget: only
+    the search thread's own CPU time does."""
+    import threading
+    import time
+
+    from search import tantivy_index
+
+    seen: list[tuple[float, float]] = []
+
+    def sleepy() -> None:
+        time.sleep(0.2)  # the wall clock runs, the thread's CPU clock hardly does
+        seen.append((timed.cpu_seconds(), time.thread_time()))
+        while time.thread_time() - seen[0][1] < 0.05:  # now it works
+            pass
+        seen.append((timed.cpu_seconds(), time.thread_time()))
+
+    timed = tantivy_index._Timed(sleepy)
+    assert timed.cpu_seconds() == 0.0  # not started
+    worker = threading.Thread(target=timed)
+    worker.start()
+    worker.join()
+    (slept, cpu0), (worked, cpu1) = seen
+    assert slept < 0.05  # 0.2 s of sleep cost (nearly) nothing
+    assert abs((worked - slept) - (cpu1 - cpu0)) < 0.01  # the thread's own CPU clock
