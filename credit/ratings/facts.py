@@ -196,9 +196,18 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
     repaired = dict(
         _rows(
             session,
+            # From the selection's repaired records to their applications: joined the other
+            # way, SQLite read every application of the registry for each batch (0.35 s a
+            # batch of 5,000 firms at a million, half of all reading).
             sa.select(RepairApplication.violation_id, sa.func.max(RepairApplication.decided_at))
-            .join(Violation, Violation.id == RepairApplication.violation_id)
-            .where(selection.where(Violation.enterprise_id), RepairApplication.status == "approved")
+            .where(
+                RepairApplication.violation_id.in_(
+                    sa.select(Violation.id).where(
+                        selection.where(Violation.enterprise_id), Violation.status == "repaired"
+                    )
+                ),
+                RepairApplication.status == "approved",
+            )
             .group_by(RepairApplication.violation_id),
         )
     )

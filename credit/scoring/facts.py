@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import attrgetter
 
 from credit.publicity import public_on
 
@@ -20,6 +21,24 @@ from credit.publicity import public_on
 _CANONICAL_NAMES = {"severity": "tier"}
 
 
+def _canonical_repr(cls: type) -> type:
+    """Give ``cls`` the dataclass repr (with the canonical field names), built without the
+    dataclass repr's per-call field lookup and recursion guard: a full rescore takes the
+    digest of a million firms' facts, and that repr was a fifth of the scoring time."""
+    names = tuple(f.name for f in fields(cls))
+    values = attrgetter(*names)
+    prefixes = tuple(f"{_CANONICAL_NAMES.get(n, n)}=" for n in names)
+    qualname = cls.__qualname__
+
+    def __repr__(self) -> str:
+        shown = ", ".join([p + repr(v) for p, v in zip(prefixes, values(self), strict=True)])
+        return f"{qualname}({shown})"
+
+    cls.__repr__ = __repr__
+    return cls
+
+
+@_canonical_repr
 @dataclass(frozen=True, slots=True, repr=False)
 class ViolationFact:
     id: str
@@ -37,14 +56,6 @@ class ViolationFact:
     #: publication, as SAMR's do).
     public_from: date | None = None
 
-    def __repr__(self) -> str:
-        """The dataclass repr, with the field names of the canonical form (the digest)."""
-        shown = ", ".join(
-            f"{_CANONICAL_NAMES.get(f.name, f.name)}={getattr(self, f.name)!r}"
-            for f in fields(self)
-        )
-        return f"{type(self).__qualname__}({shown})"
-
     def counts_on(self, day: date) -> bool:
         """Public negative information on ``day``: published, inside its window, not yet
         revoked or repaired (``credit.publicity.public_on``, the one rule)."""
@@ -58,7 +69,8 @@ class ViolationFact:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@_canonical_repr
+@dataclass(frozen=True, slots=True, repr=False)
 class BreachFact:
     violation_id: str
     clause_code: str
@@ -66,7 +78,8 @@ class BreachFact:
     revoked_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@_canonical_repr
+@dataclass(frozen=True, slots=True, repr=False)
 class PledgeFact:
     id: str
     series_id: str
@@ -88,7 +101,8 @@ class PledgeFact:
         return self.superseded_on is None or self.superseded_on > day
 
 
-@dataclass(frozen=True, slots=True)
+@_canonical_repr
+@dataclass(frozen=True, slots=True, repr=False)
 class CommendationFact:
     id: str
     title: str
@@ -99,7 +113,8 @@ class CommendationFact:
         return self.granted_on <= day <= self.valid_until
 
 
-@dataclass(frozen=True, slots=True)
+@_canonical_repr
+@dataclass(frozen=True, slots=True, repr=False)
 class SeriousListFact:
     id: str
     listed_on: date
@@ -112,7 +127,8 @@ class SeriousListFact:
         return self.removed_on is None or self.removed_on > day
 
 
-@dataclass(frozen=True, slots=True)
+@_canonical_repr
+@dataclass(frozen=True, slots=True, repr=False)
 class EnterpriseFacts:
     enterprise_id: str
     uscc: str
