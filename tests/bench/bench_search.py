@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -90,23 +91,44 @@ def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return paths
 
 
+def _other_pages(path: str) -> Iterator[str]:
+    """The same search's other pages within the 1,000-result window, at a few page sizes
+    (several hundred requests that each count and facet every match, as the first does);
+    nothing for a suggestion."""
+    if not path.startswith("/api/v1/search?"):
+        return
+    for size in (20, 10, 15, 12, 8, 5):
+        for page in range(1, 1000 // size + 1):
+            if (size, page) != (20, 1):
+                yield f"{path}&page={page}&size={size}"
+
+
 def fresh_mix(n: int, seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """``n`` requests in the kinds and proportions of ``seen``, none of them in ``seen``
     nor twice, so a load that makes fewer than ``n`` measures every search cold (caches
-    of no help). The violations kind has few distinct requests (a category and a city
-    prefix): once they run out, its requests repeat."""
-    old = {path for _, path in seen}
-    pools: dict[str, dict[str, None]] = {kind: {} for kind, _ in seen}
+    of no help). A search drawn again (the commonest fragments come up often: 有限 is one
+    fragment in seven) is asked for another page instead (``_other_pages``), which costs
+    as much: leaving repeats out, as this did before,
+    left out the broadest queries and made the cold run easier than real traffic. A
+    suggestion drawn again is left out."""
+    used = {path for _, path in seen}
+    again: dict[str, Iterator[str]] = {}
+    pools: dict[str, list[str]] = {kind: [] for kind, _ in seen}
     for seed in range(1000, 1040):
         for kind, path in query_mix(n, seed):
-            if path not in old:
-                pools[kind].setdefault(path)
-    lists = {kind: list(pool) for kind, pool in pools.items()}
-    taken = dict.fromkeys(lists, 0)
+            fresh: str | None = path
+            if path in used:
+                if path not in again:
+                    again[path] = _other_pages(path)
+                fresh = next((p for p in again[path] if p not in used), None)
+            if fresh is not None:
+                used.add(fresh)
+                pools[kind].append(fresh)
+    taken = dict.fromkeys(pools, 0)
     out = []
     for i in range(n):
         kind = seen[i % len(seen)][0]
-        out.append((kind, lists[kind][taken[kind] % len(lists[kind])]))
+        out.append((kind, pools[kind][taken[kind] % len(pools[kind])]))
         taken[kind] += 1
     return out
 
