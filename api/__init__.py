@@ -86,9 +86,7 @@ def _init_search(app: Flask) -> None:
         app.config["CREDIT_SEARCH_URL"],
         app.config["CREDIT_SEARCH_INDEX_PREFIX"],
         app.config["CREDIT_EMBEDDED_SEARCH_PATH"],
-        app.config["CREDIT_SEARCH_CACHE_SIZE"],
         elastic_options(app.config),
-        engine=app.config["CREDIT_EMBEDDED_SEARCH_ENGINE"],
     )
     app.extensions["credit.search"] = backend
     with app.app_context():

@@ -276,25 +276,10 @@ SETTINGS: tuple[Setting, ...] = (
         "Prefix of every index name and alias (tests use a per-run prefix).",
     ),
     Setting(
-        "EMBEDDED_SEARCH_ENGINE",
-        _choice("fts5", "tantivy"),
-        "fts5",
-        "The embedded search backend's engine (without CREDIT_SEARCH_URL): SQLite FTS5, or "
-        "tantivy (being measured against it).",
-    ),
-    Setting(
         "EMBEDDED_SEARCH_PATH",
         _str,
         None,
-        "SQLite file of the embedded search backend; default <INSTANCE_DIR>/search.db "
-        "(tantivy: a directory, default <INSTANCE_DIR>/search-tantivy).",
-    ),
-    Setting(
-        "SEARCH_CACHE_SIZE",
-        _int_range(0, 100_000),
-        2048,
-        "Search results the embedded backend keeps per worker process (about 45 KiB "
-        "each); exact, since any change to an index drops its entries. 0: off.",
+        "Directory of the embedded search backend (tantivy); default <INSTANCE_DIR>/search-index.",
     ),
     Setting(
         "SECRET_KEY",
@@ -587,6 +572,16 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+#: Settings that meant something once and do nothing now: set, they stop the start with
+#: what to do instead (silently ignored, they would hide that the system changed).
+RETIRED: dict[str, str] = {
+    "EMBEDDED_SEARCH_ENGINE": "the embedded search backend is tantivy only since SQLite "
+    "FTS5 was removed; delete this setting and run `flask search reindex`",
+    "SEARCH_CACHE_SIZE": "the embedded backend's result cache was removed with SQLite FTS5; "
+    "delete this setting",
+}
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -614,6 +609,9 @@ def load_settings(
             errors.append(f"{key}={raw!r}: {exc}")
     if overrides:
         errors.append(f"unknown settings: {', '.join(sorted(overrides))}")
+    for name, instead in RETIRED.items():
+        if ENV_PREFIX + name in env:
+            errors.append(f"{ENV_PREFIX}{name} is no longer a setting: {instead}")
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
 
@@ -624,14 +622,7 @@ def load_settings(
     if values["CREDIT_SERVER_TIMING"] is None:
         values["CREDIT_SERVER_TIMING"] = values["CREDIT_ENV"] != "production"
     if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
-        values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(
-            instance
-            / (
-                "search-tantivy"
-                if values["CREDIT_EMBEDDED_SEARCH_ENGINE"] == "tantivy"
-                else "search.db"
-            )
-        )
+        values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search-index")
     production = values["CREDIT_ENV"] == "production"
     if production and not values["CREDIT_PUBLIC_URL"]:
         errors.append(

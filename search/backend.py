@@ -1,8 +1,8 @@
 """The contract both search backends implement, and the neutral query and result types.
 
-``search.elastic`` (Elasticsearch, production) and ``search.embedded`` (SQLite FTS5, the
-default for a one-command local run) run the same contract test suite and must agree on
-which documents match. Text matching is the same on both: text is analysed into single-CJK
+``search.elastic`` (Elasticsearch, production) and ``search.tantivy_index`` (tantivy, the
+embedded backend of a one-command local run) run the same contract test suite and must
+agree on which documents match. Text matching is the same on both: text is analysed into single-CJK
 -character and lower-cased alphanumeric tokens (what Elasticsearch's core ``standard``
 analyzer does), and every query term must match as a phrase in one of the text fields.
 """
@@ -109,8 +109,7 @@ class IndexSpec:
     prefix_field: str | None = None  # keyword field a name prefix ranks on (after exact)
     score_field: str | None = None  # integer field of sort=score (descending)
     date_field: str | None = None  # ISO date field of sort=date and date_from/date_to
-    #: Single-valued keyword fields counted as facets (the embedded backend keeps them
-    #: together per document, so all facets of a search take one pass).
+    #: Single-valued keyword fields counted as facets (terms aggregations on both backends).
     facet_fields: tuple[str, ...] = ()
     #: Text fields indexed like ``text_fields`` but matched only by a query that names them
     #: (``SearchQuery.fields``): the pinyin spellings, which a plain query must not match.
@@ -199,8 +198,6 @@ class SearchResult:
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    #: Served from a result cache (embedded backend), not computed for this request.
-    cached: bool = field(default=False, compare=False)
 
     @classmethod
     def nothing(cls, query: SearchQuery) -> SearchResult:

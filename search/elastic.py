@@ -37,8 +37,8 @@ from search.backend import (
 )
 from search.cluster import ElasticOptions
 
-#: This backend's mapping layout, part of every alias (like the embedded backend's table
-#: layout): a new one starts empty beside the old and ``flask search check`` fills it.
+#: This backend's mapping layout, part of every alias (like the embedded backend's
+#: ``LAYOUT``): a new one starts empty beside the old and ``flask search check`` fills it.
 #: 2: text fields index two-token shingles too (``index_phrases``, core Lucene): a
 #:    two-character query is one term lookup instead of a positional phrase match.
 MAPPING = 2

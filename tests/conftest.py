@@ -52,10 +52,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--search",
-        choices=["embedded", "tantivy", "elasticsearch"],
+        choices=["embedded", "elasticsearch"],
         default=None,
         help="search backend the app under test uses (default: embedded with "
-        "sqlite, elasticsearch with postgresql; tantivy: the embedded backend on tantivy)",
+        "sqlite, elasticsearch with postgresql)",
     )
 
 
@@ -167,10 +167,7 @@ def app_config(
         "DATABASE_URL": database_url,
         "SEARCH_URL": search_url,
         "SEARCH_INDEX_PREFIX": f"t{RUN_ID}",
-        "EMBEDDED_SEARCH_PATH": str(
-            instance / ("search-tantivy" if search_kind == "tantivy" else "search.db")
-        ),
-        "EMBEDDED_SEARCH_ENGINE": "tantivy" if search_kind == "tantivy" else "fts5",
+        "EMBEDDED_SEARCH_PATH": str(instance / "search-index"),
         "SECRET_KEY": "test-secret-key-" + RUN_ID,
         "RATELIMIT_STORAGE_URL": reachable_redis_url() or "memory://",
         "RATELIMIT_KEY_PREFIX": f"t{RUN_ID}",

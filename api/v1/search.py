@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -236,8 +236,8 @@ def _fingerprint(args: dict[str, Any], backend: str) -> str:
 #: the fingerprint in the salt: the token holds only the sort values, so it stays short.
 CURSOR_SALT = "credit.search-cursor.v1"
 _NUMBER = (int, float)
-#: The types of a hit's sort values, per backend and sort (``search/embedded.py``
-#: ``_order``; ``search/elastic.py`` ``_sort``: score or _score, or a date as epoch
+#: The types of a hit's sort values, per backend and sort (``search/tantivy_index.py``
+#: ``_by_key`` and ``_ranked``; ``search/elastic.py`` ``_sort``: score or _score, or a date as epoch
 #: milliseconds, then the tie-breaking key). A cursor that does not fit is refused
 #: before it reaches a backend, where it would fail as a 500.
 CURSOR_SHAPES: dict[tuple[str, str], tuple[Any, ...]] = {
@@ -366,8 +366,6 @@ def run_search(args: dict[str, Any]) -> dict[str, Any]:
         after=after,
     )
     result = found.result
-    if backend.name == "embedded":
-        g.search_cache = "hit" if result.cached else "miss"
     hits = result.hits
     offset = 0 if after else (args["page"] - 1) * size
     more = len(hits) == size and (after is not None or offset + size < result.total)

@@ -26,7 +26,7 @@ def unreachable(tmp_path_factory: pytest.TempPathFactory):
             "SECRET_KEY": "unreachable-database-test-key-0123456789",
             "DATABASE_URL": f"postgresql+psycopg://credit@127.0.0.1:{free_port()}/credit",
             "SEARCH_URL": "",
-            "EMBEDDED_SEARCH_PATH": str(instance / "search.db"),
+            "EMBEDDED_SEARCH_PATH": str(instance / "search-index"),
             "PUBLIC_URL": "http://localhost",
         }
     )

@@ -94,7 +94,7 @@ def main() -> None:
             {
                 **base,
                 "CREDIT_SEARCH_URL": "",
-                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-search.db"),
+                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-search-index"),
             },
         )
     ]

@@ -234,7 +234,7 @@ def main() -> None:
         n = args.enterprises
         if args.freshness_only:
             codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
-            rows = [freshness(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "F")]
+            rows = [freshness(env, codes[: args.events], cred, "embedded (tantivy)", "F")]
             if es_url:
                 rows.append(
                     freshness(
@@ -325,7 +325,7 @@ def main() -> None:
         )
 
         codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
-        rows = [freshness(env, codes[: args.events], cred, "embedded (SQLite FTS5)", "E")]
+        rows = [freshness(env, codes[: args.events], cred, "embedded (tantivy)", "E")]
         if es_url:
             rows.append(
                 freshness(

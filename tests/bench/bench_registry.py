@@ -174,7 +174,7 @@ def main() -> None:
                 queries.append(name)  # exact name
             else:
                 queries.append(f"{name[:2]} {name[-4:-2]}")  # two terms
-        backends = [create_backend("", "bench", str(work / "search.db"))]
+        backends = [create_backend("", "bench", str(work / "search-index"))]
         if es_url:
             backends.append(create_backend(es_url, "bench", ""))
         table(

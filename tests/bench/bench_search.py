@@ -134,8 +134,8 @@ def fresh_mix(n: int, seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def clear_result_caches(env: dict[str, str]) -> None:
-    """Start from empty caches, whatever earlier runs on the same indices left: the
-    embedded backend's shared results file, Elasticsearch's request cache."""
+    """Start from an empty Elasticsearch request cache, whatever earlier runs on the same
+    indices left (the embedded backend keeps no results)."""
     import urllib.request
 
     if env.get("CREDIT_SEARCH_URL"):
@@ -144,11 +144,6 @@ def clear_result_caches(env: dict[str, str]) -> None:
             f"{env['CREDIT_SEARCH_URL']}/{prefix}-*/_cache/clear?request=true", method="POST"
         )
         urllib.request.urlopen(req).read()
-        return
-    if env.get("CREDIT_EMBEDDED_SEARCH_ENGINE") == "tantivy":
-        return  # no result cache
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{env['CREDIT_EMBEDDED_SEARCH_PATH']}-results{suffix}").unlink(missing_ok=True)
 
 
 def request_cache_stats(es_url: str) -> dict[str, int]:
@@ -168,7 +163,6 @@ class Sample:
     status: int
     wall_ms: float
     server_ms: float  # the app's own Server-Timing figure
-    cache: str  # the embedded result cache: "hit", "miss", or "" (not said)
 
 
 #: Requests a client makes on one connection before it opens a new one. Each gunicorn
@@ -207,16 +201,8 @@ def drive(
             resp.read()
             wall = (time.perf_counter() - t) * 1000
             timing = resp.getheader("Server-Timing", "app;dur=0")
-            cache = (
-                timing.split('search;desc="', 1)[1].split('"')[0]
-                if 'search;desc="' in timing
-                else ""
-            )
-            mine.append(
-                Sample(
-                    kind, resp.status, wall, float(timing.split("dur=", 1)[1].split(",")[0]), cache
-                )
-            )
+            server = float(timing.split("dur=", 1)[1].split(",")[0])
+            mine.append(Sample(kind, resp.status, wall, server))
         with lock:
             samples.extend(mine)
 
@@ -251,13 +237,8 @@ def load(
     clients: int,
     seconds: float,
     by_kind: dict[str, list[float]] | None = None,
-    cache: dict[str, int] | None = None,
 ) -> list[object]:
     samples, elapsed = drive(port, paths, clients, seconds)
-    if cache is not None:
-        for s in samples:
-            if s.cache:
-                cache[s.cache] = cache.get(s.cache, 0) + 1
     if by_kind is not None:
         for s in samples:
             by_kind.setdefault(s.kind, []).append(s.wall_ms)
@@ -293,9 +274,7 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
 
 def _key(label: str) -> str:
     """A backend's name in --backends and --reindex."""
-    return (
-        "elasticsearch" if "Elastic" in label else "tantivy" if "tantivy" in label else "embedded"
-    )
+    return "elasticsearch" if "Elastic" in label else "embedded"
 
 
 def main() -> None:
@@ -326,7 +305,7 @@ def main() -> None:
     ap.add_argument(
         "--backends",
         default="embedded,elasticsearch",
-        help="the backends to measure: embedded (FTS5), tantivy, elasticsearch",
+        help="the backends to measure: embedded (tantivy), elasticsearch",
     )
     ap.add_argument(
         "--keep-indices",
@@ -343,25 +322,14 @@ def main() -> None:
     }
     backends = [
         (
-            "embedded (SQLite FTS5)",
-            {
-                **base,
-                "CREDIT_SEARCH_URL": "",
-                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-search.db"),
-            },
-        )
-    ]
-    backends.append(
-        (
             "embedded (tantivy)",
             {
                 **base,
                 "CREDIT_SEARCH_URL": "",
-                "CREDIT_EMBEDDED_SEARCH_ENGINE": "tantivy",
-                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-tantivy"),
+                "CREDIT_EMBEDDED_SEARCH_PATH": str(Path(args.data) / "bench-search-index"),
             },
         )
-    )
+    ]
     if es_url:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
     backends = [(label, env) for label, env in backends if _key(label) in args.backends]
@@ -390,9 +358,8 @@ def main() -> None:
         es = "Elastic" in label
         try:
             runs = [
-                # Cold: every request new, so neither the embedded backend's result cache
-                # nor Elasticsearch's request cache can answer any of them (warmed up on
-                # others: connections, JIT, OS page cache).
+                # Cold: every request new, so Elasticsearch's request cache can answer
+                # none of them (warmed up on others: connections, JIT, OS page cache).
                 (
                     "cold: every request new",
                     cold[:-200],
@@ -410,27 +377,24 @@ def main() -> None:
                 prepare()
                 before = request_cache_stats(es_url) if es else None
                 by_kind: dict[str, list[float]] = {}
-                said: dict[str, int] = {}
                 load_rows.append(
-                    [
-                        label,
-                        f"search, {run}",
-                        *load(port, mix, args.clients, args.seconds, by_kind, said),
-                    ]
+                    [label, f"search, {run}", *load(port, mix, args.clients, args.seconds, by_kind)]
                 )
-                evicted = size = ""
-                if es:  # the node's counters; the embedded backend says it per response
+                if es:  # the node's counters (the embedded backend keeps no results)
                     after = request_cache_stats(es_url)
-                    said = {
-                        "hit": after["hit_count"] - before["hit_count"],
-                        "miss": after["miss_count"] - before["miss_count"],
-                    }
-                    evicted = after["evictions"] - before["evictions"]
-                    size = f"{after['memory_size_in_bytes'] / 2**20:.1f}"
-                hits, misses = said.get("hit", 0), said.get("miss", 0)
-                cache_rows.append(
-                    [label, run, hits, misses, f"{hits / max(1, hits + misses):.0%}", evicted, size]
-                )
+                    hits = after["hit_count"] - before["hit_count"]
+                    misses = after["miss_count"] - before["miss_count"]
+                    cache_rows.append(
+                        [
+                            label,
+                            run,
+                            hits,
+                            misses,
+                            f"{hits / max(1, hits + misses):.0%}",
+                            after["evictions"] - before["evictions"],
+                            f"{after['memory_size_in_bytes'] / 2**20:.1f}",
+                        ]
+                    )
                 for kind, ms in sorted(by_kind.items()):
                     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
                     kind_rows.append(
@@ -482,8 +446,7 @@ def main() -> None:
     )
     if cache_rows:
         table(
-            "Result caches during each run (embedded: its result cache, per search "
-            "request; Elasticsearch: the shard request cache)",
+            "Elasticsearch's shard request cache during each run",
             ["backend", "run", "hits", "misses", "hit ratio", "evictions", "size MiB"],
             cache_rows,
         )

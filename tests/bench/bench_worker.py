@@ -126,7 +126,7 @@ def main() -> None:
             env,
             codes[: args.events],
             cred,
-            "embedded (SQLite FTS5)",
+            "embedded (tantivy)",
             "W",
             log_of("W"),
             args.catch_up,

@@ -62,7 +62,7 @@ def stack(app_config: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             **app_config,
             "DATABASE_URL": url,
             "SEARCH_INDEX_PREFIX": app_config["SEARCH_INDEX_PREFIX"] + "pgr",
-            "EMBEDDED_SEARCH_PATH": str(tmp_path_factory.mktemp("pgr") / "search.db"),
+            "EMBEDDED_SEARCH_PATH": str(tmp_path_factory.mktemp("pgr") / "search-index"),
             "DATABASE_CONNECT_TIMEOUT": 2,
             "DATABASE_POOL_TIMEOUT": 2.0,
             "DATABASE_STATEMENT_TIMEOUT": 3.0,

@@ -117,13 +117,13 @@ def test_a_dump_restored_into_a_fresh_database_rates_and_finds_the_same(
         **base,
         "DATABASE_URL": pg.create_database("credit_source"),
         "SEARCH_INDEX_PREFIX": prefix + "src",
-        "EMBEDDED_SEARCH_PATH": str(tmp_path / "source-search.db"),
+        "EMBEDDED_SEARCH_PATH": str(tmp_path / "source-search-index"),
     }
     restored = {
         **base,
         "DATABASE_URL": pg.create_database("credit_restored"),
         "SEARCH_INDEX_PREFIX": prefix + "rst",
-        "EMBEDDED_SEARCH_PATH": str(tmp_path / "restored-search.db"),
+        "EMBEDDED_SEARCH_PATH": str(tmp_path / "restored-search-index"),
     }
     try:
         # The source: migrated, demo data loaded, ratings computed and indexed.

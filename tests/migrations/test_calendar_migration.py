@@ -34,7 +34,7 @@ def scratch_app(app_config: dict, db_kind: str, tmp_path):
         **app_config,
         "DATABASE_URL": url,
         "SEARCH_INDEX_PREFIX": f"{app_config['SEARCH_INDEX_PREFIX']}m",
-        "EMBEDDED_SEARCH_PATH": str(tmp_path / "search.db"),
+        "EMBEDDED_SEARCH_PATH": str(tmp_path / "search-index"),
     }
     app = make_app(config)
     yield app

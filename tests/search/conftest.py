@@ -17,19 +17,15 @@ from search.documents import ENTERPRISES, enterprise_document
 def make_backend(kind: str, request: pytest.FixtureRequest, tmp_path) -> SearchBackend:
     prefix = f"c{uuid.uuid4().hex[:10]}"
     if kind == "embedded":
-        from search.embedded import EmbeddedBackend
-
-        return EmbeddedBackend(str(tmp_path / "search.db"), prefix)
-    if kind == "tantivy":
         from search.tantivy_index import TantivyBackend
 
-        return TantivyBackend(str(tmp_path / "tantivy"), prefix)
+        return TantivyBackend(str(tmp_path / "search-index"), prefix)
     from search.elastic import ElasticBackend
 
     return ElasticBackend(request.getfixturevalue("es_url"), prefix)
 
 
-@pytest.fixture(params=["embedded", "tantivy", "elasticsearch"])
+@pytest.fixture(params=["embedded", "elasticsearch"])
 def backend(request: pytest.FixtureRequest, tmp_path) -> Iterator[SearchBackend]:
     b = make_backend(request.param, request, tmp_path)
     b.ensure_index(ENTERPRISES)
@@ -78,7 +74,6 @@ def loaded_pair(request: pytest.FixtureRequest, tmp_path, records: list[dict]) -
     pair = [
         make_backend("embedded", request, tmp_path),
         make_backend("elasticsearch", request, tmp_path),
-        make_backend("tantivy", request, tmp_path),
     ]
     for b in pair:
         b.ensure_index(ENTERPRISES)

@@ -296,8 +296,8 @@ def test_a_visible_write_is_searchable_when_it_returns(backend) -> None:
 
 
 def test_a_repeated_search_sees_every_change_in_between(backend) -> None:
-    """Both backends answer a repeated search from a cache (embedded: its result cache;
-    Elasticsearch: the shard request cache); a change in between is never hidden by it."""
+    """Elasticsearch answers a repeated search from its shard request cache (the embedded
+    backend keeps none); on both, a change in between is never hidden."""
     load(backend, RECORDS[:2])
     query = SearchQuery(index=ENTERPRISES.name, text="苏州", facets=("city_code",))
     first = backend.search(ENTERPRISES, query)

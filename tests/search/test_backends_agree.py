@@ -7,7 +7,6 @@ import pytest
 
 from search.backend import SearchBackend
 from search.documents import ENTERPRISES, enterprise_document
-from search.embedded import EmbeddedBackend
 from search.queries import search_enterprises
 from tests.search.conftest import load, make_backend, transient_enterprise
 
@@ -36,12 +35,11 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory, demo_records: list[di
     tmp = tmp_path_factory.mktemp("agree")
     embedded = make_backend("embedded", request, tmp)
     elastic = make_backend("elasticsearch", request, tmp)
-    engine = make_backend("tantivy", request, tmp)
-    for b in (embedded, elastic, engine):
+    for b in (embedded, elastic):
         b.ensure_index(ENTERPRISES)
         load(b, demo_records)
-    yield embedded, elastic, engine
-    for b in (embedded, elastic, engine):
+    yield embedded, elastic
+    for b in (embedded, elastic):
         b.drop(ENTERPRISES)
 
 
@@ -58,15 +56,14 @@ def _all(backend: SearchBackend, q: str, filters: dict) -> tuple[int, set[str]]:
 
 @pytest.mark.parametrize(("q", "filters"), FIXED_QUERIES)
 def test_backends_agree(pair, q: str, filters: dict) -> None:
-    embedded, elastic, engine = pair
+    embedded, elastic = pair
     total_s, hits_s = _all(elastic, q, filters)
+    total_e, hits_e = _all(embedded, q, filters)
+    assert total_e == total_s
+    assert hits_e == hits_s
+    assert len(hits_e) == total_e
     r_s = search_enterprises(elastic, q, **filters)
-    for backend in (embedded, engine):
-        total_e, hits_e = _all(backend, q, filters)
-        assert total_e == total_s, backend.name
-        assert hits_e == hits_s, backend.name
-        assert len(hits_e) == total_e
-        assert search_enterprises(backend, q, **filters).facets == r_s.facets, backend.name
+    assert search_enterprises(embedded, q, **filters).facets == r_s.facets
 
 
 def test_exact_name_first_on_both(pair, demo_records: list[dict]) -> None:
@@ -76,7 +73,7 @@ def test_exact_name_first_on_both(pair, demo_records: list[dict]) -> None:
             assert r.hits[0].source["uscc"] == rec["uscc"], backend.name
 
 
-@pytest.mark.parametrize("which", ["embedded", "elasticsearch", "tantivy"])
+@pytest.mark.parametrize("which", ["embedded", "elasticsearch"])
 def test_two_character_fragment_finds_every_match(
     pair, demo_records: list[dict], which: str
 ) -> None:
@@ -102,41 +99,32 @@ def test_two_character_fragment_finds_every_match(
             assert any(frag in t for t in texts), (frag, rec["name"])
 
 
-def test_embedded_is_the_default_kind(pair) -> None:
-    assert isinstance(pair[0], EmbeddedBackend)
-
-
 @pytest.mark.parametrize(("q", "filters"), FIXED_QUERIES)
 def test_backends_agree_when_results_are_too_many_to_rank(
     pair, q: str, filters: dict, monkeypatch
 ) -> None:
     """The embedded backend lists very broad matches in code order instead of scoring
     them all; the set, the total and the facets must still be Elasticsearch's."""
-    import search.embedded
     import search.tantivy_index
 
-    monkeypatch.setattr(search.embedded, "RANK_LIMIT", 5)
     monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", 5)
-    embedded, elastic, engine = pair
-    for backend in (embedded, engine):
-        assert _all(backend, q, filters) == _all(elastic, q, filters), backend.name
-        assert (
-            search_enterprises(backend, q, **filters).facets
-            == search_enterprises(elastic, q, **filters).facets
-        ), backend.name
+    embedded, elastic = pair
+    assert _all(embedded, q, filters) == _all(elastic, q, filters)
+    assert (
+        search_enterprises(embedded, q, **filters).facets
+        == search_enterprises(elastic, q, **filters).facets
+    )
 
 
 def test_exact_name_first_when_results_are_too_many_to_rank(
     pair, demo_records, monkeypatch
 ) -> None:
-    import search.embedded
     import search.tantivy_index
 
-    monkeypatch.setattr(search.embedded, "RANK_LIMIT", 0)
     monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", 0)
-    for backend in (pair[0], pair[2]):
-        for rec in demo_records[:10]:
-            r = search_enterprises(backend, rec["name"])
-            assert r.hits[0].source["uscc"] == rec["uscc"], backend.name
-            second = search_enterprises(backend, rec["name"], page=2, size=1)
-            assert all(h.source["uscc"] != rec["uscc"] for h in second.hits)
+    embedded = pair[0]
+    for rec in demo_records[:10]:
+        r = search_enterprises(embedded, rec["name"])
+        assert r.hits[0].source["uscc"] == rec["uscc"]
+        second = search_enterprises(embedded, rec["name"], page=2, size=1)
+        assert all(h.source["uscc"] != rec["uscc"] for h in second.hits)

@@ -46,7 +46,7 @@ def test_the_set_is_big_enough_and_judged() -> None:
     assert set(MIN_NDCG) == {q["kind"] for q in SET}
 
 
-@pytest.mark.parametrize("which", [0, 1, 2], ids=["embedded", "elasticsearch", "tantivy"])
+@pytest.mark.parametrize("which", [0, 1], ids=["embedded", "elasticsearch"])
 def test_ndcg_at_10(backends, which: int, capsys) -> None:
     backend = backends[which]
     by_kind: dict[str, list[float]] = {}

@@ -83,7 +83,7 @@ def test_indexer_down_then_catches_up(app_config: dict, clean_app) -> None:
         {
             **app_config,
             "SEARCH_URL": "http://127.0.0.1:9",
-            "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search.db",
+            "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search-index",
         }
     )
     records = sample_records(4, seed=21)

@@ -292,7 +292,7 @@ def test_search_down_fills_no_failed_events(app_config: dict, clean_app) -> None
         {
             **app_config,
             "SEARCH_URL": "http://127.0.0.1:9",
-            "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search.db",
+            "EMBEDDED_SEARCH_PATH": "/proc/no-such-dir/search-index",
             "EVENT_MAX_ATTEMPTS": 1,
         }
     )

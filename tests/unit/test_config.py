@@ -64,6 +64,25 @@ def test_unknown_override_is_rejected(tmp_path: Path) -> None:
         load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)}, {"NOPE": 1})
 
 
+def test_a_retired_setting_stops_the_start_with_what_to_do_instead(tmp_path: Path) -> None:
+    """CREDIT_EMBEDDED_SEARCH_ENGINE=fts5 left in a deployment's environment must not be
+    ignored silently: FTS5 is gone, and the index must be rebuilt for tantivy."""
+    with pytest.raises(ConfigError) as raised:
+        load_settings(
+            {
+                "CREDIT_INSTANCE_DIR": str(tmp_path),
+                "CREDIT_EMBEDDED_SEARCH_ENGINE": "fts5",
+                "CREDIT_SEARCH_CACHE_SIZE": "2048",
+            }
+        )
+    said = str(raised.value)
+    assert "CREDIT_EMBEDDED_SEARCH_ENGINE is no longer a setting" in said
+    assert "flask search reindex" in said
+    assert "CREDIT_SEARCH_CACHE_SIZE is no longer a setting" in said
+    fine = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)})
+    assert fine["CREDIT_EMBEDDED_SEARCH_PATH"] == str(tmp_path.resolve() / "search-index")
+
+
 def test_every_setting_is_documented() -> None:
     assert all(s["doc"] for s in describe())
 

@@ -132,25 +132,3 @@ def test_a_trade_word_also_matches_as_its_industrys_name() -> None:
     assert trade_words("女装 汽配") == {"女装": ("服装鞋帽",), "汽配": ("汽车用品",)}
     assert trade_words("南京零食") == {}  # only a whole word names a trade
     assert trade_words("食品饮料") == {}  # the name itself needs nothing more
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.text(HAN, min_size=ONE_OFF_MIN, max_size=12),
-    st.text(HAN, min_size=ONE_OFF_MIN, max_size=8),
-    st.integers(0, 1000),
-    HAN,
-)
-def test_the_embedded_backend_scores_near_misses_by_the_rule_it_matches_them_by(
-    name: str, other: str, at: int, ch: str
-) -> None:
-    """``search.embedded._near_in`` (which ranks the matches) holds for exactly the near
-    misses the rule above finds in a value: for a query one character off the value and
-    for an unrelated one."""
-    from search.backend import query_terms
-    from search.embedded import _near_in
-
-    i = at % len(name)
-    for typed in (name[:i] + ch + name[i + 1 :], name[:i] + name[i + 1 :], other):
-        for alt in one_off(typed):
-            assert _near_in(list(name), query_terms(alt)) == _near(name, alt), (name, alt)
