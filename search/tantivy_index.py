@@ -86,6 +86,22 @@ _LOCK_WAIT_SECONDS = 30.0
 EXACT_BONUS, PREFIX_BONUS = 10_000.0, 1_000.0
 
 
+#: Counting matches with the aggregation collector: ``search(query, 1, count=True)`` also
+#: scores every match for its top-1 collector, which made the count of a broad fragment
+#: (有限: 747,785 firms at a million) cost 46 ms against 8 for the count alone.
+_TOTAL = "matched_total"
+_COUNT_AGG = {"value_count": {"field": "live"}}  # every document has one ``live`` value
+
+
+def _total_of(result: dict) -> int:
+    return int(result[_TOTAL]["value"] or 0)
+
+
+def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+    """How many documents ``query`` matches, without scoring them."""
+    return _total_of(searcher.aggregate(query, {_TOTAL: _COUNT_AGG}))
+
+
 def _tier(score: float) -> int:
     """2 for an exact-name match, 1 for a name prefix, else 0 (from the bonuses)."""
     return 2 if score >= EXACT_BONUS else 1 if score >= PREFIX_BONUS else 0
@@ -547,7 +563,7 @@ class TantivyBackend:
             return {}
         searcher, schema = view
         live = self._live_q(schema)
-        n = searcher.search(live, 1, count=True).count
+        n = _count(searcher, live)
         out = {}
         for _, address in searcher.search(live, max(1, n), count=False).hits:
             doc = searcher.doc(address)
@@ -559,7 +575,7 @@ class TantivyBackend:
         if view is None:
             return 0
         searcher, schema = view
-        return searcher.search(self._live_q(schema), 1, count=True).count
+        return _count(searcher, self._live_q(schema))
 
     def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
         view = self._searcher(spec)
@@ -629,8 +645,10 @@ class TantivyBackend:
                 return SearchResult.nothing(query)
         base = self._all(must)
         matched = self._all([*must, text_q]) if text_q is not None else base
-        total = searcher.search(matched, 1, count=True).count
-        facets = self._facets(searcher, matched, query) if query.facets else {}
+        if query.facets:
+            total, facets = self._count_and_facets(searcher, matched, query)
+        else:
+            total, facets = _count(searcher, matched), {}
         if total == 0:
             return SearchResult(0, [], {f: [] for f in query.facets})
         if query.sort in {"score", "date"} or text_q is None:
@@ -718,16 +736,20 @@ class TantivyBackend:
             )
         return self._all(groups) if groups else None
 
-    def _facets(
-        self, searcher: tantivy.Searcher, matched: tantivy.Query, query: SearchQuery
-    ) -> dict[str, list[tuple[str, int]]]:
+    @staticmethod
+    def _count_and_facets(
+        searcher: tantivy.Searcher, matched: tantivy.Query, query: SearchQuery
+    ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        """The number of matches and the facets, from one pass of the aggregation
+        collector (a separate count was a second pass over every match)."""
         aggs = {f: {"terms": {"field": _kw(f), "size": 10_000}} for f in query.facets}
+        aggs[_TOTAL] = _COUNT_AGG
         result = searcher.aggregate(matched, aggs)
         out = {}
         for f in query.facets:
             buckets = [(str(b["key"]), int(b["doc_count"])) for b in result[f]["buckets"]]
             out[f] = sorted(buckets, key=lambda vn: (-vn[1], vn[0]))[:50]
-        return out
+        return _total_of(result), out
 
     def _by_key(
         self,
