@@ -21,7 +21,7 @@ import base64
 import json
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 
 from credit import text
 from credit.errors import FieldError, ValidationFailed
@@ -132,8 +132,23 @@ class _BoundedJSON:
     loads = staticmethod(loads)
 
 
+#: Uploads of whole files, allowed ``CREDIT_EXCHANGE_MAX_UPLOAD`` bytes instead of
+#: ``CREDIT_MAX_CONTENT_LENGTH`` (POST only).
+UPLOAD_PATHS = frozenset({"/api/v1/exchange/penalties"})
+
+
 class CreditRequest(Request):
     """Flask's request, with JSON bodies parsed by ``loads`` and refused as problem+json."""
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        if self.method == "POST" and self.path in UPLOAD_PATHS and current_app:
+            return current_app.config["CREDIT_EXCHANGE_MAX_UPLOAD"]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
 
     @property
     def json_module(self) -> Any:  # type: ignore[override]

@@ -10,6 +10,8 @@ import uuid
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from api.inputs import UPLOAD_PATHS
+
 log = logging.getLogger("credit.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -26,6 +28,7 @@ def register(app: Flask) -> None:
             and request.path.startswith("/api/")
             and (request.content_length or request.headers.get("Transfer-Encoding"))
             and not request.is_json
+            and request.path not in UPLOAD_PATHS  # files: the view says which types
         ):
             raise UnsupportedMediaType("请求体必须是 JSON（Content-Type: application/json）")
 

@@ -295,6 +295,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest accepted request body in bytes (larger gives 413).",
     ),
     Setting(
+        "EXCHANGE_MAX_UPLOAD",
+        _int_range(1024, 256 * 1024 * 1024),
+        16 * 1024 * 1024,
+        "Largest penalty-format upload (POST /api/v1/exchange/penalties) in bytes: 10,000 "
+        "rows of the national format; other requests keep MAX_CONTENT_LENGTH.",
+    ),
+    Setting(
         "INDEX_AFTER_COMMIT",
         _bool,
         True,

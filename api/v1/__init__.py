@@ -44,6 +44,7 @@ def init_api(app: Flask) -> Api:
     from api.v1 import (
         calendar,
         enterprises,
+        exchange,
         key_enterprises,
         organisations,
         pledges,
@@ -63,6 +64,7 @@ def init_api(app: Flask) -> Api:
     seal.document_image(api)
     api.register_blueprint(key_enterprises.blp, url_prefix=API_PREFIX + key_enterprises.PREFIX)
     api.register_blueprint(organisations.blp, url_prefix=API_PREFIX + organisations.PREFIX)
+    api.register_blueprint(exchange.blp, url_prefix=API_PREFIX + exchange.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

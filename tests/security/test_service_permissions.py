@@ -11,6 +11,7 @@ from credit import failed_events, seal
 from credit.accounts import service as accounts
 from credit.enterprises import service as enterprises
 from credit.errors import PermissionDenied
+from credit.exchange import penalties, penalty_import
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 from credit.keyfirms import service as keyfirms
 from credit.organisations import campaigns, referrals
@@ -81,6 +82,8 @@ PUBLIC = {
     "campaigns.get_campaign",
     "campaigns.campaign_figures",
     "campaigns.public_campaigns",
+    "penalties.export_penalties",
+    "penalties.count_public_penalties",
 }
 MODULES = {
     "enterprises": enterprises,
@@ -99,6 +102,8 @@ MODULES = {
     "organisations": organisations,
     "campaigns": campaigns,
     "referrals": referrals,
+    "penalties": penalties,
+    "penalty_import": penalty_import,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -175,6 +180,7 @@ DENIED_JOBS = {
     "referrals.competent_authorities": {},
     "organisations.my_memberships": {},
     "campaigns.my_campaigns": {},
+    "penalty_import.import_rows": {"rows": []},
 }
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {

@@ -23,6 +23,7 @@ from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
 from api.pages.i18n import label, lang, t
 from credit import clock
+from credit.exchange.spreadsheet import guard
 from credit.violations import overview
 from credit.violations.schemas import RecordFiltersSchema
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, SEVERITIES, STATUSES
@@ -99,14 +100,6 @@ def regulator_records():
 
 
 #: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard(cell: str) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading '."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
 def _columns() -> list[str]:
     return [
         t("决定书文号", "Decision number"),
