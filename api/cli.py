@@ -18,6 +18,7 @@ from api.cli_accounts import authorities_cli, clients_cli, organisations_cli, us
 from api.cli_calendar import calendar_cli
 from api.cli_console import console_cli
 from api.cli_events import events_cli
+from api.cli_exchange import exchange_cli
 from api.cli_publicity import publicity_cli
 from api.cli_ratings import ratings_cli, rescore_cmd
 from credit import changes, config
@@ -45,6 +46,7 @@ credit_cli.add_command(ratings_cli)
 credit_cli.add_command(events_cli)
 credit_cli.add_command(publicity_cli)
 credit_cli.add_command(calendar_cli)
+credit_cli.add_command(exchange_cli)
 
 
 def _catch_up(show: bool = True) -> None:

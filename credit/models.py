@@ -11,6 +11,7 @@ from credit.accounts.models import (
 )
 from credit.changes import ChangeEvent, ConsumerCursor, FailedEvent
 from credit.enterprises.models import BusinessContact, Enterprise, ProfileChange, Shop
+from credit.exchange.jobs import ExchangeJob, ExchangeJobRow
 from credit.idempotency import IdempotencyRecord
 from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
 from credit.leases import ConsumerLease
@@ -53,6 +54,8 @@ __all__ = [
     "CreditReport",
     "CurrentRating",
     "Enterprise",
+    "ExchangeJob",
+    "ExchangeJobRow",
     "FailedEvent",
     "IdempotencyRecord",
     "KeyListing",

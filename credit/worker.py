@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from credit import changes, leases, sweeps, uow
 from credit.errors import Conflict, PreconditionFailed
+from credit.exchange import jobs
 from credit.extensions import db
 from credit.uow import CHANGES_CHANNEL
 
@@ -197,7 +198,8 @@ class Worker:
     # -- leases --------------------------------------------------------------------------
 
     def lease_names(self) -> list[str]:
-        return [c.name for c in changes.registered(self.engine)] + [sweeps.LEASE_NAME]
+        names = [c.name for c in changes.registered(self.engine)] + [sweeps.LEASE_NAME]
+        return names + ([jobs.LEASE_NAME] if self.context is not None else [])
 
     def holds(self, name: str) -> bool:
         with self._lock:
@@ -289,6 +291,23 @@ class Worker:
                 with self.context():
                     self._maybe_sweep()
 
+    def _jobs(self) -> None:
+        """The import jobs' own thread (with ``context``): whenever this worker holds the
+        ``exchange-jobs`` lease, the oldest unfinished job (credit/exchange/jobs.py)."""
+        assert self.context is not None
+        while not self.stop.wait(0.5):
+            while self.holds(jobs.LEASE_NAME) and not self.stop.is_set():
+                with self.context():
+                    try:
+                        if not jobs.run_next_job(self.stop):
+                            break
+                    except Exception:
+                        log.exception("worker %s: import job failed; retrying", self.holder)
+                        self.stop.wait(5.0)
+                    finally:
+                        db.session.rollback()
+                        db.session.remove()
+
     def _maybe_sweep(self) -> None:
         if time.monotonic() - self._last_sweep < self.settings.sweep_seconds:
             return
@@ -320,10 +339,12 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
-        sweeper = None
+        sweeper = importer = None
         if self.context is not None:
             sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
             sweeper.start()
+            importer = threading.Thread(target=self._jobs, name="import-jobs", daemon=True)
+            importer.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -337,6 +358,8 @@ class Worker:
             heartbeat.join(timeout=self.settings.lease_seconds)
             if sweeper is not None:
                 sweeper.join(timeout=60)  # a sweep in hand commits its chunk first
+            if importer is not None:
+                importer.join(timeout=60)  # a job in hand records its step first
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, jsonify, request, stream_with_context
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -16,10 +16,11 @@ from api.auth import current_identity, public, require_scope
 from api.v1.common import Blueprint
 from credit import clock, dates
 from credit.errors import FieldError, ValidationFailed
-from credit.exchange import penalties, penalty_import
+from credit.exchange import jobs, penalties, penalty_import
 from credit.exchange.spreadsheet import guard
 from credit.regions import JIANGSU_CITIES
 from credit.text import Text
+from credit.uow import unit_of_work
 
 PREFIX = "/exchange"
 blp = Blueprint("exchange", __name__, description="数据交换 / data exchange")
@@ -178,9 +179,43 @@ def _upload() -> tuple[bytes, str]:
     return request.get_data(), request.mimetype
 
 
+class JobSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    status = fields.String(metadata={"description": "queued | running | done"})
+    total_rows = fields.Integer()
+    done_rows = fields.Integer()
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    report = fields.Nested(
+        ImportReportSchema,
+        allow_none=True,
+        metadata={"description": "逐行结果（完成后）/ the per-row report, once done"},
+    )
+
+
+def _job_body(job: jobs.ExchangeJob) -> dict[str, Any]:
+    report = None
+    if job.status == "done":
+        report = report_body(jobs.job_results(job), job.ignored_columns)
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "total_rows": job.total_rows,
+        "done_rows": job.done_rows,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "report": report,
+    }
+
+
 @blp.route("/penalties", methods=["POST"])
 @require_scope("violations:write")
 @blp.response(200, ImportReportSchema)
+@blp.alt_response(202, schema=JobSchema, description="作为任务导入 / imported as a job")
 @blp.alt_response(
     400, description="文件无法读取或缺少必需的列 / unreadable file or missing columns"
 )
@@ -195,5 +230,22 @@ def import_penalties() -> Any:
             "文件类型应为 text/csv、application/json 或 XLSX / CSV, JSON or XLSX expected"
         )
     upload = penalty_import.read_upload(data, kind)
+    if len(upload.rows) > jobs.SYNC_ROWS:
+        with unit_of_work(keep_loaded=True) as uow:
+            job = jobs.queue_penalty_import(current_identity(), uow, upload)
+        location = f"/api/v1/exchange/jobs/{job.id}"
+        # Not through the decorator's schema (the 200's): the job as it is documented.
+        answer = jsonify(JobSchema().dump(_job_body(job)))
+        answer.status_code, answer.headers["Location"] = 202, location
+        return answer
     results = penalty_import.import_rows(current_identity(), upload.rows)
     return report_body(results, upload.ignored_columns)
+
+
+@blp.route("/jobs/<string:job_id>", methods=["GET"])
+@require_scope("violations:write")
+@blp.response(200, JobSchema)
+@blp.alt_response(404, description="不存在或非本机关的任务 / unknown, or another authority's")
+def get_job(job_id: str) -> Any:
+    """导入任务的进度与逐行结果 / An import job's progress and, once done, its report"""
+    return _job_body(jobs.get_job(current_identity(), job_id))

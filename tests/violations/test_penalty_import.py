@@ -274,3 +274,76 @@ def test_only_regulators_import(client, parties) -> None:
     assert client.post(URL, data=body, headers={"Content-Type": "text/csv"}).status_code == 401
     owner = bearer(client_token(client, parties.clients["owner"]))
     assert _post(client, owner, body).status_code == 403
+
+
+def test_a_large_upload_is_a_job_with_progress(
+    client, reg_in, reg_out, parties, monkeypatch
+) -> None:
+    from credit.exchange import jobs
+
+    monkeypatch.setattr(jobs, "SYNC_ROWS", 3)
+    monkeypatch.setattr(jobs, "STEP", 2)
+    rows = [_row(parties, CF_WSH=f"苏市监罚〔2026〕{600 + n}号") for n in range(5)]
+    rows.append(_row(parties, CF_WSH="苏市监罚〔2026〕699号", CF_JDRQ="yesterday"))
+    r = _post(client, reg_in, _csv(rows))
+    assert r.status_code == 202, r.get_data(as_text=True)
+    job = r.get_json()
+    assert (job["status"], job["total_rows"], job["done_rows"], job["report"]) == (
+        "queued",
+        6,
+        0,
+        None,
+    )
+    assert r.headers["Location"] == f"/api/v1/exchange/jobs/{job['id']}"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Violation)) == 0
+    # Another authority is told it does not exist.
+    assert client.get(r.headers["Location"], headers=reg_out).status_code == 404
+    stop = _StopAfter(2)  # the worker stops after two steps (a shutdown mid-job)
+    assert jobs.run_next_job(stop) is True
+    mid = client.get(r.headers["Location"], headers=reg_in).get_json()
+    assert (mid["status"], mid["done_rows"]) == ("running", 4)
+    assert jobs.run_next_job() is True  # another worker goes on from the last step
+    done = client.get(r.headers["Location"], headers=reg_in).get_json()
+    assert (done["status"], done["done_rows"]) == ("done", 6)
+    report = done["report"]
+    assert (report["created"], report["refused"], report["rows"]) == (5, 1, 6)
+    assert [x["row"] for x in report["results"]] == [2, 3, 4, 5, 6, 7]
+    assert report["results"][-1]["errors"][0]["field"] == "CF_JDRQ"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Violation)) == 5
+    assert jobs.run_next_job() is False  # nothing left
+
+
+class _StopAfter:
+    """A stop event that reads as set after ``n`` looks (the job checks it per step)."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    def is_set(self) -> bool:
+        self.left -= 1
+        return self.left < 0
+
+
+def test_the_cli_imports_a_file_and_exports_the_record(app, client, parties, tmp_path) -> None:
+    rows = [_row(parties), _row(parties, CF_WSH="苏市监罚〔2026〕701号", CF_XDR_SHXYM="x")]
+    source = tmp_path / "penalties.csv"
+    source.write_bytes(_csv(rows))
+    report = tmp_path / "report.csv"
+    runner = app.test_cli_runner()
+    args = ["credit", "exchange", "import-penalties", str(source), "--authority", "IN"]
+    result = runner.invoke(args=[*args, "--report", str(report)])
+    assert result.exit_code == 2, result.output  # one row refused
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["created"], summary["refused"]) == (1, 1)
+    lines = list(csv.reader(io.StringIO(report.read_text("utf-8-sig"))))
+    assert [line[1] for line in lines[1:]] == ["created", "refused"]
+    again = runner.invoke(args=[*args])
+    assert json.loads(again.stdout.strip().splitlines()[-1])["unchanged"] == 1
+    out = tmp_path / "out.csv"
+    exported = runner.invoke(args=["credit", "exchange", "export-penalties", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert out.read_bytes() == client.get(URL, query_string={"format": "csv"}).data
+    unknown = runner.invoke(
+        args=["credit", "exchange", "import-penalties", str(source), "--authority", "NOPE"]
+    )
+    assert unknown.exit_code != 0 and "NOPE" in unknown.output
