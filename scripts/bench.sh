@@ -14,6 +14,8 @@ N="${BENCH_ENTERPRISES:-1000000}"
 export CREDIT_SERVER_TIMING=true
 .venv/bin/python -m tests.bench.bench_registry --enterprises "$N"
 .venv/bin/python -m tests.bench.bench_pledges
+# A 10,000-row import of the national penalty format (双公示), again, and the export
+.venv/bin/python -m tests.bench.bench_exchange --rows 10000
 # Writes as deployed with a worker process, on SQLite and PostgreSQL: at most 200,000 firms
 # (BENCH_WRITES_ENTERPRISES overrides), consumers out of the web, and once in it to compare.
 .venv/bin/python -m tests.bench.bench_writes --in-request --rate 200 \

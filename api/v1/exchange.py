@@ -212,8 +212,32 @@ def _job_body(job: jobs.ExchangeJob) -> dict[str, Any]:
     }
 
 
+_FILE_BODY = {
+    "required": True,
+    "description": "双公示格式的文件（表头为列代码、旧列名或中文列名）/ a file of the format",
+    "content": {
+        penalty_import.CSV: {"schema": {"type": "string"}},
+        penalty_import.XLSX: {"schema": {"type": "string", "format": "binary"}},
+        penalty_import.JSON: {
+            "schema": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": {"type": "string"}},
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
 @blp.route("/penalties", methods=["POST"])
 @require_scope("violations:write")
+@blp.doc(requestBody=_FILE_BODY)
 @blp.response(200, ImportReportSchema)
 @blp.alt_response(202, schema=JobSchema, description="作为任务导入 / imported as a job")
 @blp.alt_response(

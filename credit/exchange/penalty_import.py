@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from credit.accounts.models import Authority
+from credit.enterprises.models import Enterprise
 from credit.errors import DomainError, FieldError, ValidationFailed
 from credit.exchange.penalties import COLUMNS
 from credit.extensions import db
@@ -285,6 +286,9 @@ def _date(text: str) -> str:
     return text  # the schema says what is wrong with it
 
 
+_SCHEMA = ViolationInputSchema()
+
+
 def to_input(row: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     """The body ``POST /api/v1/violations`` would take for this row, and what is wrong
     with the row (errors name the row's columns)."""
@@ -351,7 +355,7 @@ def to_input(row: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
         "decision_date": _date(row.get("CF_JDRQ", "")),
     }
     try:
-        data = ViolationInputSchema().load(body)
+        data = _SCHEMA.load(body)
     except ValidationError as exc:
         data = {}
         for name, messages in exc.normalized_messages().items():
@@ -361,16 +365,41 @@ def to_input(row: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     return data, errors
 
 
-def _same(existing: Violation, data: dict[str, Any]) -> tuple[list[FieldError], list[str]]:
+#: What a stored record says, for comparing with a row (no ORM objects: most rows of a
+#: file uploaded again are unchanged, and loading each record with its relations cost
+#: several queries a row).
+_HELD = (
+    sa.select(
+        Violation.id,
+        Enterprise.uscc,
+        Violation.decision_date,
+        Violation.severity,
+        Violation.facts,
+        Violation.legal_basis,
+        Violation.category,
+        Violation.penalty_type,
+        Violation.penalty_amount,
+    )
+    .join(Enterprise, Violation.enterprise_id == Enterprise.id)
+    .where(
+        Violation.authority_id == sa.bindparam("authority_id"),
+        Violation.decision_number == sa.bindparam("number"),
+    )
+)
+
+
+def _same(held: sa.Row, data: dict[str, Any]) -> tuple[list[FieldError], list[str]]:
     """(fields that cannot change under one decision number, correctable fields that
     differ) between a stored record and a row's input."""
-    fixed = []
-    if existing.enterprise.uscc != data["uscc"]:
-        fixed.append("uscc")
-    if existing.decision_date != data["decision_date"]:
-        fixed.append("decision_date")
-    if existing.severity != data["severity"]:
-        fixed.append("severity")
+    fixed = [
+        f
+        for f, stored in (
+            ("uscc", held.uscc),
+            ("decision_date", held.decision_date),
+            ("severity", held.severity),
+        )
+        if stored != data[f]
+    ]
     refused = [
         FieldError(
             SOURCE_COLUMN[f],
@@ -384,16 +413,18 @@ def _same(existing: Violation, data: dict[str, Any]) -> tuple[list[FieldError], 
     differs = [
         f
         for f in ("facts", "legal_basis", "category", "penalty_type")
-        if getattr(existing, f) != data[f]
+        if getattr(held, f) != data[f]
     ]
-    if (existing.penalty_amount is None) != (amount is None) or (
-        amount is not None and Decimal(existing.penalty_amount) != Decimal(amount)
+    if (held.penalty_amount is None) != (amount is None) or (
+        amount is not None and Decimal(held.penalty_amount) != Decimal(amount)
     ):
         differs.append("penalty_amount")
     return refused, differs
 
 
-def _correct(identity: Identity, v: Violation, data: dict[str, Any], fields_: list[str]) -> None:
+def _correct(
+    identity: Identity, violation_id: str, data: dict[str, Any], fields_: list[str]
+) -> None:
     """Apply the corrections in an order that keeps the record consistent at each step
     (a new penalty type may need its amount first, or the other way round)."""
     orders = [fields_]
@@ -407,9 +438,15 @@ def _correct(identity: Identity, v: Violation, data: dict[str, Any], fields_: li
         try:
             with unit_of_work() as uow:
                 for f in order:
-                    current = db.session.get(Violation, v.id)
+                    current = db.session.get(Violation, violation_id)
                     registry.correct_violation(
-                        identity, uow, v.id, f, data.get(f), CORRECTION_REASON, current.version
+                        identity,
+                        uow,
+                        violation_id,
+                        f,
+                        data.get(f),
+                        CORRECTION_REASON,
+                        current.version,
                     )
             return
         except DomainError as exc:
@@ -436,12 +473,14 @@ def import_rows(
     own_name = authority.name
     db.session.rollback()
     out = []
-    for n, row in rows:
+    for i, (n, row) in enumerate(rows, start=1):
         out.append(_import_row(identity, own_name, n, row))
-        db.session.rollback()  # nothing of one row is held into the next
-        db.session.expunge_all()
+        if i % 100 == 0:
+            db.session.rollback()
+            db.session.expunge_all()  # a long file keeps no more than a step loaded
         if progress:
             progress(1)
+    db.session.rollback()
     return out
 
 
@@ -464,12 +503,9 @@ def _import_row(identity: Identity, own_name: str, n: int, row: dict[str, str]) 
     data, errors = to_input(row)
     if errors:
         return RowResult(n, "refused", number, errors=errors)
-    existing = db.session.scalar(
-        sa.select(Violation).where(
-            Violation.authority_id == identity.authority_id,
-            Violation.decision_number == data["decision_number"],
-        )
-    )
+    existing = db.session.execute(
+        _HELD, {"authority_id": identity.authority_id, "number": data["decision_number"]}
+    ).first()
     try:
         if existing is None:
             with unit_of_work() as uow:
@@ -480,7 +516,7 @@ def _import_row(identity: Identity, own_name: str, n: int, row: dict[str, str]) 
             return RowResult(n, "refused", number, existing.id, refused)
         if not differs:
             return RowResult(n, "unchanged", number, existing.id)
-        _correct(identity, existing, data, differs)
+        _correct(identity, existing.id, data, differs)
         return RowResult(n, "updated", number, existing.id)
     except DomainError as exc:
         db.session.rollback()

@@ -241,6 +241,30 @@ def test_the_http_basics_through_nginx(app_ctx, site: Site) -> None:
     assert after - before == {("nginx", 413): 1}
 
 
+def test_a_penalty_file_over_1_mib_reaches_the_app(app_ctx, site: Site) -> None:
+    """The upload path allows files of the format (CREDIT_EXCHANGE_MAX_UPLOAD) through
+    nginx; every other path keeps the 1 MiB limit (above)."""
+    parties = make_parties()
+    http = site.http("127.0.0.2")
+    reg = bearer(http, site.url, parties.clients["reg_in"])
+    header = "CF_XDR_SHXYM,CF_WSH,CF_JDRQ,CF_CFLB,CF_SY,CF_YJ,CF_CFJG,BZ\r\n"
+    rows = [
+        f"{parties.owner_uscc},苏市监罚〔2026〕92{n:02d}号,{clock.today().isoformat()},警告,"
+        f"未在网店首页公示营业执照信息,《电子商务法》第十五条,辖区内监管局,{'备' * 2400}\r\n"
+        for n in range(150)  # within what a request imports itself (jobs.SYNC_ROWS)
+    ]
+    body = (header + "".join(rows)).encode()
+    assert len(body) > 1 << 20
+    r = http.post(
+        site.url + "/api/v1/exchange/penalties",
+        data=body,
+        headers={**reg, "Content-Type": "text/csv"},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text[:500]
+    assert (r.json()["created"], r.json()["refused"]) == (150, 0)
+
+
 def test_the_sign_in_limit_counts_across_both_instances(app_ctx, site: Site) -> None:
     """31 wrong secrets for one client from one address, spread by nginx over both
     instances: the first 30 are answered, the 31st is refused, although neither instance

@@ -79,6 +79,12 @@ def _expect(owner, other, reg_out, reg_in, anonymous) -> dict:
 
 
 MATRIX = {
+    # An import job: its authority's clients only; another authority is told it does not
+    # exist; firms lack the scope.
+    ("GET", "/api/v1/exchange/jobs/<string:job_id>"): (
+        "import_job",
+        _expect(403, 403, 404, 200, 401),
+    ),
     ("GET", "/api/v1/enterprises/<string:uscc>"): ("enterprise", _expect(200, 200, 200, 200, 200)),
     ("GET", "/api/v1/enterprises/<string:uscc>/contact"): (
         "enterprise",
@@ -323,6 +329,14 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
 
     if kind == "enterprise":
         return "", {"uscc": parties.owner_uscc}
+    if kind == "import_job":
+        from credit.exchange import jobs
+        from credit.exchange.penalty_import import Upload
+        from tests.parties import regulator_identity
+
+        with unit_of_work() as uow:
+            job = jobs.queue_penalty_import(regulator_identity(), uow, Upload([], []))
+        return "", {"job_id": job.id}
     if kind == "listing":
         return "", {"item_id": _listing(parties)}
     if kind == "key_listing":
