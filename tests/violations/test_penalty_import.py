@@ -347,3 +347,18 @@ def test_the_cli_imports_a_file_and_exports_the_record(app, client, parties, tmp
         args=["credit", "exchange", "import-penalties", str(source), "--authority", "NOPE"]
     )
     assert unknown.exit_code != 0 and "NOPE" in unknown.output
+
+
+def test_an_upload_is_read_only_after_authentication(client, reg_in, parties) -> None:
+    """Nobody can make the server parse 16 MiB without a token: a malformed file sent
+    anonymously is a 401, not a 400 from reading it."""
+    for content_type in ("application/json", "multipart/form-data; boundary=x"):
+        r = client.post(URL, data=b"[{" * 1000, headers={"Content-Type": content_type})
+        assert r.status_code == 401, (content_type, r.get_data(as_text=True))
+    # The cells it uses are checked as the fields they become: a control character in the
+    # facts refuses the row.
+    row = _row(parties, CF_SY="组织虚假交易\x00编造用户评价")
+    body = json.dumps([row], ensure_ascii=False).encode()
+    report = _post(client, reg_in, body, "application/json").get_json()
+    assert report["refused"] == 1
+    assert [e["field"] for e in report["results"][0]["errors"]] == ["CF_SY"]
