@@ -16,7 +16,7 @@ from tqdm import tqdm
 from credit.accounts.models import Authority
 from credit.errors import DomainError
 from credit.exchange import penalties, penalty_import
-from credit.exchange.spreadsheet import guard
+from credit.exchange.spreadsheet import csv_lines
 from credit.extensions import db
 from credit.identity import ANONYMOUS, Identity, IdentityKind
 
@@ -68,7 +68,7 @@ def import_penalties_cmd(file: Path, code: str, report: Path | None) -> None:
     bar = tqdm(total=len(upload.rows), unit="行", desc="导入", file=sys.stderr, disable=None)
     results = penalty_import.import_rows(identity, upload.rows, progress=bar.update)
     bar.close()
-    counts = {o: sum(1 for r in results if r.outcome == o) for o in penalty_import.OUTCOMES}
+    counts = penalty_import.outcome_counts(results)
     click.echo(json.dumps({"rows": len(results), **counts}, ensure_ascii=False))
     refused = [r for r in results if r.outcome == "refused"]
     for r in refused[:50]:
@@ -101,10 +101,13 @@ def export_penalties_cmd(since, until, city: str | None, output: Path) -> None:
     last: date | None = until.date() if until else None
     rows = penalties.export_penalties(ANONYMOUS, since=first, until=last, city=city)
     n = 0
-    with output.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(codes)
+
+    def cells():
+        nonlocal n
         for row in rows:
-            writer.writerow([guard(row[c]) for c in codes])
             n += 1
+            yield [row[c] for c in codes]
+
+    with output.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(csv_lines(codes, cells()))
     click.echo(json.dumps({"rows": n, "file": str(output)}, ensure_ascii=False))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +15,7 @@ from api.v1.common import Blueprint
 from credit import clock, dates
 from credit.errors import FieldError, ValidationFailed
 from credit.exchange import jobs, penalties, penalty_import
-from credit.exchange.spreadsheet import guard
+from credit.exchange.spreadsheet import csv_lines
 from credit.regions import JIANGSU_CITIES
 from credit.text import Text
 from credit.uow import unit_of_work
@@ -83,20 +81,8 @@ def _json_body(total: int, rows: Iterator[dict[str, str]]) -> Iterator[str]:
 
 
 def _csv_body(rows: Iterator[dict[str, str]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def take(cells: list[str]) -> str:
-        writer.writerow([guard(c) for c in cells])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
     codes = [c.code for c in penalties.COLUMNS]
-    yield "\ufeff" + take(codes)  # the BOM: Excel then reads the file as UTF-8
-    for row in rows:
-        yield take([row[c] for c in codes])
+    return csv_lines(codes, ([row[c] for c in codes] for row in rows))
 
 
 @blp.route("/penalties", methods=["GET"])
@@ -152,7 +138,7 @@ class ImportReportSchema(Schema):
 
 
 def report_body(results: list, ignored: list[str]) -> dict[str, Any]:
-    counts = {o: sum(1 for r in results if r.outcome == o) for o in penalty_import.OUTCOMES}
+    counts = penalty_import.outcome_counts(results)
     return {"rows": len(results), **counts, "ignored_columns": ignored, "results": results}
 
 

@@ -104,6 +104,11 @@ class RowResult:
     errors: list[FieldError] = field(default_factory=list)
 
 
+def outcome_counts(results: list[RowResult]) -> dict[str, int]:
+    """How many rows had each outcome (every outcome named, 0 when none)."""
+    return {o: sum(1 for r in results if r.outcome == o) for o in OUTCOMES}
+
+
 @dataclass
 class Upload:
     """The rows of a file, each with its number in the file (the header is row 1 of a

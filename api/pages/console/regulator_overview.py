@@ -8,8 +8,6 @@ query string, renders, and writes the CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -23,7 +21,7 @@ from api.pages.console import bp, forms
 from api.pages.console.auth import console_view
 from api.pages.i18n import label, lang, t
 from credit import clock
-from credit.exchange.spreadsheet import guard
+from credit.exchange.spreadsheet import csv_lines
 from credit.violations import overview
 from credit.violations.schemas import RecordFiltersSchema
 from credit.violations.vocab import CATEGORIES, PENALTY_TYPES, SEVERITIES, STATUSES
@@ -136,20 +134,8 @@ def _row(v: Any, today: date) -> list[str]:
 
 
 def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
     today = clock.today()
-
-    def take(cells: list[str]) -> str:
-        writer.writerow([guard(c) for c in cells])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff" + take(_columns())  # the BOM: Excel then reads the file as UTF-8
-    for v in rows:
-        yield take(_row(v, today))
+    return csv_lines(_columns(), (_row(v, today) for v in rows))
 
 
 @bp.get("/regulator/records.csv")
