@@ -20,7 +20,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch.serializer import OrjsonSerializer
 
 from search.backend import (
-    NEAR_MISS_SECONDS,
+    NEAR_MISS_WAIT_SECONDS,
     SORTS,
     BackendUnavailable,
     Document,
@@ -501,8 +501,9 @@ class ElasticBackend:
             "track_scores": query.sort == "relevance",
             "aggs": _facet_aggs(query.facets),
             "source_excludes": INDEX_ONLY,
-            # a near-miss search is given up past NEAR_MISS_SECONDS (search.backend)
-            "timeout": f"{int(NEAR_MISS_SECONDS * 1000)}ms" if query.near_misses else None,
+            # a near-miss search is given up past NEAR_MISS_WAIT_SECONDS: the server's
+            # timeout is wall-clock time, which a busy host stretches (search.backend)
+            "timeout": f"{int(NEAR_MISS_WAIT_SECONDS * 1000)}ms" if query.near_misses else None,
             **paging,
         }
 

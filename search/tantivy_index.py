@@ -56,6 +56,7 @@ import tantivy
 
 from search.backend import (
     NEAR_MISS_SECONDS,
+    NEAR_MISS_WAIT_SECONDS,
     RANK_LIMIT,
     Document,
     IndexSpec,
@@ -910,11 +911,6 @@ class TantivyBackend:
             SearchHit(d.id, 0.0, d.source, (r[0], 0.0, r[1]))
             for r, d in zip(rows, docs, strict=True)
         ]
-
-
-#: How long a request waits for a near-miss search at most, whatever its CPU time: a bound
-#: on the wait for the thread's earlier work on a host that is busy with other things.
-NEAR_MISS_WAIT_SECONDS = 10 * NEAR_MISS_SECONDS
 
 
 class _Timed:
