@@ -48,6 +48,7 @@ def render_error(
 def register(app: Flask) -> None:
     from api.pages import (
         about,  # noqa: F401  (adds /about and the footer's site identity to public_bp)
+        feeds,
         key_enterprises,  # noqa: F401  (adds /key-enterprises to public_bp)
         organisations,  # noqa: F401  (adds /organisations to public_bp)
         records,  # noqa: F401  (adds /violations/<id> and /about/rating to public_bp)
@@ -64,4 +65,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(console_bp)
     seal.register(app)
+    feeds.register(app)
     errors.html_renderer = render_error

@@ -21,8 +21,9 @@ from credit.regions import authority_name_en
 LANGS = ("zh", "en")
 COOKIE = "lang"
 #: Blueprints whose ``?lang=`` chooses one answer's language and is not remembered: the
-#: credit seal is embedded in other sites and never sets a cookie.
-NOT_REMEMBERED = frozenset({"seal"})
+#: credit seal is embedded in other sites and the feeds are read by feed readers; neither
+#: ever sets a cookie.
+NOT_REMEMBERED = frozenset({"seal", "feeds"})
 
 
 def select_lang() -> str:

@@ -49,6 +49,8 @@ PAGE_SIZE = 20
 LATEST = 5
 FILTERS = ("city", "industry", "grade", "tier", "severity", "category", "key_category")
 SCALARS = ("q", "type", "date_from", "date_to", "sort", "page", "cursor")
+#: The filters the public record's feed takes (``api.pages.feeds``).
+FEED_FILTERS = ("city", "category", "severity")
 #: Deepest page reachable (PageArgs' window: 10,000 results).
 MAX_PAGE = 10_000 // PAGE_SIZE
 
@@ -243,8 +245,21 @@ def search():
         code_like=looks_like_uscc(args["q"]),
         code_check=_code_hint(args["q"]),
         view=_view_model(args, raw, found),
+        feed_url=_feed_url(args),
         **context,
     )
+
+
+def _feed_url(args: dict[str, Any]) -> str | None:
+    """The Atom feed of the records this violation search lists, when a feed can say it:
+    no text typed, no dates, no other filter, and at most one city, category and severity."""
+    said = ("q", "date_from", "date_to", *(n for n in FILTERS if n not in FEED_FILTERS))
+    if args["type"] != "violation" or any(args.get(n) for n in said):
+        return None
+    chosen = {n: args.get(n) or [] for n in FEED_FILTERS}
+    if any(len(v) > 1 for v in chosen.values()):
+        return None
+    return url_for("feeds.violations_atom", **{n: v[0] for n, v in chosen.items() if v})
 
 
 def _code_hint(query: str) -> uscc_mod.UsccCheck | None:

@@ -41,8 +41,18 @@ MAX_AGE = 60
 MEDIA_TYPE = "image/svg+xml; charset=utf-8"
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 ROUTE = "/seal/<string:uscc>.svg"
-#: Endpoints whose answers any site may read or embed.
-CROSS_ORIGIN = frozenset({"seal.svg", "violations.standing", "seal_api.seal_rules"})
+#: Endpoints whose answers any site may read or embed (the feeds too: ``api.pages.feeds``).
+CROSS_ORIGIN = frozenset(
+    {
+        "seal.svg",
+        "violations.standing",
+        "seal_api.seal_rules",
+        "feeds.enterprise_atom",
+        "feeds.enterprise_json",
+        "feeds.violations_atom",
+        "feeds.violations_json",
+    }
+)
 #: JSON read by platforms: given an ETag of its bytes, so If-None-Match revalidates it.
 REVALIDATED = frozenset({"violations.standing", "seal_api.seal_rules"})
 #: A CORS preflight's answer for them: reads only, the request headers a platform or a
