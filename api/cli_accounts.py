@@ -233,8 +233,16 @@ def authorities_cli() -> None:
     help="market_regulation, commerce, cyberspace, tax or other: decides the publicity "
     "rules its records follow (credit/data/publicity_rules.json).",
 )
+@click.option(
+    "--uscc",
+    "uscc_code",
+    default=None,
+    help="The authority's own unified social credit code (the penalty format's CF_CFJGDM).",
+)
 @with_appcontext
-def create_authority(code: str, name: str, jurisdiction: str, kind: str) -> None:
+def create_authority(
+    code: str, name: str, jurisdiction: str, kind: str, uscc_code: str | None
+) -> None:
     try:
         with unit_of_work() as uow:
             authority = service.create_authority(
@@ -244,6 +252,7 @@ def create_authority(code: str, name: str, jurisdiction: str, kind: str) -> None
                 name=name,
                 jurisdiction=[c.strip() for c in jurisdiction.split(",") if c.strip()],
                 kind=kind,
+                uscc_code=uscc_code,
             )
     except DomainError as exc:
         _fail(exc)
@@ -265,12 +274,28 @@ def set_authority_kind(code: str, kind: str) -> None:
     click.echo(json.dumps(_authority(authority), ensure_ascii=False))
 
 
+@authorities_cli.command("set-uscc")
+@click.option("--code", required=True, help="The authority's code.")
+@click.option("--uscc", "uscc_code", required=True, help="Its unified social credit code.")
+@with_appcontext
+def set_authority_uscc(code: str, uscc_code: str) -> None:
+    """Record an authority's own unified social credit code: the penalty format's
+    CF_CFJGDM and CF_SJLYDM in exports, and what an upload's CF_CFJGDM must say."""
+    try:
+        with unit_of_work() as uow:
+            authority = service.set_authority_uscc(SYSTEM, uow, code, uscc_code)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(json.dumps(_authority(authority), ensure_ascii=False))
+
+
 def _authority(authority) -> dict:
     from credit.violations.rules import regime_of
 
     return {
         "code": authority.code,
         "name": authority.name,
+        "uscc": authority.uscc,
         "jurisdiction": authority.jurisdiction,
         "kind": authority.kind,
         "regime": regime_of(authority.kind),

@@ -31,6 +31,9 @@ class Authority(db.Model):
     #: market_regulation | commerce | cyberspace | tax | other: decides the publicity
     #: rules its records follow (``authority_kinds`` in credit/data/publicity_rules.json).
     kind: Mapped[str] = mapped_column(sa.String(32), nullable=False, server_default="other")
+    #: Its own unified social credit code (a 机关 or 事业单位 has one, 11... or 12...): the
+    #: national penalty format's CF_CFJGDM and CF_SJLYDM. None until an operator sets it.
+    uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 

@@ -57,11 +57,14 @@ def create_authority(
     name: str,
     jurisdiction: list[str],
     kind: str = "other",
+    uscc_code: str | None = None,
 ) -> Authority:
     """``kind`` (market_regulation, commerce, ...) decides the publicity rules its records
-    follow (``authority_kinds`` in credit/data/publicity_rules.json)."""
+    follow (``authority_kinds`` in credit/data/publicity_rules.json); ``uscc_code`` is the
+    authority's own unified social credit code, if known."""
     require(can_manage_registry(identity))
     _check_kind(kind)
+    own_code = _authority_code(uscc_code) if uscc_code else None
     bad = [c for c in jurisdiction if not _valid_division(c)]
     if not jurisdiction or bad:
         raise ValidationFailed(
@@ -75,9 +78,38 @@ def create_authority(
         name=name,
         jurisdiction=sorted(set(jurisdiction)),
         kind=kind,
+        uscc=own_code,
         created_at=clock.now(),
     )
     uow.session.add(authority)
+    return authority
+
+
+def _authority_code(raw: str) -> str:
+    """An authority's unified social credit code, checked (GB 32100) and not another's."""
+    result = uscc.check(raw)
+    if not result.valid:
+        raise ValidationFailed(
+            "机关的统一社会信用代码无效",
+            [FieldError("uscc", "不是有效的统一社会信用代码 / not a valid code", "invalid")],
+        )
+    held = db.session.scalar(sa.select(Authority.code).where(Authority.uscc == result.code))
+    if held is not None:
+        raise Conflict(f"统一社会信用代码 {result.code} 已属于机关 {held}")
+    return result.code
+
+
+def set_authority_uscc(identity: Identity, uow: UnitOfWork, code: str, uscc_code: str) -> Authority:
+    """Record (or correct) an authority's own unified social credit code."""
+    require(can_manage_registry(identity))
+    authority = db.session.scalar(sa.select(Authority).where(Authority.code == code))
+    if authority is None:
+        raise NotFound(f"未登记的机关 {code}")
+    checked = uscc.check(uscc_code)
+    if checked.valid and checked.code == authority.uscc:
+        return authority
+    authority.uscc = _authority_code(uscc_code)
+    uow.session.flush()
     return authority
 
 

@@ -112,9 +112,9 @@ def row_of(v: Violation) -> dict[str, str]:
         "CF_YXQ": "",
         "CF_GSJZQ": v.publish_until.isoformat(),
         "CF_CFJG": v.authority.name,
-        "CF_CFJGDM": "",
+        "CF_CFJGDM": v.authority.uscc or "",
         "CF_SJLY": v.authority.name,
-        "CF_SJLYDM": "",
+        "CF_SJLYDM": v.authority.uscc or "",
         "CF_SXYZCD": SEVERITIES[v.severity][0],
         "BZ": "",
     }

@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import ValidationError
 
+from credit import uscc as uscc_mod
 from credit.accounts.models import Authority
 from credit.enterprises.models import Enterprise
 from credit.errors import DomainError, FieldError, ValidationFailed
@@ -475,11 +476,11 @@ def import_rows(
     )
     authority = db.session.get(Authority, identity.authority_id)
     require(authority is not None, "只有监管机关可以导入行政处罚信息")
-    own_name = authority.name
+    own = (authority.name, authority.uscc)
     db.session.rollback()
     out = []
     for i, (n, row) in enumerate(rows, start=1):
-        out.append(_import_row(identity, own_name, n, row))
+        out.append(_import_row(identity, own, n, row))
         if i % 100 == 0:
             db.session.rollback()
             db.session.expunge_all()  # a long file keeps no more than a step loaded
@@ -489,22 +490,42 @@ def import_rows(
     return out
 
 
-def _import_row(identity: Identity, own_name: str, n: int, row: dict[str, str]) -> RowResult:
+def _deciding_authority(row: dict[str, str], name: str, code: str | None) -> list[FieldError]:
+    """The row's deciding authority must be the uploader: its name (CF_CFJG), and its
+    unified social credit code (CF_CFJGDM) where the row gives one and the platform knows
+    the uploader's."""
+    if row.get("CF_CFJG", "") != name:
+        return [
+            FieldError(
+                "CF_CFJG",
+                f"处罚机关不是本机关（{name}）/ not the uploading authority",
+                "other_authority",
+            )
+        ]
+    given = row.get("CF_CFJGDM", "").strip()
+    if not given:
+        return []
+    checked = uscc_mod.check(given)
+    if not checked.valid:
+        return [FieldError("CF_CFJGDM", "不是有效的统一社会信用代码 / not a valid code", "invalid")]
+    if code is not None and checked.code != code:
+        return [
+            FieldError(
+                "CF_CFJGDM",
+                f"不是本机关的统一社会信用代码（{code}）/ not the uploading authority's code",
+                "other_authority",
+            )
+        ]
+    return []
+
+
+def _import_row(
+    identity: Identity, own: tuple[str, str | None], n: int, row: dict[str, str]
+) -> RowResult:
     number = row.get("CF_WSH", "")
-    deciding = row.get("CF_CFJG", "")
-    if deciding != own_name:
-        return RowResult(
-            n,
-            "refused",
-            number,
-            errors=[
-                FieldError(
-                    "CF_CFJG",
-                    f"处罚机关不是本机关（{own_name}）/ not the uploading authority",
-                    "other_authority",
-                )
-            ],
-        )
+    deciding = _deciding_authority(row, *own)
+    if deciding:
+        return RowResult(n, "refused", number, errors=deciding)
     data, errors = to_input(row)
     if errors:
         return RowResult(n, "refused", number, errors=errors)

@@ -4,12 +4,14 @@ through the real services so windows and due dates are computed as in production
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from credit import clock
+from credit import uscc as uscc_mod
 from credit.accounts.models import Authority
 from credit.enterprises.models import Enterprise
 from credit.errors import Conflict
@@ -50,8 +52,17 @@ def ensure_demo_authorities(uow: UnitOfWork) -> dict[str, Authority]:
                 created_at=now,
             )
             uow.session.add(existing[code])
+        if existing[code].uscc is None:
+            existing[code].uscc = demo_authority_uscc(code, jurisdiction[0])
     uow.session.flush()
     return existing
+
+
+def demo_authority_uscc(code: str, division: str) -> str:
+    """A valid, made-up code of a 机关 (registration 1, category 1) in ``division``, the same
+    for the same authority in every demo (real bureaus' codes are not the demo's to use)."""
+    body = int(hashlib.sha256(code.encode()).hexdigest(), 16) % 10**8
+    return uscc_mod.complete(f"11{division}{body:08d}")
 
 
 def _regulator(authority: Authority) -> Identity:

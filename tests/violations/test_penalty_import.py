@@ -72,7 +72,21 @@ def _post(client, headers, body: bytes, content_type: str = "text/csv"):
     return client.post(URL, data=body, headers={**headers, "Content-Type": content_type})
 
 
+#: A valid code of a 机关 in the owner's city's province (made up for the tests).
+AUTHORITY_USCC = "11320000524717547G"
+
+
+def _give_uscc(code: str = "IN", uscc_code: str = AUTHORITY_USCC) -> None:
+    from credit.accounts import service as accounts
+    from credit.identity import SYSTEM
+    from credit.uow import unit_of_work
+
+    with unit_of_work() as uow:
+        accounts.set_authority_uscc(SYSTEM, uow, code, uscc_code)
+
+
 def test_round_trip_export_import_export_is_identical(client, reg_in, parties) -> None:
+    _give_uscc()  # the authority's own code travels as CF_CFJGDM and CF_SJLYDM
     _record(client, reg_in, parties)
     _record(
         client,
@@ -101,6 +115,9 @@ def test_round_trip_export_import_export_is_identical(client, reg_in, parties) -
     first = client.get(URL, query_string={"format": "csv"}).data
     first_json = client.get(URL).get_json()
     assert first_json["total"] == 3
+    assert {(i["CF_CFJGDM"], i["CF_SJLYDM"]) for i in first_json["items"]} == {
+        (AUTHORITY_USCC, AUTHORITY_USCC)
+    }
     # An empty platform with the same registry: the records go, the firms stay.
     db.session.execute(sa.delete(ViolationClause))
     db.session.execute(sa.delete(Correction))
@@ -114,6 +131,66 @@ def test_round_trip_export_import_export_is_identical(client, reg_in, parties) -
     assert [x["row"] for x in report["results"]] == [2, 3, 4]
     assert client.get(URL, query_string={"format": "csv"}).data.decode() == first.decode()
     assert client.get(URL).get_json() == first_json
+
+
+def test_the_deciding_authoritys_code_must_be_the_uploaders(client, reg_in, parties) -> None:
+    other = "113205006947280111"  # valid, another authority's
+    rows = [
+        _row(parties, CF_WSH="苏市监罚〔2026〕501号", CF_CFJGDM=AUTHORITY_USCC),
+        _row(parties, CF_WSH="苏市监罚〔2026〕502号", CF_CFJGDM=other),
+        _row(parties, CF_WSH="苏市监罚〔2026〕503号", CF_CFJGDM="11320000524717547X"),
+        _row(parties, CF_WSH="苏市监罚〔2026〕504号"),  # none given: the name decides
+    ]
+    # before the platform knows the uploader's code, any valid one passes on the name
+    report = _post(client, reg_in, _csv(rows[:1])).get_json()
+    assert report["created"] == 1
+    _give_uscc()
+    report = _post(client, reg_in, _csv(rows)).get_json()
+    outcome = {
+        r["row"]: (r["outcome"], [e["field"] for e in r.get("errors", [])])
+        for r in report["results"]
+    }
+    assert outcome == {
+        2: ("unchanged", []),
+        3: ("refused", ["CF_CFJGDM"]),
+        4: ("refused", ["CF_CFJGDM"]),
+        5: ("created", []),
+    }
+    refused = next(r for r in report["results"] if r["row"] == 3)
+    assert AUTHORITY_USCC in refused["errors"][0]["message"]
+
+
+def test_authority_codes_are_checked_and_unique(app, parties) -> None:
+    from api.cli_accounts import authorities_cli
+
+    runner = app.test_cli_runner()
+    ok = runner.invoke(
+        authorities_cli, ["set-uscc", "--code", "IN", "--uscc", AUTHORITY_USCC.lower()]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["uscc"] == AUTHORITY_USCC
+    taken = runner.invoke(authorities_cli, ["set-uscc", "--code", "OUT", "--uscc", AUTHORITY_USCC])
+    assert taken.exit_code != 0 and "IN" in taken.output
+    bad = runner.invoke(
+        authorities_cli, ["set-uscc", "--code", "OUT", "--uscc", "1132000052471754"]
+    )
+    assert bad.exit_code != 0 and "uscc" in bad.output
+    created = runner.invoke(
+        authorities_cli,
+        [
+            "create",
+            "--code",
+            "NEW",
+            "--name",
+            "新局",
+            "--jurisdiction",
+            "320500",
+            "--uscc",
+            "113205006947280111",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.output)["uscc"] == "113205006947280111"
 
 
 def test_the_same_file_twice_changes_nothing(client, reg_in, parties) -> None:
