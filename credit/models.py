@@ -26,6 +26,7 @@ from credit.organisations.models import (
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.reports.models import CreditReport
+from credit.translog.store import LogHead, LogLeaf, LogNode
 from credit.violations.models import (
     Commendation,
     Correction,
@@ -61,6 +62,9 @@ __all__ = [
     "KeyListing",
     "KeyListingEvent",
     "KeyReminder",
+    "LogHead",
+    "LogLeaf",
+    "LogNode",
     "Membership",
     "OAuthClient",
     "Objection",

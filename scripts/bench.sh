@@ -16,6 +16,8 @@ export CREDIT_SERVER_TIMING=true
 .venv/bin/python -m tests.bench.bench_pledges
 # A 10,000-row import of the national penalty format (双公示), again, and the export
 .venv/bin/python -m tests.bench.bench_exchange --rows 10000
+# The transparency log's store: appends, and proofs at 10,000,000 entries (BENCH_LOG_ENTRIES)
+.venv/bin/python -m tests.bench.bench_translog --entries "${BENCH_LOG_ENTRIES:-10000000}" --postgresql
 # Writes as deployed with a worker process, on SQLite and PostgreSQL: at most 200,000 firms
 # (BENCH_WRITES_ENTERPRISES overrides), consumers out of the web, and once in it to compare.
 .venv/bin/python -m tests.bench.bench_writes --in-request --rate 200 \
