@@ -105,11 +105,11 @@ def append(session: Session, entries: Sequence[bytes]) -> int:
     for offset, entry in enumerate(entries):
         index = old + offset
         digest = leaf_hash(entry)
-        leaves.append({"index": index, "entry": entry, "leaf_hash": digest})
+        leaves.append((index, entry, digest))
         for level, at, value in appended(index, digest, node):
             key = node_key(level, at)
             nodes[key] = value
-            new_nodes.append({"key": key, "hash": value})
+            new_nodes.append((key, value))
     new = old + len(entries)
     if old == 0 and session.get(LogHead, 1) is None:
         session.execute(sa.insert(LogHead).values(id=1, size=new, updated_at=clock.now()))
@@ -121,9 +121,25 @@ def append(session: Session, entries: Sequence[bytes]) -> int:
         ).rowcount
         if moved != 1:
             raise Conflict("另一写入者同时追加了日志 (the log grew under this append)")
-    session.execute(sa.insert(LogLeaf), leaves)
-    session.execute(sa.insert(LogNode), new_nodes)
+    conn = session.connection()
+    _insert_many(conn, LogLeaf.__tablename__, ("index", "entry", "leaf_hash"), leaves)
+    _insert_many(conn, LogNode.__tablename__, ("key", "hash"), new_nodes)
     return old
+
+
+def _insert_many(
+    conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]
+) -> None:
+    """The driver's executemany with plain tuples: the ORM's bulk insert spent ~40 µs a
+    row and Core's parameter processing ~15 µs (bytes and integers need none), which
+    kept appends under 10,000 a second."""
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join([mark] * len(columns))
+    # the table and column names are this module's constants, quoted; values are bound
+    sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608
+    conn.exec_driver_sql(sql, rows)
 
 
 def _planned(tree_size: int, run: Callable[[Tree], T], session: Session) -> T:
