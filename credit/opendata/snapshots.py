@@ -43,7 +43,9 @@ from credit import clock
 from credit.errors import FieldError, NotFound, ValidationFailed
 from credit.exchange.spreadsheet import csv_lines
 from credit.extensions import db
+from credit.identity import Identity
 from credit.opendata.datasets import BY_NAME, DATASETS, Dataset
+from credit.permissions import can_read_public, require
 from credit.ratings.catalog import catalog
 
 MANIFEST = "manifest.json"
@@ -270,10 +272,11 @@ class SnapshotFile:
     byte_size: int
 
 
-def find_file(root: Path, day: str, name: str) -> SnapshotFile:
+def find_file(identity: Identity, root: Path, day: str, name: str) -> SnapshotFile:
     """One file of a snapshot, strictly by the names a snapshot holds (a day of the form
     YYYY-MM-DD that has a snapshot, a file name the manifest lists): anything else,
     including any path trickery, is not found."""
+    require(can_read_public(identity))
     if not DAY.match(day) or not FILE_NAME.match(name) or name not in file_names():
         raise NotFound("没有这个文件 / no such file")
     manifest = read_manifest(root, day)
