@@ -410,3 +410,36 @@ def test_the_worker_builds_todays_snapshot_when_missing(app_ctx, tmp_path) -> No
             uow._after_commit_hooks[engine] = hooks
     manifest = snapshots.read_manifest(tmp_path, clock.today().isoformat())
     assert manifest["datasets"][0]["rows"] == 4
+
+
+def test_a_snapshot_is_one_moment(app_ctx, tmp_path, monkeypatch) -> None:
+    """A firm registered (and rated) while the snapshot is being written is in none of its
+    files: the ratings, read after the registry, still match it row for row."""
+    import dataclasses
+    import threading
+
+    from credit.extensions import db
+    from credit.ratings.models import CurrentRating
+
+    records = sample_records(6)
+    import_records(records[:5])
+    registry = BY_NAME["enterprises"]
+
+    def register_late() -> None:
+        with app_ctx.app_context():
+            import_records(records[5:])
+            db.session.remove()
+
+    def rows_then_a_write(day):
+        yield from registry.rows(day)
+        writer = threading.Thread(target=register_late)
+        writer.start()
+        writer.join(30)
+
+    patched = (dataclasses.replace(registry, rows=rows_then_a_write), *DATASETS[1:])
+    monkeypatch.setattr(snapshots, "DATASETS", patched)
+    manifest = snapshots.build_snapshot(tmp_path)
+    rows = {d["name"]: d["rows"] for d in manifest["datasets"]}
+    assert rows["enterprises"] == rows["ratings"] == 5
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CurrentRating)) == 6
