@@ -337,13 +337,17 @@ class Worker:
                 continue
             with self.context():
                 try:
-                    manifest = snapshots.build_snapshot(root, keep=self.settings.open_data_keep)
+                    manifest = snapshots.build_snapshot(
+                        root, keep=self.settings.open_data_keep, stop=self.stop
+                    )
                     log.info(
                         "worker %s: open-data snapshot %s built (%s)",
                         self.holder,
                         manifest["date"],
                         ", ".join(f"{d['name']} {d['rows']}" for d in manifest["datasets"]),
                     )
+                except snapshots.BuildStopped:
+                    log.info("worker %s: open-data build abandoned on stop", self.holder)
                 except Exception:
                     log.exception("worker %s: open-data build failed; retrying", self.holder)
                 finally:
@@ -406,7 +410,7 @@ class Worker:
             if importer is not None:
                 importer.join(timeout=60)  # a job in hand records its step first
             if publisher is not None:
-                publisher.join(timeout=60)  # a build in hand is left as a temporary dir
+                publisher.join(timeout=60)  # a build in hand stops at its next row
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

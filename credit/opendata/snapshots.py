@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from threading import Event
 from typing import Any, BinaryIO
 
 from credit import clock
@@ -44,7 +45,7 @@ from credit.errors import FieldError, NotFound, ValidationFailed
 from credit.exchange.spreadsheet import csv_lines
 from credit.extensions import db
 from credit.identity import Identity
-from credit.opendata.datasets import BY_NAME, DATASETS, Dataset
+from credit.opendata.datasets import DATASETS, Dataset
 from credit.permissions import can_read_public, require
 from credit.ratings.catalog import catalog
 
@@ -106,8 +107,15 @@ def _describe(path: Path) -> dict[str, Any]:
     return {"byte_size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _write_dataset(dataset: Dataset, day: date, into: Path) -> dict[str, Any]:
-    """Both files of ``dataset``, written in one pass over its rows."""
+class BuildStopped(Exception):
+    """The build was asked to stop (the worker is shutting down); nothing was published."""
+
+
+def _write_dataset(
+    dataset: Dataset, today: date, into: Path, stop: Event | None = None
+) -> dict[str, Any]:
+    """Both files of ``dataset`` (its rows as public on ``today``), in one pass; a set
+    ``stop`` ends it at the next row."""
     names = dataset.field_names
     csv_out = _Gzip(into / f"{dataset.name}.csv.gz")
     json_out = _Gzip(into / f"{dataset.name}.jsonl.gz")
@@ -116,7 +124,9 @@ def _write_dataset(dataset: Dataset, day: date, into: Path) -> dict[str, Any]:
 
         def cells() -> Iterator[list[str]]:
             nonlocal rows
-            for row in dataset.rows(day):
+            for row in dataset.rows(today):
+                if stop is not None and stop.is_set():
+                    raise BuildStopped(dataset.name)
                 rows += 1
                 json_out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
                 yield [_cell(row[n]) for n in names]
@@ -170,10 +180,13 @@ def valid_day(day: date, keep: int) -> date:
     return day
 
 
-def build_snapshot(root: Path, day: date | None = None, keep: int = 7) -> dict[str, Any]:
+def build_snapshot(
+    root: Path, day: date | None = None, keep: int = 7, stop: Event | None = None
+) -> dict[str, Any]:
     """Write the snapshot of the public record now, filed under ``day`` (default today,
     China time), replace that day's snapshot if there was one, prune to ``keep``, and
-    return its manifest."""
+    return its manifest. A set ``stop`` abandons it (:class:`BuildStopped`), leaving
+    the snapshots as they were."""
     day = valid_day(day or clock.today(), keep)
     root.mkdir(parents=True, exist_ok=True)
     work = root / f".tmp-{day.isoformat()}-{uuid.uuid4().hex}"
@@ -182,7 +195,8 @@ def build_snapshot(root: Path, day: date | None = None, keep: int = 7) -> dict[s
         with _one_read_transaction():
             issued = clock.now()
             model_version = catalog().current
-            datasets = [_write_dataset(d, day, work) for d in DATASETS]
+            # The record as it is now (the API's view), whatever day it is filed under.
+            datasets = [_write_dataset(d, clock.today(), work, stop) for d in DATASETS]
         manifest = {
             "date": day.isoformat(),
             "issued": issued.isoformat(timespec="seconds"),
@@ -288,7 +302,3 @@ def find_file(identity: Identity, root: Path, day: str, name: str) -> SnapshotFi
             if f["name"] == name and path.is_file():
                 return SnapshotFile(path, f["media_type"], f["sha256"], f["byte_size"])
     raise NotFound(f"{day} 的快照中没有 {name} / no {name} in the snapshot of {day}")
-
-
-def dataset_info(name: str) -> Dataset:
-    return BY_NAME[name]

@@ -443,3 +443,15 @@ def test_a_snapshot_is_one_moment(app_ctx, tmp_path, monkeypatch) -> None:
     assert rows["enterprises"] == rows["ratings"] == 5
     db.session.remove()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CurrentRating)) == 6
+
+
+def test_a_stopped_build_publishes_nothing(app_ctx, tmp_path) -> None:
+    """The worker stopping mid-build abandons it: no snapshot, no temporary directory."""
+    import threading
+
+    import_records(sample_records(3))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(snapshots.BuildStopped):
+        snapshots.build_snapshot(tmp_path, stop=stop)
+    assert list(tmp_path.iterdir()) == []
