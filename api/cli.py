@@ -19,6 +19,7 @@ from api.cli_calendar import calendar_cli
 from api.cli_console import console_cli
 from api.cli_events import events_cli
 from api.cli_exchange import exchange_cli
+from api.cli_opendata import open_data_cli
 from api.cli_publicity import publicity_cli
 from api.cli_ratings import ratings_cli, rescore_cmd
 from credit import changes, config
@@ -47,6 +48,7 @@ credit_cli.add_command(events_cli)
 credit_cli.add_command(publicity_cli)
 credit_cli.add_command(calendar_cli)
 credit_cli.add_command(exchange_cli)
+credit_cli.add_command(open_data_cli)
 
 
 def _catch_up(show: bool = True) -> None:
@@ -402,5 +404,7 @@ def worker_cmd() -> None:
         lease_seconds=cfg["CREDIT_WORKER_LEASE_SECONDS"],
         poll_seconds=cfg["CREDIT_WORKER_POLL_SECONDS"],
         sweep_seconds=cfg["CREDIT_WORKER_SWEEP_SECONDS"],
+        open_data_dir=cfg["CREDIT_OPEN_DATA_DIR"],
+        open_data_keep=cfg["CREDIT_OPEN_DATA_KEEP"],
     )
     Worker(db.engine, settings, context=current_app.app_context).run()

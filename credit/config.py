@@ -302,6 +302,20 @@ SETTINGS: tuple[Setting, ...] = (
         "rows of the national format; other requests keep MAX_CONTENT_LENGTH.",
     ),
     Setting(
+        "OPEN_DATA_DIR",
+        _str,
+        None,
+        "Directory of the daily open-data snapshots (GET /api/v1/open-data, /data), one "
+        "subdirectory per day; default <INSTANCE_DIR>/open-data. The worker builds "
+        "today's when it is missing; `flask credit open-data build` builds one now.",
+    ),
+    Setting(
+        "OPEN_DATA_KEEP",
+        _int_range(1, 366),
+        7,
+        "How many daily open-data snapshots are kept (older ones are removed after a build).",
+    ),
+    Setting(
         "INDEX_AFTER_COMMIT",
         _bool,
         True,
@@ -630,6 +644,8 @@ def load_settings(
         values["CREDIT_SERVER_TIMING"] = values["CREDIT_ENV"] != "production"
     if values["CREDIT_EMBEDDED_SEARCH_PATH"] is None:
         values["CREDIT_EMBEDDED_SEARCH_PATH"] = str(instance / "search-index")
+    if values["CREDIT_OPEN_DATA_DIR"] is None:
+        values["CREDIT_OPEN_DATA_DIR"] = str(instance / "open-data")
     production = values["CREDIT_ENV"] == "production"
     if production and not values["CREDIT_PUBLIC_URL"]:
         errors.append(

@@ -15,6 +15,9 @@ change events. Several workers may run, on several hosts:
   a connection of its own and wakes within milliseconds. When that connection drops it
   polls, and reconnects. On SQLite it polls ``max(change_event.id)`` every
   ``CREDIT_WORKER_POLL_SECONDS``.
+- **Open data.** With ``open_data_dir`` set (the CLI sets CREDIT_OPEN_DATA_DIR), the
+  worker holding the ``open-data`` lease builds today's snapshot (credit/opendata/) when
+  it is missing, in a thread of its own; it looks every ``OPEN_DATA_CHECK_SECONDS``.
 - **Sweeps.** The worker holding the ``sweep`` lease runs them every
   ``CREDIT_WORKER_SWEEP_SECONDS``, in a thread of their own, beside the deliveries.
 - **Shutdown.** SIGTERM or SIGINT: the batch in hand is finished and committed, the leases
@@ -36,15 +39,17 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from credit import changes, leases, sweeps, uow
+from credit import changes, clock, leases, sweeps, uow
 from credit.errors import Conflict, PreconditionFailed
 from credit.exchange import jobs
 from credit.extensions import db
+from credit.opendata import snapshots
 from credit.uow import CHANGES_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,9 @@ log = logging.getLogger(__name__)
 #: Longest a wait lasts before the worker looks again (new leases, a stop request, and a
 #: NOTIFY lost with a dropped connection).
 MAX_WAIT = 1.0
+#: The lease of the daily open-data build, and how often its holder looks for today's.
+OPEN_DATA_LEASE = "open-data"
+OPEN_DATA_CHECK_SECONDS = 60.0
 
 
 @dataclass
@@ -59,6 +67,9 @@ class WorkerSettings:
     lease_seconds: float = 10.0
     poll_seconds: float = 0.05
     sweep_seconds: float = 600.0
+    #: Where the daily open-data snapshots go (None: this worker builds none).
+    open_data_dir: str | None = None
+    open_data_keep: int = 7
 
 
 class _Waiter:
@@ -199,7 +210,10 @@ class Worker:
 
     def lease_names(self) -> list[str]:
         names = [c.name for c in changes.registered(self.engine)] + [sweeps.LEASE_NAME]
-        return names + ([jobs.LEASE_NAME] if self.context is not None else [])
+        if self.context is None:
+            return names
+        names.append(jobs.LEASE_NAME)
+        return names + ([OPEN_DATA_LEASE] if self.settings.open_data_dir else [])
 
     def holds(self, name: str) -> bool:
         with self._lock:
@@ -308,6 +322,38 @@ class Worker:
                         db.session.rollback()
                         db.session.remove()
 
+    def _open_data(self) -> None:
+        """The open-data thread (with ``context`` and ``open_data_dir``): whenever this
+        worker holds the ``open-data`` lease and today's snapshot is missing, build it."""
+        assert self.context is not None and self.settings.open_data_dir
+        root = Path(self.settings.open_data_dir)
+        wait = 0.5
+        while not self.stop.wait(wait):
+            wait = 0.5
+            if not self.holds(OPEN_DATA_LEASE):
+                continue
+            wait = OPEN_DATA_CHECK_SECONDS
+            if snapshots.has_snapshot(root, clock.today()):
+                continue
+            with self.context():
+                try:
+                    manifest = snapshots.build_snapshot(
+                        root, keep=self.settings.open_data_keep, stop=self.stop
+                    )
+                    log.info(
+                        "worker %s: open-data snapshot %s built (%s)",
+                        self.holder,
+                        manifest["date"],
+                        ", ".join(f"{d['name']} {d['rows']}" for d in manifest["datasets"]),
+                    )
+                except snapshots.BuildStopped:
+                    log.info("worker %s: open-data build abandoned on stop", self.holder)
+                except Exception:
+                    log.exception("worker %s: open-data build failed; retrying", self.holder)
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+
     def _maybe_sweep(self) -> None:
         if time.monotonic() - self._last_sweep < self.settings.sweep_seconds:
             return
@@ -339,12 +385,15 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
-        sweeper = importer = None
+        sweeper = importer = publisher = None
         if self.context is not None:
             sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
             sweeper.start()
             importer = threading.Thread(target=self._jobs, name="import-jobs", daemon=True)
             importer.start()
+            if self.settings.open_data_dir:
+                publisher = threading.Thread(target=self._open_data, name="open-data", daemon=True)
+                publisher.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -360,6 +409,8 @@ class Worker:
                 sweeper.join(timeout=60)  # a sweep in hand commits its chunk first
             if importer is not None:
                 importer.join(timeout=60)  # a job in hand records its step first
+            if publisher is not None:
+                publisher.join(timeout=60)  # a build in hand stops at its next row
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

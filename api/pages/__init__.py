@@ -50,6 +50,7 @@ def register(app: Flask) -> None:
         about,  # noqa: F401  (adds /about and the footer's site identity to public_bp)
         feeds,
         key_enterprises,  # noqa: F401  (adds /key-enterprises to public_bp)
+        open_data,  # noqa: F401  (adds /data to public_bp)
         organisations,  # noqa: F401  (adds /organisations to public_bp)
         records,  # noqa: F401  (adds /violations/<id> and /about/rating to public_bp)
         seal,

@@ -46,6 +46,7 @@ def init_api(app: Flask) -> Api:
         enterprises,
         exchange,
         key_enterprises,
+        open_data,
         organisations,
         pledges,
         ratings,
@@ -65,6 +66,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(key_enterprises.blp, url_prefix=API_PREFIX + key_enterprises.PREFIX)
     api.register_blueprint(organisations.blp, url_prefix=API_PREFIX + organisations.PREFIX)
     api.register_blueprint(exchange.blp, url_prefix=API_PREFIX + exchange.PREFIX)
+    api.register_blueprint(open_data.blp, url_prefix=API_PREFIX + open_data.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

@@ -444,6 +444,12 @@ def _public_query(status: str | None) -> sa.Select:
     return stmt.where(Pledge.status.in_(PUBLIC_STATES))
 
 
+def public_pledges_query() -> sa.Select:
+    """Every public pledge (what :func:`list_pledges` lists without filters): the open-data
+    snapshot reads the same rows the API counts."""
+    return _public_query(None)
+
+
 def list_pledges(
     identity: Identity,
     *,

@@ -1,0 +1,1 @@
+"""Open data: daily snapshots of the public record (files with a manifest)."""
