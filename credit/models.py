@@ -35,6 +35,7 @@ from credit.violations.models import (
     Violation,
     ViolationClause,
 )
+from credit.webhooks.models import WebhookDelivery, WebhookEndpoint
 from credit.workcalendar.models import CalendarYearRecord
 
 __all__ = [
@@ -80,4 +81,6 @@ __all__ = [
     "Violation",
     "ViolationClause",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
