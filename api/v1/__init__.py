@@ -54,6 +54,7 @@ def init_api(app: Flask) -> Api:
         uscc,
         violations,
         vocabularies,
+        webhooks,
         workflow,
     )
 
@@ -65,6 +66,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(key_enterprises.blp, url_prefix=API_PREFIX + key_enterprises.PREFIX)
     api.register_blueprint(organisations.blp, url_prefix=API_PREFIX + organisations.PREFIX)
     api.register_blueprint(exchange.blp, url_prefix=API_PREFIX + exchange.PREFIX)
+    api.register_blueprint(webhooks.blp, url_prefix=API_PREFIX + webhooks.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api
