@@ -17,6 +17,9 @@ change events. Several workers may run, on several hosts:
   ``CREDIT_WORKER_POLL_SECONDS``.
 - **Sweeps.** The worker holding the ``sweep`` lease runs them every
   ``CREDIT_WORKER_SWEEP_SECONDS``, in a thread of their own, beside the deliveries.
+- **Webhooks.** The worker holding the ``webhooks-sender`` lease POSTs the deliveries that
+  are due, in a thread of its own (credit/webhooks/sender.py); the ``webhooks`` consumer
+  queues them from the change feed like any other consumer.
 - **Shutdown.** SIGTERM or SIGINT: the batch in hand is finished and committed, the leases
   are released at once (another worker takes over without waiting for them to expire),
   and the process exits 0.
@@ -46,6 +49,8 @@ from credit.errors import Conflict, PreconditionFailed
 from credit.exchange import jobs
 from credit.extensions import db
 from credit.uow import CHANGES_CHANNEL
+from credit.webhooks import sender
+from credit.webhooks.sender import SenderSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,8 @@ class WorkerSettings:
     lease_seconds: float = 10.0
     poll_seconds: float = 0.05
     sweep_seconds: float = 600.0
+    #: The webhook sender's settings; None: this worker sends no webhooks.
+    webhooks: SenderSettings | None = None
 
 
 class _Waiter:
@@ -199,7 +206,10 @@ class Worker:
 
     def lease_names(self) -> list[str]:
         names = [c.name for c in changes.registered(self.engine)] + [sweeps.LEASE_NAME]
-        return names + ([jobs.LEASE_NAME] if self.context is not None else [])
+        if self.context is None:
+            return names
+        names.append(jobs.LEASE_NAME)
+        return names + ([sender.LEASE_NAME] if self.settings.webhooks is not None else [])
 
     def holds(self, name: str) -> bool:
         with self._lock:
@@ -308,6 +318,29 @@ class Worker:
                         db.session.rollback()
                         db.session.remove()
 
+    def _webhooks(self) -> None:
+        """The webhook sender's own thread (with ``context`` and webhook settings): while
+        this worker holds the ``webhooks-sender`` lease, the deliveries that are due
+        (credit/webhooks/sender.py); it looks again every half second."""
+        assert self.context is not None and self.settings.webhooks is not None
+        settings = self.settings.webhooks
+
+        def keep_going() -> bool:
+            return self.holds(sender.LEASE_NAME) and not self.stop.is_set()
+
+        while not self.stop.wait(0.5):
+            while keep_going():
+                with self.context():
+                    try:
+                        if not sender.send_due(db.session, settings, keep_going):
+                            break
+                    except Exception:
+                        log.exception("worker %s: webhook sending failed; retrying", self.holder)
+                        self.stop.wait(5.0)
+                    finally:
+                        db.session.rollback()
+                        db.session.remove()
+
     def _maybe_sweep(self) -> None:
         if time.monotonic() - self._last_sweep < self.settings.sweep_seconds:
             return
@@ -339,12 +372,15 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
-        sweeper = importer = None
+        sweeper = importer = hooks = None
         if self.context is not None:
             sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
             sweeper.start()
             importer = threading.Thread(target=self._jobs, name="import-jobs", daemon=True)
             importer.start()
+            if self.settings.webhooks is not None:
+                hooks = threading.Thread(target=self._webhooks, name="webhooks", daemon=True)
+                hooks.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -360,6 +396,8 @@ class Worker:
                 sweeper.join(timeout=60)  # a sweep in hand commits its chunk first
             if importer is not None:
                 importer.join(timeout=60)  # a job in hand records its step first
+            if hooks is not None:
+                hooks.join(timeout=60)  # an attempt in hand is recorded first
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)
