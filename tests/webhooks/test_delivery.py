@@ -153,3 +153,18 @@ def test_retries_end_after_a_day_and_a_failing_endpoint_is_disabled(client, froz
     listed = client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=headers).get_json()
     assert listed["total"] == 2
     assert [i["status"] for i in listed["items"]] == ["pending", "failed"]
+
+
+def test_the_connected_address_is_checked_before_anything_is_sent(receiver) -> None:
+    """However the address was come by, the socket's peer is checked once connected: a
+    connection that ends at a loopback address sends no byte of the request."""
+    target = addresses.parse_url(receiver.url, frozenset())  # not allow-listed
+    outcome = sender._post_to(
+        target,
+        ipaddress.ip_address("127.0.0.1"),
+        b"{}",
+        {"webhook-id": "msg_x"},
+        SETTINGS,
+    )
+    assert not outcome.ok and outcome.error.startswith("address_not_allowed")
+    assert receiver.requests == []
