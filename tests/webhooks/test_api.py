@@ -200,3 +200,40 @@ def test_a_public_name_is_accepted(client, subscribers, monkeypatch) -> None:
         headers=auth(client, subscribers.first),
     )
     assert r.status_code == 400
+
+
+def test_the_cli_creates_a_subscriber_client(clean_app) -> None:
+    import json
+
+    runner = clean_app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "credit",
+            "clients",
+            "create",
+            "--kind",
+            "subscriber",
+            "--name",
+            "风控系统",
+            "--scopes",
+            "webhooks:manage",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.stdout)
+    assert made["kind"] == "subscriber" and made["scopes"] == ["webhooks:manage"]
+    # A subscriber holds nothing else.
+    result = runner.invoke(
+        args=[
+            "credit",
+            "clients",
+            "create",
+            "--kind",
+            "subscriber",
+            "--name",
+            "越权",
+            "--scopes",
+            "webhooks:manage violations:write",
+        ]
+    )
+    assert result.exit_code != 0

@@ -168,3 +168,65 @@ def test_the_connected_address_is_checked_before_anything_is_sent(receiver) -> N
     )
     assert not outcome.ok and outcome.error.startswith("address_not_allowed")
     assert receiver.requests == []
+
+
+def test_a_failed_delivery_is_sent_again_on_request(client, receiver, frozen_clock) -> None:
+    """Redelivery: the same message id, due at once with a new window of retries; the
+    deliveries list shows each state; a disabled endpoint must be enabled first."""
+    from tests.webhooks.conftest import auth, make_subscribers
+
+    receiver.answers = [500] * 7 + [204]
+    with client.application.app_context():
+        subs = make_subscribers()
+        headers = auth(client, subs.first)
+        client.application.config["CREDIT_WEBHOOK_ALLOW_HOSTS"] = "127.0.0.1"
+        try:
+            r = client.post(
+                "/api/v1/webhooks",
+                json={"url": receiver.url, "event_types": ["violation.published"]},
+                headers=headers,
+            )
+        finally:
+            client.application.config["CREDIT_WEBHOOK_ALLOW_HOSTS"] = ""
+        endpoint = r.get_json()
+        receiver.secret = endpoint["secret"]
+        make_violation(subs.parties)
+        while sender.send_due(db.session, SETTINGS):
+            (d,) = deliveries(endpoint["id"])
+            if d.next_attempt_at is not None:
+                frozen_clock.advance((d.next_attempt_at - frozen_clock.now).total_seconds())
+        headers = auth(client, subs.first)
+        url = f"/api/v1/webhooks/{endpoint['id']}/deliveries"
+        (failed,) = client.get(url, query_string={"status": "failed"}, headers=headers).get_json()[
+            "items"
+        ]
+        assert failed["attempts"] == 7 and failed["last_status_code"] == 500
+        assert (
+            client.get(url, query_string={"status": "pending"}, headers=headers).get_json()["total"]
+            == 0
+        )
+
+        r = client.post(f"{url}/{failed['id']}/redeliver", json={}, headers=headers)
+        assert r.status_code == 202, r.get_data(as_text=True)
+        assert r.get_json()["status"] == "pending"
+        assert sender.send_due(db.session, SETTINGS) == 1
+        (done,) = client.get(url, headers=headers).get_json()["items"]
+        assert done["status"] == "delivered" and done["attempts"] == 8
+
+        # Unknown delivery: 404; a disabled endpoint: 409 until it is enabled again.
+        assert client.post(f"{url}/nope/redeliver", json={}, headers=headers).status_code == 404
+        one = client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=headers)
+        client.patch(
+            f"/api/v1/webhooks/{endpoint['id']}",
+            json={"enabled": False},
+            headers={**headers, "If-Match": one.headers["ETag"]},
+        )
+        r = client.post(f"{url}/{failed['id']}/redeliver", json={}, headers=headers)
+        assert r.status_code == 409
+    assert len({got.headers["webhook-id"] for got in receiver.requests}) == 1
+    # The clock was moved by hours: the library then refuses the timestamp as too far from
+    # its own clock (its replay protection), which proves it read it; the first verifies.
+    assert receiver.requests[0].verified
+    assert all(got.verified or "timestamp too" in (got.error or "") for got in receiver.requests), [
+        got.error for got in receiver.requests
+    ]
