@@ -64,7 +64,7 @@ class WebhookDelivery(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    #: Retries go on until 24 hours after this (the first attempt, or a redelivery).
+    #: Retries go on until 24 hours after this (when it was queued, or redelivered).
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
