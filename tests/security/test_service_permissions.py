@@ -22,6 +22,7 @@ from credit.reports import service as reports
 from credit.uow import unit_of_work
 from credit.violations import overview, registry, workflow
 from credit.violations import service as violations
+from credit.webhooks import moments
 from credit.webhooks import service as webhooks
 from credit.workcalendar import service as calendar
 
@@ -106,6 +107,7 @@ MODULES = {
     "penalties": penalties,
     "penalty_import": penalty_import,
     "webhooks": webhooks,
+    "moments": moments,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -169,6 +171,7 @@ DENIED = {
         "allow_hosts": frozenset(),
     },
     "webhooks.delete_endpoint": {"endpoint_id": "x"},
+    "moments.record_due_listing_moments": {},
     "webhooks.redeliver": {"endpoint_id": "x", "delivery_id": "y"},
     "pledges.record_breach": {
         "pledge_id": "x",

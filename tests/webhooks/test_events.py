@@ -144,3 +144,52 @@ def test_an_endpoint_is_not_sent_the_history(app_ctx) -> None:
     db.session.commit()
     changes.run_all(db.session, raise_errors=True)
     assert types_of(late.id) == []
+
+
+def _listing(uscc: str, listed_on, remove_on):
+    from credit.violations import registry
+
+    with unit_of_work() as uow:
+        return registry.list_on_serious_list(
+            regulator_identity(),
+            uow,
+            {
+                "uscc": uscc,
+                "legal_basis": "《市场监督管理严重违法失信名单管理办法》第二条",
+                "reason": "一年内两次受到较重行政处罚",
+                "listed_on": listed_on,
+                "remove_on": remove_on,
+            },
+        )
+
+
+def test_time_brings_a_listing_into_force_and_ends_it(app_ctx, frozen_clock) -> None:
+    """A listing recorded for a later day is entered on that day, and one whose period
+    runs out leaves the list then: the sweep records both moments, once."""
+    from credit.sweeps import sweep
+
+    parties = make_parties()
+    endpoint, _ = make_endpoint(event_types=["serious_list.entered", "serious_list.left"])
+    today = clock.today()
+    _listing(parties.owner_uscc, today + timedelta(days=3), today + timedelta(days=30))
+    assert types_of(endpoint.id) == []
+    sweep()
+    assert types_of(endpoint.id) == []  # not in force yet
+    frozen_clock.advance(timedelta(days=4).total_seconds())
+    sweep()
+    assert types_of(endpoint.id) == ["serious_list.entered"]
+    frozen_clock.advance(timedelta(days=30).total_seconds())
+    sweep()
+    sweep()  # idempotent: the moment is recorded once
+    assert types_of(endpoint.id) == ["serious_list.entered", "serious_list.left"]
+    left = deliveries(endpoint.id)[1].payload["data"]
+    assert left["left_on"] == (today + timedelta(days=30)).isoformat()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                changes.ChangeEvent.entity_type == "serious_list",
+                changes.ChangeEvent.entity_version.in_([3, 4]),
+            )
+        )
+        == 2
+    )
