@@ -112,6 +112,11 @@ class _PinnedConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), self.timeout)
+        try:
+            check_address(self.target, _peer(sock))  # the address actually connected to
+        except AddressRefused:
+            sock.close()
+            raise
         if self.target.scheme == "https":
             context = ssl.create_default_context()
             sock = context.wrap_socket(sock, server_hostname=self.target.host)
@@ -143,6 +148,8 @@ def _post_to(
     conn = _PinnedConnection(target, address, settings.timeout)
     try:
         conn.connect()
+    except AddressRefused as exc:
+        return Outcome(None, f"{exc.code}: {exc}")
     except (OSError, ssl.SSLError) as exc:
         conn.close()
         raise _ConnectFailed(f"{type(exc).__name__}: {exc}") from None
@@ -150,7 +157,6 @@ def _post_to(
     timer.daemon = True
     timer.start()
     try:
-        check_address(target, _peer(conn.sock))  # the address actually connected to
         conn.request(
             "POST",
             target.path,
@@ -161,8 +167,6 @@ def _post_to(
         response.read(settings.max_response_bytes)  # bounded; the rest is never read
         status = response.status
         location = response.getheader("Location") or ""
-    except AddressRefused as exc:
-        return Outcome(None, f"{exc.code}: {exc}")
     except (OSError, http.client.HTTPException, ValueError) as exc:
         return Outcome(None, f"{type(exc).__name__}: {exc}")
     finally:
@@ -270,7 +274,11 @@ def attempt(session: Session, delivery_id: str, settings: SenderSettings) -> Out
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, msg_id, timestamp, body),
     }
-    outcome = post(url, body, headers, settings)
+    try:
+        outcome = post(url, body, headers, settings)
+    except Exception as exc:  # never a delivery retried at once forever: it waits its turn
+        log.exception("webhook delivery %s: unexpected failure", delivery_id)
+        outcome = Outcome(None, f"internal error: {type(exc).__name__}")
     _record(session, delivery_id, outcome, started, settings)
     return outcome
 
