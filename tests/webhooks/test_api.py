@@ -237,3 +237,27 @@ def test_the_cli_creates_a_subscriber_client(clean_app) -> None:
         ]
     )
     assert result.exit_code != 0
+
+
+def test_endpoints_per_subscriber_are_bounded(client, subscribers, allow_loopback) -> None:
+    from credit.webhooks.service import MAX_ENDPOINTS
+
+    headers = auth(client, subscribers.first)
+    for _ in range(MAX_ENDPOINTS):
+        assert _create(client, headers).status_code == 201
+    r = _create(client, headers)
+    assert r.status_code == 409 and r.content_type == "application/problem+json"
+    # Another subscriber's count is its own.
+    assert _create(client, auth(client, subscribers.second)).status_code == 201
+
+
+def test_deleting_an_endpoint_removes_its_deliveries(client, subscribers, allow_loopback) -> None:
+    from tests.parties import make_violation
+    from tests.webhooks.helpers import deliveries
+
+    headers = auth(client, subscribers.first)
+    endpoint = _create(client, headers).get_json()
+    make_violation(subscribers.parties)
+    assert "violation.published" in [d.event_type for d in deliveries(endpoint["id"])]
+    assert client.delete(f"/api/v1/webhooks/{endpoint['id']}", headers=headers).status_code == 204
+    assert deliveries(endpoint["id"]) == []
