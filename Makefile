@@ -26,6 +26,8 @@ install: $(STAMP)
 # consumer: the worker delivers every change (docs/deploying/worker.md).
 run: export CREDIT_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: export CREDIT_INDEX_AFTER_COMMIT ?= false
+# Webhooks may go to a receiver on this machine in the local run (deploy/env.example: none).
+run: export CREDIT_WEBHOOK_ALLOW_HOSTS ?= 127.0.0.1
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) credit pledges seed-templates

@@ -15,6 +15,7 @@ from credit.extensions import db, migrate
 from credit.ratings import catalog
 from credit.ratings.consumer import make_consumer as make_ratings_consumer
 from credit.violations import rules as publicity_rules
+from credit.webhooks.events import make_consumer as make_webhooks_consumer
 from search import create_backend
 from search.cluster import elastic_options
 from search.documents import SPECS
@@ -95,6 +96,8 @@ def _init_search(app: Flask) -> None:
     attempts = app.config["CREDIT_EVENT_MAX_ATTEMPTS"]
     changes.register(engine, make_ratings_consumer(), max_attempts=attempts)
     changes.register(engine, make_consumer(backend), max_attempts=attempts)
+    public_url = app.config["CREDIT_PUBLIC_URL"]
+    changes.register(engine, make_webhooks_consumer(public_url), max_attempts=attempts)
     if app.config["CREDIT_INDEX_AFTER_COMMIT"]:
         uow.add_after_commit_hook(engine, lambda: changes.run_all(db.session))
     ensured = {"done": False}

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -28,6 +29,7 @@ from credit.enterprises import importing, service
 from credit.extensions import db
 from credit.identity import SYSTEM
 from credit.uow import unit_of_work
+from credit.webhooks.sender import SenderSettings
 from search.documents import SPECS
 from search.indexer import reindex
 
@@ -392,6 +394,19 @@ def sweep_cmd() -> None:
     click.echo(json.dumps({"changed": sweep(give_way=True)}))
 
 
+def webhook_sender_settings(cfg: Mapping[str, object]) -> SenderSettings:
+    """The webhook sender's settings from the app's configuration."""
+    from datetime import timedelta
+
+    from credit.webhooks.addresses import parse_allow_hosts
+
+    return SenderSettings(
+        allow_hosts=parse_allow_hosts(cfg["CREDIT_WEBHOOK_ALLOW_HOSTS"]),
+        timeout=cfg["CREDIT_WEBHOOK_TIMEOUT"],
+        disable_after=timedelta(days=cfg["CREDIT_WEBHOOK_DISABLE_AFTER_DAYS"]),
+    )
+
+
 @credit_cli.command("worker")
 @with_appcontext
 def worker_cmd() -> None:
@@ -406,5 +421,6 @@ def worker_cmd() -> None:
         sweep_seconds=cfg["CREDIT_WORKER_SWEEP_SECONDS"],
         open_data_dir=cfg["CREDIT_OPEN_DATA_DIR"],
         open_data_keep=cfg["CREDIT_OPEN_DATA_KEEP"],
+        webhooks=webhook_sender_settings(cfg),
     )
     Worker(db.engine, settings, context=current_app.app_context).run()

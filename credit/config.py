@@ -159,6 +159,14 @@ def _str(value: str) -> str:
     return value
 
 
+def _webhook_hosts(value: str) -> str:
+    """Host names or addresses separated by commas or spaces; no scheme, path or port."""
+    for host in value.replace(",", " ").split():
+        if any(c in host for c in "/@?#") or host.count(":") == 1:
+            raise ValueError(f"{host!r}: a host name or address only (no scheme, port or path)")
+    return value
+
+
 def _site_text(limit: int) -> Callable[[str], str]:
     """A line of text shown on every page (footer, /about): no control characters."""
 
@@ -357,6 +365,28 @@ SETTINGS: tuple[Setting, ...] = (
         3,
         "Deliveries of a change event that keeps failing before its consumer sets it aside "
         "(listed by `flask credit events failed`, counted in /readyz) and moves on.",
+    ),
+    Setting(
+        "WEBHOOK_ALLOW_HOSTS",
+        _webhook_hosts,
+        "",
+        "Hosts (as written in the URL: names or addresses, comma separated) webhooks may go "
+        "to although they resolve to private, loopback or link-local addresses; empty: "
+        "public addresses only. E.g. 127.0.0.1 for a receiver on the same machine.",
+    ),
+    Setting(
+        "WEBHOOK_TIMEOUT",
+        _float_range(0.5, 30),
+        5,
+        "Seconds a webhook delivery may take to connect and to read the answer (each; the "
+        "whole request is cut off at twice this).",
+    ),
+    Setting(
+        "WEBHOOK_DISABLE_AFTER_DAYS",
+        _float_range(0.01, 90),
+        5,
+        "An endpoint whose every delivery attempt has failed for this many days is "
+        "disabled; its subscriber sees why in GET /api/v1/webhooks/{id} and re-enables it.",
     ),
     Setting(
         "ACCESS_TOKEN_TTL",

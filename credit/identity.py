@@ -13,6 +13,7 @@ class IdentityKind(StrEnum):
     OPERATOR = "operator"
     ORGANISATION = "organisation"  # an industry organisation (行业组织)
     INTERNAL = "internal"  # an internal resource server (token introspection only)
+    SUBSCRIBER = "subscriber"  # a system that receives webhooks (its own endpoints only)
     SYSTEM = "system"  # the CLI and the change-feed consumers, acting for the operator
 
 

@@ -36,6 +36,7 @@ from credit.violations.models import (
     Violation,
     ViolationClause,
 )
+from credit.webhooks.models import WebhookDelivery, WebhookEndpoint
 from credit.workcalendar.models import CalendarYearRecord
 
 __all__ = [
@@ -84,4 +85,6 @@ __all__ = [
     "Violation",
     "ViolationClause",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -66,3 +66,13 @@ def commerce_authority(identity: Identity) -> Any:
 def can_keep_key_list(identity: Identity) -> bool:
     """Whether ``identity`` keeps the key-enterprise list (the consoles show the pages)."""
     return commerce_authority(identity) is not None
+
+
+def can_manage_webhooks(identity: Identity) -> bool:
+    """Registering webhook endpoints: subscriber clients holding ``webhooks:manage``."""
+    return identity.kind == IdentityKind.SUBSCRIBER and identity.has_scope("webhooks:manage")
+
+
+def owns_webhook(identity: Identity, endpoint: Any) -> bool:
+    """A webhook endpoint is its subscriber's alone (others are told it does not exist)."""
+    return can_manage_webhooks(identity) and endpoint.owner == identity.subject

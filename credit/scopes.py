@@ -31,6 +31,10 @@ SCOPES: dict[str, tuple[str, str]] = {
     ),
     "admin": ("平台运营管理", "platform administration"),
     "introspect": ("令牌内省（内部资源服务）", "token introspection (internal services)"),
+    "webhooks:manage": (
+        "登记与管理事件推送（Webhook）端点（订阅方）",
+        "register and manage webhook endpoints (subscribers)",
+    ),
 }
 
 #: Which scopes each kind of party may ever hold.
@@ -57,10 +61,11 @@ ALLOWED_BY_KIND: dict[str, frozenset[str]] = {
     "organisation": frozenset({"organisations:write"}),
     "operator": frozenset({"admin", "enterprises:read"}),
     "internal": frozenset({"introspect"}),
+    "subscriber": frozenset({"webhooks:manage"}),
 }
 
 #: Scopes a console (authorization_code) client may request on behalf of its users.
-CONSOLE_SCOPES = frozenset(SCOPES) - {"introspect"}
+CONSOLE_SCOPES = frozenset(SCOPES) - {"introspect", "webhooks:manage"}
 
 
 def parse(text: str | list[str] | None) -> list[str]:

@@ -1,7 +1,8 @@
 """The time-driven sweeps: changes no request makes, due because time passed.
 
 A pledge's validity ends at midnight, a record's publicity window closes, a key-enterprise
-listing period starts or ends, and a rating computed before such a moment is stale. The
+listing period starts or ends, a serious-list listing comes into force or runs out, and a
+rating computed before such a moment is stale. The
 sweep records the events of each (so the consumers re-rate and re-index) and is idempotent:
 the worker that holds the ``sweep`` lease runs it every ``CREDIT_WORKER_SWEEP_SECONDS``
 (credit/worker.py), and ``flask credit sweep`` runs it once (cron, without a worker).
@@ -41,10 +42,17 @@ def sweep(
     from credit.ratings.service import sweep_stale_ratings
     from credit.uow import unit_of_work
     from credit.violations.service import end_due_publicity
+    from credit.webhooks.moments import record_due_listing_moments
 
     steps = Steps(stop, give_way=db.engine if give_way else None, on_step=on_step)
     changed = 0
-    for step in (expire_due_pledges, end_due_publicity, record_due_listings):
+    steps_in_order = (
+        expire_due_pledges,
+        end_due_publicity,
+        record_due_listings,
+        record_due_listing_moments,
+    )
+    for step in steps_in_order:
         while size := steps.size():
             with unit_of_work() as uow:
                 done = step(SYSTEM, uow, limit=size)

@@ -20,6 +20,9 @@ change events. Several workers may run, on several hosts:
   it is missing, in a thread of its own; it looks every ``OPEN_DATA_CHECK_SECONDS``.
 - **Sweeps.** The worker holding the ``sweep`` lease runs them every
   ``CREDIT_WORKER_SWEEP_SECONDS``, in a thread of their own, beside the deliveries.
+- **Webhooks.** The worker holding the ``webhooks-sender`` lease POSTs the deliveries that
+  are due, in a thread of its own (credit/webhooks/sender.py); the ``webhooks`` consumer
+  queues them from the change feed like any other consumer.
 - **Shutdown.** SIGTERM or SIGINT: the batch in hand is finished and committed, the leases
   are released at once (another worker takes over without waiting for them to expire),
   and the process exits 0.
@@ -51,6 +54,8 @@ from credit.exchange import jobs
 from credit.extensions import db
 from credit.opendata import snapshots
 from credit.uow import CHANGES_CHANNEL
+from credit.webhooks import sender
+from credit.webhooks.sender import SenderSettings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,8 @@ class WorkerSettings:
     #: Where the daily open-data snapshots go (None: this worker builds none).
     open_data_dir: str | None = None
     open_data_keep: int = 7
+    #: The webhook sender's settings; None: this worker sends no webhooks.
+    webhooks: SenderSettings | None = None
 
 
 class _Waiter:
@@ -213,7 +220,8 @@ class Worker:
         if self.context is None:
             return names
         names.append(jobs.LEASE_NAME)
-        return names + ([OPEN_DATA_LEASE] if self.settings.open_data_dir else [])
+        names += [OPEN_DATA_LEASE] if self.settings.open_data_dir else []
+        return names + ([sender.LEASE_NAME] if self.settings.webhooks is not None else [])
 
     def holds(self, name: str) -> bool:
         with self._lock:
@@ -353,6 +361,28 @@ class Worker:
                 finally:
                     db.session.rollback()
                     db.session.remove()
+    def _webhooks(self) -> None:
+        """The webhook sender's own thread (with ``context`` and webhook settings): while
+        this worker holds the ``webhooks-sender`` lease, the deliveries that are due
+        (credit/webhooks/sender.py); it looks again every half second."""
+        assert self.context is not None and self.settings.webhooks is not None
+        settings = self.settings.webhooks
+
+        def keep_going() -> bool:
+            return self.holds(sender.LEASE_NAME) and not self.stop.is_set()
+
+        while not self.stop.wait(0.5):
+            while keep_going():
+                with self.context():
+                    try:
+                        if not sender.send_due(db.session, settings, keep_going):
+                            break
+                    except Exception:
+                        log.exception("worker %s: webhook sending failed; retrying", self.holder)
+                        self.stop.wait(5.0)
+                    finally:
+                        db.session.rollback()
+                        db.session.remove()
 
     def _maybe_sweep(self) -> None:
         if time.monotonic() - self._last_sweep < self.settings.sweep_seconds:
@@ -385,7 +415,7 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
-        sweeper = importer = publisher = None
+        sweeper = importer = publisher = hooks = None
         if self.context is not None:
             sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
             sweeper.start()
@@ -394,6 +424,9 @@ class Worker:
             if self.settings.open_data_dir:
                 publisher = threading.Thread(target=self._open_data, name="open-data", daemon=True)
                 publisher.start()
+            if self.settings.webhooks is not None:
+                hooks = threading.Thread(target=self._webhooks, name="webhooks", daemon=True)
+                hooks.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -411,6 +444,8 @@ class Worker:
                 importer.join(timeout=60)  # a job in hand records its step first
             if publisher is not None:
                 publisher.join(timeout=60)  # a build in hand stops at its next row
+            if hooks is not None:
+                hooks.join(timeout=60)  # an attempt in hand is recorded first
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

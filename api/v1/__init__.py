@@ -55,6 +55,7 @@ def init_api(app: Flask) -> Api:
         uscc,
         violations,
         vocabularies,
+        webhooks,
         workflow,
     )
 
@@ -67,6 +68,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(organisations.blp, url_prefix=API_PREFIX + organisations.PREFIX)
     api.register_blueprint(exchange.blp, url_prefix=API_PREFIX + exchange.PREFIX)
     api.register_blueprint(open_data.blp, url_prefix=API_PREFIX + open_data.PREFIX)
+    api.register_blueprint(webhooks.blp, url_prefix=API_PREFIX + webhooks.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

@@ -28,7 +28,15 @@ from credit.permissions import can_manage_registry, require
 from credit.regions import DISTRICTS, JIANGSU_CITIES, PROVINCE_CODE
 from credit.uow import UnitOfWork
 
-CLIENT_KINDS = ("enterprise", "regulator", "organisation", "operator", "internal", "console")
+CLIENT_KINDS = (
+    "enterprise",
+    "regulator",
+    "organisation",
+    "operator",
+    "internal",
+    "console",
+    "subscriber",
+)
 USER_KINDS = ("enterprise", "regulator", "organisation", "operator")
 MIN_PASSWORD_LENGTH = 10
 

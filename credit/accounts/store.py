@@ -364,6 +364,7 @@ _KINDS = {
     "operator": IdentityKind.OPERATOR,
     "organisation": IdentityKind.ORGANISATION,
     "internal": IdentityKind.INTERNAL,
+    "subscriber": IdentityKind.SUBSCRIBER,
 }
 
 

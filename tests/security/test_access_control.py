@@ -79,6 +79,25 @@ def _expect(owner, other, reg_out, reg_in, anonymous) -> dict:
 
 
 MATRIX = {
+    # Webhook endpoints: their subscriber's alone (tests/webhooks/test_api.py tries the owner
+    # and another subscriber); firms and regulators lack the scope.
+    ("GET", "/api/v1/webhooks/<string:endpoint_id>"): ("webhook", _expect(403, 403, 403, 403, 401)),
+    ("PATCH", "/api/v1/webhooks/<string:endpoint_id>"): (
+        "webhook",
+        _expect(403, 403, 403, 403, 401),
+    ),
+    ("DELETE", "/api/v1/webhooks/<string:endpoint_id>"): (
+        "webhook",
+        _expect(403, 403, 403, 403, 401),
+    ),
+    ("GET", "/api/v1/webhooks/<string:endpoint_id>/deliveries"): (
+        "webhook",
+        _expect(403, 403, 403, 403, 401),
+    ),
+    ("POST", "/api/v1/webhooks/<string:endpoint_id>/deliveries/<string:delivery_id>/redeliver"): (
+        "webhook",
+        _expect(403, 403, 403, 403, 401),
+    ),
     # An import job: its authority's clients only; another authority is told it does not
     # exist; firms lack the scope.
     ("GET", "/api/v1/exchange/jobs/<string:job_id>"): (
@@ -199,6 +218,7 @@ MATRIX = {
 }
 
 BODIES = {
+    "PATCH /api/v1/webhooks/<string:endpoint_id>": {"description": "新说明"},
     "PATCH /api/v1/enterprises/<string:uscc>": {"customer_service_email": "x@example.com"},
     "PATCH /api/v1/pledges/<string:pledge_id>": {"signer_title": "法定代表人"},
     "POST /api/v1/pledges/<string:pledge_id>/withdraw": {"reason": "业务调整，停止网店经营"},
@@ -307,6 +327,36 @@ def _listing(parties) -> str:
         ).id
 
 
+def _webhook() -> dict[str, str]:
+    """An endpoint of a subscriber (none of the matrix's parties) with one delivery."""
+    from credit.identity import Identity, IdentityKind
+    from credit.uow import unit_of_work
+    from credit.webhooks import service
+    from credit.webhooks.models import WebhookDelivery
+
+    subscriber = Identity(
+        IdentityKind.SUBSCRIBER, "client:subscriber", scopes=frozenset({"webhooks:manage"})
+    )
+    data = {"url": "http://127.0.0.1:9/hook", "event_types": ["grade.changed"]}
+    with unit_of_work(keep_loaded=True) as uow:
+        endpoint = service.create_endpoint(subscriber, uow, data, frozenset({"127.0.0.1"}))
+        endpoint = endpoint.endpoint
+        uow.session.flush()
+        now = clock.now()
+        delivery = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id=f"msg_{secrets.token_hex(8)}",
+            event_type="grade.changed",
+            payload={},
+            status="failed",
+            attempts=1,
+            window_started_at=now,
+            created_at=now,
+        )
+        uow.session.add(delivery)
+    return {"endpoint_id": endpoint.id, "delivery_id": delivery.id}
+
+
 def _key_listing(parties) -> str:
     """The owner on the key-enterprise list (made once per test by its city's commerce
     department)."""
@@ -339,6 +389,8 @@ def _target(kind: str, parties) -> tuple[dict | str, dict]:
         return "", {"job_id": job.id}
     if kind == "listing":
         return "", {"item_id": _listing(parties)}
+    if kind == "webhook":
+        return "", _webhook()
     if kind == "key_listing":
         return "", {"listing_id": _key_listing(parties)}
     if kind in {"objection", "repair", "violation_repairable"}:

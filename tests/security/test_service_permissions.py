@@ -22,6 +22,8 @@ from credit.reports import service as reports
 from credit.uow import unit_of_work
 from credit.violations import overview, registry, workflow
 from credit.violations import service as violations
+from credit.webhooks import moments
+from credit.webhooks import service as webhooks
 from credit.workcalendar import service as calendar
 
 ENTERPRISE = Identity(
@@ -104,6 +106,8 @@ MODULES = {
     "referrals": referrals,
     "penalties": penalties,
     "penalty_import": penalty_import,
+    "webhooks": webhooks,
+    "moments": moments,
 }
 
 # Functions that take a uow: called with these keyword arguments.
@@ -156,6 +160,19 @@ DENIED = {
     "campaigns.join_campaign": {"campaign_id": "x"},
     "campaigns.file_campaign_pledge": {"campaign_id": "x", "data": {}},
     "referrals.refer_breach": {"data": {}},
+    "webhooks.create_endpoint": {
+        "data": {"url": "https://hooks.example.com/", "event_types": ["grade.changed"]},
+        "allow_hosts": frozenset(),
+    },
+    "webhooks.update_endpoint": {
+        "endpoint_id": "x",
+        "data": {},
+        "expected_version": 1,
+        "allow_hosts": frozenset(),
+    },
+    "webhooks.delete_endpoint": {"endpoint_id": "x"},
+    "moments.record_due_listing_moments": {},
+    "webhooks.redeliver": {"endpoint_id": "x", "delivery_id": "y"},
     "pledges.record_breach": {
         "pledge_id": "x",
         "clause_code": "C01",
@@ -181,6 +198,9 @@ DENIED_JOBS = {
     "organisations.my_memberships": {},
     "campaigns.my_campaigns": {},
     "penalty_import.import_rows": {"rows": []},
+    "webhooks.list_endpoints": {},
+    "webhooks.get_endpoint": {"endpoint_id": "x"},
+    "webhooks.list_deliveries": {"endpoint_id": "x", "page": 1, "size": 20},
 }
 # Reads that are not public, and object-level writes: checked on a real object below.
 OBJECT_LEVEL = {

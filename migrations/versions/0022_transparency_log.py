@@ -4,8 +4,8 @@ An append-only Merkle tree hashed as RFC 9162 (credit/translog): one row per ent
 per complete subtree keyed by level << 48 | index, and one head row holding the size, moved
 forward only by a compare-and-set update.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 03:00:00.000000
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

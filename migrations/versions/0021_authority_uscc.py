@@ -5,8 +5,8 @@ codes (CF_CFJGDM, CF_SJLYDM): exports carry it, and an upload's CF_CFJGDM must b
 uploader's (credit/exchange). Nullable: an operator records it
 (`flask credit authorities set-uscc`); the demo's authorities get made-up valid codes.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02 02:50:00.000000
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0020'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
