@@ -361,6 +361,7 @@ class Worker:
                 finally:
                     db.session.rollback()
                     db.session.remove()
+
     def _webhooks(self) -> None:
         """The webhook sender's own thread (with ``context`` and webhook settings): while
         this worker holds the ``webhooks-sender`` lease, the deliveries that are due
