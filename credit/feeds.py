@@ -173,10 +173,7 @@ def _violation_entries(ent: Enterprise, today: date) -> Iterable[Entry]:
     rows = (
         db.session.scalars(
             sa.select(Violation).where(
-                Violation.enterprise_id == ent.id,
-                Violation.published.is_(True),
-                Violation.public_from.is_not(None),
-                Violation.public_from <= today,
+                Violation.enterprise_id == ent.id, publicity.made_public_clause(today)
             )
         )
         .unique()

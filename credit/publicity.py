@@ -94,6 +94,18 @@ def public_clause(day: date) -> sa.ColumnElement[bool]:
     )
 
 
+def made_public_clause(day: date) -> sa.ColumnElement[bool]:
+    """Records that have been public by ``day``, whatever they are now (a feed tells of
+    the end of a record's publicity only if it told of its start)."""
+    from credit.violations.models import Violation
+
+    return sa.and_(
+        Violation.published.is_(True),
+        Violation.public_from.is_not(None),
+        Violation.public_from <= day,
+    )
+
+
 def ended_clause(day: date) -> sa.ColumnElement[bool]:
     """Active, published records whose window is over by ``day`` (the sweep records the
     end as a change event for search and ratings)."""

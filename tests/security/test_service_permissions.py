@@ -139,6 +139,7 @@ DENIED = {
     "violations.end_due_publicity": {},
     "violations.recompute_windows": {},
     "accounts.set_authority_kind": {"code": "X", "kind": "other"},
+    "accounts.set_authority_uscc": {"code": "X", "uscc_code": "11320000524717547G"},
     "calendar.load_calendar_year": {"doc": {}},
     "ratings.publish_model": {"document": b"{}"},
     "keyfirms.add_listing": {"data": {"uscc": "x", "category": "platform_operator"}},
