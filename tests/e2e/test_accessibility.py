@@ -38,6 +38,10 @@ NOT_PAGES = {
     "console.callback": "redirects to the console",
     "console.login": "redirects to the authorization endpoint",
     "console.regulator_records_csv": "CSV (tests/pages/test_regulator_overview.py)",
+    "feeds.enterprise_atom": "an Atom feed (tests/pages/test_feeds.py, read by feedparser)",
+    "feeds.violations_atom": "an Atom feed (tests/pages/test_feeds.py, read by feedparser)",
+    "feeds.enterprise_json": "a JSON Feed (tests/pages/test_feeds.py, JSON Feed 1.1's rules)",
+    "feeds.violations_json": "a JSON Feed (tests/pages/test_feeds.py, JSON Feed 1.1's rules)",
 }
 #: Pages with an id no journey here arranges: checked where they are arranged.
 ELSEWHERE = {
