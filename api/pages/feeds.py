@@ -24,15 +24,14 @@ from typing import Any
 import orjson
 from feedgen.feed import FeedGenerator
 from flask import Blueprint, Flask, Response, redirect, request, url_for
-from marshmallow import RAISE, Schema, ValidationError, validate
+from marshmallow import RAISE, Schema, validate
 
 from api import urls
 from api.auth import current_identity, public
 from api.caching import same_for_everyone
-from api.pages.seal import etag_of
+from api.pages.profiles import canonical_code
+from api.pages.seal import etag_of, query_args
 from credit import feeds
-from credit import uscc as uscc_mod
-from credit.errors import FieldError, NotFound, ValidationFailed
 from credit.regions import JIANGSU_CITIES
 from credit.text import Text
 from credit.violations.vocab import CATEGORIES, SEVERITIES
@@ -45,6 +44,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 PLATFORM = ("江苏省电子商务信用公共服务平台", "Jiangsu E-commerce Credit Public-Service Platform")
+INVALID = "订阅地址的参数无效 (invalid feed parameters)"
 #: Characters XML 1.0 cannot carry.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -62,32 +62,6 @@ class ViolationsFeedArgs(FirmFeedArgs):
     )
     category = Text(validate=validate.OneOf(list(CATEGORIES)))
     severity = Text(validate=validate.OneOf(list(SEVERITIES)))
-
-
-def _args(schema: Schema) -> dict[str, Any]:
-    raw: dict[str, Any] = {}
-    for name, values in request.args.lists():
-        raw[name] = values[0] if len(values) == 1 else values
-    try:
-        return schema.load(raw)
-    except ValidationError as exc:
-        problems = [
-            FieldError(
-                name,
-                " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages),
-                "invalid",
-                "query",
-            )
-            for name, messages in exc.normalized_messages().items()
-        ]
-        raise ValidationFailed("订阅地址的参数无效 (invalid feed parameters)", problems) from exc
-
-
-def _canonical(uscc: str) -> str:
-    check = uscc_mod.check(uscc[:40])
-    if not check.valid:
-        raise NotFound("统一社会信用代码无效，未找到该经营者 (invalid code: no such merchant)")
-    return check.code
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -120,8 +94,8 @@ def violations_json() -> Response:
 
 
 def _firm(uscc: str, form: str) -> Response:
-    args = _args(FirmFeedArgs())
-    code = _canonical(uscc)
+    args = query_args(FirmFeedArgs(), INVALID)
+    code = canonical_code(uscc)
     if code != uscc:
         return redirect(url_for(request.endpoint, uscc=code, **request.args), 301)
     feed = feeds.enterprise_feed(current_identity(), code)
@@ -130,7 +104,7 @@ def _firm(uscc: str, form: str) -> Response:
 
 
 def _violations(form: str) -> Response:
-    args = _args(ViolationsFeedArgs())
+    args = query_args(ViolationsFeedArgs(), INVALID)
     lang = args.pop("lang")
     feed = feeds.violations_feed(current_identity(), **args)
     home = urls.external_url("pages.search", type="violation", **args)

@@ -20,7 +20,7 @@ from credit.reports import service as reports
 from credit.uow import unit_of_work
 
 
-def _canonical(uscc: str) -> str:
+def canonical_code(uscc: str) -> str:
     """The code as stored; an invalid code is a page that does not exist (404)."""
     check = uscc_mod.check(uscc[:40])
     if not check.valid:
@@ -46,7 +46,7 @@ def _context(profile: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/enterprises/<uscc>")
 @public
 def enterprise(uscc: str):
-    code = _canonical(uscc)
+    code = canonical_code(uscc)
     if code != uscc:
         return redirect(url_for("pages.enterprise", uscc=code), 301)
     profile = reports.build_profile(current_identity(), code)
@@ -65,7 +65,7 @@ def enterprise(uscc: str):
 @bp.get("/enterprises/<uscc>/report")
 @public
 def report(uscc: str):
-    code = _canonical(uscc)
+    code = canonical_code(uscc)
     if code != uscc:
         return redirect(url_for("pages.report", uscc=code), 301)
     with unit_of_work() as uow:

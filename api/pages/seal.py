@@ -103,12 +103,15 @@ class SealArgs(Schema):
     )
 
 
-def _args() -> dict[str, Any]:
+def query_args(schema: Schema, title: str) -> dict[str, Any]:
+    """The query string loaded by ``schema`` (a name given twice is a list); an unknown
+    name or a bad value is a ``ValidationFailed`` titled ``title``, one error per name.
+    The seal and the feeds read their URLs this way."""
     raw: dict[str, Any] = {}
     for name, values in request.args.lists():
         raw[name] = values[0] if len(values) == 1 else values
     try:
-        return SealArgs().load(raw)
+        return schema.load(raw)
     except ValidationError as exc:
         problems = [
             FieldError(
@@ -119,11 +122,15 @@ def _args() -> dict[str, Any]:
             )
             for name, messages in exc.normalized_messages().items()
         ]
-        raise ValidationFailed(
-            "标识参数有误：theme 取 light 或 dark，lang 取 zh 或 en (theme is light or dark, lang "
-            "is zh or en)",
-            problems,
-        ) from None
+        raise ValidationFailed(title, problems) from None
+
+
+def _args() -> dict[str, Any]:
+    return query_args(
+        SealArgs(),
+        "标识参数有误：theme 取 light 或 dark，lang 取 zh 或 en (theme is light or dark, lang "
+        "is zh or en)",
+    )
 
 
 def _shorten(name: str, units: int = NAME_UNITS) -> str:
