@@ -123,7 +123,7 @@ def test_the_worker_delivers_what_the_web_commits(
         )
         assert ready, worker.log_text()
         consumers = consumers_of(ready)
-        assert set(consumers) == {"ratings", "search-indexer", "webhooks"}
+        assert set(consumers) == {"ratings", "search-indexer", "webhooks", "transparency-log"}
         assert all(v["holder"] == worker.holder for v in consumers.values())
         assert ready["status"] == "ready", ready
         log = worker.log_text()

@@ -159,3 +159,79 @@ def test_bad_proof_requests_are_problems_naming_the_field(app_ctx, client) -> No
         assert name in {e["field"] for e in resp.get_json()["errors"]}, url
     missing = client.get(f"/api/v1/log/entries/{size}")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+
+
+def _verify(app) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["credit", "log", "verify"])
+    return result.exit_code, result.output
+
+
+def test_log_verify_is_clean_then_finds_a_silent_edit_and_a_deleted_row(app_ctx) -> None:
+    from credit.translog.store import LogLeaf
+    from credit.violations.models import Violation
+
+    parties = make_parties()
+    vid = make_violation(parties).id
+    make_violation(parties)
+    _sign(app_ctx)
+    code, out = _verify(app_ctx)
+    assert code == 0, out
+    assert "日志完整" in out and "MISMATCH" not in out
+    # A silent SQL edit of a logged violation: no change event, no new entry.
+    db.session.execute(
+        sa.update(Violation).where(Violation.id == vid).values(facts="已被篡改的事实")
+    )
+    db.session.commit()
+    code, out = _verify(app_ctx)
+    assert code == 1, out
+    published = next(r.index for r in _records() if r.record_id == vid)
+    assert f"MISMATCH: #{published} violation {vid}" in out, out
+    # Put it back, then delete one row of the log itself.
+    db.session.execute(
+        sa.update(Violation).where(Violation.id == vid).values(facts="组织虚假交易、编造用户评价")
+    )
+    db.session.execute(sa.delete(LogLeaf).where(LogLeaf.index == 1))
+    db.session.commit()
+    code, out = _verify(app_ctx)
+    assert code == 1 and "MISMATCH: #1 " in out and "entry row deleted" in out, out
+
+
+def test_log_verify_finds_an_edited_subtree_hash_at_its_own_level(app_ctx) -> None:
+    from credit.translog.store import LogNode, node_key
+
+    parties = make_parties()
+    make_violation(parties)
+    make_violation(parties)
+    _sign(app_ctx)
+    db.session.execute(
+        sa.update(LogNode).where(LogNode.key == node_key(1, 0)).values(hash=bytes(32))
+    )
+    db.session.commit()
+    code, out = _verify(app_ctx)
+    assert code == 1 and out.count("MISMATCH") == 1, out
+    assert "MISMATCH: #0 子树哈希被改动 (subtree hash at level 1 changed)" in out, out
+
+
+def test_log_verify_finds_a_log_rewritten_consistently_against_its_signed_checkpoint(
+    app_ctx,
+) -> None:
+    """An insider rewrites an entry and recomputes every hash after it: the tree is
+    self-consistent again, but no longer the one the published checkpoint signed."""
+    from credit.translog.store import LogHead, LogLeaf, LogNode
+
+    parties = make_parties()
+    make_violation(parties)
+    _sign(app_ctx)
+    leaves = [
+        bytes(x) for x in db.session.scalars(sa.select(LogLeaf.entry).order_by(LogLeaf.index))
+    ]
+    forged = json.loads(leaves[0])
+    forged["at"] = "2020-01-01T00:00:00.000Z"
+    leaves[0] = rfc8785.dumps(forged)
+    for table in (LogLeaf, LogNode, LogHead):
+        db.session.execute(sa.delete(table))
+    store.append(db.session, leaves)
+    db.session.commit()
+    code, out = _verify(app_ctx)
+    assert code == 1, out
+    assert "tree differs from a signed checkpoint" in out and "subtree hash" not in out, out
