@@ -39,23 +39,27 @@ class _Last:
 
 
 def _last_logged(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _Last]:
-    """The latest entry of each (kind, record id) in ``keys``."""
+    """The latest entry of each (kind, record id) in ``keys`` (by kind, so each query runs
+    on the (kind, record_id, index) index)."""
     out: dict[tuple[str, str], _Last] = {}
-    ids = sorted({rid for _, rid in keys})
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        latest = (
-            sa.select(sa.func.max(LogRecord.index))
-            .where(LogRecord.record_id.in_(chunk))
-            .group_by(LogRecord.kind, LogRecord.record_id)
-        )
-        rows = session.execute(
-            sa.select(
-                LogRecord.kind, LogRecord.record_id, LogRecord.event_type, LogRecord.content
-            ).where(LogRecord.index.in_(latest))
-        )
-        for kind, rid, event_type, content in rows:
-            if (kind, rid) in keys:
+    by_kind: dict[str, list[str]] = {}
+    for kind, rid in keys:
+        by_kind.setdefault(kind, []).append(rid)
+    for kind, ids in by_kind.items():
+        ids.sort()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            latest = (
+                sa.select(sa.func.max(LogRecord.index))
+                .where(LogRecord.kind == kind, LogRecord.record_id.in_(chunk))
+                .group_by(LogRecord.record_id)
+            )
+            rows = session.execute(
+                sa.select(LogRecord.record_id, LogRecord.event_type, LogRecord.content).where(
+                    LogRecord.index.in_(latest)
+                )
+            )
+            for rid, event_type, content in rows:
                 out[(kind, rid)] = _Last(event_type, content)
     return out
 
