@@ -71,6 +71,19 @@ def sign_checkpoint(session: Session, signers: Sequence[Signer]) -> LogCheckpoin
     return row
 
 
+def status(session: Session) -> dict[str, Any]:
+    """For ``/readyz``: the log's size and how far its latest signed checkpoint is behind."""
+    size = store.size(session)
+    last = latest_checkpoint(session)
+    age = (clock.now() - last.signed_at).total_seconds() if last else None
+    return {
+        "size": size,
+        "checkpoint_size": last.size if last else None,
+        "checkpoint_age_seconds": round(age, 1) if age is not None else None,
+        "unsigned_entries": size - (last.size if last else 0),
+    }
+
+
 # -- entries ---------------------------------------------------------------------------------
 def log_indexes(session: Session, kind: str, record_ids: Iterable[str]) -> dict[str, int]:
     """The index of the latest entry of each record (records never logged are absent)."""
