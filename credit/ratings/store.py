@@ -7,9 +7,11 @@ would see changed: the grade, the score, the model version or the inputs (their 
 A result that differs only in what time alone moves (the next change date, a record's age,
 how a capped total is shared out) confirms the current rating instead: its next change date
 and ``updated_at`` (when it was last confirmed) are updated, and no history row is written,
-so re-rating an unchanged firm never repeats its history. A changed score or grade also
-appends a ``rating`` change event, which the search indexer turns into a new enterprise
-document.
+so re-rating an unchanged firm never repeats its history. Every history row also appends a
+``rating`` change event: the search indexer turns it into a new enterprise document, and
+the transparency log records the rating as published (grade, score, model version and
+inputs digest), so a new model version or new inputs under the same score are in the log
+too.
 """
 
 from __future__ import annotations
@@ -268,8 +270,7 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
                 "updated_at": now,
             }
         )
-        if before is None or before[1] != row["score"] or before[2] != row["grade"]:
-            events.append((eid, version))
+        events.append((eid, version))
     if confirm:
         connection.exec_driver_sql(_confirm_statement(dialect), confirm)
         stats.confirmed = len(confirm)
