@@ -8,13 +8,14 @@ import base64
 import hashlib
 import json
 
+import pytest
 import rfc8785
 import sqlalchemy as sa
 
 from credit import changes
 from credit.extensions import db
 from credit.translog import service, store
-from credit.translog.notes import Checkpoint, Verifier, open_note
+from credit.translog.notes import Checkpoint, NoteError, Verifier, open_note
 from credit.translog.records import LogRecord
 from credit.uow import unit_of_work
 from tests.parties import make_parties, make_violation, regulator_identity
@@ -235,3 +236,25 @@ def test_log_verify_finds_a_log_rewritten_consistently_against_its_signed_checkp
     code, out = _verify(app_ctx)
     assert code == 1, out
     assert "tree differs from a signed checkpoint" in out and "subtree hash" not in out, out
+
+
+def test_during_a_key_rotation_checkpoints_open_with_either_key(app_ctx, client) -> None:
+    from credit.translog.notes import Signer
+
+    make_violation(make_parties())
+    current = app_ctx.extensions["credit.log_signers"][0]
+    new = Signer.generate(current.name)  # a rotation keeps the log's name (its origin)
+    app_ctx.extensions["credit.log_signers"] = [current, new]
+    try:
+        service.sign_checkpoint(db.session, [current, new])
+        db.session.commit()
+        key = client.get("/api/v1/log/key").get_json()
+        assert key["cosigning_keys"] == [new.verifier().encoded()]
+        note = client.get("/api/v1/log/checkpoint").get_data(as_text=True)
+        for signer in (current, new):
+            assert Checkpoint.parse(open_note(note, signer.verifier())).size > 0
+        stranger = Signer.generate(current.name)
+        with pytest.raises(NoteError):
+            open_note(note, stranger.verifier())
+    finally:
+        app_ctx.extensions["credit.log_signers"] = [current]
