@@ -15,6 +15,7 @@ from a list of likely contents without the salt).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 
 VERSION = 1
@@ -30,8 +32,34 @@ SALT_SIZE = 32
 MAX_ENTRY_BYTES = 4096
 
 
+#: The largest integer RFC 8785 writes (2^53 - 1, as its reference implementation).
+_SAFE_INT = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """Values whose RFC 8785 form is orjson's with sorted keys: no floats, integers a
+    double holds exactly, object keys in ASCII (sorted by code unit = by code point)."""
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    return False
+
+
 def canonical(value: Any) -> bytes:
-    """RFC 8785 canonical JSON of ``value``."""
+    """RFC 8785 canonical JSON of ``value``. The log's contents are plain (strings, safe
+    integers, ASCII keys), for which orjson with sorted keys writes the same bytes about
+    forty times faster (tests/translog/test_entries.py checks the two agree); anything
+    else goes through the reference implementation, ``rfc8785``."""
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # e.g. a lone surrogate: let the reference implementation decide
     return rfc8785.dumps(value)
 
 
@@ -73,16 +101,19 @@ class Entry:
         """Parse an entry's bytes; ``ValueError`` when they are not a canonical entry."""
         if len(raw) > MAX_ENTRY_BYTES:
             raise ValueError("an entry is at most 4 KiB")
-        fields = json.loads(raw)
-        if not isinstance(fields, dict) or fields.get("v") != VERSION:
-            raise ValueError("not a version-1 log entry")
-        entry = cls(
-            str(fields["kind"]),
-            str(fields["id"]),
-            str(fields["type"]),
-            str(fields["at"]),
-            base64.b64decode(fields["commitment"], validate=True),
-        )
+        try:
+            fields = json.loads(raw)
+            if not isinstance(fields, dict) or fields.get("v") != VERSION:
+                raise ValueError("not a version-1 log entry")
+            entry = cls(
+                str(fields["kind"]),
+                str(fields["id"]),
+                str(fields["type"]),
+                str(fields["at"]),
+                base64.b64decode(fields["commitment"], validate=True),
+            )
+        except (KeyError, TypeError, binascii.Error) as exc:
+            raise ValueError(f"not a log entry: {exc}") from exc
         if entry.encode() != raw:
             raise ValueError("the entry is not in canonical form")
         return entry

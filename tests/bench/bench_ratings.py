@@ -4,7 +4,9 @@
    violations each (``tests.bench.ratings_data``), then time ``credit rescore --all``:
    once from nothing, once more with nothing changed. Each runs as the real CLI command in
    a child process (wall time; peak RSS of its largest process; where the time goes).
-2. Freshness: with gunicorn (2 workers) serving that database, a regulator publishes
+2. The transparency log's consumer over the rating changes the rescore recorded (what the
+   worker does after a full rescore), timed alone.
+3. Freshness: with gunicorn (2 workers) serving that database, a regulator publishes
    ``--events`` violations through the API; for each, the time from sending the request
    until both the rating endpoint and search show the new score. Once per search backend
    (embedded; Elasticsearch when ``CREDIT_TEST_SEARCH_URL`` is set).
@@ -58,6 +60,28 @@ def measured_json(cmd: list[str], env: dict[str, str]) -> tuple[float, float, di
     return float(seconds), int(maxrss_kib) / 1024, json.loads(body)
 
 
+def log_catch_up(env: dict[str, str]) -> list[object]:
+    """The transparency log's consumer over everything the rescore recorded (one rating
+    change per firm): what the worker does after a full rescore, timed alone."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("CREDIT_")})
+    from api import create_app
+    from credit import changes
+    from credit.extensions import db
+    from credit.translog import store
+    from credit.translog.appender import CONSUMER_NAME
+
+    app = create_app({"INDEX_AFTER_COMMIT": False})
+    with app.app_context():
+        consumer = next(c for c in changes.registered(db.engine) if c.name == CONSUMER_NAME)
+        backlog = changes.backlog(db.session, CONSUMER_NAME)
+        before = store.size(db.session)
+        started = time.perf_counter()
+        changes.run_consumer(db.session, consumer)
+        secs = time.perf_counter() - started
+        appended = store.size(db.session) - before
+    return [f"{backlog:,}", f"{appended:,}", f"{secs:.1f}", f"{appended / secs:,.0f}"]
+
+
 def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[list, tuple]:
     """Pick the firms, index them (the freshness run needs them searchable, not the whole
     registry), start the feed consumers from the head, and register a regulator."""
@@ -88,7 +112,7 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
             for o in offsets
         ]
         head = db.session.scalar(sa.select(sa.func.max(ChangeEvent.id))) or 0
-        for name in ("ratings", "search-indexer"):
+        for name in ("ratings", "search-indexer", "webhooks", "transparency-log"):
             cursor = db.session.get(ConsumerCursor, name)
             if cursor is None:
                 db.session.add(ConsumerCursor(name=name, position=head, updated_at=clock.now()))
@@ -324,6 +348,11 @@ def main() -> None:
             rows,
         )
 
+        table(
+            "The transparency log's consumer after the rescore (SQLite, one process)",
+            ["change events", "entries appended", "seconds", "entries/s"],
+            [log_catch_up(env)],
+        )
         codes, cred = prepare_freshness(env, es_url, args.events * (2 if es_url else 1))
         rows = [freshness(env, codes[: args.events], cred, "embedded (tantivy)", "E")]
         if es_url:
