@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -152,24 +152,25 @@ def append_changes(session: Session, changes: Sequence[Change]) -> int:
     return len(new)
 
 
+_RECORD_COLUMNS = (
+    "index",
+    "kind",
+    "record_id",
+    "event_type",
+    "occurred_at",
+    "commitment",
+    "content",
+    "salt",
+)
+
+
 def _insert_records(session: Session, rows: list[tuple]) -> None:
-    columns = (
-        "index",
-        "kind",
-        "record_id",
-        "event_type",
-        "occurred_at",
-        "commitment",
-        "content",
-        "salt",
-    )
+    """One executemany of plain tuples (the ORM's bulk insert cost ~40 us a row). SQLite
+    keeps ``UtcDateTime`` as UTC text in SQLAlchemy's format, written here the same way."""
     if session.get_bind().dialect.name == "sqlite":
-        # SQLite keeps UtcDateTime as naive UTC text; the type's own conversion does that.
-        session.execute(
-            sa.insert(LogRecord), [dict(zip(columns, row, strict=True)) for row in rows]
-        )
-        return
-    store.insert_many(session.connection(), LogRecord.__tablename__, columns, rows)
+        text = "%Y-%m-%d %H:%M:%S.%f"
+        rows = [(*r[:4], r[4].astimezone(UTC).strftime(text), *r[5:]) for r in rows]
+    store.insert_many(session.connection(), LogRecord.__tablename__, _RECORD_COLUMNS, rows)
 
 
 def make_consumer(batch_size: int = 500) -> Consumer:

@@ -39,15 +39,25 @@ _SAFE_INT = 2**53 - 1
 def _plain(value: Any) -> bool:
     """Values whose RFC 8785 form is orjson's with sorted keys: no floats, integers a
     double holds exactly, object keys in ASCII (sorted by code unit = by code point)."""
-    if value is None or isinstance(value, (str, bool)):
-        return True
-    if isinstance(value, int):
-        return -_SAFE_INT <= value <= _SAFE_INT
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    return False
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)
+        if kind is str or v is None or kind is bool:
+            continue
+        if kind is int:
+            if not -_SAFE_INT <= v <= _SAFE_INT:
+                return False
+        elif kind is dict:
+            for key, item in v.items():
+                if type(key) is not str or not key.isascii():
+                    return False
+                stack.append(item)
+        elif kind is list:
+            stack.extend(v)
+        else:
+            return False
+    return True
 
 
 def canonical(value: Any) -> bytes:
@@ -85,7 +95,9 @@ class Entry:
     commitment: bytes
 
     def encode(self) -> bytes:
-        return canonical(
+        # ASCII keys and string values (and the version): plain, so orjson's sorted
+        # output is the RFC 8785 form (see ``canonical``).
+        return orjson.dumps(
             {
                 "v": VERSION,
                 "type": self.event_type,
@@ -93,7 +105,8 @@ class Entry:
                 "id": self.record_id,
                 "at": self.at,
                 "commitment": base64.b64encode(self.commitment).decode(),
-            }
+            },
+            option=orjson.OPT_SORT_KEYS,
         )
 
     @classmethod
