@@ -11,6 +11,7 @@ from api.auth import current_identity, optional_token, public, require_scope
 from api.errors import status_of
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
+from api.v1.logrefs import logged, logged_one
 from credit import dates
 from credit.errors import DomainError
 from credit.pledges import service
@@ -71,7 +72,7 @@ class EmptySchema(Schema):
 
 
 def _with_etag(pledge: Any, status: int = 200) -> Any:
-    return pledge, status, {"ETag": etag_of(pledge.version)}
+    return logged_one("pledge", pledge), status, {"ETag": etag_of(pledge.version)}
 
 
 # -- templates ------------------------------------------------------------------------
@@ -133,7 +134,7 @@ def create_pledge(data: dict[str, Any]) -> Any:
 def list_pledges(args: dict[str, Any]) -> Any:
     """公开的承诺（已公示、已替代、已撤回、已过期）/ Public pledges"""
     page = service.list_pledges(current_identity(), **args)
-    return page_body(page, page.items)
+    return page_body(page, logged("pledge", page.items))
 
 
 @blp.route("/pledges/<string:pledge_id>", methods=["GET"])
@@ -200,7 +201,8 @@ def withdraw_pledge(body: dict[str, Any], pledge_id: str) -> Any:
 @blp.response(200, PledgeListSchema)
 def enterprise_pledges(uscc: str) -> Any:
     """一个经营者的承诺 / An enterprise's pledges"""
-    return {"items": service.list_enterprise_pledges(current_identity(), uscc)}
+    items = service.list_enterprise_pledges(current_identity(), uscc)
+    return {"items": logged("pledge", items)}
 
 
 class BatchResultSchema(Schema):
@@ -236,6 +238,7 @@ def batch_file(body: dict[str, Any]) -> Any:
                 }
             )
     outcomes = service.file_batch(current_identity(), [item for _, item in valid])
+    logged("pledge", [o for o in outcomes if not isinstance(o, DomainError)])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, DomainError):
             results[index] = {
