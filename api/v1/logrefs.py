@@ -1,7 +1,7 @@
-"""Filling ``log_index`` on what a handler returns: the latest public-log entry of each
-record, one query per response (``credit.translog.service.attach_log_indexes``). Called
-after the unit of work, so a record the response just changed reads its entry once the
-log's consumer has run (null before)."""
+"""Filling ``log_index`` on what a read returns: the latest public-log entry of each record,
+one query per response (``credit.translog.service.attach_log_indexes``). Writes leave it
+null: the change they made is logged just after them, by the worker, and a write's
+statement budget has no room for the look-up (tests/pledges/test_write_statements.py)."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ class EmptySchema(Schema):
 
 
 def _with_etag(pledge: Any, status: int = 200) -> Any:
-    return logged_one("pledge", pledge), status, {"ETag": etag_of(pledge.version)}
+    return pledge, status, {"ETag": etag_of(pledge.version)}
 
 
 # -- templates ------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def list_pledges(args: dict[str, Any]) -> Any:
 @blp.response(200, PledgeSchema)
 def get_pledge(pledge_id: str) -> Any:
     """查看一份承诺（草稿仅本企业可见）/ One pledge (drafts: owner only)"""
-    return _with_etag(service.get_pledge(current_identity(), pledge_id))
+    return _with_etag(logged_one("pledge", service.get_pledge(current_identity(), pledge_id)))
 
 
 @blp.route("/pledges/<string:pledge_id>", methods=["PATCH"])
@@ -238,7 +238,6 @@ def batch_file(body: dict[str, Any]) -> Any:
                 }
             )
     outcomes = service.file_batch(current_identity(), [item for _, item in valid])
-    logged("pledge", [o for o in outcomes if not isinstance(o, DomainError)])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, DomainError):
             results[index] = {

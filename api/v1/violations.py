@@ -59,7 +59,7 @@ def record(data: dict[str, Any]) -> Any:
     """录入违法失信信息（管辖范围内）/ Record a violation (inside the jurisdiction)"""
     with unit_of_work(keep_loaded=True) as uow:
         v = service.record_violation(current_identity(), uow, data)
-    return logged_one("violation", v), 201, {"ETag": etag_of(v.version)}
+    return v, 201, {"ETag": etag_of(v.version)}
 
 
 @blp.route("/violations", methods=["GET"])
@@ -97,7 +97,7 @@ def revoke(body: dict[str, Any], violation_id: str) -> Any:
             expected_version(),
             body.get("decision_revoked_on"),
         )
-    return logged_one("violation", v), 200, {"ETag": etag_of(v.version)}
+    return v, 200, {"ETag": etag_of(v.version)}
 
 
 @blp.route("/enterprises/<string:uscc>/violations", methods=["GET"])
@@ -187,7 +187,7 @@ def correct(body: dict[str, Any], violation_id: str) -> Any:
             body["reason"],
             expected_version(),
         )
-    return logged_one("violation", v), 200, {"ETag": etag_of(v.version)}
+    return v, 200, {"ETag": etag_of(v.version)}
 
 
 @blp.route("/serious-list", methods=["POST"])
@@ -198,8 +198,7 @@ def correct(body: dict[str, Any], violation_id: str) -> Any:
 def serious_list(body: dict[str, Any]) -> Any:
     """列入严重失信主体名单 / Put on the serious dishonesty list"""
     with unit_of_work() as uow:
-        entry = registry.list_on_serious_list(current_identity(), uow, body)
-    return logged_one("serious_list", entry)
+        return registry.list_on_serious_list(current_identity(), uow, body)
 
 
 @blp.route("/serious-list/<string:item_id>/removal", methods=["POST"])
@@ -211,8 +210,7 @@ def serious_list_removal(body: dict[str, Any], item_id: str) -> Any:
     """移出严重失信主体名单（列入机关；信用修复须列入满一年）/ Remove a listing early
     (the listing authority; after repair, at least a year on the list)"""
     with unit_of_work() as uow:
-        entry = registry.remove_from_serious_list(current_identity(), uow, item_id, body)
-    return logged_one("serious_list", entry)
+        return registry.remove_from_serious_list(current_identity(), uow, item_id, body)
 
 
 @blp.route("/commendations", methods=["POST"])
@@ -223,8 +221,7 @@ def serious_list_removal(body: dict[str, Any], item_id: str) -> Any:
 def commend(body: dict[str, Any]) -> Any:
     """录入守信激励（如示范企业）/ Record a commendation"""
     with unit_of_work() as uow:
-        item = registry.commend(current_identity(), uow, body)
-    return logged_one("commendation", item)
+        return registry.commend(current_identity(), uow, body)
 
 
 @blp.route("/enterprises/<string:uscc>/standing", methods=["GET"])
