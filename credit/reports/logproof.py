@@ -330,6 +330,10 @@ def _bytes(value: Any) -> bytes | None:
         return None
 
 
+def _index(value: Any, upper: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= upper
+
+
 def _label(row: dict[str, Any]) -> tuple[str, str]:
     kind = str(row.get("kind"))
     words = KIND_WORDS.get(kind, (kind, kind))
@@ -357,9 +361,9 @@ def _check_record(
     """One proven record: its entry names it, commits to its content, is in the tree the
     checkpoint signed, and is still the log's entry at that index."""
     zh, en = _label(row)
-    entry, index = _bytes(row.get("entry")), row.get("log_index")
-    proof = [_bytes(h) for h in row.get("proof") or []]
-    if entry is None or not isinstance(index, int) or any(h is None for h in proof):
+    entry, index, path = _bytes(row.get("entry")), row.get("log_index"), row.get("proof")
+    proof = [_bytes(h) for h in path] if isinstance(path, list) else [None]
+    if entry is None or not _index(index, cp.size - 1) or any(h is None for h in proof):
         problems.append([f"{zh}的证明数据不完整", f"the proof of {en} is incomplete"])
         return False
     try:
@@ -457,7 +461,11 @@ def check(
     """Verify a report's stored log proof (``None``: a report issued before the log)."""
     if bundle is None:
         return LogCheck("none")
-    rows = [r for r in bundle.get("records", []) if isinstance(r, dict)]
+    records = bundle.get("records") if isinstance(bundle, dict) else None
+    if not isinstance(records, list):
+        malformed = ["报告所载的日志证明格式无效", "the report's log proof is malformed"]
+        return LogCheck("failed", problems=[malformed])
+    rows = [r for r in records if isinstance(r, dict)]
     result = LogCheck("verified", records=len(rows))
     note = bundle.get("checkpoint")
     if not isinstance(note, str):
@@ -483,7 +491,7 @@ def check(
             ]
         )
     proven = [r for r in rows if r.get("proof") is not None]
-    indexes = [r["log_index"] for r in proven if isinstance(r.get("log_index"), int)]
+    indexes = [r["log_index"] for r in proven if _index(r.get("log_index"), translog.MAX_SIZE)]
     stored = dict(
         session.execute(
             sa.select(store.LogLeaf.index, store.LogLeaf.entry).where(

@@ -243,3 +243,26 @@ def test_a_record_whose_current_state_is_not_logged_yet_gets_no_proof(app_ctx, c
     assert rating["content"]["score"] != report.snapshot["rating"]["score"]
     zh = _verify(client, report.report_no)
     assert "当前的状态尚未载入公开日志" in zh and "核验未通过" not in zh
+
+
+def test_a_malformed_stored_proof_is_a_failure_in_words_not_an_error(app_ctx, client) -> None:
+    parties, _, violation = _firm(app_ctx)
+    _sign(app_ctx)
+    report = _issue(client, parties.owner_uscc)
+
+    def garble(proof: dict) -> None:
+        row = next(r for r in proof["records"] if r["id"] == violation.id)
+        row["proof"], row["log_index"] = "not a list", 10**20
+
+    _tamper(report.report_no, garble)
+    zh = _verify(client, report.report_no)
+    assert "日志证明核验未通过" in zh and "的证明数据不完整" in zh
+    for broken in ({"records": "x"}, ["not", "an", "object"]):
+        db.session.execute(
+            sa.update(CreditReport)
+            .where(CreditReport.report_no == report.report_no)
+            .values(log_proof=broken)
+        )
+        db.session.commit()
+        zh = _verify(client, report.report_no)
+        assert "报告所载的日志证明格式无效" in zh
