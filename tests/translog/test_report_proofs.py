@@ -89,6 +89,10 @@ def test_a_report_embeds_proofs_that_an_independent_verifier_accepts(app_ctx, cl
         assert hashlib.sha256(salt + rfc8785.dumps(r["content"])).digest() == base64.b64decode(
             logged["commitment"]
         )
+    # The printed report carries the same proof: the table, and the JSON in full.
+    page = html.unescape(client.get(f"/enterprises/{parties.owner_uscc}/report").get_data(True))
+    assert "公开日志证明" in page and proof["checkpoint"].split("\n")[0] in page
+    assert all(r["proof"][0] in page for r in proof["records"] if r["proof"])
     shown = {v["id"]: v for v in report.snapshot["violations"]}
     (logged_violation,) = [r for r in proof["records"] if r["kind"] == "violation"]
     assert logged_violation["content"]["decision_number"] == shown[violation.id]["decision_number"]
