@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from api import urls
 from api.auth import current_identity, public
@@ -16,6 +16,7 @@ from credit import uscc as uscc_mod
 from credit.errors import NotFound
 from credit.keyfirms import service as keyfirms
 from credit.organisations import service as org_service
+from credit.reports import logproof
 from credit.reports import service as reports
 from credit.uow import unit_of_work
 
@@ -80,6 +81,7 @@ def report(uscc: str):
         verify_url=verify_url,
         qr=qr,
         issued_at=issued_at,
+        log_kinds=logproof.KIND_WORDS,
         **_context(issued.snapshot),
     )
 
@@ -96,5 +98,6 @@ def verify_form():
 @bp.get("/verify/<report_no>")
 @public
 def verify(report_no: str):
-    result = reports.verify_report(current_identity(), report_no)
+    keys = [s.verifier() for s in current_app.extensions["credit.log_signers"]]
+    result = reports.verify_report(current_identity(), report_no, keys)
     return render_template("public/verify.html", result=result, report=result["report"])

@@ -11,6 +11,7 @@ from api.auth import current_identity, optional_token, public, require_scope
 from api.errors import status_of
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
+from api.v1.logrefs import logged, logged_one
 from credit import dates
 from credit.errors import DomainError
 from credit.pledges import service
@@ -133,7 +134,7 @@ def create_pledge(data: dict[str, Any]) -> Any:
 def list_pledges(args: dict[str, Any]) -> Any:
     """公开的承诺（已公示、已替代、已撤回、已过期）/ Public pledges"""
     page = service.list_pledges(current_identity(), **args)
-    return page_body(page, page.items)
+    return page_body(page, logged("pledge", page.items))
 
 
 @blp.route("/pledges/<string:pledge_id>", methods=["GET"])
@@ -141,7 +142,7 @@ def list_pledges(args: dict[str, Any]) -> Any:
 @blp.response(200, PledgeSchema)
 def get_pledge(pledge_id: str) -> Any:
     """查看一份承诺（草稿仅本企业可见）/ One pledge (drafts: owner only)"""
-    return _with_etag(service.get_pledge(current_identity(), pledge_id))
+    return _with_etag(logged_one("pledge", service.get_pledge(current_identity(), pledge_id)))
 
 
 @blp.route("/pledges/<string:pledge_id>", methods=["PATCH"])
@@ -200,7 +201,8 @@ def withdraw_pledge(body: dict[str, Any], pledge_id: str) -> Any:
 @blp.response(200, PledgeListSchema)
 def enterprise_pledges(uscc: str) -> Any:
     """一个经营者的承诺 / An enterprise's pledges"""
-    return {"items": service.list_enterprise_pledges(current_identity(), uscc)}
+    items = service.list_enterprise_pledges(current_identity(), uscc)
+    return {"items": logged("pledge", items)}
 
 
 class BatchResultSchema(Schema):

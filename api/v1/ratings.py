@@ -12,6 +12,7 @@ from api.v1.common import Blueprint, PageArgs, PageMetaSchema, page_body
 from credit import dates
 from credit.ratings import service
 from credit.text import Text
+from credit.translog.refs import log_index_field
 
 PREFIX = ""
 blp = Blueprint("ratings", __name__, description="信用评价 / credit ratings")
@@ -130,6 +131,11 @@ class RatingSchema(Schema):
     )
     view_note = fields.String()
     view_note_en = fields.String()
+    log_index = log_index_field(
+        "公开日志中该经营者评价的最新条目序号（仅已发布的评价；重放与历史评价为 null）/ the "
+        "latest public-log entry of the firm's rating (the published rating only; null for a "
+        "replay or an earlier rating)"
+    )
     records = fields.List(
         fields.Nested(RecordBasisSchema),
         metadata={

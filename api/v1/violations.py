@@ -9,11 +9,13 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import current_identity, optional_token, public, require_scope
 from api.idempotency import idempotent
 from api.v1.common import Blueprint, PageArgs, PageMetaSchema, etag_of, expected_version, page_body
+from api.v1.logrefs import logged, logged_one
 from api.v1.seal import SealSchema
 from credit import dates
 from credit.organisations.schemas import OrganisationSchema
 from credit.regions import JIANGSU_CITIES
 from credit.text import Text
+from credit.translog.refs import log_index_field
 from credit.uow import unit_of_work
 from credit.violations import registry, service
 from credit.violations.schemas import (
@@ -67,7 +69,7 @@ def record(data: dict[str, Any]) -> Any:
 def list_violations(args: dict[str, Any]) -> Any:
     """公示期内的违法失信信息 / Violations inside their publicity window"""
     page = service.list_violations(current_identity(), **args)
-    return page_body(page, page.items)
+    return page_body(page, logged("violation", page.items))
 
 
 @blp.route("/violations/<string:violation_id>", methods=["GET"])
@@ -76,7 +78,7 @@ def list_violations(args: dict[str, Any]) -> Any:
 def get_violation(violation_id: str) -> Any:
     """一条违法失信信息 / One violation"""
     v = service.get_violation(current_identity(), violation_id)
-    return v, 200, {"ETag": etag_of(v.version)}
+    return logged_one("violation", v), 200, {"ETag": etag_of(v.version)}
 
 
 @blp.route("/violations/<string:violation_id>/revocation", methods=["POST"])
@@ -103,7 +105,8 @@ def revoke(body: dict[str, Any], violation_id: str) -> Any:
 @blp.response(200, ViolationListSchema)
 def enterprise_violations(uscc: str) -> Any:
     """一个经营者的违法失信信息（公示期内）/ An enterprise's violations"""
-    return {"items": service.list_enterprise_violations(current_identity(), uscc)}
+    items = service.list_enterprise_violations(current_identity(), uscc)
+    return {"items": logged("violation", items)}
 
 
 class StandingItemSchema(Schema):
@@ -120,6 +123,7 @@ class StandingItemSchema(Schema):
     removed_on = fields.Date(allow_none=True)
     removal_ground = fields.String(allow_none=True)
     removal_reason = fields.String(allow_none=True)
+    log_index = log_index_field()
 
 
 class StandingSchema(Schema):
@@ -232,6 +236,8 @@ def standing(uscc: str) -> Any:
     identity = current_identity()
     found = registry.enterprise_standing(identity, uscc)
     found["organisations"] = public_memberships(identity, uscc)
+    logged("serious_list", found["serious_list"])
+    logged("commendation", found["commendations"])
     return found
 
 

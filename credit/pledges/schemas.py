@@ -10,6 +10,7 @@ from credit import clock, dates
 from credit.masking import mask_person_name
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.text import Text
+from credit.translog.refs import log_index_field
 from credit.uscc_field import UsccCode
 
 
@@ -194,3 +195,4 @@ class PledgeSchema(Schema):
     withdrawal_reason = fields.String(allow_none=True)
     version = fields.Integer()
     url = fields.Function(lambda p: f"/api/v1/pledges/{p.id}")
+    log_index = log_index_field()

@@ -51,6 +51,7 @@ from credit.scoring.engine import Contribution, rate
 from credit.scoring.model import ModelError, ScoringModel
 from credit.scoring.outlook import outlook
 from credit.steps import Steps
+from credit.translog import service as translog
 from credit.uow import UnitOfWork, run_after_commit_hooks, transaction_memo, unit_of_work
 from credit.violations.models import Objection, RepairApplication, SeriousListEntry, Violation
 
@@ -86,6 +87,9 @@ class RatingView:
     #: The caps (hard rules) in force today, in words with what lifts each
     #: (``guidance.describe_caps``); filled for the published rating and explanations.
     caps: list[dict[str, Any]] = field(default_factory=list)
+    #: The latest public-log entry of the firm's rating (the published rating only; None
+    #: for a replay, an earlier rating or one not logged yet).
+    log_index: int | None = None
 
     @property
     def view_note(self) -> str:
@@ -341,6 +345,7 @@ def get_rating(
         current = db.session.get(CurrentRating, ent.id)
         if current is not None and current.model_version == rec.model_version:
             view.next_change = current.next_change
+        view.log_index = translog.log_indexes(db.session, "rating", [ent.id]).get(ent.id)
     view.caps = _caps_today(ent, view, visible)
     return view
 

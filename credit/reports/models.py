@@ -3,7 +3,8 @@
 The report number is derived from the snapshot's content digest and the issue date, so
 asking again for an unchanged record on the same day returns the same report (no new row).
 The snapshot lets ``/verify/<report_no>`` confirm a report is genuine and show what has
-changed since it was issued.
+changed since it was issued; the log proof lets anyone check that what it shows was in
+the public log (``credit.reports.logproof``).
 """
 
 from __future__ import annotations
@@ -33,3 +34,8 @@ class CreditReport(db.Model):
     #: SHA-256 of the canonical JSON of ``snapshot``
     content_digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     snapshot: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    #: The public-log proof embedded at issue time (``credit.reports.logproof``): the
+    #: signed checkpoint and each record's entry and inclusion proof. Apart from the
+    #: snapshot (its digest and the report number are unchanged by it); NULL for reports
+    #: issued before the log.
+    log_proof: Mapped[dict | None] = mapped_column(sa.JSON)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -32,7 +33,10 @@ from credit.pledges import service as pledges
 from credit.pledges.vocab import PLEDGE_TYPES, STATUS_LABELS
 from credit.ratings import service as ratings
 from credit.ratings.catalog import catalog
+from credit.reports import logproof
 from credit.reports.models import CreditReport
+from credit.translog import service as translog
+from credit.translog.notes import Verifier
 from credit.uow import UnitOfWork
 from credit.violations import registry
 from credit.violations import service as violations
@@ -241,9 +245,9 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         for s in standing["serious_list"]
     ]
     ends = [v.publish_until for v in records] + [s.remove_on for s in standing["serious_list"]]
-    return {
+    profile = {
         "enterprise": _enterprise(ent),
-        "rating": _rating(rating),
+        "rating": {**_rating(rating), "log_index": rating.log_index},
         "history": [
             {
                 "as_of": _iso(r.as_of),
@@ -274,6 +278,32 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         ],
         "negative_until": _iso(max(ends)) if ends else None,
     }
+    for kind, key in LOGGED_LISTS:
+        translog.attach_log_indexes(db.session, kind, profile[key])
+    return profile
+
+
+#: The profile's lists of records, each with the kind the public log names them by.
+LOGGED_LISTS = (
+    ("violation", "violations"),
+    ("pledge", "pledges"),
+    ("serious_list", "serious_list"),
+    ("commendation", "commendations"),
+)
+
+
+def without_log_indexes(profile: dict[str, Any]) -> dict[str, Any]:
+    """``profile`` without the ``log_index`` of its records and rating: a report's snapshot
+    and digest cover the record, not where the log holds it (an index appears when the
+    log's consumer has run), and reports issued before the log had none."""
+    out = {**profile, "rating": _drop_index(profile["rating"])}
+    for _, key in LOGGED_LISTS:
+        out[key] = [_drop_index(item) for item in profile.get(key, [])]
+    return out
+
+
+def _drop_index(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "log_index"}
 
 
 # -- reports ---------------------------------------------------------------------------
@@ -283,18 +313,27 @@ def digest_of(snapshot: dict[str, Any]) -> str:
 
 
 def issue_report(identity: Identity, uow: UnitOfWork, code: str) -> CreditReport:
-    """A credit report of the public record now. Idempotent: the same content on the same
-    day is the same report number (and row), also when two requests issue it at once
-    (the insert skips an existing number instead of failing on it)."""
+    """A credit report of the public record now, with the public-log proof of what it shows
+    (``credit.reports.logproof``). Idempotent: the same content on the same day is the same
+    report number (and row), also when two requests issue it at once (the insert skips an
+    existing number instead of failing on it); asked again once a newer checkpoint covers
+    records its proof could not prove yet, the row's proof is completed."""
     require(can_read_public(identity))
-    profile = build_profile(identity, code)
+    shown = build_profile(identity, code)
+    profile = without_log_indexes(shown)
     digest = digest_of(profile)
     today = clock.today()
     number = f"JSCR{today:%Y%m%d}{digest[:12].upper()}"
+    ent = enterprises.get_enterprise(identity, code)  # found once already by the profile
     existing = uow.session.get(CreditReport, number)
     if existing is not None:
+        if logproof.pending(existing.log_proof):
+            proof = logproof.build(uow.session, logproof.logged_items(shown, ent.id))
+            if existing.log_proof is None or logproof.proven(proof) > logproof.proven(
+                existing.log_proof
+            ):
+                existing.log_proof = proof
         return existing
-    ent = enterprises.get_enterprise(identity, code)  # found once already by the profile
     row = {
         "report_no": number,
         "enterprise_id": ent.id,
@@ -306,6 +345,7 @@ def issue_report(identity: Identity, uow: UnitOfWork, code: str) -> CreditReport
         "score": profile["rating"]["score"],
         "content_digest": digest,
         "snapshot": profile,
+        "log_proof": logproof.build(uow.session, logproof.logged_items(shown, ent.id)),
     }
     dialect = uow.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -416,11 +456,14 @@ def _unchanged(report: CreditReport, current: dict[str, Any]) -> bool:
     return report.content_digest in {digest_of(shape) for shape in shapes}
 
 
-def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:
-    """Is this report genuine (issued here, snapshot intact), and what has changed since."""
+def verify_report(
+    identity: Identity, report_no: str, log_keys: Sequence[Verifier] = ()
+) -> dict[str, Any]:
+    """Is this report genuine (issued here, snapshot intact), what has changed since, and
+    does its public-log proof verify with ``log_keys`` (the log's verifier keys)."""
     report = get_report(identity, report_no)
     genuine = digest_of(report.snapshot) == report.content_digest
-    current = build_profile(identity, report.uscc)
+    current = without_log_indexes(build_profile(identity, report.uscc))
     then, now = _records(report.snapshot), _records(current)
     added = [_describe(k, now[(k, i)]) for k, i in now if (k, i) not in then]
     ended = [_describe(k, then[(k, i)]) for k, i in then if (k, i) not in now]
@@ -444,4 +487,5 @@ def verify_report(identity: Identity, report_no: str) -> dict[str, Any]:
         "added": added,
         "ended": ended,
         "changed": changed,
+        "log": logproof.check(db.session, report.log_proof, log_keys),
     }

@@ -212,3 +212,30 @@ def consistency(identity: Identity, session: Session, first: int, second: int) -
         raise ValidationFailed(errors[0].message, errors)
     proof = store.consistency_proof(session, first, second) if 0 < first < second else []
     return {"first": first, "second": second, "proof": [b64(h) for h in proof]}
+
+
+# -- log references on what the API and pages show -------------------------------------------
+def attach_log_indexes(
+    session: Session,
+    kind: str,
+    items: Sequence[Any],
+    id_of: Any = None,
+) -> Sequence[Any]:
+    """Set ``log_index`` on each of ``items`` (objects, or dicts as a key): the index of the
+    latest log entry of that record, None while it is not logged yet (the consumer runs
+    after the commit). ``id_of(item)`` is the record's id (default: its ``id``). One query
+    for the lot, never one per item."""
+    if id_of is None:
+        id_of = _item_id
+    found = log_indexes(session, kind, [id_of(item) for item in items]) if items else {}
+    for item in items:
+        index = found.get(id_of(item))
+        if isinstance(item, dict):
+            item["log_index"] = index
+        else:
+            item.log_index = index
+    return items
+
+
+def _item_id(item: Any) -> str:
+    return item["id"] if isinstance(item, dict) else item.id

@@ -19,6 +19,7 @@ from marshmallow import (
 from credit import clock, dates, periods, publicity
 from credit.regions import city_name
 from credit.text import Text, text_value
+from credit.translog.refs import log_index_field
 from credit.uscc_field import UsccCode
 from credit.violations import rules
 from credit.violations.vocab import CATEGORIES, PENALTY_AMOUNT, PENALTY_TYPES, SEVERITIES, STATUSES
@@ -322,6 +323,7 @@ class ViolationSchema(Schema):
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
     version = fields.Integer()
+    log_index = log_index_field()
 
 
 class RecordFiltersSchema(Schema):
