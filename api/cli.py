@@ -20,6 +20,7 @@ from api.cli_calendar import calendar_cli
 from api.cli_console import console_cli
 from api.cli_events import events_cli
 from api.cli_exchange import exchange_cli
+from api.cli_log import log_cli
 from api.cli_opendata import open_data_cli
 from api.cli_publicity import publicity_cli
 from api.cli_ratings import ratings_cli, rescore_cmd
@@ -51,6 +52,7 @@ credit_cli.add_command(publicity_cli)
 credit_cli.add_command(calendar_cli)
 credit_cli.add_command(exchange_cli)
 credit_cli.add_command(open_data_cli)
+credit_cli.add_command(log_cli)
 
 
 def _catch_up(show: bool = True) -> None:

@@ -1,0 +1,340 @@
+"""``flask --app wsgi credit log monitor URL`` against platforms that lie (issue 21).
+
+The monitor is a client, and what it must catch is a server that lies; so the servers here
+are fakes on purpose: a tiny ``http.server`` on loopback serving the documented endpoints
+(``/api/v1/log/checkpoint``, ``/key``, ``/proof/consistency``) from an in-memory tree
+signed with ``notes.Signer``. An honest log growing passes, across two runs (the state
+file carries what was seen) and within one; a checkpoint signed by another key, one of
+another origin, a shrunk tree, a forked root of the same size and a bigger tree that does
+not extend the last one each stop the monitor with exit status 2 and the alert in words; a
+platform that cannot be read gives exit status 1 and a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import credit_cli
+from credit.translog import monitor
+from credit.translog.merkle import MemoryTree
+from credit.translog.notes import Checkpoint, Signer
+
+ORIGIN = "jsecredit.example/log"
+
+
+class FakeLog:
+    """What the fake platform serves: a tree, the key that signs its checkpoints, and
+    knobs to lie with."""
+
+    def __init__(self, signer: Signer, entries: int, tag: bytes = b"") -> None:
+        self.signer = signer
+        self.origin = ORIGIN
+        self.tree = MemoryTree()
+        self.grow(entries, tag)
+        self.served_size: int | None = None  # serve the checkpoint of an older size
+        self.note_signer: Signer | None = None  # sign with another key
+        self.status: int | None = None  # answer every request with this status
+        self.on_checkpoint: Callable[[FakeLog], None] | None = None
+        self.requests: list[str] = []
+
+    def grow(self, n: int, tag: bytes = b"") -> None:
+        for _ in range(n):
+            self.tree.append(tag + b"entry %d" % self.tree.size)
+
+    def note(self) -> str | None:
+        size = self.tree.size if self.served_size is None else self.served_size
+        if size == 0 and self.tree.size == 0:
+            return None
+        checkpoint = Checkpoint(self.origin, size, self.tree.at(size).root())
+        return (self.note_signer or self.signer).sign(checkpoint.text())
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: LogServer
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, doc: object) -> None:
+        kind = "application/json" if status == 200 else "application/problem+json"
+        self._send(status, json.dumps(doc).encode(), kind)
+
+    def do_GET(self) -> None:
+        log = self.server.log
+        url = urlsplit(self.path)
+        log.requests.append(url.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if log.status:
+            return self._json(log.status, {"title": "unavailable", "status": log.status})
+        if url.path == "/api/v1/log/checkpoint":
+            if log.on_checkpoint:
+                log.on_checkpoint(log)
+            note = log.note()
+            if note is None:
+                return self._json(404, {"title": "no checkpoint yet", "status": 404})
+            return self._send(200, note.encode(), "text/plain; charset=utf-8")
+        if url.path == "/api/v1/log/key":
+            verifier = log.signer.verifier()
+            return self._json(
+                200,
+                {
+                    "origin": log.origin,
+                    "verifier_key": verifier.encoded(),
+                    "key_id": verifier.id.hex(),
+                },
+            )
+        if url.path == "/api/v1/log/proof/consistency":
+            first, second = int(query["first"]), int(query["second"])
+            if not 0 < first <= second <= log.tree.size:
+                return self._json(400, {"title": "bad sizes", "status": 400})
+            proof = log.tree.at(second).consistency_proof(first)
+            doc = {
+                "first": first,
+                "second": second,
+                "proof": [base64.b64encode(h).decode() for h in proof],
+            }
+            return self._json(200, doc)
+        return self._json(404, {"title": "not found", "status": 404})
+
+
+class LogServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, log: FakeLog) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[FakeLog], LogServer]]:
+    servers: list[LogServer] = []
+
+    def start(log: FakeLog) -> LogServer:
+        server = LogServer(log)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer.generate(ORIGIN)
+
+
+def run(*args: str):
+    """``credit log monitor ARGS`` as the flask CLI runs it (the command needs no app)."""
+    return CliRunner().invoke(credit_cli, ["log", "monitor", *args])
+
+
+def watch(server: LogServer, state: Path, key: str | None, *more: str):
+    args = [server.url, "--state", str(state), "--retries", "1", *more]
+    return run(*args, *(["--key", key] if key else []))
+
+
+def saved(state: Path) -> dict:
+    return json.loads(state.read_text(encoding="utf-8"))
+
+
+def test_an_honest_log_growing_passes_across_runs(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 10)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    first = watch(server, state, key)
+    assert first.exit_code == 0, first.output
+    assert "签名有效 (signature verifies)" in first.output
+    assert "首次验证 (first checkpoint verified)" in first.output
+    assert "全部检查通过 (all checks passed)" in first.output
+    assert saved(state)["size"] == 10 and saved(state)["origin"] == ORIGIN
+    assert saved(state)["root"] == base64.b64encode(log.tree.at(10).root()).decode()
+
+    log.grow(25)  # tomorrow: the log grew; the run checks it against yesterday's state
+    second = watch(server, state, key)
+    assert second.exit_code == 0, second.output
+    assert "一致 (consistent): 10 -> 35" in second.output
+    assert "/api/v1/log/proof/consistency" in log.requests
+    assert saved(state)["size"] == 35
+
+    third = watch(server, state, None)  # no --key: the state file's key, no trust on first use
+    assert third.exit_code == 0, third.output
+    assert "未变 (unchanged)" in third.output and "trust-on-first-use" not in third.output
+
+
+def test_growth_within_one_run_is_checked_at_every_fetch(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 3)
+    log.on_checkpoint = lambda log: log.grow(7)  # each fetch finds 7 more entries
+    server = serve(log)
+    state = tmp_path / "state.json"
+    result = watch(server, state, signer.verifier().encoded(), "--count", "4", "--interval", "0")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("一致")]
+    assert [line.split(":")[1].split(",")[0].strip() for line in lines] == [
+        "10 -> 17",
+        "17 -> 24",
+        "24 -> 31",
+    ]
+    assert saved(state)["size"] == 31
+
+
+def test_trust_on_first_use_is_said_and_the_key_kept(tmp_path, serve, signer) -> None:
+    server = serve(FakeLog(signer, 5))
+    state = tmp_path / "state.json"
+    result = watch(server, state, None)
+    assert result.exit_code == 0, result.output
+    assert "trusting the server's own key is trust-on-first-use" in result.output
+    assert saved(state)["key"] == signer.verifier().encoded()
+
+
+def test_a_checkpoint_signed_by_another_key_is_an_alert(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 8)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    assert watch(server, state, key).exit_code == 0
+    before = state.read_text(encoding="utf-8")
+    log.grow(4)
+    log.note_signer = Signer.generate(ORIGIN)  # same name, another key
+    result = watch(server, state, key)
+    assert result.exit_code == 2, result.output
+    assert "警报 (ALERT): 签名无效 (signature does not verify)" in result.output
+    assert state.read_text(encoding="utf-8") == before  # what was verified stays
+    # and with a fresh state file: the key given is the one that counts
+    fresh = watch(server, tmp_path / "fresh.json", key)
+    assert fresh.exit_code == 2 and "签名无效 (signature does not verify)" in fresh.output
+
+
+def test_a_checkpoint_of_another_origin_is_an_alert(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 8)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    assert watch(server, state, signer.verifier().encoded()).exit_code == 0
+    log.origin = "another.example/log"
+    result = watch(server, state, None)
+    assert result.exit_code == 2, result.output
+    assert "来源不符 (wrong origin)" in result.output
+
+
+def test_a_shrunk_tree_is_an_alert(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 20)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    assert watch(server, state, key).exit_code == 0
+    log.served_size = 13  # a correctly signed checkpoint of a smaller tree
+    result = watch(server, state, key)
+    assert result.exit_code == 2, result.output
+    assert "日志缩小 (the log shrank): 大小 20 -> 13" in result.output
+    assert saved(state)["size"] == 20
+
+
+def test_a_forked_root_of_the_same_size_is_an_alert(tmp_path, serve, signer) -> None:
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    assert watch(serve(FakeLog(signer, 20)), state, key).exit_code == 0
+    # the same platform (same key, same origin) shows another history of the same length
+    forked = FakeLog(signer, 20, tag=b"rewritten ")
+    result = watch(serve(forked), state, key)
+    assert result.exit_code == 2, result.output
+    assert "分叉 (fork): 同一大小 20, 根不同 (same size, different root)" in result.output
+
+
+def test_a_bigger_tree_that_does_not_extend_the_last_is_a_fork(tmp_path, serve, signer) -> None:
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    honest = FakeLog(signer, 20)
+    assert watch(serve(honest), state, key).exit_code == 0
+    # a bigger log whose first 20 entries are not the ones seen: entry 7 was edited
+    forked = FakeLog(signer, 7)
+    forked.tree.append(b"entry 7, quietly edited")
+    forked.grow(40 - 8)
+    result = watch(serve(forked), state, key)
+    assert result.exit_code == 2, result.output
+    assert "分叉 (fork): 大小 40 的树不延续大小 20 的树" in result.output
+    assert "the consistency proof does not verify" in result.output
+    assert saved(state)["size"] == 20
+    # the monitor stopped at the first alert: one checkpoint fetched, no more
+    many = watch(serve(forked), state, key, "--count", "3", "--interval", "0")
+    assert many.exit_code == 2 and many.output.count("警报 (ALERT)") == 1
+
+
+def test_a_platform_that_cannot_be_read_is_an_error_not_a_traceback(
+    tmp_path, serve, signer
+) -> None:
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    log = FakeLog(signer, 5)
+    server = serve(log)
+    log.status = 503
+    result = watch(server, state, key, "--retries", "2")
+    assert result.exit_code == 1, result.output
+    assert "无法读取 (cannot be read): HTTP 503" in result.output
+    assert log.requests.count("/api/v1/log/checkpoint") == 2  # retried
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not state.exists()
+
+    closed = LogServer(FakeLog(signer, 1))  # a port nobody listens on
+    url = closed.url
+    closed.server_close()
+    result = run(url, "--state", str(state), "--key", key, "--retries", "1", "--timeout", "2")
+    assert result.exit_code == 1 and "无法读取 (cannot be read)" in result.output
+    assert "Traceback" not in result.output
+
+    for bad in ("ftp://example.org/", "127.0.0.1:8000", "http://", "http://host:99999/"):
+        result = run(bad, "--state", str(state), "--key", key)
+        assert result.exit_code == 1, (bad, result.output)
+        assert "错误 (error)" in result.output and "Traceback" not in result.output
+    bad_key = run(server.url, "--state", str(state), "--key", "not-a-key")
+    assert bad_key.exit_code == 1 and "--key 无效 (not a verifier key)" in bad_key.output
+
+
+def test_no_checkpoint_yet_is_not_an_alert_until_one_was_seen(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 0)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    result = watch(server, state, key)
+    assert result.exit_code == 0 and "尚无检查点 (the log has no checkpoint yet)" in result.output
+    log.grow(3)
+    assert watch(server, state, key).exit_code == 0
+    log.tree = MemoryTree()  # the log is gone
+    gone = watch(server, state, key)
+    assert gone.exit_code == 2 and "日志缩小 (the log shrank)" in gone.output
+
+
+def test_the_state_file_is_written_atomically_and_read_back(tmp_path) -> None:
+    path = tmp_path / "deep" / "state.json"
+    seen = monitor.Seen(ORIGIN, 42, bytes(range(32)), "k+00000000+AA==")
+    monitor.save_state(path, seen)
+    assert monitor.load_state(path) == seen
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temporary left
+    assert monitor.default_state_path("http://127.0.0.1:8000").name == (
+        "log-monitor-127.0.0.1_8000.json"
+    )
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(monitor.MonitorError, match="state file"):
+        monitor.load_state(path)
