@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -112,12 +114,26 @@ def monitor_cmd(
             time.sleep(interval)
     except monitor.Alert as alert:
         click.echo(f"警报 (ALERT): {alert}")
+        _keep_evidence(path, monitor.evidence(alert, base, last))
         sys.exit(2)
     except monitor.MonitorError as exc:
         _fail(str(exc))
     except OSError as exc:  # the state file's directory, say
         _fail(f"{exc}")
     _say("全部检查通过 (all checks passed)")
+
+
+def _keep_evidence(state: Path, found: dict) -> None:
+    """Write the alert's evidence next to the state file (never over it)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = state.with_name(f"{state.stem}.alert-{stamp}.json")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(found, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    except OSError as exc:
+        click.echo(f"错误 (error): 证据未能保存 (the evidence was not saved): {exc}", err=True)
+        return
+    click.echo(f"证据 (evidence): {target}")
 
 
 def _verifier(

@@ -45,7 +45,12 @@ class MonitorError(Exception):
 
 
 class Alert(Exception):
-    """The platform's log misbehaved: a bad signature, a wrong origin, a shrink or a fork."""
+    """The platform's log misbehaved: a bad signature, a wrong origin, a shrink or a fork.
+    ``note`` is what it served (with the last verified note, the evidence of a fork) and
+    ``proof`` the consistency proof that failed, if any."""
+
+    note: str | None = None
+    proof: list[bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Seen:
     size: int
     root: bytes
     key: str
+    #: the signed note itself: with a later one that contradicts it, proof of a fork
+    note: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -63,6 +70,7 @@ class Seen:
             "size": self.size,
             "root": base64.b64encode(self.root).decode(),
             "key": self.key,
+            "note": self.note,
             "verified_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
@@ -71,7 +79,13 @@ class Seen:
         try:
             assert isinstance(data, dict)
             root = base64.b64decode(data["root"], validate=True)
-            seen = cls(str(data["origin"]), int(data["size"]), root, str(data["key"]))
+            seen = cls(
+                str(data["origin"]),
+                int(data["size"]),
+                root,
+                str(data["key"]),
+                str(data.get("note", "")),
+            )
         except (AssertionError, KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise MonitorError(f"状态文件无效 (the state file is not valid): {exc}") from None
         if len(seen.root) != HASH_SIZE or seen.size < 0:
@@ -236,8 +250,40 @@ def check_once(
     client: Client, verifier: Verifier, origin: str, last: Seen | None, say: Callable[[str], None]
 ) -> Seen | None:
     """Fetch the checkpoint and check it against ``last``: the checkpoint now verified
-    (``None`` when the log has none yet). Raises ``Alert`` on misbehaviour and
-    ``MonitorError`` when the platform cannot be read."""
+    (``None`` when the log has none yet). Raises ``Alert`` on misbehaviour (with what was
+    served) and ``MonitorError`` when the platform cannot be read."""
+    served: dict[str, object] = {}
+    try:
+        return _check(client, verifier, origin, last, say, served)
+    except Alert as alert:
+        alert.note = served.get("note")  # type: ignore[assignment]
+        alert.proof = served.get("proof")  # type: ignore[assignment]
+        raise
+
+
+def evidence(alert: Alert, base_url: str, last: Seen | None) -> dict[str, object]:
+    """What to keep of an alert: the last verified note and the one that contradicts it
+    (both signed by the log's key: together they prove the fork to anyone)."""
+    return {
+        "alert": str(alert),
+        "url": base_url,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "last_verified": last.to_json() if last else None,
+        "served_note": alert.note,
+        "consistency_proof": (
+            None if alert.proof is None else [base64.b64encode(h).decode() for h in alert.proof]
+        ),
+    }
+
+
+def _check(
+    client: Client,
+    verifier: Verifier,
+    origin: str,
+    last: Seen | None,
+    say: Callable[[str], None],
+    served: dict[str, object],
+) -> Seen | None:
     try:
         raw = client.get("/api/v1/log/checkpoint", MAX_NOTE_BYTES)
     except LookupError:
@@ -250,6 +296,7 @@ def check_once(
         return last
     try:
         note = raw.decode("utf-8")
+        served["note"] = note
         text = open_note(note, verifier)
     except (UnicodeDecodeError, NoteError) as exc:
         raise Alert(f"签名无效 (signature does not verify): {exc}") from None
@@ -264,7 +311,7 @@ def check_once(
     say(f"检查点 (checkpoint): {origin} 大小 (size) {size} 根 (root) {_short(root)}")
     if size == 0 and root != EMPTY_ROOT:
         raise Alert("分叉 (fork): 空日志的根哈希不对 (an empty log's root is SHA-256 of nothing)")
-    seen = Seen(origin, size, root, verifier.encoded())
+    seen = Seen(origin, size, root, verifier.encoded(), note)
     if last is None:
         say(
             "首次验证 (first checkpoint verified): "
@@ -285,6 +332,7 @@ def check_once(
         say(f"增长 (grew): 0 -> {size} (an empty log is a prefix of every log)")
         return seen
     proof = fetch_consistency(client, last.size, size)
+    served["proof"] = proof
     if not verify_consistency(last.size, size, last.root, root, proof):
         raise Alert(
             f"分叉 (fork): 大小 {size} 的树不延续大小 {last.size} 的树 "

@@ -261,6 +261,9 @@ def test_a_forked_root_of_the_same_size_is_an_alert(tmp_path, serve, signer) -> 
     result = watch(serve(forked), state, key)
     assert result.exit_code == 2, result.output
     assert "分叉 (fork): 同一大小 20, 根不同 (same size, different root)" in result.output
+    (kept,) = tmp_path.glob("state.alert-*.json")
+    found = json.loads(kept.read_text(encoding="utf-8"))
+    assert found["served_note"] == forked.note() and found["consistency_proof"] is None
 
 
 def test_a_bigger_tree_that_does_not_extend_the_last_is_a_fork(tmp_path, serve, signer) -> None:
@@ -277,6 +280,16 @@ def test_a_bigger_tree_that_does_not_extend_the_last_is_a_fork(tmp_path, serve, 
     assert "分叉 (fork): 大小 40 的树不延续大小 20 的树" in result.output
     assert "the consistency proof does not verify" in result.output
     assert saved(state)["size"] == 20
+    # the evidence kept: both signed notes (each verifies with the key) and the proof
+    (kept,) = tmp_path.glob("state.alert-*.json")
+    assert f"证据 (evidence): {kept}" in result.output
+    found = json.loads(kept.read_text(encoding="utf-8"))
+    assert found["last_verified"]["note"] == honest.note()
+    assert found["served_note"] == forked.note()
+    assert found["consistency_proof"] == [
+        base64.b64encode(h).decode() for h in forked.tree.at(40).consistency_proof(20)
+    ]
+    kept.unlink()
     # the monitor stopped at the first alert: one checkpoint fetched, no more
     many = watch(serve(forked), state, key, "--count", "3", "--interval", "0")
     assert many.exit_code == 2 and many.output.count("警报 (ALERT)") == 1
