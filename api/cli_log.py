@@ -141,7 +141,7 @@ def _verifier(
 ) -> tuple[Verifier, str | None]:
     """The key to verify with (and the origin the platform published with it, when it
     was fetched from the platform)."""
-    if vkey:
+    if vkey is not None:
         try:
             verifier = Verifier.parse(vkey)
         except NoteError as exc:

@@ -321,8 +321,9 @@ def test_a_platform_that_cannot_be_read_is_an_error_not_a_traceback(
         result = run(bad, "--state", str(state), "--key", key)
         assert result.exit_code == 1, (bad, result.output)
         assert "错误 (error)" in result.output and "Traceback" not in result.output
-    bad_key = run(server.url, "--state", str(state), "--key", "not-a-key")
-    assert bad_key.exit_code == 1 and "--key 无效 (not a verifier key)" in bad_key.output
+    for wrong in ("not-a-key", ""):  # an empty key is no key, not trust on first use
+        bad_key = run(server.url, "--state", str(state), "--key", wrong)
+        assert bad_key.exit_code == 1 and "--key 无效 (not a verifier key)" in bad_key.output
 
 
 def test_no_checkpoint_yet_is_not_an_alert_until_one_was_seen(tmp_path, serve, signer) -> None:
