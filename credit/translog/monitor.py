@@ -226,9 +226,14 @@ def _hash_list(values: object) -> list[bytes]:
 
 
 def fetch_consistency(client: Client, first: int, second: int) -> list[bytes]:
-    data = client.json(
-        "/api/v1/log/proof/consistency", MAX_JSON_BYTES, {"first": first, "second": second}
-    )
+    try:
+        data = client.json(
+            "/api/v1/log/proof/consistency", MAX_JSON_BYTES, {"first": first, "second": second}
+        )
+    except LookupError:
+        raise MonitorError(
+            "平台不提供一致性证明 (the platform serves no consistency proof)"
+        ) from None
     if data.get("first") != first or data.get("second") != second:
         raise MonitorError(
             f"一致性证明的大小不符 (the consistency proof is for {data.get('first')!r} -> "

@@ -44,6 +44,7 @@ class FakeLog:
         self.note_signer: Signer | None = None  # sign with another key
         self.status: int | None = None  # answer every request with this status
         self.on_checkpoint: Callable[[FakeLog], None] | None = None
+        self.proof_answer: tuple[int, object] | None = None  # answer proofs with this
         self.requests: list[str] = []
 
     def grow(self, n: int, tag: bytes = b"") -> None:
@@ -100,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
                 },
             )
         if url.path == "/api/v1/log/proof/consistency":
+            if log.proof_answer:
+                return self._json(*log.proof_answer)
             first, second = int(query["first"]), int(query["second"])
             if not 0 < first <= second <= log.tree.size:
                 return self._json(400, {"title": "bad sizes", "status": 400})
@@ -352,3 +355,30 @@ def test_the_state_file_is_written_atomically_and_read_back(tmp_path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(monitor.MonitorError, match="state file"):
         monitor.load_state(path)
+
+
+def test_a_proof_missing_or_malformed_is_an_error_and_nothing_is_trusted(
+    tmp_path, serve, signer
+) -> None:
+    log = FakeLog(signer, 10)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    key = signer.verifier().encoded()
+    assert watch(server, state, key).exit_code == 0
+    log.grow(10)
+    good = log.tree.at(20).consistency_proof(10)
+    encoded = [base64.b64encode(h).decode() for h in good]
+    for answer, said in (
+        ((404, {"title": "not found"}), "平台不提供一致性证明 (the platform serves no consistency"),
+        ((200, {"first": 9, "second": 20, "proof": encoded}), "一致性证明的大小不符"),
+        ((200, {"first": 10, "second": 20, "proof": ["AA=="]}), "一致性证明格式无效"),
+        ((200, {"first": 10, "second": 20, "proof": encoded * 30}), "一致性证明格式无效"),
+        ((200, ["not", "an", "object"]), "不是 JSON 对象"),
+    ):
+        log.proof_answer = answer
+        result = watch(server, state, key)
+        assert result.exit_code == 1, result.output
+        assert said in result.output and "Traceback" not in result.output
+        assert saved(state)["size"] == 10  # nothing unverified is kept
+    log.proof_answer = None
+    assert watch(server, state, key).exit_code == 0 and saved(state)["size"] == 20
