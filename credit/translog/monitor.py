@@ -146,6 +146,18 @@ def save_state(path: Path, seen: Seen) -> None:
         raise
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect to http(s) only (urllib would follow one to ftp)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+            return None  # urllib then raises the 3xx as an HTTPError
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
 class Client:
     """GETs from the platform's API with a timeout, bounded reads and a few retries."""
 
@@ -171,7 +183,7 @@ class Client:
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 (http(s) only: parse_base_url)
+                with _OPENER.open(request, timeout=self.timeout) as answer:
                     body = answer.read(limit + 1)
                 if len(body) > limit:
                     raise MonitorError(f"{url}: 回答过大 (the answer is over {limit} bytes)")
