@@ -86,24 +86,31 @@ def read_nodes(session: Session, keys: Iterable[int]) -> dict[int, bytes]:
     ``LookupError`` naming the first missing node.
 
     The query goes to the driver as SQL text, one statement for any number of keys on
-    PostgreSQL (``key = ANY(%s)`` with an array: psycopg prepares it once per connection
-    and the server plans it once), an ``IN`` list of bound parameters on SQLite: the ORM's
-    select with an expanding ``IN`` of ``BigInteger`` spent more in compiling, rendering
-    and processing parameters and rows than the database spent finding them (issue 21's
-    5 ms budget at 10 million entries)."""
+    PostgreSQL (``key = ANY(...)`` of one bound array literal: psycopg prepares it once
+    per connection and the server plans it once), an ``IN`` list of bound parameters on
+    SQLite, and the rows are fetched at once: the ORM's select with an expanding ``IN`` of
+    ``BigInteger`` spent more in compiling, rendering and processing parameters and rows
+    than the database spent finding them (issue 21's 5 ms budget at 10 million entries:
+    ~1 ms of client CPU a proof, now ~0.45 ms on PostgreSQL).
+
+    No cache: nodes are written once, so a cache keyed by node would be right for one
+    log's life, but a database reset or restored (the tests' every run) would leave it
+    serving the hashes of another log."""
     wanted = sorted(set(keys))
     conn = session.connection()
     found: dict[int, bytes] = {}
     if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(_SELECT_ANY, (wanted,)) if wanted else ()
-        found.update((key, bytes(value)) for key, value in rows)
+        if wanted:  # the array as one literal: psycopg's list dumper costs ~5 µs a key
+            literal = "{" + ",".join(map(str, wanted)) + "}"
+            rows = conn.exec_driver_sql(_SELECT_ANY, (literal,)).fetchall()
+            found.update((key, bytes(value)) for key, value in rows)
     else:
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
             # the table and column names are constants; the keys are bound
             sql = _SELECT_IN.format(marks=", ".join([mark] * len(chunk)))
-            rows = conn.exec_driver_sql(sql, tuple(chunk))
+            rows = conn.exec_driver_sql(sql, tuple(chunk)).fetchall()
             found.update((key, bytes(value)) for key, value in rows)
     missing = [k for k in wanted if k not in found]
     if missing:
@@ -112,7 +119,7 @@ def read_nodes(session: Session, keys: Iterable[int]) -> dict[int, bytes]:
     return found
 
 
-_SELECT_ANY = "SELECT key, hash FROM log_node WHERE key = ANY(%s)"
+_SELECT_ANY = "SELECT key, hash FROM log_node WHERE key = ANY(CAST(%s AS bigint[]))"
 _SELECT_IN = "SELECT key, hash FROM log_node WHERE key IN ({marks})"
 
 
