@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import http.client
 import json
 import os
 import tempfile
@@ -194,7 +195,9 @@ class Client:
                 last = f"HTTP {exc.code}"
                 if 400 <= exc.code < 500 and exc.code not in (408, 429):
                     break  # the request is wrong: asking again will not help
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                # OSError: refused, reset, timed out (URLError too); HTTPException: not
+                # HTTP at all; ValueError: a URL urllib cannot use (a space in the host)
                 reason = getattr(exc, "reason", exc)
                 last = str(reason) or type(reason).__name__
         raise MonitorError(f"{url}: 无法读取 (cannot be read): {last}")

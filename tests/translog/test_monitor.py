@@ -13,7 +13,9 @@ platform that cannot be read gives exit status 1 and a message, never a tracebac
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -320,13 +322,40 @@ def test_a_platform_that_cannot_be_read_is_an_error_not_a_traceback(
     assert result.exit_code == 1 and "无法读取 (cannot be read)" in result.output
     assert "Traceback" not in result.output
 
-    for bad in ("ftp://example.org/", "127.0.0.1:8000", "http://", "http://host:99999/"):
+    # a server that does not speak HTTP
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    talker = threading.Thread(target=lambda: _garble(silent), daemon=True)
+    talker.start()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    result = run(url, "--state", str(state), "--key", key, "--retries", "1", "--timeout", "2")
+    silent.close()
+    assert result.exit_code == 1 and "无法读取 (cannot be read)" in result.output
+    assert "Traceback" not in result.output
+
+    for bad in (
+        "ftp://example.org/",
+        "127.0.0.1:8000",
+        "http://",
+        "http://host:99999/",
+        "http://a b/",
+    ):
         result = run(bad, "--state", str(state), "--key", key)
         assert result.exit_code == 1, (bad, result.output)
         assert "错误 (error)" in result.output and "Traceback" not in result.output
     for wrong in ("not-a-key", ""):  # an empty key is no key, not trust on first use
         bad_key = run(server.url, "--state", str(state), "--key", wrong)
         assert bad_key.exit_code == 1 and "--key 无效 (not a verifier key)" in bad_key.output
+
+
+def _garble(listening: socket.socket) -> None:
+    """Answer one connection with bytes that are not HTTP."""
+    with contextlib.suppress(OSError):
+        conn, _ = listening.accept()
+        with conn:
+            conn.recv(1024)
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
 
 
 def test_no_checkpoint_yet_is_not_an_alert_until_one_was_seen(tmp_path, serve, signer) -> None:
