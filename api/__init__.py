@@ -10,10 +10,12 @@ from flask import Flask
 import credit.database
 import credit.models  # every table registered on the metadata
 from credit import changes, seal, uow
-from credit.config import load_settings
+from credit.config import ConfigError, load_settings
 from credit.extensions import db, migrate
 from credit.ratings import catalog
 from credit.ratings.consumer import make_consumer as make_ratings_consumer
+from credit.translog import keys as log_keys
+from credit.translog.appender import make_consumer as make_log_consumer
 from credit.violations import rules as publicity_rules
 from credit.webhooks.events import make_consumer as make_webhooks_consumer
 from search import create_backend
@@ -56,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     catalog.catalog()  # a bad or edited model file stops start-up with its reason
     publicity_rules.validate()  # so does an uncited or inconsistent publicity rules file
     seal.validate()  # and a seal rules file out of step with its evaluators
+    app.extensions["credit.log_signers"] = _log_signers(settings)
     _init_search(app)
 
     from api import caching, errors, headers, health, inputs, limits, middleware, pages, proxies
@@ -81,6 +84,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _log_signers(settings: dict[str, Any]) -> list[Any]:
+    """The transparency log's signing keys (generated outside production when missing);
+    a missing or bad key file stops start-up with its reason."""
+    production = settings["CREDIT_ENV"] == "production"
+    cosigners = [
+        Path(p.strip()) for p in settings["CREDIT_LOG_COSIGNING_KEY_FILES"].split(",") if p.strip()
+    ]
+    name = None if production else log_keys.development_name(settings["CREDIT_PUBLIC_URL"])
+    try:
+        return log_keys.load_signers(
+            Path(settings["CREDIT_LOG_SIGNING_KEY_FILE"]), cosigners, generate_as=name
+        )
+    except log_keys.KeyFileError as exc:
+        raise ConfigError(f"invalid configuration:\n  CREDIT_LOG_SIGNING_KEY_FILE: {exc}") from exc
+
+
 def _init_search(app: Flask) -> None:
     """Create the backend, register the indexer on the change feed, run it after commits."""
     backend = create_backend(
@@ -98,6 +117,7 @@ def _init_search(app: Flask) -> None:
     changes.register(engine, make_consumer(backend), max_attempts=attempts)
     public_url = app.config["CREDIT_PUBLIC_URL"]
     changes.register(engine, make_webhooks_consumer(public_url), max_attempts=attempts)
+    changes.register(engine, make_log_consumer(), max_attempts=attempts)
     if app.config["CREDIT_INDEX_AFTER_COMMIT"]:
         uow.add_after_commit_hook(engine, lambda: changes.run_all(db.session))
     ensured = {"done": False}

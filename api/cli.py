@@ -424,5 +424,7 @@ def worker_cmd() -> None:
         open_data_dir=cfg["CREDIT_OPEN_DATA_DIR"],
         open_data_keep=cfg["CREDIT_OPEN_DATA_KEEP"],
         webhooks=webhook_sender_settings(cfg),
+        log_signers=current_app.extensions["credit.log_signers"],
+        checkpoint_seconds=cfg["CREDIT_LOG_CHECKPOINT_SECONDS"],
     )
     Worker(db.engine, settings, context=current_app.app_context).run()

@@ -7,6 +7,8 @@ from flask import Blueprint, current_app, jsonify
 from api.auth import public
 from api.errors import problem
 from credit import database, failed_events, worker
+from credit.extensions import db
+from credit.translog import service as log_service
 
 bp = Blueprint("health", __name__)
 
@@ -26,7 +28,9 @@ def readyz():
     events failed``), make the app *degraded*, not unready: every page still serves, so a
     load balancer must keep sending traffic (search itself answers 503). ``worker``: each
     consumer's lease holder, lease expiry and backlog; where consumers run only in a worker
-    (``CREDIT_INDEX_AFTER_COMMIT`` off), a backlog nobody holds is *degraded* too."""
+    (``CREDIT_INDEX_AFTER_COMMIT`` off), a backlog nobody holds is *degraded* too.
+    ``transparency_log``: the log's size, the size and age of its latest signed checkpoint
+    and how many entries no checkpoint covers yet (an alert when the age keeps growing)."""
     checks: dict = {}
     error = database.ping()
     checks["database"] = "ok" if error is None else f"error: {error}"
@@ -39,6 +43,7 @@ def readyz():
     if checks["database"] == "ok":
         checks["failed_events"] = failed_events.count_unresolved()
         checks["worker"] = worker.report()
+        checks["transparency_log"] = log_service.status(db.session)
         degraded = checks["search"] != "ok" or checks["failed_events"] > 0
         if not current_app.config["CREDIT_INDEX_AFTER_COMMIT"]:
             # Consumers run only in a worker: one with work waiting and nobody holding it

@@ -353,6 +353,29 @@ SETTINGS: tuple[Setting, ...] = (
         "by LISTEN/NOTIFY, and polls only while that connection is down).",
     ),
     Setting(
+        "LOG_SIGNING_KEY_FILE",
+        _str,
+        None,
+        "File holding the transparency log's Ed25519 signing key (a note signer key, "
+        "PRIVATE+KEY+<name>+<id>+<key>; make one with `flask credit log keygen`); its name is "
+        "the log's origin. Default <INSTANCE_DIR>/log-signing.key, generated outside "
+        "production; required in production.",
+    ),
+    Setting(
+        "LOG_COSIGNING_KEY_FILES",
+        _str,
+        "",
+        "Comma-separated key files that cosign every checkpoint beside the signing key "
+        "(a key rotation: README, Rotating the log key).",
+    ),
+    Setting(
+        "LOG_CHECKPOINT_SECONDS",
+        _float_range(1, 60),
+        30,
+        "How often the worker holding the log-checkpoint lease signs a new checkpoint while "
+        "the log grows (at most a minute).",
+    ),
+    Setting(
         "WORKER_SWEEP_SECONDS",
         _float_range(1, 86400),
         600,
@@ -677,6 +700,13 @@ def load_settings(
     if values["CREDIT_OPEN_DATA_DIR"] is None:
         values["CREDIT_OPEN_DATA_DIR"] = str(instance / "open-data")
     production = values["CREDIT_ENV"] == "production"
+    if values["CREDIT_LOG_SIGNING_KEY_FILE"] is None:
+        if production:
+            errors.append(
+                "CREDIT_LOG_SIGNING_KEY_FILE is required in production (the transparency "
+                "log's signing key; `flask credit log keygen NAME FILE` makes one)"
+            )
+        values["CREDIT_LOG_SIGNING_KEY_FILE"] = str(instance / "log-signing.key")
     if production and not values["CREDIT_PUBLIC_URL"]:
         errors.append(
             "CREDIT_PUBLIC_URL is required in production (the site's public base URL, "

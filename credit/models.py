@@ -26,6 +26,7 @@ from credit.organisations.models import (
 from credit.pledges.models import PlatformMandate, Pledge, PledgeBreach, PledgeTemplate
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.reports.models import CreditReport
+from credit.translog.records import LogCheckpoint, LogRecord
 from credit.translog.store import LogHead, LogLeaf, LogNode
 from credit.violations.models import (
     Commendation,
@@ -63,9 +64,11 @@ __all__ = [
     "KeyListing",
     "KeyListingEvent",
     "KeyReminder",
+    "LogCheckpoint",
     "LogHead",
     "LogLeaf",
     "LogNode",
+    "LogRecord",
     "Membership",
     "OAuthClient",
     "Objection",

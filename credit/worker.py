@@ -23,6 +23,9 @@ change events. Several workers may run, on several hosts:
 - **Webhooks.** The worker holding the ``webhooks-sender`` lease POSTs the deliveries that
   are due, in a thread of its own (credit/webhooks/sender.py); the ``webhooks`` consumer
   queues them from the change feed like any other consumer.
+- **Log checkpoints.** The worker holding the ``log-checkpoint`` lease signs a checkpoint
+  of the transparency log every ``CREDIT_LOG_CHECKPOINT_SECONDS`` while it grows
+  (credit/translog/); the ``transparency-log`` consumer appends the entries.
 - **Shutdown.** SIGTERM or SIGINT: the batch in hand is finished and committed, the leases
   are released at once (another worker takes over without waiting for them to expire),
   and the process exits 0.
@@ -39,7 +42,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,8 @@ from credit.errors import Conflict, PreconditionFailed
 from credit.exchange import jobs
 from credit.extensions import db
 from credit.opendata import snapshots
+from credit.translog import service as log_service
+from credit.translog.notes import Signer
 from credit.uow import CHANGES_CHANNEL
 from credit.webhooks import sender
 from credit.webhooks.sender import SenderSettings
@@ -62,6 +67,8 @@ log = logging.getLogger(__name__)
 #: Longest a wait lasts before the worker looks again (new leases, a stop request, and a
 #: NOTIFY lost with a dropped connection).
 MAX_WAIT = 1.0
+#: The lease of the log's checkpoint signer (credit/translog/service.py).
+CHECKPOINT_LEASE = "log-checkpoint"
 #: The lease of the daily open-data build, and how often its holder looks for today's.
 OPEN_DATA_LEASE = "open-data"
 OPEN_DATA_CHECK_SECONDS = 60.0
@@ -77,6 +84,9 @@ class WorkerSettings:
     open_data_keep: int = 7
     #: The webhook sender's settings; None: this worker sends no webhooks.
     webhooks: SenderSettings | None = None
+    #: The transparency log's signing keys; None: this worker signs no checkpoints.
+    log_signers: Sequence[Signer] | None = None
+    checkpoint_seconds: float = 30.0
 
 
 class _Waiter:
@@ -221,6 +231,7 @@ class Worker:
             return names
         names.append(jobs.LEASE_NAME)
         names += [OPEN_DATA_LEASE] if self.settings.open_data_dir else []
+        names += [CHECKPOINT_LEASE] if self.settings.log_signers else []
         return names + ([sender.LEASE_NAME] if self.settings.webhooks is not None else [])
 
     def holds(self, name: str) -> bool:
@@ -362,6 +373,30 @@ class Worker:
                     db.session.rollback()
                     db.session.remove()
 
+    def _checkpoints(self) -> None:
+        """The checkpoint signer's thread (with ``context`` and ``log_signers``): while this
+        worker holds the ``log-checkpoint`` lease, sign a checkpoint every
+        ``checkpoint_seconds`` when the log grew since the last one."""
+        assert self.context is not None and self.settings.log_signers
+        wait = 0.5
+        while not self.stop.wait(wait):
+            wait = 0.5
+            if not self.holds(CHECKPOINT_LEASE):
+                continue
+            wait = self.settings.checkpoint_seconds
+            with self.context():
+                try:
+                    signed = log_service.sign_checkpoint(db.session, self.settings.log_signers)
+                    db.session.commit()
+                    if signed is not None:
+                        log.info("worker %s: log checkpoint at size %d", self.holder, signed.size)
+                except Exception:
+                    log.exception("worker %s: signing a log checkpoint failed", self.holder)
+                    wait = min(wait, 5.0)
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+
     def _webhooks(self) -> None:
         """The webhook sender's own thread (with ``context`` and webhook settings): while
         this worker holds the ``webhooks-sender`` lease, the deliveries that are due
@@ -416,7 +451,7 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
-        sweeper = importer = publisher = hooks = None
+        sweeper = importer = publisher = hooks = signer = None
         if self.context is not None:
             sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
             sweeper.start()
@@ -428,6 +463,11 @@ class Worker:
             if self.settings.webhooks is not None:
                 hooks = threading.Thread(target=self._webhooks, name="webhooks", daemon=True)
                 hooks.start()
+            if self.settings.log_signers:
+                signer = threading.Thread(
+                    target=self._checkpoints, name="log-checkpoints", daemon=True
+                )
+                signer.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -447,6 +487,8 @@ class Worker:
                 publisher.join(timeout=60)  # a build in hand stops at its next row
             if hooks is not None:
                 hooks.join(timeout=60)  # an attempt in hand is recorded first
+            if signer is not None:
+                signer.join(timeout=60)  # a checkpoint in hand is committed first
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

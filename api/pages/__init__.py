@@ -54,6 +54,7 @@ def register(app: Flask) -> None:
         organisations,  # noqa: F401  (adds /organisations to public_bp)
         records,  # noqa: F401  (adds /violations/<id> and /about/rating to public_bp)
         seal,
+        transparency,  # noqa: F401  (adds /transparency to public_bp)
     )
     from api.pages.console import bp as console_bp
     from api.pages.public import bp as public_bp

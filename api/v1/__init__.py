@@ -46,6 +46,7 @@ def init_api(app: Flask) -> Api:
         enterprises,
         exchange,
         key_enterprises,
+        log,
         open_data,
         organisations,
         pledges,
@@ -69,6 +70,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(exchange.blp, url_prefix=API_PREFIX + exchange.PREFIX)
     api.register_blueprint(open_data.blp, url_prefix=API_PREFIX + open_data.PREFIX)
     api.register_blueprint(webhooks.blp, url_prefix=API_PREFIX + webhooks.PREFIX)
+    api.register_blueprint(log.blp, url_prefix=API_PREFIX + log.PREFIX)
     _document_problem(api)
     _document_security(api)
     return api

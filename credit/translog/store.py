@@ -156,12 +156,12 @@ def append(session: Session, entries: Sequence[bytes]) -> int:
         if moved != 1:
             raise Conflict("另一写入者同时追加了日志 (the log grew under this append)")
     conn = session.connection()
-    _insert_many(conn, LogLeaf.__tablename__, ("index", "entry", "leaf_hash"), leaves)
-    _insert_many(conn, LogNode.__tablename__, ("key", "hash"), new_nodes)
+    insert_many(conn, LogLeaf.__tablename__, ("index", "entry", "leaf_hash"), leaves)
+    insert_many(conn, LogNode.__tablename__, ("key", "hash"), new_nodes)
     return old
 
 
-def _insert_many(
+def insert_many(
     conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]
 ) -> None:
     """The driver's executemany with plain tuples: the ORM's bulk insert spent ~40 µs a

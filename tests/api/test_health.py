@@ -46,3 +46,19 @@ def test_home_page_and_docs(client) -> None:
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/enterprises/{uscc}" in spec["paths"]
     assert "/api/v1/search" in spec["paths"]
+
+
+def test_readyz_reports_how_far_the_log_checkpoint_is_behind(app_ctx, client) -> None:
+    from credit.extensions import db
+    from credit.translog import service
+    from tests.parties import make_parties, make_violation
+
+    make_violation(make_parties())
+    log = client.get("/readyz").get_json()["checks"]["transparency_log"]
+    assert log["size"] > 0 and log["checkpoint_size"] is None
+    assert log["unsigned_entries"] == log["size"]
+    service.sign_checkpoint(db.session, app_ctx.extensions["credit.log_signers"])
+    db.session.commit()
+    log = client.get("/readyz").get_json()["checks"]["transparency_log"]
+    assert log["checkpoint_size"] == log["size"] and log["unsigned_entries"] == 0
+    assert 0 <= log["checkpoint_age_seconds"] < 60

@@ -121,7 +121,10 @@ def test_killing_the_holding_worker_loses_nothing_and_applies_nothing_twice(topo
     taken = _until(
         lambda: (
             _holders(web.url)
-            == dict.fromkeys(("ratings", "search-indexer", "webhooks", "sweep"), second.holder)
+            == dict.fromkeys(
+                ("ratings", "search-indexer", "webhooks", "transparency-log", "sweep"),
+                second.holder,
+            )
         ),
         LEASE + 10,
     )
@@ -157,14 +160,14 @@ def test_killing_the_holding_worker_loses_nothing_and_applies_nothing_twice(topo
         for holder, consumer, lo, hi, _count in BATCH.findall(worker.log_text()):
             assert holder == worker.holder
             batches.setdefault(consumer, []).append((int(lo), int(hi), holder))
-    assert set(batches) == {"ratings", "search-indexer", "webhooks"}, batches
+    assert set(batches) == {"ratings", "search-indexer", "webhooks", "transparency-log"}, batches
     for consumer, ranges in batches.items():
         ranges.sort()
         for (_, hi1, _), (lo2, hi2, _) in itertools.pairwise(ranges):
             assert hi1 < lo2, f"{consumer}: events {lo2}-{min(hi1, hi2)} delivered twice"
         # Both workers worked, the survivor from where the dead one's last commit ended.
         assert {h for _, _, h in ranges} == {first.holder, second.holder}
-    for name in ("ratings", "search-indexer", "webhooks"):
+    for name in ("ratings", "search-indexer", "webhooks", "transparency-log"):
         position = db.session.scalar(
             sa.select(changes.ConsumerCursor.position).where(changes.ConsumerCursor.name == name)
         )

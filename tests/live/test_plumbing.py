@@ -23,6 +23,8 @@ import requests
 from credit.accounts import service
 from credit.identity import SYSTEM
 from credit.scopes import ALLOWED_BY_KIND
+from credit.translog import keys
+from credit.translog.notes import Signer
 from credit.uow import unit_of_work
 from tests.parties import (
     ENTERPRISE_SCOPES,
@@ -43,6 +45,10 @@ PRODUCTION = {"ENV": "production", "SECRET_KEY": "production-secret-" + "s" * 32
 
 def _server(app_config: dict, tmp: Path, name: str, workers: int = 1, **settings) -> GunicornServer:
     config = {**app_config, **settings}
+    if settings.get("ENV") == "production":  # production has no generated log key
+        key = tmp / "log-signing.key"
+        keys.write_signer(key, Signer.generate("credit.example.cn/credit-log"))
+        config["LOG_SIGNING_KEY_FILE"] = str(key)
     # Settings another part of the platform may require in production (unknown ones are
     # ignored by the app): the public base URL.
     extra = {"CREDIT_PUBLIC_URL": "http://127.0.0.1"}

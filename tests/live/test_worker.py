@@ -10,6 +10,7 @@ killed worker by another is in tests/deploy/test_worker_takeover.py.
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Iterator
@@ -17,12 +18,22 @@ from datetime import timedelta
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from credit import clock
+from credit.extensions import db
+from credit.translog.notes import Checkpoint, Verifier, open_note
+from credit.translog.records import LogRecord
 from tests.parties import make_parties
 from tests.server import GunicornServer, WorkerProcess
+from tests.translog import rfc9162
 
-DEPLOYED = {"INDEX_AFTER_COMMIT": False, "INDEXER_POLL_SECONDS": 0, "WORKER_LEASE_SECONDS": 3}
+DEPLOYED = {
+    "INDEX_AFTER_COMMIT": False,
+    "INDEXER_POLL_SECONDS": 0,
+    "WORKER_LEASE_SECONDS": 3,
+    "LOG_CHECKPOINT_SECONDS": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +81,46 @@ def _violation(parties, number: str) -> dict:
     }
 
 
+def _assert_logged_and_signed(url: str, violation_id: str, worker: WorkerProcess) -> None:
+    """The worker appended the record to the public log and signed a checkpoint covering
+    it; the checkpoint opens with the published key and the inclusion proof served by
+    gunicorn verifies (tests/translog/rfc9162.py)."""
+    key = Verifier.parse(requests.get(url + "/api/v1/log/key").json()["verifier_key"])
+
+    def logged() -> int | None:
+        db.session.rollback()
+        return db.session.scalar(
+            sa.select(LogRecord.index).where(
+                LogRecord.record_id == violation_id, LogRecord.event_type == "violation.published"
+            )
+        )
+
+    index = _until(logged)
+    assert index is not None, worker.log_text()
+
+    def signed() -> Checkpoint | None:
+        r = requests.get(url + "/api/v1/log/checkpoint")
+        if r.status_code != 200:
+            return None
+        found = Checkpoint.parse(open_note(r.text, key))
+        return found if found.size > index else None
+
+    checkpoint = _until(signed)
+    assert checkpoint, worker.log_text()
+    assert "log checkpoint at size" in worker.log_text()
+    entry = requests.get(f"{url}/api/v1/log/entries/{index}").json()
+    assert entry["record_id"] == violation_id and entry["content"]["id"] == violation_id
+    proof = requests.get(
+        url + "/api/v1/log/proof/inclusion",
+        params={"index": index, "tree_size": checkpoint.size},
+    ).json()
+    raw = base64.b64decode(entry["entry"])
+    path = [base64.b64decode(h) for h in proof["proof"]]
+    assert rfc9162.verify_inclusion(
+        index, checkpoint.size, rfc9162.leaf(raw), path, checkpoint.root
+    )
+
+
 def test_the_worker_delivers_what_the_web_commits(
     app_ctx, app_config: dict, web: GunicornServer, tmp_path
 ) -> None:
@@ -108,6 +159,7 @@ def test_the_worker_delivers_what_the_web_commits(
             ]
         )
         assert found, worker.log_text()
+        _assert_logged_and_signed(web.url, violation_id, worker)
 
         def consumers_of(ready: dict) -> dict:
             return {k: v for k, v in ready["checks"]["worker"].items() if k != "sweep"}
@@ -123,7 +175,7 @@ def test_the_worker_delivers_what_the_web_commits(
         )
         assert ready, worker.log_text()
         consumers = consumers_of(ready)
-        assert set(consumers) == {"ratings", "search-indexer", "webhooks"}
+        assert set(consumers) == {"ratings", "search-indexer", "webhooks", "transparency-log"}
         assert all(v["holder"] == worker.holder for v in consumers.values())
         assert ready["status"] == "ready", ready
         log = worker.log_text()

@@ -116,6 +116,7 @@ def test_public_url_is_required_in_production_only(tmp_path: Path) -> None:
         "CREDIT_ENV": "production",
         "CREDIT_SECRET_KEY": "k" * 32,
         "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+        "CREDIT_LOG_SIGNING_KEY_FILE": "/etc/credit-platform/log-signing.key",
     }
     with pytest.raises(ConfigError, match="CREDIT_PUBLIC_URL is required in production"):
         load_settings(production)
@@ -155,3 +156,34 @@ def test_the_session_cookie_is_secure_with_an_https_public_url(tmp_path: Path) -
         return create_app(config).config["SESSION_COOKIE_SECURE"]
 
     assert secure("https://credit.example.cn") and not secure("http://127.0.0.1:8000")
+
+
+def test_production_requires_the_log_signing_key(tmp_path: Path) -> None:
+    production = {
+        "CREDIT_INSTANCE_DIR": str(tmp_path),
+        "CREDIT_ENV": "production",
+        "CREDIT_SECRET_KEY": "k" * 32,
+        "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+        "CREDIT_PUBLIC_URL": "https://credit.example.cn",
+    }
+    with pytest.raises(ConfigError, match="CREDIT_LOG_SIGNING_KEY_FILE is required"):
+        load_settings(production)
+    # Outside production a key is generated once under the instance directory.
+    s = load_settings({"CREDIT_INSTANCE_DIR": str(tmp_path)})
+    assert s["CREDIT_LOG_SIGNING_KEY_FILE"] == str(tmp_path.resolve() / "log-signing.key")
+
+
+def test_log_keys_are_read_generated_only_outside_production_and_checked(tmp_path) -> None:
+    from credit.translog import keys
+
+    path = tmp_path / "log.key"
+    with pytest.raises(keys.KeyFileError, match="cannot read"):
+        keys.load_signers(path)  # production: never generated
+    first = keys.load_signers(path, generate_as="credit.example.cn/credit-log")[0]
+    again = keys.load_signers(path, generate_as="other/name")[0]  # kept, not replaced
+    assert first.encoded() == again.encoded() and first.name == "credit.example.cn/credit-log"
+    assert path.stat().st_mode & 0o077 == 0
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key\n")
+    with pytest.raises(keys.KeyFileError, match="does not hold a log signing key"):
+        keys.load_signers(path, [bad])

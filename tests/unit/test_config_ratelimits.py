@@ -13,6 +13,7 @@ PRODUCTION = {
     "CREDIT_ENV": "production",
     "CREDIT_SECRET_KEY": "s" * 40,
     "CREDIT_PUBLIC_URL": "https://credit.example.cn",
+    "CREDIT_LOG_SIGNING_KEY_FILE": "/etc/credit-platform/log-signing.key",
 }
 
 

@@ -105,6 +105,7 @@ def test_authentication_and_tls_settings(tmp_path: Path) -> None:
                 "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
                 "CREDIT_SEARCH_URL": "http://a",
                 "CREDIT_SEARCH_API_KEY": "k",
+                "CREDIT_LOG_SIGNING_KEY_FILE": "/etc/credit-platform/log-signing.key",
             },
             "credentials over plain http in production",
         ),

@@ -13,6 +13,7 @@ PRODUCTION = {
     "CREDIT_SECRET_KEY": "p" * 40,
     "CREDIT_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
     "CREDIT_PUBLIC_URL": "https://credit.example.cn",
+    "CREDIT_LOG_SIGNING_KEY_FILE": "/etc/credit-platform/log-signing.key",
 }
 
 
