@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from api.cli import credit_cli
@@ -411,3 +412,30 @@ def test_a_proof_missing_or_malformed_is_an_error_and_nothing_is_trusted(
         assert saved(state)["size"] == 10  # nothing unverified is kept
     log.proof_answer = None
     assert watch(server, state, key).exit_code == 0 and saved(state)["size"] == 20
+
+
+def test_the_real_platform_passes_as_its_log_grows(app_ctx, gunicorn_server, tmp_path) -> None:
+    """End to end: the app as deployed (gunicorn) serves the checkpoints the platform's
+    signer signs and the consistency proofs of its store; the monitor verifies them."""
+    from credit.extensions import db
+    from credit.translog import service, store
+
+    signers = app_ctx.extensions["credit.log_signers"]
+    published = requests.get(gunicorn_server.url + "/api/v1/log/key", timeout=10).json()
+    assert published["verifier_key"] == signers[0].verifier().encoded()
+    state = tmp_path / "state.json"
+    start = store.size(db.session)
+    store.append(db.session, [b"monitor %d" % i for i in range(5)])
+    service.sign_checkpoint(db.session, signers)
+    db.session.commit()
+    args = ["--state", str(state), "--key", published["verifier_key"], "--retries", "1"]
+    first = run(gunicorn_server.url, *args)
+    assert first.exit_code == 0, first.output
+    assert f"大小 (size) {start + 5}" in first.output
+    store.append(db.session, [b"monitor more %d" % i for i in range(37)])
+    service.sign_checkpoint(db.session, signers)
+    db.session.commit()
+    second = run(gunicorn_server.url, *args)
+    assert second.exit_code == 0, second.output
+    assert f"一致 (consistent): {start + 5} -> {start + 42}" in second.output
+    assert saved(state)["origin"] == published["origin"] and saved(state)["size"] == start + 42
