@@ -45,6 +45,7 @@ class FakeLog:
         self.grow(entries, tag)
         self.served_size: int | None = None  # serve the checkpoint of an older size
         self.note_signer: Signer | None = None  # sign with another key
+        self.cosigner: Signer | None = None  # a second signature (a key rotation)
         self.status: int | None = None  # answer every request with this status
         self.on_checkpoint: Callable[[FakeLog], None] | None = None
         self.proof_answer: tuple[int, object] | None = None  # answer proofs with this
@@ -59,7 +60,10 @@ class FakeLog:
         if size == 0 and self.tree.size == 0:
             return None
         checkpoint = Checkpoint(self.origin, size, self.tree.at(size).root())
-        return (self.note_signer or self.signer).sign(checkpoint.text())
+        note = (self.note_signer or self.signer).sign(checkpoint.text())
+        if self.cosigner:  # as the platform cosigns: the second signature line appended
+            note += self.cosigner.sign(checkpoint.text()).split("\n\n", 1)[1]
+        return note
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -232,6 +236,26 @@ def test_a_checkpoint_signed_by_another_key_is_an_alert(tmp_path, serve, signer)
     # and with a fresh state file: the key given is the one that counts
     fresh = watch(server, tmp_path / "fresh.json", key)
     assert fresh.exit_code == 2 and "签名无效 (signature does not verify)" in fresh.output
+
+
+def test_a_key_rotation_is_followed_with_the_new_key(tmp_path, serve, signer) -> None:
+    log = FakeLog(signer, 8)
+    server = serve(log)
+    state = tmp_path / "state.json"
+    assert watch(server, state, signer.verifier().encoded()).exit_code == 0
+    new = Signer.generate(ORIGIN)  # same name: the same log
+    log.cosigner = new
+    log.grow(3)
+    assert watch(server, state, None).exit_code == 0  # the old key still signs
+    log.signer, log.cosigner = new, None  # the old key removed
+    log.grow(3)
+    stale = watch(server, state, None)
+    assert stale.exit_code == 2 and "签名无效 (signature does not verify)" in stale.output
+    rotated = watch(server, state, new.verifier().encoded())
+    assert rotated.exit_code == 0, rotated.output
+    assert "--key 与状态文件中的密钥不同 (differs from the state file's key)" in rotated.output
+    assert "一致 (consistent): 11 -> 14" in rotated.output
+    assert saved(state)["key"] == new.verifier().encoded()
 
 
 def test_a_checkpoint_of_another_origin_is_an_alert(tmp_path, serve, signer) -> None:
