@@ -3,7 +3,8 @@
 ``log_leaf``  one row per entry: its index, the entry's bytes and its leaf hash;
 ``log_node``  one row per complete subtree (``credit.translog.merkle``), keyed by one
               integer, ``level << 48 | index`` (a single-column primary key: the proof of
-              any size reads its few dozen nodes in one ``IN`` query);
+              any size reads its few dozen nodes in one query, ``key = ANY(array)`` on
+              PostgreSQL, an ``IN`` list on SQLite: ``read_nodes``);
 ``log_head``  one row: the log's size, moved forward only by an ``UPDATE ... WHERE size =
               old``, so two appenders can never both append at the same index (the loser's
               transaction fails whole, nothing half-written).
@@ -75,18 +76,51 @@ def _frontier(n: int) -> list[int]:
     return [node_key(level, (n >> level) - 1) for level in range(n.bit_length()) if n >> level & 1]
 
 
+#: Keys per ``IN`` list on SQLite (its bound-parameter limit is far above; a proof needs
+#: a few dozen).
+_CHUNK = 500
+
+
 def read_nodes(session: Session, keys: Iterable[int]) -> dict[int, bytes]:
+    """The stored hashes of ``keys`` (node keys), in one query for a proof's few dozen;
+    ``LookupError`` naming the first missing node.
+
+    The query goes to the driver as SQL text, one statement for any number of keys on
+    PostgreSQL (``key = ANY(...)`` of one bound array literal: psycopg prepares it once
+    per connection and the server plans it once), an ``IN`` list of bound parameters on
+    SQLite, and the rows are fetched at once: the ORM's select with an expanding ``IN`` of
+    ``BigInteger`` spent more in compiling, rendering and processing parameters and rows
+    than the database spent finding them (issue 21's 5 ms budget at 10 million entries:
+    ~1 ms of client CPU a proof, now ~0.45 ms on PostgreSQL).
+
+    No cache: nodes are written once, so a cache keyed by node would be right for one
+    log's life, but a database reset or restored (the tests' every run) would leave it
+    serving the hashes of another log."""
     wanted = sorted(set(keys))
+    conn = session.connection()
     found: dict[int, bytes] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = session.execute(sa.select(LogNode.key, LogNode.hash).where(LogNode.key.in_(chunk)))
-        found.update((key, value) for key, value in rows)
+    if conn.dialect.name == "postgresql":
+        if wanted:  # the array as one literal: psycopg's list dumper costs ~5 µs a key
+            literal = "{" + ",".join(map(str, wanted)) + "}"
+            rows = conn.exec_driver_sql(_SELECT_ANY, (literal,)).fetchall()
+            found.update((key, bytes(value)) for key, value in rows)
+    else:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            # the table and column names are constants; the keys are bound
+            sql = _SELECT_IN.format(marks=", ".join([mark] * len(chunk)))
+            rows = conn.exec_driver_sql(sql, tuple(chunk)).fetchall()
+            found.update((key, bytes(value)) for key, value in rows)
     missing = [k for k in wanted if k not in found]
     if missing:
         level, index = missing[0] >> INDEX_BITS, missing[0] & ((1 << INDEX_BITS) - 1)
         raise LookupError(f"the log has no node at level {level}, index {index}")
     return found
+
+
+_SELECT_ANY = "SELECT key, hash FROM log_node WHERE key = ANY(CAST(%s AS bigint[]))"
+_SELECT_IN = "SELECT key, hash FROM log_node WHERE key IN ({marks})"
 
 
 def append(session: Session, entries: Sequence[bytes]) -> int:
