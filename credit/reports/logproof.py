@@ -21,8 +21,9 @@ each inclusion proof against the checkpoint's root, that the log still holds eac
 and that the log today is consistent with the checkpoint (the stored tree has that root
 at size M, and an RFC 9162 consistency proof leads from it to the latest checkpoint).
 
-The two proof checks are written here from RFC 9162 §2.1.3.2 and §2.1.4.2 (the tests
-check the proofs again with their own reading of the RFC, ``tests/translog/rfc9162.py``).
+The proofs are checked by ``credit.translog.verify`` (RFC 9162 §2.1.3.2 and §2.1.4.2, the
+monitor's verifier; the tests check them again with their own reading of the RFC,
+``tests/translog/rfc9162.py``).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ from sqlalchemy.orm import Session
 from credit.translog import service as translog
 from credit.translog import store
 from credit.translog.entries import Entry
-from credit.translog.merkle import Tree
+from credit.translog.merkle import Tree, leaf_hash
 from credit.translog.notes import Checkpoint, NoteError, Verifier, open_note
 from credit.translog.records import LogRecord
+from credit.translog.verify import verify_consistency, verify_inclusion
 
 VERSION = 1
 
@@ -81,70 +83,6 @@ KIND_WORDS = {
 
 def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
-
-
-# -- RFC 9162 verification ------------------------------------------------------------------
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def leaf_hash(entry: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + entry).digest()
-
-
-def inclusion_ok(
-    index: int, tree_size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
-) -> bool:
-    """RFC 9162 §2.1.3.2: does ``proof`` lead from leaf ``index`` to ``root`` of the tree of
-    ``tree_size`` leaves?"""
-    if not 0 <= index < tree_size:
-        return False
-    fn, sn, r = index, tree_size - 1, leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = _node(p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = _node(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
-def consistency_ok(
-    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
-) -> bool:
-    """RFC 9162 §2.1.4.2: is the tree of ``first`` leaves (``first_root``) a prefix of the
-    tree of ``second`` leaves (``second_root``)?"""
-    if first == second:
-        return not proof and first_root == second_root
-    if not 0 < first < second or not proof:
-        return False
-    path = list(proof)
-    if first & (first - 1) == 0:
-        path = [first_root, *path]
-    fn, sn = first - 1, second - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr, sr = _node(c, fr), _node(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = _node(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return fr == first_root and sr == second_root and sn == 0
 
 
 # -- what a report embeds ---------------------------------------------------------------------
@@ -384,7 +322,7 @@ def _check_record(
             ]
         )
         ok = False
-    if not inclusion_ok(index, cp.size, leaf_hash(entry), proof, cp.root):  # type: ignore[arg-type]
+    if not verify_inclusion(index, cp.size, leaf_hash(entry), proof, cp.root):  # type: ignore[arg-type]
         problems.append(
             [
                 f"{zh}的包含证明与第 {cp.size} 号检查点的根哈希不符",
@@ -438,7 +376,7 @@ def _check_log(
             )
             return
         proof = store.consistency_proof(session, cp.size, now.size) if now.size > cp.size else []
-        if not consistency_ok(cp.size, now.size, cp.root, now.root, proof):
+        if not verify_consistency(cp.size, now.size, cp.root, now.root, proof):
             result.problems.append(
                 [
                     f"公开日志当前的第 {now.size} 号检查点与报告的第 {cp.size} 号检查点不一致",
