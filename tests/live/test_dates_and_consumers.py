@@ -69,7 +69,8 @@ def test_a_poisoned_event_no_longer_stops_the_ratings(live, parties) -> None:
     """A pledge of firm B whose validity no code can read (year 10000, written straight
     into the database with its change event) waits in the feed; a regulator then records
     a serious violation of firm A over HTTP. The server's consumers set B's event aside
-    and A's rating changes; /readyz says degraded with the count, the log names B."""
+    and A's rating changes (and the public log goes on); /readyz says degraded with the
+    count, the log names B."""
     pledge_id = make_pledge(parties.other_uscc, publish=True).id
     with unit_of_work(run_hooks=False) as uow:  # as old data or a bug would
         uow.session.execute(
@@ -103,14 +104,15 @@ def test_a_poisoned_event_no_longer_stops_the_ratings(live, parties) -> None:
     assert after, live.server.log_tail()
     assert after["score"] < before["score"] and after["score"] <= 799
 
-    ready = _until(lambda: (x := live.get("/readyz")).json()["checks"]["failed_events"] == 2 and x)
+    # Set aside by each consumer that reads the pledge: ratings, search, the public log.
+    ready = _until(lambda: (x := live.get("/readyz")).json()["checks"]["failed_events"] == 3 and x)
     assert ready, live.get("/readyz").text
     assert ready.status_code == 200 and ready.json()["status"] == "degraded"
 
     other = live.get(f"/api/v1/enterprises/{parties.other_uscc}").json()
     log = live.server.log_text()
     aside = [line for line in log.splitlines() if " aside after " in line and pledge_id in line]
-    assert {"consumer ratings", "consumer search-indexer"} <= {
+    assert {"consumer ratings", "consumer search-indexer", "consumer transparency-log"} <= {
         m.group(0) for line in aside if (m := re.search(r"consumer [a-z-]+", line))
     }
     assert all(other["uscc"] in line and other["name"] in line for line in aside)

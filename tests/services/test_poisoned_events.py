@@ -6,7 +6,8 @@ old data or a bug would:
 * dates the platform can hold (``9999-12-31``, the issue's case): the scoring arithmetic
   saturates, so nothing fails at all;
 * a date no Python code can read (year 10000, which both databases store): the event of
-  that pledge fails in both consumers, is set aside after its attempts, and the other
+  that pledge fails in every consumer that reads it (ratings, search, the public log), is
+  set aside after its attempts, and the other
   firms are still rated; fixed, it is retried and resolved.
 """
 
@@ -25,6 +26,7 @@ from credit.enterprises.models import Enterprise
 from credit.extensions import db
 from credit.identity import SYSTEM
 from credit.ratings.service import get_rating
+from credit.translog.appender import CONSUMER_NAME as LOG
 from credit.uow import unit_of_work
 from search.indexer import CONSUMER_NAME as INDEXER
 from tests.parties import (
@@ -108,33 +110,34 @@ def test_an_unreadable_row_is_set_aside_and_the_other_firm_is_still_rated(
     # The other firm is rated: the serious violation caps its score.
     after = get_rating(SYSTEM, parties.owner_uscc)
     assert "HARD_SERIOUS_VIOLATION" in after.hard_rules and after.score < before.score
-    # Both consumers set the poisoned event aside after 3 attempts and moved on.
+    # Each consumer that reads the pledge set the poisoned event aside after 3 attempts and
+    # moved on.
     rows = failed_events.list_failed_events(SYSTEM)
-    assert sorted(r.consumer for r in rows) == [RATINGS, INDEXER]
+    assert sorted(r.consumer for r in rows) == sorted([RATINGS, INDEXER, LOG])
     other = _firm(parties.other_uscc)
     for row in rows:
         assert (row.event_id, row.entity_type, row.entity_id) == (poisoned, "pledge", pledge_id)
         assert row.attempts == 3 and row.set_aside_at is not None
         assert row.firms == [{"uscc": other.uscc, "name": other.name}]
         assert "10000" in row.error or "year" in row.error.lower()
-    for name in (RATINGS, INDEXER):
+    for name in (RATINGS, INDEXER, LOG):
         assert changes.backlog(db.session, name) == 0
     # The log names the consumer, the event and the firm (USCC and name).
     set_aside = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(set_aside) == 2
+    assert len(set_aside) == 3
     for line in set_aside:
         assert f"event {poisoned}" in line and other.uscc in line and other.name in line
     # /readyz: degraded, with the count; still 200 (the service works).
     ready = clean_app.test_client().get("/readyz")
     assert ready.status_code == 200
     assert ready.get_json()["status"] == "degraded"
-    assert ready.get_json()["checks"]["failed_events"] == 2
+    assert ready.get_json()["checks"]["failed_events"] == 3
 
     runner = clean_app.test_cli_runner()
     listed = runner.invoke(args=["credit", "events", "failed", "--json"])
     assert listed.exit_code == 0, listed.output
     items = [json.loads(line) for line in listed.output.splitlines()]
-    assert {i["consumer"] for i in items} == {RATINGS, INDEXER}
+    assert {i["consumer"] for i in items} == {RATINGS, INDEXER, LOG}
     assert all(i["firms"] == [{"uscc": other.uscc, "name": other.name}] for i in items)
     table = runner.invoke(args=["credit", "events", "failed"]).output
     assert [line.split()[:2] for line in table.splitlines()[1:]] == [
@@ -156,7 +159,7 @@ def test_an_unreadable_row_is_set_aside_and_the_other_firm_is_still_rated(
         )
     done = runner.invoke(args=["credit", "events", "retry", "--all"])
     assert done.exit_code == 0, done.output
-    assert "2 of 2 resolved" in done.output
+    assert "3 of 3 resolved" in done.output
     assert failed_events.list_failed_events(SYSTEM) == []
     assert failed_events.count_unresolved() == 0
     rated = get_rating(SYSTEM, parties.other_uscc)
