@@ -129,8 +129,8 @@ def entry(
     if leaf is None or record is None:
         raise NotFound(f"日志中没有第 {index} 条")
     fields = Entry.decode(leaf.entry)
-    shown = _shown(session, record, today or clock.today())
-    latest = log_indexes(session, record.kind, [record.record_id]).get(record.record_id)
+    latest = _latest(session, record)
+    shown = _shown(session, record, latest, today or clock.today())
     return {
         "index": index,
         "entry": b64(leaf.entry),
@@ -146,11 +146,14 @@ def entry(
     }
 
 
-def _shown(session: Session, record: LogRecord, today: date) -> bool:
-    """The entry is the record's latest and the record is public now."""
+def _latest(session: Session, record: LogRecord) -> int | None:
+    return log_indexes(session, record.kind, [record.record_id]).get(record.record_id)
+
+
+def _shown(session: Session, record: LogRecord, latest: int | None, today: date) -> bool:
+    """The entry is the record's latest (``latest``) and the record is public now."""
     if record.content is None or record.salt is None:
         return False
-    latest = log_indexes(session, record.kind, [record.record_id]).get(record.record_id)
     if latest != record.index:
         return False
     fact = facts.fact_of(session, record.kind, record.record_id, today)
@@ -162,7 +165,9 @@ def content_of(
 ) -> tuple[bytes, bytes] | None:
     """The canonical content and salt of entry ``index`` when they may be shown."""
     record = session.get(LogRecord, index)
-    if record is None or not _shown(session, record, today or clock.today()):
+    if record is None or not _shown(
+        session, record, _latest(session, record), today or clock.today()
+    ):
         return None
     assert record.content is not None and record.salt is not None
     return record.content, record.salt
