@@ -46,6 +46,7 @@ from credit.translog.entries import Entry
 from credit.translog.merkle import Tree, leaf_hash
 from credit.translog.notes import Checkpoint, NoteError, Verifier, open_note
 from credit.translog.records import LogRecord
+from credit.translog.service import b64
 from credit.translog.verify import verify_consistency, verify_inclusion
 
 VERSION = 1
@@ -79,10 +80,6 @@ KIND_WORDS = {
     "commendation": ("表彰", "commendation"),
     "rating": ("信用评价", "rating"),
 }
-
-
-def b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
 
 
 # -- what a report embeds ---------------------------------------------------------------------
