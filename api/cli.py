@@ -427,4 +427,7 @@ def worker_cmd() -> None:
         log_signers=current_app.extensions["credit.log_signers"],
         checkpoint_seconds=cfg["CREDIT_LOG_CHECKPOINT_SECONDS"],
     )
+    from api.longlived import freeze_startup_objects
+
+    freeze_startup_objects()  # a full GC pass would stall the consumers (api/longlived.py)
     Worker(db.engine, settings, context=current_app.app_context).run()

@@ -16,3 +16,27 @@ def test_each_worker_answers(live) -> None:
         live.get("/healthz", headers={"Connection": "close"}).status_code for _ in range(20)
     }
     assert statuses == {200}
+
+
+def test_each_worker_exempts_its_start_up_objects_from_the_collector(live) -> None:
+    """deploy/gunicorn.conf.py's post_worker_init froze what each worker loaded at start
+    (api/longlived.py), before it served: every running worker said so in the log."""
+    import re
+    import time
+
+    pids = live.server.worker_pids()
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while True:
+        froze = {
+            int(pid): int(count)
+            for pid, count in re.findall(
+                r"\[(\d+)\] \[INFO\] froze (\d+) start-up objects", live.server.log_text()
+            )
+        }
+        if all(pid in froze for pid in pids) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert set(pids) <= set(froze), live.server.log_tail()
+    # the app, its mappers and schemas: far more than an empty interpreter holds
+    assert all(froze[pid] > 50_000 for pid in pids), froze
