@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -52,12 +53,56 @@ def build(work: Path, redis_url: str, database_url: str = ""):
     return app
 
 
+class _GcPauses:
+    """How long each garbage collection stopped the process, per generation: a full
+    (generation 2) pass walks every tracked object while holding the GIL, so it stops
+    every thread of a web worker at once."""
+
+    def __init__(self) -> None:
+        self.ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._began = 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.ms[info["generation"]].append(1000 * (time.perf_counter() - self._began))
+
+    def start(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def report(self) -> str:
+        lines = [
+            f"garbage collections ({len(gc.get_objects()):,} objects tracked, "
+            f"{gc.get_freeze_count():,} frozen):"
+        ]
+        for generation, values in self.ms.items():
+            values = sorted(values)
+            if not values:
+                lines.append(f"  generation {generation}: none")
+                continue
+            lines.append(
+                f"  generation {generation}: {len(values)}, median {values[len(values) // 2]:.1f}"
+                f" ms, max {values[-1]:.1f} ms, {sum(values):.0f} ms in all"
+            )
+        return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2000, help="create + publish pairs")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--no-profile", action="store_true", help="only time, no cProfile")
     ap.add_argument("--save", help="also write the raw profile here (pstats format)")
+    ap.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="leave the start-up objects to the collector (a gunicorn worker freezes them: "
+        "api/longlived.py), to see what that costs",
+    )
     ap.add_argument(
         "--database-url",
         default="",
@@ -70,6 +115,11 @@ def main() -> None:
         app = build(work, os.environ.get("CREDIT_TEST_REDIS_URL", ""), args.database_url)
         from tests.parties import bearer, client_token, make_parties, pledge_body, seed_templates
 
+        if not args.no_freeze:
+            from api.longlived import freeze_startup_objects
+
+            freeze_startup_objects()  # as deploy/gunicorn.conf.py's post_worker_init does
+        pauses = _GcPauses()
         client = app.test_client()
         with app.app_context():
             parties = make_parties()
@@ -88,6 +138,7 @@ def main() -> None:
         for _ in range(50):  # warm caches, as a busy server has them
             one_round()
         profiler = None if args.no_profile else cProfile.Profile()
+        pauses.start()
         cpu = time.process_time()
         if profiler:
             profiler.enable()
@@ -96,6 +147,8 @@ def main() -> None:
         if profiler:
             profiler.disable()
         cpu = time.process_time() - cpu
+        pauses.stop()
+        print(pauses.report())
         print(
             f"{2 * args.rounds} writes in {cpu:.2f} s CPU: {2 * args.rounds / cpu:.0f} "
             f"writes per CPU second ({1000 * cpu / (2 * args.rounds):.2f} ms each)"
