@@ -18,9 +18,10 @@ def test_each_worker_answers(live) -> None:
     assert statuses == {200}
 
 
-def test_each_worker_exempts_its_start_up_objects_from_the_collector(live) -> None:
+def test_each_worker_freezes_its_start_up_objects_and_hands_the_gil_over_every_ms(live) -> None:
     """deploy/gunicorn.conf.py's post_worker_init froze what each worker loaded at start
-    (api/longlived.py), before it served: every running worker said so in the log."""
+    and set the GIL's switch interval to 1 ms (api/longlived.py), before it served: every
+    running worker said so in the log."""
     import re
     import time
 
@@ -31,7 +32,8 @@ def test_each_worker_exempts_its_start_up_objects_from_the_collector(live) -> No
         froze = {
             int(pid): int(count)
             for pid, count in re.findall(
-                r"\[(\d+)\] \[INFO\] froze (\d+) start-up objects", live.server.log_text()
+                r"\[(\d+)\] \[INFO\] froze (\d+) start-up objects.*switch interval 1\.0 ms",
+                live.server.log_text(),
             )
         }
         if all(pid in froze for pid in pids) or time.monotonic() > deadline:

@@ -1,10 +1,13 @@
-"""api/longlived.py: start-up objects are moved out of the collector's reach."""
+"""api/longlived.py: start-up objects out of the collector's reach; the GIL's switch interval."""
 
 from __future__ import annotations
 
 import gc
+import sys
 
-from api.longlived import freeze_startup_objects
+import pytest
+
+from api.longlived import freeze_startup_objects, set_switch_interval
 
 
 def test_freezing_exempts_live_objects_and_still_collects_new_garbage() -> None:
@@ -20,3 +23,16 @@ def test_freezing_exempts_live_objects_and_still_collects_new_garbage() -> None:
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_switch_interval_defaults_to_a_millisecond_and_refuses_nonsense() -> None:
+    before = sys.getswitchinterval()
+    try:
+        assert set_switch_interval(None) == pytest.approx(0.001)
+        assert set_switch_interval("") == pytest.approx(0.001)
+        assert set_switch_interval("2.5") == pytest.approx(0.0025)
+        for bad in ("0", "-1", "5000"):
+            with pytest.raises(ValueError, match="out of range"):
+                set_switch_interval(bad)
+    finally:
+        sys.setswitchinterval(before)
