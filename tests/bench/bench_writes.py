@@ -375,7 +375,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--enterprises", type=int, default=200_000)
     ap.add_argument("--clients", type=int, default=8, help="concurrent enterprise clients")
-    ap.add_argument("--rounds", type=int, default=60, help="pledges each client files")
+    ap.add_argument(
+        "--rounds", type=int, default=150, help="pledges each client files (2,520 writes a run)"
+    )
     ap.add_argument(
         "--in-request",
         action="store_true",
