@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -268,6 +269,16 @@ class SearchBackend(Protocol):
 
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
         """Make ``target`` the live generation in one step and drop the old one."""
+
+    def load_rows(self) -> Callable[[IndexSpec, list[Document]], Any]:
+        """A module-level (so picklable) function that turns a batch of documents into
+        what ``load`` adds: a rebuild runs it in its builder processes, so the one writer
+        only adds (``search.indexer.reindex``)."""
+
+    def load(self, spec: IndexSpec, target: str, rows: Any) -> int:
+        """Add rows made by ``load_rows()`` to ``target`` (``begin_rebuild``); returns
+        how many documents they held. ``write(..., target=target)`` is the same for
+        documents."""
 
     def versions(self, spec: IndexSpec) -> dict[str, int]:
         """Every live document's id and version (``search check``)."""

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch.serializer import OrjsonSerializer
@@ -50,6 +52,25 @@ INDEX_ONLY = ["t_*", "*_exact"]
 #: searches, or this many seconds.
 WARM_QUERIES = 600
 WARM_SECONDS = 30.0
+
+#: A rebuild's new generation while it loads, and once it serves (``begin_rebuild``).
+_LOADING = {"refresh_interval": "-1", "translog.durability": "async"}
+_SERVING = {"refresh_interval": "1s", "translog.durability": "request"}
+#: A rebuild's bulk request rejected (queue full): tried again this many times.
+_LOAD_RETRIES = 3
+
+
+def load_rows(spec: IndexSpec, docs: list[Document]) -> bytes:
+    """A bulk request's body (NDJSON) indexing ``docs`` into the request's index, made
+    in a rebuild's builder processes so the writer only sends it (``ElasticBackend.load``)."""
+    out = bytearray()
+    for d in docs:
+        action = {"index": {"_id": d.id, "version": d.version, "version_type": "external_gte"}}
+        out += orjson.dumps(action)
+        out += b"\n"
+        out += orjson.dumps(d.source)
+        out += b"\n"
+    return bytes(out)
 
 
 def mapping_for(spec: IndexSpec) -> dict[str, Any]:
@@ -191,12 +212,14 @@ class ElasticBackend:
     def begin_rebuild(self, spec: IndexSpec) -> str:
         self.ensure_index(spec)
         target = self._create(spec, alias=False)
-        # Nobody searches the new generation until the swap: no refreshes while loading.
-        self.client.indices.put_settings(index=target, settings={"refresh_interval": "-1"})
+        # Nobody searches the new generation until the swap: no refreshes while loading,
+        # and the translog synced in the background rather than at each bulk request (a
+        # generation lost to a crash is rebuilt; ``finish_rebuild`` restores both).
+        self.client.indices.put_settings(index=target, settings=_LOADING)
         return target
 
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
-        self.client.indices.put_settings(index=target, settings={"refresh_interval": "1s"})
+        self.client.indices.put_settings(index=target, settings=_SERVING)
         self.client.indices.refresh(index=target)
         # A bulk load leaves many segments that merge in the background for minutes,
         # slowing searches right after the swap: merge them before serving instead.
@@ -323,6 +346,45 @@ class ElasticBackend:
             ],
             refresh=visible,
         )
+
+    def load_rows(self) -> Callable[[IndexSpec, list[Document]], bytes]:
+        return load_rows
+
+    def load(self, spec: IndexSpec, target: str, rows: bytes) -> int:
+        """Send ``load_rows``' body to ``target`` in one bulk request, as it is (no
+        documents to turn into actions and serialise here). Only the failures come back
+        (``filter_path``); a rejected request (429) is sent again after a pause."""
+        if not rows:
+            return 0
+        for attempt in range(_LOAD_RETRIES + 1):
+            try:
+                r = self.client.options(request_timeout=300).bulk(
+                    index=target,
+                    operations=rows,
+                    filter_path="errors,items.*.status,items.*.error",
+                )
+            except EsConnectionError as exc:
+                raise _unavailable(exc) from exc
+            except ApiError as exc:
+                if exc.meta.status != 429 or attempt == _LOAD_RETRIES:
+                    raise
+                time.sleep(2**attempt)
+                continue
+            failed = [
+                item
+                for entry in (r.get("items") or [] if r.get("errors") else [])
+                for item in entry.values()
+                if item.get("status", 200) >= 300 and item.get("status") != 409
+            ]
+            if not failed:
+                return rows.count(b"\n") // 2
+            if any(f.get("status") == 429 for f in failed) and attempt < _LOAD_RETRIES:
+                time.sleep(2**attempt)  # external_gte: sending the same again is harmless
+                continue
+            if any(f.get("status") == 429 or f.get("status", 0) >= 500 for f in failed):
+                raise BackendUnavailable(f"bulk load rejected: {failed[0]}")
+            raise RuntimeError(f"bulk load failed: {failed[0]}")
+        raise AssertionError("unreachable")
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
         index = self.alias(spec)
