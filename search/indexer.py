@@ -84,7 +84,8 @@ def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, Curre
 
 
 def _enterprises(session: Session, ids: Iterable[str]) -> dict[str, Enterprise]:
-    """The firms of a batch of records, loaded once (without their shops)."""
+    """The firms of a batch of records, loaded once (without their shops, nor their
+    business contact, which no document shows: a query and a row per firm saved)."""
     out: dict[str, Enterprise] = {}
     for chunk in _chunks(list(set(ids))):
         out.update(
@@ -92,7 +93,7 @@ def _enterprises(session: Session, ids: Iterable[str]) -> dict[str, Enterprise]:
             for e in session.scalars(
                 sa.select(Enterprise)
                 .where(Enterprise.id.in_(chunk))
-                .options(lazyload(Enterprise.shops))
+                .options(lazyload(Enterprise.shops), lazyload(Enterprise.business_contact))
             )
         )
     return out
@@ -185,7 +186,7 @@ def index_enterprises(
         rows = session.scalars(
             sa.select(Enterprise)
             .where(Enterprise.id.in_(chunk))
-            .options(selectinload(Enterprise.shops))
+            .options(selectinload(Enterprise.shops), lazyload(Enterprise.business_contact))
         ).all()
         ratings = _ratings(session, chunk)
         stats = enterprise_stats(session, chunk)
@@ -250,7 +251,11 @@ def index_violations(
         rows = session.scalars(
             sa.select(Violation)
             .where(Violation.id.in_(chunk))
-            .options(lazyload(Violation.enterprise), lazyload(Violation.authority))
+            .options(
+                lazyload(Violation.enterprise),
+                lazyload(Violation.authority),
+                lazyload(Violation.clauses),  # not in the document: not loaded
+            )
         ).all()
         public = [v for v in rows if publicity.is_public(v, today)]
         firms = _enterprises(session, (v.enterprise_id for v in public))

@@ -80,3 +80,22 @@ def test_two_writers_lose_nothing_and_keep_the_newest_version(tmp_path) -> None:
     assert len(versions) == 60
     assert set(versions.values()) == {2}  # an older version never overwrote a newer one
     assert _found(mine, "旧名") == set()
+
+
+def test_a_rebuild_keeps_one_document_per_id_whatever_the_order(tmp_path) -> None:
+    """A rebuild adds without a delete by id while ids rise (they cannot repeat then);
+    an id that comes again, in the same batch or a later one, or out of order, still
+    replaces the first copy."""
+    backend = TantivyBackend(str(tmp_path / "engine"), "p5")
+    target = backend.begin_rebuild(ENTERPRISES)
+    backend.write(
+        ENTERPRISES, [_doc(1), _doc(2), _doc(2, version=2, name="南京苏宁易购")], target=target
+    )
+    backend.write(ENTERPRISES, [_doc(5), _doc(1, version=3, name="无锡宁远服饰")], target=target)
+    backend.write(ENTERPRISES, [_doc(3), _doc(5, version=4, name="常州金坛茶叶")], target=target)
+    backend.finish_rebuild(ENTERPRISES, target)
+    assert backend.versions(ENTERPRISES) == {"e1": 3, "e2": 2, "e3": 1, "e5": 4}
+    assert backend.count(ENTERPRISES) == 4
+    assert _found(backend, "苏宁") == {"e2"}
+    assert _found(backend, "宁远") == {"e1", "e3"}  # e1 by its new name, e3 by the first
+    assert _found(backend, "金坛") == {"e5"}
