@@ -413,16 +413,20 @@ def _init_worker(url: str, now: datetime, rows: LoadRows) -> None:
 _REBUILD_GC = (50_000, 20, 10)
 
 
-def _few_collections() -> tuple[int, int, int]:
+def _few_collections() -> tuple[tuple[int, int, int], bool]:
     """Keep the garbage collector from scanning, again and again, what lives for the whole
     rebuild (modules, mappers, the pinyin table: ``gc.freeze``) and collect the young
     generation after 50,000 allocations instead of 700: a batch's ORM objects made
-    collections half of the builders' time. Returns the thresholds it replaced."""
+    collections half of the builders' time. Returns the thresholds it replaced and
+    whether it froze: a process that froze its start-up objects itself
+    (``api.longlived``) keeps them frozen, since ``gc.unfreeze`` would thaw them too."""
     before = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
+    froze = gc.get_freeze_count() == 0
+    if froze:
+        gc.collect()
+        gc.freeze()
     gc.set_threshold(*_REBUILD_GC)
-    return before
+    return before, froze
 
 
 def _build_in_worker(name: str, ids: list[str], version: int) -> tuple[int, Any]:
@@ -478,7 +482,7 @@ def reindex(
     them into the backend's rows (``load_rows``) while this process only adds them.
     """
     rows = backend.load_rows()
-    thresholds = _few_collections()
+    thresholds, froze = _few_collections()
     pool = None
     if workers > 1:
         url = session.get_bind().url.render_as_string(hide_password=False)
@@ -509,7 +513,8 @@ def reindex(
         if pool is not None:
             pool.terminate()
             pool.join()
-        gc.unfreeze()
+        if froze:
+            gc.unfreeze()
         gc.set_threshold(*thresholds)
     if specs is None and starts:
         # Every index now reflects the feed up to min(starts): an indexer that was further

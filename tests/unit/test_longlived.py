@@ -36,3 +36,19 @@ def test_the_switch_interval_defaults_to_a_millisecond_and_refuses_nonsense() ->
                 set_switch_interval(bad)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_a_rebuild_leaves_a_process_that_froze_itself_frozen() -> None:
+    """``search reindex`` freezes and thaws around its work, unless the process had frozen
+    its start-up objects already: thawing would put them back in the collector's reach."""
+    from search.indexer import _few_collections
+
+    thresholds = gc.get_threshold()
+    try:
+        frozen = freeze_startup_objects()
+        replaced, froze = _few_collections()
+        assert replaced == thresholds and not froze
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
