@@ -57,4 +57,12 @@ def start_poller(app: Flask, interval: float) -> threading.Thread:
     thread = threading.Thread(target=loop, name="change-feed-poller", daemon=True)
     thread.start()
     app.extensions["credit.poller_stop"] = stop
+    app.extensions["credit.poller_thread"] = thread
     return thread
+
+
+def stop_poller(app: Flask, timeout: float = 30) -> None:
+    """Stop ``app``'s poller and wait for the round in hand to end (its consumers commit
+    or roll back first), so nothing of it is still writing when the caller goes on."""
+    app.extensions["credit.poller_stop"].set()
+    app.extensions["credit.poller_thread"].join(timeout)

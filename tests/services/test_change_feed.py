@@ -7,6 +7,7 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from api.poller import stop_poller
 from credit import changes
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.extensions import db
@@ -181,7 +182,8 @@ def test_poller_sweeps_expired_pledges_and_catches_up(
         assert expired_at is not None
         assert backlog == 0
     finally:
-        polling.extensions["credit.poller_stop"].set()
+        # joined: a round still in hand would write under the next test's reset
+        stop_poller(polling)
     assert timedelta(0) <= frozen_clock.now - expired_at
 
 
