@@ -73,6 +73,23 @@ def load_rows(spec: IndexSpec, docs: list[Document]) -> bytes:
     return bytes(out)
 
 
+def _server_side(item: dict[str, Any]) -> bool:
+    """A bulk item rejected (429, queue full) or met an unavailable shard (5xx): the
+    server's state, not the document's, so it may be tried again later (the indexer does,
+    from its cursor)."""
+    status = item.get("status", 0)
+    return status == 429 or status >= 500
+
+
+def _bulk_failure(what: str, failed: list[dict[str, Any]]) -> Exception:
+    """What a bulk request with ``failed`` items raises: BackendUnavailable when any failed
+    on the server's side, else a RuntimeError (the document's fault: a bug to be seen)."""
+    for item in failed:
+        if _server_side(item):
+            return BackendUnavailable(f"{what} rejected: {item}")
+    return RuntimeError(f"{what} failed: {failed[0]}")
+
+
 def mapping_for(spec: IndexSpec) -> dict[str, Any]:
     props: dict[str, Any] = {
         f: {
@@ -312,12 +329,8 @@ class ElasticBackend:
                     skipped += 1  # a newer version is already indexed
                 elif info.get("status") == 404 and next(iter(item)) == "delete":
                     written += 1  # deleting what is not there is done
-                elif info.get("status") == 429 or info.get("status", 0) >= 500:
-                    # Rejected (queue full) or the shard is unavailable: the server's state,
-                    # not the document's; the indexer retries later from its cursor.
-                    raise BackendUnavailable(f"bulk write rejected: {info}")
                 else:
-                    raise RuntimeError(f"bulk write failed: {info}")
+                    raise _bulk_failure("bulk write", [info])
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc
         return WriteResult(written, skipped)
@@ -381,9 +394,7 @@ class ElasticBackend:
             if any(f.get("status") == 429 for f in failed) and attempt < _LOAD_RETRIES:
                 time.sleep(2**attempt)  # external_gte: sending the same again is harmless
                 continue
-            if any(f.get("status") == 429 or f.get("status", 0) >= 500 for f in failed):
-                raise BackendUnavailable(f"bulk load rejected: {failed[0]}")
-            raise RuntimeError(f"bulk load failed: {failed[0]}")
+            raise _bulk_failure("bulk load", failed)
         raise AssertionError("unreachable")
 
     def delete(self, spec: IndexSpec, ids: list[tuple[str, int]]) -> None:
