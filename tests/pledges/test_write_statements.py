@@ -19,7 +19,8 @@ from tests.parties import bearer, client_token, make_parties, pledge_body, seed_
 #: the enterprise, the pledge INSERT and its change event; for a publish the pledge (with
 #: enterprise and template joined), its breaches, the UPDATE and the change event.
 #: On PostgreSQL the change event's INSERT also takes the advisory lock that orders outbox
-#: appends and wakes the workers (one statement, credit/uow.py ``_PG_APPEND_EVENTS``).
+#: appends and wakes the workers (one statement, credit/uow.py ``_PG_APPEND_EVENTS``, sent
+#: with the COMMIT in one round trip).
 CREATE_BUDGET = 5
 PUBLISH_BUDGET = 5
 

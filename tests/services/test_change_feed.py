@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from api.poller import stop_poller
-from credit import changes
+from credit import changes, clock
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.extensions import db
 from credit.uow import UnitOfWork
@@ -66,6 +68,83 @@ def test_event_ids_become_visible_in_commit_order(app_ctx) -> None:
         .order_by(ChangeEvent.id)
     ).all()
     assert [version for _, version in rows] == [1, 2, 3, 4]
+
+
+def _traced(session: Session, run) -> list[str]:
+    """The protocol messages of ``session``'s PostgreSQL connection while ``run()`` runs
+    (libpq's trace: ``F`` from the client, ``B`` from the server), one per line."""
+    from psycopg import pq
+
+    raw = session.connection().connection.dbapi_connection
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            run()
+        finally:
+            raw.pgconn.untrace()
+        trace.seek(0)
+        return trace.read().splitlines()
+
+
+def test_postgresql_appends_events_and_commits_in_one_round_trip(app_ctx, db_kind: str) -> None:
+    """The outbox lock orders every writer from its append to the end of its commit, so
+    nothing may wait in between: the append and the COMMIT leave in one write, and the
+    server's first answer comes after both (a second round trip held the lock over the
+    client's wait for the GIL and capped PostgreSQL writes at about 300 a second)."""
+    if db_kind != "postgresql":
+        pytest.skip("SQLite has no outbox lock: one writer at a time")
+    key = "91320000TRIP0000XX"
+    session = Session(db.engine)
+    try:
+        session.execute(sa.select(1))  # the transaction is open before the trace starts
+        work = UnitOfWork(session)
+        work.record("enterprise", key, 1)
+        lines = _traced(session, work.commit)
+    finally:
+        session.close()
+    sent = [i for i, line in enumerate(lines) if "pg_advisory_xact_lock" in line]
+    assert len(sent) == 1, lines
+    first_answer = next(i for i, line in enumerate(lines) if line.startswith("B"))
+    before_answer = lines[sent[0] : first_answer]
+    assert any('"COMMIT"' in line for line in before_answer), lines
+    assert before_answer[-1].split("\t")[2] in {"Sync", "Flush"}, lines
+    assert 'CommandComplete\t "COMMIT"' in "\n".join(lines[first_answer:]), lines
+    assert sum(1 for line in lines if line.split("\t")[2:3] == ["Sync"]) == 1, lines
+    rows = db.session.scalars(
+        sa.select(ChangeEvent.entity_version).where(ChangeEvent.entity_id == key)
+    )
+    assert list(rows) == [1]
+
+
+def test_a_failed_append_commits_nothing(app_ctx, db_kind: str) -> None:
+    """An append the server refuses (here an entity version out of an integer's range)
+    is raised as SQLAlchemy's error (its class tells the API a 409 from a 503); the rows
+    of its transaction are not committed and the session goes on after a rollback
+    (PostgreSQL: the append's error arrives with the pipelined commit's answer)."""
+    if db_kind != "postgresql":
+        pytest.skip("SQLite stores any integer: nothing to refuse")
+    session = Session(db.engine)
+    name = "test-failed-append"
+    try:
+        session.add(ConsumerCursor(name=name, position=7, updated_at=clock.now()))
+        work = UnitOfWork(session)
+        work.record("enterprise", "91320000FAIL0000XX", 2**40)
+        with pytest.raises(sa.exc.DataError):
+            work.commit()
+        session.rollback()
+        assert (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ConsumerCursor)
+                .where(ConsumerCursor.name == name)
+            )
+            == 0
+        )
+        assert session.scalar(sa.select(1)) == 1
+    finally:
+        session.close()
+    assert db.session.get(ConsumerCursor, name) is None
 
 
 def test_indexer_runs_after_commit(app_ctx) -> None:
