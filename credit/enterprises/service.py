@@ -73,10 +73,10 @@ def get_enterprise(identity: Identity, code: str) -> Enterprise:
     A page (a profile, a report) asks several services about one firm, and each finds it
     by its code: the session remembers the answer until its transaction ends."""
     require(can_read_public(identity))
-    code = _valid_code(code)
     known = transaction_memo("enterprise_by_uscc")
-    ent = known.get(code)
+    ent = known.get(code)  # only valid codes, as stored, are remembered
     if ent is None or ent not in db.session:
+        code = _valid_code(code)
         ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == code))
         if ent is not None:
             known[code] = ent

@@ -497,18 +497,21 @@ def latest_pledges(identity: Identity, size: int = 5) -> list[Pledge]:
     return list(db.session.scalars(stmt.limit(min(size, 50))).unique().all())
 
 
+#: One firm's pledges, built once (no cache key computed per page). The firm is already in
+#: the session (``get_enterprise``): not joined again, which also ran its shops' and
+#: contact's loaders a second time.
+_PLEDGES_OF_ENTERPRISE = (
+    sa.select(Pledge)
+    .where(Pledge.enterprise_id == sa.bindparam("enterprise_id"))
+    .order_by(Pledge.created_at.desc())
+    .options(sa.orm.lazyload(Pledge.enterprise))
+)
+
+
 def list_enterprise_pledges(identity: Identity, code: str) -> list[Pledge]:
     """An enterprise's pledges: the public ones, plus its drafts when it asks itself."""
     ent = get_enterprise(identity, code)
-    pledges = (
-        db.session.scalars(
-            sa.select(Pledge)
-            .where(Pledge.enterprise_id == ent.id)
-            .order_by(Pledge.created_at.desc())
-        )
-        .unique()
-        .all()
-    )
+    pledges = db.session.scalars(_PLEDGES_OF_ENTERPRISE, {"enterprise_id": ent.id}).unique().all()
     return [p for p in pledges if _visible(identity, p)]
 
 

@@ -302,6 +302,29 @@ def commend(identity: Identity, uow: UnitOfWork, data: dict[str, Any]) -> Commen
     return item
 
 
+#: A firm's serious-list entries and commendations in force on a day: built once (a
+#: profile asks for them on every view); the firm is already in the session.
+_LISTED_TODAY = (
+    sa.select(SeriousListEntry)
+    .where(
+        SeriousListEntry.enterprise_id == sa.bindparam("enterprise_id"),
+        SeriousListEntry.removed_at.is_(None),
+        SeriousListEntry.listed_on <= sa.bindparam("today", type_=sa.Date),
+        SeriousListEntry.remove_on > sa.bindparam("today", type_=sa.Date),
+    )
+    .options(sa.orm.lazyload(SeriousListEntry.enterprise))
+)
+_COMMENDED_TODAY = (
+    sa.select(Commendation)
+    .where(
+        Commendation.enterprise_id == sa.bindparam("enterprise_id"),
+        Commendation.granted_on <= sa.bindparam("today", type_=sa.Date),
+        Commendation.valid_until >= sa.bindparam("today", type_=sa.Date),
+    )
+    .options(sa.orm.lazyload(Commendation.enterprise))
+)
+
+
 def enterprise_standing(identity: Identity, code: str, with_seal: bool = True) -> dict[str, Any]:
     """Current serious-list entries and commendations of an enterprise, and (unless
     ``with_seal`` is false) whether it may show the credit seal (``credit.seal``) (public)."""
@@ -309,22 +332,9 @@ def enterprise_standing(identity: Identity, code: str, with_seal: bool = True) -
 
     require(can_read_public(identity))
     enterprise = get_enterprise(identity, code)
-    today = clock.today()
-    listed = db.session.scalars(
-        sa.select(SeriousListEntry).where(
-            SeriousListEntry.enterprise_id == enterprise.id,
-            SeriousListEntry.removed_at.is_(None),
-            SeriousListEntry.listed_on <= today,
-            SeriousListEntry.remove_on > today,
-        )
-    ).all()
-    commended = db.session.scalars(
-        sa.select(Commendation).where(
-            Commendation.enterprise_id == enterprise.id,
-            Commendation.granted_on <= today,
-            Commendation.valid_until >= today,
-        )
-    ).all()
+    on = {"enterprise_id": enterprise.id, "today": clock.today()}
+    listed = db.session.scalars(_LISTED_TODAY, on).all()
+    commended = db.session.scalars(_COMMENDED_TODAY, on).all()
     found: dict[str, Any] = {"serious_list": list(listed), "commendations": list(commended)}
     if with_seal:
         found["seal"] = seal.seal_standing(identity, enterprise.uscc)

@@ -380,14 +380,19 @@ def latest_violations(identity: Identity, size: int = 5) -> list[Violation]:
     return list(db.session.scalars(stmt.limit(min(size, 50))).unique().all())
 
 
+#: One firm's records, built once; the firm is already in the session (not joined again).
+_VIOLATIONS_OF_ENTERPRISE = (
+    sa.select(Violation)
+    .where(Violation.enterprise_id == sa.bindparam("enterprise_id"))
+    .order_by(Violation.decision_date.desc())
+    .options(sa.orm.lazyload(Violation.enterprise))
+)
+
+
 def list_enterprise_violations(identity: Identity, code: str) -> list[Violation]:
     enterprise = get_enterprise(identity, code)
     rows = (
-        db.session.scalars(
-            sa.select(Violation)
-            .where(Violation.enterprise_id == enterprise.id)
-            .order_by(Violation.decision_date.desc())
-        )
+        db.session.scalars(_VIOLATIONS_OF_ENTERPRISE, {"enterprise_id": enterprise.id})
         .unique()
         .all()
     )
