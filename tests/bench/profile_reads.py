@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
-import pstats
 import random
 import sqlite3
 import time
 from pathlib import Path
+
+from tests.bench.profile_writes import report_profile
 
 
 def build(data: Path, prefix: str):
@@ -120,13 +120,8 @@ def main() -> None:
         f"({1000 * cpu / n:.2f} ms each), {statements.count / n:.1f} statements each"
         + ("" if profiler is None else " (under cProfile)")
     )
-    if profiler and args.save:
-        profiler.dump_stats(args.save)
     if profiler:
-        for key in ("cumulative", "tottime"):
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(args.top)
-            print(out.getvalue())
+        report_profile(profiler, args.save, args.top)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,17 @@ def build(work: Path, redis_url: str, database_url: str = ""):
     return app
 
 
+def report_profile(profiler: cProfile.Profile, save: str | None, top: int) -> None:
+    """Write the raw profile to ``save`` (if given) and print the ``top`` functions by
+    cumulative and by own time (shared with ``profile_reads``)."""
+    if save:
+        profiler.dump_stats(save)
+    for key in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(top)
+        print(out.getvalue())
+
+
 class _GcPauses:
     """How long each garbage collection stopped the process, per generation: a full
     (generation 2) pass walks every tracked object while holding the GIL, so it stops
@@ -154,13 +165,8 @@ def main() -> None:
             f"writes per CPU second ({1000 * cpu / (2 * args.rounds):.2f} ms each)"
             + ("" if profiler is None else " (under cProfile)")
         )
-        if profiler and args.save:
-            profiler.dump_stats(args.save)
         if profiler:
-            for key in ("cumulative", "tottime"):
-                out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(args.top)
-                print(out.getvalue())
+            report_profile(profiler, args.save, args.top)
     finally:
         if app is not None:
             from api import limits
