@@ -146,6 +146,20 @@ def _rss_mib(server: subprocess.Popen) -> float:
     return total
 
 
+def _cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the gunicorn workers have used so far."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process(server.pid).children():
+        try:
+            times = child.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def run(
     env: dict,
     creds: list,
@@ -154,11 +168,13 @@ def run(
     rounds: int,
     first: int = 0,
     rate: float = 0.0,
-) -> dict:
-    """Start gunicorn on ``env``, drive the write mix, stop it. Returns the samples.
-    ``first``: the first decision number of this run's violations (each is unique);
-    ``rate``: offer that many writes per second (an open loop) instead of clients writing
-    back to back."""
+    repeat: int = 1,
+) -> list[dict]:
+    """Start gunicorn on ``env``, drive the write mix ``repeat`` times in a row, stop it.
+    Returns each drive's samples, with the CPU the web workers and this process (the
+    load generator) spent on it. ``first``: the first decision number of this run's
+    violations (each is unique); ``rate``: offer that many writes per second (an open
+    loop) instead of clients writing back to back."""
     port = _free_port()
     env = {**env, "PORT": str(port)}
     server = subprocess.Popen(
@@ -187,8 +203,16 @@ def run(
         # first requests): a fixed schedule that starts cold never catches up.
         _closed_loop(port, template, tokens, reg_token, targets, 3, first + 9_000, 0.0)
         drive = _open_loop if rate else _closed_loop
-        result = drive(port, template, tokens, reg_token, targets, rounds, first, rate)
-        return {**result, "rss": _rss_mib(server)}
+        results = []
+        for r in range(repeat):
+            server_cpu, client_cpu = _cpu_seconds(server), time.process_time()
+            result = drive(
+                port, template, tokens, reg_token, targets, rounds, first + r * 1_000, rate
+            )
+            result["server_cpu"] = _cpu_seconds(server) - server_cpu
+            result["client_cpu"] = time.process_time() - client_cpu
+            results.append({**result, "rss": _rss_mib(server)})
+        return results
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -343,6 +367,7 @@ def _pct(values: list[float]) -> list[str]:
 def rows_of(label: str, result: dict) -> list[list[object]]:
     samples = result["samples"]
     every = [x for v in samples.values() for x in v]
+    answered = max(1, len(every) + len(result["errors"]))
     rows = [
         [
             label,
@@ -351,11 +376,13 @@ def rows_of(label: str, result: dict) -> list[list[object]]:
             f"{len(every) / result['seconds']:.0f}",
             *_pct(every),
             len(result["errors"]),
+            f"{result['server_cpu'] * 1000 / answered:.1f}",
+            f"{result['client_cpu'] * 1000 / answered:.1f}",
             f"{result['rss']:.0f}",
         ]
     ]
     for kind, values in samples.items():
-        rows.append([label, kind, len(values), "", *_pct(values), "", ""])
+        rows.append([label, kind, len(values), "", *_pct(values), "", "", "", ""])
     return rows
 
 
@@ -398,7 +425,16 @@ def main() -> None:
         help="gunicorn worker processes (0: deploy/gunicorn.conf.py's default for this machine)",
     )
     ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="drive each mode this many times in a row on one server (runs here vary; "
+        "the CPU columns show how fast the machine was during each)",
+    )
     args = ap.parse_args()
+    if not 1 <= args.repeat <= 9:
+        ap.error("--repeat: 1 to 9 (each run's violations take their own decision numbers)")
     # a SIGTERM (an interrupted make bench) still drops the database and the directory
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -443,7 +479,7 @@ def main() -> None:
                     # up on the preparation's events (unmeasured), as in a deployment that
                     # ran them all along; else the first request would carry the backlog.
                     _cli(env, "index", "catch-up")
-                result = run(
+                results = run(
                     {
                         **env,
                         "CREDIT_INDEX_AFTER_COMMIT": after_commit,
@@ -455,13 +491,29 @@ def main() -> None:
                     args.rounds,
                     first=m * 10_000,
                     rate=rate,
+                    repeat=args.repeat,
                 )
-                rows.extend(rows_of(f"{label}, {mode}", result))
+                for r, result in enumerate(results):
+                    run_label = f" (run {r + 1})" if args.repeat > 1 else ""
+                    rows.extend(rows_of(f"{label}, {mode}{run_label}", result))
         table(
             f"Writes over HTTP, {args.enterprises:,} enterprises: gunicorn {workers} workers x "
             f"{args.threads} threads, {args.clients} firm clients (create + publish) and a "
-            f"regulator (violation POST); latency in ms, peak RSS of the {workers} workers",
-            ["database", "request", "count", "writes/s", "p50", "p95", "p99", "errors", "RSS MiB"],
+            f"regulator (violation POST); latency in ms; CPU ms a write of the {workers} web "
+            f"workers and of the load generator; peak RSS of the {workers} workers",
+            [
+                "database",
+                "request",
+                "count",
+                "writes/s",
+                "p50",
+                "p95",
+                "p99",
+                "errors",
+                "web CPU",
+                "client CPU",
+                "RSS MiB",
+            ],
             rows,
         )
     finally:
