@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from credit.changes import Change, ChangeEvent
+from credit.collector import few_collections
 from credit.owners import enterprises_touched
 from credit.ratings import catalog
 from credit.ratings.facts import Selection, load_facts
@@ -36,6 +37,7 @@ def _init(url: str, models_dir: str, model_version: str, as_of: date) -> None:
     _worker["session"] = Session(sa.create_engine(url))
     _worker["model"] = catalog.catalog(_worker["session"]).get(model_version)
     _worker["as_of"] = as_of
+    few_collections()  # after start-up: the modules and the model live for the whole run
 
 
 def read_and_score(

@@ -59,44 +59,9 @@ class Stats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-#: One computed rating, ready to store: (enterprise id, history row, result digest).
-Result = tuple[str, dict, str]
-
-
-def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) -> list[Result]:
-    """Rate each enterprise; pure apart from hashing, so it can run in worker processes.
-    The history row carries its JSON already serialised (it is hashed anyway)."""
-    out: list[Result] = []
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    for f in facts:
-        r = rate(f, as_of, model)
-        contributions = dumps([c.as_row() for c in r.contributions])
-        nxt = r.next_change.isoformat() if r.next_change else None
-        digest = hashlib.sha256(
-            f"{r.model_version}|{r.inputs_digest}|{r.score}|{nxt}|{contributions}".encode()
-        ).hexdigest()
-        out.append(
-            (
-                f.enterprise_id,
-                {
-                    "enterprise_id": f.enterprise_id,
-                    "model_version": r.model_version,
-                    "as_of": r.as_of.isoformat(),
-                    "score": r.score,
-                    "grade": r.grade,
-                    "tier": r.tier,
-                    "inputs_digest": r.inputs_digest,
-                    "contributions": contributions,
-                    "hard_rules": dumps(list(r.hard_rules)),
-                    "next_change": nxt,
-                },
-                digest,
-            )
-        )
-    return out
-
-
-_HISTORY_COLUMNS = (
+#: The history row of a result, in this order (``Result``): the values of these columns of
+#: ``rating``; ``trigger`` and ``computed_at`` are added when it is stored.
+ROW_COLUMNS = (
     "enterprise_id",
     "model_version",
     "as_of",
@@ -107,9 +72,46 @@ _HISTORY_COLUMNS = (
     "contributions",
     "hard_rules",
     "next_change",
-    "trigger",
-    "computed_at",
 )
+_MODEL, _SCORE, _GRADE, _TIER, _INPUTS, _NEXT = 1, 3, 4, 5, 6, 9
+
+#: One computed rating, ready to store: (enterprise id, history row as ``ROW_COLUMNS``,
+#: result digest). Tuples, not dicts: a million of them cross from the reader processes
+#: to the writer and are bound as positional parameters.
+Result = tuple[str, tuple, str]
+
+
+def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) -> list[Result]:
+    """Rate each enterprise; pure apart from hashing, so it can run in worker processes.
+    The history row carries its JSON already serialised (it is hashed anyway)."""
+    out: list[Result] = []
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    day = as_of.isoformat()
+    for f in facts:
+        r = rate(f, as_of, model)
+        contributions = dumps([c.as_row() for c in r.contributions])
+        nxt = r.next_change.isoformat() if r.next_change else None
+        digest = hashlib.sha256(
+            f"{r.model_version}|{r.inputs_digest}|{r.score}|{nxt}|{contributions}".encode()
+        ).hexdigest()
+        eid = f.enterprise_id
+        row = (
+            eid,
+            r.model_version,
+            day,
+            r.score,
+            r.grade,
+            r.tier,
+            r.inputs_digest,
+            contributions,
+            dumps(list(r.hard_rules)) if r.hard_rules else "[]",
+            nxt,
+        )
+        out.append((eid, row, digest))
+    return out
+
+
+_HISTORY_COLUMNS = (*ROW_COLUMNS, "trigger", "computed_at")
 _CURRENT_COLUMNS = (
     "enterprise_id",
     "model_version",
@@ -132,30 +134,26 @@ _PG_CASTS = {
 }
 
 
-def _values(columns: tuple[str, ...], dialect: str) -> str:
-    """Placeholders in the driver's own style (psycopg: %(name)s; sqlite3: :name)."""
+def _placeholder(column: str, dialect: str) -> str:
+    """A positional placeholder in the driver's own style (psycopg: %s; sqlite3: ?)."""
     if dialect == "postgresql":
-        return ", ".join(
-            f"CAST(%({c})s AS {_PG_CASTS[c]})" if c in _PG_CASTS else f"%({c})s" for c in columns
-        )
-    return ", ".join(f":{c}" for c in columns)
+        return f"CAST(%s AS {_PG_CASTS[column]})" if column in _PG_CASTS else "%s"
+    return "?"
+
+
+def _values(columns: tuple[str, ...], dialect: str) -> str:
+    return ", ".join(_placeholder(c, dialect) for c in columns)
 
 
 @lru_cache(maxsize=4)
 def _confirm_statement(dialect: str) -> str:
-    """Driver-level UPDATE of a current rating that time alone moved (no history row)."""
-    if dialect == "postgresql":
-        return (
-            "UPDATE current_rating SET result_digest = %(result_digest)s, "
-            "next_change = CAST(%(next_change)s AS DATE), "
-            "updated_at = CAST(%(updated_at)s AS TIMESTAMPTZ) "
-            "WHERE enterprise_id = %(enterprise_id)s"
-        )
-    return (
-        "UPDATE current_rating SET result_digest = :result_digest, "
-        "next_change = :next_change, updated_at = :updated_at "
-        "WHERE enterprise_id = :enterprise_id"
+    """Driver-level UPDATE of a current rating that time alone moved (no history row);
+    parameters (result digest, next change, updated at, enterprise id)."""
+    sets = ", ".join(
+        f"{c} = {_placeholder(c, dialect)}" for c in ("result_digest", "next_change", "updated_at")
     )
+    where = _placeholder("enterprise_id", dialect)
+    return f"UPDATE current_rating SET {sets} WHERE enterprise_id = {where}"  # noqa: S608
 
 
 def _last_inputs(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
@@ -228,47 +226,40 @@ def store(session: Session, results: list[Result], trigger: str) -> Stats:
     connection = session.connection()
     dialect = connection.dialect.name
     now = _instant(clock.now(), dialect)
-    history: list[dict] = []
-    current: list[dict] = []
-    confirm: list[dict] = []
+    history: list[tuple] = []
+    current: list[tuple] = []
+    confirm: list[tuple] = []
     events: list[tuple[str, int]] = []
     moved = [
         eid
         for eid, row, digest in results
         if (before := stored.get(eid)) is not None
         and before[0] != digest
-        and (before[1], before[2]) == (row["score"], row["grade"])
+        and (before[1], before[2]) == (row[_SCORE], row[_GRADE])
     ]
     last = _last_inputs(session, moved) if moved else {}
     for eid, row, digest in results:
         before = stored.get(eid)
         if before is not None and before[0] == digest:
             continue
-        if before is not None and last.get(eid) == (row["model_version"], row["inputs_digest"]):
+        if before is not None and last.get(eid) == (row[_MODEL], row[_INPUTS]):
             # Same grade, score, model and inputs: time alone moved it. Confirm, no history.
-            confirm.append(
-                {
-                    "enterprise_id": eid,
-                    "result_digest": digest,
-                    "next_change": row["next_change"],
-                    "updated_at": now,
-                }
-            )
+            confirm.append((digest, row[_NEXT], now, eid))
             continue
         version = 1 if before is None else before[3] + 1
-        history.append({**row, "trigger": trigger, "computed_at": now})
+        history.append((*row, trigger, now))
         current.append(
-            {
-                "enterprise_id": eid,
-                "model_version": row["model_version"],
-                "score": row["score"],
-                "grade": row["grade"],
-                "tier": row["tier"],
-                "result_digest": digest,
-                "next_change": row["next_change"],
-                "version": version,
-                "updated_at": now,
-            }
+            (
+                eid,
+                row[_MODEL],
+                row[_SCORE],
+                row[_GRADE],
+                row[_TIER],
+                digest,
+                row[_NEXT],
+                version,
+                now,
+            )
         )
         events.append((eid, version))
     if confirm:
