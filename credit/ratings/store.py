@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -81,11 +82,28 @@ _MODEL, _SCORE, _GRADE, _TIER, _INPUTS, _NEXT = 1, 3, 4, 5, 6, 9
 Result = tuple[str, tuple, str]
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def to_json(value: list) -> str:
+    """A stored rating's JSON text: compact, non-ASCII as is (the bytes of
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, which the result
+    digests of stored ratings were made from). orjson writes the same bytes for what a
+    contribution holds (strings, integers, booleans, None; tests/unit/test_rating_encoding.py)
+    about five times faster; what it refuses (a lone surrogate, an integer past 64 bits)
+    goes through ``json``. A float would not be the same text (``1e-05``): no signal
+    puts one in a contribution."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return _JSON(value)
+
+
 def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) -> list[Result]:
     """Rate each enterprise; pure apart from hashing, so it can run in worker processes.
     The history row carries its JSON already serialised (it is hashed anyway)."""
     out: list[Result] = []
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    dumps = to_json
     day = as_of.isoformat()
     for f in facts:
         r = rate(f, as_of, model)
