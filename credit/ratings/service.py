@@ -618,7 +618,7 @@ def _rescore_ranges(
     total = Stats()
     for after, upto in ranges:
         head, results, load_s, score_s = read_and_score(session, after, upto, model, today)
-        stats = write_unless_changed(session, head, results, "rescore")
+        stats = write_unless_changed(session, head, results, "rescore", (after, upto))
         stats.rated, stats.load_s, stats.score_s = len(results), load_s, score_s
         total.add(stats)
         if progress:

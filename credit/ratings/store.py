@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from credit import clock
 from credit.changes import ConsumerCursor
 from credit.ratings.catalog import catalog
-from credit.ratings.facts import Selection, load_facts
+from credit.ratings.facts import Selection, driver_rows, load_facts
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.scoring.engine import rate
 from credit.scoring.facts import EnterpriseFacts
@@ -221,26 +221,44 @@ def _instant(value: datetime, dialect: str) -> str:
     return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def store(session: Session, results: list[Result], trigger: str) -> Stats:
-    """Write the results that differ from the stored ones, in the caller's transaction."""
-    stats = Stats(rated=len(results))
-    if not results:
-        return stats
+def _stored(
+    session: Session, ids: list[str], span: Selection | None
+) -> dict[str, tuple[str, int, str, int]]:
+    """(result digest, score, grade, version) of the enterprises' current ratings. With
+    ``span`` (a batch's id range, holding every id of ``ids``), one range read of it
+    instead of lists of 5,000 ids, whose statements are compiled anew each time."""
+    columns = (
+        CurrentRating.enterprise_id,
+        CurrentRating.result_digest,
+        CurrentRating.score,
+        CurrentRating.grade,
+        CurrentRating.version,
+    )
+    if span is not None:
+        where = span.where(CurrentRating.enterprise_id)
+        return {row[0]: row[1:] for row in driver_rows(session, sa.select(*columns).where(where))}
     stored: dict[str, tuple] = {}
-    ids = [eid for eid, _, _ in results]
     for start in range(0, len(ids), 5000):
         stored.update(
             (row[0], row[1:])
             for row in session.execute(
-                sa.select(
-                    CurrentRating.enterprise_id,
-                    CurrentRating.result_digest,
-                    CurrentRating.score,
-                    CurrentRating.grade,
-                    CurrentRating.version,
-                ).where(CurrentRating.enterprise_id.in_(ids[start : start + 5000]))
+                sa.select(*columns).where(
+                    CurrentRating.enterprise_id.in_(ids[start : start + 5000])
+                )
             )
         )
+    return stored
+
+
+def store(
+    session: Session, results: list[Result], trigger: str, span: Selection | None = None
+) -> Stats:
+    """Write the results that differ from the stored ones, in the caller's transaction.
+    ``span``: the id range the results were read from (a batch rescore's), if any."""
+    stats = Stats(rated=len(results))
+    if not results:
+        return stats
+    stored = _stored(session, [eid for eid, _, _ in results], span)
     connection = session.connection()
     dialect = connection.dialect.name
     now = _instant(clock.now(), dialect)

@@ -13,6 +13,7 @@ from credit import clock
 from credit.changes import ChangeEvent
 from credit.extensions import db
 from credit.ratings import catalog
+from credit.ratings.batch import reader_engine
 from credit.ratings.facts import Selection, load_facts
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.ratings.store import ROW_COLUMNS, compute
@@ -133,6 +134,21 @@ def test_rescore_all_in_reader_processes_stores_what_this_process_computes(
         assert raw and all(
             re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", at) for (at,) in raw
         )
+
+
+def test_a_reader_maps_a_sqlite_database_into_memory(app_ctx) -> None:
+    """Reader processes read SQLite through mmap, with the application's pragmas too."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("mmap is SQLite's")
+    engine = reader_engine(db.engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA mmap_size").scalar() > 0
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
 
 
 def test_rescore_one_and_bad_arguments(app_ctx, parties) -> None:
