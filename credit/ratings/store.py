@@ -45,7 +45,9 @@ CONSUMER_NAME = "ratings"
 @dataclass
 class Stats:
     """Counts, and the seconds spent reading facts, scoring and writing (where the time
-    goes in a batch rescore)."""
+    goes). A batch rescore (``credit.ratings.batch``) counts CPU seconds of the thread
+    that did the work, summed over its reader processes (wall seconds on a shared host
+    say more about the others); ``rescore`` counts wall seconds."""
 
     rated: int = 0
     written: int = 0  # history rows (a new published result)
