@@ -11,7 +11,6 @@ and grade, so a change to one re-indexes the others it shows in.
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import sqlite3
@@ -27,6 +26,8 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from credit import clock, publicity
 from credit.accounts.models import Authority
 from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
+from credit.collector import few_collections as _few_collections
+from credit.collector import restore as restore_collections
 from credit.enterprises.models import Enterprise
 from credit.keyfirms.service import key_categories_of
 from credit.owners import enterprises_touched
@@ -409,26 +410,6 @@ def _init_worker(url: str, now: datetime, rows: LoadRows) -> None:
     _few_collections()
 
 
-#: The cyclic garbage collector's thresholds in a rebuild's processes (``gc``).
-_REBUILD_GC = (50_000, 20, 10)
-
-
-def _few_collections() -> tuple[tuple[int, int, int], bool]:
-    """Keep the garbage collector from scanning, again and again, what lives for the whole
-    rebuild (modules, mappers, the pinyin table: ``gc.freeze``) and collect the young
-    generation after 50,000 allocations instead of 700: a batch's ORM objects made
-    collections half of the builders' time. Returns the thresholds it replaced and
-    whether it froze: a process that froze its start-up objects itself
-    (``api.longlived``) keeps them frozen, since ``gc.unfreeze`` would thaw them too."""
-    before = gc.get_threshold()
-    froze = gc.get_freeze_count() == 0
-    if froze:
-        gc.collect()
-        gc.freeze()
-    gc.set_threshold(*_REBUILD_GC)
-    return before, froze
-
-
 def _build_in_worker(name: str, ids: list[str], version: int) -> tuple[int, Any]:
     """(documents, the backend's rows of them): the rows are what crosses back to the
     writer, compact (text) where documents were pickled dataclasses of dicts."""
@@ -513,9 +494,7 @@ def reindex(
         if pool is not None:
             pool.terminate()
             pool.join()
-        if froze:
-            gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        restore_collections(thresholds, froze)
     if specs is None and starts:
         # Every index now reflects the feed up to min(starts): an indexer that was further
         # behind need not deliver those events again.

@@ -94,7 +94,7 @@ def _clauses(value: Any) -> tuple[str, ...]:
     return _clauses_text(value) if isinstance(value, str) else tuple(value)
 
 
-def _rows(session: Session, stmt: sa.Select) -> list[tuple]:
+def driver_rows(session: Session, stmt: sa.Select) -> list[tuple]:
     """Run ``stmt`` and return the driver's rows, skipping SQLAlchemy's result processing.
     Executed through SQLAlchemy so its statement cache applies: compiling the statements
     again for every call was most of a profile page's reading of one firm's facts."""
@@ -107,7 +107,7 @@ def _rows(session: Session, stmt: sa.Select) -> list[tuple]:
 
 def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFacts]:
     """Facts of the selected enterprises, keyed by enterprise id."""
-    ents = _rows(
+    ents = driver_rows(
         session,
         sa.select(
             Enterprise.id,
@@ -125,7 +125,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
     if not ents:
         return {}
     shops = dict(
-        _rows(
+        driver_rows(
             session,
             sa.select(Shop.enterprise_id, sa.func.count())
             .where(selection.where(Shop.enterprise_id))
@@ -134,7 +134,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
     )
 
     breaches: dict[str, list[BreachFact]] = defaultdict(list)
-    for pledge_id, violation_id, clause, recorded, revoked in _rows(
+    for pledge_id, violation_id, clause, recorded, revoked in driver_rows(
         session,
         sa.select(
             PledgeBreach.pledge_id,
@@ -161,7 +161,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         valid_until,
         withdrawn,
         superseded,
-    ) in _rows(
+    ) in driver_rows(
         session,
         sa.select(
             Pledge.id,
@@ -195,7 +195,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         )
 
     repaired = dict(
-        _rows(
+        driver_rows(
             session,
             # From the selection's repaired records to their applications: joined the other
             # way, SQLite read every application of the registry for each batch (0.35 s a
@@ -227,7 +227,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         revoked,
         objection,
         public_from,
-    ) in _rows(
+    ) in driver_rows(
         session,
         sa.select(
             Violation.id,
@@ -272,7 +272,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         )
 
     commendations: dict[str, list[CommendationFact]] = defaultdict(list)
-    for cid, ent_id, title, granted, until in _rows(
+    for cid, ent_id, title, granted, until in driver_rows(
         session,
         sa.select(
             Commendation.id,
@@ -287,7 +287,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         commendations[ent_id].append(CommendationFact(cid, title, _date(granted), _date(until)))
 
     listed: dict[str, list[SeriousListFact]] = defaultdict(list)
-    for sid, ent_id, listed_on, remove_on, removed in _rows(
+    for sid, ent_id, listed_on, remove_on, removed in driver_rows(
         session,
         sa.select(
             SeriousListEntry.id,
@@ -348,7 +348,7 @@ def _amending(session: Session, enterprise_id: str) -> set[str]:
     """Ids of pledge versions whose publication superseded an earlier version."""
     return {
         sid
-        for (sid,) in _rows(
+        for (sid,) in driver_rows(
             session,
             sa.select(Pledge.superseded_by_id).where(
                 Pledge.enterprise_id == enterprise_id, Pledge.superseded_by_id.is_not(None)
@@ -359,7 +359,7 @@ def _amending(session: Session, enterprise_id: str) -> set[str]:
 
 def _recorded_days(session: Session, model: Any, one: Selection) -> dict[str, date | None]:
     """The day each of the selected enterprise's ``model`` rows was recorded."""
-    rows = _rows(
+    rows = driver_rows(
         session, sa.select(model.id, model.recorded_at).where(one.where(model.enterprise_id))
     )
     return {row_id: _day(at) for row_id, at in rows}
@@ -381,7 +381,7 @@ def view_facts(
     c_recorded = _recorded_days(session, Commendation, one)
     s_rows = {
         sid: (_day(at), _date(removed_on))
-        for sid, at, removed_on in _rows(
+        for sid, at, removed_on in driver_rows(
             session,
             sa.select(
                 SeriousListEntry.id, SeriousListEntry.recorded_at, SeriousListEntry.removed_on
@@ -453,7 +453,7 @@ def view_facts(
 
     # recorded: what the platform had recorded by the end of as_of, as it stood then
     later_category: dict[str, str] = {}
-    for vid, old, at in _rows(
+    for vid, old, at in driver_rows(
         session,
         sa.select(Correction.violation_id, Correction.old_value, Correction.corrected_at)
         .join(Violation, Violation.id == Correction.violation_id)

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from credit import clock, dates, publicity
 from credit.changes import TRANSIENT, describe_error
+from credit.collector import few_collections
+from credit.collector import restore as restore_collections
 from credit.enterprises.models import Enterprise
 from credit.enterprises.service import get_enterprise
 from credit.errors import Conflict, FieldError, NotFound, PreconditionFailed, ValidationFailed
@@ -585,27 +587,42 @@ def rescore_enterprises(
         session.rollback()
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if len(ranges) > 4 else 1
-        if workers > 1:
-            total = run_parallel(
-                session,
-                ranges,
-                workers=workers,
-                model_version=model.version,
-                as_of=today,
-                trigger="rescore",
-                progress=progress,
-            )
-        else:
-            total = Stats()
-            for after, upto in ranges:
-                head, results, load_s, score_s = read_and_score(session, after, upto, model, today)
-                stats = write_unless_changed(session, head, results, "rescore")
-                stats.rated, stats.load_s, stats.score_s = len(results), load_s, score_s
-                total.add(stats)
-                if progress:
-                    progress(len(results))
+        thresholds, froze = few_collections()  # the writer unpickles a million results
+        try:
+            total = _rescore_ranges(session, ranges, workers, model, today, progress)
+        finally:
+            restore_collections(thresholds, froze)
     if catch_up:
         run_after_commit_hooks(session)
+    return total
+
+
+def _rescore_ranges(
+    session: Session,
+    ranges: list[tuple[str | None, str | None]],
+    workers: int,
+    model: ScoringModel,
+    today: date,
+    progress: Callable[[int], None] | None,
+) -> Stats:
+    if workers > 1:
+        return run_parallel(
+            session,
+            ranges,
+            workers=workers,
+            model_version=model.version,
+            as_of=today,
+            trigger="rescore",
+            progress=progress,
+        )
+    total = Stats()
+    for after, upto in ranges:
+        head, results, load_s, score_s = read_and_score(session, after, upto, model, today)
+        stats = write_unless_changed(session, head, results, "rescore", (after, upto))
+        stats.rated, stats.load_s, stats.score_s = len(results), load_s, score_s
+        total.add(stats)
+        if progress:
+            progress(len(results))
     return total
 
 

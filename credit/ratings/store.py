@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from credit import clock
 from credit.changes import ConsumerCursor
 from credit.ratings.catalog import catalog
-from credit.ratings.facts import Selection, load_facts
+from credit.ratings.facts import Selection, driver_rows, load_facts
 from credit.ratings.models import CurrentRating, RatingRecord
 from credit.scoring.engine import rate
 from credit.scoring.facts import EnterpriseFacts
@@ -44,7 +45,9 @@ CONSUMER_NAME = "ratings"
 @dataclass
 class Stats:
     """Counts, and the seconds spent reading facts, scoring and writing (where the time
-    goes in a batch rescore)."""
+    goes). A batch rescore (``credit.ratings.batch``) counts CPU seconds of the thread
+    that did the work, summed over its reader processes (wall seconds on a shared host
+    say more about the others); ``rescore`` counts wall seconds."""
 
     rated: int = 0
     written: int = 0  # history rows (a new published result)
@@ -59,44 +62,9 @@ class Stats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-#: One computed rating, ready to store: (enterprise id, history row, result digest).
-Result = tuple[str, dict, str]
-
-
-def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) -> list[Result]:
-    """Rate each enterprise; pure apart from hashing, so it can run in worker processes.
-    The history row carries its JSON already serialised (it is hashed anyway)."""
-    out: list[Result] = []
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    for f in facts:
-        r = rate(f, as_of, model)
-        contributions = dumps([c.as_row() for c in r.contributions])
-        nxt = r.next_change.isoformat() if r.next_change else None
-        digest = hashlib.sha256(
-            f"{r.model_version}|{r.inputs_digest}|{r.score}|{nxt}|{contributions}".encode()
-        ).hexdigest()
-        out.append(
-            (
-                f.enterprise_id,
-                {
-                    "enterprise_id": f.enterprise_id,
-                    "model_version": r.model_version,
-                    "as_of": r.as_of.isoformat(),
-                    "score": r.score,
-                    "grade": r.grade,
-                    "tier": r.tier,
-                    "inputs_digest": r.inputs_digest,
-                    "contributions": contributions,
-                    "hard_rules": dumps(list(r.hard_rules)),
-                    "next_change": nxt,
-                },
-                digest,
-            )
-        )
-    return out
-
-
-_HISTORY_COLUMNS = (
+#: The history row of a result, in this order (``Result``): the values of these columns of
+#: ``rating``; ``trigger`` and ``computed_at`` are added when it is stored.
+ROW_COLUMNS = (
     "enterprise_id",
     "model_version",
     "as_of",
@@ -107,9 +75,63 @@ _HISTORY_COLUMNS = (
     "contributions",
     "hard_rules",
     "next_change",
-    "trigger",
-    "computed_at",
 )
+_MODEL, _SCORE, _GRADE, _TIER, _INPUTS, _NEXT = 1, 3, 4, 5, 6, 9
+
+#: One computed rating, ready to store: (enterprise id, history row as ``ROW_COLUMNS``,
+#: result digest). Tuples, not dicts: a million of them cross from the reader processes
+#: to the writer and are bound as positional parameters.
+Result = tuple[str, tuple, str]
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def to_json(value: list) -> str:
+    """A stored rating's JSON text: compact, non-ASCII as is (the bytes of
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, which the result
+    digests of stored ratings were made from). orjson writes the same bytes for what a
+    contribution holds (strings, integers, booleans, None; tests/unit/test_rating_encoding.py)
+    about five times faster; what it refuses (a lone surrogate, an integer past 64 bits)
+    goes through ``json``. A float would not be the same text (``1e-05``): no signal
+    puts one in a contribution."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return _JSON(value)
+
+
+def compute(facts: Iterable[EnterpriseFacts], model: ScoringModel, as_of: date) -> list[Result]:
+    """Rate each enterprise; pure apart from hashing, so it can run in worker processes.
+    The history row carries its JSON already serialised (it is hashed anyway)."""
+    out: list[Result] = []
+    dumps = to_json
+    day = as_of.isoformat()
+    for f in facts:
+        r = rate(f, as_of, model)
+        contributions = dumps([c.as_row() for c in r.contributions])
+        nxt = r.next_change.isoformat() if r.next_change else None
+        digest = hashlib.sha256(
+            f"{r.model_version}|{r.inputs_digest}|{r.score}|{nxt}|{contributions}".encode()
+        ).hexdigest()
+        eid = f.enterprise_id
+        row = (
+            eid,
+            r.model_version,
+            day,
+            r.score,
+            r.grade,
+            r.tier,
+            r.inputs_digest,
+            contributions,
+            dumps(list(r.hard_rules)) if r.hard_rules else "[]",
+            nxt,
+        )
+        out.append((eid, row, digest))
+    return out
+
+
+_HISTORY_COLUMNS = (*ROW_COLUMNS, "trigger", "computed_at")
 _CURRENT_COLUMNS = (
     "enterprise_id",
     "model_version",
@@ -132,30 +154,26 @@ _PG_CASTS = {
 }
 
 
-def _values(columns: tuple[str, ...], dialect: str) -> str:
-    """Placeholders in the driver's own style (psycopg: %(name)s; sqlite3: :name)."""
+def _placeholder(column: str, dialect: str) -> str:
+    """A positional placeholder in the driver's own style (psycopg: %s; sqlite3: ?)."""
     if dialect == "postgresql":
-        return ", ".join(
-            f"CAST(%({c})s AS {_PG_CASTS[c]})" if c in _PG_CASTS else f"%({c})s" for c in columns
-        )
-    return ", ".join(f":{c}" for c in columns)
+        return f"CAST(%s AS {_PG_CASTS[column]})" if column in _PG_CASTS else "%s"
+    return "?"
+
+
+def _values(columns: tuple[str, ...], dialect: str) -> str:
+    return ", ".join(_placeholder(c, dialect) for c in columns)
 
 
 @lru_cache(maxsize=4)
 def _confirm_statement(dialect: str) -> str:
-    """Driver-level UPDATE of a current rating that time alone moved (no history row)."""
-    if dialect == "postgresql":
-        return (
-            "UPDATE current_rating SET result_digest = %(result_digest)s, "
-            "next_change = CAST(%(next_change)s AS DATE), "
-            "updated_at = CAST(%(updated_at)s AS TIMESTAMPTZ) "
-            "WHERE enterprise_id = %(enterprise_id)s"
-        )
-    return (
-        "UPDATE current_rating SET result_digest = :result_digest, "
-        "next_change = :next_change, updated_at = :updated_at "
-        "WHERE enterprise_id = :enterprise_id"
+    """Driver-level UPDATE of a current rating that time alone moved (no history row);
+    parameters (result digest, next change, updated at, enterprise id)."""
+    sets = ", ".join(
+        f"{c} = {_placeholder(c, dialect)}" for c in ("result_digest", "next_change", "updated_at")
     )
+    where = _placeholder("enterprise_id", dialect)
+    return f"UPDATE current_rating SET {sets} WHERE enterprise_id = {where}"  # noqa: S608
 
 
 def _last_inputs(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
@@ -205,70 +223,81 @@ def _instant(value: datetime, dialect: str) -> str:
     return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def store(session: Session, results: list[Result], trigger: str) -> Stats:
-    """Write the results that differ from the stored ones, in the caller's transaction."""
-    stats = Stats(rated=len(results))
-    if not results:
-        return stats
+def _stored(
+    session: Session, ids: list[str], span: Selection | None
+) -> dict[str, tuple[str, int, str, int]]:
+    """(result digest, score, grade, version) of the enterprises' current ratings. With
+    ``span`` (a batch's id range, holding every id of ``ids``), one range read of it
+    instead of lists of 5,000 ids, whose statements are compiled anew each time."""
+    columns = (
+        CurrentRating.enterprise_id,
+        CurrentRating.result_digest,
+        CurrentRating.score,
+        CurrentRating.grade,
+        CurrentRating.version,
+    )
+    if span is not None:
+        where = span.where(CurrentRating.enterprise_id)
+        return {row[0]: row[1:] for row in driver_rows(session, sa.select(*columns).where(where))}
     stored: dict[str, tuple] = {}
-    ids = [eid for eid, _, _ in results]
     for start in range(0, len(ids), 5000):
         stored.update(
             (row[0], row[1:])
             for row in session.execute(
-                sa.select(
-                    CurrentRating.enterprise_id,
-                    CurrentRating.result_digest,
-                    CurrentRating.score,
-                    CurrentRating.grade,
-                    CurrentRating.version,
-                ).where(CurrentRating.enterprise_id.in_(ids[start : start + 5000]))
+                sa.select(*columns).where(
+                    CurrentRating.enterprise_id.in_(ids[start : start + 5000])
+                )
             )
         )
+    return stored
+
+
+def store(
+    session: Session, results: list[Result], trigger: str, span: Selection | None = None
+) -> Stats:
+    """Write the results that differ from the stored ones, in the caller's transaction.
+    ``span``: the id range the results were read from (a batch rescore's), if any."""
+    stats = Stats(rated=len(results))
+    if not results:
+        return stats
+    stored = _stored(session, [eid for eid, _, _ in results], span)
     connection = session.connection()
     dialect = connection.dialect.name
     now = _instant(clock.now(), dialect)
-    history: list[dict] = []
-    current: list[dict] = []
-    confirm: list[dict] = []
+    history: list[tuple] = []
+    current: list[tuple] = []
+    confirm: list[tuple] = []
     events: list[tuple[str, int]] = []
     moved = [
         eid
         for eid, row, digest in results
         if (before := stored.get(eid)) is not None
         and before[0] != digest
-        and (before[1], before[2]) == (row["score"], row["grade"])
+        and (before[1], before[2]) == (row[_SCORE], row[_GRADE])
     ]
     last = _last_inputs(session, moved) if moved else {}
     for eid, row, digest in results:
         before = stored.get(eid)
         if before is not None and before[0] == digest:
             continue
-        if before is not None and last.get(eid) == (row["model_version"], row["inputs_digest"]):
+        if before is not None and last.get(eid) == (row[_MODEL], row[_INPUTS]):
             # Same grade, score, model and inputs: time alone moved it. Confirm, no history.
-            confirm.append(
-                {
-                    "enterprise_id": eid,
-                    "result_digest": digest,
-                    "next_change": row["next_change"],
-                    "updated_at": now,
-                }
-            )
+            confirm.append((digest, row[_NEXT], now, eid))
             continue
         version = 1 if before is None else before[3] + 1
-        history.append({**row, "trigger": trigger, "computed_at": now})
+        history.append((*row, trigger, now))
         current.append(
-            {
-                "enterprise_id": eid,
-                "model_version": row["model_version"],
-                "score": row["score"],
-                "grade": row["grade"],
-                "tier": row["tier"],
-                "result_digest": digest,
-                "next_change": row["next_change"],
-                "version": version,
-                "updated_at": now,
-            }
+            (
+                eid,
+                row[_MODEL],
+                row[_SCORE],
+                row[_GRADE],
+                row[_TIER],
+                digest,
+                row[_NEXT],
+                version,
+                now,
+            )
         )
         events.append((eid, version))
     if confirm:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from credit.scoring.facts import EnterpriseFacts
 from credit.scoring.model import TIER_OF, ScoringModel
@@ -47,7 +48,7 @@ def rate(
     an ``EXTRA`` contribution; the explanation's "points to the next grade" is checked with
     it (``credit.ratings.guidance``)."""
     situation = Situation(facts, as_of)
-    out: list[Contribution] = [Contribution("base", "BASE", model.base)]
+    out: list[Contribution] = [_base(model.base)]
     if extra_points:
         out.append(Contribution("base", "EXTRA", extra_points))
     caps: list[Cap] = []
@@ -71,7 +72,8 @@ def rate(
             )
             score = cap.max_score
 
-    out[1:] = sorted(out[1:], key=lambda c: (-abs(c.points), c.code, c.ref or ""))
+    if len(out) > 2:
+        out[1:] = sorted(out[1:], key=_importance)
     grade = model.grade_of(score)
     # A change on date.max (a saturated far date) never comes: the rating has none.
     future = [d for d in changes if as_of < d < date.max]
@@ -82,10 +84,21 @@ def rate(
         grade=grade,
         tier=TIER_OF[grade],
         contributions=tuple(out),
-        hard_rules=tuple(sorted({c.code for c in caps})),
+        hard_rules=tuple(sorted({c.code for c in caps})) if caps else (),
         next_change=min(future) if future else None,
         inputs_digest=facts.digest() if digest else "",
     )
+
+
+@lru_cache(maxsize=64)
+def _base(points: int) -> Contribution:
+    """The base contribution (immutable: one per model base, not one per rating)."""
+    return Contribution("base", "BASE", points)
+
+
+def _importance(c: Contribution) -> tuple:
+    """Order of the contributions after the base: the largest first, then by code and ref."""
+    return (-abs(c.points), c.code, c.ref or "")
 
 
 def caps_on(facts: EnterpriseFacts, as_of: date, model: ScoringModel) -> tuple[Cap, ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
-from operator import attrgetter
 
 from credit.publicity import public_on
 
@@ -22,19 +21,18 @@ _CANONICAL_NAMES = {"severity": "tier"}
 
 
 def _canonical_repr(cls: type) -> type:
-    """Give ``cls`` the dataclass repr (with the canonical field names), built without the
-    dataclass repr's per-call field lookup and recursion guard: a full rescore takes the
-    digest of a million firms' facts, and that repr was a fifth of the scoring time."""
-    names = tuple(f.name for f in fields(cls))
-    values = attrgetter(*names)
-    prefixes = tuple(f"{_CANONICAL_NAMES.get(n, n)}=" for n in names)
-    qualname = cls.__qualname__
-
-    def __repr__(self) -> str:
-        shown = ", ".join([p + repr(v) for p, v in zip(prefixes, values(self), strict=True)])
-        return f"{qualname}({shown})"
-
-    cls.__repr__ = __repr__
+    """Give ``cls`` the dataclass repr (with the canonical field names), compiled into one
+    f-string per class: without the dataclass repr's per-call field lookup and recursion
+    guard, and without a join over the fields. A full rescore takes the digest of a million
+    firms' facts; the generic repr was a fifth of the scoring time, the join half of what
+    was left. ``{value!r}`` is ``repr(value)``: the text is the dataclass repr's."""
+    shown = ", ".join(
+        f"{_CANONICAL_NAMES.get(f.name, f.name)}={{self.{f.name}!r}}" for f in fields(cls)
+    )
+    namespace: dict = {}
+    # Only the class's own identifiers are interpolated (field names, its qualname).
+    exec(f'def __repr__(self):\n    return f"{cls.__qualname__}({shown})"\n', namespace)  # noqa: S102
+    cls.__repr__ = namespace["__repr__"]
     return cls
 
 

@@ -81,8 +81,8 @@ def test_pledge_create_and_publish_stay_within_their_statement_budgets(web_app):
 #: SQLAlchemy cache keys a warm server still computes for one create + publish: the ORM's
 #: pledge INSERT and the breaches' lazy load, whose keys SQLAlchemy computes each time.
 #: Every lookup the code writes itself is a statement built once (credit/pledges/service.py
-#: ``_..._BY_ID``, credit/accounts/store.py ``_BEARER``, credit/uow.py ``_INSERT_EVENTS`` and,
-#: on PostgreSQL, ``_PG_APPEND_EVENTS``).
+#: ``_..._BY_ID``, credit/accounts/store.py ``_BEARER``, credit/uow.py's events: driver-level SQL
+#: on SQLite, ``_PG_APPEND_EVENTS`` on PostgreSQL).
 CACHE_KEYS_PER_ROUND = 2
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
 import sqlalchemy as sa
 
+from credit import clock
+from credit.changes import ChangeEvent
 from credit.extensions import db
 from credit.ratings import catalog
+from credit.ratings.batch import reader_engine
+from credit.ratings.facts import Selection, load_facts
 from credit.ratings.models import CurrentRating, RatingRecord
+from credit.ratings.store import ROW_COLUMNS, compute
 from tests.parties import make_violation
 
 
@@ -67,6 +73,82 @@ def test_rescore_all_under_a_new_model_then_nothing_to_do(app_ctx, parties, two_
         _cli(app_ctx, "rescore", "--all", "--model", "2027.1").output.strip().splitlines()[-1]
     )
     assert (again["rated"], again["written"]) == (2, 0)  # unchanged results write nothing
+
+
+def test_rescore_all_in_reader_processes_stores_what_this_process_computes(
+    app_ctx, parties, two_models
+) -> None:
+    """The parallel path (reader processes, here one range per firm; results cross to the
+    writer as tuples) stores each firm's result exactly as computed in one process, and
+    its rating events with their instants in the stored form."""
+    make_violation(parties, days_ago=10)
+    model = catalog.catalog().get("2027.1")
+    facts = load_facts(db.session, Selection())
+    expected = {
+        eid: (row, digest) for eid, row, digest in compute(facts.values(), model, clock.today())
+    }
+    head = db.session.scalar(sa.select(sa.func.max(ChangeEvent.id))) or 0
+    db.session.rollback()
+    result = _cli(
+        app_ctx, "rescore", "--all", "--model", "2027.1", "--workers", "2", "--chunk", "1"
+    )
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output.strip().splitlines()[-1])
+    assert stats["rated"] == stats["written"] == stats["events"] == len(expected) >= 2
+    current = dict(
+        db.session.execute(
+            sa.select(CurrentRating.enterprise_id, CurrentRating.result_digest)
+        ).all()
+    )
+    assert current == {eid: digest for eid, (_, digest) in expected.items()}
+    for eid, (row, _) in expected.items():
+        rec = db.session.scalars(
+            sa.select(RatingRecord)
+            .where(RatingRecord.enterprise_id == eid)
+            .order_by(RatingRecord.id.desc())
+            .limit(1)
+        ).one()
+        want = dict(zip(ROW_COLUMNS, row, strict=True))
+        assert rec.trigger == "rescore" and rec.model_version == want["model_version"] == "2027.1"
+        assert (rec.score, rec.grade, rec.tier, rec.inputs_digest) == (
+            want["score"],
+            want["grade"],
+            want["tier"],
+            want["inputs_digest"],
+        )
+        assert rec.as_of.isoformat() == want["as_of"]
+        assert (rec.next_change.isoformat() if rec.next_change else None) == want["next_change"]
+        assert rec.contributions == json.loads(want["contributions"])
+        assert rec.hard_rules == json.loads(want["hard_rules"])
+    events = db.session.scalars(
+        sa.select(ChangeEvent).where(ChangeEvent.id > head, ChangeEvent.entity_type == "rating")
+    ).all()
+    assert sorted(e.entity_id for e in events) == sorted(expected)
+    assert all(e.occurred_at.utcoffset() is not None for e in events)
+    if db.engine.dialect.name == "sqlite":  # stored as SQLAlchemy stores a UtcDateTime
+        raw = (
+            db.session.connection()
+            .exec_driver_sql("SELECT occurred_at FROM change_event WHERE id > ?", (head,))
+            .fetchall()
+        )
+        assert raw and all(
+            re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", at) for (at,) in raw
+        )
+
+
+def test_a_reader_maps_a_sqlite_database_into_memory(app_ctx) -> None:
+    """Reader processes read SQLite through mmap, with the application's pragmas too."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("mmap is SQLite's")
+    engine = reader_engine(db.engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA mmap_size").scalar() > 0
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
 
 
 def test_rescore_one_and_bad_arguments(app_ctx, parties) -> None:

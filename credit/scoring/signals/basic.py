@@ -117,6 +117,8 @@ class LicenceParams:
 def licence_display(s: Situation, p: LicenceParams) -> Outcome:
     """``points`` while a pledge in force promises licence display (``clause``), that promise
     is not breached, and no counted record of ``category`` (未公示证照信息) weighs on it."""
+    if not s.facts.pledges and not s.facts.violations:
+        return NOTHING
     changes: list[date] = []
     for pledge in s.facts.pledges:
         if p.clause in pledge.clauses:

@@ -57,6 +57,8 @@ class PledgeParams:
 def pledges(s: Situation, p: PledgeParams) -> Outcome:
     """A current pledge with a counted breach costs points (and earns nothing); one in force,
     or completed in the last ``kept_months``, without a breach earns points."""
+    if not s.facts.pledges:
+        return NOTHING
     day = s.as_of
     changes: list[date] = []
     kept: list[tuple[PledgeFact, float, str]] = []

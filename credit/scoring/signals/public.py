@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 from credit.scoring.calendar import add_months, months_between, next_day
 from credit.scoring.facts import ViolationFact
 from credit.scoring.shares import Saturation, saturated, share_out
-from credit.scoring.signals.base import Contribution, Outcome, Situation, signal
+from credit.scoring.signals.base import NOTHING, Contribution, Outcome, Situation, signal
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class ViolationParams:
     def parse(cls, doc: dict[str, Any]) -> ViolationParams:
         return cls(float(doc["monthly_decay"]), tuple(Group.parse(g) for g in doc["groups"]))
 
+    @cached_property
     def group_of(self) -> dict[str, int]:
+        """Severity -> index of its group (worked out once per model, not once per firm)."""
         return {sev: i for i, g in enumerate(self.groups) for sev in g.severities}
 
     def problems(self) -> list[str]:
@@ -62,10 +65,12 @@ class ViolationParams:
 
 @signal("violations", params=ViolationParams.parse, codes=("VIOLATION",))
 def violations(s: Situation, p: ViolationParams) -> Outcome:
+    if not s.facts.violations:
+        return NOTHING  # most firms: nothing counts, no date moves it
     changes: list[date] = []
     for v in s.facts.violations:
         changes.extend(violation_dates(v, s.as_of, decays=p.monthly_decay < 1.0))
-    group_of = p.group_of()
+    group_of = p.group_of
     members: list[list[tuple[ViolationFact, float, int]]] = [[] for _ in p.groups]
     for v in s.counted_violations:
         g = group_of.get(v.severity)
