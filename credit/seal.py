@@ -243,44 +243,40 @@ def _day(instant: datetime | None) -> date | None:
     return None if instant is None else instant.astimezone(clock.CHINA).date()
 
 
-def _history(identity: Identity, ent: Any, today: date) -> _History:
+@cache
+def _history_statements() -> tuple[sa.Select, sa.Select, sa.Select, sa.Select]:
+    """What the seal reads besides the facts, built once per process (``enterprise_id``)."""
     from credit.pledges.models import Pledge
-    from credit.ratings.facts import Selection, load_facts
     from credit.ratings.models import RatingRecord
-    from credit.ratings.service import get_rating
     from credit.violations.models import SeriousListEntry, Violation
 
-    facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
+    firm = sa.bindparam("enterprise_id")
+    return (
+        sa.select(Pledge.id).where(
+            Pledge.enterprise_id == firm, Pledge.consent_to_publish.is_(True)
+        ),
+        sa.select(Violation.id, Violation.recorded_at).where(Violation.enterprise_id == firm),
+        sa.select(SeriousListEntry.id, SeriousListEntry.recorded_at).where(
+            SeriousListEntry.enterprise_id == firm
+        ),
+        sa.select(RatingRecord.as_of, RatingRecord.grade, RatingRecord.tier)
+        .where(RatingRecord.enterprise_id == firm)
+        .order_by(RatingRecord.id),
+    )
+
+
+def _history(identity: Identity, ent: Any, today: date) -> _History:
+    from credit.ratings.facts import firm_facts
+    from credit.ratings.service import get_rating
+
+    facts = firm_facts(db.session, ent.id)
     accepted = set(table()["pledge_types"])
-    public = set(
-        db.session.scalars(
-            sa.select(Pledge.id).where(
-                Pledge.enterprise_id == ent.id, Pledge.consent_to_publish.is_(True)
-            )
-        )
-    )
-    recorded = {
-        vid: _day(at)
-        for vid, at in db.session.execute(
-            sa.select(Violation.id, Violation.recorded_at).where(Violation.enterprise_id == ent.id)
-        )
-    }
-    listed = {
-        sid: _day(at)
-        for sid, at in db.session.execute(
-            sa.select(SeriousListEntry.id, SeriousListEntry.recorded_at).where(
-                SeriousListEntry.enterprise_id == ent.id
-            )
-        )
-    }
-    ratings = tuple(
-        (as_of, grade, tier)
-        for as_of, grade, tier in db.session.execute(
-            sa.select(RatingRecord.as_of, RatingRecord.grade, RatingRecord.tier)
-            .where(RatingRecord.enterprise_id == ent.id)
-            .order_by(RatingRecord.id)
-        )
-    )
+    published, records, listings, history = _history_statements()
+    on = {"enterprise_id": ent.id}
+    public = set(db.session.scalars(published, on))
+    recorded = {vid: _day(at) for vid, at in db.session.execute(records, on)}
+    listed = {sid: _day(at) for sid, at in db.session.execute(listings, on)}
+    ratings = tuple((as_of, grade, tier) for as_of, grade, tier in db.session.execute(history, on))
     if not ratings:  # not rated yet (the consumer is behind): as the profile shows it
         view = get_rating(identity, ent.uscc)
         ratings = ((today, view.grade, view.tier),)

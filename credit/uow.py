@@ -71,14 +71,17 @@ CHANGES_CHANNEL = "credit_changes"
 
 
 _MEMOS = "credit.transaction_memos"
+_FLUSH_MEMOS = "credit.flush_memos"
 
 
-def transaction_memo(name: str, session: Session | None = None) -> dict:
+def transaction_memo(name: str, session: Session | None = None, until_flush: bool = False) -> dict:
     """A dict of ``session`` (default ``db.session``) that lives until its transaction ends
     (commit or rollback): for reads one request repeats (a page asks several services about
-    one firm), never seen by another transaction."""
+    one firm), never seen by another transaction. ``until_flush``: also forgotten when the
+    session flushes, for answers read with SQL that the transaction's own writes change."""
     session = db.session if session is None else session
-    return session.info.setdefault(_MEMOS, {}).setdefault(name, {})
+    key = _FLUSH_MEMOS if until_flush else _MEMOS
+    return session.info.setdefault(key, {}).setdefault(name, {})
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -86,6 +89,12 @@ def transaction_memo(name: str, session: Session | None = None) -> dict:
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _forget_memos(session: Session, *_: object) -> None:
     session.info.pop(_MEMOS, None)
+    session.info.pop(_FLUSH_MEMOS, None)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _forget_flush_memos(session: Session, *_: object) -> None:
+    session.info.pop(_FLUSH_MEMOS, None)
 
 
 #: SQLSTATE of a unique violation (PostgreSQL) and SQLite's extended result codes for one.

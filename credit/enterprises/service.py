@@ -67,6 +67,10 @@ def _valid_code(code: str, field_name: str = "uscc") -> str:
     return result.code
 
 
+#: Built once per process: every page about a firm starts here.
+_BY_USCC = sa.select(Enterprise).where(Enterprise.uscc == sa.bindparam("uscc"))
+
+
 def get_enterprise(identity: Identity, code: str) -> Enterprise:
     """One enterprise by USCC. Malformed codes are a 400, unknown ones a 404.
 
@@ -77,7 +81,7 @@ def get_enterprise(identity: Identity, code: str) -> Enterprise:
     ent = known.get(code)  # only valid codes, as stored, are remembered
     if ent is None or ent not in db.session:
         code = _valid_code(code)
-        ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == code))
+        ent = db.session.scalar(_BY_USCC, {"uscc": code})
         if ent is not None:
             known[code] = ent
     if ent is None:

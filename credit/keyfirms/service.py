@@ -505,6 +505,13 @@ def listed_clause(day: date) -> sa.ColumnElement[bool]:
     )
 
 
+#: Built once per process: the profile and every search document read it.
+_CATEGORIES_OF = sa.select(KeyListing.enterprise_id, KeyListing.category).where(
+    KeyListing.enterprise_id.in_(sa.bindparam("ids", expanding=True)),
+    listed_clause(sa.bindparam("day", type_=sa.Date)),
+)
+
+
 def key_categories_of(
     enterprise_ids: Sequence[str], day: date, session: Session | None = None
 ) -> dict[str, list[str]]:
@@ -512,11 +519,7 @@ def key_categories_of(
     the search documents read it), for the ids that are listed."""
     session = session or db.session
     out: dict[str, set[str]] = {}
-    for eid, category in session.execute(
-        sa.select(KeyListing.enterprise_id, KeyListing.category).where(
-            KeyListing.enterprise_id.in_(list(enterprise_ids)), listed_clause(day)
-        )
-    ):
+    for eid, category in session.execute(_CATEGORIES_OF, {"ids": list(enterprise_ids), "day": day}):
         out.setdefault(eid, set()).add(category)
     return {eid: sorted(c) for eid, c in out.items()}
 

@@ -553,18 +553,20 @@ def organisations_of(enterprise_ids: list[str], session: Any = None) -> dict[str
     return out
 
 
+#: Built once per process: every profile page reads it.
+_MEMBER_OF = (
+    sa.select(Organisation)
+    .join(Membership, Membership.organisation_id == Organisation.id)
+    .where(
+        Membership.enterprise_id == sa.bindparam("enterprise_id"),
+        Membership.status == "confirmed",
+        Organisation.disabled_at.is_(None),
+    )
+    .order_by(Organisation.name)
+)
+
+
 def public_memberships(identity: Identity, code: str) -> list[Organisation]:
     """The organisations a firm is a confirmed member of (public: its profile names them)."""
     ent = get_enterprise(identity, code)
-    return list(
-        db.session.scalars(
-            sa.select(Organisation)
-            .join(Membership, Membership.organisation_id == Organisation.id)
-            .where(
-                Membership.enterprise_id == ent.id,
-                Membership.status == "confirmed",
-                Organisation.disabled_at.is_(None),
-            )
-            .order_by(Organisation.name)
-        )
-    )
+    return list(db.session.scalars(_MEMBER_OF, {"enterprise_id": ent.id}))

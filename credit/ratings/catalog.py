@@ -20,6 +20,7 @@ tools) it answers with the files alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -202,16 +203,21 @@ def _default_session() -> Session | None:
     return db.session
 
 
+@functools.cache
+def _state_statement() -> sa.Select:
+    """Built once per process: every rating read asks for the catalog's state."""
+    from credit.ratings.models import CatalogState
+
+    return sa.select(CatalogState.stamp, CatalogState.current).where(CatalogState.id == 1)
+
+
 def _state(session: Session) -> tuple[str, str] | None:
     """(stamp, current) of the database catalog, read once per transaction."""
-    from credit.ratings.models import CatalogState
     from credit.uow import transaction_memo
 
     memo = transaction_memo(_STAMP_MEMO, session)
     if "state" not in memo:
-        row = session.execute(
-            sa.select(CatalogState.stamp, CatalogState.current).where(CatalogState.id == 1)
-        ).first()
+        row = session.execute(_state_statement()).first()
         memo["state"] = None if row is None else (row[0], row[1])
     return memo["state"]
 

@@ -44,7 +44,7 @@ from credit.ratings.facts import (
     VIEWS,
     RecordBasis,
     Selection,
-    load_facts,
+    firm_facts,
     view_facts,
 )
 from credit.ratings.models import CurrentRating, RatingRecord
@@ -130,6 +130,37 @@ VIEW_NOTES = {
 }
 
 
+#: The reads of a firm's rating a profile makes on every view, built once per process:
+#: building a statement and computing its cache key cost more than running it.
+_FIRM = sa.bindparam("enterprise_id")
+_TODAY = sa.bindparam("today", type_=sa.Date)
+_PUBLIC_RECORDS = sa.select(Violation.id).where(
+    Violation.enterprise_id == _FIRM, publicity.public_clause(_TODAY)
+)
+_LISTED_NOW = sa.select(SeriousListEntry.id).where(
+    SeriousListEntry.enterprise_id == _FIRM,
+    SeriousListEntry.removed_at.is_(None),
+    SeriousListEntry.listed_on <= _TODAY,
+    SeriousListEntry.remove_on > _TODAY,
+)
+_LATEST_RATING = (
+    sa.select(RatingRecord)
+    .where(RatingRecord.enterprise_id == _FIRM)
+    .order_by(RatingRecord.id.desc())
+    .limit(1)
+)
+_RATING_POINTS = (
+    sa.select(RatingRecord.id, RatingRecord.as_of, RatingRecord.score, RatingRecord.grade)
+    .where(RatingRecord.enterprise_id == _FIRM)
+    .order_by(RatingRecord.id)
+)
+_RATINGS_BY_ID = (
+    sa.select(RatingRecord)
+    .where(RatingRecord.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(RatingRecord.id)
+)
+
+
 def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
     """Records the viewer may see named: None (all) for the firm, its regulators and
     operators; otherwise the violations and listings public today."""
@@ -140,23 +171,9 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
     known = transaction_memo("public_rating_records")
     if (ent.id, today) in known:
         return known[ent.id, today]
-    out = set(
-        db.session.scalars(
-            sa.select(Violation.id).where(
-                Violation.enterprise_id == ent.id, publicity.public_clause(today)
-            )
-        )
-    )
-    out.update(
-        db.session.scalars(
-            sa.select(SeriousListEntry.id).where(
-                SeriousListEntry.enterprise_id == ent.id,
-                SeriousListEntry.removed_at.is_(None),
-                SeriousListEntry.listed_on <= today,
-                SeriousListEntry.remove_on > today,
-            )
-        )
-    )
+    on = {"enterprise_id": ent.id, "today": today}
+    out = set(db.session.scalars(_PUBLIC_RECORDS, on))
+    out.update(db.session.scalars(_LISTED_NOW, on))
     known[ent.id, today] = out
     return set(out)
 
@@ -243,7 +260,7 @@ def _records(basis: list[RecordBasis], visible: set[str] | None) -> list[dict[st
 
 def _view_facts(ent: Enterprise, as_of: date, view: str):
     if view == "published":  # the facts as the stored ratings read them
-        return load_facts(db.session, Selection(ids=[ent.id]))[ent.id], []
+        return firm_facts(db.session, ent.id), []
     return view_facts(db.session, ent.id, as_of, view)
 
 
@@ -332,12 +349,7 @@ def get_rating(
     visible = _visible(identity, ent)
     if as_of is not None or model_version is not None or view is not None:
         return _replay(ent, _check_as_of(as_of), _model(model_version), visible, _check_view(view))
-    rec = db.session.scalar(
-        sa.select(RatingRecord)
-        .where(RatingRecord.enterprise_id == ent.id)
-        .order_by(RatingRecord.id.desc())
-        .limit(1)
-    )
+    rec = db.session.scalar(_LATEST_RATING, {"enterprise_id": ent.id})
     if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
         view = _replay(ent, clock.today(), catalog().get(), visible, "published")
     else:
@@ -358,7 +370,7 @@ def _caps_today(ent: Enterprise, view: RatingView, visible: set[str] | None) -> 
     if not view.hard_rules:
         return []
     model = catalog().get(view.model_version)
-    facts = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
+    facts = firm_facts(db.session, ent.id)
     day = clock.today()
     cases = _cases(ent) if visible is None else None
     return guidance.describe_caps(facts, day, model, rate(facts, day, model), visible, cases)
@@ -409,11 +421,7 @@ def rating_trend(identity: Identity, code: str, points: int = 24) -> list[Rating
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
     visible = _visible(identity, ent)
-    rows = db.session.execute(
-        sa.select(RatingRecord.id, RatingRecord.as_of, RatingRecord.score, RatingRecord.grade)
-        .where(RatingRecord.enterprise_id == ent.id)
-        .order_by(RatingRecord.id)
-    ).all()
+    rows = db.session.execute(_RATING_POINTS, {"enterprise_id": ent.id}).all()
     last_of_day: dict[date, tuple[int, int, str]] = {}
     for rid, as_of, score, grade in rows:
         last_of_day[as_of] = (rid, score, grade)
@@ -425,9 +433,7 @@ def rating_trend(identity: Identity, code: str, points: int = 24) -> list[Rating
             kept.append(rid)
             previous = (score, grade)
     chosen = kept[-max(points, 1) :]
-    records = db.session.scalars(
-        sa.select(RatingRecord).where(RatingRecord.id.in_(chosen)).order_by(RatingRecord.id)
-    ).all()
+    records = db.session.scalars(_RATINGS_BY_ID, {"ids": chosen}).all()
     return [_record_view(ent, r, visible) for r in records]
 
 

@@ -85,17 +85,24 @@ def status(session: Session) -> dict[str, Any]:
 
 
 # -- entries ---------------------------------------------------------------------------------
+#: Built once per process: a profile asks it for each of its lists.
+_LATEST_INDEXES = (
+    sa.select(LogRecord.record_id, sa.func.max(LogRecord.index))
+    .where(
+        LogRecord.kind == sa.bindparam("kind"),
+        LogRecord.record_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    .group_by(LogRecord.record_id)
+)
+
+
 def log_indexes(session: Session, kind: str, record_ids: Iterable[str]) -> dict[str, int]:
     """The index of the latest entry of each record (records never logged are absent)."""
     ids = sorted(set(record_ids))
     out: dict[str, int] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.execute(
-            sa.select(LogRecord.record_id, sa.func.max(LogRecord.index))
-            .where(LogRecord.kind == kind, LogRecord.record_id.in_(chunk))
-            .group_by(LogRecord.record_id)
-        )
+        rows = session.execute(_LATEST_INDEXES, {"kind": kind, "ids": chunk})
         out.update((rid, int(index)) for rid, index in rows)
     return out
 

@@ -1,0 +1,117 @@
+"""What an enterprise profile page costs the database and SQLAlchemy: counts, not times.
+
+The profile is the page the public opens most (its server p95 has a goal at a million
+firms). Its reads are statements built once per process (building one and computing its
+cache key cost more than running it), the firm's facts are read once however many parts
+of the page need them, and both stay true only while a number here does not grow."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.sql.cache_key import HasCacheKey
+
+from credit.extensions import db
+from credit.ratings.facts import firm_facts
+from tests.parties import make_parties, make_pledge, make_violation
+from tests.pledges.test_write_statements import Statements
+
+#: Statements of a warm profile of a firm with a published pledge that a serious record
+#: breached (so its rating names a hard rule and the page explains the cap): the firm with
+#: its shops and contact (3), the rating with its records, state, log index and history
+#: (8), pledges with breaches (2), records with their clauses and corrections (3), the
+#: serious list and commendations (2), the facts the seal and the cap share (8), what the
+#: seal reads besides (4), the log indexes of the lists (2), key-firm categories and
+#: memberships (2).
+PROFILE_BUDGET = 34
+
+#: Cache keys SQLAlchemy still computes on a warm profile: those of the ORM's own relation
+#: loaders (shops, contact, the current rating by primary key, breaches, a record's clauses
+#: and corrections). Every statement the code writes is built once per process.
+PROFILE_CACHE_KEYS = 6
+
+
+def _firm(app) -> str:
+    """A firm with a history, made in an app context of its own: each request must run in
+    its own, as it does when served (a test client reuses one already pushed)."""
+    with app.app_context():
+        return _make_firm()
+
+
+def _make_firm() -> str:
+    parties = make_parties()
+    pledge = make_pledge(parties.owner_uscc, publish=True)
+    make_violation(
+        parties,
+        severity="serious",
+        days_ago=0,
+        breached=[{"pledge_id": pledge.id, "clause": "C03"}],
+    )
+    return parties.owner_uscc
+
+
+def test_a_warm_profile_stays_within_its_statement_budget(clean_app) -> None:
+    code = _firm(clean_app)
+    client = clean_app.test_client()
+    page = f"/enterprises/{code}"
+    first = client.get(page)
+    assert first.status_code == 200
+    assert "严重" in first.get_data(as_text=True)  # the serious record is on the page
+    with clean_app.app_context():
+        statements = Statements(db.engine)
+    again = statements.during(lambda: client.get(page))
+    assert again.status_code == 200
+    assert statements.count() <= PROFILE_BUDGET, "\n".join(statements.seen)
+    facts_reads = [s for s in statements.seen if s.startswith("SELECT repair_application")]
+    assert len(facts_reads) == 1, "\n".join(statements.seen)  # the seal and the rating's caps read the facts once"
+
+
+def test_a_warm_profile_builds_no_new_statements(clean_app, monkeypatch) -> None:
+    code = _firm(clean_app)
+    client = clean_app.test_client()
+    page = f"/enterprises/{code}"
+    assert client.get(page).status_code == 200  # warm
+    computed: list[str] = []
+    generate = HasCacheKey._generate_cache_key
+
+    def counting(self):
+        computed.append(" ".join(str(self).split())[:100])
+        return generate(self)
+
+    monkeypatch.setattr(HasCacheKey, "_generate_cache_key", counting)
+    assert client.get(page).status_code == 200
+    assert len(computed) <= PROFILE_CACHE_KEYS, "\n".join(computed)
+
+
+def test_a_firms_facts_are_read_once_and_again_after_a_flush(app_ctx) -> None:
+    """Read once per transaction and forgotten when the transaction flushes a write: a
+    write and a read of the facts in one transaction see the write."""
+    from credit import clock
+    from credit.enterprises.models import Enterprise
+    from credit.violations.models import Commendation
+    from tests.parties import regulator_identity
+
+    code = make_parties().owner_uscc
+    authority = regulator_identity().authority_id
+    session = db.session
+    ent = session.scalar(sa.select(Enterprise).where(Enterprise.uscc == code))
+    statements = Statements(db.engine)
+    before = statements.during(lambda: firm_facts(session, ent.id))
+    assert statements.count() == 8
+    assert statements.during(lambda: firm_facts(session, ent.id)) is before
+    assert statements.count() == 0
+    session.add(
+        Commendation(
+            enterprise_id=ent.id,
+            authority_id=authority,
+            title="守信激励",
+            legal_basis="《江苏省社会信用条例》",
+            granted_on=clock.today(),
+            valid_until=clock.today(),
+            recorded_at=clock.now(),
+        )
+    )
+    session.flush()
+    after = firm_facts(session, ent.id)
+    assert len(after.commendations) == len(before.commendations) + 1
+    session.rollback()
+    assert firm_facts(session, ent.id).commendations == before.commendations
