@@ -67,8 +67,13 @@ def _valid_code(code: str, field_name: str = "uscc") -> str:
     return result.code
 
 
-#: Built once per process: every page about a firm starts here.
-_BY_USCC = sa.select(Enterprise).where(Enterprise.uscc == sa.bindparam("uscc"))
+#: Built once per process: every page about a firm starts here. The contact (one row at
+#: most) comes in the same statement: its own select-in load cost more than the join.
+_BY_USCC = (
+    sa.select(Enterprise)
+    .where(Enterprise.uscc == sa.bindparam("uscc"))
+    .options(sa.orm.joinedload(Enterprise.business_contact))
+)
 
 
 def get_enterprise(identity: Identity, code: str) -> Enterprise:
