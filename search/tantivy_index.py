@@ -42,7 +42,6 @@ import contextlib
 import fcntl
 import functools
 import itertools
-import json
 import mmap
 import os
 import shutil
@@ -547,16 +546,24 @@ class TantivyBackend:
         return live.index.searcher(), live.index.schema
 
     @staticmethod
-    def _live_q(schema: tantivy.Schema) -> tantivy.Query:
-        return tantivy.Query.term_query(schema, "live", 1)
+    def _live_only(schema: tantivy.Schema, query: tantivy.Query | None = None) -> tantivy.Query:
+        """``query``'s matches (with None, every document) that are not tombstones.
+        Tombstones are few, so leaving them out is a seek into a short posting list per
+        match; requiring ``live`` 1 intersected each match with a posting list of the
+        whole index and scored it too (ranking the 64 best of 有限's 75,000 firms at
+        100,000: 1.6 ms against 0.5)."""
+        return tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, query if query is not None else tantivy.Query.all_query()),
+                (tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "live", 0)),
+            ]
+        )
 
     def _documents(self, searcher: tantivy.Searcher, addresses: list) -> list[Document]:
         out = []
         for address in addresses:
             doc = searcher.doc(address)
-            out.append(
-                Document(doc["id"][0], doc["version"][0], json.loads(doc["source"][0].decode()))
-            )
+            out.append(Document(doc["id"][0], doc["version"][0], orjson.loads(doc["source"][0])))
         return out
 
     def get(self, spec: IndexSpec, doc_id: str) -> Document | None:
@@ -570,12 +577,7 @@ class TantivyBackend:
         out: dict[str, Document] = {}
         for i in range(0, len(ids), 1000):
             chunk = ids[i : i + 1000]
-            query = tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "id", chunk)),
-                    (tantivy.Occur.Must, self._live_q(schema)),
-                ]
-            )
+            query = self._live_only(schema, tantivy.Query.term_set_query(schema, "id", chunk))
             hits = searcher.search(query, len(chunk) + 1, count=False).hits
             for d in self._documents(searcher, [a for _, a in hits]):
                 out[d.id] = d
@@ -586,7 +588,7 @@ class TantivyBackend:
         if view is None:
             return {}
         searcher, schema = view
-        live = self._live_q(schema)
+        live = self._live_only(schema)
         n = _count(searcher, live)
         out = {}
         for _, address in searcher.search(live, max(1, n), count=False).hits:
@@ -599,19 +601,14 @@ class TantivyBackend:
         if view is None:
             return 0
         searcher, schema = view
-        return _count(searcher, self._live_q(schema))
+        return _count(searcher, self._live_only(schema))
 
     def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
         view = self._searcher(spec)
         if view is None:
             return []
         searcher, schema = view
-        query = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, self._starting(spec, schema, field, value)),
-                (tantivy.Occur.Must, self._live_q(schema)),
-            ]
-        )
+        query = self._live_only(schema, self._starting(spec, schema, field, value))
         hits = searcher.search(
             query, size, count=False, order_by_field=_kw(field), order=tantivy.Order.Asc
         ).hits
@@ -657,7 +654,7 @@ class TantivyBackend:
             return SearchResult.nothing(query)
         searcher, schema = view
         text = query.text.strip()
-        must = [self._live_q(schema), *self._filters(spec, schema, query)]
+        must = self._filters(spec, schema, query)
         text_q = None
         if text and looks_like_uscc(text):
             must.append(tantivy.Query.term_query(schema, _kw(spec.id_field), uscc_of(text)))
@@ -667,8 +664,9 @@ class TantivyBackend:
             text_q = self._text_query(spec, schema, query)
             if text_q is None:
                 return SearchResult.nothing(query)
-        base = self._all(must)
-        matched = self._all([*must, text_q]) if text_q is not None else base
+        if text_q is not None:
+            must.append(text_q)
+        matched = self._live_only(schema, self._all(must) if must else None)
         if query.facets:
             total, facets = self._count_and_facets(searcher, matched, query)
         else:
