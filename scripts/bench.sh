@@ -30,3 +30,14 @@ trap 'rm -rf "$DATA"' EXIT
 .venv/bin/python -m tests.bench.bench_worker --data "$DATA" --catch-up 20000
 .venv/bin/python -m tests.bench.bench_search --data "$DATA" --keep-indices
 .venv/bin/python -m tests.bench.bench_pages --data "$DATA" --drop-indices
+# The production pair: the same figures on PostgreSQL + Elasticsearch (the database
+# credit_bench on the services' PostgreSQL, dropped at the end)
+if [[ -n "${CREDIT_TEST_DATABASE_URL:-}" && -n "${CREDIT_TEST_SEARCH_URL:-}" ]]; then
+    PG_DATA="$(mktemp -d -t credit-bench-pg-XXXXXX)"
+    trap 'rm -rf "$DATA" "$PG_DATA"' EXIT
+    .venv/bin/python -m tests.bench.bench_ratings --enterprises "$N" --data "$PG_DATA" --postgresql
+    .venv/bin/python -m tests.bench.bench_search --data "$PG_DATA" --postgresql \
+        --backends elasticsearch --reindex elasticsearch --keep-indices
+    .venv/bin/python -m tests.bench.bench_pages --data "$PG_DATA" --postgresql \
+        --backends elasticsearch --drop-indices --drop-database
+fi

@@ -21,6 +21,7 @@
 # Knobs (environment):
 #   CREDIT_SERVICES_DIR   state directory   (default $HOME/.cache/credit-platform)
 #   CREDIT_PG_PORT        PostgreSQL port   (default 55432)
+#   CREDIT_PG_SHARED_BUFFERS  PostgreSQL shared_buffers (default 1GB)
 #   CREDIT_REDIS_PORT     Redis port        (default 56379)
 #   CREDIT_ES_PORT        Elasticsearch HTTP port      (default 59200)
 #   CREDIT_ES_TRANSPORT_PORT  Elasticsearch transport  (default CREDIT_ES_PORT+100)
@@ -354,6 +355,12 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = $(sql_quote "$PG_DATA")
 unix_socket_permissions = 0700
+# memory sized like a small production server (the 1,000,000-firm benchmarks; the
+# tests' data fit either way): shared buffers, the planner's idea of the page cache, and
+# fewer checkpoints during bulk loads
+shared_buffers = ${CREDIT_PG_SHARED_BUFFERS:-1GB}
+effective_cache_size = 8GB
+max_wal_size = 4GB
 # durability: keep the safe defaults explicitly
 fsync = on
 synchronous_commit = on

@@ -14,29 +14,33 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sqlite3
 import statistics
 import sys
 from pathlib import Path
 
-from tests.bench.bench_registry import ROOT, table
+from tests.bench.bench_registry import (
+    ROOT,
+    database_label,
+    database_url,
+    drop_postgresql_database,
+    postgresql_database,
+    table,
+)
 from tests.bench.bench_search import clear_result_caches, drive, query_mix, serve
 
 
-def page_list(data: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
+def page_list(url: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
     """(kind, path): a third profiles of random firms, a third results pages, and a third
     the seal of a random firm (the image and the standing API, half each): a seal is read
     on every shop page that embeds it, so it is measured like a page."""
-    db = sqlite3.connect(f"file:{Path(data) / 'credit.db'}?mode=ro", uri=True)
-    total = db.execute("SELECT max(rowid) FROM enterprise").fetchone()[0]
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        every = conn.execute(sa.text("SELECT uscc FROM enterprise ORDER BY uscc")).scalars().all()
+    engine.dispose()
+    codes = random.Random(seed).sample(every, 2 * n // 3)
     rng = random.Random(seed)
-    codes = []
-    while len(codes) < 2 * n // 3:
-        row = db.execute(
-            "SELECT uscc FROM enterprise WHERE rowid = ?", (rng.randrange(1, total + 1),)
-        ).fetchone()
-        if row:
-            codes.append(row[0])
     third = len(codes) // 2
     pages = [("profile", f"/enterprises/{c}") for c in codes[:third]]
     for i, c in enumerate(codes[third:]):
@@ -70,13 +74,28 @@ def _q(values: list[float]) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
+    ap.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="the registry bench_ratings --postgresql generated (the database credit_bench)",
+    )
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument(
+        "--backends",
+        default="embedded,elasticsearch",
+        help="the backends to measure (each on the indices bench_search built and kept)",
+    )
+    ap.add_argument(
         "--drop-indices",
         action="store_true",
         help="drop the Elasticsearch indices of bench_search afterwards",
+    )
+    ap.add_argument(
+        "--drop-database",
+        action="store_true",
+        help="with --postgresql: drop the database afterwards",
     )
     args = ap.parse_args()
     es_url = os.environ.get("CREDIT_TEST_SEARCH_URL", "")
@@ -85,6 +104,7 @@ def main() -> None:
         "CREDIT_INSTANCE_DIR": args.data,
         "CREDIT_LOG_LEVEL": "WARNING",
         "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch",
+        **({"CREDIT_DATABASE_URL": postgresql_database()} if args.postgresql else {}),
         # a seal is rate-limited per address; every bench client is one address
         "CREDIT_RATELIMIT_SEAL": "1000000 per minute",
     }
@@ -100,8 +120,10 @@ def main() -> None:
     ]
     if es_url:
         backends.append(("Elasticsearch", {**base, "CREDIT_SEARCH_URL": es_url}))
+    wanted = args.backends.split(",")
+    backends = [(label, env) for label, env in backends if label.lower() in wanted]
     sys.path.insert(0, str(ROOT))
-    pages = page_list(args.data, args.pages)
+    pages = page_list(database_url(base, args.data), args.pages)
     rows = []
     for label, env in backends:
         clear_result_caches(env)  # the search bench's entries would answer the results
@@ -146,16 +168,19 @@ def main() -> None:
                 "",
             ]
         )
-    if es_url and args.drop_indices:
+    if es_url and args.drop_indices and "elasticsearch" in wanted:
         from search import create_backend
         from search.documents import SPECS
 
         os.environ.update({k: v for k, v in backends[-1][1].items() if k.startswith("CREDIT_")})
         for spec in SPECS.values():
             create_backend(es_url, "benchsearch", "").drop(spec)
+    if args.postgresql and args.drop_database:
+        drop_postgresql_database()
     table(
         f"Page server time (Server-Timing, ms) and wall time seen by the client (ms): "
-        f"gunicorn 2 workers, {args.clients} clients, {args.seconds:.0f} s",
+        f"{database_label(base, args.data)}, gunicorn 2 workers, {args.clients} clients, "
+        f"{args.seconds:.0f} s",
         [
             "backend",
             "page",

@@ -11,6 +11,11 @@
    until both the rating endpoint and search show the new score. Once per search backend
    (embedded; Elasticsearch when ``CREDIT_TEST_SEARCH_URL`` is set).
 
+SQLite in ``--data`` by default; with ``--postgresql``, in the benchmarks' own PostgreSQL
+database (created empty on the server of ``CREDIT_TEST_DATABASE_URL``; kept with
+``--data``), so every figure is PostgreSQL's (the tables say which). ``bench_search`` and
+``bench_pages`` take ``--postgresql`` to read it.
+
 Prints tables; asserts nothing.
 """
 
@@ -30,7 +35,16 @@ from datetime import date
 from pathlib import Path
 
 from tests.bench.bench_pledges import Http, _free_port, _token
-from tests.bench.bench_registry import FLASK, ROOT, es_rss_mib, measured, table
+from tests.bench.bench_registry import (
+    FLASK,
+    ROOT,
+    database_label,
+    drop_postgresql_database,
+    es_rss_mib,
+    measured,
+    postgresql_database,
+    table,
+)
 
 _MEASURE_JSON = (
     "import resource, subprocess, sys, time\n"
@@ -241,6 +255,11 @@ def main() -> None:
         action="store_true",
         help="reuse the data in --data: measure freshness again",
     )
+    ap.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="generate the registry in PostgreSQL (the database credit_bench) instead of SQLite",
+    )
     args = ap.parse_args()
     work = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="credit-bench-ratings-"))
     args.keep = args.keep or bool(args.data)
@@ -254,6 +273,8 @@ def main() -> None:
         "CREDIT_RATELIMIT_TOKEN": "100000 per minute",
         "CREDIT_RATELIMIT_TOKEN_ADDRESS": "100000 per minute",
     }
+    if args.postgresql:
+        env["CREDIT_DATABASE_URL"] = postgresql_database(create=not args.freshness_only)
     try:
         n = args.enterprises
         if args.freshness_only:
@@ -314,7 +335,7 @@ def main() -> None:
             ]
         )
         table(
-            "Rating benchmark data (SQLite)",
+            f"Rating benchmark data ({database_label(env, work)})",
             ["phase", "rows", "seconds", "peak RSS MiB", "also"],
             rows,
         )
@@ -335,7 +356,8 @@ def main() -> None:
                 ]
             )
         table(
-            f"Full rescore, {n:,} enterprises, 2 cores (2 reader/scorer processes + the writer)",
+            f"Full rescore, {n:,} enterprises, {database_label(env, work)}, 2 cores "
+            "(2 reader/scorer processes + the writer)",
             [
                 "run",
                 "enterprises",
@@ -349,7 +371,8 @@ def main() -> None:
         )
 
         table(
-            "The transparency log's consumer after the rescore (SQLite, one process)",
+            f"The transparency log's consumer after the rescore "
+            f"({database_label(env, work)}, one process)",
             ["change events", "entries appended", "seconds", "entries/s"],
             [log_catch_up(env)],
         )
@@ -369,8 +392,8 @@ def main() -> None:
             if es:
                 print(f"(Elasticsearch JVM RSS {es:.0f} MiB)")
         table(
-            f"Freshness at {n:,} enterprises: violation POSTed -> new score in the rating "
-            "endpoint and in search (gunicorn 2 workers, ms)",
+            f"Freshness at {n:,} enterprises ({database_label(env, work)}): violation POSTed "
+            "-> new score in the rating endpoint and in search (gunicorn 2 workers, ms)",
             [
                 "search backend",
                 "events",
@@ -394,6 +417,8 @@ def main() -> None:
             print(f"\ndata kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+            if args.postgresql:
+                drop_postgresql_database()
 
 
 if __name__ == "__main__":

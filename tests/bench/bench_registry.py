@@ -30,6 +30,57 @@ _MEASURE = (
 )
 
 
+def database_url(env: dict[str, str], data: str | Path) -> str:
+    """The database a bench run uses: ``CREDIT_DATABASE_URL`` when set (an empty
+    PostgreSQL database, to measure the production pair), else the instance's SQLite file."""
+    return env.get("CREDIT_DATABASE_URL") or f"sqlite:///{Path(data) / 'credit.db'}"
+
+
+def database_label(env: dict[str, str], data: str | Path) -> str:
+    """ "PostgreSQL" or "SQLite": printed in the tables, so a figure names its database."""
+    return "PostgreSQL" if database_url(env, data).startswith("postgresql") else "SQLite"
+
+
+#: The benchmarks' own PostgreSQL database (``--postgresql``), on the server of
+#: ``CREDIT_TEST_DATABASE_URL``: never the tests' database.
+BENCH_DATABASE = "credit_bench"
+
+
+def postgresql_database(create: bool = False) -> str:
+    """The URL of ``BENCH_DATABASE``; ``create``: dropped (if there) and created empty."""
+    import sqlalchemy as sa
+
+    server = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
+        raise SystemExit("--postgresql needs CREDIT_TEST_DATABASE_URL (scripts/services.sh env)")
+    url = sa.engine.make_url(server)
+    if create:
+        _on_server(
+            url,
+            f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)',
+            f"CREATE DATABASE \"{BENCH_DATABASE}\" ENCODING 'UTF8' TEMPLATE template0",
+        )
+    return url.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+
+
+def drop_postgresql_database() -> None:
+    """Drop ``BENCH_DATABASE`` (the end of a ``--postgresql`` run)."""
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(os.environ["CREDIT_TEST_DATABASE_URL"])
+    _on_server(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+
+
+def _on_server(url, *statements: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for statement in statements:
+            conn.execute(sa.text(statement))
+    engine.dispose()
+
+
 def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run ``cmd``; return (seconds, peak RSS in MiB) of that command alone."""
     out = subprocess.run(

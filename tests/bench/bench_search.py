@@ -32,7 +32,14 @@ from urllib.parse import urlencode
 
 from tests.bench.bench_pledges import Http, _free_port
 from tests.bench.bench_ratings import measured_json
-from tests.bench.bench_registry import FLASK, ROOT, es_rss_mib, table
+from tests.bench.bench_registry import (
+    FLASK,
+    ROOT,
+    database_label,
+    es_rss_mib,
+    postgresql_database,
+    table,
+)
 
 
 @functools.cache
@@ -280,6 +287,11 @@ def _key(label: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="instance directory of bench_ratings")
+    ap.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="the registry bench_ratings --postgresql generated (the database credit_bench)",
+    )
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument(
@@ -319,6 +331,7 @@ def main() -> None:
         "CREDIT_INSTANCE_DIR": args.data,
         "CREDIT_LOG_LEVEL": "WARNING",
         "CREDIT_SEARCH_INDEX_PREFIX": "benchsearch",
+        **({"CREDIT_DATABASE_URL": postgresql_database()} if args.postgresql else {}),
     }
     backends = [
         (
@@ -429,12 +442,14 @@ def main() -> None:
                 b.drop(spec)
     if index_rows:
         table(
-            "Bulk indexing (flask search reindex, 2 builder processes + the writer)",
+            f"Bulk indexing from {database_label(base, args.data)} "
+            "(flask search reindex, 2 builder processes + the writer)",
             ["backend", "documents", "by index", "seconds", "docs/s", "peak RSS MiB"],
             index_rows,
         )
     table(
-        f"Search API over loopback: gunicorn 2 workers x 4 threads, {args.clients} "
+        f"Search API over loopback ({database_label(base, args.data)}): gunicorn 2 workers "
+        f"x 4 threads, {args.clients} "
         f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
         ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"],
         load_rows,
