@@ -5,6 +5,7 @@ every process maps), and a rebuild or a second writer never loses a write."""
 from __future__ import annotations
 
 import multiprocessing
+import random
 
 from search.backend import Document, SearchQuery
 from search.documents import ENTERPRISES
@@ -99,3 +100,49 @@ def test_a_rebuild_keeps_one_document_per_id_whatever_the_order(tmp_path) -> Non
     assert _found(backend, "苏宁") == {"e2"}
     assert _found(backend, "宁远") == {"e1", "e3"}  # e1 by its new name, e3 by the first
     assert _found(backend, "金坛") == {"e5"}
+
+
+def test_pages_in_score_date_and_code_order_agree_with_sorting_the_documents(tmp_path) -> None:
+    """Pages are cut from an order of numbers compared one after another (the value, then
+    the code's 8-byte chunks), ties at a page's edges settled by the next number: every
+    page, at every depth and size, is the slice of the documents sorted in Python. Codes
+    share their first 8 and 16 characters, scores and dates repeat and some are absent,
+    and the index has several segments, so every tie path is taken."""
+    rng = random.Random(19)
+    docs = []
+    for n in range(400):
+        uscc = f"91320{rng.choice('15'):s}85{rng.choice('AB')}{rng.choice('CDE')}000{n:04d}XY"[:18]
+        score = rng.choice([None, 600, 641, 641, 700, 755])
+        date = rng.choice([None, "2020-01-01", "2023-06-30", "2023-06-30", "2024-12-31"])
+        source = {"uscc": uscc, "name_exact": f"企业{n}", "t_name": f"企业{n}"}
+        if score is not None:
+            source["credit_score"] = score
+        if date is not None:
+            source["registration_date"] = date
+        docs.append(Document(id=f"e{n}", version=1, source=source))
+    backend = TantivyBackend(str(tmp_path / "engine"), "p6")
+    for i in range(0, 400, 100):  # one commit each: several segments
+        backend.write(ENTERPRISES, docs[i : i + 100], visible=True)
+
+    def key(d: Document) -> str:
+        return d.source["uscc"]
+
+    expected = {
+        "relevance": sorted(docs, key=key),
+        "score": sorted(docs, key=lambda d: (-d.source.get("credit_score", -1), key(d))),
+        "date": sorted(
+            docs,
+            key=lambda d: (
+                -int(d.source.get("registration_date", "0000-00-00").replace("-", "")),
+                key(d),
+            ),
+        ),
+    }
+    for sort, ordered in expected.items():
+        for size in (1, 7, 20, 50):
+            for page in range(1, 400 // size + 2):
+                result = backend.search(
+                    ENTERPRISES, SearchQuery(index="enterprises", sort=sort, size=size, page=page)
+                )
+                want = [d.id for d in ordered[(page - 1) * size : page * size]]
+                assert [h.id for h in result.hits] == want, (sort, size, page)
