@@ -39,8 +39,8 @@ def page_list(url: str, n: int, seed: int = 11) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         every = conn.execute(sa.text("SELECT uscc FROM enterprise ORDER BY uscc")).scalars().all()
     engine.dispose()
-    codes = random.Random(seed).sample(every, 2 * n // 3)
     rng = random.Random(seed)
+    codes = rng.sample(every, 2 * n // 3)
     third = len(codes) // 2
     pages = [("profile", f"/enterprises/{c}") for c in codes[:third]]
     for i, c in enumerate(codes[third:]):

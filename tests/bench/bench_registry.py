@@ -46,29 +46,31 @@ def database_label(env: dict[str, str], data: str | Path) -> str:
 BENCH_DATABASE = "credit_bench"
 
 
+_DROP = f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'
+
+
 def postgresql_database(create: bool = False) -> str:
     """The URL of ``BENCH_DATABASE``; ``create``: dropped (if there) and created empty."""
-    import sqlalchemy as sa
-
-    server = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
-    if not server.startswith("postgresql"):
-        raise SystemExit("--postgresql needs CREDIT_TEST_DATABASE_URL (scripts/services.sh env)")
-    url = sa.engine.make_url(server)
+    url = _server_url()
     if create:
         _on_server(
-            url,
-            f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)',
-            f"CREATE DATABASE \"{BENCH_DATABASE}\" ENCODING 'UTF8' TEMPLATE template0",
+            url, _DROP, f"CREATE DATABASE \"{BENCH_DATABASE}\" ENCODING 'UTF8' TEMPLATE template0"
         )
     return url.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
 
 
 def drop_postgresql_database() -> None:
     """Drop ``BENCH_DATABASE`` (the end of a ``--postgresql`` run)."""
+    _on_server(_server_url(), _DROP)
+
+
+def _server_url():
     import sqlalchemy as sa
 
-    url = sa.engine.make_url(os.environ["CREDIT_TEST_DATABASE_URL"])
-    _on_server(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+    server = os.environ.get("CREDIT_TEST_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
+        raise SystemExit("--postgresql needs CREDIT_TEST_DATABASE_URL (scripts/services.sh env)")
+    return sa.engine.make_url(server)
 
 
 def _on_server(url, *statements: str) -> None:
