@@ -85,6 +85,9 @@ _WRITER_HEAP = 32_000_000
 #: A rebuild's writer: two indexing threads of 128 MB each.
 _LOAD_HEAP = 256_000_000
 _LOCK_WAIT_SECONDS = 30.0
+#: A tie on a page's edge is fetched whole up to this many documents and ordered in Python
+#: (a day's violations, a score's firms); a larger one is cut again by the next field.
+_TIE_FETCH = 1000
 #: Added to the BM25 score of an exact-name match and of a name-prefix match (an exact
 #: match has both): far above any BM25 score, so they rank first (Elasticsearch's boosts).
 EXACT_BONUS, PREFIX_BONUS = 10_000.0, 1_000.0
@@ -931,37 +934,63 @@ class TantivyBackend:
         order: tuple[tuple[str, tantivy.FieldType, tantivy.Order], ...],
         offset: int,
         size: int,
+        at_least: int = 0,
     ) -> list:
         """The addresses at positions ``offset`` to ``offset + size`` of ``matched`` in
         ``order``: numeric fast fields compared one after the other (a value, then the
         sort key's 8-byte chunks). Ordering by a text fast field costs tantivy a
         dictionary look-up per document skipped (page 40 of a violations list: 47 ms);
-        numbers cost nothing to compare (0.8 ms), and the ties a field leaves at the
-        page's edges are ordered by the next field, among those tied documents only."""
+        numbers cost nothing to compare (0.8 ms). A tie on one field is ordered by the
+        next ones: here from their fast field values when the whole tie was fetched; by
+        a search among the tied documents only for the tie the fetch cut off."""
         if size <= 0:
             return []
         (name, kind, direction), rest = order[0], order[1:]
+        want = offset + size
+        fetch = max(want, at_least)
         hits = searcher.search(
-            matched, offset + size, count=False, order_by_field=name, order=direction
+            matched, fetch, count=False, order_by_field=name, order=direction
         ).hits
+        complete = len(hits) < fetch  # every match is here
         out: list = []
         start = 0
-        while start < len(hits):
+        while start < min(len(hits), want):
             value = hits[start][0]
             end = start
             while end < len(hits) and hits[end][0] == value:
                 end += 1
-            first, last = max(start, offset), end  # the page's positions in this tie
-            # the last value fetched may go on beyond the fetch, with lower keys than these
-            whole = end < len(hits) or len(hits) < offset + size
+            first, last = max(start, offset), min(end, want)  # the page's part of this tie
             if first < last:
-                if not rest or (whole and end - start == 1):
-                    out.extend(a for _, a in hits[first:last])
-                else:
+                tie = [a for _, a in hits[start:end]]
+                whole = end < len(hits) or complete
+                if not rest or (len(tie) == 1 and whole):
+                    out.extend(tie[first - start : last - start])
+                elif whole:  # ordered by the next fields' values, without a search
+                    out.extend(cls._sorted(searcher, tie, rest)[first - start : last - start])
+                else:  # the fetch cut this tie off: fetch it (most ties are small) alone
                     tied = cls._all([matched, _range(schema, name, kind, value, value)])
-                    out.extend(cls._page(searcher, schema, tied, rest, first - start, last - first))
+                    out.extend(
+                        cls._page(
+                            searcher, schema, tied, rest, first - start, last - first, _TIE_FETCH
+                        )
+                    )
             start = end
         return out
+
+    @staticmethod
+    def _sorted(
+        searcher: tantivy.Searcher,
+        addresses: list,
+        order: tuple[tuple[str, tantivy.FieldType, tantivy.Order], ...],
+    ) -> list:
+        """``addresses`` in ``order``, by their fast field values: a tie found whole
+        costs no further search (one search per tie made a page ten searches)."""
+        columns = []
+        for name, _, direction in order:
+            values = searcher.fast_field_values(name, addresses)
+            columns.append([-v for v in values] if direction == tantivy.Order.Desc else values)
+        keys = list(zip(*columns, strict=True))
+        return [addresses[i] for i in sorted(range(len(addresses)), key=keys.__getitem__)]
 
 
 class _Timed:

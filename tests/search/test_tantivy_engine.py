@@ -7,6 +7,9 @@ from __future__ import annotations
 import multiprocessing
 import random
 
+import pytest
+
+from search import tantivy_index
 from search.backend import Document, SearchQuery
 from search.documents import ENTERPRISES
 from search.tantivy_index import TantivyBackend
@@ -102,12 +105,17 @@ def test_a_rebuild_keeps_one_document_per_id_whatever_the_order(tmp_path) -> Non
     assert _found(backend, "金坛") == {"e5"}
 
 
-def test_pages_in_score_date_and_code_order_agree_with_sorting_the_documents(tmp_path) -> None:
+@pytest.mark.parametrize("tie_fetch", [1000, 3, 1])
+def test_pages_in_score_date_and_code_order_agree_with_sorting_the_documents(
+    tmp_path, monkeypatch, tie_fetch: int
+) -> None:
     """Pages are cut from an order of numbers compared one after another (the value, then
     the code's 8-byte chunks), ties at a page's edges settled by the next number: every
     page, at every depth and size, is the slice of the documents sorted in Python. Codes
     share their first 8 and 16 characters, scores and dates repeat and some are absent,
-    and the index has several segments, so every tie path is taken."""
+    and the index has several segments, so every tie path is taken: a tie fetched whole
+    (sorted by its values), and, with a small ``_TIE_FETCH``, one cut again and again."""
+    monkeypatch.setattr(tantivy_index, "_TIE_FETCH", tie_fetch)
     rng = random.Random(19)
     docs = []
     for n in range(400):
