@@ -143,6 +143,7 @@ _CURRENT_COLUMNS = (
     "version",
     "updated_at",
 )
+_CURRENT_VERSION = _CURRENT_COLUMNS.index("version")
 #: PostgreSQL is told the types of the pre-serialised values; SQLite stores them as given.
 _PG_CASTS = {
     "as_of": "DATE",
@@ -213,6 +214,31 @@ def _statements(dialect: str) -> tuple[str, str]:
         f"ON CONFLICT (enterprise_id) DO UPDATE SET {updates}"
     )
     return history_sql, current_sql
+
+
+def _copy_postgresql(connection: sa.Connection, history: list[tuple], current: list[tuple]) -> None:
+    """Write history rows, and current ratings seen for the first time, with ``COPY``;
+    upsert the others. A row through ``COPY`` costs the server and psycopg a fraction of
+    an ``INSERT`` in a pipeline (a full rescore from nothing on PostgreSQL spent half its
+    time writing). The current ratings were read under ``lock_ratings`` in this
+    transaction, so a firm without one still has none: inserting it cannot conflict."""
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(_copy_statement("rating", _HISTORY_COLUMNS)) as copy:
+            for row in history:
+                copy.write_row(row)
+        first = [row for row in current if row[_CURRENT_VERSION] == 1]
+        if first:
+            with cursor.copy(_copy_statement("current_rating", _CURRENT_COLUMNS)) as copy:
+                for row in first:
+                    copy.write_row(row)
+    later = [row for row in current if row[_CURRENT_VERSION] != 1]
+    if later:
+        connection.exec_driver_sql(_statements("postgresql")[1], later)
+
+
+@lru_cache(maxsize=4)
+def _copy_statement(table: str, columns: tuple[str, ...]) -> str:
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
 
 
 def _instant(value: datetime, dialect: str) -> str:
@@ -305,9 +331,12 @@ def store(
         stats.confirmed = len(confirm)
     if not history:
         return stats
-    insert_history, upsert_current = _statements(dialect)
-    connection.exec_driver_sql(insert_history, history)
-    connection.exec_driver_sql(upsert_current, current)
+    if dialect == "postgresql":
+        _copy_postgresql(connection, history, current)
+    else:
+        insert_history, upsert_current = _statements(dialect)
+        connection.exec_driver_sql(insert_history, history)
+        connection.exec_driver_sql(upsert_current, current)
     if events:
         uow = UnitOfWork(session)
         for eid, version in events:
