@@ -186,25 +186,30 @@ def enterprise_document(
     rating: CurrentRating | None = None,
     stats: EnterpriseStats | None = None,
     version: int = 1,
+    shops: list[tuple[str, str]] | None = None,
 ) -> Document:
-    """The public search document of an enterprise, with its rating and record counts."""
+    """The public search document of an enterprise, with its rating and record counts.
+    ``shops``: its (shop name, platform) pairs in their order, when the caller read them
+    in bulk (a rebuild: a third of an enterprise document's cost was loading shop objects)."""
     stats = stats or EnterpriseStats()
-    shops = [s.shop_name for s in e.shops]
+    if shops is None:
+        shops = [(s.shop_name, s.platform) for s in e.shops]
+    names = [name for name, _ in shops]
     pinyin = [spelled(n) for n in dict.fromkeys([fold(e.name), _as_said(e)])]
     source: dict[str, Any] = {
         "uscc": e.uscc,
         "name": e.name,
         "name_exact": fold(e.name),
         "former_names": list(e.former_names or []),
-        "shop_names": shops,
+        "shop_names": names,
         "t_name": fold(e.name),
         "t_former": [fold(n) for n in e.former_names or []],
-        "t_shops": [fold(n) for n in shops],
+        "t_shops": [fold(n) for n in names],
         "t_pinyin": [p[0] for p in pinyin],
         "t_initials": [p[1] for p in pinyin],
         "t_place": _place_words(e),
-        "platforms": sorted({s.platform for s in e.shops}),
-        "platform_names": sorted({PLATFORMS.get(s.platform, s.platform) for s in e.shops}),
+        "platforms": sorted({p for _, p in shops}),
+        "platform_names": sorted({PLATFORMS.get(p, p) for _, p in shops}),
         "city_code": e.city_code,
         "city_name": city_name(e.city_code),
         "district_code": e.district_code,

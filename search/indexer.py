@@ -21,14 +21,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session, lazyload
 
 from credit import clock, publicity
 from credit.accounts.models import Authority
 from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.collector import few_collections as _few_collections
 from credit.collector import restore as restore_collections
-from credit.enterprises.models import Enterprise
+from credit.enterprises.models import Enterprise, Shop
 from credit.keyfirms.service import key_categories_of
 from credit.owners import enterprises_touched
 from credit.pledges.models import Pledge, PledgeTemplate
@@ -187,11 +187,21 @@ def index_enterprises(
         rows = session.scalars(
             sa.select(Enterprise)
             .where(Enterprise.id.in_(chunk))
-            .options(selectinload(Enterprise.shops), lazyload(Enterprise.business_contact))
+            .options(lazyload(Enterprise.shops), lazyload(Enterprise.business_contact))
         ).all()
+        shops: dict[str, list[tuple[str, str]]] = {e.id: [] for e in rows}
+        for eid, name, platform in session.execute(
+            sa.select(Shop.enterprise_id, Shop.shop_name, Shop.platform)
+            .where(Shop.enterprise_id.in_(chunk))
+            .order_by(Shop.enterprise_id, Shop.position)
+        ):
+            shops.setdefault(eid, []).append((name, platform))
         ratings = _ratings(session, chunk)
         stats = enterprise_stats(session, chunk)
-        docs = [enterprise_document(e, ratings.get(e.id), stats[e.id], version) for e in rows]
+        docs = [
+            enterprise_document(e, ratings.get(e.id), stats[e.id], version, shops[e.id])
+            for e in rows
+        ]
         found = {e.id for e in rows}
         _write(backend, ENTERPRISES, docs, [i for i in chunk if i not in found], version, target)
         done += len(docs)
