@@ -37,6 +37,7 @@ is.
 from __future__ import annotations
 
 import base64
+import bisect
 import concurrent.futures
 import contextlib
 import fcntl
@@ -76,11 +77,16 @@ from search.backend import (
 #: The on-disk layout; part of each logical directory's name, so a new layout starts empty
 #: beside the old one.
 #: 2: token pairs beside the tokens; 3: prefixes of the name and code; 4: the score and date
-#: orders as numbers only (no text sort fields)
-LAYOUT = 4
-#: Order-preserving 8-byte chunks of a document's sort key: the tie-break of equal scores,
-#: read from fast fields (tantivy reads no text fast field back).
-SORT_CHUNKS = 5  # 40 bytes: a UUID (36) whole
+#: orders as numbers only (no text sort fields); 5: the sort key 10 characters a number
+LAYOUT = 5
+#: A document's sort key (a code, or a record's UUID) as numbers compared one after
+#: another: ``_KEY_CHARS`` characters to a number, 6 bits each (tantivy reads no text
+#: fast field back, and ordering by one costs a dictionary look-up per document).
+SORT_CHUNKS = 4
+_KEY_CHARS = 10
+#: The characters of codes and UUIDs, in their order: 1 to 63 (0 ends a shorter key).
+_KEY_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_KEY_RANK = {ch: n for n, ch in enumerate(_KEY_ALPHABET, 1)}
 _WRITER_HEAP = 32_000_000
 #: A rebuild's writer: two indexing threads of 128 MB each.
 _LOAD_HEAP = 256_000_000
@@ -130,9 +136,26 @@ _ORDERS = {
 }
 
 
+def _rank(ch: str) -> int:
+    """A character's 6-bit rank: its place in ``_KEY_ALPHABET``. Any other character
+    (no code or UUID has one) ranks with the nearest one below it, so a key holding one
+    is only ordered approximately among the keys it shares that rank with."""
+    rank = _KEY_RANK.get(ch)
+    return rank if rank is not None else max(1, bisect.bisect_right(_KEY_ALPHABET, ch))
+
+
 def _chunks(key: str) -> list[int]:
-    raw = key.encode("utf-8")[: 8 * SORT_CHUNKS].ljust(8 * SORT_CHUNKS, b"\0")
-    return [int.from_bytes(raw[i : i + 8], "big") for i in range(0, 8 * SORT_CHUNKS, 8)]
+    """``key`` as ``SORT_CHUNKS`` numbers in the order of the strings: the first 10
+    characters, the next 10, ... A code's first number (its region and the start of its
+    organisation code) is shared by a few firms, where 8 bytes were shared by thousands,
+    each tie a further search for a page's order."""
+    out = []
+    for start in range(0, _KEY_CHARS * SORT_CHUNKS, _KEY_CHARS):
+        part, n = key[start : start + _KEY_CHARS], 0
+        for ch in part:
+            n = n << 6 | _rank(ch)
+        out.append(n << 6 * (_KEY_CHARS - len(part)))  # a shorter key: 0s, first
+    return out
 
 
 #: Keyword values are indexed by their starts up to this many characters (a name prefix,

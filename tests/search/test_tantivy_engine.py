@@ -8,10 +8,14 @@ import multiprocessing
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from credit import uscc
+from credit.enterprises.models import new_id
 from search import tantivy_index
 from search.backend import Document, SearchQuery
-from search.documents import ENTERPRISES
+from search.documents import ENTERPRISES, PLEDGES, VIOLATIONS
 from search.tantivy_index import TantivyBackend
 
 
@@ -154,3 +158,19 @@ def test_pages_in_score_date_and_code_order_agree_with_sorting_the_documents(
                 )
                 want = [d.id for d in ordered[(page - 1) * size : page * size]]
                 assert [h.id for h in result.hits] == want, (sort, size, page)
+
+
+@given(st.lists(st.text(alphabet=tantivy_index._KEY_ALPHABET, max_size=40), max_size=40))
+def test_sort_key_numbers_keep_the_order_of_codes_and_ids(keys: list[str]) -> None:
+    """Keys of the key alphabet (codes, UUIDs) up to 40 characters: the numbers order them
+    as the strings are ordered, a key before every longer key it starts."""
+    assert sorted(keys, key=tantivy_index._chunks) == sorted(keys)
+
+
+def test_every_sort_key_is_written_in_the_key_alphabet() -> None:
+    """The sort keys are codes and the records' UUIDs: characters the numbers rank
+    exactly (a key with another character would only be ordered approximately)."""
+    allowed = set(tantivy_index._KEY_ALPHABET)
+    assert set(uscc.CHARSET) <= allowed
+    assert all(set(new_id()) <= allowed for _ in range(100))
+    assert {ENTERPRISES.sort_field, PLEDGES.sort_field, VIOLATIONS.sort_field} == {"uscc", "id"}
