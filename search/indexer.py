@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import sqlite3
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -189,13 +189,13 @@ def index_enterprises(
             .where(Enterprise.id.in_(chunk))
             .options(lazyload(Enterprise.shops), lazyload(Enterprise.business_contact))
         ).all()
-        shops: dict[str, list[tuple[str, str]]] = {e.id: [] for e in rows}
+        shops: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for eid, name, platform in session.execute(
             sa.select(Shop.enterprise_id, Shop.shop_name, Shop.platform)
             .where(Shop.enterprise_id.in_(chunk))
             .order_by(Shop.enterprise_id, Shop.position)
         ):
-            shops.setdefault(eid, []).append((name, platform))
+            shops[eid].append((name, platform))
         ratings = _ratings(session, chunk)
         stats = enterprise_stats(session, chunk)
         docs = [

@@ -961,7 +961,7 @@ class TantivyBackend:
     ) -> list:
         """The addresses at positions ``offset`` to ``offset + size`` of ``matched`` in
         ``order``: numeric fast fields compared one after the other (a value, then the
-        sort key's 8-byte chunks). Ordering by a text fast field costs tantivy a
+        sort key's numbers, ``_chunks``). Ordering by a text fast field costs tantivy a
         dictionary look-up per document skipped (page 40 of a violations list: 47 ms);
         numbers cost nothing to compare (0.8 ms). A tie on one field is ordered by the
         next ones: here from their fast field values when the whole tie was fetched; by
