@@ -244,39 +244,43 @@ def _day(instant: datetime | None) -> date | None:
 
 
 @cache
-def _history_statements() -> tuple[sa.Select, sa.Select, sa.Select, sa.Select]:
-    """What the seal reads besides the facts, built once per process (``enterprise_id``)."""
+def _history_statement() -> sa.CompoundSelect:
+    """What the seal reads besides the facts and the ratings, in one statement built once
+    per process (``enterprise_id``): when each violation and listing was recorded, and
+    which pledges consent to publication (with no date)."""
     from credit.pledges.models import Pledge
-    from credit.ratings.models import RatingRecord
     from credit.violations.models import SeriousListEntry, Violation
 
     firm = sa.bindparam("enterprise_id")
-    return (
-        sa.select(Pledge.id).where(
+    return sa.union_all(
+        sa.select(sa.literal("violation"), Violation.id, Violation.recorded_at).where(
+            Violation.enterprise_id == firm
+        ),
+        sa.select(
+            sa.literal("serious_list"), SeriousListEntry.id, SeriousListEntry.recorded_at
+        ).where(SeriousListEntry.enterprise_id == firm),
+        sa.select(sa.literal("pledge"), Pledge.id, sa.null()).where(
             Pledge.enterprise_id == firm, Pledge.consent_to_publish.is_(True)
         ),
-        sa.select(Violation.id, Violation.recorded_at).where(Violation.enterprise_id == firm),
-        sa.select(SeriousListEntry.id, SeriousListEntry.recorded_at).where(
-            SeriousListEntry.enterprise_id == firm
-        ),
-        sa.select(RatingRecord.as_of, RatingRecord.grade, RatingRecord.tier)
-        .where(RatingRecord.enterprise_id == firm)
-        .order_by(RatingRecord.id),
     )
 
 
 def _history(identity: Identity, ent: Any, today: date) -> _History:
     from credit.ratings.facts import firm_facts
-    from credit.ratings.service import get_rating
+    from credit.ratings.service import get_rating, rating_points
 
     facts = firm_facts(db.session, ent.id)
     accepted = set(table()["pledge_types"])
-    published, records, listings, history = _history_statements()
-    on = {"enterprise_id": ent.id}
-    public = set(db.session.scalars(published, on))
-    recorded = {vid: _day(at) for vid, at in db.session.execute(records, on)}
-    listed = {sid: _day(at) for sid, at in db.session.execute(listings, on)}
-    ratings = tuple((as_of, grade, tier) for as_of, grade, tier in db.session.execute(history, on))
+    public: set[str] = set()
+    recorded: dict[str, date | None] = {}
+    listed: dict[str, date | None] = {}
+    found = {"pledge": public, "violation": recorded, "serious_list": listed}
+    for kind, rid, at in db.session.execute(_history_statement(), {"enterprise_id": ent.id}):
+        if kind == "pledge":
+            public.add(rid)
+        else:
+            found[kind][rid] = _day(at)
+    ratings = tuple((p.as_of, p.grade, p.tier) for p in rating_points(ent.id))
     if not ratings:  # not rated yet (the consumer is behind): as the profile shows it
         view = get_rating(identity, ent.uscc)
         ratings = ((today, view.grade, view.tier),)

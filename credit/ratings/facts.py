@@ -257,8 +257,13 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         return {}
     shops = dict(driver_rows(session, q.shops, on))
 
+    # A dependent list is read only when its parents exist: one firm (a profile) often has
+    # no pledge, and hardly any has a repaired record.
+    pledge_rows = driver_rows(session, q.pledges, on)
     breaches: dict[str, list[BreachFact]] = defaultdict(list)
-    for pledge_id, violation_id, clause, recorded, revoked in driver_rows(session, q.breaches, on):
+    for pledge_id, violation_id, clause, recorded, revoked in (
+        driver_rows(session, q.breaches, on) if pledge_rows else ()
+    ):
         breaches[pledge_id].append(BreachFact(violation_id, clause, _day(recorded), _day(revoked)))
 
     pledges: dict[str, list[PledgeFact]] = defaultdict(list)
@@ -273,7 +278,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         valid_until,
         withdrawn,
         superseded,
-    ) in driver_rows(session, q.pledges, on):
+    ) in pledge_rows:
         pledges[ent_id].append(
             PledgeFact(
                 pid,
@@ -289,7 +294,13 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
             )
         )
 
-    repaired = dict(driver_rows(session, q.repaired, on))
+    violation_rows = driver_rows(session, q.violations, on)
+    status_column = 9  # of a violation row
+    repaired = (
+        dict(driver_rows(session, q.repaired, on))
+        if any(row[status_column] == "repaired" for row in violation_rows)
+        else {}
+    )
     violations: dict[str, list[ViolationFact]] = defaultdict(list)
     for (
         vid,
@@ -305,7 +316,7 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
         revoked,
         objection,
         public_from,
-    ) in driver_rows(session, q.violations, on):
+    ) in violation_rows:
         ended = (
             _day(revoked)
             if status == "revoked"

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -134,29 +134,36 @@ VIEW_NOTES = {
 #: building a statement and computing its cache key cost more than running it.
 _FIRM = sa.bindparam("enterprise_id")
 _TODAY = sa.bindparam("today", type_=sa.Date)
-_PUBLIC_RECORDS = sa.select(Violation.id).where(
-    Violation.enterprise_id == _FIRM, publicity.public_clause(_TODAY)
+#: The violations public today and the serious-list entries in force today: one statement.
+_PUBLIC_RECORDS = sa.union_all(
+    sa.select(Violation.id).where(
+        Violation.enterprise_id == _FIRM, publicity.public_clause(_TODAY)
+    ),
+    sa.select(SeriousListEntry.id).where(
+        SeriousListEntry.enterprise_id == _FIRM,
+        SeriousListEntry.removed_at.is_(None),
+        SeriousListEntry.listed_on <= _TODAY,
+        SeriousListEntry.remove_on > _TODAY,
+    ),
 )
-_LISTED_NOW = sa.select(SeriousListEntry.id).where(
-    SeriousListEntry.enterprise_id == _FIRM,
-    SeriousListEntry.removed_at.is_(None),
-    SeriousListEntry.listed_on <= _TODAY,
-    SeriousListEntry.remove_on > _TODAY,
-)
+#: The newest stored result with the current rating's model and next change date beside it.
 _LATEST_RATING = (
-    sa.select(RatingRecord)
+    sa.select(RatingRecord, CurrentRating.model_version, CurrentRating.next_change)
+    .outerjoin(CurrentRating, CurrentRating.enterprise_id == RatingRecord.enterprise_id)
     .where(RatingRecord.enterprise_id == _FIRM)
     .order_by(RatingRecord.id.desc())
     .limit(1)
 )
 _RATING_POINTS = (
-    sa.select(RatingRecord.id, RatingRecord.as_of, RatingRecord.score, RatingRecord.grade)
+    sa.select(
+        RatingRecord.id,
+        RatingRecord.as_of,
+        RatingRecord.score,
+        RatingRecord.grade,
+        RatingRecord.tier,
+        RatingRecord.model_version,
+    )
     .where(RatingRecord.enterprise_id == _FIRM)
-    .order_by(RatingRecord.id)
-)
-_RATINGS_BY_ID = (
-    sa.select(RatingRecord)
-    .where(RatingRecord.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(RatingRecord.id)
 )
 
@@ -173,7 +180,6 @@ def _visible(identity: Identity, ent: Enterprise) -> set[str] | None:
         return known[ent.id, today]
     on = {"enterprise_id": ent.id, "today": today}
     out = set(db.session.scalars(_PUBLIC_RECORDS, on))
-    out.update(db.session.scalars(_LISTED_NOW, on))
     known[ent.id, today] = out
     return set(out)
 
@@ -341,25 +347,29 @@ def get_rating(
     as_of: date | None = None,
     model_version: str | None = None,
     view: str | None = None,
+    *,
+    with_log_index: bool = True,
 ) -> RatingView:
     """The published rating, or a replay at ``as_of`` under ``model_version`` in ``view``
-    (``legal``, the default, or ``recorded``: see ``VIEW_NOTES``)."""
+    (``legal``, the default, or ``recorded``: see ``VIEW_NOTES``). ``with_log_index=False``
+    leaves ``log_index`` unset for a caller that asks the log about it with other records."""
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
     visible = _visible(identity, ent)
     if as_of is not None or model_version is not None or view is not None:
         return _replay(ent, _check_as_of(as_of), _model(model_version), visible, _check_view(view))
-    rec = db.session.scalar(_LATEST_RATING, {"enterprise_id": ent.id})
-    if rec is None:  # not rated yet (the consumer is behind): rate it on the spot
+    latest = db.session.execute(_LATEST_RATING, {"enterprise_id": ent.id}).first()
+    if latest is None:  # not rated yet (the consumer is behind): rate it on the spot
         view = _replay(ent, clock.today(), catalog().get(), visible, "published")
     else:
+        rec, current_model, current_next = latest
         view = _record_view(ent, rec, visible)
         # A re-rating that only time moved confirms the current rating without a history
         # row: its next change date is the current one.
-        current = db.session.get(CurrentRating, ent.id)
-        if current is not None and current.model_version == rec.model_version:
-            view.next_change = current.next_change
-        view.log_index = translog.log_indexes(db.session, "rating", [ent.id]).get(ent.id)
+        if current_model == rec.model_version:
+            view.next_change = current_next
+        if with_log_index:
+            view.log_index = translog.log_indexes(db.session, "rating", [ent.id]).get(ent.id)
     view.caps = _caps_today(ent, view, visible)
     return view
 
@@ -413,28 +423,43 @@ def rating_history(identity: Identity, code: str, page: int = 1, size: int = 20)
     return Page([_record_view(ent, r, visible) for r in rows], total, page, size)
 
 
-def rating_trend(identity: Identity, code: str, points: int = 24) -> list[RatingView]:
+class RatingPoint(NamedTuple):
+    """One stored result as a chart and the seal read it."""
+
+    id: int
+    as_of: date
+    score: int
+    grade: str
+    tier: str
+    model_version: str
+
+
+def rating_points(enterprise_id: str) -> tuple[RatingPoint, ...]:
+    """Every stored result of the firm, oldest first: the chart and the seal both read
+    them, once per transaction (a flush forgets them)."""
+    known = transaction_memo("rating_points", until_flush=True)
+    if enterprise_id not in known:
+        rows = db.session.execute(_RATING_POINTS, {"enterprise_id": enterprise_id})
+        known[enterprise_id] = tuple(RatingPoint(*r) for r in rows)
+    return known[enterprise_id]
+
+
+def rating_trend(identity: Identity, code: str, points: int = 24) -> list[RatingPoint]:
     """The rating over time for charts, oldest first: one point per day (that day's last
     result) and no point for a re-rating that changed neither score nor grade, so many
     recomputes in a day draw one point, not a row of identical ones. The full list of
     results stays in ``rating_history``."""
     require(can_read_public(identity))
     ent = get_enterprise(identity, code)
-    visible = _visible(identity, ent)
-    rows = db.session.execute(_RATING_POINTS, {"enterprise_id": ent.id}).all()
-    last_of_day: dict[date, tuple[int, int, str]] = {}
-    for rid, as_of, score, grade in rows:
-        last_of_day[as_of] = (rid, score, grade)
-    kept: list[int] = []
-    previous: tuple[int, str] | None = None
+    last_of_day: dict[date, RatingPoint] = {}
+    for point in rating_points(ent.id):
+        last_of_day[point.as_of] = point
+    kept: list[RatingPoint] = []
     for day in sorted(last_of_day):
-        rid, score, grade = last_of_day[day]
-        if (score, grade) != previous:
-            kept.append(rid)
-            previous = (score, grade)
-    chosen = kept[-max(points, 1) :]
-    records = db.session.scalars(_RATINGS_BY_ID, {"ids": chosen}).all()
-    return [_record_view(ent, r, visible) for r in records]
+        point = last_of_day[day]
+        if not kept or (point.score, point.grade) != (kept[-1].score, kept[-1].grade):
+            kept.append(point)
+    return kept[-max(points, 1) :]
 
 
 def explain_rating(

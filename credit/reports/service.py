@@ -220,7 +220,7 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
     require(can_read_public(identity))
     today = clock.today()
     ent = enterprises.get_enterprise(identity, code)
-    rating = ratings.get_rating(identity, ent.uscc)
+    rating = ratings.get_rating(identity, ent.uscc, with_log_index=False)
     trend = ratings.rating_trend(identity, ent.uscc, HISTORY_POINTS)
     shown = [
         p
@@ -247,7 +247,7 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
     ends = [v.publish_until for v in records] + [s.remove_on for s in standing["serious_list"]]
     profile = {
         "enterprise": _enterprise(ent),
-        "rating": {**_rating(rating), "log_index": rating.log_index},
+        "rating": _rating(rating),
         "history": [
             {
                 "as_of": _iso(r.as_of),
@@ -278,8 +278,12 @@ def build_profile(identity: Identity, code: str) -> dict[str, Any]:
         ],
         "negative_until": _iso(max(ends)) if ends else None,
     }
-    for kind, key in LOGGED_LISTS:
-        translog.attach_log_indexes(db.session, kind, profile[key])
+    # The rating is logged under its firm's id; a replay (not rated yet) has no entry.
+    rated = [{"id": ent.id}] if rating.stored else []
+    translog.attach_log_indexes_to_lists(
+        db.session, [("rating", rated), *((kind, profile[key]) for kind, key in LOGGED_LISTS)]
+    )
+    profile["rating"]["log_index"] = rated[0]["log_index"] if rated else None
     return profile
 
 

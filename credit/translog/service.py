@@ -85,25 +85,38 @@ def status(session: Session) -> dict[str, Any]:
 
 
 # -- entries ---------------------------------------------------------------------------------
-#: Built once per process: a profile asks it for each of its lists.
+#: Built once per process: every page and response that names records asks it.
 _LATEST_INDEXES = (
-    sa.select(LogRecord.record_id, sa.func.max(LogRecord.index))
+    sa.select(LogRecord.kind, LogRecord.record_id, sa.func.max(LogRecord.index))
     .where(
-        LogRecord.kind == sa.bindparam("kind"),
+        LogRecord.kind.in_(sa.bindparam("kinds", expanding=True)),
         LogRecord.record_id.in_(sa.bindparam("ids", expanding=True)),
     )
-    .group_by(LogRecord.record_id)
+    .group_by(LogRecord.kind, LogRecord.record_id)
 )
 
 
 def log_indexes(session: Session, kind: str, record_ids: Iterable[str]) -> dict[str, int]:
     """The index of the latest entry of each record (records never logged are absent)."""
-    ids = sorted(set(record_ids))
-    out: dict[str, int] = {}
+    found = log_indexes_by_kind(session, [(kind, record_ids)])
+    return {rid: index for (_, rid), index in found.items()}
+
+
+def log_indexes_by_kind(
+    session: Session, wanted: Iterable[tuple[str, Iterable[str]]]
+) -> dict[tuple[str, str], int]:
+    """``log_indexes`` of several kinds of record at once, keyed by (kind, record id): a
+    profile names four kinds, and one statement answers them all (ids are unique across
+    kinds, so asking every kind about every id finds nothing extra; pairs not asked for
+    are dropped all the same)."""
+    asked = {(kind, rid) for kind, ids in wanted for rid in ids}
+    kinds = sorted({kind for kind, _ in asked})
+    ids = sorted({rid for _, rid in asked})
+    out: dict[tuple[str, str], int] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.execute(_LATEST_INDEXES, {"kind": kind, "ids": chunk})
-        out.update((rid, int(index)) for rid, index in rows)
+        rows = session.execute(_LATEST_INDEXES, {"kinds": kinds, "ids": chunk})
+        out.update(((k, rid), int(index)) for k, rid, index in rows if (k, rid) in asked)
     return out
 
 
@@ -237,16 +250,29 @@ def attach_log_indexes(
     latest log entry of that record, None while it is not logged yet (the consumer runs
     after the commit). ``id_of(item)`` is the record's id (default: its ``id``). One query
     for the lot, never one per item."""
+    attach_log_indexes_to_lists(session, [(kind, items)], id_of)
+    return items
+
+
+def attach_log_indexes_to_lists(
+    session: Session, lists: Sequence[tuple[str, Sequence[Any]]], id_of: Any = None
+) -> None:
+    """``attach_log_indexes`` for several (kind, items) lists in one query."""
     if id_of is None:
         id_of = _item_id
-    found = log_indexes(session, kind, [id_of(item) for item in items]) if items else {}
-    for item in items:
-        index = found.get(id_of(item))
-        if isinstance(item, dict):
-            item["log_index"] = index
-        else:
-            item.log_index = index
-    return items
+    lists = [(kind, items) for kind, items in lists if items]
+    if not lists:
+        return
+    found = log_indexes_by_kind(
+        session, [(kind, [id_of(item) for item in items]) for kind, items in lists]
+    )
+    for kind, items in lists:
+        for item in items:
+            index = found.get((kind, id_of(item)))
+            if isinstance(item, dict):
+                item["log_index"] = index
+            else:
+                item.log_index = index
 
 
 def _item_id(item: Any) -> str:
