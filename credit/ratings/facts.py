@@ -248,14 +248,23 @@ def _fact_statements(shape: tuple[bool, bool, bool]) -> _FactStatements:
     )
 
 
-def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFacts]:
-    """Facts of the selected enterprises, keyed by enterprise id."""
+def load_facts(
+    session: Session,
+    selection: Selection,
+    firms: tuple[list[tuple], dict[str, int]] | None = None,
+) -> dict[str, EnterpriseFacts]:
+    """Facts of the selected enterprises, keyed by enterprise id. ``firms``: their rows
+    (id, uscc, status, registration date, has a contact) and shop counts when the caller
+    holds them already (see ``_held_firm``)."""
     q = _fact_statements(selection.shape)
     on = selection.params()
-    ents = driver_rows(session, q.ents, on)
-    if not ents:
-        return {}
-    shops = dict(driver_rows(session, q.shops, on))
+    if firms is None:
+        ents = driver_rows(session, q.ents, on)
+        if not ents:
+            return {}
+        shops = dict(driver_rows(session, q.shops, on))
+    else:
+        ents, shops = firms
 
     # A dependent list is read only when its parents exist: one firm (a profile) often has
     # no pledge, and hardly any has a repaired record.
@@ -371,16 +380,39 @@ def load_facts(session: Session, selection: Selection) -> dict[str, EnterpriseFa
 def firm_facts(session: Session, enterprise_id: str) -> EnterpriseFacts:
     """One firm's facts (``KeyError`` if it does not exist), read once per transaction and
     again after each flush: a profile page asks for them for the seal and for the caps of
-    its rating, eight statements each time."""
+    its rating."""
     from credit.uow import transaction_memo
 
     known = transaction_memo("firm_facts", session, until_flush=True)
     facts = known.get(enterprise_id)
     if facts is None:
-        facts = known[enterprise_id] = load_facts(session, Selection(ids=[enterprise_id]))[
-            enterprise_id
-        ]
+        held = _held_firm(session, enterprise_id)
+        loaded = load_facts(session, Selection(ids=[enterprise_id]), held)
+        facts = known[enterprise_id] = loaded[enterprise_id]
     return facts
+
+
+#: What a firm's own row gives its facts; a page about the firm has loaded all of it.
+_FIRM_ATTRIBUTES = frozenset(
+    {"uscc", "status", "registration_date", "customer_service_phone", "customer_service_email"}
+)
+
+
+def _held_firm(session: Session, enterprise_id: str) -> tuple[list[tuple], dict[str, int]] | None:
+    """The firm's facts row and shop count from the enterprise the session already holds,
+    as loaded and unchanged (a page found it by its code, shops included): two statements
+    fewer. None when the session does not hold it so (then they are read)."""
+    ent = session.identity_map.get(session.identity_key(Enterprise, (enterprise_id,)))
+    if ent is None:
+        return None
+    state = sa.inspect(ent)
+    if state.modified or "shops" in state.unloaded or _FIRM_ATTRIBUTES & state.unloaded:
+        return None
+    if any(sa.inspect(shop).modified or shop in session.deleted for shop in ent.shops):
+        return None
+    contact = ent.customer_service_phone is not None or ent.customer_service_email is not None
+    row = (ent.id, ent.uscc, ent.status, ent.registration_date, contact)
+    return [row], {ent.id: len(ent.shops)} if ent.shops else {}
 
 
 # -- replays in two views -------------------------------------------------------------------

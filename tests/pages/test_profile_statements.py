@@ -21,9 +21,10 @@ from tests.pledges.test_write_statements import Statements
 #: result with the current rating (1), the catalog's state (1), the points of its history,
 #: which the seal reads too (1); pledges with breaches (2), records with their clauses and
 #: corrections (3), the serious list and commendations (2), the facts the seal and the cap
-#: share (7: no record is repaired, so no repair dates), what the seal reads besides (1),
+#: share (5: the firm and its shop count come from the firm the page found, and no record
+#: is repaired, so no repair dates), what the seal reads besides (1),
 #: the log indexes of the rating and the lists (1), key-firm categories and memberships (2).
-PROFILE_BUDGET = 24
+PROFILE_BUDGET = 22
 
 #: Cache keys SQLAlchemy still computes on a warm profile: those of the ORM's own relation
 #: loaders (shops, breaches, a record's clauses and corrections). Every statement the code
@@ -65,7 +66,7 @@ def test_a_warm_profile_stays_within_its_statement_budget(clean_app) -> None:
     facts_reads = [
         s
         for s in statements.seen
-        if s.startswith("SELECT enterprise.id, enterprise.uscc, enterprise.status")
+        if s.startswith("SELECT commendation.id, commendation.enterprise_id, commendation.title,")
     ]
     assert len(facts_reads) == 1, "\n".join(
         statements.seen
@@ -103,9 +104,9 @@ def test_a_firms_facts_are_read_once_and_again_after_a_flush(app_ctx) -> None:
     ent = session.scalar(sa.select(Enterprise).where(Enterprise.uscc == code))
     statements = Statements(db.engine)
     before = statements.during(lambda: firm_facts(session, ent.id))
-    # the firm, its shops, pledges, records, commendations and listings; no pledge, so no
-    # breaches, and no repaired record, so no repair dates
-    assert statements.count() == 6, "\n".join(statements.seen)
+    # pledges, records, commendations and listings (the firm and its shops are the session's,
+    # loaded above); no pledge, so no breaches, and no repaired record, so no repair dates
+    assert statements.count() == 4, "\n".join(statements.seen)
     assert statements.during(lambda: firm_facts(session, ent.id)) is before
     assert statements.count() == 0
     session.add(
@@ -124,3 +125,37 @@ def test_a_firms_facts_are_read_once_and_again_after_a_flush(app_ctx) -> None:
     assert len(after.commendations) == len(before.commendations) + 1
     session.rollback()
     assert firm_facts(session, ent.id).commendations == before.commendations
+
+
+def test_facts_of_a_firm_the_session_holds_are_its_facts_as_read(app_ctx) -> None:
+    """A page found the firm by its code (shops and contact loaded): its facts take the
+    firm's row and shop count from it, and equal the facts read from the database; a firm
+    changed in the session and not flushed is read from the database instead."""
+    from credit.enterprises.models import Shop
+    from credit.enterprises.service import get_enterprise
+    from credit.identity import SYSTEM
+    from credit.ratings.facts import Selection, _held_firm, load_facts
+
+    parties = make_parties()
+    make_pledge(parties.owner_uscc, publish=True)
+    make_violation(parties, severity="general", days_ago=1)
+    ent = get_enterprise(SYSTEM, parties.owner_uscc)
+    ent.customer_service_phone = "025-12345678"
+    ent.shops.extend(Shop(position=n, platform="taobao", shop_name=f"旗舰店{n}") for n in range(2))
+    db.session.commit()
+    ent = get_enterprise(SYSTEM, parties.owner_uscc)
+    statements = Statements(db.engine)
+    held = statements.during(lambda: firm_facts(db.session, ent.id))
+    assert statements.count() == 5, "\n".join(statements.seen)  # no firm row, no shop count
+    assert not any(s.startswith("SELECT shop.") for s in statements.seen)
+    read = load_facts(db.session, Selection(ids=[ent.id]))[ent.id]
+    assert held == read and held.digest() == read.digest()
+    assert held.shops == len(ent.shops) >= 2 and held.customer_service
+
+    ent.status = "deregistered"  # not flushed: the session's copy is not the stored row
+    assert _held_firm(db.session, ent.id) is None
+    db.session.rollback()
+    ent = get_enterprise(SYSTEM, parties.owner_uscc)
+    ent.shops.pop()
+    assert _held_firm(db.session, ent.id) is None
+    db.session.rollback()
