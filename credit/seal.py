@@ -274,12 +274,13 @@ def _history(identity: Identity, ent: Any, today: date) -> _History:
     public: set[str] = set()
     recorded: dict[str, date | None] = {}
     listed: dict[str, date | None] = {}
-    found = {"pledge": public, "violation": recorded, "serious_list": listed}
     for kind, rid, at in db.session.execute(_history_statement(), {"enterprise_id": ent.id}):
         if kind == "pledge":
             public.add(rid)
+        elif kind == "violation":
+            recorded[rid] = _day(at)
         else:
-            found[kind][rid] = _day(at)
+            listed[rid] = _day(at)
     ratings = tuple((p.as_of, p.grade, p.tier) for p in rating_points(ent.id))
     if not ratings:  # not rated yet (the consumer is behind): as the profile shows it
         view = get_rating(identity, ent.uscc)

@@ -412,7 +412,7 @@ def _held_firm(session: Session, enterprise_id: str) -> tuple[list[tuple], dict[
         return None
     contact = ent.customer_service_phone is not None or ent.customer_service_email is not None
     row = (ent.id, ent.uscc, ent.status, ent.registration_date, contact)
-    return [row], {ent.id: len(ent.shops)} if ent.shops else {}
+    return [row], {ent.id: len(ent.shops)}
 
 
 # -- replays in two views -------------------------------------------------------------------
