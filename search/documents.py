@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from credit import publicity
 from credit.clock import CHINA
@@ -158,7 +158,51 @@ class EnterpriseStats:
     key_categories: list[str] = field(default_factory=list)
 
 
-def _rating_fields(rating: CurrentRating | None) -> dict[str, Any]:
+class RatingFields(NamedTuple):
+    """What a document shows of a firm's current rating, read as a row: a rebuild reads
+    a rating for each of millions of documents, and a rating object cost as much as
+    building the document around it."""
+
+    grade: str
+    tier: str
+    score: int
+    model_version: str
+
+
+#: What ``sa.select(*RATING_COLUMNS)`` reads into a :class:`RatingFields`.
+RATING_COLUMNS = tuple(getattr(CurrentRating, name) for name in RatingFields._fields)
+
+
+class FirmRow(NamedTuple):
+    """The columns of a firm that documents show, read as a row (the same reason as
+    :class:`RatingFields`: a firm object cost more than its document). Its fields are
+    ``Enterprise``'s attributes of the same names (``FIRM_COLUMNS``)."""
+
+    id: str
+    uscc: str
+    name: str
+    former_names: list
+    entity_type: str
+    operator_type: str
+    city_code: str
+    district_code: str | None
+    industry: str
+    registration_date: date | None
+    status: str
+    legal_representative: str | None
+    legal_representative_kind: str
+
+
+#: What ``sa.select(*FIRM_COLUMNS)`` reads into a :class:`FirmRow`.
+FIRM_COLUMNS = tuple(getattr(Enterprise, name) for name in FirmRow._fields)
+
+#: A current rating as an object or as the row of the fields a document shows.
+Rating = CurrentRating | RatingFields
+#: A firm as an object or as the row of the fields a record's document shows.
+Firm = Enterprise | FirmRow
+
+
+def _rating_fields(rating: Rating | None) -> dict[str, Any]:
     return {
         "grade": rating.grade if rating else None,
         "tier": rating.tier if rating else None,
@@ -166,7 +210,7 @@ def _rating_fields(rating: CurrentRating | None) -> dict[str, Any]:
     }
 
 
-def _as_said(e: Enterprise) -> str:
+def _as_said(e: Firm) -> str:
     """The name as people say it: without the 市 after its city and without its district
     (宿迁市沭阳县顺俊… -> 宿迁顺俊…), for the pinyin fields (a query in pinyin names the
     city and the trade name)."""
@@ -182,15 +226,16 @@ def _as_said(e: Enterprise) -> str:
 
 
 def enterprise_document(
-    e: Enterprise,
-    rating: CurrentRating | None = None,
+    e: Firm,
+    rating: Rating | None = None,
     stats: EnterpriseStats | None = None,
     version: int = 1,
     shops: list[tuple[str, str]] | None = None,
 ) -> Document:
     """The public search document of an enterprise, with its rating and record counts.
     ``shops``: its (shop name, platform) pairs in their order, when the caller read them
-    in bulk (a rebuild: a third of an enterprise document's cost was loading shop objects)."""
+    in bulk (a rebuild: a third of an enterprise document's cost was loading shop objects);
+    always given with a :class:`FirmRow`, which has no shops."""
     stats = stats or EnterpriseStats()
     if shops is None:
         shops = [(s.shop_name, s.platform) for s in e.shops]
@@ -230,7 +275,7 @@ def enterprise_document(
     return Document(id=e.id, version=version, source=source)
 
 
-def _place_words(e: Enterprise) -> list[str]:
+def _place_words(e: Firm) -> list[str]:
     """Where a firm is and what it trades in: its city, district and industry, by name."""
     words = [city_name(e.city_code), district_name(e.district_code), INDUSTRIES[e.industry][0]]
     return [w for w in words if w]
@@ -243,10 +288,10 @@ def is_indexed_pledge(p: Pledge) -> bool:
 
 def pledge_document(
     p: Pledge,
-    rating: CurrentRating | None,
+    rating: Rating | None,
     today: date,
     version: int,
-    e: Enterprise | None = None,
+    e: Firm | None = None,
     template: PledgeTemplate | None = None,
 ) -> Document:
     """``e`` and ``template``: the pledge's, when the caller loaded them in bulk."""
@@ -285,10 +330,10 @@ def pledge_document(
 
 def violation_document(
     v: Violation,
-    rating: CurrentRating | None,
+    rating: Rating | None,
     today: date,
     version: int,
-    e: Enterprise | None = None,
+    e: Firm | None = None,
     authority: str | None = None,
 ) -> Document:
     """``e`` and ``authority`` (its name): the record's, when loaded in bulk."""

@@ -37,10 +37,14 @@ from credit.violations.models import Commendation, SeriousListEntry, Violation
 from search.backend import BackendUnavailable, Document, IndexSpec, SearchBackend
 from search.documents import (
     ENTERPRISES,
+    FIRM_COLUMNS,
     PLEDGES,
+    RATING_COLUMNS,
     SPECS,
     VIOLATIONS,
     EnterpriseStats,
+    FirmRow,
+    RatingFields,
     enterprise_document,
     is_indexed_pledge,
     pledge_document,
@@ -72,32 +76,30 @@ def _chunks(ids: Sequence[str], n: int = _CHUNK) -> Iterable[list[str]]:
         yield ids[i : i + n]
 
 
-def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, CurrentRating]:
-    out: dict[str, CurrentRating] = {}
+def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, RatingFields]:
+    """The current ratings of these firms, as the fields their documents show."""
+    out: dict[str, RatingFields] = {}
     for chunk in _chunks(list(set(enterprise_ids))):
-        out.update(
-            (r.enterprise_id, r)
-            for r in session.scalars(
-                sa.select(CurrentRating).where(CurrentRating.enterprise_id.in_(chunk))
+        for eid, *fields in session.execute(
+            sa.select(CurrentRating.enterprise_id, *RATING_COLUMNS).where(
+                CurrentRating.enterprise_id.in_(chunk)
             )
-        )
+        ):
+            out[eid] = RatingFields(*fields)
     return out
 
 
-def _enterprises(session: Session, ids: Iterable[str]) -> dict[str, Enterprise]:
-    """The firms of a batch of records, loaded once (without their shops, nor their
-    business contact, which no document shows: a query and a row per firm saved)."""
-    out: dict[str, Enterprise] = {}
-    for chunk in _chunks(list(set(ids))):
-        out.update(
-            (e.id, e)
-            for e in session.scalars(
-                sa.select(Enterprise)
-                .where(Enterprise.id.in_(chunk))
-                .options(lazyload(Enterprise.shops), lazyload(Enterprise.business_contact))
-            )
-        )
-    return out
+def _firm_rows(session: Session, ids: list[str]) -> list[FirmRow]:
+    """These firms as rows (those that exist), in the database's order."""
+    return [
+        FirmRow(*row)
+        for row in session.execute(sa.select(*FIRM_COLUMNS).where(Enterprise.id.in_(ids)))
+    ]
+
+
+def _firms(session: Session, ids: Iterable[str]) -> dict[str, FirmRow]:
+    """The firms of a batch of records, read once for the batch."""
+    return {f.id: f for chunk in _chunks(list(set(ids))) for f in _firm_rows(session, chunk)}
 
 
 def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, EnterpriseStats]:
@@ -184,11 +186,7 @@ def index_enterprises(
     version = head(session) if version is None else version
     done = 0
     for chunk in _chunks(ids):
-        rows = session.scalars(
-            sa.select(Enterprise)
-            .where(Enterprise.id.in_(chunk))
-            .options(lazyload(Enterprise.shops), lazyload(Enterprise.business_contact))
-        ).all()
+        rows = _firm_rows(session, chunk)
         shops: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for eid, name, platform in session.execute(
             sa.select(Shop.enterprise_id, Shop.shop_name, Shop.platform)
@@ -227,7 +225,7 @@ def index_pledges(
             .options(lazyload(Pledge.enterprise), lazyload(Pledge.template))
         ).all()
         public = [p for p in rows if is_indexed_pledge(p)]
-        firms = _enterprises(session, (p.enterprise_id for p in public))
+        firms = _firms(session, (p.enterprise_id for p in public))
         ratings = _ratings(session, (p.enterprise_id for p in public))
         docs = [
             pledge_document(
@@ -269,7 +267,7 @@ def index_violations(
             )
         ).all()
         public = [v for v in rows if publicity.is_public(v, today)]
-        firms = _enterprises(session, (v.enterprise_id for v in public))
+        firms = _firms(session, (v.enterprise_id for v in public))
         ratings = _ratings(session, (v.enterprise_id for v in public))
         docs = [
             violation_document(
