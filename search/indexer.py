@@ -31,6 +31,7 @@ from credit.collector import restore as restore_collections
 from credit.enterprises.models import Enterprise, Shop
 from credit.keyfirms.service import key_categories_of
 from credit.owners import enterprises_touched
+from credit.planner import unindexed_on_sqlite
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.ratings.models import CurrentRating
 from credit.violations.models import Commendation, SeriousListEntry, Violation
@@ -60,9 +61,10 @@ CONSUMER_NAME = "search-indexer"
 #: Larger writes (rebuilds, bulk loads) are left to the refresh interval.
 VISIBLE_AT_ONCE = 500
 _CHUNK = 500
-#: "Published", written so no database uses the index on the few-valued status: SQLite
-#: without statistics would prefer it to the firm's and read every published pledge.
-_PUBLISHED = Pledge.status.concat("") == "published"
+#: "Published", written so SQLite does not use the index on the few-valued status: without
+#: statistics it would prefer it to the firm's (and, for a rebuild's batches, to the primary
+#: key, reading and sorting every published pledge for each batch: credit.planner).
+_PUBLISHED = unindexed_on_sqlite(Pledge.status) == "published"
 
 
 def head(session: Session) -> int:
@@ -348,7 +350,9 @@ def make_consumer(backend: SearchBackend, batch_size: int = 1000) -> Consumer:
 
 _SOURCES: dict[str, tuple[Callable, Callable]] = {
     "enterprises": (lambda: sa.select(Enterprise.id), index_enterprises),
-    "pledges": (lambda: sa.select(Pledge.id).where(Pledge.status == "published"), index_pledges),
+    # _PUBLISHED: with the status index SQLite read and sorted every published pledge for
+    # each batch of a rebuild (0.5 s a batch at 1.5 million), not the next ids.
+    "pledges": (lambda: sa.select(Pledge.id).where(_PUBLISHED), index_pledges),
     "violations": (
         lambda: sa.select(Violation.id).where(
             Violation.published.is_(True), Violation.status == "active"
@@ -358,14 +362,18 @@ _SOURCES: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def _public_ids(session: Session, name: str, batch_size: int) -> Iterable[list[str]]:
+def public_ids_after(name: str, last: str, batch_size: int) -> sa.Select:
+    """The next ``batch_size`` public ids of index ``name`` after ``last``, in id order:
+    a rebuild's batches, each read along the primary key from where the last one ended."""
     select, _ = _SOURCES[name]
     model_id = select().selected_columns[0]
+    return select().where(model_id > last).order_by(model_id).limit(batch_size)
+
+
+def _public_ids(session: Session, name: str, batch_size: int) -> Iterable[list[str]]:
     last = ""
     while True:
-        ids = session.scalars(
-            select().where(model_id > last).order_by(model_id).limit(batch_size)
-        ).all()
+        ids = session.scalars(public_ids_after(name, last, batch_size)).all()
         if not ids:
             return
         yield list(ids)
