@@ -33,6 +33,7 @@ from credit.extensions import db
 from credit.identity import Identity, IdentityKind
 from credit.pagination import Page
 from credit.permissions import can_manage_registry, can_read_public, is_owner, require
+from credit.planner import unindexed_on_sqlite
 from credit.pledges.models import Pledge, PledgeTemplate
 from credit.pledges.schemas import MAX_SPAN_DAYS
 from credit.pledges.vocab import PLEDGE_TYPES, SEED_TEMPLATES
@@ -433,15 +434,20 @@ def withdraw_pledge(
 
 
 def _public_query(status: str | None) -> sa.Select:
+    """Public pledges, of one public status if given. "Published" and "public" are most
+    pledges: compared without the status index on SQLite (``credit.planner``), which
+    otherwise read and sorted every published pledge for a page of the newest (2.5 s for
+    the home page's five at 1.5 million) instead of walking ``published_at``."""
     stmt = sa.select(Pledge).where(Pledge.consent_to_publish.is_(True))
     today = clock.today()
+    most = unindexed_on_sqlite(Pledge.status)
     if status == "expired":
-        return stmt.where(Pledge.status == "published", Pledge.valid_until < today)
+        return stmt.where(most == "published", Pledge.valid_until < today)
     if status == "published":
-        return stmt.where(Pledge.status == "published", Pledge.valid_until >= today)
+        return stmt.where(most == "published", Pledge.valid_until >= today)
     if status:
         return stmt.where(Pledge.status == status)
-    return stmt.where(Pledge.status.in_(PUBLIC_STATES))
+    return stmt.where(most.in_(PUBLIC_STATES))
 
 
 def public_pledges_query() -> sa.Select:

@@ -28,8 +28,10 @@ def test_a_batch_of_ids_is_read_along_the_primary_key_without_sorting(
     sqlite_schema: sa.Engine, name: str
 ) -> None:
     statement = public_ids_after(name, "8f", 2000)
-    compiled = statement.compile(sqlite_schema, compile_kwargs={"literal_binds": True})
+    compiled = statement.compile(sqlite_schema)
+    params = tuple(compiled.params[name] for name in compiled.positiontup)  # as run: bound
     with sqlite_schema.connect() as conn:
-        plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+        plan = [row[-1] for row in rows]
     assert not any("TEMP B-TREE" in step for step in plan), plan
     assert any("autoindex" in step and "(id>?)" in step for step in plan), plan
