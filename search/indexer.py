@@ -362,18 +362,14 @@ _SOURCES: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def public_ids_after(name: str, last: str, batch_size: int) -> sa.Select:
-    """The next ``batch_size`` public ids of index ``name`` after ``last``, in id order:
-    a rebuild's batches, each read along the primary key from where the last one ended."""
+def _public_ids(session: Session, name: str, batch_size: int) -> Iterable[list[str]]:
     select, _ = _SOURCES[name]
     model_id = select().selected_columns[0]
-    return select().where(model_id > last).order_by(model_id).limit(batch_size)
-
-
-def _public_ids(session: Session, name: str, batch_size: int) -> Iterable[list[str]]:
     last = ""
     while True:
-        ids = session.scalars(public_ids_after(name, last, batch_size)).all()
+        ids = session.scalars(
+            select().where(model_id > last).order_by(model_id).limit(batch_size)
+        ).all()
         if not ids:
             return
         yield list(ids)
