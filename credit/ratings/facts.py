@@ -110,13 +110,12 @@ def _public_from(public_from: Any, decided: Any) -> date | None:
 
 
 @lru_cache(maxsize=4096)
-def _clauses_text(value: str) -> tuple[str, ...]:
+def _clauses(value: str) -> tuple[str, ...]:
+    """A pledge's clause codes from their JSON text. The pledges statement reads the column
+    as text on every database: most pledges share a few lists, each parsed once here
+    (psycopg parsed each row's JSON itself, about 6 of a full rescore's 19 CPU seconds of
+    reading on PostgreSQL)."""
     return tuple(json.loads(value))
-
-
-def _clauses(value: Any) -> tuple[str, ...]:
-    """A pledge's clause codes (JSON text on SQLite; most pledges share a few lists)."""
-    return _clauses_text(value) if isinstance(value, str) else tuple(value)
 
 
 def driver_rows(
@@ -185,7 +184,7 @@ def _fact_statements(shape: tuple[bool, bool, bool]) -> _FactStatements:
             Pledge.series_id,
             Pledge.enterprise_id,
             PledgeTemplate.type,
-            Pledge.clauses,
+            sa.cast(Pledge.clauses, sa.Text),
             Pledge.published_at,
             Pledge.valid_from,
             Pledge.valid_until,
