@@ -232,12 +232,10 @@ def _first_and_later(current: list[tuple]) -> tuple[list[tuple], list[tuple]]:
     return first, later
 
 
-def _copy_postgresql(connection: sa.Connection, history: list[tuple], current: list[tuple]) -> None:
-    """Write history rows, and current ratings seen for the first time, with ``COPY``;
-    update the others. A row through ``COPY`` costs the server and psycopg a fraction of
-    an ``INSERT`` in a pipeline (a full rescore from nothing on PostgreSQL spent half its
-    time writing)."""
-    first, later = _first_and_later(current)
+def _copy_postgresql(connection: sa.Connection, history: list[tuple], first: list[tuple]) -> None:
+    """Write history rows, and current ratings seen for the first time, with ``COPY``. A
+    row through ``COPY`` costs the server and psycopg a fraction of an ``INSERT`` in a
+    pipeline (a full rescore from nothing on PostgreSQL spent half its time writing)."""
     with connection.connection.driver_connection.cursor() as cursor:
         with cursor.copy(_copy_statement("rating", _HISTORY_COLUMNS)) as copy:
             for row in history:
@@ -246,8 +244,6 @@ def _copy_postgresql(connection: sa.Connection, history: list[tuple], current: l
             with cursor.copy(_copy_statement("current_rating", _CURRENT_COLUMNS)) as copy:
                 for row in first:
                     copy.write_row(row)
-    if later:
-        connection.exec_driver_sql(_statements("postgresql")[2], later)
 
 
 @lru_cache(maxsize=4)
@@ -345,16 +341,16 @@ def store(
         stats.confirmed = len(confirm)
     if not history:
         return stats
+    insert_history, insert_current, update_current = _statements(dialect)
+    first, later = _first_and_later(current)
     if dialect == "postgresql":
-        _copy_postgresql(connection, history, current)
+        _copy_postgresql(connection, history, first)
     else:
-        insert_history, insert_current, update_current = _statements(dialect)
         connection.exec_driver_sql(insert_history, history)
-        first, later = _first_and_later(current)
         if first:
             connection.exec_driver_sql(insert_current, first)
-        if later:
-            connection.exec_driver_sql(update_current, later)
+    if later:
+        connection.exec_driver_sql(update_current, later)
     if events:
         uow = UnitOfWork(session)
         for eid, version in events:

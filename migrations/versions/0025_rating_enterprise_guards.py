@@ -41,23 +41,22 @@ _KEYS = {
 }
 
 _POSTGRESQL = [
+    # One check for both kinds of trigger: a statement's inserted rows (its transition
+    # table) or one row's new enterprise. PL/pgSQL plans a branch when it first runs it.
     """
     CREATE FUNCTION credit_rated_enterprises_exist() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      missing boolean;
     BEGIN
-      IF EXISTS (
-        SELECT 1 FROM new_rows n
-        WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = n.enterprise_id)
-      ) THEN
-        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-          MESSAGE = format('%I: the enterprise of a rating does not exist', TG_TABLE_NAME);
+      IF TG_LEVEL = 'ROW' THEN
+        missing := NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = NEW.enterprise_id);
+      ELSE
+        missing := EXISTS (
+          SELECT 1 FROM new_rows n
+          WHERE NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = n.enterprise_id)
+        );
       END IF;
-      RETURN NULL;
-    END $$
-    """,
-    """
-    CREATE FUNCTION credit_rated_enterprise_exists() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NOT EXISTS (SELECT 1 FROM enterprise e WHERE e.id = NEW.enterprise_id) THEN
+      IF missing THEN
         RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
           MESSAGE = format('%I: the enterprise of a rating does not exist', TG_TABLE_NAME);
       END IF;
@@ -93,7 +92,7 @@ _POSTGRESQL = [
             f"""
             CREATE TRIGGER {table}_enterprise_changed BEFORE UPDATE OF enterprise_id ON {table}
             FOR EACH ROW WHEN (NEW.enterprise_id IS DISTINCT FROM OLD.enterprise_id)
-            EXECUTE FUNCTION credit_rated_enterprise_exists()
+            EXECUTE FUNCTION credit_rated_enterprises_exist()
             """,
         )
     ),
@@ -111,7 +110,6 @@ _POSTGRESQL_DROP = [
         for what in ('exists', 'changed')
     ),
     'DROP FUNCTION credit_enterprise_keeps_ratings()',
-    'DROP FUNCTION credit_rated_enterprise_exists()',
     'DROP FUNCTION credit_rated_enterprises_exist()',
 ]
 

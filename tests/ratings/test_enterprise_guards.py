@@ -24,13 +24,15 @@ from credit.ratings.store import compute, rescore, store
 from credit.uow import unit_of_work
 
 
-def _spare_firm(uscc: str = "91320000TEST00001X") -> str:
+def _spare_firm() -> str:
     """A copy of a registered firm under a new id and code: nothing else refers to it (an
     account or a pledge would hold the firm by a key of its own)."""
     model = db.session.scalar(sa.select(Enterprise).limit(1))
     row = {c.key: getattr(model, c.key) for c in Enterprise.__table__.columns}
     spare = str(uuid.uuid4())
-    db.session.execute(sa.insert(Enterprise).values({**row, "id": spare, "uscc": uscc}))
+    db.session.execute(
+        sa.insert(Enterprise).values({**row, "id": spare, "uscc": "91320000TEST00001X"})
+    )
     return spare
 
 
