@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -109,17 +110,19 @@ def test_a_rebuild_keeps_one_document_per_id_whatever_the_order(tmp_path) -> Non
     assert _found(backend, "金坛") == {"e5"}
 
 
-@pytest.mark.parametrize("tie_fetch", [1000, 3, 1])
+@pytest.mark.parametrize(("tie_fetch", "past_page"), [(1000, 32), (3, 32), (1, 0), (3, 0)])
 def test_pages_in_score_date_and_code_order_agree_with_sorting_the_documents(
-    tmp_path, monkeypatch, tie_fetch: int
+    tmp_path, monkeypatch, tie_fetch: int, past_page: int
 ) -> None:
     """Pages are cut from an order of numbers compared one after another (the value, then
     the code's 8-byte chunks), ties at a page's edges settled by the next number: every
     page, at every depth and size, is the slice of the documents sorted in Python. Codes
     share their first 8 and 16 characters, scores and dates repeat and some are absent,
     and the index has several segments, so every tie path is taken: a tie fetched whole
-    (sorted by its values), and, with a small ``_TIE_FETCH``, one cut again and again."""
+    (sorted by its values), and, with a small ``_TIE_FETCH``, one cut again and again
+    (with no hits fetched past the page, a tie is cut at the page's own edge too)."""
     monkeypatch.setattr(tantivy_index, "_TIE_FETCH", tie_fetch)
+    monkeypatch.setattr(tantivy_index, "_PAST_PAGE", past_page)
     rng = random.Random(19)
     docs = []
     for n in range(400):
@@ -174,3 +177,109 @@ def test_every_sort_key_is_written_in_the_key_alphabet() -> None:
     assert set(uscc.CHARSET) <= allowed
     assert all(set(new_id()) <= allowed for _ in range(100))
     assert {ENTERPRISES.sort_field, PLEDGES.sort_field, VIOLATIONS.sort_field} == {"uscc", "id"}
+
+
+def _ranked_firms(tmp_path) -> TantivyBackend:
+    """300 firms whose names hold 宁远 once, most of them tying on BM25 (the same name
+    length), some with a longer or shorter name or 宁远 twice (other scores), one named
+    exactly 宁远 and a few starting with it (the exact and prefix tiers); codes in random
+    order, in several segments."""
+    rng = random.Random(23)
+    names = ["宁远"] + [f"宁远{n:03d}商贸" for n in range(5)]
+    names += [rng.choice(["苏州宁远食品有限公司", "无锡宁远食品有限公司"]) for _ in range(240)]
+    names += [
+        rng.choice(["宁远宁远贸易公司", "南京宁远服饰", "常州金坛宁远茶叶有限责任公司"])
+        for _ in range(54)
+    ]
+    codes = rng.sample(range(10**6), len(names))
+    docs = [
+        Document(
+            id=f"e{n}",
+            version=1,
+            source={"uscc": f"91320{c:013d}", "name_exact": name, "t_name": name},
+        )
+        for n, (name, c) in enumerate(zip(names, codes, strict=True))
+    ]
+    backend = TantivyBackend(str(tmp_path / "engine"), "p7")
+    for i in range(0, len(docs), 100):
+        backend.write(ENTERPRISES, docs[i : i + 100], visible=True)
+    return backend
+
+
+def test_ranked_pages_and_cursors_order_every_tie_by_code(tmp_path) -> None:
+    """Ranked by tier and BM25, ties by code: most matches tie on their score, so every
+    page's edge cuts a tie of hundreds. Each page, at several sizes, and a walk by cursors
+    give the same order, best first and each tie by code, with every match once."""
+    backend = _ranked_firms(tmp_path)
+
+    def page(size: int, page: int = 1, after: tuple | None = None):
+        q = SearchQuery(index="enterprises", text="宁远", size=size, page=page, after=after)
+        return backend.search(ENTERPRISES, q)
+
+    whole = page(300).hits
+    assert len(whole) == 300 and page(300).total == 300
+    order = [(-h.score, h.source["uscc"]) for h in whole]
+    assert order == sorted(order) and len(set(order)) == 300
+    assert whole[0].source["name_exact"] == "宁远"  # the exact name, then the prefixes
+    starts = [h.source["name_exact"].startswith("宁远") for h in whole[1:]]
+    assert starts == sorted(starts, reverse=True) and sum(starts) > 5
+    assert len({h.score for h in whole}) < 12  # large ties: the case this is about
+    ids = [h.id for h in whole]
+    for size in (1, 7, 20, 64):
+        for n in range(1, 300 // size + 2):
+            assert [h.id for h in page(size, n).hits] == ids[(n - 1) * size : n * size]
+        walked, after = [], None
+        while True:
+            hits = page(size, after=after).hits
+            if not hits:
+                break
+            walked += [h.id for h in hits]
+            after = hits[-1].sort
+        assert walked == ids, size
+
+
+def test_counts_facets_and_orders_ignore_phrases_inside_another_choice(tmp_path) -> None:
+    """A trade word also matches as its industry's name; when the name holds the word
+    (服装 in 服装鞋帽), the count leaves the longer phrase out and finds the same firms."""
+    docs = [
+        Document(
+            id=f"e{n}",
+            version=1,
+            source={
+                "uscc": f"9132050{n:011d}",
+                "name_exact": name,
+                "t_name": name,
+                "t_place": place,
+                "city_code": "320500",
+            },
+        )
+        for n, (name, place) in enumerate(
+            [
+                ("苏州服装店", "服装鞋帽"),
+                ("苏州某某公司", "服装鞋帽"),
+                ("苏州鞋帽商行", "服装鞋帽"),
+                ("苏州服装鞋帽城", "食品饮料"),
+                ("苏州食品公司", "食品饮料"),
+            ]
+        )
+    ]
+    backend = TantivyBackend(str(tmp_path / "engine"), "p8")
+    backend.write(ENTERPRISES, docs, visible=True)
+    q = SearchQuery(
+        index="enterprises",
+        text="服装",
+        also_as={"服装": ("服装鞋帽",)},
+        facets=("city_code",),
+    )
+    found = backend.search(ENTERPRISES, q)
+    assert found.total == 4 and found.facets["city_code"] == [("320500", 4)]
+    assert {h.id for h in found.hits} == {"e0", "e1", "e2", "e3"}
+    by_code = backend.search(ENTERPRISES, replace(q, sort="score"))
+    assert [h.id for h in by_code.hits] == ["e0", "e1", "e2", "e3"]
+    assert tantivy_index._innermost([["服", "装", "鞋", "帽"], ["服", "装"], ["服", "装"]]) == [
+        ["服", "装"]
+    ]
+    assert tantivy_index._innermost([["零", "食"], ["食", "品", "饮", "料"]]) == [
+        ["零", "食"],
+        ["食", "品", "饮", "料"],
+    ]
