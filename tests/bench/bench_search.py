@@ -101,8 +101,9 @@ def query_mix(n: int, seed: int = 7) -> list[tuple[str, str]]:
 def _other_pages(path: str) -> Iterator[str]:
     """The same search's other pages within the 1,000-result window, at a few page sizes
     (several hundred requests that each count and facet every match, as the first does);
-    nothing for a suggestion."""
+    for a suggestion, other numbers of suggestions (the same look-up)."""
     if not path.startswith("/api/v1/search?"):
+        yield from (f"{path}&size={size}" for size in (5, 10, 12, 15, 20))
         return
     for size in (20, 10, 15, 12, 8, 5):
         for page in range(1, 1000 // size + 1):
@@ -117,7 +118,7 @@ def fresh_mix(n: int, seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
     fragment in seven) is asked for another page instead (``_other_pages``), which costs
     as much: leaving repeats out, as this did before,
     left out the broadest queries and made the cold run easier than real traffic. A
-    suggestion drawn again is left out."""
+    suggestion drawn again asks for another number of suggestions."""
     used = {path for _, path in seen}
     again: dict[str, Iterator[str]] = {}
     pools: dict[str, list[str]] = {kind: [] for kind, _ in seen}
@@ -222,6 +223,58 @@ def drive(
     return samples, time.perf_counter() - started
 
 
+#: Senders of the paced run: enough that a slow answer never holds back the next request
+#: due (each sender waits for its own answer before it takes the next one).
+PACED_SENDERS = 48
+
+
+def paced(
+    port: int, paths: list[tuple[str, str]], rate: float, seconds: float
+) -> tuple[list[Sample], float]:
+    """``paths`` sent at a fixed ``rate`` per second for ``seconds`` (an open loop, as
+    users arrive, whatever the answers' speed), by ``PACED_SENDERS`` keep-alive senders:
+    request i is due at ``i / rate`` and its time counts from then, so a request that
+    waited for a free sender shows that wait (no coordinated omission). The closed loop
+    of ``drive`` measures the most a server does, at whatever latency 8 clients queueing
+    for 2 cores make; this measures the latency at a given load."""
+    total = int(rate * seconds)
+    samples: list[Sample] = []
+    lock = threading.Lock()
+    taken = iter(range(total))
+    start = time.perf_counter() + 0.2
+
+    def sender() -> None:
+        h, mine = Http(port), []
+        while True:
+            with lock:
+                i = next(taken, None)
+            if i is None:
+                break
+            due = start + i / rate
+            if (wait := due - time.perf_counter()) > 0:
+                time.sleep(wait)
+            if len(mine) % RECONNECT_EVERY == RECONNECT_EVERY - 1:
+                h.conn.close()
+                h = Http(port)
+            kind, path = paths[i % len(paths)]
+            h.conn.request("GET", path)
+            resp = h.conn.getresponse()
+            resp.read()
+            wall = (time.perf_counter() - due) * 1000
+            timing = resp.getheader("Server-Timing", "app;dur=0")
+            server = float(timing.split("dur=", 1)[1].split(",")[0])
+            mine.append(Sample(kind, resp.status, wall, server))
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=sender) for _ in range(PACED_SENDERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return samples, time.perf_counter() - start
+
+
 def replay(port: int, paths: list[tuple[str, str]], clients: int) -> None:
     """Every request of ``paths`` once, shared out over ``clients`` (a warm-up pass)."""
 
@@ -244,8 +297,14 @@ def load(
     clients: int,
     seconds: float,
     by_kind: dict[str, list[float]] | None = None,
+    rate: float | None = None,
 ) -> list[object]:
-    samples, elapsed = drive(port, paths, clients, seconds)
+    """A run's row: requests, requests/s, p50/p95/p99 ms, errors; closed loop with
+    ``clients``, or paced at ``rate`` per second when given."""
+    if rate:
+        samples, elapsed = paced(port, paths, rate, seconds)
+    else:
+        samples, elapsed = drive(port, paths, clients, seconds)
     if by_kind is not None:
         for s in samples:
             by_kind.setdefault(s.kind, []).append(s.wall_ms)
@@ -300,8 +359,14 @@ def main() -> None:
     ap.add_argument(
         "--cold-queries",
         type=int,
-        default=12000,
-        help="never-repeated requests for the cold run (more than it makes)",
+        default=30000,
+        help="never-repeated requests for the cold runs (more than they make)",
+    )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=300,
+        help="requests/s of the paced cold run (the goal's rate; 0: no paced run)",
     )
     ap.add_argument(
         "--load-only",
@@ -370,13 +435,23 @@ def main() -> None:
         server, port = serve(env)
         es = "Elastic" in label
         try:
+            paced_from = len(cold) - 200 - int(args.rate * args.seconds)
             runs = [
                 # Cold: every request new, so Elasticsearch's request cache can answer
                 # none of them (warmed up on others: connections, JIT, OS page cache).
                 (
                     "cold: every request new",
-                    cold[:-200],
+                    cold[:paced_from],
                     functools.partial(load, port, cold[-200:], args.clients, 3),
+                    None,
+                ),
+                # The same kind of requests, none of them asked before either, sent at
+                # the goal's rate: the latency a user meets at that load.
+                (
+                    f"cold, paced: every request new, {args.rate:.0f}/s sent",
+                    cold[paced_from:-200],
+                    lambda: None,
+                    args.rate,
                 ),
                 # Warm: the fixed set, replayed after one pass over it (the steady state
                 # of a service that keeps seeing the same requests).
@@ -384,15 +459,17 @@ def main() -> None:
                     f"warm: the fixed {len(paths):,} replayed",
                     paths,
                     functools.partial(replay, port, paths, args.clients),
+                    None,
                 ),
             ]
-            for run, mix, prepare in runs:
+            for run, mix, prepare, rate in runs:
+                if rate == 0:
+                    continue
                 prepare()
                 before = request_cache_stats(es_url) if es else None
                 by_kind: dict[str, list[float]] = {}
-                load_rows.append(
-                    [label, f"search, {run}", *load(port, mix, args.clients, args.seconds, by_kind)]
-                )
+                row = load(port, mix, args.clients, args.seconds, by_kind, rate)
+                load_rows.append([label, f"search, {run}", *row])
                 if es:  # the node's counters (the embedded backend keeps no results)
                     after = request_cache_stats(es_url)
                     hits = after["hit_count"] - before["hit_count"]
@@ -413,7 +490,7 @@ def main() -> None:
                     kind_rows.append(
                         [
                             label,
-                            run.split(":")[0],
+                            run.split(":")[0].replace(", paced", f" {rate:.0f}/s" if rate else ""),
                             kind,
                             len(ms),
                             f"{q[49]:.1f}",
