@@ -1,4 +1,4 @@
-"""authlib grants, hardened per RFC 9700 and ../shared/SECURITY.md (P1-P4, O1-O7).
+"""authlib grants, hardened per RFC 9700 (OAuth 2.0 Security Best Current Practice).
 
 - PKCE is required for every code-flow client, confidential or public, and only S256 is
   accepted (authlib defaults to optional PKCE and "plain").

@@ -36,7 +36,7 @@ class Revocation(RevocationEndpoint):
 
 
 class Introspection(IntrospectionEndpoint):
-    """RFC 7662, for internal resource servers only (SECURITY.md P9/O8)."""
+    """RFC 7662, for internal resource servers only."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
 

@@ -5,7 +5,7 @@ in Flask's signed session cookie (under ``sid``). Every request that relies on t
 calls ``current()``, which reads the ``web_session`` row: a sign-in that was ended (sign-out,
 a newer sign-in, a disabled account) or reached its absolute limit is no sign-in, whatever
 cookie the browser presents. Sign-out ends the row, so a copy of the cookie taken before
-is refused afterwards (SECURITY.md H4).
+is refused afterwards.
 
 The cookie still carries short-lived, pre-sign-in state (the CSRF token, a console sign-in
 in progress), none of which signs anybody in.

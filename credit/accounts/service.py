@@ -436,7 +436,7 @@ def _end_sign_ins(uow: UnitOfWork, user: UserAccount, reason: str) -> None:
 
 def set_password(identity: Identity, uow: UnitOfWork, username: str, password: str) -> UserAccount:
     """A new password for a console account; every sign-in made with the old one ends
-    and every token issued under it is revoked (SECURITY.md H4)."""
+    and every token issued under it is revoked."""
     require(can_manage_registry(identity))
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(

@@ -1,4 +1,4 @@
-"""Sign-ins to the platform kept on the server (``web_session``; SECURITY.md H4).
+"""Sign-ins to the platform kept on the server (``web_session``).
 
 A sign-in starts when a password is accepted at ``/login`` and ends at the first of:
 sign-out, the absolute limit fixed at the password (``CREDIT_SIGN_IN_TTL``), a new

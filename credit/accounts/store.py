@@ -212,7 +212,7 @@ def refresh_family_end(
 ) -> datetime:
     """When a refresh-token family ends: ``ttl`` after the password that started it (the
     code's ``auth_time``), and a rotated token inherits its predecessor's end, so
-    refreshing never moves it (SECURITY.md H4, O6)."""
+    refreshing never moves it."""
     if grant_type == "refresh_token" and previous is not None and previous.refresh_expires_at:
         return previous.refresh_expires_at
     start = clock.now()

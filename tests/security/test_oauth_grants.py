@@ -1,4 +1,4 @@
-"""The authorization server's grants, hardened per RFC 9700 (SECURITY.md P1-P4, O1-O8)."""
+"""The authorization server's grants, hardened per RFC 9700."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """invalid_scope (RFC 6749 §5.2, §3.3), the refresh family's fixed end, and the platform
-sign-in kept on the server (SECURITY.md H4)."""
+sign-in kept on the server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Durability settings of the databases (SECURITY.md D1, D4)."""
+"""Durability settings of the databases: each commit is flushed to disk (SQLite WAL with
+synchronous FULL; PostgreSQL fsync, synchronous_commit and full-page writes on)."""
 
 from __future__ import annotations
 
