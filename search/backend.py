@@ -267,8 +267,13 @@ class SearchBackend(Protocol):
         """Create a new, empty generation of the index beside the live one; returns its
         name for ``write(target=...)``. Searches keep using the live one."""
 
+    def settle(self, spec: IndexSpec, target: str) -> None:
+        """``target`` is loaded: start what ``finish_rebuild`` needs before the swap, so
+        it runs while a rebuild loads the next index (Elasticsearch: the merge)."""
+
     def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
-        """Make ``target`` the live generation in one step and drop the old one."""
+        """Make ``target`` the live generation in one step and drop the old one (settling
+        it first if ``settle`` was not called)."""
 
     def load_rows(self) -> Callable[[IndexSpec, list[Document]], Any]:
         """A module-level (so picklable) function that turns a batch of documents into

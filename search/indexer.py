@@ -484,6 +484,7 @@ def reindex(
         )
     done: dict[str, int] = {}
     starts: list[int] = []
+    loaded: list[tuple[str, str, int, int]] = []
     try:
         for name in specs or list(SPECS):
             spec = SPECS[name]
@@ -499,7 +500,12 @@ def reindex(
                 count += built
                 if progress:
                     progress(n)
-            backend.finish_rebuild(spec, target)
+            # Settling (Elasticsearch's merge) runs while the next index loads; the swaps
+            # come after the last load.
+            backend.settle(spec, target)
+            loaded.append((name, target, start, count))
+        for name, target, start, count in loaded:
+            backend.finish_rebuild(SPECS[name], target)
             rewind(session, start)
             done[name] = count
     finally:

@@ -439,13 +439,17 @@ class TantivyBackend:
         self._open(spec, generation)
         return generation
 
-    def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
+    def settle(self, spec: IndexSpec, target: str) -> None:
+        """Commit what the rebuild loaded and let its writer go (and its memory)."""
         with self._write_lock:
             writer = self._loading.pop(str(self._dir(spec) / target), None)
             self._loaded_upto.pop(str(self._dir(spec) / target), None)
             if writer is not None:
                 writer.commit()
                 writer.wait_merging_threads()  # the merges it started: fewer segments
+
+    def finish_rebuild(self, spec: IndexSpec, target: str) -> None:
+        self.settle(spec, target)
         with self._lifecycle(spec):
             old = self._current(spec)
             self._set_current(spec, target)
