@@ -60,6 +60,10 @@ def live_server(clean_app, gunicorn_server) -> str:
     return gunicorn_server.url
 
 
+#: Tries at one full-page screenshot before the test fails (see ``Shots.take``).
+_SCREENSHOT_ATTEMPTS = 3
+
+
 class Shots:
     """Saves a screenshot of the current page for a journey, step by step."""
 
@@ -69,10 +73,25 @@ class Shots:
         self.n = 0
 
     def take(self, page, name: str, viewport: str) -> Path:
+        from playwright.sync_api import Error as PlaywrightError
+
         self.n += 1
         slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
         path = self.dir / f"{self.n:02d}-{slug}-{viewport}.png"
-        page.screenshot(path=str(path), full_page=True)
+        for attempt in range(_SCREENSHOT_ATTEMPTS):
+            try:
+                page.screenshot(path=str(path), full_page=True)
+                return path
+            except PlaywrightError as exc:
+                # Headless Chromium now and then refuses a full-page capture while the
+                # compositor is busy ("Unable to capture screenshot"); the page itself is
+                # fine, and the next frame captures. Any other error, or a third refusal,
+                # fails the test.
+                if "Unable to capture screenshot" not in str(exc) or (
+                    attempt == _SCREENSHOT_ATTEMPTS - 1
+                ):
+                    raise
+                page.wait_for_timeout(250)
         return path
 
 
