@@ -181,6 +181,21 @@ class Sample:
 RECONNECT_EVERY = 50
 
 
+def timed_get(
+    h: Http, kind: str, path: str, since: float, headers: dict[str, str] | None = None
+) -> Sample:
+    """GET ``path`` on ``h``'s connection: its status, the time from ``since`` (a
+    ``perf_counter`` reading: when it was sent, or when it was due) to the whole answer,
+    and the app's own time from its Server-Timing header."""
+    h.conn.request("GET", path, headers=headers or {})
+    resp = h.conn.getresponse()
+    resp.read()
+    wall = (time.perf_counter() - since) * 1000
+    timing = resp.getheader("Server-Timing", "app;dur=0")
+    server = float(timing.split("dur=", 1)[1].split(",")[0])
+    return Sample(kind, resp.status, wall, server)
+
+
 def drive(
     port: int,
     paths: list[tuple[str, str]],
@@ -203,14 +218,7 @@ def drive(
                 h = Http(port)
             kind, path = paths[i % len(paths)]
             i += clients
-            t = time.perf_counter()
-            h.conn.request("GET", path, headers=headers or {})
-            resp = h.conn.getresponse()
-            resp.read()
-            wall = (time.perf_counter() - t) * 1000
-            timing = resp.getheader("Server-Timing", "app;dur=0")
-            server = float(timing.split("dur=", 1)[1].split(",")[0])
-            mine.append(Sample(kind, resp.status, wall, server))
+            mine.append(timed_get(h, kind, path, time.perf_counter(), headers))
         with lock:
             samples.extend(mine)
 
@@ -257,13 +265,7 @@ def paced(
                 h.conn.close()
                 h = Http(port)
             kind, path = paths[i % len(paths)]
-            h.conn.request("GET", path)
-            resp = h.conn.getresponse()
-            resp.read()
-            wall = (time.perf_counter() - due) * 1000
-            timing = resp.getheader("Server-Timing", "app;dur=0")
-            server = float(timing.split("dur=", 1)[1].split(",")[0])
-            mine.append(Sample(kind, resp.status, wall, server))
+            mine.append(timed_get(h, kind, path, due))
         with lock:
             samples.extend(mine)
 
