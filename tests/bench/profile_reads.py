@@ -12,7 +12,10 @@ cumulative and by own time.
     .venv/bin/python -m tests.bench.profile_reads --data DIR --kind profile --requests 300
 
 The embedded backend only (``--search-prefix`` names its indices: ``benchratings``, the
-prefix ``bench_ratings`` builds them under). Reads only; one process, one thread.
+prefix ``bench_ratings`` builds them under). ``--postgresql`` reads the registry
+``bench_ratings --postgresql`` generated (the database credit_bench) instead of the
+instance's SQLite file, and prints the wall time too: there a statement's time is spent
+partly in PostgreSQL's own process. Reads only; one process, one thread.
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ from pathlib import Path
 from tests.bench.profile_writes import report_profile
 
 
-def build(data: Path, prefix: str):
-    """The app on ``data`` as a web host runs it next to a worker."""
+def build(data: Path, prefix: str, database_url: str = ""):
+    """The app on ``data`` (and ``database_url``, if given) as a web host runs it next to
+    a worker."""
+    if database_url:
+        os.environ["CREDIT_DATABASE_URL"] = database_url
     os.environ.update(
         {
             "CREDIT_INSTANCE_DIR": str(data),
@@ -45,12 +51,18 @@ def build(data: Path, prefix: str):
     return create_app()
 
 
-def paths(data: Path, kind: str, n: int, seed: int = 11) -> list[str]:
+def paths(data: Path, kind: str, n: int, seed: int = 11, database_url: str = "") -> list[str]:
     """``n`` request paths of ``kind``: random firms' profiles, or the search mix."""
     if kind == "profile":
+        rng = random.Random(seed)
+        if database_url:
+            import sqlalchemy as sa
+
+            with sa.create_engine(database_url).connect() as conn:
+                ids = conn.execute(sa.text("SELECT id, uscc FROM enterprise")).all()
+            return [f"/enterprises/{rng.choice(ids)[1]}" for _ in range(n)]
         db = sqlite3.connect(f"file:{data / 'credit.db'}?mode=ro", uri=True)
         total = db.execute("SELECT max(rowid) FROM enterprise").fetchone()[0]
-        rng = random.Random(seed)
         codes: list[str] = []
         while len(codes) < n:
             row = db.execute(
@@ -87,16 +99,26 @@ def main() -> None:
     ap.add_argument("--no-profile", action="store_true", help="only time, no cProfile")
     ap.add_argument("--save", help="also write the raw profile here (pstats format)")
     ap.add_argument("--search-prefix", default="benchratings")
+    ap.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="the registry bench_ratings --postgresql generated (the database credit_bench)",
+    )
     args = ap.parse_args()
     data = Path(args.data).resolve()
-    app = build(data, args.search_prefix)
+    database_url = ""
+    if args.postgresql:
+        from tests.bench.bench_registry import postgresql_database
+
+        database_url = postgresql_database()
+    app = build(data, args.search_prefix, database_url)
     from sqlalchemy import event
 
     from api.longlived import freeze_startup_objects
     from credit.extensions import db
 
     client = app.test_client()
-    todo = paths(data, args.kind, args.requests + 50)
+    todo = paths(data, args.kind, args.requests + 50, database_url=database_url)
     for path in todo[:50]:  # warm caches, as a busy server has them
         assert client.get(path).status_code == 200, path
     freeze_startup_objects()  # as deploy/gunicorn.conf.py's post_worker_init does
@@ -105,7 +127,7 @@ def main() -> None:
         event.listen(db.engine, "before_cursor_execute", statements)
     profiler = None if args.no_profile else cProfile.Profile()
     measured = todo[50:]
-    cpu = time.process_time()
+    cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     for path in measured:
@@ -113,11 +135,12 @@ def main() -> None:
         assert answer.status_code == 200, (path, answer.status_code)
     if profiler:
         profiler.disable()
-    cpu = time.process_time() - cpu
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     n = len(measured)
     print(
         f"{n} {args.kind} requests in {cpu:.2f} s CPU: {n / cpu:.0f} per CPU second "
-        f"({1000 * cpu / n:.2f} ms each), {statements.count / n:.1f} statements each"
+        f"({1000 * cpu / n:.2f} ms each; wall {1000 * wall / n:.2f} ms each), "
+        f"{statements.count / n:.1f} statements each"
         + ("" if profiler is None else " (under cProfile)")
     )
     if profiler:
