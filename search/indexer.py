@@ -29,6 +29,7 @@ from credit.changes import Change, ChangeEvent, Consumer, ConsumerCursor
 from credit.collector import few_collections as _few_collections
 from credit.collector import restore as restore_collections
 from credit.enterprises.models import Enterprise, Shop
+from credit.idlists import in_ids
 from credit.keyfirms.service import key_categories_of
 from credit.owners import enterprises_touched
 from credit.planner import unindexed_on_sqlite
@@ -84,7 +85,7 @@ def _ratings(session: Session, enterprise_ids: Iterable[str]) -> dict[str, Ratin
     for chunk in _chunks(list(set(enterprise_ids))):
         for eid, *fields in session.execute(
             sa.select(CurrentRating.enterprise_id, *RATING_COLUMNS).where(
-                CurrentRating.enterprise_id.in_(chunk)
+                in_ids(session, CurrentRating.enterprise_id, chunk)
             )
         ):
             out[eid] = RatingFields(*fields)
@@ -95,7 +96,9 @@ def _firm_rows(session: Session, ids: list[str]) -> list[FirmRow]:
     """These firms as rows (those that exist), in the database's order."""
     return [
         FirmRow(*row)
-        for row in session.execute(sa.select(*FIRM_COLUMNS).where(Enterprise.id.in_(ids)))
+        for row in session.execute(
+            sa.select(*FIRM_COLUMNS).where(in_ids(session, Enterprise.id, ids))
+        )
     ]
 
 
@@ -113,7 +116,7 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
         for eid, n in session.execute(
             sa.select(Pledge.enterprise_id, sa.func.count())
             .where(
-                Pledge.enterprise_id.in_(chunk),
+                in_ids(session, Pledge.enterprise_id, chunk),
                 _PUBLISHED,
                 Pledge.valid_from <= today,
                 Pledge.valid_until >= today,
@@ -121,7 +124,9 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
             .group_by(Pledge.enterprise_id)
         ):
             stats[eid].published_pledges = n
-        public = sa.and_(Violation.enterprise_id.in_(chunk), publicity.public_clause(today))
+        public = sa.and_(
+            in_ids(session, Violation.enterprise_id, chunk), publicity.public_clause(today)
+        )
         for eid, n, disputed, serious in session.execute(
             sa.select(
                 Violation.enterprise_id,
@@ -141,7 +146,7 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
             sa.select(SeriousListEntry.enterprise_id)
             .distinct()
             .where(
-                SeriousListEntry.enterprise_id.in_(chunk),
+                in_ids(session, SeriousListEntry.enterprise_id, chunk),
                 SeriousListEntry.removed_at.is_(None),
                 SeriousListEntry.listed_on <= today,
                 SeriousListEntry.remove_on > today,
@@ -152,7 +157,7 @@ def enterprise_stats(session: Session, ids: Sequence[str]) -> dict[str, Enterpri
             sa.select(Commendation.enterprise_id)
             .distinct()
             .where(
-                Commendation.enterprise_id.in_(chunk),
+                in_ids(session, Commendation.enterprise_id, chunk),
                 Commendation.granted_on <= today,
                 Commendation.valid_until >= today,
             )
@@ -192,7 +197,7 @@ def index_enterprises(
         shops: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for eid, name, platform in session.execute(
             sa.select(Shop.enterprise_id, Shop.shop_name, Shop.platform)
-            .where(Shop.enterprise_id.in_(chunk))
+            .where(in_ids(session, Shop.enterprise_id, chunk))
             .order_by(Shop.enterprise_id, Shop.position)
         ):
             shops[eid].append((name, platform))
@@ -223,7 +228,7 @@ def index_pledges(
     for chunk in _chunks(ids):
         rows = session.scalars(
             sa.select(Pledge)
-            .where(Pledge.id.in_(chunk))
+            .where(in_ids(session, Pledge.id, chunk))
             .options(lazyload(Pledge.enterprise), lazyload(Pledge.template))
         ).all()
         public = [p for p in rows if is_indexed_pledge(p)]
@@ -261,7 +266,7 @@ def index_violations(
     for chunk in _chunks(ids):
         rows = session.scalars(
             sa.select(Violation)
-            .where(Violation.id.in_(chunk))
+            .where(in_ids(session, Violation.id, chunk))
             .options(
                 lazyload(Violation.enterprise),
                 lazyload(Violation.authority),
@@ -309,12 +314,14 @@ def affected(session: Session, changes: Sequence[Change]) -> Affected:
     out.enterprises.update(firms)
     for chunk in _chunks(list(set(firms))):
         out.pledges.update(
-            session.scalars(sa.select(Pledge.id).where(Pledge.enterprise_id.in_(chunk), _PUBLISHED))
+            session.scalars(
+                sa.select(Pledge.id).where(in_ids(session, Pledge.enterprise_id, chunk), _PUBLISHED)
+            )
         )
         out.violations.update(
             session.scalars(
                 sa.select(Violation.id).where(
-                    Violation.enterprise_id.in_(chunk),
+                    in_ids(session, Violation.enterprise_id, chunk),
                     Violation.published.is_(True),
                     Violation.status == "active",
                 )

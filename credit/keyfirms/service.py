@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, TextIO
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from credit.enterprises.models import Enterprise
 from credit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from credit.extensions import db
 from credit.identity import Identity, IdentityKind
+from credit.idlists import ids_parameter, uses_arrays
 from credit.keyfirms import importing
 from credit.keyfirms.coverage import coverage_states
 from credit.keyfirms.models import KeyListing, KeyListingEvent, KeyReminder
@@ -506,10 +508,13 @@ def listed_clause(day: date) -> sa.ColumnElement[bool]:
 
 
 #: Built once per process: the profile and every search document read it.
-_CATEGORIES_OF = sa.select(KeyListing.enterprise_id, KeyListing.category).where(
-    KeyListing.enterprise_id.in_(sa.bindparam("ids", expanding=True)),
-    listed_clause(sa.bindparam("day", type_=sa.Date)),
-)
+@cache
+def _categories_of(arrays: bool) -> sa.Select:
+    """The listings of the firms bound as ``ids`` on ``day`` (``credit.idlists``)."""
+    return sa.select(KeyListing.enterprise_id, KeyListing.category).where(
+        ids_parameter("ids", KeyListing.enterprise_id, arrays),
+        listed_clause(sa.bindparam("day", type_=sa.Date)),
+    )
 
 
 def key_categories_of(
@@ -519,7 +524,8 @@ def key_categories_of(
     the search documents read it), for the ids that are listed."""
     session = session or db.session
     out: dict[str, set[str]] = {}
-    for eid, category in session.execute(_CATEGORIES_OF, {"ids": list(enterprise_ids), "day": day}):
+    statement = _categories_of(uses_arrays(session))
+    for eid, category in session.execute(statement, {"ids": list(enterprise_ids), "day": day}):
         out.setdefault(eid, set()).add(category)
     return {eid: sorted(c) for eid, c in out.items()}
 

@@ -1,0 +1,49 @@
+"""Matching a column against a list of ids, in the form each database runs fastest.
+
+Batch readers (the search rebuild and its change-feed consumer) ask for 500 firms at a
+time. ``column IN (...)`` sends 500 parameters: SQLAlchemy renders them, psycopg adapts
+them one by one, and PostgreSQL parses and binds them, so the statement costs more than the
+rows it reads. On PostgreSQL the same match is ``column = ANY(:ids)``, one array parameter
+(and one statement text whatever the batch's size, which psycopg prepares once). Measured
+at a million firms, per 500-id batch: the public serious-list flags 3.7 ms -> 1.5 ms (CPU
+2.3 -> 0.9 ms); the shops 5.0 -> 4.2 ms. SQLite has no arrays and binds a list of
+parameters cheaply in process: it keeps ``IN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+
+def _array_of(column: Any) -> ARRAY:
+    """An array of ``column``'s values, unbounded: PostgreSQL casts a longer string to
+    ``varchar(36)`` by cutting it, and a cut id could name another row."""
+    kind = column.type
+    return ARRAY(sa.String() if isinstance(kind, sa.String) else kind)
+
+
+def uses_arrays(session: Session) -> bool:
+    """Does ``session``'s database take a list of ids as one array parameter?"""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def in_ids(session: Session, column: Any, ids: Iterable[Any]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``, in the form ``session``'s database runs fastest."""
+    values = list(ids)
+    if uses_arrays(session):
+        return column == sa.any_(sa.bindparam(None, values, type_=_array_of(column)))
+    return column.in_(values)
+
+
+def ids_parameter(name: str, column: Any, arrays: bool) -> ColumnElement[bool]:
+    """``column`` is one of the ids bound later as ``name``, for a statement built once
+    per process: ``arrays`` is ``uses_arrays`` of the database it will run on."""
+    if arrays:
+        return column == sa.any_(sa.bindparam(name, type_=_array_of(column)))
+    return column.in_(sa.bindparam(name, expanding=True))
