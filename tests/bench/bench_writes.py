@@ -18,7 +18,9 @@ clients' own queue; the open loop measures the latency a user meets at a given l
 
 ``--in-request`` adds the same run with the consumers in the request (the old default) for
 comparison. Prints a table: writes per second, p50/p95/p99 per kind of request, peak RSS
-of the web workers. Asserts nothing.
+of the web workers, and the disk's fsync latency during each run (``DiskProbe``): a
+commit on SQLite (``synchronous=FULL``) and on PostgreSQL waits for one such fsync, so a
+slow disk shows there rather than as a change in the code. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -160,6 +162,48 @@ def _cpu_seconds(server: subprocess.Popen) -> float:
     return total
 
 
+class DiskProbe:
+    """The fsync latency of the disk under ``directory`` while a run drives the server:
+    4 KiB appended and fsynced every ``interval`` seconds by a thread of its own (20 a
+    second by default, little beside a run's hundreds of commits). A SQLite commit waits
+    for one fsync of its write-ahead log inside the write lock, so when the disk's fsync
+    has a tail, the writes queued behind it show it too (issue 18: SQLite's p99 at 200
+    writes/s was 64-72 ms while other work wrote gigabytes to the same disk, 13-39 ms
+    when it did not)."""
+
+    def __init__(self, directory: Path, interval: float = 0.05) -> None:
+        self.path = directory / "fsync-probe"
+        self.interval = interval
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def _probe(self) -> None:
+        block = os.urandom(4096)
+        with open(self.path, "ab", buffering=0) as f:
+            while not self._stop.wait(self.interval):
+                f.write(block)
+                t = time.perf_counter()
+                os.fsync(f.fileno())
+                self.samples.append((time.perf_counter() - t) * 1000)
+
+    def __enter__(self) -> DiskProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.path.unlink(missing_ok=True)
+
+    def summary(self) -> str:
+        """``p50 / p99 / max`` in ms, or ``-`` when too few were taken."""
+        if len(self.samples) < 2:
+            return "-"
+        q = statistics.quantiles(self.samples, n=100)
+        return f"{q[49]:.1f} / {q[98]:.1f} / {max(self.samples):.0f}"
+
+
 def run(
     env: dict,
     creds: list,
@@ -169,12 +213,15 @@ def run(
     first: int = 0,
     rate: float = 0.0,
     repeat: int = 1,
+    disk: Path | None = None,
 ) -> list[dict]:
     """Start gunicorn on ``env``, drive the write mix ``repeat`` times in a row, stop it.
     Returns each drive's samples, with the CPU the web workers and this process (the
     load generator) spent on it. ``first``: the first decision number of this run's
     violations (each is unique); ``rate``: offer that many writes per second (an open
-    loop) instead of clients writing back to back."""
+    loop) instead of clients writing back to back; ``disk``: where ``DiskProbe`` times
+    fsync during each drive (default: the temporary directory)."""
+    disk = disk or Path(tempfile.gettempdir())
     port = _free_port()
     env = {**env, "PORT": str(port)}
     server = subprocess.Popen(
@@ -206,9 +253,11 @@ def run(
         results = []
         for r in range(repeat):
             server_cpu, client_cpu = _cpu_seconds(server), time.process_time()
-            result = drive(
-                port, template, tokens, reg_token, targets, rounds, first + r * 1_000, rate
-            )
+            with DiskProbe(disk) as probe:
+                result = drive(
+                    port, template, tokens, reg_token, targets, rounds, first + r * 1_000, rate
+                )
+            result["fsync"] = probe.summary()
             result["server_cpu"] = _cpu_seconds(server) - server_cpu
             result["client_cpu"] = time.process_time() - client_cpu
             results.append({**result, "rss": _rss_mib(server)})
@@ -379,10 +428,11 @@ def rows_of(label: str, result: dict) -> list[list[object]]:
             f"{result['server_cpu'] * 1000 / answered:.1f}",
             f"{result['client_cpu'] * 1000 / answered:.1f}",
             f"{result['rss']:.0f}",
+            result.get("fsync", "-"),
         ]
     ]
     for kind, values in samples.items():
-        rows.append([label, kind, len(values), "", *_pct(values), "", "", "", ""])
+        rows.append([label, kind, len(values), "", *_pct(values), "", "", "", "", ""])
     return rows
 
 
@@ -492,6 +542,7 @@ def main() -> None:
                     first=m * 10_000,
                     rate=rate,
                     repeat=args.repeat,
+                    disk=work,
                 )
                 for r, result in enumerate(results):
                     run_label = f" (run {r + 1})" if args.repeat > 1 else ""
@@ -513,6 +564,7 @@ def main() -> None:
                 "web CPU",
                 "client CPU",
                 "RSS MiB",
+                "disk fsync ms p50 / p99 / max",
             ],
             rows,
         )
