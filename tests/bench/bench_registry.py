@@ -111,6 +111,55 @@ def es_rss_mib() -> float | None:
     return None
 
 
+class CpuMeter:
+    """CPU seconds spent during a run, by who spent them on a machine they share: the web
+    server (the workers of the gunicorn master ``server_pid``), Elasticsearch (the local
+    JVMs), PostgreSQL (the local server's processes) and this process (the load
+    generator). ``per_request(n)`` says it in ms a request: which of them a throughput
+    limit is made of."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.spent: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        import psutil
+
+        out = {"web": 0.0, "ES": 0.0, "PG": 0.0}
+
+        def add(group: str, proc: psutil.Process) -> None:
+            try:
+                t = proc.cpu_times()
+                out[group] += t.user + t.system
+            except psutil.Error:
+                pass
+
+        try:
+            for child in psutil.Process(self.server_pid).children():
+                add("web", child)
+        except psutil.Error:
+            pass
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            if "org.elasticsearch.bootstrap.Elasticsearch" in " ".join(proc.info["cmdline"] or []):
+                add("ES", proc)
+            elif (proc.info["name"] or "").startswith("postgres"):
+                add("PG", proc)
+        out["load"] = time.process_time()
+        return out
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        end = self._now()
+        self.spent = {k: end[k] - self._start[k] for k in end}
+
+    def per_request(self, n: int) -> str:
+        """``web / ES / PG / load`` in CPU ms a request."""
+        return " / ".join(f"{1000 * self.spent[k] / max(1, n):.2f}" for k in self.spent)
+
+
 def table(title: str, headers: list[str], rows: list[list[object]]) -> None:
     widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(headers)]
     print(f"\n{title}")

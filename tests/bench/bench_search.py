@@ -35,6 +35,7 @@ from tests.bench.bench_ratings import measured_json
 from tests.bench.bench_registry import (
     FLASK,
     ROOT,
+    CpuMeter,
     database_label,
     es_rss_mib,
     postgresql_database,
@@ -470,8 +471,9 @@ def main() -> None:
                 prepare()
                 before = request_cache_stats(es_url) if es else None
                 by_kind: dict[str, list[float]] = {}
-                row = load(port, mix, args.clients, args.seconds, by_kind, rate)
-                load_rows.append([label, f"search, {run}", *row])
+                with CpuMeter(server.pid) as cpu:
+                    row = load(port, mix, args.clients, args.seconds, by_kind, rate)
+                load_rows.append([label, f"search, {run}", *row, cpu.per_request(row[0])])
                 if es:  # the node's counters (the embedded backend keeps no results)
                     after = request_cache_stats(es_url)
                     hits = after["hit_count"] - before["hit_count"]
@@ -501,13 +503,9 @@ def main() -> None:
                             f"{max(ms):.0f}",
                         ]
                     )
-            load_rows.append(
-                [
-                    label,
-                    "trivial JSON (/healthz)",
-                    *load(port, [("healthz", "/healthz")], args.clients, args.seconds),
-                ]
-            )
+            with CpuMeter(server.pid) as cpu:
+                row = load(port, [("healthz", "/healthz")], args.clients, args.seconds)
+            load_rows.append([label, "trivial JSON (/healthz)", *row, cpu.per_request(row[0])])
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -530,7 +528,17 @@ def main() -> None:
         f"Search API over loopback ({database_label(base, args.data)}): gunicorn 2 workers "
         f"x 4 threads, {args.clients} "
         f"clients, {args.seconds:.0f} s, {len(paths)} distinct requests",
-        ["backend", "endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"],
+        [
+            "backend",
+            "endpoint",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "errors",
+            "CPU ms a request: web / ES / PG / load",
+        ],
         load_rows,
     )
     table(
