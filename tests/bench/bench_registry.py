@@ -99,14 +99,18 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return float(seconds), int(maxrss_kib) / 1024
 
 
+def _is_elasticsearch(proc) -> bool:
+    """Is this ``psutil`` process (its ``cmdline`` fetched) a local Elasticsearch JVM?"""
+    return "org.elasticsearch.bootstrap.Elasticsearch" in " ".join(proc.info["cmdline"] or [])
+
+
 def es_rss_mib() -> float | None:
     try:
         import psutil
     except ImportError:
         return None
     for p in psutil.process_iter(["cmdline", "memory_info"]):
-        cmd = " ".join(p.info["cmdline"] or [])
-        if "org.elasticsearch.bootstrap.Elasticsearch" in cmd:
+        if _is_elasticsearch(p):
             return p.info["memory_info"].rss / 2**20
     return None
 
@@ -140,7 +144,7 @@ class CpuMeter:
         except psutil.Error:
             pass
         for proc in psutil.process_iter(["name", "cmdline"]):
-            if "org.elasticsearch.bootstrap.Elasticsearch" in " ".join(proc.info["cmdline"] or []):
+            if _is_elasticsearch(proc):
                 add("ES", proc)
             elif (proc.info["name"] or "").startswith("postgres"):
                 add("PG", proc)

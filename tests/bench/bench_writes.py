@@ -42,7 +42,7 @@ from datetime import date
 from pathlib import Path
 
 from tests.bench.bench_pledges import ROOT, Http, _cli, _free_port, _pledge, _token
-from tests.bench.bench_registry import table
+from tests.bench.bench_registry import CpuMeter, table
 
 PROVINCE = "320000"  # an authority's jurisdiction over the whole of Jiangsu
 
@@ -148,20 +148,6 @@ def _rss_mib(server: subprocess.Popen) -> float:
     return total
 
 
-def _cpu_seconds(server: subprocess.Popen) -> float:
-    """CPU seconds (user + system) the gunicorn workers have used so far."""
-    import psutil
-
-    total = 0.0
-    for child in psutil.Process(server.pid).children():
-        try:
-            times = child.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
-
-
 class DiskProbe:
     """The fsync latency of the disk under ``directory`` while a run drives the server:
     4 KiB appended and fsynced every ``interval`` seconds by a thread of its own (20 a
@@ -252,14 +238,13 @@ def run(
         drive = _open_loop if rate else _closed_loop
         results = []
         for r in range(repeat):
-            server_cpu, client_cpu = _cpu_seconds(server), time.process_time()
-            with DiskProbe(disk) as probe:
+            with CpuMeter(server.pid) as cpu, DiskProbe(disk) as probe:
                 result = drive(
                     port, template, tokens, reg_token, targets, rounds, first + r * 1_000, rate
                 )
             result["fsync"] = probe.summary()
-            result["server_cpu"] = _cpu_seconds(server) - server_cpu
-            result["client_cpu"] = time.process_time() - client_cpu
+            result["server_cpu"] = cpu.spent["web"]
+            result["client_cpu"] = cpu.spent["load"]
             results.append({**result, "rss": _rss_mib(server)})
         return results
     finally:
