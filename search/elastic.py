@@ -25,6 +25,7 @@ from elasticsearch.serializer import OrjsonSerializer
 
 from search.backend import (
     NEAR_MISS_WAIT_SECONDS,
+    RANK_LIMIT,
     SORTS,
     BackendUnavailable,
     Document,
@@ -60,6 +61,12 @@ _LOADING = {"refresh_interval": "-1", "translog.durability": "async"}
 _SERVING = {"refresh_interval": "1s", "translog.durability": "request"}
 #: A rebuild's bulk request rejected (queue full): tried again this many times.
 _LOAD_RETRIES = 3
+#: The boosts of an exact-name and a name-prefix match (``build_query``): far above any
+#: BM25 score, so a score at or above one tells that tier (``_tier``).
+EXACT_BOOST, PREFIX_BOOST = 1000, 100
+#: Exact-name matches listed first when there are too many matches to rank (as the
+#: embedded engine lists them).
+_EXACT_FIRST = 1000
 
 
 def load_rows(spec: IndexSpec, docs: list[Document]) -> bytes:
@@ -119,6 +126,19 @@ def _facet_aggs(fields: tuple[str, ...]) -> dict[str, Any] | None:
 
 def _unavailable(exc: Exception) -> BackendUnavailable:
     return BackendUnavailable(str(exc))
+
+
+def _tier(score: float) -> int:
+    """2 for an exact-name match, 1 for a name prefix, else 0 (from the boosts): the first
+    of a relevance cursor's values, as the embedded engine's."""
+    return 2 if score >= EXACT_BOOST else 1 if score >= PREFIX_BOOST else 0
+
+
+def _ranks(query: SearchQuery) -> bool:
+    """Whether ``query`` is ranked by BM25 (relevance order and a text that is not a code):
+    the searches that list the exact names, then code order, past ``RANK_LIMIT`` matches."""
+    text = query.text.strip()
+    return query.sort == "relevance" and bool(text) and not looks_like_uscc(text)
 
 
 class _RetryOnOneLine(logging.Filter):
@@ -526,9 +546,11 @@ class ElasticBackend:
                     }
                 )
             wanted = fold(text)
-            should.append({"term": {spec.exact_field: {"value": wanted, "boost": 1000}}})
+            should.append({"term": {spec.exact_field: {"value": wanted, "boost": EXACT_BOOST}}})
             if spec.prefix_field:
-                should.append({"prefix": {spec.prefix_field: {"value": wanted, "boost": 100}}})
+                should.append(
+                    {"prefix": {spec.prefix_field: {"value": wanted, "boost": PREFIX_BOOST}}}
+                )
         return {"bool": {"must": must or [{"match_all": {}}], "should": should, "filter": filters}}
 
     @staticmethod
@@ -582,9 +604,10 @@ class ElasticBackend:
         es_query = self.build_query(spec, query)
         if es_query is None:
             return None
-        paging: dict[str, Any] = (
-            {"search_after": list(query.after)} if query.after else {"from_": query.offset}
-        )
+        after = list(query.after or ())
+        if query.sort == "relevance":
+            after = after[1:]  # (tier, score, key): Elasticsearch sorts by score, key
+        paging: dict[str, Any] = {"search_after": after} if after else {"from_": query.offset}
         return {
             "query": es_query,
             "track_total_hits": True,
@@ -599,29 +622,131 @@ class ElasticBackend:
             **paging,
         }
 
+    def _call(self, send: Callable[[], Any]) -> Any:
+        """``send()``'s answer; a node that cannot be reached or fails (5xx) or refuses for
+        now (429, its queue full) raises BackendUnavailable."""
+        try:
+            return send()
+        except EsConnectionError as exc:
+            raise _unavailable(exc) from exc
+        except ApiError as exc:
+            if exc.meta.status >= 500 or exc.meta.status == 429:
+                raise _unavailable(exc) from exc
+            raise
+
+    def _msearch(self, spec: IndexSpec, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers to several searches of one index, in one request."""
+        searches: list[dict[str, Any]] = []
+        for body in bodies:
+            searches += [{"request_cache": True}, body]
+        answer = self._call(lambda: self.client.msearch(index=self.alias(spec), searches=searches))
+        out = []
+        for r in answer["responses"]:
+            if "error" in r:
+                status = int(r.get("status") or 500)
+                if status >= 500 or status == 429:
+                    raise BackendUnavailable(f"search failed: {r['error']}")
+                raise RuntimeError(f"search failed: {r['error']}")
+            out.append(r)
+        return out
+
     def search(self, spec: IndexSpec, query: SearchQuery) -> SearchResult:
         request = self._request(spec, query)
         if request is None:
             return SearchResult.nothing(query)
-        try:
-            # The shard request cache (Elasticsearch caches only size=0 by default): the
-            # same search of an unchanged shard is answered from memory, and a refresh
-            # that changed the shard drops its entries, so nothing is stale.
-            r = self.client.search(index=self.alias(spec), request_cache=True, **request)
-        except EsConnectionError as exc:
-            raise _unavailable(exc) from exc
-        except ApiError as exc:
-            if exc.meta.status >= 500:
-                raise _unavailable(exc) from exc
-            raise
+        ranked = _ranks(query)
+        if ranked:
+            # Past RANK_LIMIT matches the order is another (``_too_many_to_rank``): this
+            # search stops collecting there, and says so, rather than rank them all (ranking
+            # 有限's 747,785 firms at a million cost 24 ms, counting them 0.2).
+            request["terminate_after"] = RANK_LIMIT + 1
+        # The shard request cache (Elasticsearch caches only size=0 by default): the
+        # same search of an unchanged shard is answered from memory, and a refresh
+        # that changed the shard drops its entries, so nothing is stale.
+        r = self._call(
+            lambda: self.client.search(index=self.alias(spec), request_cache=True, **request)
+        )
         if r.get("timed_out") and query.near_misses:
             return SearchResult.nothing(query)
-        hits = [
-            SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"], tuple(h.get("sort", ())))
-            for h in r["hits"]["hits"]
-        ]
-        facets = {
+        total = int(r["hits"]["total"]["value"])
+        if ranked and (r.get("terminated_early") or total > RANK_LIMIT):
+            return self._too_many_to_rank(spec, query, request)
+        hits = []
+        for h in r["hits"]["hits"]:
+            sort = tuple(h.get("sort", ()))
+            if query.sort == "relevance":
+                sort = (_tier(float(sort[0])), *sort)
+            hits.append(SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"], sort))
+        return SearchResult(total, hits, self._facets(r, query))
+
+    @staticmethod
+    def _facets(r: dict[str, Any], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
+        return {
             f: [(b["key"], b["doc_count"]) for b in r["aggregations"][f]["buckets"]]
             for f in query.facets
         }
-        return SearchResult(int(r["hits"]["total"]["value"]), hits, facets)
+
+    def _too_many_to_rank(
+        self, spec: IndexSpec, query: SearchQuery, request: dict[str, Any]
+    ) -> SearchResult:
+        """More matches than ``RANK_LIMIT``: the exact-name matches first, the rest in code
+        order, as the embedded engine lists them (relevance says little about most of the
+        registry, and ranking every match is most of such a search's cost). The count and
+        the facets are a search of their own, the same for every page and page size, so
+        the shard request cache answers them when the same search is asked for another
+        page. One request (``_msearch``); a second only past the first page when there are
+        exact-name matches."""
+        found = request["query"]["bool"]
+        matched = {"bool": {"filter": [*found["must"], *found["filter"]]}}
+        exact = {"term": {spec.exact_field: fold(query.text.strip())}}
+        by_key: dict[str, Any] = {
+            "sort": [{spec.sort_field: "asc"}],
+            "_source": {"excludes": INDEX_ONLY},
+            "track_total_hits": False,
+            **({"timeout": request["timeout"]} if request.get("timeout") else {}),
+        }
+        counts: dict[str, Any] = {"query": matched, "size": 0, "track_total_hits": True}
+        if query.facets:
+            counts["aggs"] = _facet_aggs(query.facets)
+        if request.get("timeout"):
+            counts["timeout"] = request["timeout"]
+        offset, size, after = query.offset, query.size, query.after
+        tier = None if after is None else after[0]
+        first: dict[str, Any] | None = None
+        if tier is None:
+            limit = min(_EXACT_FIRST, offset + size)
+            first = {"query": {"bool": {"filter": [matched, exact]}}, "size": limit}
+            first.update({**by_key, "track_total_hits": True})
+        elif tier == 2:
+            first = {"query": {"bool": {"filter": [matched, exact]}}, "size": size}
+            first.update({**by_key, "search_after": [after[2]]})
+        rest: dict[str, Any] = {
+            "query": {"bool": {"filter": [matched], "must_not": [exact]}},
+            "from": offset if tier is None else 0,
+            "size": size,
+            **by_key,
+        }
+        if tier == 0:
+            rest["search_after"] = [after[2]]
+        answers = self._msearch(spec, [counts, rest, *([first] if first else [])])
+        if any(a.get("timed_out") for a in answers) and query.near_misses:
+            return SearchResult.nothing(query)
+        rows: list[tuple[int, dict[str, Any]]] = []
+        if first is not None:
+            exact_hits = answers[2]["hits"]["hits"]
+            if tier is None:
+                exact_hits = exact_hits[offset : offset + size]
+                # the rest starts after the exact-name matches (the first _EXACT_FIRST)
+                ahead = min(_EXACT_FIRST, int(answers[2]["hits"]["total"]["value"]))
+                rest_offset = max(0, offset - ahead)
+                if rest_offset != rest["from"] and len(exact_hits) < size:
+                    rest.update({"from": rest_offset, "size": size - len(exact_hits)})
+                    answers[1] = self._msearch(spec, [rest])[0]
+            rows += [(2, h) for h in exact_hits]
+        rows += [(0, h) for h in answers[1]["hits"]["hits"][: size - len(rows)]]
+        hits = [
+            SearchHit(h["_id"], 0.0, h["_source"], (t, 0.0, str(h["sort"][0]))) for t, h in rows
+        ]
+        return SearchResult(
+            int(answers[0]["hits"]["total"]["value"]), hits, self._facets(answers[0], query)
+        )

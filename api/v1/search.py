@@ -237,14 +237,15 @@ def _fingerprint(args: dict[str, Any], backend: str) -> str:
 CURSOR_SALT = "credit.search-cursor.v1"
 _NUMBER = (int, float)
 #: The types of a hit's sort values, per backend and sort (``search/tantivy_index.py``
-#: ``_by_key`` and ``_ranked``; ``search/elastic.py`` ``_sort``: score or _score, or a date as epoch
-#: milliseconds, then the tie-breaking key). A cursor that does not fit is refused
-#: before it reaches a backend, where it would fail as a 500.
+#: ``_by_key`` and ``_ranked``; ``search/elastic.py`` ``_sort``: score or _score, or a date
+#: as epoch milliseconds, then the tie-breaking key; the relevance order's tier first on
+#: both). A cursor that does not fit is refused before it reaches a backend, where it
+#: would fail as a 500.
 CURSOR_SHAPES: dict[tuple[str, str], tuple[Any, ...]] = {
     ("embedded", "relevance"): (int, _NUMBER, str),
     ("embedded", "score"): (_NUMBER, str),
     ("embedded", "date"): (str, str),
-    ("elasticsearch", "relevance"): (_NUMBER, str),
+    ("elasticsearch", "relevance"): (int, _NUMBER, str),
     ("elasticsearch", "score"): (_NUMBER, str),
     ("elasticsearch", "date"): (_NUMBER, str),
 }

@@ -156,7 +156,9 @@ def test_cursor_shapes_per_backend_and_sort() -> None:
     assert fits(["2026-01-05", "913205"], "embedded", "date")
     assert fits([-(2**63), "913205"], "elasticsearch", "date")  # a missing date sorts last
     assert not fits([2**63, "913205"], "elasticsearch", "date")
-    assert not fits([float("nan"), "913205"], "elasticsearch", "relevance")
-    assert not fits([1.0, "x" * 201], "elasticsearch", "relevance")
+    assert not fits([0, float("nan"), "913205"], "elasticsearch", "relevance")
+    assert not fits([0, 1.0, "x" * 201], "elasticsearch", "relevance")
+    assert fits([2, 13.5, "913205"], "elasticsearch", "relevance")  # (tier, score, code)
+    assert not fits([13.5, "913205"], "elasticsearch", "relevance")  # before tiers
     assert fits(["a", 1], "another", "relevance") and not fits([], "another", "relevance")
     assert not fits("[1]", "embedded", "relevance")

@@ -7,7 +7,7 @@ import pytest
 
 from search.backend import SearchBackend
 from search.documents import ENTERPRISES, enterprise_document
-from search.queries import search_enterprises
+from search.queries import search, search_enterprises
 from tests.search.conftest import load, make_backend, transient_enterprise
 
 FIXED_QUERIES = [
@@ -99,32 +99,97 @@ def test_two_character_fragment_finds_every_match(
             assert any(frag in t for t in texts), (frag, rec["name"])
 
 
+def _rank_at_most(monkeypatch, limit: int) -> None:
+    """Both backends list more than ``limit`` matches exact names first, then by code."""
+    import search.elastic
+    import search.tantivy_index
+
+    monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", limit)
+    monkeypatch.setattr(search.elastic, "RANK_LIMIT", limit)
+
+
+def _pages(backend: SearchBackend, q: str, filters: dict, size: int) -> list[str]:
+    """Every match's code in the order the pages list them."""
+    out: list[str] = []
+    page = 1
+    while True:
+        r = search_enterprises(backend, q, page=page, size=size, **filters)
+        out += [h.source["uscc"] for h in r.hits]
+        if len(r.hits) < size:
+            return out
+        page += 1
+
+
+def _by_cursor(backend: SearchBackend, q: str, size: int) -> list[str]:
+    """Every match's code, each page continuing after the last hit's sort values."""
+    out: list[str] = []
+    after = None
+    while True:
+        r = search(backend, "enterprise", q, size=size, after=after).result
+        out += [h.source["uscc"] for h in r.hits]
+        if len(r.hits) < size:
+            return out
+        after = r.hits[-1].sort
+
+
 @pytest.mark.parametrize(("q", "filters"), FIXED_QUERIES)
 def test_backends_agree_when_results_are_too_many_to_rank(
     pair, q: str, filters: dict, monkeypatch
 ) -> None:
-    """The embedded backend lists very broad matches in code order instead of scoring
-    them all; the set, the total and the facets must still be Elasticsearch's."""
-    import search.tantivy_index
-
-    monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", 5)
+    """Past RANK_LIMIT matches both backends list the exact names first, then the rest by
+    code, instead of scoring them all: the same order page by page (pages of 7 cross
+    every boundary), the same total and facets."""
+    _rank_at_most(monkeypatch, 5)
     embedded, elastic = pair
     assert _all(embedded, q, filters) == _all(elastic, q, filters)
+    order = _pages(elastic, q, filters, 7)
+    assert _pages(embedded, q, filters, 7) == order
+    if len(order) > 5:  # too many to rank: the exact names, then code order
+        exact = [c for c in order if c in _exact_codes(elastic, q)]
+        assert order == exact + sorted(c for c in order if c not in exact)
     assert (
         search_enterprises(embedded, q, **filters).facets
         == search_enterprises(elastic, q, **filters).facets
     )
 
 
+def _exact_codes(backend: SearchBackend, q: str) -> set[str]:
+    from search.backend import fold
+
+    wanted = fold(q.strip())
+    return {
+        h.source["uscc"]
+        for h in search_enterprises(backend, q, size=100).hits
+        if fold(h.source["name"]) == wanted
+    }
+
+
+@pytest.mark.parametrize("limit", [5, 20_000])
+@pytest.mark.parametrize("q", ["有限", "科技", "电子 有限公司", "华"])
+def test_a_cursor_walks_the_order_the_pages_list(pair, q: str, limit: int, monkeypatch) -> None:
+    """On both backends, ranked or too many to rank, continuing after each page's last
+    hit lists every match once, in the order the numbered pages list them."""
+    _rank_at_most(monkeypatch, limit)
+    for backend in pair:
+        order = _pages(backend, q, {}, 6)
+        assert len(order) == len(set(order)) > 6
+        assert _by_cursor(backend, q, 6) == order, backend.name
+
+
 def test_exact_name_first_when_results_are_too_many_to_rank(
     pair, demo_records, monkeypatch
 ) -> None:
-    import search.tantivy_index
-
-    monkeypatch.setattr(search.tantivy_index, "RANK_LIMIT", 0)
-    embedded = pair[0]
+    """With every search past the limit, a firm's own name still finds it first, on
+    the first page only, and the second page is the same on both backends (Elasticsearch
+    asks the rest again there, starting after the exact names)."""
+    _rank_at_most(monkeypatch, 0)
     for rec in demo_records[:10]:
-        r = search_enterprises(embedded, rec["name"])
-        assert r.hits[0].source["uscc"] == rec["uscc"]
-        second = search_enterprises(embedded, rec["name"], page=2, size=1)
-        assert all(h.source["uscc"] != rec["uscc"] for h in second.hits)
+        for backend in pair:
+            r = search_enterprises(backend, rec["name"])
+            assert r.hits[0].source["uscc"] == rec["uscc"], backend.name
+        seconds = [
+            [h.source["uscc"] for h in search_enterprises(b, rec["name"], page=2, size=1).hits]
+            for b in pair
+        ]
+        assert seconds[0] == seconds[1]
+        assert rec["uscc"] not in seconds[0]
