@@ -14,7 +14,9 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +69,8 @@ EXACT_BOOST, PREFIX_BOOST = 1000, 100
 #: Exact-name matches listed first when there are too many matches to rank (as the
 #: embedded engine lists them).
 _EXACT_FIRST = 1000
+#: Searches a process has seen match more than RANK_LIMIT (``ElasticBackend._broad``).
+_BROAD_REMEMBERED = 4096
 
 
 def load_rows(spec: IndexSpec, docs: list[Document]) -> bytes:
@@ -185,6 +189,11 @@ class ElasticBackend:
         )
         #: The merge of each generation a rebuild settled (``settle``), running.
         self._settling: dict[str, concurrent.futures.Future] = {}
+        #: Ranked searches that matched more than RANK_LIMIT when last asked (their query,
+        #: any page): asked for again, they go straight to ``_too_many_to_rank``, whose
+        #: count says whether they still do. Only a route, never an answer.
+        self._broad: OrderedDict[bytes, None] = OrderedDict()
+        self._broad_lock = threading.Lock()
 
     def alias(self, spec: IndexSpec) -> str:
         return f"{self.prefix}-{spec.name}-v{spec.version}-m{MAPPING}"
@@ -656,6 +665,12 @@ class ElasticBackend:
             return SearchResult.nothing(query)
         ranked = _ranks(query)
         if ranked:
+            key = orjson.dumps([self.alias(spec), request["query"]])
+            if self._seen_broad(key):
+                result = self._too_many_to_rank(spec, query, request)
+                if result.total > RANK_LIMIT:
+                    return result
+                self._forget_broad(key)  # fewer matches now: ranked again
             # Past RANK_LIMIT matches the order is another (``_too_many_to_rank``): this
             # search stops collecting there, and says so, rather than rank them all (ranking
             # 有限's 747,785 firms at a million cost 24 ms, counting them 0.2).
@@ -670,6 +685,7 @@ class ElasticBackend:
             return SearchResult.nothing(query)
         total = int(r["hits"]["total"]["value"])
         if ranked and (r.get("terminated_early") or total > RANK_LIMIT):
+            self._remember_broad(key)
             return self._too_many_to_rank(spec, query, request)
         hits = []
         for h in r["hits"]["hits"]:
@@ -678,6 +694,23 @@ class ElasticBackend:
                 sort = (_tier(float(sort[0])), *sort)
             hits.append(SearchHit(h["_id"], float(h["_score"] or 0.0), h["_source"], sort))
         return SearchResult(total, hits, self._facets(r, query))
+
+    def _seen_broad(self, key: bytes) -> bool:
+        with self._broad_lock:
+            if key in self._broad:
+                self._broad.move_to_end(key)
+                return True
+            return False
+
+    def _forget_broad(self, key: bytes) -> None:
+        with self._broad_lock:
+            self._broad.pop(key, None)
+
+    def _remember_broad(self, key: bytes) -> None:
+        with self._broad_lock:
+            self._broad[key] = None
+            if len(self._broad) > _BROAD_REMEMBERED:
+                self._broad.popitem(last=False)
 
     @staticmethod
     def _facets(r: dict[str, Any], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:

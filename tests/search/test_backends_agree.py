@@ -193,3 +193,16 @@ def test_exact_name_first_when_results_are_too_many_to_rank(
         ]
         assert seconds[0] == seconds[1]
         assert rec["uscc"] not in seconds[0]
+
+
+def test_a_search_past_the_limit_is_ranked_again_when_it_no_longer_is(pair, monkeypatch) -> None:
+    """Elasticsearch remembers which searches matched too many to rank and sends them
+    straight to that plan; its count decides, so once the same search is under the limit
+    again it is ranked as before (here the limit moves instead of the matches)."""
+    elastic = pair[1]
+    _rank_at_most(monkeypatch, 20_000)
+    ranked = _pages(elastic, "有限", {}, 7)
+    _rank_at_most(monkeypatch, 5)
+    assert _pages(elastic, "有限", {}, 7) == _pages(pair[0], "有限", {}, 7) != ranked
+    _rank_at_most(monkeypatch, 20_000)
+    assert _pages(elastic, "有限", {}, 7) == ranked
