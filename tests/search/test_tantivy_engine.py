@@ -283,3 +283,31 @@ def test_counts_facets_and_orders_ignore_phrases_inside_another_choice(tmp_path)
         ["零", "食"],
         ["食", "品", "饮", "料"],
     ]
+
+
+def test_counts_past_the_limit_are_remembered_until_the_next_commit(tmp_path, monkeypatch) -> None:
+    """A search with more matches than RANK_LIMIT keeps its count and facets for its
+    other pages, sizes and orders; a commit by any backend on the index (another
+    process's, too: the same counter) makes the next search count again."""
+    monkeypatch.setattr(tantivy_index, "RANK_LIMIT", 2)
+    path = str(tmp_path / "engine")
+    reader, writer = TantivyBackend(path, "p9"), TantivyBackend(path, "p9")
+
+    def firm(n: int) -> Document:
+        doc = _doc(n)
+        return replace(doc, source={**doc.source, "city_code": "320500"})
+
+    writer.write(ENTERPRISES, [firm(n) for n in range(5)], visible=True)
+    q = SearchQuery(index="enterprises", text="宁远", size=2, facets=("city_code",))
+    first = reader.search(ENTERPRISES, q)
+    assert (first.total, first.facets) == (5, {"city_code": [("320500", 5)]})
+    assert len(reader._counts) == 1
+    for other in (replace(q, page=2), replace(q, size=3), replace(q, sort="score")):
+        assert reader.search(ENTERPRISES, other).total == 5
+    assert len(reader._counts) == 1  # one search, whatever the page, size or order
+    writer.write(ENTERPRISES, [firm(7)], visible=True)
+    again = reader.search(ENTERPRISES, replace(q, page=3))
+    assert (again.total, again.facets) == (6, {"city_code": [("320500", 6)]})
+    assert len(reader._counts) == 2
+    assert reader.search(ENTERPRISES, replace(q, text="苏宁")).total == 0
+    assert len(reader._counts) == 2  # under the limit: counted every time
