@@ -95,8 +95,8 @@ def _server_side(item: dict[str, Any]) -> bool:
 
 
 def _bulk_failure(what: str, failed: list[dict[str, Any]]) -> Exception:
-    """What a bulk request with ``failed`` items raises: BackendUnavailable when any failed
-    on the server's side, else a RuntimeError (the document's fault: a bug to be seen)."""
+    """What a bulk or multi-search request with ``failed`` items raises: BackendUnavailable
+    when any failed on the server's side, else a RuntimeError (a bug to be seen)."""
     for item in failed:
         if _server_side(item):
             return BackendUnavailable(f"{what} rejected: {item}")
@@ -652,10 +652,7 @@ class ElasticBackend:
         out = []
         for r in answer["responses"]:
             if "error" in r:
-                status = int(r.get("status") or 500)
-                if status >= 500 or status == 429:
-                    raise BackendUnavailable(f"search failed: {r['error']}")
-                raise RuntimeError(f"search failed: {r['error']}")
+                raise _bulk_failure("search", [r])
             out.append(r)
         return out
 
