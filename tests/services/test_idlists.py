@@ -53,3 +53,24 @@ def test_a_statement_built_once_takes_each_list_when_run(firm_ids: list[str]) ->
     for ids in (firm_ids[:3], firm_ids[10:25], []):
         assert sorted(db.session.scalars(statement, {"ids": ids})) == sorted(ids)
     assert db.session.scalars(statement, {"ids": [firm_ids[0] + "0"]}).all() == []
+
+
+WEIRD = ["a,b", "{x}", "NULL", "", " lead", 'say "hi"', "back\\slash", '\\"', "中文", "a" * 60]
+
+
+def test_any_string_is_itself_in_the_array(app_ctx) -> None:
+    """The list crosses as its array's text (``array_text``): commas, braces, quotes,
+    backslashes, ``NULL`` and the empty string come back as they went."""
+    from credit.idlists import _array_of
+
+    if not uses_arrays(db.session):
+        assert " IN " in _rendered(
+            sa.select(Enterprise.id).where(in_ids(db.session, Enterprise.id, WEIRD))
+        )
+        return
+    ids = sa.bindparam("ids", WEIRD, type_=_array_of(Enterprise.id))
+    assert db.session.scalars(sa.select(sa.func.unnest(ids))).all() == WEIRD
+    numbers = sa.bindparam("n", [3, -1, 2**40], type_=_array_of(sa.column("n", sa.Integer)))
+    assert db.session.scalars(sa.select(sa.func.unnest(numbers))).all() == [3, -1, 2**40]
+    empty = sa.bindparam("e", [], type_=_array_of(Enterprise.id))
+    assert db.session.scalars(sa.select(sa.func.unnest(empty))).all() == []
