@@ -54,10 +54,11 @@ def public_on(
     return status == "active" or (ended_on is not None and day < ended_on)
 
 
-def public_status(record: Any, day: date) -> str:
+def public_status(record: Any, day: date, corrected: bool | None = None) -> str:
     """The state of a violation row as shown on ``day``: ``revoked`` or ``repaired``,
     ``not_published``, ``pending`` (published later than ``day``), ``ended``, else
-    ``under_objection``, ``corrected`` or ``published``."""
+    ``under_objection``, ``corrected`` or ``published``. ``corrected``: whether it has
+    corrections, when the caller read that in bulk (else its ``corrections``)."""
     if record.status in {"revoked", "repaired"}:
         return record.status
     if not record.published or record.public_from is None:
@@ -68,7 +69,9 @@ def public_status(record: Any, day: date) -> str:
         return "ended"
     if record.objection_pending:
         return "under_objection"
-    return "corrected" if record.corrections else "published"
+    if corrected is None:
+        corrected = bool(record.corrections)
+    return "corrected" if corrected else "published"
 
 
 def is_public(record: Any, day: date) -> bool:

@@ -226,6 +226,10 @@ class BackendUnavailable(Exception):
 
 class SearchBackend(Protocol):
     name: str
+    #: How many ``load`` calls a rebuild keeps running at once (``search.indexer.reindex``):
+    #: more than one only where the backend indexes concurrent loads in parallel and their
+    #: order does not matter.
+    load_streams: int
 
     def ensure_index(self, spec: IndexSpec) -> None:
         """Create the index (and alias) if missing. Idempotent."""

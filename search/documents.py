@@ -293,10 +293,13 @@ def pledge_document(
     version: int,
     e: Firm | None = None,
     template: PledgeTemplate | None = None,
+    breached: list[str] | None = None,
 ) -> Document:
-    """``e`` and ``template``: the pledge's, when the caller loaded them in bulk."""
+    """``e``, ``template`` and ``breached`` (``Pledge.breached_clauses``): the pledge's,
+    when the caller loaded them in bulk."""
     e = e or p.enterprise
     template = template or p.template
+    breached = p.breached_clauses() if breached is None else breached
     commitments = list(p.extra_commitments or [])
     source: dict[str, Any] = {
         "id": p.id,
@@ -315,8 +318,8 @@ def pledge_document(
         "category": template.type,
         "extra_commitments": commitments,
         "clauses": list(p.clauses),
-        "breached_clauses": p.breached_clauses(),
-        "compliance": "breached" if p.breached_clauses() else "kept",
+        "breached_clauses": breached,
+        "compliance": "breached" if breached else "kept",
         "status": p.public_status(today),
         "valid_from": p.valid_from.isoformat(),
         "valid_until": p.valid_until.isoformat(),
@@ -335,8 +338,10 @@ def violation_document(
     version: int,
     e: Firm | None = None,
     authority: str | None = None,
+    corrected: bool | None = None,
 ) -> Document:
-    """``e`` and ``authority`` (its name): the record's, when loaded in bulk."""
+    """``e``, ``authority`` (its name) and ``corrected`` (whether it has corrections):
+    the record's, when loaded in bulk."""
     e = e or v.enterprise
     authority = authority or v.authority.name
     source: dict[str, Any] = {
@@ -366,7 +371,7 @@ def violation_document(
         "penalty_amount": str(v.penalty_amount) if v.penalty_amount is not None else None,
         "decision_date": v.decision_date.isoformat(),
         "publish_until": v.publish_until.isoformat(),
-        "status": publicity.public_status(v, today),
+        "status": publicity.public_status(v, today, corrected),
         "grade": rating.grade if rating else None,
         "credit_score": rating.score if rating else None,
     }

@@ -168,6 +168,11 @@ logging.getLogger("elastic_transport.transport").addFilter(_RETRY_FILTER)
 
 class ElasticBackend:
     name = "elasticsearch"
+    #: A bulk request is indexed by one of the node's write threads: with one in flight,
+    #: a rebuild of enterprises kept one core busy and left the other to the builders'
+    #: idle moments (``search.indexer.reindex``). The order of loads does not matter
+    #: (``external_gte`` versions).
+    load_streams = 2
 
     def __init__(
         self,

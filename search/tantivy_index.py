@@ -275,6 +275,9 @@ class TantivyBackend:
     writes of one process are serialised, and across processes by tantivy's lock."""
 
     name = "embedded"
+    #: One writer indexes with its own threads, and ``load`` relies on ids coming in
+    #: ascending order.
+    load_streams = 1
 
     def __init__(self, path: str, prefix: str = "credit"):
         self.root = Path(path)

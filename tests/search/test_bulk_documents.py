@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from credit import clock, publicity
 from credit.enterprises.models import Enterprise
 from credit.extensions import db
-from credit.pledges.models import Pledge
+from credit.pledges.models import Pledge, PledgeBreach
 from credit.ratings.models import CurrentRating
-from credit.violations.models import Violation
+from credit.violations.models import Correction, Violation
 from search.documents import (
     enterprise_document,
     is_indexed_pledge,
@@ -26,6 +26,44 @@ def _rate_every_firm(runner) -> None:
     args = ["credit", "rescore", "--all", "--workers", "1", "--no-catch-up"]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
+
+
+def _breaches_and_corrections() -> None:
+    """Breaches (one revoked, which does not count) on published pledges and corrections of
+    public violations: the bulk builders read them as rows too. Written as rows here; the
+    workflows that write them have their own tests."""
+    now = clock.now()
+    pledges = db.session.scalars(
+        sa.select(Pledge).where(Pledge.status == "published").order_by(Pledge.id).limit(3)
+    ).all()
+    violations = db.session.scalars(sa.select(Violation).order_by(Violation.id)).all()
+    public = [v for v in violations if publicity.is_public(v, clock.today())]
+    assert len(pledges) == 3 and len(public) >= 2
+    for i, (p, clause, revoked) in enumerate(
+        [(pledges[0], "C05", None), (pledges[0], "C01", now), (pledges[1], "C02", now)]
+    ):
+        db.session.add(
+            PledgeBreach(
+                pledge_id=p.id,
+                clause_code=clause,
+                violation_id=public[i % 2].id,
+                recorded_at=now,
+                revoked_at=revoked,
+            )
+        )
+    for v in public[:2]:
+        db.session.add(
+            Correction(
+                violation_id=v.id,
+                field="penalty_amount",
+                old_value="50000.00",
+                new_value="30000.00",
+                reason="计算错误",
+                corrected_by="test",
+                corrected_at=now,
+            )
+        )
+    db.session.commit()
 
 
 def test_bulk_enterprise_documents_equal_those_built_from_each_firm(clean_app) -> None:
@@ -60,6 +98,7 @@ def test_bulk_pledge_and_violation_documents_equal_those_built_from_each_record(
     assert result.exit_code == 0, result.output
     _rate_every_firm(runner)
     with clean_app.app_context():
+        _breaches_and_corrections()
         today = clock.today()
         pledge_ids = list(db.session.scalars(sa.select(Pledge.id)))
         violation_ids = list(db.session.scalars(sa.select(Violation.id)))
@@ -80,3 +119,11 @@ def test_bulk_pledge_and_violation_documents_equal_those_built_from_each_record(
             one = violation_document(v, ratings.get(v.enterprise_id), today, 7)
             assert violations[v.id].source == one.source, v.id
         assert any(d.source["grade"] for d in violations.values())
+        # Read in bulk too (breaches, corrections), and compared above where there are any.
+        breached = {
+            i: d.source["breached_clauses"]
+            for i, d in pledges.items()
+            if d.source["breached_clauses"]
+        }
+        assert list(breached.values()) == [["C05"]]  # the revoked breaches do not count
+        assert sum(d.source["status"] == "corrected" for d in violations.values()) == 2
