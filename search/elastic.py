@@ -59,8 +59,18 @@ WARM_QUERIES = 600
 WARM_SECONDS = 30.0
 
 #: A rebuild's new generation while it loads, and once it serves (``begin_rebuild``).
-_LOADING = {"refresh_interval": "-1", "translog.durability": "async"}
+#: Merges unthrottled while loading and merging: the node's auto-throttle, meant to keep
+#: merges from starving searches of disk, held a rebuild's merges back while nothing
+#: searched the new generation (314 of 496 s of merging throttled in two rebuilds), so the
+#: swaps waited on the last force merge with the CPU half idle. ``None`` restores the
+#: node's default once the merge is done (``finish_rebuild``).
+_LOADING = {
+    "refresh_interval": "-1",
+    "translog.durability": "async",
+    "merge.scheduler.auto_throttle": False,
+}
 _SERVING = {"refresh_interval": "1s", "translog.durability": "request"}
+_MERGED = {"merge.scheduler.auto_throttle": None}
 #: A rebuild's bulk request rejected (queue full): tried again this many times.
 _LOAD_RETRIES = 3
 #: The boosts of an exact-name and a name-prefix match (``build_query``): far above any
@@ -296,6 +306,7 @@ class ElasticBackend:
         if target not in self._settling:
             self.settle(spec, target)
         self._settling.pop(target).result()  # its error, if the merge failed
+        self.client.indices.put_settings(index=target, settings=_MERGED)
         warmed = self.warm(spec, target)
         log.info("search: %s warmed before the swap: %s", target, warmed)
         old = [g for g in self._generations(spec) if g != target]

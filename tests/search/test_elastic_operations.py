@@ -150,6 +150,14 @@ def test_reindex_under_concurrent_writes_has_no_gap_and_loses_nothing(es_app) ->
     ]
     assert len(renamed) == 59
     assert _names(es_app, client, "改名") == set(renamed)
+    # The swapped-in generation serves with the serving settings, not the load's.
+    backend = es_app.extensions["credit.search"]
+    for spec in SPECS.values():
+        live = backend.client.indices.get_settings(index=backend.alias(spec), flat_settings=True)
+        (settings,) = (s["settings"] for s in live.values())
+        assert settings["index.refresh_interval"] == "1s"
+        assert settings["index.translog.durability"] == "request"
+        assert "index.merge.scheduler.auto_throttle" not in settings  # the node's default
 
 
 def test_check_reports_and_repairs(es_app) -> None:
