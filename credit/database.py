@@ -53,13 +53,15 @@ PING_AFTER_IDLE_SECONDS = 0.5
 _IDLE_SINCE = "credit_idle_since"
 
 
-def _pings_when_idle(dbapi_connection: Any) -> bool:
+def _is_psycopg(dbapi_connection: Any) -> bool:
+    """A PostgreSQL connection (psycopg): tested when idle (``_ping_if_idle``), its JSON
+    read by orjson (``_json_reader``)."""
     return type(dbapi_connection).__module__.startswith("psycopg")
 
 
 @event.listens_for(Pool, "checkin")
 def _note_idle(dbapi_connection: Any, record: Any) -> None:
-    if record is not None and dbapi_connection is not None and _pings_when_idle(dbapi_connection):
+    if record is not None and dbapi_connection is not None and _is_psycopg(dbapi_connection):
         record.info[_IDLE_SINCE] = time.monotonic()
 
 
@@ -255,7 +257,7 @@ def _json_reader(dbapi_connection: Any, _record: Any) -> None:
     ``json``: a search rebuild reads a pledge's clauses and commitments for its document,
     and building one took 47 µs of CPU with ``json``, 42 with orjson. Values are written
     by ``json.dumps`` (no NaN), which orjson reads the same."""
-    if _pings_when_idle(dbapi_connection):  # a psycopg connection
+    if _is_psycopg(dbapi_connection):
         from psycopg.types.json import set_json_loads
 
         set_json_loads(orjson.loads, dbapi_connection)

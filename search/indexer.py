@@ -230,7 +230,7 @@ def _breached_clauses(session: Session, pledge_ids: list[str]) -> dict[str, list
         for pid, clause in session.execute(
             sa.select(PledgeBreach.pledge_id, PledgeBreach.clause_code).where(
                 in_ids(session, PledgeBreach.pledge_id, pledge_ids),
-                PledgeBreach.revoked_at.is_(None),
+                PledgeBreach.in_force,
             )
         ):
             found[pid].add(clause)
@@ -520,7 +520,7 @@ class _Sender:
 
     def __init__(self, backend: SearchBackend, spec: IndexSpec, target: str) -> None:
         self.load = functools.partial(backend.load, spec, target)
-        self.streams = max(1, getattr(backend, "load_streams", 1))
+        self.streams = max(1, backend.load_streams)
         self.pool = (
             concurrent.futures.ThreadPoolExecutor(self.streams, thread_name_prefix="load")
             if self.streams > 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from credit.enterprises.models import Enterprise, new_id
@@ -86,7 +87,7 @@ class Pledge(db.Model):
 
     def breached_clauses(self) -> list[str]:
         """Clauses named by violations that are in force (revoked ones do not count)."""
-        return sorted({b.clause_code for b in self.breaches if b.revoked_at is None})
+        return sorted({b.clause_code for b in self.breaches if b.in_force})
 
     def public_status(self, today: date) -> str:
         """``expired`` is read from the dates, so no one has to act for it to be true."""
@@ -126,3 +127,14 @@ class PledgeBreach(db.Model):
     violation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    @hybrid_property
+    def in_force(self) -> bool:
+        """Not revoked: only such a breach counts (``Pledge.breached_clauses``); in SQL
+        too, for readers that take breaches as rows (the search rebuild)."""
+        return self.revoked_at is None
+
+    @in_force.inplace.expression
+    @classmethod
+    def _in_force(cls) -> sa.ColumnElement[bool]:
+        return cls.revoked_at.is_(None)

@@ -303,9 +303,7 @@ def lift_breaches(uow: UnitOfWork, v: Violation) -> None:
     """A revoked record no longer breaches the pledges it named (rows kept, marked)."""
     now = clock.now()
     breaches = db.session.scalars(
-        sa.select(PledgeBreach).where(
-            PledgeBreach.violation_id == v.id, PledgeBreach.revoked_at.is_(None)
-        )
+        sa.select(PledgeBreach).where(PledgeBreach.violation_id == v.id, PledgeBreach.in_force)
     ).all()
     for breach in breaches:
         breach.revoked_at = now
