@@ -311,3 +311,28 @@ def test_counts_past_the_limit_are_remembered_until_the_next_commit(tmp_path, mo
     assert len(reader._counts) == 2
     assert reader.search(ENTERPRISES, replace(q, text="苏宁")).total == 0
     assert len(reader._counts) == 2  # under the limit: counted every time
+
+
+def test_starting_with_finds_every_start_either_side_of_the_indexed_prefixes(tmp_path) -> None:
+    """A start up to ``MAX_PREFIX`` characters is one indexed term, a longer one a regular
+    expression: at every length of a code and of a name, both sides of that edge, the
+    firms found are exactly those whose value starts so (brute force over the firms)."""
+    rng = random.Random(5)
+    stems = ["苏州宁远食品有限公司", "苏州宁远食品贸易有限公司", "苏州宁远(食品)*有限公司"]
+    docs = []
+    for n in range(60):
+        name = rng.choice(stems) + ("" if n % 3 else f"{n}分公司")
+        code = f"913205{rng.choice('0A'):s}{n % 4}{rng.randrange(10**8):08d}X"
+        docs.append(Document(id=f"e{n}", version=1, source={"uscc": code, "name_exact": name}))
+    backend = TantivyBackend(str(tmp_path / "engine"), "p9")
+    backend.write(ENTERPRISES, docs, visible=True)
+    longest = max(len(d.source[f]) for d in docs for f in ("uscc", "name_exact"))
+    assert longest > tantivy_index.MAX_PREFIX
+    for field in ("uscc", "name_exact"):
+        for d in docs[:12]:
+            value = d.source[field]
+            for n in range(1, len(value) + 1):
+                start = value[:n]
+                want = {x.id for x in docs if x.source[field].startswith(start)}
+                hits = backend.starting_with(ENTERPRISES, field, start, 100)
+                assert {h.id for h in hits} == want, (field, start)
