@@ -24,6 +24,7 @@ from credit import clock
 from credit.changes import ChangeEvent
 from credit.errors import Conflict, PreconditionFailed
 from credit.extensions import db
+from credit.idlists import array_text
 
 #: Built once: the statements keep their SQLAlchemy cache keys across requests (every
 #: write appends its change events through them).
@@ -174,15 +175,18 @@ class UnitOfWork:
         self._events.clear()
 
     def _pg_parameters(self) -> dict:
+        # Each list as its array's text (``array_text``): psycopg's list adapter looks at
+        # every element in Python, 13.5 ms of CPU for a rescore batch's 5,000 events (2.7
+        # CPU-s of a million firms' rescore from nothing), the text 0.2 ms.
         events = self._events
         return {
             "lock_key": _OUTBOX_LOCK_KEY,
             "channel": CHANGES_CHANNEL,
             "occurred_at": clock.now(),
-            "entity_types": [e["entity_type"] for e in events],
-            "entity_ids": [e["entity_id"] for e in events],
-            "entity_versions": [e["entity_version"] for e in events],
-            "ops": [e["op"] for e in events],
+            "entity_types": array_text(e["entity_type"] for e in events),
+            "entity_ids": array_text(e["entity_id"] for e in events),
+            "entity_versions": array_text(e["entity_version"] for e in events),
+            "ops": array_text(e["op"] for e in events),
         }
 
     def commit(self) -> None:

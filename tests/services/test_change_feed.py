@@ -70,6 +70,33 @@ def test_event_ids_become_visible_in_commit_order(app_ctx) -> None:
     assert [version for _, version in rows] == [1, 2, 3, 4]
 
 
+def test_events_keep_every_id_and_their_order_whatever_their_characters(app_ctx) -> None:
+    """Event ids and types go to PostgreSQL as arrays' text: a comma, a brace, a quote, a
+    backslash, ``NULL``, the empty string or CJK in one comes back as it went, in order."""
+    odd = ["a,b", "{c}", 'd"e', "f\\g", "NULL", "", "江苏 企业", "h\\", '"']
+    session = Session(db.engine)
+    try:
+        work = UnitOfWork(session)
+        for version, entity_id in enumerate(odd, start=1):
+            work.record("odd,type" if version % 2 else "enterprise", entity_id, version, "up,sert")
+        work.commit()
+    finally:
+        session.close()
+    rows = db.session.execute(
+        sa.select(
+            ChangeEvent.entity_type,
+            ChangeEvent.entity_id,
+            ChangeEvent.entity_version,
+            ChangeEvent.op,
+        )
+        .where(ChangeEvent.op == "up,sert")
+        .order_by(ChangeEvent.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("odd,type" if v % 2 else "enterprise", e, v, "up,sert") for v, e in enumerate(odd, 1)
+    ]
+
+
 def _traced(session: Session, run) -> list[str]:
     """The protocol messages of ``session``'s PostgreSQL connection while ``run()`` runs
     (libpq's trace: ``F`` from the client, ``B`` from the server), one per line."""
