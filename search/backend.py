@@ -125,6 +125,11 @@ class IndexSpec:
     #: The text fields a near-miss search looks in (names, where a typo is worth
     #: forgiving; not long text, where it would cost the most): () for all.
     near_miss_fields: tuple[str, ...] = ()
+    #: The platform looks ``id_field`` up by its start (``SearchBackend.starting_with``: a
+    #: code typed so far), as it does ``prefix_field``. The embedded engine indexes the
+    #: starts of these as terms; another field's start is found by a regular expression
+    #: (fast for a long start, slow for a short one shared by thousands).
+    id_by_start: bool = False
 
     @property
     def indexed_text_fields(self) -> dict[str, float]:

@@ -55,6 +55,7 @@ ENTERPRISES = IndexSpec(
     exact_field="name_exact",
     prefix_field="name_exact",
     id_field="uscc",
+    id_by_start=True,  # a code typed so far (``search.queries``)
     sort_field="uscc",
     score_field="credit_score",
     date_field="registration_date",

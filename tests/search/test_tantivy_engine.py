@@ -170,6 +170,18 @@ def test_sort_key_numbers_keep_the_order_of_codes_and_ids(keys: list[str]) -> No
     assert sorted(keys, key=tantivy_index._chunks) == sorted(keys)
 
 
+@given(
+    st.text(alphabet=tantivy_index._KEY_ALPHABET, max_size=50)
+    | st.text(alphabet=tantivy_index._KEY_ALPHABET + "*+/=A中é\x00", max_size=50)
+    | st.text(max_size=50)
+)
+def test_sort_key_numbers_read_in_c_are_the_numbers_of_each_character(key: str) -> None:
+    """The numbers read through base64 are those of each character's rank in turn, for a
+    key of the alphabet and for any other (a base64 digit, padding or a character outside
+    the alphabet is never read as one of it)."""
+    assert tantivy_index._chunks(key) == tantivy_index._chunks_of_any(key)
+
+
 def test_every_sort_key_is_written_in_the_key_alphabet() -> None:
     """The sort keys are codes and the records' UUIDs: characters the numbers rank
     exactly (a key with another character would only be ordered approximately)."""
@@ -336,3 +348,30 @@ def test_starting_with_finds_every_start_either_side_of_the_indexed_prefixes(tmp
                 want = {x.id for x in docs if x.source[field].startswith(start)}
                 hits = backend.starting_with(ENTERPRISES, field, start, 100)
                 assert {h.id for h in hits} == want, (field, start)
+
+
+def test_a_pledges_code_is_found_by_every_start_without_indexed_starts(tmp_path) -> None:
+    """Only the enterprises' code is looked up by its start through indexed terms
+    (``id_by_start``); a pledge's is written without them and still found, by a regular
+    expression, at every length (brute force over the pledges)."""
+    rng = random.Random(7)
+    docs = [
+        Document(
+            id=f"p{n}",
+            version=1,
+            source={
+                "id": f"p{n}",
+                "uscc": f"91320{rng.choice('05')}{n % 3}{rng.randrange(10**10):010d}X",
+            },
+        )
+        for n in range(40)
+    ]
+    assert tantivy_index._starts_indexed(PLEDGES) == []
+    assert tantivy_index._starts_indexed(ENTERPRISES) == ["name_exact", "uscc"]
+    backend = TantivyBackend(str(tmp_path / "engine"), "p10")
+    backend.write(PLEDGES, docs, visible=True)
+    for d in docs[:10]:
+        code = d.source["uscc"]
+        for n in range(1, len(code) + 1):
+            want = {x.id for x in docs if x.source["uscc"].startswith(code[:n])}
+            assert {h.id for h in backend.starting_with(PLEDGES, "uscc", code[:n], 100)} == want
