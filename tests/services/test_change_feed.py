@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from api.poller import stop_poller
-from credit import changes, clock
+from credit import changes, clock, database
 from credit.changes import ChangeEvent, ConsumerCursor
 from credit.extensions import db
-from credit.uow import UnitOfWork
+from credit.uow import CHANGES_CHANNEL, UnitOfWork
 from search.documents import ENTERPRISES
 from search.indexer import CONSUMER_NAME
 from tests.conftest import make_app
@@ -122,26 +122,38 @@ def test_postgresql_appends_events_and_commits_in_one_round_trip(app_ctx, db_kin
     if db_kind != "postgresql":
         pytest.skip("SQLite has no outbox lock: one writer at a time")
     key = "91320000TRIP0000XX"
-    session = Session(db.engine)
-    try:
-        session.execute(sa.select(1))  # the transaction is open before the trace starts
-        work = UnitOfWork(session)
-        work.record("enterprise", key, 1)
-        lines = _traced(session, work.commit)
-    finally:
-        session.close()
-    sent = [i for i, line in enumerate(lines) if "pg_advisory_xact_lock" in line]
-    assert len(sent) == 1, lines
-    first_answer = next(i for i, line in enumerate(lines) if line.startswith("B"))
-    before_answer = lines[sent[0] : first_answer]
-    assert any('"COMMIT"' in line for line in before_answer), lines
-    assert before_answer[-1].split("\t")[2] in {"Sync", "Flush"}, lines
-    assert 'CommandComplete\t "COMMIT"' in "\n".join(lines[first_answer:]), lines
-    assert sum(1 for line in lines if line.split("\t")[2:3] == ["Sync"]) == 1, lines
-    rows = db.session.scalars(
-        sa.select(ChangeEvent.entity_version).where(ChangeEvent.entity_id == key)
+    # Seven commits in turn on one connection: the append's statement is parsed while new
+    # to it, then run as prepared (credit.database.prepared_keeping_connection). Either
+    # way it binds the wake-up channel's name.
+    one = sa.create_engine(
+        db.engine.url, pool_size=1, max_overflow=0, **database.engine_options(app_ctx.config)
     )
-    assert list(rows) == [1]
+    for version in range(1, 8):
+        session = Session(one)
+        try:
+            session.execute(sa.select(1))  # the transaction is open before the trace starts
+            work = UnitOfWork(session)
+            work.record("enterprise", key, version)
+            lines = _traced(session, work.commit)
+        finally:
+            session.close()
+        sent = [i for i, ln in enumerate(lines) if "\tBind\t" in ln and CHANGES_CHANNEL in ln]
+        assert len(sent) == 1, lines
+        parsed = [i for i, line in enumerate(lines) if "pg_advisory_xact_lock" in line]
+        first_answer = next(i for i, line in enumerate(lines) if line.startswith("B"))
+        before_answer = lines[min([*parsed, *sent]) : first_answer]
+        assert any('"COMMIT"' in line for line in before_answer), lines
+        assert before_answer[-1].split("\t")[2] in {"Sync", "Flush"}, lines
+        assert 'CommandComplete\t "COMMIT"' in "\n".join(lines[first_answer:]), lines
+        assert sum(1 for line in lines if line.split("\t")[2:3] == ["Sync"]) == 1, lines
+    one.dispose()
+    assert not parsed  # the last appends ran prepared
+    rows = db.session.scalars(
+        sa.select(ChangeEvent.entity_version)
+        .where(ChangeEvent.entity_id == key)
+        .order_by(ChangeEvent.id)
+    )
+    assert list(rows) == list(range(1, 8))
 
 
 def test_a_failed_append_commits_nothing(app_ctx, db_kind: str) -> None:
