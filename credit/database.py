@@ -57,7 +57,7 @@ _IDLE_SINCE = "credit_idle_since"
 def _is_psycopg(dbapi_connection: Any) -> bool:
     """A PostgreSQL connection (psycopg): tested when idle (``_ping_if_idle``), its JSON
     read by orjson (``_json_reader``)."""
-    return type(dbapi_connection).__module__.startswith("psycopg")
+    return any(c.__module__.startswith("psycopg.") for c in type(dbapi_connection).__mro__)
 
 
 @event.listens_for(Pool, "checkin")

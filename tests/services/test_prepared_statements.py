@@ -115,3 +115,17 @@ def test_requests_one_after_another_run_their_statements_prepared(app_ctx) -> No
             assert db.session.scalar(_BY_CODE, {"code": code}) == name
     with app_ctx.app_context():
         assert any("enterprise.uscc = $1" in s for s in _prepared(db.session.connection()))
+
+
+def test_the_connection_gets_every_psycopg_setting(engine) -> None:
+    """The subclass is still psycopg's to the hooks that look for it: its JSON is read by
+    orjson, and a pooled one is tested when idle (``credit.database._is_psycopg``)."""
+    import orjson
+    from psycopg.types.json import Json
+
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert database._is_psycopg(raw)
+        loader = raw.adapters.get_loader(raw.adapters.types["json"].oid, 0)
+        assert loader is not None and loader(raw).loads is orjson.loads
+        assert conn.scalar(sa.text("SELECT CAST(:v AS json)"), {"v": Json({"a": 1})}) == {"a": 1}
