@@ -277,9 +277,10 @@ def prepared_keeping_connection() -> type:
     across a rollback (they belong to the session, not the transaction); psycopg forgets
     them in case the rolled-back transaction dropped or changed what they name, which no
     process of the platform does (it still forgets them after a ``DROP`` or ``ALTER``
-    run on the connection, and on ``DISCARD ALL``). Tested in
-    tests/services/test_prepared_statements.py. Built on first use: psycopg is imported
-    only where PostgreSQL is configured."""
+    run on the connection, and on ``DISCARD ALL``). The override is of psycopg's private
+    rollback step: psycopg's version is pinned in setup.cfg, and
+    tests/services/test_prepared_statements.py fails if an upgrade changes that step.
+    Built on first use: psycopg is imported only where PostgreSQL is configured."""
     import psycopg
 
     class Connection(psycopg.Connection):
