@@ -19,6 +19,19 @@ from sqlalchemy.pool import Pool
 
 from credit.extensions import db
 
+#: JSON columns read by orjson rather than the standard library's ``json`` on every
+#: database (on PostgreSQL ``_json_reader`` does it for any engine too): a rebuild reads a
+#: pledge's three JSON columns for its document, about 3 µs of a builder's CPU with
+#: ``json`` on SQLite. Values are written by ``json.dumps`` (no NaN), which orjson reads
+#: the same.
+JSON_READER: dict[str, Any] = {"json_deserializer": orjson.loads}
+
+
+def standalone_engine(url: str) -> sa.Engine:
+    """An engine made outside the app (a rebuild's builders, a rescore's readers): the
+    connection settings of this module's listeners, JSON read as the app reads it."""
+    return sa.create_engine(url, **JSON_READER)
+
 
 def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     """SQLAlchemy engine options for the configured database: a pooled connection is
@@ -27,7 +40,7 @@ def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     has been idle for ``PING_AFTER_IDLE_SECONDS`` (``_ping_if_idle``), and connecting,
     waiting for a pooled connection and running a statement are each bounded, so a
     database that is down or stuck answers 503 quickly instead of holding the request."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {"pool_pre_ping": True, **JSON_READER}
     if str(settings["CREDIT_DATABASE_URL"]).startswith("sqlite"):
         options["connect_args"] = {"factory": WriterQueueConnection}
         return options

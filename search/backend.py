@@ -82,6 +82,8 @@ def text_tokens(value: Any) -> list[str]:
 
 def keyword_values(value: Any) -> list[str]:
     """A keyword field's value or values as text, leaving out the absent ones."""
+    if isinstance(value, str):  # nearly every value: a rebuild asks 13 a document
+        return [value] if value else []
     values = value if isinstance(value, list) else [value]
     return [str(v) for v in values if v is not None and v != ""]
 

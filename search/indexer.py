@@ -467,11 +467,11 @@ LoadRows = Callable[[IndexSpec, list[Document]], Any]
 
 
 def _init_worker(url: str, now: datetime, rows: LoadRows) -> None:
-    import credit.database  # noqa: F401  (connection pragmas)
+    from credit.database import standalone_engine
     from search.pinyin import spelled
 
     clock.set_clock(lambda: now)  # every document of a rebuild is built for one instant
-    _worker["session"] = Session(sa.create_engine(url))
+    _worker["session"] = Session(standalone_engine(url))
     _worker["rows"] = rows
     spelled("")  # its table loaded now, before the collector is told to leave it be
     _few_collections()

@@ -45,9 +45,9 @@ def _map_sqlite(dbapi_connection, _record) -> None:
 
 def reader_engine(url: str) -> sa.Engine:
     """The engine of a reader process (on SQLite, with the file mapped into memory)."""
-    import credit.database  # noqa: F401  (connection pragmas)
+    from credit.database import standalone_engine
 
-    engine = sa.create_engine(url)
+    engine = standalone_engine(url)
     sa.event.listen(engine, "connect", _map_sqlite)
     return engine
 

@@ -9,7 +9,7 @@ import random
 from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from credit import uscc
@@ -180,6 +180,47 @@ def test_sort_key_numbers_read_in_c_are_the_numbers_of_each_character(key: str) 
     key of the alphabet and for any other (a base64 digit, padding or a character outside
     the alphabet is never read as one of it)."""
     assert tantivy_index._chunks(key) == tantivy_index._chunks_of_any(key)
+
+
+_TEXT_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.sampled_from(["", "苏州 零售", "南京市 鼓楼区", "1", "True", "ａｂ"])
+    | st.text(max_size=12)
+    | st.lists(st.sampled_from(["苏州", "", "鼓楼区", "1", "a b"]), max_size=3)
+    | st.lists(st.none() | st.booleans() | st.integers(0, 1) | st.text(max_size=4), max_size=3)
+)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["t_a", "t_b"]), _TEXT_VALUES), max_size=60))
+@example([("t_a", v) for v in (1, True, 1.0, "1", [1], [True], [1.0], ["1"], "x", ["x"])])
+def test_kept_tokens_and_pairs_are_those_of_each_value_analysed_again(seen: list) -> None:
+    """Whatever a process sees in turn, repeated or not, of text or not (1 and True, a
+    value and the list of it), each field's tokens and pairs are those of the value
+    analysed afresh; a small ``SIZE`` so fields fill, are emptied and stop being kept."""
+    memo = tantivy_index._TextMemo()
+    memo.SIZE = 3
+    for field, value in seen:
+        assert memo.analysed(field, value) == tantivy_index._analysed(value), (field, value)
+
+
+def test_a_field_of_new_values_stops_being_kept_and_one_seen_again_stays_bounded() -> None:
+    """A field whose first ``SIZE`` values were mostly new (names) keeps nothing after
+    them; one whose values come again (places) keeps at most ``SIZE`` of them."""
+    memo = tantivy_index._TextMemo()
+    memo.SIZE = 50
+    places = [["苏州市", f"区{n % 40}", "零售业"] for n in range(2000)]
+    for n, place in enumerate(places):
+        memo.analysed("t_name", f"苏州第{n}商贸有限公司")
+        assert memo.analysed("t_place", place) == tantivy_index._analysed(place)
+    assert memo._kept["t_name"] is None
+    assert 0 < len(memo._kept["t_place"]) <= 40
+    for n in range(2000):  # more places than it keeps: emptied when full, never more
+        for _ in range(3):
+            memo.analysed("t_place", ["南京市", f"区{n}"])
+        assert len(memo._kept["t_place"] or {}) <= memo.SIZE
+    assert memo._kept["t_place"] is not None
 
 
 def test_every_sort_key_is_written_in_the_key_alphabet() -> None:
