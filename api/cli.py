@@ -7,8 +7,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -409,6 +410,15 @@ def webhook_sender_settings(cfg: Mapping[str, object]) -> SenderSettings:
     )
 
 
+def _search_warmer(backend: Any) -> Callable[[], dict | None] | None:
+    """What warms Elasticsearch's serving indices after one of its nodes starts
+    (search/warming.py); None for the embedded engine, read in process."""
+    from search.elastic import ElasticBackend
+    from search.warming import NodeWarmer
+
+    return NodeWarmer(backend).check if isinstance(backend, ElasticBackend) else None
+
+
 @credit_cli.command("worker")
 @with_appcontext
 def worker_cmd() -> None:
@@ -426,6 +436,7 @@ def worker_cmd() -> None:
         webhooks=webhook_sender_settings(cfg),
         log_signers=current_app.extensions["credit.log_signers"],
         checkpoint_seconds=cfg["CREDIT_LOG_CHECKPOINT_SECONDS"],
+        search_warm=_search_warmer(current_app.extensions["credit.search"]),
     )
     from api.longlived import freeze_startup_objects
 

@@ -23,6 +23,10 @@ change events. Several workers may run, on several hosts:
 - **Webhooks.** The worker holding the ``webhooks-sender`` lease POSTs the deliveries that
   are due, in a thread of its own (credit/webhooks/sender.py); the ``webhooks`` consumer
   queues them from the change feed like any other consumer.
+- **Search warming.** With ``search_warm`` set (the CLI sets it when the search backend is
+  Elasticsearch: search/warming.py), the worker holding the ``search-warm`` lease asks
+  every ``search_warm_seconds`` whether a node of the cluster started since it last
+  looked, and if one did, searches the serving indices as a rebuild does before its swap.
 - **Log checkpoints.** The worker holding the ``log-checkpoint`` lease signs a checkpoint
   of the transparency log every ``CREDIT_LOG_CHECKPOINT_SECONDS`` while it grows
   (credit/translog/); the ``transparency-log`` consumer appends the entries.
@@ -72,6 +76,8 @@ CHECKPOINT_LEASE = "log-checkpoint"
 #: The lease of the daily open-data build, and how often its holder looks for today's.
 OPEN_DATA_LEASE = "open-data"
 OPEN_DATA_CHECK_SECONDS = 60.0
+#: The lease of the search warmer (``WorkerSettings.search_warm``).
+SEARCH_WARM_LEASE = "search-warm"
 
 
 @dataclass
@@ -87,6 +93,10 @@ class WorkerSettings:
     #: The transparency log's signing keys; None: this worker signs no checkpoints.
     log_signers: Sequence[Signer] | None = None
     checkpoint_seconds: float = 30.0
+    #: Warms the search engine when one of its nodes has started (returns what it did, or
+    #: None when nothing started); None: this worker warms nothing.
+    search_warm: Callable[[], dict | None] | None = None
+    search_warm_seconds: float = 30.0
 
 
 class _Waiter:
@@ -232,6 +242,7 @@ class Worker:
         names.append(jobs.LEASE_NAME)
         names += [OPEN_DATA_LEASE] if self.settings.open_data_dir else []
         names += [CHECKPOINT_LEASE] if self.settings.log_signers else []
+        names += [SEARCH_WARM_LEASE] if self.settings.search_warm is not None else []
         return names + ([sender.LEASE_NAME] if self.settings.webhooks is not None else [])
 
     def holds(self, name: str) -> bool:
@@ -397,6 +408,25 @@ class Worker:
                     db.session.rollback()
                     db.session.remove()
 
+    def _search_warm(self) -> None:
+        """The search warmer's thread (with ``context`` and ``search_warm``): while this
+        worker holds the ``search-warm`` lease, every ``search_warm_seconds``. A search
+        engine that does not answer is asked again at the next look."""
+        assert self.context is not None and self.settings.search_warm is not None
+        wait = 0.5
+        while not self.stop.wait(wait):
+            wait = 0.5
+            if not self.holds(SEARCH_WARM_LEASE):
+                continue
+            wait = self.settings.search_warm_seconds
+            try:
+                warmed = self.settings.search_warm()
+            except Exception as exc:
+                log.warning("worker %s: search warming failed (%s)", self.holder, exc)
+                continue
+            if warmed is not None:
+                log.info("worker %s: search warmed after a node started: %s", self.holder, warmed)
+
     def _webhooks(self) -> None:
         """The webhook sender's own thread (with ``context`` and webhook settings): while
         this worker holds the ``webhooks-sender`` lease, the deliveries that are due
@@ -451,7 +481,7 @@ class Worker:
         )
         heartbeat = threading.Thread(target=self._heartbeat, name="lease-heartbeat", daemon=True)
         heartbeat.start()
-        sweeper = importer = publisher = hooks = signer = None
+        sweeper = importer = publisher = hooks = signer = warmer = None
         if self.context is not None:
             sweeper = threading.Thread(target=self._sweeper, name="sweeps", daemon=True)
             sweeper.start()
@@ -468,6 +498,9 @@ class Worker:
                     target=self._checkpoints, name="log-checkpoints", daemon=True
                 )
                 signer.start()
+            if self.settings.search_warm is not None:
+                warmer = threading.Thread(target=self._search_warm, name="search-warm", daemon=True)
+                warmer.start()
         try:
             while not self.stop.is_set():
                 if self.run_once() > 0:
@@ -489,6 +522,8 @@ class Worker:
                 hooks.join(timeout=60)  # an attempt in hand is recorded first
             if signer is not None:
                 signer.join(timeout=60)  # a checkpoint in hand is committed first
+            if warmer is not None:
+                warmer.join(timeout=5)  # searches only: nothing to finish
             self.release_leases()
             self.waiter.close()
             log.info("worker %s stopped", self.holder)

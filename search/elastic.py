@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -322,14 +322,22 @@ class ElasticBackend:
         if old:
             self.client.indices.delete(index=",".join(old))
 
-    def warm(self, spec: IndexSpec, target: str) -> dict[str, float]:
-        """Search a new generation the way users will before it serves them, so the first
-        minute after a swap is as fast as any other: every facet counted over every
-        document and every sort run once (doc values and global ordinals loaded), then
-        searches made from a sample of its own documents (a two-character fragment and
-        the whole text of a name: term dictionaries and postings read), at most
-        ``WARM_QUERIES`` of them or ``WARM_SECONDS``. Nothing goes to the request cache.
-        Returns what was done (queries, seconds), for the log."""
+    def warm(
+        self,
+        spec: IndexSpec,
+        target: str,
+        queries: int = WARM_QUERIES,
+        seconds: float = WARM_SECONDS,
+    ) -> dict[str, float]:
+        """Search ``target`` the way users will before it serves them, so the first
+        minute after a swap (or a node's start: search/warming.py) is as fast as any
+        other: every facet counted over every document and every sort run once (doc
+        values and global ordinals loaded), then searches made from a sample of its own
+        documents in the shapes the site asks for (a two-character fragment, a whole
+        name, a fragment filtered by the document's own facet values and sorted by score
+        and by date, the code, a name's and a code's start as suggestions typed), at most
+        ``queries`` of them or ``seconds``. Nothing goes to the request cache. Returns
+        what was done (queries, seconds), for the log."""
         started = time.monotonic()
         aggs = _facet_aggs(spec.facet_fields)
         self.client.search(index=target, size=0, aggs=aggs, request_cache=False)
@@ -342,30 +350,72 @@ class ElasticBackend:
                 request_cache=False,
             )
         first = next(iter(spec.text_fields))
+        keys = [f for f in (spec.id_field, spec.prefix_field) if f]
         sample = self.client.search(
             index=target,
-            size=WARM_QUERIES // 2,
+            size=min(queries, 10_000),
             query={"function_score": {"random_score": {"seed": 11, "field": "_seq_no"}}},
-            source_includes=[first],
+            source_includes=[first, *spec.facet_fields, *keys],
             request_cache=False,
         )["hits"]["hits"]
-        texts = []
-        for hit in sample:
-            value = hit["_source"].get(first)
-            value = (value[0] if value else "") if isinstance(value, list) else value or ""
-            tokens = analyze(value)
-            if len(tokens) >= 4:
-                texts += ["".join(tokens[2:4]), value]
         done = 0
-        for text in texts:
-            if time.monotonic() - started > WARM_SECONDS:
-                break
-            query = SearchQuery(index=spec.name, text=text, facets=tuple(spec.facet_fields))
-            request = self._request(spec, query)
-            if request is not None:
+        for hit in sample:
+            for request in self._warm_requests(spec, hit["_source"], first):
+                if done >= queries or time.monotonic() - started > seconds:
+                    return {"queries": done, "seconds": round(time.monotonic() - started, 2)}
                 self.client.search(index=target, request_cache=False, **request)
                 done += 1
         return {"queries": done, "seconds": round(time.monotonic() - started, 2)}
+
+    def _warm_requests(self, spec: IndexSpec, source: dict, first: str) -> Iterator[dict]:
+        """The requests ``warm`` makes of one sampled document (``source``)."""
+        value = source.get(first)
+        value = (value[0] if value else "") if isinstance(value, list) else value or ""
+        tokens = analyze(value)
+        fragment = "".join(tokens[2:4]) if len(tokens) >= 4 else ""
+        facets = tuple(spec.facet_fields)
+        own = {f: (str(source[f]),) for f in spec.facet_fields[:2] if source.get(f)}
+        shapes = [
+            SearchQuery(index=spec.name, text=fragment, facets=facets),
+            SearchQuery(index=spec.name, text=value, facets=facets),
+            SearchQuery(index=spec.name, text=fragment, filters=own, facets=facets, sort="score")
+            if spec.score_field
+            else None,
+            SearchQuery(index=spec.name, filters=dict(list(own.items())[:1]), sort="date")
+            if spec.date_field
+            else None,
+            SearchQuery(index=spec.name, text=str(source.get(spec.id_field) or "")),
+        ]
+        for query in shapes:
+            if query is not None and (query.text or query.filters):
+                request = self._request(spec, query)
+                if request is not None:
+                    yield request
+        for field in (spec.prefix_field, spec.id_field):
+            start = str(source.get(field) or "")[:3] if field else ""
+            if start:
+                yield {
+                    "size": 8,
+                    "query": {"prefix": {field: {"value": start}}},
+                    "sort": [{field: "asc"}, {spec.sort_field: "asc"}],
+                    "source_excludes": INDEX_ONLY,
+                }
+
+    def node_starts(self) -> dict[str, int]:
+        """Each node of the cluster and when its process started (ms since the epoch, the
+        node's clock): a node that restarted has the same id and a later start."""
+        info = self.client.nodes.info(metric="jvm", filter_path="nodes.*.jvm.start_time_in_millis")
+        return {
+            node: int(about["jvm"]["start_time_in_millis"])
+            for node, about in info.get("nodes", {}).items()
+        }
+
+    def serving(self, spec: IndexSpec) -> list[str]:
+        """The generation(s) the alias of ``spec`` points at: what searches read."""
+        try:
+            return sorted(self.client.indices.get_alias(name=self.alias(spec)))
+        except NotFoundError:
+            return []  # never built
 
     def drop(self, spec: IndexSpec) -> None:
         # Wildcard deletes are refused by default (action.destructive_requires_name):
