@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from credit import uow
 from credit.extensions import db
 from credit.worker import SEARCH_WARM_LEASE, Worker, WorkerSettings
 from search.documents import ENTERPRISES, PLEDGES
@@ -94,7 +95,9 @@ def test_the_worker_holding_the_lease_warms_after_a_node_started(
     settings = WorkerSettings(
         lease_seconds=3, poll_seconds=0.05, search_warm=warmer.check, search_warm_seconds=0.2
     )
-    worker = Worker(db.engine, settings, context=app_ctx.app_context)
+    engine = db.engine
+    hooks = uow._after_commit_hooks.pop(engine, None)  # the worker's run() drops them
+    worker = Worker(engine, settings, context=app_ctx.app_context)
     assert SEARCH_WARM_LEASE in worker.lease_names()
 
     def run() -> None:
@@ -115,6 +118,8 @@ def test_the_worker_holding_the_lease_warms_after_a_node_started(
         finally:
             worker.stop.set()
             thread.join(30)
+            if hooks is not None:
+                uow._after_commit_hooks[engine] = hooks
     assert not thread.is_alive()
     said = [r.getMessage() for r in caplog.records if "search warmed" in r.getMessage()]
     assert len(said) == 1 and serving in said[0]
