@@ -138,6 +138,17 @@ def _facet_aggs(fields: tuple[str, ...]) -> dict[str, Any] | None:
     return {f: {"terms": {"field": f, "size": 50, "order": order}} for f in fields} or None
 
 
+def _starting_request(spec: IndexSpec, field: str, value: str, size: int) -> dict[str, Any]:
+    """The request of ``starting_with`` (a suggestion typed so far), which ``warm`` makes
+    too."""
+    return {
+        "size": size,
+        "source_excludes": INDEX_ONLY,
+        "query": {"prefix": {field: {"value": value}}},
+        "sort": [{field: "asc"}, {spec.sort_field: "asc"}],
+    }
+
+
 def _unavailable(exc: Exception) -> BackendUnavailable:
     return BackendUnavailable(str(exc))
 
@@ -394,12 +405,7 @@ class ElasticBackend:
         for field in (spec.prefix_field, spec.id_field):
             start = str(source.get(field) or "")[:3] if field else ""
             if start:
-                yield {
-                    "size": 8,
-                    "query": {"prefix": {field: {"value": start}}},
-                    "sort": [{field: "asc"}, {spec.sort_field: "asc"}],
-                    "source_excludes": INDEX_ONLY,
-                }
+                yield _starting_request(spec, field, start, 8)
 
     def node_starts(self) -> dict[str, int]:
         """Each node of the cluster and when its process started (ms since the epoch, the
@@ -550,11 +556,7 @@ class ElasticBackend:
     def starting_with(self, spec: IndexSpec, field: str, value: str, size: int) -> list[SearchHit]:
         try:
             r = self.client.search(
-                index=self.alias(spec),
-                size=size,
-                source_excludes=INDEX_ONLY,
-                query={"prefix": {field: {"value": value}}},
-                sort=[{field: "asc"}, {spec.sort_field: "asc"}],
+                index=self.alias(spec), **_starting_request(spec, field, value, size)
             )
         except EsConnectionError as exc:
             raise _unavailable(exc) from exc

@@ -7,7 +7,8 @@ run after a restart served 295 searches/s at p99 78 ms, paced at 300/s p99 268 m
 the next run 381/s at p99 61 and 55 ms (Elasticsearch's CPU a search 4.2 ms, then 2.7).
 A rebuild warms its new generation before the swap (``ElasticBackend.warm``); this does
 the same for the generations serving when a node starts, from the worker holding the
-``search-warm`` lease (credit/worker.py), which looks every ``CHECK_SECONDS``.
+``search-warm`` lease (credit/worker.py), which looks every
+``WorkerSettings.search_warm_seconds`` (30 s).
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from search.elastic import ElasticBackend
 #: of two shapes 62 ms (3.1); a node that had served the load before: 49 ms (2.7).
 NODE_WARM_QUERIES = 6000
 NODE_WARM_SECONDS = 60.0
-#: How often the worker asks the cluster when its nodes started.
-CHECK_SECONDS = 30.0
 #: At the worker's first look, a node started less than this long ago is warmed (the
 #: worker and the node started together, at a host's boot); an older one is not: a
 #: worker's restart alone should not load the cluster with searches.
