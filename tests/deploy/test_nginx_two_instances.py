@@ -368,8 +368,8 @@ class Load:
 
 def write_until_acknowledged(http, url: str, headers: dict, body: dict, load: Load) -> None:
     """POST with one Idempotency-Key until the platform says it is done: 201, or 409 with
-    the Location of what the key already created. Connection errors, 502/503/504 and "in
-    flight" (409 with Retry-After) are retried with the same key."""
+    the Location of what the key already created. Connection errors, answers cut mid-body,
+    502/503/504 and "in flight" (409 with Retry-After) are retried with the same key."""
     key = str(uuid.uuid4())
     deadline = time.monotonic() + WRITE_DEADLINE
     while time.monotonic() < deadline:
@@ -380,9 +380,13 @@ def write_until_acknowledged(http, url: str, headers: dict, body: dict, load: Lo
                 headers={**headers, "Idempotency-Key": key},
                 timeout=30,
             )
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            # A killed instance can cut an answer after its head was sent: nginx cannot
+            # retry that, so the client does, with the same key, as for a refused connection.
+            cut = not isinstance(error, requests.ConnectionError)
+            kind = "cut answer" if cut else "connection error"
             with load.lock:
-                load.retried["connection error"] += 1
+                load.retried[kind] += 1
             time.sleep(0.2)
             continue
         if r.status_code == 201 or (r.status_code == 409 and "Location" in r.headers):

@@ -107,7 +107,8 @@ def _assert_logged_and_signed(url: str, violation_id: str, worker: WorkerProcess
 
     checkpoint = _until(signed)
     assert checkpoint, worker.log_text()
-    assert "log checkpoint at size" in worker.log_text()
+    # The worker logs the checkpoint after committing it, so the line may trail the page.
+    assert _until(lambda: "log checkpoint at size" in worker.log_text()), worker.log_text()
     entry = requests.get(f"{url}/api/v1/log/entries/{index}").json()
     assert entry["record_id"] == violation_id and entry["content"]["id"] == violation_id
     proof = requests.get(
