@@ -157,17 +157,35 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
     return [t[1] for t in targets], cred
 
 
+def server_trouble(log_path: Path, most: int = 10) -> list[str]:
+    """The last ``most`` warnings and errors in a server's log, each error with the last
+    line of its traceback (the exception): what a late event's cause would leave."""
+    found: list[str] = []
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        for line in log:
+            line = line.rstrip()
+            if " WARNING " in line or " ERROR " in line:
+                found.append(line)
+            elif found and line and not line[:4].isdigit() and " ERROR " in found[-1]:
+                found[-1] = found[-1].split(" | ")[0] + " | " + line
+    return found[-most:]
+
+
 def freshness(
     env: dict[str, str], codes: list[str], cred: tuple, label: str, tag: str
 ) -> list[object]:
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-        env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # The server's log is kept so that a late event can say what the server saw.
+    log_dir = tempfile.TemporaryDirectory(prefix="credit-bench-freshness-")
+    log_path = Path(log_dir.name) / "gunicorn.log"
+    with open(log_path, "ab") as log_file:  # O_APPEND: read back while gunicorn writes
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+            env={**env, "PORT": str(port), "WEB_CONCURRENCY": "2"},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     try:
         for _ in range(300):
             try:
@@ -222,6 +240,8 @@ def freshness(
                         f"search {top.get('credit_score')}, rating {rating['score']}",
                         file=sys.stderr,
                     )
+                    for line in server_trouble(log_path):
+                        print(f"  server: {line}", file=sys.stderr)
                     break
                 time.sleep(0.01)
             fresh_ms.append((time.perf_counter() - started) * 1000)
@@ -241,6 +261,7 @@ def freshness(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log_dir.cleanup()
 
 
 def main() -> None:

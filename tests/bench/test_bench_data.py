@@ -42,3 +42,27 @@ def test_rating_bench_data_generates_and_rescores(tmp_path) -> None:
     ).fetchone()[0]
     assert rated == 400
     assert with_violations > 0
+
+
+def test_a_late_event_reports_the_servers_warnings_and_errors(tmp_path) -> None:
+    """``server_trouble`` picks the warnings and errors out of a gunicorn log, an error
+    with the exception its traceback ends on, and leaves the rest out."""
+    from tests.bench.bench_ratings import server_trouble
+
+    log = tmp_path / "gunicorn.log"
+    log.write_text(
+        "2026-12-06 02:41:57,001 INFO [-] gunicorn.access: GET /healthz 200\n"
+        "2026-12-06 02:41:57,030 ERROR [-] credit.changes: consumer search-indexer failed\n"
+        "Traceback (most recent call last):\n"
+        '  File "search/elastic.py", line 470, in write\n'
+        "elastic_transport.ConnectionTimeout: Connection timed out\n"
+        "2026-12-06 02:41:58,000 WARNING [-] credit.changes: consumers: leaving it the backlog\n"
+        "2026-12-06 02:41:58,100 INFO [-] gunicorn.access: GET /api/v1/search 200\n",
+        encoding="utf-8",
+    )
+    assert server_trouble(log) == [
+        "2026-12-06 02:41:57,030 ERROR [-] credit.changes: consumer search-indexer failed"
+        " | elastic_transport.ConnectionTimeout: Connection timed out",
+        "2026-12-06 02:41:58,000 WARNING [-] credit.changes: consumers: leaving it the backlog",
+    ]
+    assert server_trouble(log, most=1) == [server_trouble(log)[-1]]
