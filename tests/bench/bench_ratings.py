@@ -160,15 +160,18 @@ def prepare_freshness(env: dict[str, str], es_url: str, events: int) -> tuple[li
 def server_trouble(log_path: Path, most: int = 10) -> list[str]:
     """The last ``most`` warnings and errors in a server's log, each error with the last
     line of its traceback (the exception): what a late event's cause would leave."""
-    found: list[str] = []
+    found: list[tuple[str, str]] = []  # (the record's line, its traceback's last line)
+    error = False  # the record being read is an error: its next lines are its traceback
     with open(log_path, encoding="utf-8", errors="replace") as log:
         for line in log:
             line = line.rstrip()
-            if " WARNING " in line or " ERROR " in line:
-                found.append(line)
-            elif found and line and not line[:4].isdigit() and " ERROR " in found[-1]:
-                found[-1] = found[-1].split(" | ")[0] + " | " + line
-    return found[-most:]
+            if line[:4].isdigit():  # a new record starts with its date
+                error = " ERROR " in line
+                if error or " WARNING " in line:
+                    found.append((line, ""))
+            elif error and line:
+                found[-1] = (found[-1][0], line)
+    return [f"{head} | {last}" if last else head for head, last in found[-most:]]
 
 
 def freshness(

@@ -46,7 +46,8 @@ def test_rating_bench_data_generates_and_rescores(tmp_path) -> None:
 
 def test_a_late_event_reports_the_servers_warnings_and_errors(tmp_path) -> None:
     """``server_trouble`` picks the warnings and errors out of a gunicorn log, an error
-    with the exception its traceback ends on, and leaves the rest out."""
+    with the exception its traceback ends on (not another record's second line), and
+    leaves the rest out."""
     from tests.bench.bench_ratings import server_trouble
 
     log = tmp_path / "gunicorn.log"
@@ -56,6 +57,8 @@ def test_a_late_event_reports_the_servers_warnings_and_errors(tmp_path) -> None:
         "Traceback (most recent call last):\n"
         '  File "search/elastic.py", line 470, in write\n'
         "elastic_transport.ConnectionTimeout: Connection timed out\n"
+        "2026-12-06 02:41:57,500 INFO [-] credit.worker: a record of two lines\n"
+        "  its second line, not the error's\n"
         "2026-12-06 02:41:58,000 WARNING [-] credit.changes: consumers: leaving it the backlog\n"
         "2026-12-06 02:41:58,100 INFO [-] gunicorn.access: GET /api/v1/search 200\n",
         encoding="utf-8",
