@@ -28,7 +28,7 @@ from credit.masking import mask_person_name
 from credit.opendata import snapshots
 from credit.opendata.datasets import BY_NAME, DATASETS
 from tests.conftest import reset_state
-from tests.helpers import import_records, sample_records
+from tests.helpers import import_records, sample_records, without_after_commit_hooks
 from tests.parties import (
     make_parties,
     make_pledge,
@@ -382,32 +382,29 @@ def test_the_worker_builds_todays_snapshot_when_missing(app_ctx, tmp_path) -> No
     import threading
     import time
 
-    from credit import uow
     from credit.extensions import db
     from credit.worker import Worker, WorkerSettings
 
     import_records(sample_records(4))
     engine = db.engine
-    hooks = uow._after_commit_hooks.pop(engine, None)
-    settings = WorkerSettings(lease_seconds=3, poll_seconds=0.05, open_data_dir=str(tmp_path))
-    worker = Worker(engine, settings, context=app_ctx.app_context)
+    with without_after_commit_hooks(engine):
+        settings = WorkerSettings(lease_seconds=3, poll_seconds=0.05, open_data_dir=str(tmp_path))
+        worker = Worker(engine, settings, context=app_ctx.app_context)
 
-    def run() -> None:
-        with app_ctx.app_context():
-            worker.run(install_signals=False)
+        def run() -> None:
+            with app_ctx.app_context():
+                worker.run(install_signals=False)
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not snapshots.has_snapshot(tmp_path, clock.today()):
-            assert time.monotonic() < deadline, "the worker never built the snapshot"
-            time.sleep(0.1)
-    finally:
-        worker.stop.set()
-        thread.join(30)
-        if hooks is not None:
-            uow._after_commit_hooks[engine] = hooks
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not snapshots.has_snapshot(tmp_path, clock.today()):
+                assert time.monotonic() < deadline, "the worker never built the snapshot"
+                time.sleep(0.1)
+        finally:
+            worker.stop.set()
+            thread.join(30)
     manifest = snapshots.read_manifest(tmp_path, clock.today().isoformat())
     assert manifest["datasets"][0]["rows"] == 4
 

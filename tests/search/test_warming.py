@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 
-from credit import uow
 from credit.extensions import db
 from credit.worker import SEARCH_WARM_LEASE, Worker, WorkerSettings
 from search.documents import ENTERPRISES, PLEDGES
 from search.warming import NodeWarmer, NodeWatch
+from tests.helpers import without_after_commit_hooks
 from tests.search.conftest import load
 
 NOW = 1_800_000_000.0  # seconds since the epoch
@@ -96,30 +96,28 @@ def test_the_worker_holding_the_lease_warms_after_a_node_started(
         lease_seconds=3, poll_seconds=0.05, search_warm=warmer.check, search_warm_seconds=0.2
     )
     engine = db.engine
-    hooks = uow._after_commit_hooks.pop(engine, None)  # the worker's run() drops them
-    worker = Worker(engine, settings, context=app_ctx.app_context)
-    assert SEARCH_WARM_LEASE in worker.lease_names()
+    with without_after_commit_hooks(engine):
+        worker = Worker(engine, settings, context=app_ctx.app_context)
+        assert SEARCH_WARM_LEASE in worker.lease_names()
 
-    def run() -> None:
-        with app_ctx.app_context():
-            worker.run(install_signals=False)
+        def run() -> None:
+            with app_ctx.app_context():
+                worker.run(install_signals=False)
 
-    [serving] = es_backend.serving(ENTERPRISES)
-    with caplog.at_level(logging.INFO, logger="credit.worker"):
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 30
-            while not [r for r in caplog.records if "search warmed" in r.getMessage()]:
-                assert time.monotonic() < deadline, "the worker never warmed"
-                time.sleep(0.1)
-            assert worker.holds(SEARCH_WARM_LEASE)
-            time.sleep(1.0)  # several more looks: nothing started since
-        finally:
-            worker.stop.set()
-            thread.join(30)
-            if hooks is not None:
-                uow._after_commit_hooks[engine] = hooks
+        [serving] = es_backend.serving(ENTERPRISES)
+        with caplog.at_level(logging.INFO, logger="credit.worker"):
+            thread = threading.Thread(target=run, daemon=True)
+            thread.start()
+            try:
+                deadline = time.monotonic() + 30
+                while not [r for r in caplog.records if "search warmed" in r.getMessage()]:
+                    assert time.monotonic() < deadline, "the worker never warmed"
+                    time.sleep(0.1)
+                assert worker.holds(SEARCH_WARM_LEASE)
+                time.sleep(1.0)  # several more looks: nothing started since
+            finally:
+                worker.stop.set()
+                thread.join(30)
     assert not thread.is_alive()
     said = [r.getMessage() for r in caplog.records if "search warmed" in r.getMessage()]
     assert len(said) == 1 and serving in said[0]

@@ -12,13 +12,14 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from credit import changes, clock, sweeps, uow
+from credit import changes, clock, sweeps
 from credit import steps as steps_module
 from credit.extensions import db
 from credit.pledges import service as pledge_service
 from credit.pledges.models import Pledge
 from credit.ratings import service as rating_service
 from credit.steps import Steps
+from tests.helpers import without_after_commit_hooks
 from tests.parties import make_parties, make_pledge, seed_templates
 
 
@@ -145,10 +146,8 @@ def consumers_elsewhere(app_ctx):
     engine = db.engine
     changes.run_all(db.session, raise_errors=True)  # the setup's own events
     db.session.remove()
-    hooks = uow._after_commit_hooks.pop(engine, None)
-    yield
-    if hooks is not None:
-        uow._after_commit_hooks[engine] = hooks
+    with without_after_commit_hooks(engine):
+        yield
 
 
 def _deliver_until(app, stop: threading.Event) -> threading.Thread:

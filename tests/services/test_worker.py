@@ -10,11 +10,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from credit import changes, leases, uow
+from credit import changes, leases
 from credit.extensions import db
 from credit.ratings.consumer import CONSUMER_NAME as RATINGS
 from credit.worker import Worker, WorkerSettings, report
 from search.indexer import CONSUMER_NAME as INDEXER
+from tests.helpers import without_after_commit_hooks
 from tests.parties import make_parties, make_violation
 
 
@@ -97,8 +98,7 @@ def test_the_worker_delivers_a_write_and_lets_go_on_stop(app_ctx) -> None:
     its leases; /readyz's report shows the holder, then the lapsed leases."""
     parties = make_parties()
     engine = db.engine
-    hooks = uow._after_commit_hooks.pop(engine, None)  # as a web process with a worker
-    try:
+    with without_after_commit_hooks(engine):
         changes.run_all(db.session, raise_errors=True)  # the parties' own events
         violation_id = make_violation(parties).id
         assert changes.backlog(db.session, RATINGS) > 0
@@ -119,9 +119,6 @@ def test_the_worker_delivers_a_write_and_lets_go_on_stop(app_ctx) -> None:
         status = report()
         assert all(entry["lease_expired"] for entry in status.values()), status
         assert status["sweep"]["holder"] is None
-    finally:
-        if hooks is not None:
-            uow._after_commit_hooks[engine] = hooks
     from search.documents import VIOLATIONS as spec
 
     backend = app_ctx.extensions["credit.search"]
@@ -189,24 +186,22 @@ def test_the_worker_holding_the_sweep_lease_expires_pledges(app_ctx, frozen_cloc
     frozen_clock.advance((pledge.valid_until - clock.today()).days * 86400 + 2 * 86400)
     db.session.remove()
     engine = db.engine
-    hooks = uow._after_commit_hooks.pop(engine, None)
-    # As `flask credit worker` runs it: the sweeps in a thread of their own.
-    worker = Worker(
-        engine, WorkerSettings(lease_seconds=3, poll_seconds=0.05), context=app_ctx.app_context
-    )
-    thread = _run_worker(app_ctx, worker)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            db.session.remove()
-            expired_at = db.session.get(Pledge, pledge_id).expired_at
-            if expired_at is not None and changes.backlog(db.session, INDEXER) == 0:
-                break
-            assert time.monotonic() < deadline, "the worker never swept the pledge"
-            time.sleep(0.1)
-    finally:
-        worker.stop.set()
-        thread.join(10)
-        if hooks is not None:
-            uow._after_commit_hooks[engine] = hooks
+    with without_after_commit_hooks(engine):
+        # As `flask credit worker` runs it: the sweeps in a thread of their own.
+        worker = Worker(
+            engine, WorkerSettings(lease_seconds=3, poll_seconds=0.05), context=app_ctx.app_context
+        )
+        thread = _run_worker(app_ctx, worker)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                db.session.remove()
+                expired_at = db.session.get(Pledge, pledge_id).expired_at
+                if expired_at is not None and changes.backlog(db.session, INDEXER) == 0:
+                    break
+                assert time.monotonic() < deadline, "the worker never swept the pledge"
+                time.sleep(0.1)
+        finally:
+            worker.stop.set()
+            thread.join(10)
     assert report()["sweep"]["holder"] is None  # released on stop
